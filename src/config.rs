@@ -1,0 +1,211 @@
+//! The gateway's settings: `config/gateway.toml`, every field with a documented default.
+//! Command-line flags override the file for one run (see `main.rs`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::store::Policy;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// WebSocket feed address.
+    pub listen: SocketAddr,
+    /// HTTP intake and health address.
+    pub http_listen: SocketAddr,
+    /// The SQLite file; created on first start.
+    pub database: PathBuf,
+    pub limits: Limits,
+    pub sla: Sla,
+    pub area: Area,
+    pub tokens: Vec<TokenConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// A client frame longer than this gets an `too_large` error; the connection stays.
+    pub max_frame_bytes: usize,
+    /// A frame longer than this closes the connection (the WebSocket layer's own limit).
+    pub hard_frame_bytes: usize,
+    /// Messages queued for one client before it is cut off as too slow.
+    pub outbox: usize,
+    /// Deltas kept for resuming clients; an older resume point gets a fresh snapshot.
+    pub resume_window: usize,
+    /// Commands committed together in one transaction at most.
+    pub batch: usize,
+    /// Tickets per snapshot part.
+    pub snapshot_part: usize,
+    pub heartbeat_ms: u64,
+    pub max_clients: usize,
+    /// Seconds a new connection has to send its hello.
+    pub hello_timeout_s: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sla {
+    pub urgent_minutes: u32,
+    pub important_minutes: u32,
+    pub normal_minutes: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Area {
+    /// Positions accepted on intake: [min_lon, min_lat, max_lon, max_lat].
+    pub bbox: [f64; 4],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Watches the feed.
+    Viewer,
+    /// Watches and sends commands.
+    Operator,
+    /// Also registers units.
+    Admin,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub token: String,
+    pub role: Role,
+    /// Who this token is, as written in the audit trail.
+    pub name: String,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            listen: ([127, 0, 0, 1], 7400).into(),
+            http_listen: ([127, 0, 0, 1], 7401).into(),
+            database: "yiping.sqlite".into(),
+            limits: Limits::default(),
+            sla: Sla::default(),
+            area: Area::default(),
+            tokens: vec![],
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_bytes: 64 * 1024,
+            hard_frame_bytes: 1024 * 1024,
+            outbox: 8192,
+            resume_window: 100_000,
+            batch: 512,
+            snapshot_part: 2000,
+            heartbeat_ms: 1000,
+            max_clients: 1000,
+            hello_timeout_s: 10,
+        }
+    }
+}
+
+impl Default for Sla {
+    fn default() -> Self {
+        Sla {
+            urgent_minutes: 4 * 60,
+            important_minutes: 24 * 60,
+            normal_minutes: 72 * 60,
+        }
+    }
+}
+
+impl Default for Area {
+    fn default() -> Self {
+        // Mainland China, roughly; a site narrows it to its own city.
+        Area {
+            bbox: [73.0, 3.0, 136.0, 54.0],
+        }
+    }
+}
+
+#[derive(thiserror::Error, Debug)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid gateway config: {source}")]
+    Parse {
+        path: String,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl GatewayConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let cfg: GatewayConfig = toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: origin.into(),
+            source: Box::new(source),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        let bad = |m: &str| Err(ConfigError::Invalid(m.into()));
+        if l.max_frame_bytes == 0 || l.hard_frame_bytes < l.max_frame_bytes {
+            return bad("limits: hard_frame_bytes must be at least max_frame_bytes (> 0)");
+        }
+        if l.batch == 0 || l.snapshot_part == 0 || l.heartbeat_ms == 0 {
+            return bad("limits: batch, snapshot_part and heartbeat_ms must be > 0");
+        }
+        // One batch can put a delta and a result in a client's outbox per command: a
+        // smaller outbox would cut off a client that reads as fast as it can.
+        if l.outbox < 2 * l.batch + 16 {
+            return bad("limits: outbox must be at least 2 x batch + 16");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for t in &self.tokens {
+            if t.token.len() < 8 {
+                return Err(ConfigError::Invalid(format!(
+                    "token for {:?} is shorter than 8 characters",
+                    t.name
+                )));
+            }
+            if !seen.insert(&t.token) {
+                return Err(ConfigError::Invalid(format!(
+                    "token for {:?} is listed twice",
+                    t.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn policy(&self) -> Policy {
+        Policy {
+            sla_minutes: [
+                self.sla.urgent_minutes,
+                self.sla.important_minutes,
+                self.sla.normal_minutes,
+            ],
+            bbox: self.area.bbox,
+        }
+    }
+
+    pub fn token(&self, token: &str) -> Option<&TokenConfig> {
+        self.tokens.iter().find(|t| t.token == token)
+    }
+}

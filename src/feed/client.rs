@@ -1,0 +1,270 @@
+//! The network thread: connect, hello, read, reconnect with back-off, resume.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, Resume, ServerMsg, now_us};
+
+#[derive(Clone, Debug)]
+pub struct FeedConfig {
+    /// `ws://host:port`
+    pub url: String,
+    pub token: String,
+    pub region: Option<String>,
+    /// Messages buffered towards the consumer before the network thread waits.
+    pub capacity: usize,
+    /// First and largest reconnect delay.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+}
+
+impl FeedConfig {
+    pub fn new(url: impl Into<String>, token: impl Into<String>) -> Self {
+        FeedConfig {
+            url: url.into(),
+            token: token.into(),
+            region: None,
+            capacity: 65_536,
+            backoff_min: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(15),
+        }
+    }
+}
+
+/// The connection's state, as the wall shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FeedStatus {
+    Connecting,
+    Connected,
+    /// Lost; the next attempt is in `retry_ms`.
+    Reconnecting {
+        attempt: u32,
+        retry_ms: u64,
+        reason: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum FeedEvent {
+    Status(FeedStatus),
+    /// A message and the time (µs since the epoch) it was read off the socket.
+    Msg(ServerMsg, i64),
+}
+
+/// Both ends the consumer holds.
+pub struct FeedHandle {
+    pub events: Receiver<FeedEvent>,
+    pub commands: Sender<ClientMsg>,
+}
+
+/// Start the network thread. It runs until `commands` and `events` are both dropped.
+pub fn spawn(cfg: FeedConfig) -> std::io::Result<FeedHandle> {
+    let (ev_tx, ev_rx) = bounded(cfg.capacity);
+    let (cmd_tx, cmd_rx) = bounded::<ClientMsg>(1024);
+    std::thread::Builder::new()
+        .name("yiping-feed".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!("feed: no runtime: {e}");
+                    return;
+                }
+            };
+            rt.block_on(run(cfg, ev_tx, cmd_rx));
+        })?;
+    Ok(FeedHandle {
+        events: ev_rx,
+        commands: cmd_tx,
+    })
+}
+
+/// Bridge the consumer's blocking command channel into the async side.
+fn bridge(cmd_rx: Receiver<ClientMsg>) -> mpsc::Receiver<ClientMsg> {
+    let (tx, rx) = mpsc::channel(1024);
+    let spawned = std::thread::Builder::new()
+        .name("yiping-feed-cmd".into())
+        .spawn(move || {
+            while let Ok(c) = cmd_rx.recv() {
+                if tx.blocking_send(c).is_err() {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("feed: cannot start the command thread: {e}");
+    }
+    rx
+}
+
+async fn run(cfg: FeedConfig, events: Sender<FeedEvent>, cmd_rx: Receiver<ClientMsg>) {
+    let mut commands = bridge(cmd_rx);
+    let mut resume: Option<Resume> = None;
+    // Commands sent but not yet answered: re-sent after a reconnect. The gateway applies a
+    // key once, so a command whose answer was lost in the drop is not applied twice.
+    let mut unanswered: BTreeMap<String, ClientMsg> = BTreeMap::new();
+    let mut attempt: u32 = 0;
+    loop {
+        if events
+            .send(FeedEvent::Status(FeedStatus::Connecting))
+            .is_err()
+        {
+            return;
+        }
+        let reason = match session(&cfg, &events, &mut commands, &mut resume, &mut unanswered).await
+        {
+            Ended::ConsumerGone => return,
+            Ended::Lost { reason, had_data } => {
+                if had_data {
+                    attempt = 0;
+                }
+                reason
+            }
+        };
+        attempt += 1;
+        let exp = cfg.backoff_min.as_millis() as u64 * (1u64 << attempt.min(10));
+        let cap = exp.min(cfg.backoff_max.as_millis() as u64);
+        // Full jitter: a wall of many clients must not reconnect in lock-step.
+        let retry_ms = rand::rng().random_range(cap / 2..=cap.max(1));
+        let st = FeedStatus::Reconnecting {
+            attempt,
+            retry_ms,
+            reason,
+        };
+        if events.send(FeedEvent::Status(st)).is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(retry_ms)).await;
+    }
+}
+
+enum Ended {
+    ConsumerGone,
+    Lost { reason: String, had_data: bool },
+}
+
+async fn session(
+    cfg: &FeedConfig,
+    events: &Sender<FeedEvent>,
+    commands: &mut mpsc::Receiver<ClientMsg>,
+    resume: &mut Option<Resume>,
+    unanswered: &mut BTreeMap<String, ClientMsg>,
+) -> Ended {
+    let lost = |reason: String, had_data| Ended::Lost { reason, had_data };
+    let wscfg = WebSocketConfig::default().read_buffer_size(8 * 1024);
+    let connect = tokio_tungstenite::connect_async_with_config(&cfg.url, Some(wscfg), true);
+    let mut ws = match tokio::time::timeout(Duration::from_secs(5), connect).await {
+        Ok(Ok((ws, _))) => ws,
+        Ok(Err(e)) => return lost(format!("connect: {e}"), false),
+        Err(_) => return lost("connect: timed out".into(), false),
+    };
+    let hello = ClientMsg::Hello(Hello {
+        protocol: PROTOCOL_VERSION,
+        token: cfg.token.clone(),
+        resume_from: resume.clone(),
+        region: cfg.region.clone(),
+    });
+    let text = serde_json::to_string(&hello).unwrap_or_default();
+    if let Err(e) = ws.send(Message::Text(text.into())).await {
+        return lost(format!("hello: {e}"), false);
+    }
+    for c in unanswered.values() {
+        let text = serde_json::to_string(c).unwrap_or_default();
+        if let Err(e) = ws.send(Message::Text(text.into())).await {
+            return lost(format!("resend: {e}"), false);
+        }
+    }
+    if events
+        .send(FeedEvent::Status(FeedStatus::Connected))
+        .is_err()
+    {
+        return Ended::ConsumerGone;
+    }
+    let mut had_data = false;
+    // Silence longer than this (heartbeats come every second) means the link is dead.
+    let silence = Duration::from_secs(5);
+    loop {
+        tokio::select! {
+            frame = tokio::time::timeout(silence, ws.next()) => {
+                let text = match frame {
+                    Err(_) => return lost("no data for 5 s".into(), had_data),
+                    Ok(None) => return lost("closed by gateway".into(), had_data),
+                    Ok(Some(Err(e))) => return lost(e.to_string(), had_data),
+                    Ok(Some(Ok(Message::Text(t)))) => t,
+                    Ok(Some(Ok(Message::Close(c)))) => {
+                        let why = c.map(|c| c.reason.to_string()).unwrap_or_default();
+                        return lost(format!("closed by gateway: {why}"), had_data);
+                    }
+                    Ok(Some(Ok(_))) => continue,
+                };
+                let at = now_us();
+                let msg = match serde_json::from_str::<ServerMsg>(&text) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!("feed: undecodable frame: {e}");
+                        continue;
+                    }
+                };
+                had_data = true;
+                track(&msg, resume, unanswered);
+                if events.send(FeedEvent::Msg(msg, at)).is_err() {
+                    return Ended::ConsumerGone;
+                }
+            }
+            cmd = commands.recv() => {
+                let Some(cmd) = cmd else { return Ended::ConsumerGone };
+                if let ClientMsg::Command { key, .. } = &cmd {
+                    unanswered.insert(key.clone(), cmd.clone());
+                }
+                let text = serde_json::to_string(&cmd).unwrap_or_default();
+                if let Err(e) = ws.send(Message::Text(text.into())).await {
+                    return lost(format!("send: {e}"), had_data);
+                }
+            }
+        }
+    }
+}
+
+/// Keep the resume point and the unanswered list up to date with what was read.
+fn track(
+    msg: &ServerMsg,
+    resume: &mut Option<Resume>,
+    unanswered: &mut BTreeMap<String, ClientMsg>,
+) {
+    match msg {
+        ServerMsg::Snapshot(s) => {
+            // A snapshot cut off half-way must be fetched again whole.
+            *resume = s.last.then(|| Resume {
+                epoch: s.epoch.clone(),
+                seq: s.seq,
+            });
+        }
+        ServerMsg::Delta { epoch, seq, .. } | ServerMsg::Heartbeat { epoch, seq, .. } => {
+            // A heartbeat's number is safe to resume from: the gateway queues it behind
+            // every delta before it.
+            if resume
+                .as_ref()
+                .is_some_and(|r| &r.epoch == epoch && r.seq < *seq)
+            {
+                *resume = Some(Resume {
+                    epoch: epoch.clone(),
+                    seq: *seq,
+                });
+            }
+        }
+        ServerMsg::CommandResult { key, .. } => {
+            unanswered.remove(key);
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,116 @@
+//! A local copy of the gateway's live state, built only from feed messages.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::protocol::{Event, ServerMsg, Ticket, Unit, Warning, WarningStatus};
+
+/// What applying one message changed, for the views that keep derived state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// Everything was replaced (snapshot part 0) or extended (later parts).
+    Snapshot {
+        last: bool,
+    },
+    /// One ticket changed; `before` is its previous version, if there was one.
+    Ticket {
+        id: u64,
+        before: Option<Box<Ticket>>,
+    },
+    Warning {
+        id: u64,
+    },
+    Unit,
+    /// Nothing in the state (heartbeat, results, errors, audit answers).
+    None,
+}
+
+#[derive(Default)]
+pub struct Mirror {
+    pub epoch: String,
+    /// The last sequence number applied.
+    pub seq: u64,
+    /// Gateway stamp of the last delta or heartbeat.
+    pub last_ts_us: i64,
+    /// A snapshot is being received (parts so far are applied, the rest are coming).
+    pub loading: bool,
+    pub tickets: HashMap<u64, Ticket>,
+    pub warnings: BTreeMap<u64, Warning>,
+    pub units: BTreeMap<String, Unit>,
+}
+
+impl Mirror {
+    pub fn apply(&mut self, msg: &ServerMsg) -> Change {
+        match msg {
+            ServerMsg::Snapshot(s) => {
+                if s.part == 0 {
+                    self.tickets.clear();
+                    self.warnings.clear();
+                    self.units.clear();
+                    self.epoch = s.epoch.clone();
+                }
+                self.seq = s.seq;
+                self.loading = !s.last;
+                self.tickets
+                    .extend(s.tickets.iter().map(|t| (t.id, t.clone())));
+                self.warnings
+                    .extend(s.warnings.iter().map(|w| (w.id, w.clone())));
+                self.units
+                    .extend(s.units.iter().map(|u| (u.id.clone(), u.clone())));
+                Change::Snapshot { last: s.last }
+            }
+            ServerMsg::Delta {
+                epoch,
+                seq,
+                ts_us,
+                event,
+            } => {
+                if epoch != &self.epoch || *seq <= self.seq {
+                    // Another log's or an old delta: the client resubscribes on epoch
+                    // change, so this only guards against misuse.
+                    return Change::None;
+                }
+                self.seq = *seq;
+                self.last_ts_us = *ts_us;
+                self.apply_event(event)
+            }
+            ServerMsg::Heartbeat { ts_us, .. } => {
+                self.last_ts_us = *ts_us;
+                Change::None
+            }
+            _ => Change::None,
+        }
+    }
+
+    fn apply_event(&mut self, event: &Event) -> Change {
+        match event {
+            Event::TicketCreated { ticket, .. }
+            | Event::TicketTransitioned { ticket, .. }
+            | Event::TicketUpdated { ticket, .. } => {
+                let before = if ticket.status == crate::protocol::TicketStatus::Archived {
+                    self.tickets.remove(&ticket.id)
+                } else {
+                    self.tickets.insert(ticket.id, ticket.clone())
+                };
+                Change::Ticket {
+                    id: ticket.id,
+                    before: before.map(Box::new),
+                }
+            }
+            Event::WarningRaised { warning }
+            | Event::WarningAcknowledged { warning }
+            | Event::WarningTaskForce { warning }
+            | Event::WarningLifted { warning } => {
+                if warning.status == WarningStatus::Lifted {
+                    self.warnings.remove(&warning.id);
+                } else {
+                    self.warnings.insert(warning.id, warning.clone());
+                }
+                Change::Warning { id: warning.id }
+            }
+            Event::UnitStatus { unit } => {
+                self.units.insert(unit.id.clone(), unit.clone());
+                Change::Unit
+            }
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! The core task: the one owner of the store and of the client list. It applies commands
+//! in batches (one commit each), fans each delta out to every client whose scope it is in,
+//! answers resumes from a window of recent deltas, and sends the heartbeat.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use super::Status;
+use crate::config::GatewayConfig;
+use crate::protocol::{CommandOutcome, Event, Resume, ServerMsg, Snapshot, Ticket, now_us};
+use crate::store::{Request, Store};
+
+/// What connections and HTTP handlers ask of the core.
+pub enum CoreMsg {
+    /// A client finished its hello: send it a snapshot or its missed deltas, then the feed.
+    Join {
+        id: u64,
+        region: String,
+        resume: Option<Resume>,
+        outbox: mpsc::Sender<Utf8Bytes>,
+        kill: oneshot::Sender<&'static str>,
+    },
+    Leave {
+        id: u64,
+    },
+    /// A command; the result goes to the client `id`'s outbox, or to `reply`.
+    Command {
+        id: Option<u64>,
+        request: Request,
+        reply: Option<oneshot::Sender<CommandOutcome>>,
+    },
+    Audit {
+        id: u64,
+        ticket: u64,
+    },
+}
+
+struct Client {
+    region: String,
+    outbox: mpsc::Sender<Utf8Bytes>,
+    kill: Option<oneshot::Sender<&'static str>>,
+}
+
+/// A delta kept for resumes: its number, the grids it concerns, the frame as sent.
+struct Kept {
+    seq: u64,
+    event: Event,
+    frame: Utf8Bytes,
+}
+
+struct Core {
+    store: Store,
+    cfg: Arc<GatewayConfig>,
+    status: Arc<Status>,
+    clients: HashMap<u64, Client>,
+    window: VecDeque<Kept>,
+}
+
+pub async fn run(
+    store: Store,
+    cfg: Arc<GatewayConfig>,
+    mut rx: mpsc::Receiver<CoreMsg>,
+    status: Arc<Status>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut core = Core {
+        store,
+        cfg: cfg.clone(),
+        status,
+        clients: HashMap::new(),
+        window: VecDeque::new(),
+    };
+    core.fill_window();
+    let mut beat = tokio::time::interval(Duration::from_millis(cfg.limits.heartbeat_ms));
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pending = Vec::with_capacity(cfg.limits.batch);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut pending, cfg.limits.batch) => {
+                if n == 0 { break; }
+                core.handle(std::mem::take(&mut pending));
+            }
+            _ = beat.tick() => core.heartbeat(),
+            _ = stop.changed() => break,
+        }
+    }
+    for (_, c) in core.clients.drain() {
+        if let Some(k) = c.kill {
+            let _ = k.send("gateway shutting down");
+        }
+    }
+    tracing::info!("gateway core stopped at seq {}", core.store.seq());
+}
+
+impl Core {
+    /// Load the last deltas of the log so that clients can resume across a restart.
+    fn fill_window(&mut self) {
+        let want = self.cfg.limits.resume_window as u64;
+        let from = self.store.seq().saturating_sub(want);
+        match self.store.deltas_after(from, want as usize) {
+            Ok(rows) => {
+                for r in rows {
+                    match serde_json::from_str::<ServerMsg>(&r.frame) {
+                        Ok(ServerMsg::Delta { event, .. }) => self.window.push_back(Kept {
+                            seq: r.seq,
+                            event,
+                            frame: r.frame.into(),
+                        }),
+                        _ => tracing::warn!("event {} in the log does not decode; skipped", r.seq),
+                    }
+                }
+            }
+            Err(e) => tracing::error!("cannot read the event log for resumes: {e}"),
+        }
+    }
+
+    fn handle(&mut self, msgs: Vec<CoreMsg>) {
+        // Commands first, as one batch (one commit); then the rest in arrival order. A
+        // join handled after the batch gets a snapshot that already reflects it.
+        let mut batch = Vec::new();
+        let mut rest = Vec::new();
+        for m in msgs {
+            match m {
+                CoreMsg::Command { id, request, reply } => batch.push((id, request, reply)),
+                other => rest.push(other),
+            }
+        }
+        if !batch.is_empty() {
+            self.apply(batch);
+        }
+        for m in rest {
+            match m {
+                CoreMsg::Join {
+                    id,
+                    region,
+                    resume,
+                    outbox,
+                    kill,
+                } => self.join(id, region, resume, outbox, kill),
+                CoreMsg::Leave { id } => {
+                    self.clients.remove(&id);
+                }
+                CoreMsg::Audit { id, ticket } => self.audit(id, ticket),
+                CoreMsg::Command { .. } => {}
+            }
+        }
+        self.status
+            .clients
+            .store(self.clients.len(), Ordering::Relaxed);
+    }
+
+    fn apply(
+        &mut self,
+        batch: Vec<(
+            Option<u64>,
+            Request,
+            Option<oneshot::Sender<CommandOutcome>>,
+        )>,
+    ) {
+        let (routes, requests): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|(id, r, reply)| ((id, reply), r))
+            .unzip();
+        let keys: Vec<String> = requests.iter().map(|r| r.key.clone()).collect();
+        let results = match self.store.apply_batch(requests, now_us()) {
+            Ok(v) => v
+                .into_iter()
+                .map(|a| (a.outcome, a.delta))
+                .collect::<Vec<_>>(),
+            Err(e) => keys
+                .iter()
+                .map(|_| {
+                    (
+                        CommandOutcome::Refused {
+                            code: "storage".into(),
+                            message: format!("not saved, try again: {e}"),
+                        },
+                        None,
+                    )
+                })
+                .collect(),
+        };
+        // Deltas go out before any result, so a client sees the change before its ack.
+        let mut answers = Vec::with_capacity(results.len());
+        for ((outcome, delta), key) in results.into_iter().zip(keys) {
+            if let Some(d) = delta {
+                let frame: Utf8Bytes = d.frame.into();
+                self.broadcast(&d.event, &frame);
+                self.window.push_back(Kept {
+                    seq: d.seq,
+                    event: d.event,
+                    frame,
+                });
+            }
+            answers.push((key, outcome));
+        }
+        while self.window.len() > self.cfg.limits.resume_window {
+            self.window.pop_front();
+        }
+        self.status.seq.store(self.store.seq(), Ordering::Relaxed);
+        for ((id, reply), (key, outcome)) in routes.into_iter().zip(answers) {
+            if let Some(reply) = reply {
+                let _ = reply.send(outcome);
+            } else if let Some(id) = id {
+                let msg = ServerMsg::CommandResult { key, outcome };
+                self.send_to(id, &msg);
+            }
+        }
+    }
+
+    fn broadcast(&mut self, event: &Event, frame: &Utf8Bytes) {
+        let mut slow = Vec::new();
+        for (id, c) in &self.clients {
+            if event.in_region(&c.region) && c.outbox.try_send(frame.clone()).is_err() {
+                slow.push(*id);
+            }
+        }
+        for id in slow {
+            self.cut_off(id, "too slow: outbox full; reconnect to resume");
+        }
+    }
+
+    fn send_to(&mut self, id: u64, msg: &ServerMsg) {
+        let Ok(text) = serde_json::to_string(msg) else {
+            return;
+        };
+        let full = match self.clients.get(&id) {
+            Some(c) => c.outbox.try_send(text.into()).is_err(),
+            None => false,
+        };
+        if full {
+            self.cut_off(id, "too slow: outbox full; reconnect to resume");
+        }
+    }
+
+    fn cut_off(&mut self, id: u64, why: &'static str) {
+        if let Some(mut c) = self.clients.remove(&id) {
+            tracing::warn!(client = id, "cut off: {why}");
+            self.status.cut_off.fetch_add(1, Ordering::Relaxed);
+            if let Some(k) = c.kill.take() {
+                let _ = k.send(why);
+            }
+        }
+    }
+
+    fn heartbeat(&mut self) {
+        let msg = ServerMsg::Heartbeat {
+            epoch: self.store.epoch().to_string(),
+            seq: self.store.seq(),
+            ts_us: now_us(),
+        };
+        let Ok(text) = serde_json::to_string(&msg) else {
+            return;
+        };
+        let frame: Utf8Bytes = text.into();
+        let mut slow = Vec::new();
+        for (id, c) in &self.clients {
+            if c.outbox.try_send(frame.clone()).is_err() {
+                slow.push(*id);
+            }
+        }
+        for id in slow {
+            self.cut_off(id, "too slow: outbox full; reconnect to resume");
+        }
+    }
+
+    fn join(
+        &mut self,
+        id: u64,
+        region: String,
+        resume: Option<Resume>,
+        outbox: mpsc::Sender<Utf8Bytes>,
+        kill: oneshot::Sender<&'static str>,
+    ) {
+        if self.clients.len() >= self.cfg.limits.max_clients {
+            let _ = kill.send("too many clients: the gateway is full");
+            return;
+        }
+        let frames = match resume.and_then(|r| self.resume_frames(&r, &region)) {
+            Some(frames) => frames,
+            None => self.snapshot_frames(&region),
+        };
+        if frames.len() >= self.cfg.limits.outbox {
+            // A resume longer than the outbox would cut the client off at once: a
+            // snapshot is smaller.
+            let snap = self.snapshot_frames(&region);
+            return self.enqueue_join(id, region, snap, outbox, kill);
+        }
+        self.enqueue_join(id, region, frames, outbox, kill);
+    }
+
+    fn enqueue_join(
+        &mut self,
+        id: u64,
+        region: String,
+        frames: Vec<Utf8Bytes>,
+        outbox: mpsc::Sender<Utf8Bytes>,
+        kill: oneshot::Sender<&'static str>,
+    ) {
+        for f in frames {
+            if outbox.try_send(f).is_err() {
+                let _ = kill.send("snapshot larger than the outbox: raise limits.outbox");
+                return;
+            }
+        }
+        self.clients.insert(
+            id,
+            Client {
+                region,
+                outbox,
+                kill: Some(kill),
+            },
+        );
+    }
+
+    /// The deltas after `r.seq`, if this log and window still hold them all.
+    fn resume_frames(&self, r: &Resume, region: &str) -> Option<Vec<Utf8Bytes>> {
+        if r.epoch != self.store.epoch() || r.seq > self.store.seq() {
+            return None;
+        }
+        if r.seq == self.store.seq() {
+            return Some(vec![]);
+        }
+        let first = self.window.front()?.seq;
+        if first > r.seq + 1 {
+            return None;
+        }
+        let start = self.window.partition_point(|k| k.seq <= r.seq);
+        Some(
+            self.window
+                .range(start..)
+                .filter(|k| k.event.in_region(region))
+                .map(|k| k.frame.clone())
+                .collect(),
+        )
+    }
+
+    fn snapshot_frames(&self, region: &str) -> Vec<Utf8Bytes> {
+        let mut tickets: Vec<&Ticket> = self
+            .store
+            .tickets()
+            .values()
+            .filter(|t| t.grid.starts_with(region))
+            .collect();
+        tickets.sort_unstable_by_key(|t| t.id);
+        let warnings = self
+            .store
+            .warnings()
+            .values()
+            .filter(|w| {
+                Event::WarningRaised {
+                    warning: (*w).clone(),
+                }
+                .in_region(region)
+            })
+            .cloned()
+            .collect::<Vec<_>>();
+        let units = self.store.units().values().cloned().collect::<Vec<_>>();
+        let per = self.cfg.limits.snapshot_part;
+        let chunks: Vec<&[&Ticket]> = if tickets.is_empty() {
+            vec![&[]]
+        } else {
+            tickets.chunks(per).collect()
+        };
+        let n = chunks.len();
+        let mut out = Vec::with_capacity(n);
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let msg = ServerMsg::Snapshot(Snapshot {
+                epoch: self.store.epoch().to_string(),
+                seq: self.store.seq(),
+                part: i as u32,
+                last: i + 1 == n,
+                tickets: chunk.iter().map(|t| (*t).clone()).collect(),
+                warnings: if i == 0 { warnings.clone() } else { vec![] },
+                units: if i == 0 { units.clone() } else { vec![] },
+            });
+            match serde_json::to_string(&msg) {
+                Ok(s) => out.push(s.into()),
+                Err(e) => tracing::error!("snapshot part {i} does not serialize: {e}"),
+            }
+        }
+        out
+    }
+
+    fn audit(&mut self, id: u64, ticket: u64) {
+        let msg = match self.store.audit_of(ticket) {
+            Ok(entries) if entries.is_empty() => ServerMsg::Error {
+                code: "unknown_ticket".into(),
+                message: format!("no ticket {ticket}"),
+            },
+            Ok(entries) => ServerMsg::Audit { ticket, entries },
+            Err(e) => ServerMsg::Error {
+                code: "storage".into(),
+                message: e.to_string(),
+            },
+        };
+        self.send_to(id, &msg);
+    }
+}

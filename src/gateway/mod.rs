@@ -1,0 +1,99 @@
+//! The gateway: takes tickets in (HTTP and WebSocket commands), keeps them durably (the
+//! store), fans the feed out to every wall, and carries commands back.
+//!
+//! One task, the core, owns the store and the list of clients; connections and the HTTP
+//! handlers talk to it over a bounded channel. That keeps every change in one order (the
+//! log's) and lets the core commit commands in batches.
+
+mod conn;
+mod core;
+mod http;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use crate::config::GatewayConfig;
+use crate::store::Store;
+
+pub use self::core::CoreMsg;
+
+/// Figures the core publishes for `/healthz` and for tests.
+#[derive(Default)]
+pub struct Status {
+    pub seq: AtomicU64,
+    pub clients: AtomicUsize,
+    pub cut_off: AtomicU64,
+}
+
+/// A running gateway. Dropping it does not stop it; call `shutdown`.
+pub struct GatewayHandle {
+    pub ws_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    pub epoch: String,
+    pub status: Arc<Status>,
+    stop: watch::Sender<bool>,
+    core: tokio::task::JoinHandle<()>,
+}
+
+impl GatewayHandle {
+    /// Stop accepting, close every connection, and wait until the store is closed.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.core.await;
+    }
+}
+
+/// Open the store and start serving on the configured addresses (port 0 picks a free
+/// one; the handle says which).
+pub async fn start(cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
+    let store = Store::open(&cfg.database, cfg.policy())?;
+    let epoch = store.epoch().to_string();
+    let ws = TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (WebSocket): {e}", cfg.listen))?;
+    let httpl = TcpListener::bind(cfg.http_listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (HTTP): {e}", cfg.http_listen))?;
+    let ws_addr = ws.local_addr()?;
+    let http_addr = httpl.local_addr()?;
+    let status = Arc::new(Status::default());
+    status.seq.store(store.seq(), Ordering::Relaxed);
+    let (stop, stop_rx) = watch::channel(false);
+    let (core_tx, core_rx) = mpsc::channel(4096);
+    let cfg = Arc::new(cfg);
+
+    let core = tokio::spawn(core::run(
+        store,
+        cfg.clone(),
+        core_rx,
+        status.clone(),
+        stop_rx.clone(),
+    ));
+    tokio::spawn(conn::accept_loop(
+        ws,
+        cfg.clone(),
+        core_tx.clone(),
+        stop_rx.clone(),
+    ));
+    tokio::spawn(http::serve(
+        httpl,
+        cfg.clone(),
+        core_tx,
+        status.clone(),
+        epoch.clone(),
+        stop_rx,
+    ));
+    tracing::info!(%ws_addr, %http_addr, %epoch, "gateway listening");
+    Ok(GatewayHandle {
+        ws_addr,
+        http_addr,
+        epoch,
+        status,
+        stop,
+        core,
+    })
+}

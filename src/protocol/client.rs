@@ -1,0 +1,139 @@
+//! Client → gateway messages: the hello that opens a session, and commands.
+
+use serde::{Deserialize, Serialize};
+
+use super::domain::{Category, Channel, Priority, Unit, WarningLevel};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// The first frame of every connection.
+    Hello(Hello),
+    /// A command; the gateway answers with a `command_result` carrying the same key.
+    Command {
+        /// Made by the client, unique per intended effect: the gateway applies a key once
+        /// and answers every repeat with the first result.
+        key: String,
+        command: Command,
+    },
+    /// Ask for a ticket's whole audit trail; answered with an `audit` message.
+    AuditQuery { ticket: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Must equal the gateway's `PROTOCOL_VERSION`.
+    pub protocol: u32,
+    pub token: String,
+    /// Where the client's mirror stopped; absent for a fresh snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_from: Option<Resume>,
+    /// Scope the feed to tickets whose grid id starts with this prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// A position in a gateway's log: the log's epoch and a sequence number in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    pub epoch: String,
+    pub seq: u64,
+}
+
+/// Everything a wall, a console or a simulator may ask the gateway to do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Command {
+    /// Take in a new ticket (the same as `POST /api/tickets`).
+    Intake { ticket: NewTicket },
+    /// 分拨/交办: assign to a unit.
+    Dispatch { ticket: u64, unit: String },
+    /// 签收: the unit accepts.
+    Accept { ticket: u64 },
+    /// 处置: the unit starts work.
+    Start { ticket: u64 },
+    /// 退回: the unit returns it (wrong jurisdiction); it waits to be re-assigned.
+    Return { ticket: u64, reason: String },
+    /// 上报: move it one level up; it waits to be assigned there.
+    Escalate { ticket: u64, reason: String },
+    /// 督办: put it under supervision.
+    Supervise { ticket: u64, note: String },
+    /// 办结: the unit reports it resolved.
+    Resolve { ticket: u64, note: String },
+    /// 回访: the follow-up call's verdict.
+    Rate { ticket: u64, satisfied: bool },
+    /// 归档: close the ticket.
+    Close { ticket: u64 },
+    /// Raise a warning (rules, analysis, departments).
+    RaiseWarning { warning: NewWarning },
+    /// 签收 a warning.
+    AckWarning { warning: u64 },
+    /// Assign a task force (专班) to a warning.
+    AssignTaskForce { warning: u64, team: String },
+    /// Lift a warning.
+    LiftWarning { warning: u64, note: String },
+    /// Register or replace a unit (admin).
+    UpsertUnit { unit: Unit },
+    /// Put a unit on or off duty.
+    SetUnitDuty { unit: String, on_duty: bool },
+}
+
+impl Command {
+    /// Short name, used in the audit trail and in errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Intake { .. } => "intake",
+            Command::Dispatch { .. } => "dispatch",
+            Command::Accept { .. } => "accept",
+            Command::Start { .. } => "start",
+            Command::Return { .. } => "return",
+            Command::Escalate { .. } => "escalate",
+            Command::Supervise { .. } => "supervise",
+            Command::Resolve { .. } => "resolve",
+            Command::Rate { .. } => "rate",
+            Command::Close { .. } => "close",
+            Command::RaiseWarning { .. } => "raise_warning",
+            Command::AckWarning { .. } => "ack_warning",
+            Command::AssignTaskForce { .. } => "assign_task_force",
+            Command::LiftWarning { .. } => "lift_warning",
+            Command::UpsertUnit { .. } => "upsert_unit",
+            Command::SetUnitDuty { .. } => "set_unit_duty",
+        }
+    }
+}
+
+/// A ticket as it is taken in: the gateway assigns id, status, times and level.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTicket {
+    pub channel: Channel,
+    pub category: Category,
+    #[serde(default)]
+    pub subtype: String,
+    pub priority: Priority,
+    pub lon: f64,
+    pub lat: f64,
+    pub grid: String,
+    pub title: String,
+    #[serde(default)]
+    pub reporter: String,
+    /// Minutes from intake to the resolution deadline; the gateway's default SLA for the
+    /// priority when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_minutes: Option<u32>,
+    /// Intake time in ms since the epoch; now when absent (simulators and replays set it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWarning {
+    pub level: WarningLevel,
+    pub kind: String,
+    pub title: String,
+    #[serde(default)]
+    pub grids: Vec<String>,
+    #[serde(default)]
+    pub tickets: Vec<u64>,
+}

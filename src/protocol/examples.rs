@@ -1,0 +1,389 @@
+//! One example of every message, used by the round-trip tests and by
+//! `yiping protocol-examples`, which prints the JSON that PROTOCOL.md shows.
+
+use super::*;
+
+pub fn ticket() -> Ticket {
+    Ticket {
+        id: 1024,
+        channel: Channel::Hotline12345,
+        category: Category::Dispute,
+        subtype: "邻里纠纷".into(),
+        priority: Priority::Important,
+        status: TicketStatus::Assigned,
+        lon: 119.455,
+        lat: 32.204,
+        grid: "321102-01-003-07".into(),
+        title: "楼上装修噪音扰民".into(),
+        reporter: "陈女士".into(),
+        created_ms: 1_795_000_000_000,
+        updated_ms: 1_795_000_060_000,
+        deadline_ms: 1_795_086_400_000,
+        level: Level::Village,
+        unit: Some("U-321102-01-mediator".into()),
+        supervised: false,
+        resolved_level: None,
+        satisfied: None,
+    }
+}
+
+pub fn audit() -> AuditEntry {
+    AuditEntry {
+        seq: 88,
+        at_ms: 1_795_000_060_000,
+        actor: "值班员 王磊".into(),
+        action: "dispatch".into(),
+        from: Some(TicketStatus::Received),
+        to: Some(TicketStatus::Assigned),
+        note: "U-321102-01-mediator".into(),
+    }
+}
+
+pub fn warning() -> Warning {
+    Warning {
+        id: 7,
+        level: WarningLevel::Orange,
+        status: WarningStatus::Raised,
+        kind: "repeated_complaints".into(),
+        title: "同一网格24小时内重复投诉5起".into(),
+        grids: vec!["321102-01-003-07".into()],
+        tickets: vec![1020, 1021, 1024],
+        raised_ms: 1_795_000_100_000,
+        updated_ms: 1_795_000_100_000,
+        task_force: None,
+    }
+}
+
+pub fn unit() -> Unit {
+    Unit {
+        id: "U-321102-01-mediator".into(),
+        name: "大港街道调解员".into(),
+        kind: UnitKind::Mediator,
+        area: "321102-01".into(),
+        categories: vec![Category::Dispute],
+        lon: 119.46,
+        lat: 32.2,
+        on_duty: true,
+    }
+}
+
+pub fn new_ticket() -> NewTicket {
+    NewTicket {
+        channel: Channel::GridApp,
+        category: Category::SafetyHazard,
+        subtype: "消防通道堵塞".into(),
+        priority: Priority::Urgent,
+        lon: 119.43,
+        lat: 32.19,
+        grid: "321102-01-003-07".into(),
+        title: "小区消防通道被车辆堵塞".into(),
+        reporter: "网格员 李娟".into(),
+        sla_minutes: Some(120),
+        created_ms: None,
+    }
+}
+
+/// Every client message, named.
+pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
+    let cmd = |key: &str, command: Command| ClientMsg::Command {
+        key: key.into(),
+        command,
+    };
+    vec![
+        (
+            "hello",
+            ClientMsg::Hello(Hello {
+                protocol: PROTOCOL_VERSION,
+                token: "wall-token".into(),
+                resume_from: Some(Resume {
+                    epoch: "e3b0c44298fc1c14".into(),
+                    seq: 88,
+                }),
+                region: Some("321102".into()),
+            }),
+        ),
+        ("audit_query", ClientMsg::AuditQuery { ticket: 1024 }),
+        (
+            "intake",
+            cmd(
+                "k-1",
+                Command::Intake {
+                    ticket: new_ticket(),
+                },
+            ),
+        ),
+        (
+            "dispatch",
+            cmd(
+                "k-2",
+                Command::Dispatch {
+                    ticket: 1024,
+                    unit: "U-321102-01-mediator".into(),
+                },
+            ),
+        ),
+        ("accept", cmd("k-3", Command::Accept { ticket: 1024 })),
+        ("start", cmd("k-4", Command::Start { ticket: 1024 })),
+        (
+            "return",
+            cmd(
+                "k-5",
+                Command::Return {
+                    ticket: 1024,
+                    reason: "不属本辖区".into(),
+                },
+            ),
+        ),
+        (
+            "escalate",
+            cmd(
+                "k-6",
+                Command::Escalate {
+                    ticket: 1024,
+                    reason: "涉及多个部门".into(),
+                },
+            ),
+        ),
+        (
+            "supervise",
+            cmd(
+                "k-7",
+                Command::Supervise {
+                    ticket: 1024,
+                    note: "超期未签收".into(),
+                },
+            ),
+        ),
+        (
+            "resolve",
+            cmd(
+                "k-8",
+                Command::Resolve {
+                    ticket: 1024,
+                    note: "双方达成调解协议".into(),
+                },
+            ),
+        ),
+        (
+            "rate",
+            cmd(
+                "k-9",
+                Command::Rate {
+                    ticket: 1024,
+                    satisfied: true,
+                },
+            ),
+        ),
+        ("close", cmd("k-10", Command::Close { ticket: 1024 })),
+        (
+            "raise_warning",
+            cmd(
+                "k-11",
+                Command::RaiseWarning {
+                    warning: NewWarning {
+                        level: WarningLevel::Red,
+                        kind: "group_dispute".into(),
+                        title: "工地欠薪群体性纠纷苗头".into(),
+                        grids: vec!["321102-01-003-07".into()],
+                        tickets: vec![1024],
+                    },
+                },
+            ),
+        ),
+        (
+            "ack_warning",
+            cmd("k-12", Command::AckWarning { warning: 7 }),
+        ),
+        (
+            "assign_task_force",
+            cmd(
+                "k-13",
+                Command::AssignTaskForce {
+                    warning: 7,
+                    team: "欠薪处置专班".into(),
+                },
+            ),
+        ),
+        (
+            "lift_warning",
+            cmd(
+                "k-14",
+                Command::LiftWarning {
+                    warning: 7,
+                    note: "工资已结清".into(),
+                },
+            ),
+        ),
+        (
+            "upsert_unit",
+            cmd("k-15", Command::UpsertUnit { unit: unit() }),
+        ),
+        (
+            "set_unit_duty",
+            cmd(
+                "k-16",
+                Command::SetUnitDuty {
+                    unit: "U-321102-01-mediator".into(),
+                    on_duty: false,
+                },
+            ),
+        ),
+    ]
+}
+
+/// Every server message, named.
+pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
+    let epoch = || "e3b0c44298fc1c14".to_string();
+    let delta = |seq: u64, event: Event| ServerMsg::Delta {
+        epoch: epoch(),
+        seq,
+        ts_us: 1_795_000_060_000_123,
+        event,
+    };
+    let mut created = ticket();
+    created.status = TicketStatus::Received;
+    created.unit = None;
+    let mut acked = warning();
+    acked.status = WarningStatus::Acknowledged;
+    vec![
+        (
+            "snapshot",
+            ServerMsg::Snapshot(Snapshot {
+                epoch: epoch(),
+                seq: 88,
+                part: 0,
+                last: true,
+                tickets: vec![ticket()],
+                warnings: vec![warning()],
+                units: vec![unit()],
+            }),
+        ),
+        (
+            "delta ticket_created",
+            delta(
+                87,
+                Event::TicketCreated {
+                    ticket: created,
+                    audit: AuditEntry {
+                        seq: 87,
+                        action: "intake".into(),
+                        from: None,
+                        to: Some(TicketStatus::Received),
+                        note: String::new(),
+                        ..audit()
+                    },
+                },
+            ),
+        ),
+        (
+            "delta ticket_transitioned",
+            delta(
+                88,
+                Event::TicketTransitioned {
+                    ticket: ticket(),
+                    audit: audit(),
+                },
+            ),
+        ),
+        (
+            "delta ticket_updated",
+            delta(
+                89,
+                Event::TicketUpdated {
+                    ticket: Ticket {
+                        supervised: true,
+                        ..ticket()
+                    },
+                    audit: AuditEntry {
+                        seq: 89,
+                        action: "supervise".into(),
+                        from: Some(TicketStatus::Assigned),
+                        to: Some(TicketStatus::Assigned),
+                        note: "超期未签收".into(),
+                        ..audit()
+                    },
+                },
+            ),
+        ),
+        (
+            "delta warning_raised",
+            delta(90, Event::WarningRaised { warning: warning() }),
+        ),
+        (
+            "delta warning_acknowledged",
+            delta(91, Event::WarningAcknowledged { warning: acked }),
+        ),
+        (
+            "delta warning_task_force",
+            delta(
+                92,
+                Event::WarningTaskForce {
+                    warning: Warning {
+                        status: WarningStatus::TaskForce,
+                        task_force: Some("欠薪处置专班".into()),
+                        ..warning()
+                    },
+                },
+            ),
+        ),
+        (
+            "delta warning_lifted",
+            delta(
+                93,
+                Event::WarningLifted {
+                    warning: Warning {
+                        status: WarningStatus::Lifted,
+                        ..warning()
+                    },
+                },
+            ),
+        ),
+        (
+            "delta unit_status",
+            delta(94, Event::UnitStatus { unit: unit() }),
+        ),
+        (
+            "heartbeat",
+            ServerMsg::Heartbeat {
+                epoch: epoch(),
+                seq: 94,
+                ts_us: 1_795_000_061_000_000,
+            },
+        ),
+        (
+            "command_result ok",
+            ServerMsg::CommandResult {
+                key: "k-1".into(),
+                outcome: CommandOutcome::Ok {
+                    seq: 87,
+                    id: Some(1024),
+                },
+            },
+        ),
+        (
+            "command_result refused",
+            ServerMsg::CommandResult {
+                key: "k-3".into(),
+                outcome: CommandOutcome::Refused {
+                    code: "illegal_transition".into(),
+                    message: "ticket 1024 is 受理 (received): accept needs 已分拨 (assigned)"
+                        .into(),
+                },
+            },
+        ),
+        (
+            "audit",
+            ServerMsg::Audit {
+                ticket: 1024,
+                entries: vec![audit()],
+            },
+        ),
+        (
+            "error",
+            ServerMsg::Error {
+                code: "bad_json".into(),
+                message: "expected value at line 1 column 1".into(),
+            },
+        ),
+    ]
+}

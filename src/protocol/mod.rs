@@ -1,0 +1,35 @@
+//! The wire protocol between a gateway and its walls: pure types, no I/O.
+//!
+//! JSON text frames, one message per frame, tagged by `"type"`. PROTOCOL.md at the
+//! repository root is the spec, with an example of every message. Everything here derives
+//! serde so that a round trip is lossless; the tests below check every message.
+
+mod client;
+mod domain;
+#[doc(hidden)]
+pub mod examples;
+mod server;
+
+pub use client::{ClientMsg, Command, Hello, NewTicket, NewWarning, Resume};
+pub use domain::*;
+pub use server::{CommandOutcome, Event, ServerMsg, Snapshot};
+
+/// The protocol version this build speaks. A hello that names another gets an error frame
+/// (`code: "version"`) and the connection is closed.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Wall-clock milliseconds since the Unix epoch: the unit of every domain time.
+pub fn now_ms() -> i64 {
+    now_us() / 1000
+}
+
+/// Wall-clock microseconds since the Unix epoch: the unit of gateway stamps.
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,108 @@
+//! Gateway → client messages: snapshot, deltas, heartbeats, command results, errors.
+
+use serde::{Deserialize, Serialize};
+
+use super::domain::{AuditEntry, Ticket, Unit, Warning};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// The whole live state, in parts; part 0 replaces the client's mirror, `last` ends it.
+    Snapshot(Snapshot),
+    /// One change, in log order.
+    Delta {
+        epoch: String,
+        /// Strictly increasing within an epoch; a region-scoped feed may skip numbers.
+        seq: u64,
+        /// Gateway stamp, microseconds since the Unix epoch, taken once the change is durable.
+        ts_us: i64,
+        event: Event,
+    },
+    /// Once a second: the latest sequence number of the log.
+    Heartbeat { epoch: String, seq: u64, ts_us: i64 },
+    /// The answer to a command, after its delta (if any) was sent.
+    CommandResult {
+        key: String,
+        #[serde(flatten)]
+        outcome: CommandOutcome,
+    },
+    /// A ticket's audit trail, oldest first, in answer to `audit_query`.
+    Audit {
+        ticket: u64,
+        entries: Vec<AuditEntry>,
+    },
+    /// Something the client sent was wrong. `code` is stable, `message` says what to fix.
+    Error { code: String, message: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub epoch: String,
+    /// The last sequence number the snapshot reflects; deltas continue after it.
+    pub seq: u64,
+    pub part: u32,
+    pub last: bool,
+    pub tickets: Vec<Ticket>,
+    pub warnings: Vec<Warning>,
+    pub units: Vec<Unit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CommandOutcome {
+    /// Applied and durable. `seq` is the delta it produced, `ticket`/`warning` the id made.
+    Ok {
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
+    },
+    /// Refused; nothing changed.
+    Refused { code: String, message: String },
+}
+
+/// What changed. Ticket and warning events carry the whole record after the change, so a
+/// mirror applies one by replacing, and the audit line that the change wrote.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    TicketCreated { ticket: Ticket, audit: AuditEntry },
+    TicketTransitioned { ticket: Ticket, audit: AuditEntry },
+    TicketUpdated { ticket: Ticket, audit: AuditEntry },
+    WarningRaised { warning: Warning },
+    WarningAcknowledged { warning: Warning },
+    WarningTaskForce { warning: Warning },
+    WarningLifted { warning: Warning },
+    UnitStatus { unit: Unit },
+}
+
+impl Event {
+    /// The grid this event belongs to, for region scoping (`None` = city-wide).
+    pub fn grids(&self) -> Vec<&str> {
+        match self {
+            Event::TicketCreated { ticket, .. }
+            | Event::TicketTransitioned { ticket, .. }
+            | Event::TicketUpdated { ticket, .. } => vec![ticket.grid.as_str()],
+            Event::WarningRaised { warning }
+            | Event::WarningAcknowledged { warning }
+            | Event::WarningTaskForce { warning }
+            | Event::WarningLifted { warning } => {
+                warning.grids.iter().map(|g| g.as_str()).collect()
+            }
+            Event::UnitStatus { unit } => vec![unit.area.as_str()],
+        }
+    }
+
+    /// Whether a feed scoped to `region` (a grid-id prefix) carries this event.
+    pub fn in_region(&self, region: &str) -> bool {
+        if region.is_empty() {
+            return true;
+        }
+        let grids = self.grids();
+        // City-wide warnings and units (no grid, or an area that contains the region)
+        // go to every scope.
+        grids.is_empty()
+            || grids
+                .iter()
+                .any(|g| g.starts_with(region) || region.starts_with(g))
+    }
+}

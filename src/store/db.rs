@@ -1,0 +1,216 @@
+//! SQLite persistence: the schema, and the statements the store runs. Records are kept as
+//! JSON next to the columns that are queried, so the schema does not chase the protocol.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+use crate::protocol::{AuditEntry, CommandOutcome, Ticket, Unit, Warning};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, frame TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tickets (id INTEGER PRIMARY KEY, status TEXT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tickets_status ON tickets(status);
+CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, ticket INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_ticket ON audit(ticket, seq);
+CREATE TABLE IF NOT EXISTS warnings (id INTEGER PRIMARY KEY, status TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS units (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idem (key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
+";
+
+/// A delta as kept in the event log: its number, stamp and frame text.
+#[derive(Clone, Debug)]
+pub struct StoredDelta {
+    pub seq: u64,
+    pub ts_us: i64,
+    pub frame: String,
+}
+
+pub struct Loaded {
+    pub epoch: String,
+    pub seq: u64,
+    pub max_ticket: u64,
+    pub max_warning: u64,
+    pub tickets: Vec<Ticket>,
+    pub warnings: Vec<Warning>,
+    pub units: Vec<Unit>,
+    pub idem: HashMap<String, CommandOutcome>,
+}
+
+pub struct Db {
+    conn: Connection,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn snake<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    Ok(encode(v)?.trim_matches('"').to_string())
+}
+
+impl Db {
+    pub fn open(path: &Path) -> Result<Db, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        // WAL for concurrent readers; FULL so that a commit survives power loss, since a
+        // commit is what the gateway acknowledges.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        let epoch: Option<String> = conn
+            .query_row("SELECT v FROM meta WHERE k='epoch'", [], |r| r.get(0))
+            .optional()?;
+        if epoch.is_none() {
+            // The epoch names this log: fixed when the file is created, so a client that
+            // resumes with a number from another file gets a fresh snapshot.
+            let epoch = format!("{:016x}", rand::random::<u64>());
+            conn.execute("INSERT INTO meta (k, v) VALUES ('epoch', ?1)", [epoch])?;
+        }
+        Ok(Db { conn })
+    }
+
+    pub fn load(&self) -> Result<Loaded, StoreError> {
+        let c = &self.conn;
+        let epoch: String = c.query_row("SELECT v FROM meta WHERE k='epoch'", [], |r| r.get(0))?;
+        let seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
+        let max_ticket: i64 =
+            c.query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |r| r.get(0))?;
+        let max_warning: i64 =
+            c.query_row("SELECT COALESCE(MAX(id), 0) FROM warnings", [], |r| {
+                r.get(0)
+            })?;
+        let rows = |sql: &str| -> Result<Vec<String>, StoreError> {
+            let mut st = c.prepare(sql)?;
+            let v = st
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(v)
+        };
+        let tickets = rows("SELECT json FROM tickets WHERE status != 'archived'")?
+            .iter()
+            .map(|j| decode("ticket", j))
+            .collect::<Result<_, _>>()?;
+        let warnings = rows("SELECT json FROM warnings WHERE status != 'lifted'")?
+            .iter()
+            .map(|j| decode("warning", j))
+            .collect::<Result<_, _>>()?;
+        let units = rows("SELECT json FROM units ORDER BY id")?
+            .iter()
+            .map(|j| decode("unit", j))
+            .collect::<Result<_, _>>()?;
+        let mut idem = HashMap::new();
+        let mut st = c.prepare("SELECT key, outcome FROM idem")?;
+        let mut q = st.query([])?;
+        while let Some(r) = q.next()? {
+            let key: String = r.get(0)?;
+            let outcome: String = r.get(1)?;
+            idem.insert(key, decode("idempotency outcome", &outcome)?);
+        }
+        Ok(Loaded {
+            epoch,
+            seq: seq as u64,
+            max_ticket: max_ticket as u64,
+            max_warning: max_warning as u64,
+            tickets,
+            warnings,
+            units,
+            idem,
+        })
+    }
+
+    pub fn begin(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+    pub fn commit(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+    pub fn rollback(&self) {
+        if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+            tracing::warn!("store: rollback: {e}");
+        }
+    }
+
+    pub fn insert_event(&self, seq: u64, ts_us: i64, frame: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO events (seq, ts_us, frame) VALUES (?1, ?2, ?3)")?
+            .execute(params![seq as i64, ts_us, frame])?;
+        Ok(())
+    }
+    pub fn insert_idem(&self, key: &str, outcome: &CommandOutcome) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO idem (key, outcome) VALUES (?1, ?2)")?
+            .execute(params![key, encode(outcome)?])?;
+        Ok(())
+    }
+    pub fn upsert_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO tickets (id, status, json) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![t.id as i64, snake(&t.status)?, encode(t)?])?;
+        Ok(())
+    }
+    pub fn insert_audit(&self, ticket: u64, a: &AuditEntry) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO audit (seq, ticket, json) VALUES (?1, ?2, ?3)")?
+            .execute(params![a.seq as i64, ticket as i64, encode(a)?])?;
+        Ok(())
+    }
+    pub fn upsert_warning(&self, w: &Warning) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO warnings (id, status, json) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![w.id as i64, snake(&w.status)?, encode(w)?])?;
+        Ok(())
+    }
+    pub fn upsert_unit(&self, u: &Unit) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO units (id, json) VALUES (?1, ?2)")?
+            .execute(params![u.id, encode(u)?])?;
+        Ok(())
+    }
+
+    pub fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT seq, ts_us, frame FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let v = st
+            .query_map(params![seq as i64, limit as i64], |r| {
+                Ok(StoredDelta {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    ts_us: r.get(1)?,
+                    frame: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    pub fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT json FROM audit WHERE ticket = ?1 ORDER BY seq")?;
+        let rows = st
+            .query_map([ticket as i64], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.iter().map(|j| decode("audit entry", j)).collect()
+    }
+}

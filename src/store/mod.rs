@@ -1,0 +1,536 @@
+//! The durable store: tickets, warnings, units and the audit trail, with the event log
+//! that gives the feed its sequence numbers.
+//!
+//! The live state is held in memory for reads; every change is written to SQLite (WAL,
+//! `synchronous=FULL`) in the same transaction as its event-log row, its audit line and its
+//! idempotency key, and nothing is acknowledged until that transaction commits. Commands
+//! arrive in batches so that one commit (one fsync) covers many of them.
+
+mod db;
+pub mod lifecycle;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::protocol::{
+    AuditEntry, Command, CommandOutcome, Event, NewTicket, NewWarning, ServerMsg, Ticket,
+    TicketStatus, Unit, Warning, WarningStatus,
+};
+
+pub use db::StoredDelta;
+
+/// A command refused with a stable code and a message that says what to fix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Refusal {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(thiserror::Error, Debug)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("a stored row does not decode ({0}); was the file written by another program?")]
+    Corrupt(String),
+}
+
+/// Site rules the store enforces on intake.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Default SLA in minutes for urgent, important and normal tickets.
+    pub sla_minutes: [u32; 3],
+    /// Accepted positions: [min_lon, min_lat, max_lon, max_lat].
+    pub bbox: [f64; 4],
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            sla_minutes: [4 * 60, 24 * 60, 72 * 60],
+            bbox: [73.0, 3.0, 136.0, 54.0],
+        }
+    }
+}
+
+/// One command as the gateway hands it over: who sent it, its key, what it asks.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub actor: String,
+    pub key: String,
+    pub command: Command,
+}
+
+/// A change made durable: its sequence number, the event, and the delta frame as sent.
+#[derive(Clone, Debug)]
+pub struct Delta {
+    pub seq: u64,
+    pub event: Event,
+    /// The `ServerMsg::Delta` JSON, serialized once, stored and fanned out as it is.
+    pub frame: String,
+}
+
+/// What one request came to.
+#[derive(Clone, Debug)]
+pub struct Applied {
+    pub key: String,
+    pub outcome: CommandOutcome,
+    /// The delta it produced; `None` when refused or a repeat of an applied key.
+    pub delta: Option<Delta>,
+}
+
+pub struct Store {
+    db: db::Db,
+    epoch: String,
+    seq: u64,
+    next_ticket: u64,
+    next_warning: u64,
+    policy: Policy,
+    tickets: HashMap<u64, Ticket>,
+    warnings: BTreeMap<u64, Warning>,
+    units: BTreeMap<String, Unit>,
+    idem: HashMap<String, CommandOutcome>,
+}
+
+impl Store {
+    /// Open (or create) the database at `path` and load the live state.
+    pub fn open(path: &Path, policy: Policy) -> Result<Store, StoreError> {
+        let db = db::Db::open(path)?;
+        let mut store = Store {
+            db,
+            epoch: String::new(),
+            seq: 0,
+            next_ticket: 1,
+            next_warning: 1,
+            policy,
+            tickets: HashMap::new(),
+            warnings: BTreeMap::new(),
+            units: BTreeMap::new(),
+            idem: HashMap::new(),
+        };
+        store.reload()?;
+        Ok(store)
+    }
+
+    /// Rebuild the in-memory state from the file (at open, and after a failed commit).
+    fn reload(&mut self) -> Result<(), StoreError> {
+        let loaded = self.db.load()?;
+        self.epoch = loaded.epoch;
+        self.seq = loaded.seq;
+        self.next_ticket = loaded.max_ticket + 1;
+        self.next_warning = loaded.max_warning + 1;
+        self.tickets = loaded.tickets.into_iter().map(|t| (t.id, t)).collect();
+        self.warnings = loaded.warnings.into_iter().map(|w| (w.id, w)).collect();
+        self.units = loaded
+            .units
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect();
+        self.idem = loaded.idem;
+        Ok(())
+    }
+
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+    /// The sequence number of the last durable change.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+    /// Live tickets (not archived).
+    pub fn tickets(&self) -> &HashMap<u64, Ticket> {
+        &self.tickets
+    }
+    /// Live warnings (not lifted).
+    pub fn warnings(&self) -> &BTreeMap<u64, Warning> {
+        &self.warnings
+    }
+    pub fn units(&self) -> &BTreeMap<String, Unit> {
+        &self.units
+    }
+
+    /// Deltas after `seq`, oldest first, at most `limit` of them.
+    pub fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError> {
+        self.db.deltas_after(seq, limit)
+    }
+
+    /// The audit trail of one ticket (archived ones too), oldest first.
+    pub fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
+        self.db.audit_of(ticket)
+    }
+
+    /// Apply a batch of requests in one transaction, stamped `ts_us`. On a database error
+    /// nothing of the batch is kept, the memory is reloaded from the file, and the error is
+    /// returned: the caller answers every request of the batch with it.
+    pub fn apply_batch(
+        &mut self,
+        requests: Vec<Request>,
+        ts_us: i64,
+    ) -> Result<Vec<Applied>, StoreError> {
+        self.db.begin()?;
+        let mut out = Vec::with_capacity(requests.len());
+        let seq_before = self.seq;
+        for req in requests {
+            match self.apply_one(req, ts_us) {
+                Ok(applied) => out.push(applied),
+                Err(e) => return Err(self.abort(e, seq_before)),
+            }
+        }
+        if let Err(e) = self.db.commit() {
+            return Err(self.abort(e, seq_before));
+        }
+        Ok(out)
+    }
+
+    fn abort(&mut self, e: StoreError, seq_before: u64) -> StoreError {
+        tracing::error!("store: batch rolled back: {e}");
+        self.db.rollback();
+        if let Err(reload) = self.reload() {
+            tracing::error!("store: reload after rollback failed: {reload}");
+            self.seq = seq_before;
+        }
+        e
+    }
+
+    fn apply_one(&mut self, req: Request, ts_us: i64) -> Result<Applied, StoreError> {
+        if let Some(first) = self.idem.get(&req.key) {
+            return Ok(Applied {
+                key: req.key,
+                outcome: first.clone(),
+                delta: None,
+            });
+        }
+        let now_ms = ts_us / 1000;
+        let change = match self.decide(&req, now_ms) {
+            Ok(c) => c,
+            Err(r) => {
+                return Ok(Applied {
+                    key: req.key,
+                    outcome: CommandOutcome::Refused {
+                        code: r.code,
+                        message: r.message,
+                    },
+                    delta: None,
+                });
+            }
+        };
+        let seq = self.seq + 1;
+        let (event, id) = self.persist(change, seq, now_ms, &req)?;
+        let frame = serde_json::to_string(&ServerMsg::Delta {
+            epoch: self.epoch.clone(),
+            seq,
+            ts_us,
+            event: event.clone(),
+        })
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let outcome = CommandOutcome::Ok { seq, id };
+        self.db.insert_event(seq, ts_us, &frame)?;
+        self.db.insert_idem(&req.key, &outcome)?;
+        self.seq = seq;
+        self.idem.insert(req.key.clone(), outcome.clone());
+        Ok(Applied {
+            key: req.key,
+            outcome,
+            delta: Some(Delta { seq, event, frame }),
+        })
+    }
+
+    /// Check a request against the live state; nothing is written here.
+    fn decide(&self, req: &Request, now_ms: i64) -> Result<Change, Refusal> {
+        if req.key.is_empty() || req.key.len() > 128 {
+            return Err(Refusal::new(
+                "invalid",
+                "idempotency key must be 1-128 characters",
+            ));
+        }
+        let cmd = &req.command;
+        match cmd {
+            Command::Intake { ticket } => {
+                self.validate_new_ticket(ticket)?;
+                Ok(Change::NewTicket(ticket.clone()))
+            }
+            Command::Dispatch { ticket, .. }
+            | Command::Accept { ticket }
+            | Command::Start { ticket }
+            | Command::Return { ticket, .. }
+            | Command::Escalate { ticket, .. }
+            | Command::Supervise { ticket, .. }
+            | Command::Resolve { ticket, .. }
+            | Command::Rate { ticket, .. }
+            | Command::Close { ticket } => {
+                let t = self.tickets.get(ticket).ok_or_else(|| {
+                    Refusal::new(
+                        "unknown_ticket",
+                        format!("no live ticket {ticket} (never taken in, or archived)"),
+                    )
+                })?;
+                let unit = match cmd {
+                    Command::Dispatch { unit, .. } => {
+                        Some(self.units.get(unit).ok_or_else(|| {
+                            Refusal::new("unknown_unit", format!("no unit with id {unit:?}"))
+                        })?)
+                    }
+                    _ => None,
+                };
+                let c = lifecycle::apply_ticket(t, cmd, unit, now_ms)?;
+                Ok(Change::Ticket {
+                    from: t.status,
+                    change: c,
+                    action: cmd.name(),
+                })
+            }
+            Command::RaiseWarning { warning } => {
+                validate_new_warning(warning)?;
+                Ok(Change::NewWarning(warning.clone()))
+            }
+            Command::AckWarning { warning }
+            | Command::AssignTaskForce { warning, .. }
+            | Command::LiftWarning { warning, .. } => {
+                let w = self.warnings.get(warning).ok_or_else(|| {
+                    Refusal::new(
+                        "unknown_warning",
+                        format!("no live warning {warning} (never raised, or lifted)"),
+                    )
+                })?;
+                Ok(Change::Warning(lifecycle::apply_warning(w, cmd, now_ms)?))
+            }
+            Command::UpsertUnit { unit } => {
+                if unit.id.trim().is_empty() || unit.id.len() > 64 || unit.name.is_empty() {
+                    return Err(Refusal::new(
+                        "invalid",
+                        "unit id must be 1-64 characters and name non-empty",
+                    ));
+                }
+                self.check_position(unit.lon, unit.lat)?;
+                Ok(Change::Unit(unit.clone()))
+            }
+            Command::SetUnitDuty { unit, on_duty } => {
+                let u = self.units.get(unit).ok_or_else(|| {
+                    Refusal::new("unknown_unit", format!("no unit with id {unit:?}"))
+                })?;
+                Ok(Change::Unit(Unit {
+                    on_duty: *on_duty,
+                    ..u.clone()
+                }))
+            }
+        }
+    }
+
+    fn check_position(&self, lon: f64, lat: f64) -> Result<(), Refusal> {
+        let [x0, y0, x1, y1] = self.policy.bbox;
+        if !(lon.is_finite() && lat.is_finite() && lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1)
+        {
+            return Err(Refusal::new(
+                "out_of_range",
+                format!(
+                    "position ({lon}, {lat}) is outside the accepted area \
+                     lon {x0}..{x1}, lat {y0}..{y1}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_new_ticket(&self, t: &NewTicket) -> Result<(), Refusal> {
+        self.check_position(t.lon, t.lat)?;
+        let field = |name: &str, v: &str, min: usize, max: usize| {
+            let n = v.chars().count();
+            if n < min || n > max {
+                Err(Refusal::new(
+                    "invalid",
+                    format!("{name} must be {min}-{max} characters, got {n}"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        field("title", t.title.trim(), 1, 200)?;
+        field("grid", &t.grid, 1, 64)?;
+        field("subtype", &t.subtype, 0, 64)?;
+        field("reporter", &t.reporter, 0, 64)?;
+        if let Some(m) = t.sla_minutes
+            && !(1..=366 * 24 * 60).contains(&m)
+        {
+            return Err(Refusal::new(
+                "invalid",
+                format!("sla_minutes must be 1-527040, got {m}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Write a decided change and update memory; returns the event and any new id.
+    fn persist(
+        &mut self,
+        change: Change,
+        seq: u64,
+        now_ms: i64,
+        req: &Request,
+    ) -> Result<(Event, Option<u64>), StoreError> {
+        let audit = |action: &str, from, to, note: String| AuditEntry {
+            seq,
+            at_ms: now_ms,
+            actor: req.actor.clone(),
+            action: action.into(),
+            from,
+            to,
+            note,
+        };
+        Ok(match change {
+            Change::NewTicket(n) => {
+                let id = self.next_ticket;
+                let created = n.created_ms.unwrap_or(now_ms);
+                let sla = n
+                    .sla_minutes
+                    .unwrap_or(self.policy.sla_minutes[n.priority as usize]);
+                let t = Ticket {
+                    id,
+                    channel: n.channel,
+                    category: n.category,
+                    subtype: n.subtype.clone(),
+                    priority: n.priority,
+                    status: TicketStatus::Received,
+                    lon: n.lon,
+                    lat: n.lat,
+                    grid: n.grid.clone(),
+                    title: n.title.trim().to_string(),
+                    reporter: n.reporter.clone(),
+                    created_ms: created,
+                    updated_ms: created,
+                    deadline_ms: created + sla as i64 * 60_000,
+                    level: lifecycle::initial_level(&n),
+                    unit: None,
+                    supervised: false,
+                    resolved_level: None,
+                    satisfied: None,
+                };
+                let a = audit("intake", None, Some(TicketStatus::Received), String::new());
+                self.db.upsert_ticket(&t)?;
+                self.db.insert_audit(id, &a)?;
+                self.next_ticket += 1;
+                self.tickets.insert(id, t.clone());
+                (
+                    Event::TicketCreated {
+                        ticket: t,
+                        audit: a,
+                    },
+                    Some(id),
+                )
+            }
+            Change::Ticket {
+                from,
+                change,
+                action,
+            } => {
+                let t = change.ticket;
+                let a = audit(action, Some(from), Some(t.status), change.note);
+                self.db.upsert_ticket(&t)?;
+                self.db.insert_audit(t.id, &a)?;
+                if t.status == TicketStatus::Archived {
+                    self.tickets.remove(&t.id);
+                } else {
+                    self.tickets.insert(t.id, t.clone());
+                }
+                let event = if change.transitioned {
+                    Event::TicketTransitioned {
+                        ticket: t,
+                        audit: a,
+                    }
+                } else {
+                    Event::TicketUpdated {
+                        ticket: t,
+                        audit: a,
+                    }
+                };
+                (event, None)
+            }
+            Change::NewWarning(n) => {
+                let id = self.next_warning;
+                let w = Warning {
+                    id,
+                    level: n.level,
+                    status: WarningStatus::Raised,
+                    kind: n.kind,
+                    title: n.title,
+                    grids: n.grids,
+                    tickets: n.tickets,
+                    raised_ms: now_ms,
+                    updated_ms: now_ms,
+                    task_force: None,
+                };
+                self.db.upsert_warning(&w)?;
+                self.next_warning += 1;
+                self.warnings.insert(id, w.clone());
+                (Event::WarningRaised { warning: w }, Some(id))
+            }
+            Change::Warning(w) => {
+                self.db.upsert_warning(&w)?;
+                let event = match w.status {
+                    WarningStatus::Lifted => {
+                        self.warnings.remove(&w.id);
+                        Event::WarningLifted { warning: w }
+                    }
+                    WarningStatus::TaskForce => {
+                        self.warnings.insert(w.id, w.clone());
+                        Event::WarningTaskForce { warning: w }
+                    }
+                    _ => {
+                        self.warnings.insert(w.id, w.clone());
+                        Event::WarningAcknowledged { warning: w }
+                    }
+                };
+                (event, None)
+            }
+            Change::Unit(u) => {
+                self.db.upsert_unit(&u)?;
+                self.units.insert(u.id.clone(), u.clone());
+                (Event::UnitStatus { unit: u }, None)
+            }
+        })
+    }
+}
+
+fn validate_new_warning(w: &NewWarning) -> Result<(), Refusal> {
+    if w.title.trim().is_empty() || w.title.chars().count() > 200 {
+        return Err(Refusal::new(
+            "invalid",
+            "warning title must be 1-200 characters",
+        ));
+    }
+    if w.grids.len() > 1000 || w.tickets.len() > 10_000 {
+        return Err(Refusal::new(
+            "invalid",
+            "a warning links at most 1,000 grids and 10,000 tickets",
+        ));
+    }
+    Ok(())
+}
+
+/// A decided change, before it is written.
+enum Change {
+    NewTicket(NewTicket),
+    Ticket {
+        from: TicketStatus,
+        change: lifecycle::TicketChange,
+        action: &'static str,
+    },
+    NewWarning(NewWarning),
+    Warning(Warning),
+    Unit(Unit),
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,658 @@
+//! The gateway end to end, over real WebSockets and HTTP on loopback, on a real SQLite file.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use yiping::config::{GatewayConfig, Role, TokenConfig};
+use yiping::gateway::{self, GatewayHandle};
+use yiping::protocol::{
+    ClientMsg, Command, CommandOutcome, Event, Hello, PROTOCOL_VERSION, Resume, ServerMsg,
+    TicketStatus, examples,
+};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const OP: &str = "operator-token";
+const VIEW: &str = "viewer-token";
+const ADMIN: &str = "admin-token-1";
+
+fn config(dir: &tempfile::TempDir) -> GatewayConfig {
+    let mut cfg = GatewayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        http_listen: "127.0.0.1:0".parse().unwrap(),
+        database: dir.path().join("gateway.sqlite"),
+        ..Default::default()
+    };
+    cfg.tokens = vec![
+        TokenConfig {
+            token: OP.into(),
+            role: Role::Operator,
+            name: "值班员 王磊".into(),
+        },
+        TokenConfig {
+            token: VIEW.into(),
+            role: Role::Viewer,
+            name: "大屏".into(),
+        },
+        TokenConfig {
+            token: ADMIN.into(),
+            role: Role::Admin,
+            name: "管理员".into(),
+        },
+    ];
+    cfg
+}
+
+async fn start(dir: &tempfile::TempDir) -> GatewayHandle {
+    gateway::start(config(dir)).await.unwrap()
+}
+
+async fn connect(g: &GatewayHandle, token: &str, resume: Option<Resume>) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}", g.ws_addr))
+        .await
+        .unwrap();
+    say(
+        &mut ws,
+        &ClientMsg::Hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            token: token.into(),
+            resume_from: resume,
+            region: None,
+        }),
+    )
+    .await;
+    ws
+}
+
+async fn say(ws: &mut Ws, msg: &ClientMsg) {
+    ws.send(Message::Text(serde_json::to_string(msg).unwrap().into()))
+        .await
+        .unwrap();
+}
+
+async fn next(ws: &mut Ws) -> ServerMsg {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("stream open")
+            .expect("frame ok");
+        if let Message::Text(t) = frame {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+/// The next message that is not a heartbeat.
+async fn next_real(ws: &mut Ws) -> ServerMsg {
+    loop {
+        match next(ws).await {
+            ServerMsg::Heartbeat { .. } => continue,
+            m => return m,
+        }
+    }
+}
+
+/// Read a whole snapshot; returns (epoch, seq, tickets).
+async fn snapshot(ws: &mut Ws) -> (String, u64, usize) {
+    let mut n = 0;
+    loop {
+        match next_real(ws).await {
+            ServerMsg::Snapshot(s) => {
+                n += s.tickets.len();
+                if s.last {
+                    return (s.epoch, s.seq, n);
+                }
+            }
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+    }
+}
+
+fn cmd(key: &str, command: Command) -> ClientMsg {
+    ClientMsg::Command {
+        key: key.into(),
+        command,
+    }
+}
+
+fn intake(key: &str) -> ClientMsg {
+    cmd(
+        key,
+        Command::Intake {
+            ticket: examples::new_ticket(),
+        },
+    )
+}
+
+/// Send a command and read up to its result; returns the deltas seen before it and it.
+async fn run(ws: &mut Ws, msg: ClientMsg) -> (Vec<ServerMsg>, CommandOutcome) {
+    let ClientMsg::Command { key, .. } = &msg else {
+        panic!()
+    };
+    let key = key.clone();
+    say(ws, &msg).await;
+    let mut seen = vec![];
+    loop {
+        match next_real(ws).await {
+            ServerMsg::CommandResult { key: k, outcome } if k == key => return (seen, outcome),
+            m => seen.push(m),
+        }
+    }
+}
+
+fn delta_seq(m: &ServerMsg) -> Option<u64> {
+    match m {
+        ServerMsg::Delta { seq, .. } => Some(*seq),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_gets_the_snapshot_then_every_delta_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    for i in 0..5 {
+        run(&mut op, intake(&format!("pre-{i}"))).await;
+    }
+    let mut wall = connect(&g, VIEW, None).await;
+    let (epoch, seq, n) = snapshot(&mut wall).await;
+    assert_eq!((epoch.as_str(), seq, n), (g.epoch.as_str(), 5, 5));
+    for i in 0..100 {
+        say(&mut op, &intake(&format!("k-{i}"))).await;
+    }
+    let mut got = vec![];
+    while got.len() < 100 {
+        if let Some(s) = delta_seq(&next_real(&mut wall).await) {
+            got.push(s);
+        }
+    }
+    assert_eq!(got, (6..=105).collect::<Vec<_>>());
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_a_forced_disconnect_misses_nothing_and_repeats_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    let mut wall = connect(&g, VIEW, None).await;
+    let (epoch, _, _) = snapshot(&mut wall).await;
+    for i in 0..30 {
+        say(&mut op, &intake(&format!("a-{i}"))).await;
+    }
+    let mut seen = vec![];
+    while seen.len() < 10 {
+        if let Some(s) = delta_seq(&next_real(&mut wall).await) {
+            seen.push(s);
+        }
+    }
+    // Drop the socket without a close handshake, mid-stream.
+    drop(wall);
+    for i in 0..30 {
+        run(&mut op, intake(&format!("b-{i}"))).await;
+    }
+    let last = *seen.last().unwrap();
+    let mut wall = connect(
+        &g,
+        VIEW,
+        Some(Resume {
+            epoch: epoch.clone(),
+            seq: last,
+        }),
+    )
+    .await;
+    while seen.len() < 60 {
+        match next_real(&mut wall).await {
+            ServerMsg::Delta { seq, .. } => seen.push(seq),
+            other => panic!("a resume sends deltas only, got {other:?}"),
+        }
+    }
+    assert_eq!(seen, (1..=60).collect::<Vec<_>>(), "0 missed, 0 duplicated");
+
+    // A resume point from another log gets a fresh snapshot instead.
+    let mut other = connect(
+        &g,
+        VIEW,
+        Some(Resume {
+            epoch: "not-this-log".into(),
+            seq: 3,
+        }),
+    )
+    .await;
+    let (_, seq, n) = snapshot(&mut other).await;
+    assert_eq!((seq, n), (60, 60));
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_from_one_client_reaches_every_other_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    run(
+        &mut admin,
+        cmd(
+            "unit",
+            Command::UpsertUnit {
+                unit: examples::unit(),
+            },
+        ),
+    )
+    .await;
+    let (_, out) = run(&mut admin, intake("t")).await;
+    let CommandOutcome::Ok { id: Some(id), .. } = out else {
+        panic!("{out:?}")
+    };
+    let mut walls = vec![];
+    for _ in 0..3 {
+        let mut w = connect(&g, VIEW, None).await;
+        snapshot(&mut w).await;
+        walls.push(w);
+    }
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    let (deltas, out) = run(
+        &mut op,
+        cmd(
+            "d",
+            Command::Dispatch {
+                ticket: id,
+                unit: examples::unit().id,
+            },
+        ),
+    )
+    .await;
+    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    assert_eq!(
+        deltas.len(),
+        1,
+        "the sender sees the delta before its result"
+    );
+    for w in &mut walls {
+        match next_real(w).await {
+            ServerMsg::Delta {
+                event: Event::TicketTransitioned { ticket, audit },
+                ..
+            } => {
+                assert_eq!(ticket.status, TicketStatus::Assigned);
+                assert_eq!(audit.actor, "值班员 王磊");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_key_has_one_effect_and_a_viewer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    let (d1, first) = run(&mut op, intake("once")).await;
+    let (d2, again) = run(&mut op, intake("once")).await;
+    assert_eq!(first, again);
+    assert_eq!((d1.len(), d2.len()), (1, 0));
+    assert_eq!(g.status.seq.load(std::sync::atomic::Ordering::Relaxed), 1);
+
+    let mut viewer = connect(&g, VIEW, None).await;
+    snapshot(&mut viewer).await;
+    let (_, out) = run(&mut viewer, intake("v")).await;
+    match out {
+        CommandOutcome::Refused { code, message } => {
+            assert_eq!(code, "forbidden");
+            assert!(message.contains("viewer"), "{message}");
+        }
+        ok => panic!("a viewer's command went through: {ok:?}"),
+    }
+    assert_eq!(g.status.seq.load(std::sync::atomic::Ordering::Relaxed), 1);
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_bad_frames_change_nothing_and_the_connection_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    run(&mut op, intake("good")).await;
+    let big = format!(
+        "{{\"type\":\"command\",\"key\":\"x\",\"pad\":\"{}\"}}",
+        "x".repeat(100_000)
+    );
+    let mut far = examples::new_ticket();
+    far.lat = 95.0;
+    let far = serde_json::to_string(&intake("far"))
+        .unwrap()
+        .replace("32.19", "95.0");
+    let bad: Vec<String> = vec![
+        "{".into(),
+        "not json at all".into(),
+        r#"{"type":"launch_missiles"}"#.into(),
+        r#"{"type":"command","key":"k","command":{"op":"dispatch","ticket":"one"}}"#.into(),
+        r#"{"type":"command","key":"k2","command":{"op":"accept","ticket":999999}}"#.into(),
+        r#"{"type":"command","key":"k3","command":{"op":"dispatch","ticket":1,"unit":"ghost"}}"#
+            .into(),
+        r#"{"type":"command","key":"k4","command":{"op":"accept","ticket":1}}"#.into(),
+        far,
+        big,
+        serde_json::to_string(&ClientMsg::Hello(Hello {
+            protocol: 1,
+            token: OP.into(),
+            resume_from: None,
+            region: None,
+        }))
+        .unwrap(),
+    ];
+    for i in 0..1000 {
+        op.send(Message::Text(bad[i % bad.len()].clone().into()))
+            .await
+            .unwrap();
+    }
+    op.send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    let mut answers = 0;
+    while answers < 1001 {
+        match next_real(&mut op).await {
+            ServerMsg::Error { .. }
+            | ServerMsg::CommandResult {
+                outcome: CommandOutcome::Refused { .. },
+                ..
+            } => answers += 1,
+            other => panic!("a bad frame changed something: {other:?}"),
+        }
+    }
+    assert_eq!(g.status.seq.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let (deltas, out) = run(&mut op, intake("after")).await;
+    assert!(
+        matches!(
+            out,
+            CommandOutcome::Ok {
+                seq: 2,
+                id: Some(2)
+            }
+        ),
+        "{out:?}"
+    );
+    assert_eq!(deltas.len(), 1);
+    let mut fresh = connect(&g, VIEW, None).await;
+    assert_eq!(snapshot(&mut fresh).await.2, 2);
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_protocol_version_gets_an_error_before_the_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}", g.ws_addr))
+        .await
+        .unwrap();
+    say(
+        &mut ws,
+        &ClientMsg::Hello(Hello {
+            protocol: 99,
+            token: OP.into(),
+            resume_from: None,
+            region: None,
+        }),
+    )
+    .await;
+    match next(&mut ws).await {
+        ServerMsg::Error { code, message } => {
+            assert_eq!(code, "version");
+            assert!(message.contains("99"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let rest = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .unwrap();
+    assert!(
+        matches!(rest, Some(Ok(Message::Close(_))) | None),
+        "{rest:?}"
+    );
+    let mut bad_token = connect(&g, "who-knows", None).await;
+    assert!(
+        matches!(next(&mut bad_token).await, ServerMsg::Error { code, .. } if code == "unauthorized")
+    );
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_gateway_has_the_same_tickets_and_its_sequence_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    for i in 0..20 {
+        run(&mut op, intake(&format!("k{i}"))).await;
+    }
+    let epoch = g.epoch.clone();
+    drop(op);
+    g.shutdown().await;
+
+    let g = start(&dir).await;
+    assert_eq!(g.epoch, epoch);
+    let mut wall = connect(
+        &g,
+        VIEW,
+        Some(Resume {
+            epoch: epoch.clone(),
+            seq: 15,
+        }),
+    )
+    .await;
+    for want in 16..=20 {
+        assert_eq!(
+            delta_seq(&next_real(&mut wall).await),
+            Some(want),
+            "resume across a restart"
+        );
+    }
+    let mut op = connect(&g, OP, None).await;
+    let (_, seq, n) = snapshot(&mut op).await;
+    assert_eq!((seq, n), (20, 20));
+    let (_, out) = run(&mut op, intake("after-restart")).await;
+    assert_eq!(
+        out,
+        CommandOutcome::Ok {
+            seq: 21,
+            id: Some(21)
+        }
+    );
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off_while_a_fast_one_keeps_receiving() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    cfg.limits.outbox = 256;
+    cfg.limits.batch = 16;
+    cfg.validate().unwrap();
+    let g = gateway::start(cfg).await.unwrap();
+    // The slow client: a tiny receive buffer, a hello, and then it never reads again.
+    let sock = TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let stream = sock.connect(g.ws_addr).await.unwrap();
+    let (mut slow, _) = tokio_tungstenite::client_async(
+        format!("ws://{}", g.ws_addr),
+        MaybeTlsStream::Plain(stream),
+    )
+    .await
+    .unwrap();
+    say(
+        &mut slow,
+        &ClientMsg::Hello(Hello {
+            protocol: 1,
+            token: VIEW.into(),
+            resume_from: None,
+            region: None,
+        }),
+    )
+    .await;
+    let mut fast = connect(&g, VIEW, None).await;
+    snapshot(&mut fast).await;
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    let total = 5000;
+    let reader = tokio::spawn(async move {
+        let mut n = 0;
+        while n < total {
+            if delta_seq(&next_real(&mut fast).await).is_some() {
+                n += 1;
+            }
+        }
+        n
+    });
+    // Long titles, so that the kernel's socket buffers cannot hide a client that stops
+    // reading; sent in windows of 100, the pace of a busy but real feed.
+    let mut t = examples::new_ticket();
+    t.title = "消防通道".repeat(50);
+    for w in 0..total / 100 {
+        for i in 0..100 {
+            say(
+                &mut op,
+                &cmd(&format!("k{w}-{i}"), Command::Intake { ticket: t.clone() }),
+            )
+            .await;
+        }
+        let mut results = 0;
+        while results < 100 {
+            if let ServerMsg::CommandResult { .. } = next_real(&mut op).await {
+                results += 1;
+            }
+        }
+    }
+    assert_eq!(reader.await.unwrap(), total);
+    assert_eq!(
+        g.status.cut_off.load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    drop(slow);
+    g.shutdown().await;
+}
+
+/// A bare HTTP/1.1 request; returns (status, body).
+async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_intake_validates_and_the_ticket_reaches_every_wall() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut wall = connect(&g, VIEW, None).await;
+    snapshot(&mut wall).await;
+    let good = serde_json::to_string(&examples::new_ticket()).unwrap();
+    let (st, body) = http(g.http_addr, "POST", "/api/tickets", OP, &good).await;
+    assert_eq!(st, 201, "{body}");
+    assert!(body.contains("\"id\":1"), "{body}");
+    match next_real(&mut wall).await {
+        ServerMsg::Delta {
+            event: Event::TicketCreated { ticket, .. },
+            ..
+        } => assert_eq!(ticket.title, "小区消防通道被车辆堵塞"),
+        other => panic!("{other:?}"),
+    }
+    let (st, body) = http(g.http_addr, "POST", "/api/tickets", OP, "{\"channel\":").await;
+    assert_eq!(st, 400, "{body}");
+    let (st, body) = http(
+        g.http_addr,
+        "POST",
+        "/api/tickets",
+        OP,
+        &good.replace("119.43", "500.0"),
+    )
+    .await;
+    assert_eq!(st, 422);
+    assert!(body.contains("out_of_range"), "{body}");
+    let (st, _) = http(g.http_addr, "POST", "/api/tickets", VIEW, &good).await;
+    assert_eq!(st, 403);
+    let (st, _) = http(g.http_addr, "POST", "/api/tickets", "nope", &good).await;
+    assert_eq!(st, 401);
+    let (st, body) = http(g.http_addr, "GET", "/healthz", "", "").await;
+    assert_eq!(st, 200);
+    assert!(body.contains("\"seq\":1"), "{body}");
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_client_mirrors_the_gateway_and_survives_a_gateway_restart() {
+    use yiping::feed::{self, FeedConfig, FeedEvent, FeedStatus, Mirror};
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    let g = gateway::start(cfg.clone()).await.unwrap();
+    cfg.listen = g.ws_addr;
+    cfg.http_listen = g.http_addr;
+    let mut fc = FeedConfig::new(format!("ws://{}", g.ws_addr), OP);
+    fc.backoff_min = Duration::from_millis(20);
+    let h = feed::spawn(fc).unwrap();
+    let mut mirror = Mirror::default();
+    let mut statuses = vec![];
+    let mut pump = |mirror: &mut Mirror, until: &dyn Fn(&Mirror) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !until(mirror) {
+            assert!(std::time::Instant::now() < deadline, "timed out");
+            match h.events.recv_timeout(Duration::from_millis(100)) {
+                Ok(FeedEvent::Msg(m, _)) => {
+                    mirror.apply(&m);
+                }
+                Ok(FeedEvent::Status(s)) => statuses.push(s),
+                Err(_) => {}
+            }
+        }
+    };
+    for i in 0..10 {
+        h.commands.send(intake(&format!("f{i}"))).unwrap();
+    }
+    tokio::task::block_in_place(|| pump(&mut mirror, &|m| m.tickets.len() == 10));
+    g.shutdown().await;
+    // While the gateway is down the client retries; then it comes back on the same file.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let g = gateway::start(cfg).await.unwrap();
+    h.commands.send(intake("f-after")).unwrap();
+    tokio::task::block_in_place(|| pump(&mut mirror, &|m| m.tickets.len() == 11 && m.seq == 11));
+    assert!(
+        mirror
+            .tickets
+            .values()
+            .all(|t| t.status == TicketStatus::Received)
+    );
+    let connected = statuses
+        .iter()
+        .filter(|s| matches!(s, FeedStatus::Connected))
+        .count();
+    let lost = statuses
+        .iter()
+        .filter(|s| matches!(s, FeedStatus::Reconnecting { .. }))
+        .count();
+    assert!(connected >= 2 && lost >= 1, "{statuses:?}");
+    g.shutdown().await;
+}
