@@ -9,3 +9,4 @@ pub mod feed;
 pub mod gateway;
 pub mod protocol;
 pub mod store;
+pub mod sim;

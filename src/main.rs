@@ -1,1 +1,159 @@
-fn main() {}
+//! `yiping`: the wall, the gateway, the simulator and the tools, as subcommands.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use yiping::config::GatewayConfig;
+use yiping::sim::{self, city::City};
+
+mod bench_gateway;
+
+#[derive(Parser)]
+#[command(name = "yiping", version, about = "一屏 Yiping: a city command center's live wall")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the gateway: WebSocket feed, HTTP intake, SQLite store.
+    Gateway {
+        #[arg(long, default_value = "config/gateway.toml")]
+        config: PathBuf,
+        /// Override the WebSocket address.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Override the HTTP address.
+        #[arg(long)]
+        http_listen: Option<std::net::SocketAddr>,
+        /// Override the database file.
+        #[arg(long)]
+        database: Option<PathBuf>,
+    },
+    /// Run the simulated city against a gateway (needs an admin token).
+    Sim {
+        #[arg(long, default_value = "ws://127.0.0.1:7400")]
+        url: String,
+        #[arg(long, env = "YIPING_TOKEN")]
+        token: String,
+        /// Simulated seconds per real second.
+        #[arg(long, default_value_t = 60.0)]
+        speed: f64,
+        /// Tickets per simulated day for the whole city.
+        #[arg(long, default_value_t = 2600.0)]
+        per_day: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<u64>,
+        #[arg(long, default_value = "assets/city")]
+        city: PathBuf,
+    },
+    /// Generate the schematic demo city's GeoJSON layers.
+    GenCity {
+        #[arg(long, default_value = "assets/city")]
+        out: PathBuf,
+        #[arg(long, default_value = "assets/geo/zhenjiang_outline.geojson")]
+        outline: PathBuf,
+        #[arg(long, default_value_t = 321100)]
+        seed: u64,
+    },
+    /// Print one JSON example of every protocol message (the source of PROTOCOL.md).
+    ProtocolExamples,
+    /// Load-test a gateway: N clients, a paced event rate, delivery rate and latency.
+    BenchGateway(bench_gateway::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,wgpu=error,naga=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.cmd {
+        None => anyhow::bail!("the wall is not built yet: run `yiping gateway` and `yiping sim`"),
+        Some(Cmd::Gateway {
+            config,
+            listen,
+            http_listen,
+            database,
+        }) => {
+            let mut cfg = GatewayConfig::load(&config)?;
+            if let Some(a) = listen {
+                cfg.listen = a;
+            }
+            if let Some(a) = http_listen {
+                cfg.http_listen = a;
+            }
+            if let Some(d) = database {
+                cfg.database = d;
+            }
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                let g = yiping::gateway::start(cfg).await?;
+                tokio::signal::ctrl_c().await?;
+                tracing::info!("stopping");
+                g.shutdown().await;
+                anyhow::Ok(())
+            })
+        }
+        Some(Cmd::Sim {
+            url,
+            token,
+            speed,
+            per_day,
+            seed,
+            seconds,
+            city,
+        }) => {
+            let city = City::load(&city, &city.join("../geo/zhenjiang_outline.geojson"))
+                .context("loading the city layers (run `yiping gen-city` to make them)")?;
+            let opts = sim::SimOptions {
+                url,
+                token,
+                speed,
+                tickets_per_day: per_day,
+                seed,
+                duration: seconds.map(Duration::from_secs),
+            };
+            let stats = sim::run(&opts, &city, Arc::new(AtomicBool::new(false)))?;
+            println!("{stats:?}");
+            Ok(())
+        }
+        Some(Cmd::GenCity { out, outline, seed }) => {
+            let t = std::time::Instant::now();
+            let shape = sim::city::read_outline(&outline)?;
+            let spec = sim::city::CitySpec {
+                seed,
+                ..Default::default()
+            };
+            let city = City::generate(shape, &spec);
+            let gen_s = t.elapsed().as_secs_f64();
+            city.write_layers(&out)?;
+            for (name, regions) in city.layers() {
+                println!("{name:12} {:6}", regions.len());
+            }
+            println!("generated in {gen_s:.2} s, written to {}", out.display());
+            Ok(())
+        }
+        Some(Cmd::ProtocolExamples) => {
+            use yiping::protocol::examples;
+            for (name, m) in examples::client_messages() {
+                println!("### client → gateway: {name}\n```json\n{}\n```\n", serde_json::to_string_pretty(&m)?);
+            }
+            for (name, m) in examples::server_messages() {
+                println!("### gateway → client: {name}\n```json\n{}\n```\n", serde_json::to_string_pretty(&m)?);
+            }
+            Ok(())
+        }
+        Some(Cmd::BenchGateway(args)) => bench_gateway::run(args),
+    }
+}

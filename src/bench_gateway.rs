@@ -1,0 +1,148 @@
+//! `yiping bench-gateway`: N WebSocket clients watch a gateway while an operator client
+//! takes tickets in at a paced rate; reports delivered messages per second and the latency
+//! from the gateway's stamp (`ts_us`, taken before the commit) to each client's receipt.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use yiping::config::{GatewayConfig, Role, TokenConfig};
+use yiping::protocol::{ClientMsg, Command, Hello, PROTOCOL_VERSION, examples, now_us};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Watching clients.
+    #[arg(long, default_value_t = 100)]
+    clients: usize,
+    /// Events (ticket intakes) per second.
+    #[arg(long, default_value_t = 1000)]
+    rate: u32,
+    /// Measured seconds (after a one-second warm-up).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+fn ts_of(text: &str) -> Option<i64> {
+    let i = text.find("\"ts_us\":")? + 8;
+    let rest = &text[i..];
+    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(bench(a))
+}
+
+async fn bench(a: Args) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let mut cfg = GatewayConfig {
+        listen: "127.0.0.1:0".parse()?,
+        http_listen: "127.0.0.1:0".parse()?,
+        database: dir.join("bench.sqlite"),
+        ..Default::default()
+    };
+    cfg.tokens = vec![
+        TokenConfig { token: "bench-operator".into(), role: Role::Operator, name: "bench".into() },
+        TokenConfig { token: "bench-viewer".into(), role: Role::Viewer, name: "wall".into() },
+    ];
+    let g = yiping::gateway::start(cfg).await?;
+    let url = format!("ws://{}", g.ws_addr);
+    let measuring = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let delivered = Arc::new(AtomicU64::new(0));
+    let mut readers = vec![];
+    for _ in 0..a.clients {
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await?;
+        let hello = ClientMsg::Hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            token: "bench-viewer".into(),
+            resume_from: None,
+            region: None,
+        });
+        ws.send(Message::Text(serde_json::to_string(&hello)?.into())).await?;
+        let (measuring, done, delivered) = (measuring.clone(), done.clone(), delivered.clone());
+        readers.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(1 << 16);
+            while !done.load(Ordering::Relaxed) {
+                let Ok(Some(Ok(Message::Text(t)))) =
+                    tokio::time::timeout(Duration::from_millis(200), ws.next()).await
+                else {
+                    continue;
+                };
+                if !t.starts_with("{\"type\":\"delta\"") {
+                    continue;
+                }
+                if let Some(ts) = ts_of(&t)
+                    && measuring.load(Ordering::Relaxed)
+                {
+                    lat.push((now_us() - ts).max(0) as u32);
+                    delivered.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            lat
+        }));
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(&url).await?;
+    let (mut tx, mut rx) = ws.split();
+    let hello = ClientMsg::Hello(Hello {
+        protocol: PROTOCOL_VERSION,
+        token: "bench-operator".into(),
+        resume_from: None,
+        region: None,
+    });
+    tx.send(Message::Text(serde_json::to_string(&hello)?.into())).await?;
+    tokio::spawn(async move { while rx.next().await.is_some() {} });
+    let ticket = examples::new_ticket();
+    let per_tick = (a.rate / 100).max(1);
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    let total = Duration::from_secs(a.seconds + 1);
+    let start = Instant::now();
+    let mut sent = 0u64;
+    let mut measured_from = None;
+    while start.elapsed() < total {
+        tick.tick().await;
+        if measured_from.is_none() && start.elapsed() >= Duration::from_secs(1) {
+            measuring.store(true, Ordering::Relaxed);
+            measured_from = Some((Instant::now(), sent));
+        }
+        for _ in 0..per_tick {
+            sent += 1;
+            let m = ClientMsg::Command {
+                key: format!("b{sent}"),
+                command: Command::Intake { ticket: ticket.clone() },
+            };
+            tx.send(Message::Text(serde_json::to_string(&m)?.into())).await?;
+        }
+    }
+    let (t0, sent0) = measured_from.unwrap_or((start, 0));
+    let window = t0.elapsed().as_secs_f64();
+    measuring.store(false, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    done.store(true, Ordering::Relaxed);
+    let mut all = vec![];
+    for r in readers {
+        all.extend(r.await?);
+    }
+    all.sort_unstable();
+    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
+    let events = sent - sent0;
+    println!("clients            {}", a.clients);
+    println!("events sent        {events} in {window:.1} s ({:.0}/s)", events as f64 / window);
+    println!("messages delivered {} ({:.0}/s)", delivered.load(Ordering::Relaxed), delivered.load(Ordering::Relaxed) as f64 / window);
+    println!("latency p50        {:.2} ms", pct(0.50));
+    println!("latency p99        {:.2} ms", pct(0.99));
+    println!("latency max        {:.2} ms", pct(1.0));
+    println!("clients cut off    {}", g.status.cut_off.load(Ordering::Relaxed));
+    g.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let d = std::env::temp_dir().join(format!("yiping-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}

@@ -1,0 +1,404 @@
+//! The simulator: a feed source that runs a city by itself. It connects to a gateway like
+//! any client (an admin token), registers the units, takes tickets in across channels and
+//! categories with a daily rhythm, and moves them through their lifecycle as units would,
+//! with realistic delays compressed by `speed`. It never touches the wall.
+
+pub mod city;
+mod names;
+pub mod units;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::rngs::SmallRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+
+use crate::feed::{self, Change, FeedConfig, FeedEvent, Mirror};
+use crate::protocol::{
+    Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority, Ticket,
+    TicketStatus as S, Unit, WarningLevel, now_ms,
+};
+use city::{City, Region};
+
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    pub url: String,
+    /// Needs the admin role (it registers units).
+    pub token: String,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// Tickets a simulated day across the whole city.
+    pub tickets_per_day: f64,
+    pub seed: u64,
+    /// Stop after this much real time (None: until stopped).
+    pub duration: Option<Duration>,
+}
+
+/// What a run did, for logs and tests.
+#[derive(Clone, Debug, Default)]
+pub struct SimStats {
+    pub intake: u64,
+    pub commands: u64,
+    pub warnings: u64,
+}
+
+/// Hourly intake weights: quiet nights, a morning and an evening peak.
+const HOURLY: [f64; 24] = [
+    0.25, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 1.0, 1.5, 1.7, 1.6, 1.4, 1.1, 1.2, 1.4, 1.5, 1.5, 1.6,
+    1.5, 1.3, 1.1, 0.9, 0.6, 0.4,
+];
+
+/// Channel mix (Jiangyin-like: hotline and grid reports dominate).
+const CHANNELS: [(Channel, f64); 8] = [
+    (Channel::Hotline12345, 0.34),
+    (Channel::GridApp, 0.30),
+    (Channel::Wechat, 0.09),
+    (Channel::Police110, 0.08),
+    (Channel::VideoAi, 0.07),
+    (Channel::WalkIn, 0.05),
+    (Channel::Department, 0.04),
+    (Channel::Petition, 0.03),
+];
+
+/// Categories with their sub-types and shares.
+const CATEGORIES: [(Category, f64, &[&str]); 8] = [
+    (Category::Dispute, 0.24, &["邻里纠纷", "家庭纠纷", "劳资纠纷", "交通事故纠纷", "土地纠纷"]),
+    (Category::CityManagement, 0.22, &["占道经营", "违章搭建", "垃圾堆放", "噪音扰民", "路灯损坏"]),
+    (Category::Livelihood, 0.18, &["供水故障", "停电", "物业服务", "社保咨询", "道路破损"]),
+    (Category::SafetyHazard, 0.12, &["消防通道堵塞", "燃气隐患", "危房", "电动车违规充电"]),
+    (Category::Environment, 0.09, &["油烟扰民", "污水排放", "秸秆焚烧", "河道污染"]),
+    (Category::PublicOrder, 0.08, &["可疑人员", "打架斗殴", "盗窃", "噪音滋扰"]),
+    (Category::Petition, 0.05, &["征地拆迁", "欠薪", "安置补偿"]),
+    (Category::Emergency, 0.02, &["火情", "内涝", "交通事故", "人员被困"]),
+];
+
+fn weighted<T: Copy>(rng: &mut SmallRng, items: &[(T, f64)]) -> T {
+    let total: f64 = items.iter().map(|i| i.1).sum();
+    let mut x = rng.random_range(0.0..total);
+    for (t, w) in items {
+        if x < *w {
+            return *t;
+        }
+        x -= w;
+    }
+    items[items.len() - 1].0
+}
+
+pub struct Sim {
+    rng: SmallRng,
+    grids: Vec<Region>,
+    /// Cumulative grid weights (households and density) for picking a place.
+    cumulative: Vec<f64>,
+    units: Vec<Unit>,
+    speed: f64,
+    tickets_per_day: f64,
+    /// Next action for each ticket, in real ms.
+    due: HashMap<u64, i64>,
+    /// Tickets seen per grid (for the repeated-complaints rule) and raised warnings.
+    per_grid: HashMap<String, u32>,
+    warned: HashMap<String, u64>,
+    next_key: u64,
+    pub stats: SimStats,
+}
+
+impl Sim {
+    pub fn new(city: &City, speed: f64, tickets_per_day: f64, seed: u64) -> Sim {
+        let mut acc = 0.0;
+        let cumulative = city
+            .grids
+            .iter()
+            .map(|g| {
+                acc += (g.households.max(150) as f64) * g.density;
+                acc
+            })
+            .collect();
+        Sim {
+            rng: SmallRng::seed_from_u64(seed),
+            grids: city.grids.clone(),
+            cumulative,
+            units: units::units_of(city),
+            speed: speed.max(0.01),
+            tickets_per_day,
+            due: HashMap::new(),
+            per_grid: HashMap::new(),
+            warned: HashMap::new(),
+            next_key: 0,
+            stats: SimStats::default(),
+        }
+    }
+
+    fn key(&mut self) -> String {
+        self.next_key += 1;
+        format!("sim-{:x}-{}", self.rng.random::<u32>(), self.next_key)
+    }
+
+    fn cmd(&mut self, command: Command) -> ClientMsg {
+        self.stats.commands += 1;
+        ClientMsg::Command {
+            key: self.key(),
+            command,
+        }
+    }
+
+    /// The commands that register the city's units.
+    pub fn setup(&mut self) -> Vec<ClientMsg> {
+        let units = self.units.clone();
+        units
+            .into_iter()
+            .map(|unit| self.cmd(Command::UpsertUnit { unit }))
+            .collect()
+    }
+
+    /// One new ticket at a weighted random place.
+    pub fn new_ticket(&mut self) -> NewTicket {
+        let total = *self.cumulative.last().unwrap_or(&1.0);
+        let x = self.rng.random_range(0.0..total);
+        let gi = self.cumulative.partition_point(|&c| c < x).min(self.grids.len() - 1);
+        let grid = &self.grids[gi];
+        let channel = weighted(&mut self.rng, &CHANNELS);
+        let (category, subs) = {
+            let i = weighted(
+                &mut self.rng,
+                &CATEGORIES.iter().enumerate().map(|(i, c)| (i, c.1)).collect::<Vec<_>>(),
+            );
+            (CATEGORIES[i].0, CATEGORIES[i].2)
+        };
+        let subtype = subs.choose(&mut self.rng).copied().unwrap_or("其他").to_string();
+        let priority = match (category, self.rng.random_range(0..100)) {
+            (Category::Emergency, _) | (_, 0..=4) => Priority::Urgent,
+            (_, 5..=24) => Priority::Important,
+            _ => Priority::Normal,
+        };
+        let base = [4 * 60, 24 * 60, 72 * 60][priority as usize] as f64;
+        let bb = geo::BoundingRect::bounding_rect(&grid.shape);
+        let (lon, lat) = match bb {
+            Some(r) => (
+                self.rng.random_range(r.min().x..=r.max().x.max(r.min().x + 1e-9)),
+                self.rng.random_range(r.min().y..=r.max().y.max(r.min().y + 1e-9)),
+            ),
+            None => (grid.center[0], grid.center[1]),
+        };
+        NewTicket {
+            channel,
+            category,
+            subtype: subtype.clone(),
+            priority,
+            lon,
+            lat,
+            grid: grid.id.clone(),
+            title: format!("{}{}", grid.name, subtype),
+            reporter: if channel == Channel::GridApp {
+                format!("网格员 {}", grid.worker)
+            } else {
+                format!("{}先生", names::person(&mut self.rng).chars().next().unwrap_or('王'))
+            },
+            // Deadlines shrink with the speed so that a visit sees countdowns move.
+            sla_minutes: Some(((base / self.speed).round() as u32).max(2)),
+            created_ms: None,
+        }
+    }
+
+    /// How many tickets to take in over `dt_ms` real ms at this hour.
+    fn intake_due(&mut self, dt_ms: f64) -> u32 {
+        let hour = ((now_ms() / 3_600_000 + 8) % 24) as usize; // Beijing time
+        let per_ms = self.tickets_per_day * HOURLY[hour] / 24.0 / 3_600_000.0 * self.speed;
+        let expect = per_ms * dt_ms;
+        let mut n = expect.floor() as u32;
+        if self.rng.random_bool((expect - expect.floor()).clamp(0.0, 1.0)) {
+            n += 1;
+        }
+        n
+    }
+
+    /// Simulated minutes until a unit acts on a ticket in this state, in real ms.
+    fn delay(&mut self, status: S) -> i64 {
+        let (lo, hi) = match status {
+            S::Received | S::Returned => (2.0, 15.0),
+            S::Assigned => (5.0, 40.0),
+            S::Accepted => (10.0, 60.0),
+            S::InProgress => (60.0, 720.0),
+            S::Resolved => (60.0, 1440.0),
+            S::Rated => (10.0, 120.0),
+            S::Archived => (0.0, 1.0),
+        };
+        (self.rng.random_range(lo..hi) * 60_000.0 / self.speed) as i64
+    }
+
+    /// The unit that answers for this ticket: right category, the ticket's area, on duty,
+    /// nearest; town units for village/town level, district departments above.
+    pub fn pick_unit<'a>(units: impl Iterator<Item = &'a Unit>, t: &Ticket) -> Option<&'a Unit> {
+        let town: String = t.grid.split('-').take(2).collect::<Vec<_>>().join("-");
+        let district: String = t.grid.split('-').next().unwrap_or("").to_string();
+        let want_area = if t.level <= Level::Town { &town } else { &district };
+        units
+            .filter(|u| u.on_duty && u.categories.contains(&t.category))
+            .filter(|u| t.grid.starts_with(&u.area))
+            .min_by(|a, b| {
+                let score = |u: &Unit| {
+                    let d = (u.lon - t.lon).powi(2) + (u.lat - t.lat).powi(2);
+                    (u.area != *want_area) as u8 as f64 * 10.0 + d
+                };
+                score(a).total_cmp(&score(b))
+            })
+    }
+
+    /// React to a change the feed brought: schedule the ticket's next step.
+    pub fn observe(&mut self, mirror: &Mirror, change: &Change, now: i64) {
+        match change {
+            Change::Snapshot { .. } => {
+                for (id, t) in &mirror.tickets {
+                    let d = self.delay(t.status);
+                    self.due.insert(*id, now + d);
+                }
+            }
+            Change::Ticket { id, before } => match mirror.tickets.get(id) {
+                Some(t) => {
+                    if before.as_ref().is_none_or(|b| b.status != t.status) {
+                        let d = self.delay(t.status);
+                        self.due.insert(*id, now + d);
+                    }
+                    if before.is_none() {
+                        *self.per_grid.entry(t.grid.clone()).or_default() += 1;
+                    }
+                }
+                None => {
+                    self.due.remove(id);
+                }
+            },
+            _ => {}
+        }
+    }
+
+    /// The commands due at `now` (real ms).
+    pub fn step(&mut self, mirror: &Mirror, now: i64, dt_ms: f64) -> Vec<ClientMsg> {
+        let mut out = vec![];
+        for _ in 0..self.intake_due(dt_ms) {
+            let ticket = self.new_ticket();
+            self.stats.intake += 1;
+            out.push(self.cmd(Command::Intake { ticket }));
+        }
+        let ready: Vec<u64> = self.due.iter().filter(|(_, d)| **d <= now).map(|(id, _)| *id).collect();
+        for id in ready {
+            self.due.remove(&id);
+            let Some(t) = mirror.tickets.get(&id) else { continue };
+            let r: f64 = self.rng.random();
+            let command = match t.status {
+                S::Received | S::Returned => {
+                    match Self::pick_unit(mirror.units.values(), t) {
+                        Some(u) => Command::Dispatch { ticket: id, unit: u.id.clone() },
+                        None if t.level < Level::City => Command::Escalate {
+                            ticket: id,
+                            reason: "本级无对口单位".into(),
+                        },
+                        None => continue,
+                    }
+                }
+                S::Assigned if r < 0.04 => Command::Return { ticket: id, reason: "不属本单位职责".into() },
+                S::Assigned => Command::Accept { ticket: id },
+                S::Accepted => Command::Start { ticket: id },
+                S::InProgress if r < 0.017 && t.level < Level::City => Command::Escalate {
+                    ticket: id,
+                    reason: "涉及多部门，需上级协调".into(),
+                },
+                S::InProgress => Command::Resolve { ticket: id, note: "已处置完毕".into() },
+                S::Resolved => Command::Rate { ticket: id, satisfied: r < 0.979 },
+                S::Rated => Command::Close { ticket: id },
+                S::Archived => continue,
+            };
+            if now > t.deadline_ms && !t.supervised && t.status.is_open() && r < 0.5 {
+                out.push(self.cmd(Command::Supervise { ticket: id, note: "超期督办".into() }));
+            }
+            out.push(self.cmd(command));
+        }
+        // Rule: repeated complaints in one grid raise a warning; lifted when quiet again.
+        let hot: Vec<String> = self
+            .per_grid
+            .iter()
+            .filter(|(g, n)| **n >= 4 && !self.warned.contains_key(*g))
+            .map(|(g, _)| g.clone())
+            .collect();
+        for grid in hot {
+            let n = self.per_grid[&grid];
+            let tickets: Vec<u64> = mirror.tickets.values().filter(|t| t.grid == grid).map(|t| t.id).collect();
+            let level = if n >= 8 { WarningLevel::Red } else if n >= 6 { WarningLevel::Orange } else { WarningLevel::Yellow };
+            let name = self.grids.iter().find(|g| g.id == grid).map(|g| g.name.clone()).unwrap_or_default();
+            self.warned.insert(grid.clone(), 0);
+            self.stats.warnings += 1;
+            out.push(self.cmd(Command::RaiseWarning {
+                warning: NewWarning {
+                    level,
+                    kind: "repeated_complaints".into(),
+                    title: format!("{name}短期内重复诉求{n}起"),
+                    grids: vec![grid],
+                    tickets,
+                },
+            }));
+        }
+        for w in mirror.warnings.values() {
+            let age = now - w.updated_ms;
+            let step = 10.0 * 60_000.0 / self.speed;
+            let next = match w.status {
+                crate::protocol::WarningStatus::Raised if age as f64 > step => Some(Command::AckWarning { warning: w.id }),
+                crate::protocol::WarningStatus::Acknowledged if age as f64 > step => {
+                    Some(Command::AssignTaskForce { warning: w.id, team: "联合处置专班".into() })
+                }
+                crate::protocol::WarningStatus::TaskForce if age as f64 > 12.0 * step => {
+                    for g in &w.grids {
+                        self.per_grid.remove(g);
+                        self.warned.remove(g);
+                    }
+                    Some(Command::LiftWarning { warning: w.id, note: "诉求已化解".into() })
+                }
+                _ => None,
+            };
+            if let Some(c) = next {
+                out.push(self.cmd(c));
+            }
+        }
+        out
+    }
+}
+
+/// Run the simulator against a gateway until `stop` is set or the duration ends.
+pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> anyhow::Result<SimStats> {
+    let h = feed::spawn(FeedConfig::new(opts.url.clone(), opts.token.clone()))?;
+    let mut sim = Sim::new(city, opts.speed, opts.tickets_per_day, opts.seed);
+    let mut mirror = Mirror::default();
+    for c in sim.setup() {
+        h.commands.send(c)?;
+    }
+    let started = Instant::now();
+    let mut last = Instant::now();
+    let tick = Duration::from_millis(100);
+    while !stop.load(Ordering::Relaxed) && opts.duration.is_none_or(|d| started.elapsed() < d) {
+        let deadline = Instant::now() + tick;
+        while let Ok(ev) = h.events.recv_deadline(deadline) {
+            match ev {
+                FeedEvent::Msg(m, _) => {
+                    if let crate::protocol::ServerMsg::CommandResult {
+                        outcome: crate::protocol::CommandOutcome::Refused { code, message },
+                        ..
+                    } = &m
+                    {
+                        tracing::debug!("sim: refused {code}: {message}");
+                    }
+                    let change = mirror.apply(&m);
+                    sim.observe(&mirror, &change, now_ms());
+                }
+                FeedEvent::Status(s) => tracing::info!("sim feed: {s:?}"),
+            }
+        }
+        if mirror.loading || mirror.epoch.is_empty() {
+            continue;
+        }
+        let dt = last.elapsed().as_secs_f64() * 1000.0;
+        last = Instant::now();
+        for c in sim.step(&mirror, now_ms(), dt) {
+            h.commands.send(c)?;
+        }
+    }
+    Ok(sim.stats)
+}
