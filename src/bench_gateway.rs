@@ -27,12 +27,16 @@ pub struct Args {
 fn ts_of(text: &str) -> Option<i64> {
     let i = text.find("\"ts_us\":")? + 8;
     let rest = &text[i..];
-    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     rest[..end].parse().ok()
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(bench(a))
 }
 
@@ -45,8 +49,16 @@ async fn bench(a: Args) -> anyhow::Result<()> {
         ..Default::default()
     };
     cfg.tokens = vec![
-        TokenConfig { token: "bench-operator".into(), role: Role::Operator, name: "bench".into() },
-        TokenConfig { token: "bench-viewer".into(), role: Role::Viewer, name: "wall".into() },
+        TokenConfig {
+            token: "bench-operator".into(),
+            role: Role::Operator,
+            name: "bench".into(),
+        },
+        TokenConfig {
+            token: "bench-viewer".into(),
+            role: Role::Viewer,
+            name: "wall".into(),
+        },
     ];
     let g = yiping::gateway::start(cfg).await?;
     let url = format!("ws://{}", g.ws_addr);
@@ -62,7 +74,8 @@ async fn bench(a: Args) -> anyhow::Result<()> {
             resume_from: None,
             region: None,
         });
-        ws.send(Message::Text(serde_json::to_string(&hello)?.into())).await?;
+        ws.send(Message::Text(serde_json::to_string(&hello)?.into()))
+            .await?;
         let (measuring, done, delivered) = (measuring.clone(), done.clone(), delivered.clone());
         readers.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
@@ -93,7 +106,8 @@ async fn bench(a: Args) -> anyhow::Result<()> {
         resume_from: None,
         region: None,
     });
-    tx.send(Message::Text(serde_json::to_string(&hello)?.into())).await?;
+    tx.send(Message::Text(serde_json::to_string(&hello)?.into()))
+        .await?;
     tokio::spawn(async move { while rx.next().await.is_some() {} });
     let ticket = examples::new_ticket();
     let per_tick = (a.rate / 100).max(1);
@@ -112,9 +126,12 @@ async fn bench(a: Args) -> anyhow::Result<()> {
             sent += 1;
             let m = ClientMsg::Command {
                 key: format!("b{sent}"),
-                command: Command::Intake { ticket: ticket.clone() },
+                command: Command::Intake {
+                    ticket: ticket.clone(),
+                },
             };
-            tx.send(Message::Text(serde_json::to_string(&m)?.into())).await?;
+            tx.send(Message::Text(serde_json::to_string(&m)?.into()))
+                .await?;
         }
     }
     let (t0, sent0) = measured_from.unwrap_or((start, 0));
@@ -127,15 +144,30 @@ async fn bench(a: Args) -> anyhow::Result<()> {
         all.extend(r.await?);
     }
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
     let events = sent - sent0;
     println!("clients            {}", a.clients);
-    println!("events sent        {events} in {window:.1} s ({:.0}/s)", events as f64 / window);
-    println!("messages delivered {} ({:.0}/s)", delivered.load(Ordering::Relaxed), delivered.load(Ordering::Relaxed) as f64 / window);
+    println!(
+        "events sent        {events} in {window:.1} s ({:.0}/s)",
+        events as f64 / window
+    );
+    println!(
+        "messages delivered {} ({:.0}/s)",
+        delivered.load(Ordering::Relaxed),
+        delivered.load(Ordering::Relaxed) as f64 / window
+    );
     println!("latency p50        {:.2} ms", pct(0.50));
     println!("latency p99        {:.2} ms", pct(0.99));
     println!("latency max        {:.2} ms", pct(1.0));
-    println!("clients cut off    {}", g.status.cut_off.load(Ordering::Relaxed));
+    println!(
+        "clients cut off    {}",
+        g.status.cut_off.load(Ordering::Relaxed)
+    );
     g.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

@@ -8,5 +8,6 @@ pub mod config;
 pub mod feed;
 pub mod gateway;
 pub mod protocol;
-pub mod store;
 pub mod sim;
+pub mod store;
+pub mod wall;

@@ -11,16 +11,99 @@ use yiping::config::GatewayConfig;
 use yiping::sim::{self, city::City};
 
 mod bench_gateway;
+mod demo;
+
+/// The wall's config with this run's flags applied.
+fn wall_config(a: &WallArgs) -> anyhow::Result<yiping::wall::config::WallConfig> {
+    use yiping::wall::config::{Lang, WallConfig};
+    let mut cfg = if a.config.exists() {
+        WallConfig::load(&a.config)?
+    } else {
+        tracing::warn!("{} not found: using defaults", a.config.display());
+        WallConfig::default()
+    };
+    match a.lang.as_deref() {
+        None => {}
+        Some("zh") => cfg.lang = Lang::Zh,
+        Some("en") => cfg.lang = Lang::En,
+        Some(other) => anyhow::bail!("--lang {other}: use zh or en"),
+    }
+    if a.fullscreen {
+        cfg.window.fullscreen = true;
+    }
+    if let Some(s) = &a.size {
+        let (w, h) = s
+            .split_once('x')
+            .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+            .ok_or_else(|| {
+                anyhow::anyhow!("--size {s}: write it as WIDTHxHEIGHT, e.g. 7680x2160")
+            })?;
+        cfg.window.width = w;
+        cfg.window.height = h;
+    }
+    Ok(cfg)
+}
 
 #[derive(Parser)]
-#[command(name = "yiping", version, about = "一屏 Yiping: a city command center's live wall")]
+#[command(
+    name = "yiping",
+    version,
+    about = "一屏 Yiping: a city command center's live wall"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
 
+#[derive(clap::Args, Clone)]
+struct WallArgs {
+    /// The wall's config file.
+    #[arg(long, default_value = "config/wall.toml")]
+    config: PathBuf,
+    /// Interface language: zh or en.
+    #[arg(long)]
+    lang: Option<String>,
+    /// Full screen (a video wall).
+    #[arg(long)]
+    fullscreen: bool,
+    /// Window size, e.g. 7680x2160.
+    #[arg(long)]
+    size: Option<String>,
+    /// Save a screenshot to this PNG after --frames frames, then exit.
+    #[arg(long)]
+    screenshot: Option<PathBuf>,
+    #[arg(long, default_value_t = 30)]
+    frames: u32,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
+    /// The built-in demo (the default): a gateway and the simulated city on loopback,
+    /// and the wall on them.
+    Demo {
+        #[command(flatten)]
+        wall: WallArgs,
+        /// Simulated seconds per real second.
+        #[arg(long, default_value_t = 60.0)]
+        speed: f64,
+        /// Seconds of fast-forward first, so the city is lived-in when the wall opens.
+        #[arg(long, default_value_t = 8)]
+        warmup: u64,
+    },
+    /// A wall on a real gateway.
+    Wall {
+        #[command(flatten)]
+        wall: WallArgs,
+        /// The gateway's feed, e.g. ws://10.0.0.5:7400 (default: config/wall.toml).
+        #[arg(long)]
+        feed: Option<String>,
+        /// A viewer or operator token (default: config/wall.toml; or YIPING_TOKEN).
+        #[arg(long, env = "YIPING_TOKEN")]
+        token: Option<String>,
+        /// Scope the wall to a region (grid-id prefix).
+        #[arg(long)]
+        region: Option<String>,
+    },
     /// Run the gateway: WebSocket feed, HTTP intake, SQLite store.
     Gateway {
         #[arg(long, default_value = "config/gateway.toml")]
@@ -79,7 +162,56 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.cmd {
-        None => anyhow::bail!("the wall is not built yet: run `yiping gateway` and `yiping sim`"),
+        None => demo::run(
+            WallArgs {
+                config: "config/wall.toml".into(),
+                lang: None,
+                fullscreen: false,
+                size: None,
+                screenshot: None,
+                frames: 30,
+            },
+            60.0,
+            8,
+        ),
+        Some(Cmd::Demo {
+            wall,
+            speed,
+            warmup,
+        }) => demo::run(wall, speed, warmup),
+        Some(Cmd::Wall {
+            wall,
+            feed,
+            token,
+            region,
+        }) => {
+            let mut cfg = wall_config(&wall)?;
+            if let Some(f) = feed {
+                cfg.feed.url = f;
+            }
+            if let Some(t) = token {
+                cfg.feed.token = t;
+            }
+            if let Some(r) = region {
+                cfg.feed.region = r;
+            }
+            if cfg.feed.url.is_empty() {
+                anyhow::bail!("no gateway: pass --feed ws://HOST:PORT (or run `yiping demo`)");
+            }
+            let mut fc =
+                yiping::feed::FeedConfig::new(cfg.feed.url.clone(), cfg.feed.token.clone());
+            fc.region = (!cfg.feed.region.is_empty()).then(|| cfg.feed.region.clone());
+            let h = yiping::feed::spawn(fc)?;
+            yiping::wall::run(yiping::wall::WallOptions {
+                config: cfg,
+                feed: yiping::wall::FeedLink {
+                    events: h.events,
+                    commands: h.commands,
+                },
+                demo: false,
+                screenshot: wall.screenshot.map(|p| (p, wall.frames)),
+            })
+        }
         Some(Cmd::Gateway {
             config,
             listen,
@@ -123,6 +255,7 @@ fn main() -> anyhow::Result<()> {
                 tickets_per_day: per_day,
                 seed,
                 duration: seconds.map(Duration::from_secs),
+                warmup: None,
             };
             let stats = sim::run(&opts, &city, Arc::new(AtomicBool::new(false)))?;
             println!("{stats:?}");
@@ -147,10 +280,16 @@ fn main() -> anyhow::Result<()> {
         Some(Cmd::ProtocolExamples) => {
             use yiping::protocol::examples;
             for (name, m) in examples::client_messages() {
-                println!("### client → gateway: {name}\n```json\n{}\n```\n", serde_json::to_string_pretty(&m)?);
+                println!(
+                    "### client → gateway: {name}\n```json\n{}\n```\n",
+                    serde_json::to_string_pretty(&m)?
+                );
             }
             for (name, m) in examples::server_messages() {
-                println!("### gateway → client: {name}\n```json\n{}\n```\n", serde_json::to_string_pretty(&m)?);
+                println!(
+                    "### gateway → client: {name}\n```json\n{}\n```\n",
+                    serde_json::to_string_pretty(&m)?
+                );
             }
             Ok(())
         }

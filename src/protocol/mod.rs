@@ -5,6 +5,7 @@
 //! serde so that a round trip is lossless; the tests below check every message.
 
 mod client;
+pub mod dispatch;
 mod domain;
 #[doc(hidden)]
 pub mod examples;

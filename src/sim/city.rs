@@ -95,7 +95,9 @@ pub enum CityError {
 pub fn read_outline(path: &Path) -> Result<MultiPolygon<f64>, CityError> {
     let p = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| CityError::Read(p.clone(), e))?;
-    let gj: geojson::GeoJson = text.parse().map_err(|e| CityError::Parse(p.clone(), format!("{e}")))?;
+    let gj: geojson::GeoJson = text
+        .parse()
+        .map_err(|e| CityError::Parse(p.clone(), format!("{e}")))?;
     let geojson::GeoJson::FeatureCollection(fc) = gj else {
         return Err(CityError::Parse(p, "not a FeatureCollection".into()));
     };
@@ -173,7 +175,9 @@ impl City {
             let n_towns = if left == 1 {
                 town_budget
             } else {
-                ((spec.towns * members.len()) as f64 / total as f64).round().max(1.0) as usize
+                ((spec.towns * members.len()) as f64 / total as f64)
+                    .round()
+                    .max(1.0) as usize
             }
             .min(members.len().max(1))
             .min(town_budget.saturating_sub(left - 1).max(1));
@@ -182,7 +186,11 @@ impl City {
             let mut d_households = 0;
             for (ti, tmembers) in towns.iter().enumerate() {
                 let tid = format!("{code}-{:02}", ti + 1);
-                let suffix = if density(centers[tmembers[0]]) > 3.0 { "街道" } else { "镇" };
+                let suffix = if density(centers[tmembers[0]]) > 3.0 {
+                    "街道"
+                } else {
+                    "镇"
+                };
                 let tname = names::place(&mut rng) + suffix;
                 let share = tmembers.len() as f64 / total as f64;
                 let n_vill = ((spec.villages as f64 * share).round() as usize)
@@ -199,7 +207,11 @@ impl City {
                     for (gi, &ci) in vmembers.iter().enumerate() {
                         let gid = format!("{vid}-{:03}", gi + 1);
                         let dedicated = rng.random_bool(spec.dedicated_share);
-                        let households = if dedicated { 0 } else { rng.random_range(300..=500) };
+                        let households = if dedicated {
+                            0
+                        } else {
+                            rng.random_range(300..=500)
+                        };
                         v_households += households;
                         let grid = Region {
                             name: format!("{vname}第{}网格", gi + 1),
@@ -216,12 +228,33 @@ impl City {
                         city.grids.push(grid);
                     }
                     t_households += v_households;
-                    city.villages.push(union_region(vid, vname, tid.clone(), vmembers, &cells, v_households));
+                    city.villages.push(union_region(
+                        vid,
+                        vname,
+                        tid.clone(),
+                        vmembers,
+                        &cells,
+                        v_households,
+                    ));
                 }
                 d_households += t_households;
-                city.towns.push(union_region(tid, tname, code.into(), tmembers, &cells, t_households));
+                city.towns.push(union_region(
+                    tid,
+                    tname,
+                    code.into(),
+                    tmembers,
+                    &cells,
+                    t_households,
+                ));
             }
-            let mut d = union_region(code.into(), dname.into(), "321100".into(), members, &cells, d_households);
+            let mut d = union_region(
+                code.into(),
+                dname.into(),
+                "321100".into(),
+                members,
+                &cells,
+                d_households,
+            );
             d.center = [lon, lat];
             city.districts.push(d);
         }
@@ -259,7 +292,8 @@ impl City {
         for (name, regions) in self.layers() {
             let path = dir.join(format!("{name}.geojson"));
             let text = layer_geojson(name, regions);
-            std::fs::write(&path, text).map_err(|e| CityError::Write(path.display().to_string(), e))?;
+            std::fs::write(&path, text)
+                .map_err(|e| CityError::Write(path.display().to_string(), e))?;
         }
         Ok(())
     }
@@ -296,7 +330,10 @@ fn split(members: &[usize], centers: &[[f64; 2]], k: usize, rng: &mut SmallRng) 
     }
     // Farthest-point seeding from a random start spreads seeds evenly over the area.
     let mut seeds = vec![centers[members[rng.random_range(0..members.len())]]];
-    let mut best: Vec<f64> = members.iter().map(|&m| km_dist(centers[m], seeds[0])).collect();
+    let mut best: Vec<f64> = members
+        .iter()
+        .map(|&m| km_dist(centers[m], seeds[0]))
+        .collect();
     while seeds.len() < k {
         let (i, _) = best
             .iter()
@@ -315,7 +352,9 @@ fn split(members: &[usize], centers: &[[f64; 2]], k: usize, rng: &mut SmallRng) 
         groups = vec![vec![]; k];
         for &m in members {
             let g = (0..k)
-                .min_by(|&a, &b| km_dist(centers[m], seeds[a]).total_cmp(&km_dist(centers[m], seeds[b])))
+                .min_by(|&a, &b| {
+                    km_dist(centers[m], seeds[a]).total_cmp(&km_dist(centers[m], seeds[b]))
+                })
                 .unwrap_or(0);
             groups[g].push(m);
         }
@@ -379,13 +418,25 @@ fn plan(outline: &MultiPolygon<f64>, bb: Rect<f64>, size: f64) -> Vec<Rect<f64>>
             let x0 = bb.min().x + i as f64 * size;
             let y0 = bb.min().y + j as f64 * dy;
             let d = density([x0 + size / 2.0, y0 + dy / 2.0]);
-            let split = if d > 5.0 { 4 } else if d > 2.0 { 2 } else { 1 };
+            let split = if d > 5.0 {
+                4
+            } else if d > 2.0 {
+                2
+            } else {
+                1
+            };
             let (w, h) = (size / split as f64, dy / split as f64);
             for b in 0..split {
                 for a in 0..split {
                     let r = Rect::new(
-                        Coord { x: x0 + a as f64 * w, y: y0 + b as f64 * h },
-                        Coord { x: x0 + (a + 1) as f64 * w, y: y0 + (b + 1) as f64 * h },
+                        Coord {
+                            x: x0 + a as f64 * w,
+                            y: y0 + b as f64 * h,
+                        },
+                        Coord {
+                            x: x0 + (a + 1) as f64 * w,
+                            y: y0 + (b + 1) as f64 * h,
+                        },
                     );
                     if outline.intersects(&r.to_polygon()) {
                         out.push(r);
@@ -402,7 +453,10 @@ fn quarters(grid: &Region, rng: &mut SmallRng) -> Vec<Region> {
     let Some(bb) = grid.shape.bounding_rect() else {
         return vec![];
     };
-    let (cx, cy) = ((bb.min().x + bb.max().x) / 2.0, (bb.min().y + bb.max().y) / 2.0);
+    let (cx, cy) = (
+        (bb.min().x + bb.max().x) / 2.0,
+        (bb.min().y + bb.max().y) / 2.0,
+    );
     let whole = grid.shape.0.len() == 1 && grid.shape.0[0].exterior().0.len() == 5;
     let mut out = vec![];
     for (k, (x0, y0, x1, y1)) in [
@@ -414,8 +468,13 @@ fn quarters(grid: &Region, rng: &mut SmallRng) -> Vec<Region> {
     .into_iter()
     .enumerate()
     {
-        let q: Polygon<f64> = Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }).to_polygon();
-        let shape = if whole { MultiPolygon(vec![q]) } else { grid.shape.intersection(&q) };
+        let q: Polygon<f64> =
+            Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 }).to_polygon();
+        let shape = if whole {
+            MultiPolygon(vec![q])
+        } else {
+            grid.shape.intersection(&q)
+        };
         if shape.unsigned_area() <= 0.0 {
             continue;
         }
@@ -425,7 +484,11 @@ fn quarters(grid: &Region, rng: &mut SmallRng) -> Vec<Region> {
             parent: grid.id.clone(),
             center: center_of(&shape),
             shape,
-            households: if grid.dedicated { 0 } else { rng.random_range(50..=100) },
+            households: if grid.dedicated {
+                0
+            } else {
+                rng.random_range(50..=100)
+            },
             density: grid.density,
             worker: String::new(),
             dedicated: grid.dedicated,
@@ -444,10 +507,21 @@ fn layer_geojson(layer: &str, regions: &[Region]) -> String {
             props.insert("parent".into(), r.parent.clone().into());
             props.insert("level".into(), layer.into());
             props.insert("households".into(), r.households.into());
-            props.insert("center".into(), serde_json::json!([r.center[0], r.center[1]]));
+            props.insert(
+                "center".into(),
+                serde_json::json!([r.center[0], r.center[1]]),
+            );
             if layer == "grids" {
                 props.insert("worker".into(), r.worker.clone().into());
-                props.insert("kind".into(), if r.dedicated { "dedicated" } else { "comprehensive" }.into());
+                props.insert(
+                    "kind".into(),
+                    if r.dedicated {
+                        "dedicated"
+                    } else {
+                        "comprehensive"
+                    }
+                    .into(),
+                );
             }
             props.insert("schematic".into(), true.into());
             geojson::Feature {
@@ -472,7 +546,9 @@ fn layer_geojson(layer: &str, regions: &[Region]) -> String {
 pub fn read_layer(path: &Path) -> Result<Vec<Region>, CityError> {
     let p = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| CityError::Read(p.clone(), e))?;
-    let gj: geojson::GeoJson = text.parse().map_err(|e| CityError::Parse(p.clone(), format!("{e}")))?;
+    let gj: geojson::GeoJson = text
+        .parse()
+        .map_err(|e| CityError::Parse(p.clone(), format!("{e}")))?;
     let geojson::GeoJson::FeatureCollection(fc) = gj else {
         return Err(CityError::Parse(p, "not a FeatureCollection".into()));
     };
@@ -480,7 +556,13 @@ pub fn read_layer(path: &Path) -> Result<Vec<Region>, CityError> {
     for (i, f) in fc.features.into_iter().enumerate() {
         let bad = |m: &str| CityError::Parse(p.clone(), format!("feature {i}: {m}"));
         let props = f.properties.unwrap_or_default();
-        let s = |k: &str| props.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let s = |k: &str| {
+            props
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
         let geom: geo::Geometry<f64> = f
             .geometry
             .ok_or_else(|| bad("no geometry"))?
@@ -505,7 +587,10 @@ pub fn read_layer(path: &Path) -> Result<Vec<Region>, CityError> {
             name: s("name"),
             parent: s("parent"),
             center,
-            households: props.get("households").and_then(|v| v.as_u64()).unwrap_or(0) as u32,
+            households: props
+                .get("households")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0) as u32,
             density: density(center),
             worker: s("worker"),
             dedicated: s("kind") == "dedicated",

@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::feed::{self, Change, FeedConfig, FeedEvent, Mirror};
 use crate::protocol::{
-    Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority, Ticket,
+    Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority,
     TicketStatus as S, Unit, WarningLevel, now_ms,
 };
 use city::{City, Region};
@@ -35,6 +35,9 @@ pub struct SimOptions {
     pub seed: u64,
     /// Stop after this much real time (None: until stopped).
     pub duration: Option<Duration>,
+    /// Run this long at this speed first, so that a fresh demo starts with a lived-in
+    /// city (deadlines stay scaled to `speed`).
+    pub warmup: Option<(Duration, f64)>,
 }
 
 /// What a run did, for logs and tests.
@@ -65,14 +68,48 @@ const CHANNELS: [(Channel, f64); 8] = [
 
 /// Categories with their sub-types and shares.
 const CATEGORIES: [(Category, f64, &[&str]); 8] = [
-    (Category::Dispute, 0.24, &["邻里纠纷", "家庭纠纷", "劳资纠纷", "交通事故纠纷", "土地纠纷"]),
-    (Category::CityManagement, 0.22, &["占道经营", "违章搭建", "垃圾堆放", "噪音扰民", "路灯损坏"]),
-    (Category::Livelihood, 0.18, &["供水故障", "停电", "物业服务", "社保咨询", "道路破损"]),
-    (Category::SafetyHazard, 0.12, &["消防通道堵塞", "燃气隐患", "危房", "电动车违规充电"]),
-    (Category::Environment, 0.09, &["油烟扰民", "污水排放", "秸秆焚烧", "河道污染"]),
-    (Category::PublicOrder, 0.08, &["可疑人员", "打架斗殴", "盗窃", "噪音滋扰"]),
+    (
+        Category::Dispute,
+        0.24,
+        &[
+            "邻里纠纷",
+            "家庭纠纷",
+            "劳资纠纷",
+            "交通事故纠纷",
+            "土地纠纷",
+        ],
+    ),
+    (
+        Category::CityManagement,
+        0.22,
+        &["占道经营", "违章搭建", "垃圾堆放", "噪音扰民", "路灯损坏"],
+    ),
+    (
+        Category::Livelihood,
+        0.18,
+        &["供水故障", "停电", "物业服务", "社保咨询", "道路破损"],
+    ),
+    (
+        Category::SafetyHazard,
+        0.12,
+        &["消防通道堵塞", "燃气隐患", "危房", "电动车违规充电"],
+    ),
+    (
+        Category::Environment,
+        0.09,
+        &["油烟扰民", "污水排放", "秸秆焚烧", "河道污染"],
+    ),
+    (
+        Category::PublicOrder,
+        0.08,
+        &["可疑人员", "打架斗殴", "盗窃", "噪音滋扰"],
+    ),
     (Category::Petition, 0.05, &["征地拆迁", "欠薪", "安置补偿"]),
-    (Category::Emergency, 0.02, &["火情", "内涝", "交通事故", "人员被困"]),
+    (
+        Category::Emergency,
+        0.02,
+        &["火情", "内涝", "交通事故", "人员被困"],
+    ),
 ];
 
 fn weighted<T: Copy>(rng: &mut SmallRng, items: &[(T, f64)]) -> T {
@@ -93,7 +130,9 @@ pub struct Sim {
     /// Cumulative grid weights (households and density) for picking a place.
     cumulative: Vec<f64>,
     units: Vec<Unit>,
-    speed: f64,
+    pub speed: f64,
+    /// The speed deadlines are scaled to (the steady speed, not the warm-up's).
+    sla_speed: f64,
     tickets_per_day: f64,
     /// Next action for each ticket, in real ms.
     due: HashMap<u64, i64>,
@@ -121,6 +160,7 @@ impl Sim {
             cumulative,
             units: units::units_of(city),
             speed: speed.max(0.01),
+            sla_speed: speed.max(0.01),
             tickets_per_day,
             due: HashMap::new(),
             per_grid: HashMap::new(),
@@ -156,17 +196,28 @@ impl Sim {
     pub fn new_ticket(&mut self) -> NewTicket {
         let total = *self.cumulative.last().unwrap_or(&1.0);
         let x = self.rng.random_range(0.0..total);
-        let gi = self.cumulative.partition_point(|&c| c < x).min(self.grids.len() - 1);
+        let gi = self
+            .cumulative
+            .partition_point(|&c| c < x)
+            .min(self.grids.len() - 1);
         let grid = &self.grids[gi];
         let channel = weighted(&mut self.rng, &CHANNELS);
         let (category, subs) = {
             let i = weighted(
                 &mut self.rng,
-                &CATEGORIES.iter().enumerate().map(|(i, c)| (i, c.1)).collect::<Vec<_>>(),
+                &CATEGORIES
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i, c.1))
+                    .collect::<Vec<_>>(),
             );
             (CATEGORIES[i].0, CATEGORIES[i].2)
         };
-        let subtype = subs.choose(&mut self.rng).copied().unwrap_or("其他").to_string();
+        let subtype = subs
+            .choose(&mut self.rng)
+            .copied()
+            .unwrap_or("其他")
+            .to_string();
         let priority = match (category, self.rng.random_range(0..100)) {
             (Category::Emergency, _) | (_, 0..=4) => Priority::Urgent,
             (_, 5..=24) => Priority::Important,
@@ -176,8 +227,10 @@ impl Sim {
         let bb = geo::BoundingRect::bounding_rect(&grid.shape);
         let (lon, lat) = match bb {
             Some(r) => (
-                self.rng.random_range(r.min().x..=r.max().x.max(r.min().x + 1e-9)),
-                self.rng.random_range(r.min().y..=r.max().y.max(r.min().y + 1e-9)),
+                self.rng
+                    .random_range(r.min().x..=r.max().x.max(r.min().x + 1e-9)),
+                self.rng
+                    .random_range(r.min().y..=r.max().y.max(r.min().y + 1e-9)),
             ),
             None => (grid.center[0], grid.center[1]),
         };
@@ -193,10 +246,13 @@ impl Sim {
             reporter: if channel == Channel::GridApp {
                 format!("网格员 {}", grid.worker)
             } else {
-                format!("{}先生", names::person(&mut self.rng).chars().next().unwrap_or('王'))
+                format!(
+                    "{}先生",
+                    names::person(&mut self.rng).chars().next().unwrap_or('王')
+                )
             },
             // Deadlines shrink with the speed so that a visit sees countdowns move.
-            sla_minutes: Some(((base / self.speed).round() as u32).max(2)),
+            sla_minutes: Some(((base / self.sla_speed).round() as u32).max(2)),
             created_ms: None,
         }
     }
@@ -207,7 +263,10 @@ impl Sim {
         let per_ms = self.tickets_per_day * HOURLY[hour] / 24.0 / 3_600_000.0 * self.speed;
         let expect = per_ms * dt_ms;
         let mut n = expect.floor() as u32;
-        if self.rng.random_bool((expect - expect.floor()).clamp(0.0, 1.0)) {
+        if self
+            .rng
+            .random_bool((expect - expect.floor()).clamp(0.0, 1.0))
+        {
             n += 1;
         }
         n
@@ -225,24 +284,6 @@ impl Sim {
             S::Archived => (0.0, 1.0),
         };
         (self.rng.random_range(lo..hi) * 60_000.0 / self.speed) as i64
-    }
-
-    /// The unit that answers for this ticket: right category, the ticket's area, on duty,
-    /// nearest; town units for village/town level, district departments above.
-    pub fn pick_unit<'a>(units: impl Iterator<Item = &'a Unit>, t: &Ticket) -> Option<&'a Unit> {
-        let town: String = t.grid.split('-').take(2).collect::<Vec<_>>().join("-");
-        let district: String = t.grid.split('-').next().unwrap_or("").to_string();
-        let want_area = if t.level <= Level::Town { &town } else { &district };
-        units
-            .filter(|u| u.on_duty && u.categories.contains(&t.category))
-            .filter(|u| t.grid.starts_with(&u.area))
-            .min_by(|a, b| {
-                let score = |u: &Unit| {
-                    let d = (u.lon - t.lon).powi(2) + (u.lat - t.lat).powi(2);
-                    (u.area != *want_area) as u8 as f64 * 10.0 + d
-                };
-                score(a).total_cmp(&score(b))
-            })
     }
 
     /// React to a change the feed brought: schedule the ticket's next step.
@@ -280,15 +321,25 @@ impl Sim {
             self.stats.intake += 1;
             out.push(self.cmd(Command::Intake { ticket }));
         }
-        let ready: Vec<u64> = self.due.iter().filter(|(_, d)| **d <= now).map(|(id, _)| *id).collect();
+        let ready: Vec<u64> = self
+            .due
+            .iter()
+            .filter(|(_, d)| **d <= now)
+            .map(|(id, _)| *id)
+            .collect();
         for id in ready {
             self.due.remove(&id);
-            let Some(t) = mirror.tickets.get(&id) else { continue };
+            let Some(t) = mirror.tickets.get(&id) else {
+                continue;
+            };
             let r: f64 = self.rng.random();
             let command = match t.status {
                 S::Received | S::Returned => {
-                    match Self::pick_unit(mirror.units.values(), t) {
-                        Some(u) => Command::Dispatch { ticket: id, unit: u.id.clone() },
+                    match crate::protocol::dispatch::rank_units(mirror.units.values(), t).first() {
+                        Some(u) => Command::Dispatch {
+                            ticket: id,
+                            unit: u.id.clone(),
+                        },
                         None if t.level < Level::City => Command::Escalate {
                             ticket: id,
                             reason: "本级无对口单位".into(),
@@ -296,20 +347,32 @@ impl Sim {
                         None => continue,
                     }
                 }
-                S::Assigned if r < 0.04 => Command::Return { ticket: id, reason: "不属本单位职责".into() },
+                S::Assigned if r < 0.04 => Command::Return {
+                    ticket: id,
+                    reason: "不属本单位职责".into(),
+                },
                 S::Assigned => Command::Accept { ticket: id },
                 S::Accepted => Command::Start { ticket: id },
                 S::InProgress if r < 0.017 && t.level < Level::City => Command::Escalate {
                     ticket: id,
                     reason: "涉及多部门，需上级协调".into(),
                 },
-                S::InProgress => Command::Resolve { ticket: id, note: "已处置完毕".into() },
-                S::Resolved => Command::Rate { ticket: id, satisfied: r < 0.979 },
+                S::InProgress => Command::Resolve {
+                    ticket: id,
+                    note: "已处置完毕".into(),
+                },
+                S::Resolved => Command::Rate {
+                    ticket: id,
+                    satisfied: r < 0.979,
+                },
                 S::Rated => Command::Close { ticket: id },
                 S::Archived => continue,
             };
             if now > t.deadline_ms && !t.supervised && t.status.is_open() && r < 0.5 {
-                out.push(self.cmd(Command::Supervise { ticket: id, note: "超期督办".into() }));
+                out.push(self.cmd(Command::Supervise {
+                    ticket: id,
+                    note: "超期督办".into(),
+                }));
             }
             out.push(self.cmd(command));
         }
@@ -322,9 +385,25 @@ impl Sim {
             .collect();
         for grid in hot {
             let n = self.per_grid[&grid];
-            let tickets: Vec<u64> = mirror.tickets.values().filter(|t| t.grid == grid).map(|t| t.id).collect();
-            let level = if n >= 8 { WarningLevel::Red } else if n >= 6 { WarningLevel::Orange } else { WarningLevel::Yellow };
-            let name = self.grids.iter().find(|g| g.id == grid).map(|g| g.name.clone()).unwrap_or_default();
+            let tickets: Vec<u64> = mirror
+                .tickets
+                .values()
+                .filter(|t| t.grid == grid)
+                .map(|t| t.id)
+                .collect();
+            let level = if n >= 8 {
+                WarningLevel::Red
+            } else if n >= 6 {
+                WarningLevel::Orange
+            } else {
+                WarningLevel::Yellow
+            };
+            let name = self
+                .grids
+                .iter()
+                .find(|g| g.id == grid)
+                .map(|g| g.name.clone())
+                .unwrap_or_default();
             self.warned.insert(grid.clone(), 0);
             self.stats.warnings += 1;
             out.push(self.cmd(Command::RaiseWarning {
@@ -341,16 +420,24 @@ impl Sim {
             let age = now - w.updated_ms;
             let step = 10.0 * 60_000.0 / self.speed;
             let next = match w.status {
-                crate::protocol::WarningStatus::Raised if age as f64 > step => Some(Command::AckWarning { warning: w.id }),
+                crate::protocol::WarningStatus::Raised if age as f64 > step => {
+                    Some(Command::AckWarning { warning: w.id })
+                }
                 crate::protocol::WarningStatus::Acknowledged if age as f64 > step => {
-                    Some(Command::AssignTaskForce { warning: w.id, team: "联合处置专班".into() })
+                    Some(Command::AssignTaskForce {
+                        warning: w.id,
+                        team: "联合处置专班".into(),
+                    })
                 }
                 crate::protocol::WarningStatus::TaskForce if age as f64 > 12.0 * step => {
                     for g in &w.grids {
                         self.per_grid.remove(g);
                         self.warned.remove(g);
                     }
-                    Some(Command::LiftWarning { warning: w.id, note: "诉求已化解".into() })
+                    Some(Command::LiftWarning {
+                        warning: w.id,
+                        note: "诉求已化解".into(),
+                    })
                 }
                 _ => None,
             };
@@ -394,6 +481,10 @@ pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> anyhow::Res
         if mirror.loading || mirror.epoch.is_empty() {
             continue;
         }
+        sim.speed = match opts.warmup {
+            Some((d, fast)) if started.elapsed() < d => fast,
+            _ => opts.speed,
+        };
         let dt = last.elapsed().as_secs_f64() * 1000.0;
         last = Instant::now();
         for c in sim.step(&mirror, now_ms(), dt) {

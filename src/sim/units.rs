@@ -6,15 +6,43 @@ use super::city::City;
 
 /// Departments every district has, with the categories each answers for.
 const DEPARTMENTS: [(UnitKind, &str, &[Category]); 9] = [
-    (UnitKind::Police, "公安分局", &[Category::PublicOrder, Category::Emergency]),
-    (UnitKind::CityManagement, "城管局", &[Category::CityManagement]),
-    (UnitKind::EmergencyManagement, "应急管理局", &[Category::Emergency, Category::SafetyHazard]),
-    (UnitKind::Environment, "生态环境局", &[Category::Environment]),
-    (UnitKind::Labour, "人社局", &[Category::Dispute, Category::Livelihood]),
-    (UnitKind::Water, "水利局", &[Category::Emergency, Category::Livelihood]),
+    (
+        UnitKind::Police,
+        "公安分局",
+        &[Category::PublicOrder, Category::Emergency],
+    ),
+    (
+        UnitKind::CityManagement,
+        "城管局",
+        &[Category::CityManagement],
+    ),
+    (
+        UnitKind::EmergencyManagement,
+        "应急管理局",
+        &[Category::Emergency, Category::SafetyHazard],
+    ),
+    (
+        UnitKind::Environment,
+        "生态环境局",
+        &[Category::Environment],
+    ),
+    (
+        UnitKind::Labour,
+        "人社局",
+        &[Category::Dispute, Category::Livelihood],
+    ),
+    (
+        UnitKind::Water,
+        "水利局",
+        &[Category::Emergency, Category::Livelihood],
+    ),
     (UnitKind::Power, "供电公司", &[Category::Livelihood]),
     (UnitKind::PetitionBureau, "信访局", &[Category::Petition]),
-    (UnitKind::MarketRegulation, "市场监管局", &[Category::Livelihood, Category::SafetyHazard]),
+    (
+        UnitKind::MarketRegulation,
+        "市场监管局",
+        &[Category::Livelihood, Category::SafetyHazard],
+    ),
 ];
 
 /// Units at each town: its center, the justice office and a mediator.
@@ -31,7 +59,11 @@ const TOWN_UNITS: [(UnitKind, &str, &[Category]); 3] = [
             Category::Petition,
         ],
     ),
-    (UnitKind::JusticeOffice, "司法所", &[Category::Dispute, Category::Petition]),
+    (
+        UnitKind::JusticeOffice,
+        "司法所",
+        &[Category::Dispute, Category::Petition],
+    ),
     (UnitKind::Mediator, "调解员", &[Category::Dispute]),
 ];
 

@@ -1,0 +1,81 @@
+//! Dispatch recommendation: which units answer for a ticket, best first. Pure domain
+//! logic over protocol records, shared by the wall (the officer's one click) and the
+//! simulator (the units' own routing).
+
+use super::{Level, Ticket, Unit};
+
+/// The units that may take `t`, best first: on duty, handling its category, answering
+/// for an area that contains its grid; those of the ticket's own level's area first
+/// (the town for village and town level, the district above), then the nearest.
+pub fn rank_units<'a>(units: impl Iterator<Item = &'a Unit>, t: &Ticket) -> Vec<&'a Unit> {
+    let mut parts = t.grid.split('-');
+    let district = parts.next().unwrap_or("");
+    let town = match parts.next() {
+        Some(n) => format!("{district}-{n}"),
+        None => district.to_string(),
+    };
+    let own_area = if t.level <= Level::Town {
+        town.as_str()
+    } else {
+        district
+    };
+    let mut out: Vec<(&Unit, (bool, f64))> = units
+        .filter(|u| u.on_duty && u.categories.contains(&t.category) && t.grid.starts_with(&u.area))
+        .map(|u| {
+            let d = (u.lon - t.lon).powi(2) + (u.lat - t.lat).powi(2);
+            (u, (u.area != own_area, d))
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.0.cmp(&b.1.0).then(a.1.1.total_cmp(&b.1.1)));
+    out.into_iter().map(|(u, _)| u).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Category, examples};
+
+    #[test]
+    fn the_own_area_comes_first_then_the_nearest_and_off_duty_units_never() {
+        let t = examples::ticket(); // grid 321102-01-003-07, dispute, village level
+        let mk = |id: &str, area: &str, lon: f64, on: bool, cat: Category| Unit {
+            id: id.into(),
+            area: area.into(),
+            lon,
+            on_duty: on,
+            categories: vec![cat],
+            ..examples::unit()
+        };
+        let units = vec![
+            mk("district-near", "321102", t.lon, true, Category::Dispute),
+            mk(
+                "town-far",
+                "321102-01",
+                t.lon + 0.1,
+                true,
+                Category::Dispute,
+            ),
+            mk(
+                "town-near",
+                "321102-01",
+                t.lon + 0.01,
+                true,
+                Category::Dispute,
+            ),
+            mk("town-off", "321102-01", t.lon, false, Category::Dispute),
+            mk("other-town", "321102-02", t.lon, true, Category::Dispute),
+            mk(
+                "wrong-category",
+                "321102-01",
+                t.lon,
+                true,
+                Category::Environment,
+            ),
+        ];
+        let ids: Vec<_> = rank_units(units.iter(), &t)
+            .iter()
+            .map(|u| u.id.as_str())
+            .collect();
+        assert_eq!(ids, ["town-near", "town-far", "district-near"]);
+    }
+}

@@ -1,0 +1,695 @@
+//! The grid map on the GPU: merged fill meshes per layer whose cell colours come from a
+//! storage buffer (shaders/grid.wgsl), outline meshes, and the ticket markers
+//! (shaders/markers.wgsl). Pan with the left mouse button, zoom with the wheel.
+
+use std::sync::OnceLock;
+
+use bevy::asset::RenderAssetUsages;
+use bevy::camera::visibility::NoFrustumCulling;
+use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
+use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::prelude::*;
+use bevy::render::render_resource::AsBindGroup;
+use bevy::render::storage::ShaderBuffer;
+use bevy::shader::ShaderRef;
+use bevy::sprite_render::{AlphaMode2d, Material2d, Material2dPlugin};
+use bevy::window::PrimaryWindow;
+use bevy_egui::EguiContexts;
+
+use super::WallSet;
+use super::layers::{self, Layer, Projection as GeoProjection};
+use super::link::{MirrorChanged, WallMirror};
+use super::markers::MarkerSlots;
+use super::state::{GridLoad, Load};
+use super::ui::Selection;
+use crate::feed::Change;
+use crate::protocol::now_ms;
+
+static GRID_SHADER: OnceLock<Handle<Shader>> = OnceLock::new();
+static MARKER_SHADER: OnceLock<Handle<Shader>> = OnceLock::new();
+
+/// The loaded map layers and their projection.
+#[derive(Resource)]
+pub struct MapLayers {
+    pub proj: GeoProjection,
+    pub outline: Layer,
+    pub districts: Layer,
+    pub towns: Layer,
+    pub villages: Layer,
+    pub grids: Layer,
+    pub micro_grids: Layer,
+    /// For each grid, its micro-grids' indices.
+    pub micro_of: Vec<Vec<u32>>,
+    pub schematic: bool,
+}
+
+impl MapLayers {
+    pub fn load(cfg: &super::config::MapConfig) -> anyhow::Result<MapLayers> {
+        // The projection centre comes from the outline's first feature.
+        let probe = layers::load(&cfg.outline, &GeoProjection::new(0.0, 0.0))?;
+        let (mut lo, mut hi) = (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN));
+        for p in probe
+            .cells
+            .iter()
+            .flat_map(|c| c.polygons.iter().flat_map(|p| p[0].iter()))
+        {
+            lo = lo.min(*p);
+            hi = hi.max(*p);
+        }
+        // With lon0 = lat0 = 0 the probe's x is lon * 111.32 and y is lat * 110.57.
+        let proj = GeoProjection::new(
+            ((lo.x + hi.x) / 2.0 / 111.32) as f64,
+            ((lo.y + hi.y) / 2.0 / 110.57) as f64,
+        );
+        let load = |p: &std::path::Path| layers::load(p, &proj);
+        let grids = load(&cfg.grids)?;
+        let micro_grids = load(&cfg.micro_grids)?;
+        let mut micro_of = vec![vec![]; grids.cells.len()];
+        for (i, m) in micro_grids.cells.iter().enumerate() {
+            if let Some(&g) = grids.index.get(&m.parent) {
+                micro_of[g as usize].push(i as u32);
+            }
+        }
+        Ok(MapLayers {
+            outline: load(&cfg.outline)?,
+            districts: load(&cfg.districts)?,
+            towns: load(&cfg.towns)?,
+            villages: load(&cfg.villages)?,
+            grids,
+            micro_grids,
+            micro_of,
+            proj,
+            schematic: cfg.schematic,
+        })
+    }
+}
+
+#[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
+pub struct CellMaterial {
+    #[storage(0, read_only)]
+    pub colors: Handle<ShaderBuffer>,
+}
+
+impl Material2d for CellMaterial {
+    fn fragment_shader() -> ShaderRef {
+        GRID_SHADER
+            .get()
+            .cloned()
+            .map(ShaderRef::Handle)
+            .unwrap_or_default()
+    }
+    fn alpha_mode(&self) -> AlphaMode2d {
+        AlphaMode2d::Blend
+    }
+}
+
+#[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
+pub struct MarkerMaterial {
+    /// (now in s since the slots' base, radius px, selected slot or -1, 0)
+    #[uniform(0)]
+    pub params: Vec4,
+    #[storage(1, read_only)]
+    pub markers: Handle<ShaderBuffer>,
+}
+
+impl Material2d for MarkerMaterial {
+    fn vertex_shader() -> ShaderRef {
+        MARKER_SHADER
+            .get()
+            .cloned()
+            .map(ShaderRef::Handle)
+            .unwrap_or_default()
+    }
+    fn fragment_shader() -> ShaderRef {
+        MARKER_SHADER
+            .get()
+            .cloned()
+            .map(ShaderRef::Handle)
+            .unwrap_or_default()
+    }
+    fn alpha_mode(&self) -> AlphaMode2d {
+        AlphaMode2d::Blend
+    }
+}
+
+/// Handles the map systems update.
+#[derive(Resource)]
+pub struct MapHandles {
+    pub grid_colors: Handle<ShaderBuffer>,
+    pub micro_colors: Handle<ShaderBuffer>,
+    pub marker_buffer: Handle<ShaderBuffer>,
+    pub marker_material: Handle<MarkerMaterial>,
+    pub marker_mesh: Entity,
+    pub slots: MarkerSlots,
+}
+
+/// Where the camera is going (a fly-to), in world km and km per pixel.
+#[derive(Resource, Default)]
+pub struct CameraGoal(pub Option<(Vec2, f32)>);
+
+/// The camera's view this frame, for labels and hit tests drawn by egui.
+#[derive(Resource, Default, Clone, Copy)]
+pub struct MapView {
+    pub center: Vec2,
+    /// km per logical pixel.
+    pub scale: f32,
+    /// The map's area on screen (logical pixels): top-left and size.
+    pub origin: Vec2,
+    pub size: Vec2,
+}
+
+impl MapView {
+    pub fn to_screen(&self, w: Vec2) -> Vec2 {
+        let d = (w - self.center) / self.scale;
+        self.origin + Vec2::new(self.size.x / 2.0 + d.x, self.size.y / 2.0 - d.y)
+    }
+    pub fn to_world(&self, s: Vec2) -> Vec2 {
+        let s = s - self.origin;
+        let d = Vec2::new(s.x - self.size.x / 2.0, self.size.y / 2.0 - s.y);
+        self.center + d * self.scale
+    }
+}
+
+/// The screen area the panels leave to the map (logical pixels: min, max), set by the UI.
+#[derive(Resource, Default, Clone, Copy)]
+pub struct MapRect(pub Option<(Vec2, Vec2)>);
+
+/// Fit the whole city into the map area once it is known.
+#[derive(Resource, Default)]
+pub struct FitPending(pub bool);
+
+#[derive(Component)]
+pub struct ZoomBand {
+    /// Visible while km-per-pixel is within [min, max).
+    pub min: f32,
+    pub max: f32,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    {
+        let mut shaders = app.world_mut().resource_mut::<Assets<Shader>>();
+        let grid = shaders.add(Shader::from_wgsl(
+            include_str!("../../shaders/grid.wgsl"),
+            "shaders/grid.wgsl",
+        ));
+        let marker = shaders.add(Shader::from_wgsl(
+            include_str!("../../shaders/markers.wgsl"),
+            "shaders/markers.wgsl",
+        ));
+        let _ = GRID_SHADER.set(grid);
+        let _ = MARKER_SHADER.set(marker);
+    }
+    app.add_plugins((
+        Material2dPlugin::<CellMaterial>::default(),
+        Material2dPlugin::<MarkerMaterial>::default(),
+    ))
+    .init_resource::<CameraGoal>()
+    .init_resource::<MapView>()
+    .init_resource::<MapRect>()
+    .insert_resource(FitPending(true))
+    .add_systems(Startup, setup)
+    .add_systems(
+        Update,
+        (
+            (recolor_cells, update_markers).in_set(WallSet::Draw),
+            (fit_viewport, camera_input, fly_camera, zoom_bands)
+                .chain()
+                .in_set(WallSet::Draw),
+        ),
+    );
+}
+
+/// The four-colour risk scale (红橙黄绿), dark enough for markers to stand out on it.
+pub fn cell_color(l: Load) -> [f32; 4] {
+    match (l.open, l.urgent) {
+        (0, _) => [0.05, 0.16, 0.13, 0.92],
+        (_, u) if u >= 2 => [0.50, 0.10, 0.12, 0.95],
+        (n, _) if n >= 5 => [0.50, 0.10, 0.12, 0.95],
+        (n, u) if n >= 3 || u >= 1 => [0.50, 0.27, 0.08, 0.93],
+        _ => [0.40, 0.38, 0.10, 0.92],
+    }
+}
+
+/// Write an sRGB colour as the linear value the shader outputs.
+fn write_color(bytes: &mut [u8], i: usize, c: [f32; 4]) {
+    let l = Color::srgba(c[0], c[1], c[2], c[3]).to_linear();
+    let c = [l.red, l.green, l.blue, c[3]];
+    for (k, x) in c.iter().enumerate() {
+        bytes[i * 16 + 4 * k..i * 16 + 4 * k + 4].copy_from_slice(&x.to_le_bytes());
+    }
+}
+
+fn color_buffer(n: usize, c: [f32; 4]) -> ShaderBuffer {
+    let mut bytes = vec![0u8; n.max(1) * 16];
+    for i in 0..n {
+        write_color(&mut bytes, i, c);
+    }
+    ShaderBuffer::new(&bytes, RenderAssetUsages::default())
+}
+
+fn fill_mesh(tris: layers::Triangles) -> Mesh {
+    let uv: Vec<[f32; 2]> = tris.cell.iter().map(|&c| [c as f32, 0.0]).collect();
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, tris.positions)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, uv)
+    .with_inserted_indices(Indices::U32(tris.indices))
+}
+
+fn line_mesh(layer: &Layer, width: f32, z: f32) -> Mesh {
+    let (pos, idx) = layers::outline(layer, width, z);
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, pos)
+    .with_inserted_indices(Indices::U32(idx))
+}
+
+/// A static mesh of `capacity` quads, each vertex tagged (slot, corner).
+pub fn marker_mesh(capacity: u32) -> Mesh {
+    let n = capacity as usize;
+    let mut uv = Vec::with_capacity(n * 4);
+    let mut idx = Vec::with_capacity(n * 6);
+    for s in 0..capacity {
+        for k in 0..4 {
+            uv.push([s as f32, k as f32]);
+        }
+        let b = s * 4;
+        idx.extend([b, b + 1, b + 2, b, b + 2, b + 3]);
+    }
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, vec![[0.0f32, 0.0, 0.0]; n * 4])
+    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, uv)
+    .with_inserted_indices(Indices::U32(idx))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn setup(
+    mut commands: Commands,
+    map: Res<MapLayers>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
+    mut cells: ResMut<Assets<CellMaterial>>,
+    mut markers: ResMut<Assets<MarkerMaterial>>,
+    mut colors: ResMut<Assets<ColorMaterial>>,
+    mut goal: ResMut<CameraGoal>,
+) {
+    // The city's land, under everything.
+    let land = buffers.add(color_buffer(
+        map.outline.cells.len(),
+        [0.06, 0.09, 0.13, 1.0],
+    ));
+    commands.spawn((
+        Mesh2d(meshes.add(fill_mesh(layers::fill(&map.outline, 0.0)))),
+        MeshMaterial2d(cells.add(CellMaterial { colors: land })),
+        // Blended 2D meshes are sorted by their entity's z, not their vertices'.
+        Transform::from_xyz(0.0, 0.0, 0.0),
+    ));
+    let grid_colors = buffers.add(color_buffer(
+        map.grids.cells.len(),
+        cell_color(Load::default()),
+    ));
+    commands.spawn((
+        Mesh2d(meshes.add(fill_mesh(layers::fill(&map.grids, 0.0)))),
+        MeshMaterial2d(cells.add(CellMaterial {
+            colors: grid_colors.clone(),
+        })),
+        Transform::from_xyz(0.0, 0.0, 1.0),
+        ZoomBand {
+            min: 0.012,
+            max: f32::MAX,
+        },
+    ));
+    let micro_colors = buffers.add(color_buffer(
+        map.micro_grids.cells.len(),
+        cell_color(Load::default()),
+    ));
+    commands.spawn((
+        Mesh2d(meshes.add(fill_mesh(layers::fill(&map.micro_grids, 0.0)))),
+        MeshMaterial2d(cells.add(CellMaterial {
+            colors: micro_colors.clone(),
+        })),
+        Transform::from_xyz(0.0, 0.0, 1.0),
+        ZoomBand {
+            min: 0.0,
+            max: 0.012,
+        },
+    ));
+    let line = |colors: &mut Assets<ColorMaterial>, c: Color| colors.add(ColorMaterial::from(c));
+    let outlines = [
+        (
+            &map.micro_grids,
+            0.004,
+            2.0,
+            Color::srgba(0.5, 0.8, 0.9, 0.25),
+            0.0,
+            0.012,
+        ),
+        (
+            &map.grids,
+            0.012,
+            2.1,
+            Color::srgba(0.45, 0.75, 0.85, 0.35),
+            0.0,
+            0.05,
+        ),
+        (
+            &map.villages,
+            0.03,
+            2.2,
+            Color::srgba(0.5, 0.8, 0.95, 0.45),
+            0.0,
+            0.09,
+        ),
+        (
+            &map.towns,
+            0.07,
+            2.3,
+            Color::srgba(0.55, 0.85, 1.0, 0.7),
+            0.0,
+            f32::MAX,
+        ),
+        (
+            &map.districts,
+            0.16,
+            2.4,
+            Color::srgb(0.45, 0.85, 1.0),
+            0.0,
+            f32::MAX,
+        ),
+        (
+            &map.outline,
+            0.22,
+            2.5,
+            Color::srgb(0.3, 0.9, 1.0),
+            0.0,
+            f32::MAX,
+        ),
+    ];
+    for (layer, w, z, c, min, max) in outlines {
+        commands.spawn((
+            Mesh2d(meshes.add(line_mesh(layer, w, 0.0))),
+            MeshMaterial2d(line(&mut colors, c)),
+            Transform::from_xyz(0.0, 0.0, z),
+            ZoomBand { min, max },
+        ));
+    }
+    let slots = MarkerSlots::new(16_384, now_ms());
+    let marker_buffer = buffers.add(ShaderBuffer::new(
+        &slots.bytes,
+        RenderAssetUsages::default(),
+    ));
+    let marker_material = markers.add(MarkerMaterial {
+        params: Vec4::new(0.0, 4.0, -1.0, 0.0),
+        markers: marker_buffer.clone(),
+    });
+    let marker_mesh = commands
+        .spawn((
+            Mesh2d(meshes.add(marker_mesh(slots.capacity))),
+            MeshMaterial2d(marker_material.clone()),
+            Transform::from_xyz(0.0, 0.0, 5.0),
+            NoFrustumCulling,
+        ))
+        .id();
+    commands.insert_resource(MapHandles {
+        grid_colors,
+        micro_colors,
+        marker_buffer,
+        marker_material,
+        marker_mesh,
+        slots,
+    });
+    let _ = &mut goal;
+}
+
+/// Render the map only in the area the panels leave, and fit the city into it once.
+fn fit_viewport(
+    rect: Res<MapRect>,
+    map: Res<MapLayers>,
+    mut fit: ResMut<FitPending>,
+    mut goal: ResMut<CameraGoal>,
+    window: Single<&Window, With<PrimaryWindow>>,
+    mut cam: Single<&mut Camera, With<super::MapCamera>>,
+) {
+    let Some((min, max)) = rect.0 else { return };
+    let sf = window.scale_factor();
+    let pos = (min * sf).as_uvec2();
+    let size = ((max - min) * sf).max(Vec2::ONE).as_uvec2();
+    let phys = UVec2::new(window.physical_width(), window.physical_height());
+    if pos.x + size.x > phys.x || pos.y + size.y > phys.y {
+        return;
+    }
+    let vp = bevy::camera::Viewport {
+        physical_position: pos,
+        physical_size: size,
+        ..default()
+    };
+    if cam
+        .viewport
+        .as_ref()
+        .map(|v| (v.physical_position, v.physical_size))
+        != Some((pos, size))
+    {
+        cam.viewport = Some(vp);
+    }
+    if fit.0 {
+        let (mut lo, mut hi) = (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN));
+        for p in map
+            .outline
+            .cells
+            .iter()
+            .flat_map(|c| c.polygons.iter().flat_map(|p| p[0].iter()))
+        {
+            lo = lo.min(*p);
+            hi = hi.max(*p);
+        }
+        let area = max - min;
+        let scale = ((hi.x - lo.x) / area.x).max((hi.y - lo.y) / area.y) * 1.06;
+        goal.0 = Some(((lo + hi) / 2.0, scale));
+        fit.0 = false;
+    }
+}
+
+/// Write the colours of the grids whose load changed (and their micro-grids).
+pub fn recolor_cells(
+    map: Res<MapLayers>,
+    handles: Option<Res<MapHandles>>,
+    mut load: ResMut<GridLoad>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
+) {
+    let Some(h) = handles else { return };
+    if load.dirty.is_empty() && !load.all_dirty {
+        return;
+    }
+    let dirty: Vec<u32> = if load.all_dirty {
+        (0..map.grids.cells.len() as u32).collect()
+    } else {
+        load.dirty
+            .iter()
+            .filter_map(|g| map.grids.index.get(g).copied())
+            .collect()
+    };
+    let colors: Vec<(u32, [f32; 4])> = dirty
+        .iter()
+        .map(|&i| {
+            let id = &map.grids.cells[i as usize].id;
+            (
+                i,
+                cell_color(load.by_grid.get(id).copied().unwrap_or_default()),
+            )
+        })
+        .collect();
+    load.dirty.clear();
+    load.all_dirty = false;
+    if let Some(mut b) = buffers.get_mut(&h.grid_colors)
+        && let Some(bytes) = b.data.as_mut()
+    {
+        for &(i, c) in &colors {
+            write_color(bytes, i as usize, c);
+        }
+    }
+    if let Some(mut b) = buffers.get_mut(&h.micro_colors)
+        && let Some(bytes) = b.data.as_mut()
+    {
+        for &(i, c) in &colors {
+            for &m in &map.micro_of[i as usize] {
+                write_color(bytes, m as usize, c);
+            }
+        }
+    }
+}
+
+/// Move markers for the tickets that changed; grow the slots when they run out.
+#[allow(clippy::too_many_arguments)]
+pub fn update_markers(
+    map: Res<MapLayers>,
+    mirror: Res<WallMirror>,
+    handles: Option<ResMut<MapHandles>>,
+    selection: Res<Selection>,
+    mut changes: MessageReader<MirrorChanged>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
+    mut materials: ResMut<Assets<MarkerMaterial>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut q: Query<&mut Mesh2d>,
+) {
+    let Some(mut h) = handles else { return };
+    let mut touched = false;
+    let mut full = false;
+    for MirrorChanged(change) in changes.read() {
+        match change {
+            Change::Snapshot { last: true } => {
+                let need = (mirror.0.tickets.len() as u32 * 5 / 4)
+                    .max(16_384)
+                    .next_power_of_two();
+                let mut slots = MarkerSlots::new(need.max(h.slots.capacity), h.slots.base_ms);
+                for t in mirror.0.tickets.values() {
+                    full |= !slots.set(t, &map.proj);
+                }
+                h.slots = slots;
+                touched = true;
+            }
+            Change::Ticket { id, .. } => {
+                match mirror.0.tickets.get(id) {
+                    Some(t) => full |= !h.slots.set(t, &map.proj),
+                    None => h.slots.remove(*id),
+                }
+                touched = true;
+            }
+            _ => {}
+        }
+    }
+    if full {
+        // Out of slots: double them and place every live ticket again.
+        let mut slots = MarkerSlots::new(h.slots.capacity * 2, h.slots.base_ms);
+        for t in mirror.0.tickets.values() {
+            slots.set(t, &map.proj);
+        }
+        h.slots = slots;
+    }
+    let grown = {
+        let cap = h.slots.capacity;
+        match buffers.get(&h.marker_buffer) {
+            Some(b) => b.data.as_ref().map(|d| d.len()) != Some(cap as usize * 16),
+            None => false,
+        }
+    };
+    if grown {
+        let new_mesh = meshes.add(marker_mesh(h.slots.capacity));
+        if let Ok(mut m) = q.get_mut(h.marker_mesh) {
+            m.0 = new_mesh;
+        }
+    }
+    if (touched || grown)
+        && let Some(mut b) = buffers.get_mut(&h.marker_buffer)
+    {
+        if grown {
+            *b = ShaderBuffer::new(&h.slots.bytes, RenderAssetUsages::default());
+        } else if let Some(d) = b.data.as_mut() {
+            d.copy_from_slice(&h.slots.bytes);
+        }
+    }
+    let now_s = (now_ms() - h.slots.base_ms) as f32 / 1000.0;
+    let sel = selection
+        .ticket
+        .and_then(|id| h.slots.slot_of.get(&id))
+        .map(|s| *s as f32)
+        .unwrap_or(-1.0);
+    if let Some(mut m) = materials.get_mut(&h.marker_material) {
+        m.params = Vec4::new(now_s, 4.0, sel, 0.0);
+    }
+}
+
+fn camera_input(
+    mut egui: EguiContexts,
+    buttons: Res<ButtonInput<MouseButton>>,
+    motion: Res<AccumulatedMouseMotion>,
+    scroll: Res<AccumulatedMouseScroll>,
+    window: Single<&Window, With<PrimaryWindow>>,
+    mut cam: Single<(&mut Transform, &mut Projection), With<super::MapCamera>>,
+    mut goal: ResMut<CameraGoal>,
+    view: Res<MapView>,
+) {
+    if let Ok(ctx) = egui.ctx_mut()
+        && (ctx.egui_wants_pointer_input() || ctx.is_pointer_over_egui())
+    {
+        return;
+    }
+    let (ref mut tf, ref mut proj) = *cam;
+    let Projection::Orthographic(o) = proj.as_mut() else {
+        return;
+    };
+    if buttons.pressed(MouseButton::Left) && motion.delta != Vec2::ZERO {
+        goal.0 = None;
+        tf.translation.x -= motion.delta.x * o.scale;
+        tf.translation.y += motion.delta.y * o.scale;
+    }
+    let lines = match scroll.unit {
+        MouseScrollUnit::Line => scroll.delta.y,
+        MouseScrollUnit::Pixel => scroll.delta.y / 40.0,
+    };
+    if lines != 0.0 {
+        goal.0 = None;
+        let before = o.scale;
+        let after = (before * 0.85f32.powf(lines)).clamp(0.0005, 0.3);
+        // Keep the point under the cursor where it is.
+        if let Some(c) = window.cursor_position() {
+            let mid = view.origin + view.size / 2.0;
+            let off = Vec2::new(c.x - mid.x, mid.y - c.y);
+            let shift = off * (before - after);
+            tf.translation.x += shift.x;
+            tf.translation.y += shift.y;
+        }
+        o.scale = after;
+    }
+}
+
+fn fly_camera(
+    time: Res<Time>,
+    mut goal: ResMut<CameraGoal>,
+    window: Single<&Window, With<PrimaryWindow>>,
+    mut cam: Single<(&mut Transform, &mut Projection), With<super::MapCamera>>,
+    mut view: ResMut<MapView>,
+    rect: Res<MapRect>,
+) {
+    let (ref mut tf, ref mut proj) = *cam;
+    let Projection::Orthographic(o) = proj.as_mut() else {
+        return;
+    };
+    if let Some((to, scale)) = goal.0 {
+        let k = 1.0 - (-6.0 * time.delta_secs()).exp();
+        let at = tf.translation.truncate().lerp(to, k);
+        tf.translation.x = at.x;
+        tf.translation.y = at.y;
+        o.scale = o.scale + (scale - o.scale) * k;
+        if at.distance(to) < 0.01 && (o.scale - scale).abs() < scale * 0.01 {
+            goal.0 = None;
+        }
+    }
+    let (origin, size) = match rect.0 {
+        Some((min, max)) => (min, max - min),
+        None => (Vec2::ZERO, Vec2::new(window.width(), window.height())),
+    };
+    *view = MapView {
+        center: tf.translation.truncate(),
+        scale: o.scale,
+        origin,
+        size,
+    };
+}
+
+fn zoom_bands(view: Res<MapView>, mut q: Query<(&ZoomBand, &mut Visibility)>) {
+    for (band, mut vis) in &mut q {
+        let want = if view.scale >= band.min && view.scale < band.max {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        };
+        vis.set_if_neq(want);
+    }
+}

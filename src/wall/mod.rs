@@ -1,0 +1,149 @@
+//! The wall: a Bevy app that mirrors a gateway's feed and shows it on a GPU grid map with
+//! egui panels. Plugins by feature; systems ordered ingest → derive → draw (`WallSet`).
+//! It reaches a gateway only over the wire (`feed`), never by calling `gateway`.
+
+pub mod config;
+pub mod dispatch;
+mod fonts;
+pub mod layers;
+pub mod link;
+pub mod map;
+pub mod markers;
+mod screenshot;
+pub mod state;
+mod table;
+pub mod text;
+mod ui;
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use bevy::window::{PresentMode, WindowMode, WindowResolution};
+
+pub use link::FeedLink;
+
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WallSet {
+    Ingest,
+    Derive,
+    Draw,
+}
+
+/// The wall runs on simulated data: watermark it.
+#[derive(Resource, Default, Clone, Copy)]
+pub struct DemoMode(pub bool);
+
+/// The wall's state without any rendering: the feed link, the mirror, derived views and
+/// the command path. Headless tests run this under `MinimalPlugins`.
+pub struct WallCorePlugin;
+
+impl Plugin for WallCorePlugin {
+    fn build(&self, app: &mut App) {
+        app.configure_sets(
+            Update,
+            (WallSet::Ingest, WallSet::Derive, WallSet::Draw).chain(),
+        )
+        .init_resource::<DemoMode>()
+        .init_resource::<text::UiLang>();
+        link::plugin(app);
+        state::plugin(app);
+        dispatch::plugin(app);
+    }
+}
+
+/// Everything drawn: the map and the panels. Needs a window and a renderer.
+pub struct WallViewPlugin;
+
+impl Plugin for WallViewPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_plugins(bevy_egui::EguiPlugin::default())
+            .insert_resource(ClearColor(Color::srgb(0.02, 0.035, 0.06)))
+            .add_systems(PreStartup, spawn_camera);
+        map::plugin(app);
+        ui::plugin(app);
+    }
+}
+
+/// The camera that draws the map, into the area the panels leave.
+#[derive(Component)]
+pub struct MapCamera;
+
+fn spawn_camera(mut commands: Commands, mut egui: ResMut<bevy_egui::EguiGlobalSettings>) {
+    use bevy::camera::CameraOutputMode;
+    use bevy::camera::visibility::RenderLayers;
+    use bevy::render::render_resource::BlendState;
+    commands.spawn((
+        MapCamera,
+        Camera2d,
+        // Software renderers pay double for MSAA; the map's edges are axis-aligned anyway.
+        Msaa::Off,
+        Projection::Orthographic(OrthographicProjection {
+            scale: 0.08,
+            ..OrthographicProjection::default_2d()
+        }),
+    ));
+    // egui gets a camera of its own over the whole window, so that the map camera's
+    // viewport can be the central area alone.
+    egui.auto_create_primary_context = false;
+    commands.spawn((
+        bevy_egui::PrimaryEguiContext,
+        Camera2d,
+        Msaa::Off,
+        RenderLayers::none(),
+        Camera {
+            order: 1,
+            output_mode: CameraOutputMode::Write {
+                blend_state: Some(BlendState::ALPHA_BLENDING),
+                clear_color: ClearColorConfig::None,
+            },
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            ..default()
+        },
+    ));
+}
+
+/// How to run a wall.
+pub struct WallOptions {
+    pub config: config::WallConfig,
+    pub feed: FeedLink,
+    pub demo: bool,
+    /// Save a screenshot to this file after `frames` frames, then exit.
+    pub screenshot: Option<(PathBuf, u32)>,
+}
+
+/// Open the wall's window and run until it is closed.
+pub fn run(opts: WallOptions) -> anyhow::Result<()> {
+    let layers = map::MapLayers::load(&opts.config.map)?;
+    let w = &opts.config.window;
+    let window = Window {
+        title: w.title.clone(),
+        resolution: WindowResolution::new(w.width, w.height).with_scale_factor_override(1.0),
+        mode: if w.fullscreen {
+            WindowMode::BorderlessFullscreen(bevy::window::MonitorSelection::Primary)
+        } else {
+            WindowMode::Windowed
+        },
+        present_mode: PresentMode::AutoNoVsync,
+        ..default()
+    };
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(window),
+                ..default()
+            })
+            // The binary sets up tracing itself.
+            .disable::<bevy::log::LogPlugin>(),
+    )
+    .add_plugins((WallCorePlugin, WallViewPlugin))
+    .insert_resource(layers)
+    .insert_resource(opts.feed)
+    .insert_resource(DemoMode(opts.demo))
+    .insert_resource(text::UiLang(opts.config.lang));
+    if let Some((path, frames)) = opts.screenshot {
+        screenshot::plugin(&mut app, path, frames);
+    }
+    app.run();
+    Ok(())
+}

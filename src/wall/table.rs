@@ -1,0 +1,111 @@
+//! The ticket queue: a virtual table (only visible rows are laid out), ordered by priority
+//! then deadline, with an SLA countdown that turns red when overdue.
+
+use bevy_egui::egui::{self, Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+
+use super::state::Queue;
+use super::text::{UiLang, countdown, hhmm};
+use crate::feed::Mirror;
+use crate::protocol::Priority;
+
+pub const RED: Color32 = Color32::from_rgb(255, 80, 80);
+pub const AMBER: Color32 = Color32::from_rgb(255, 190, 60);
+pub const DIM: Color32 = Color32::from_rgb(150, 165, 185);
+
+/// Draw the queue; returns the ticket clicked, if any.
+pub fn queue_table(
+    ui: &mut egui::Ui,
+    lang: UiLang,
+    queue: &Queue,
+    mirror: &Mirror,
+    selected: Option<u64>,
+    now_ms: i64,
+    live: bool,
+) -> Option<u64> {
+    let mut clicked = None;
+    let row_h = 30.0;
+    let text = |s: String| RichText::new(s).size(17.0);
+    TableBuilder::new(ui)
+        .striped(true)
+        .sense(egui::Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::exact(64.0))
+        .column(Column::exact(56.0))
+        .column(Column::exact(96.0))
+        .column(Column::exact(110.0))
+        .column(Column::remainder().at_least(120.0).clip(true))
+        .column(Column::exact(78.0))
+        .column(Column::exact(96.0))
+        .header(30.0, |mut h| {
+            for (zh, en) in [
+                ("编号", "ID"),
+                ("时间", "Time"),
+                ("来源", "Channel"),
+                ("类别", "Category"),
+                ("网格 / 事项", "Grid / subject"),
+                ("状态", "Status"),
+                ("时限", "SLA"),
+            ] {
+                h.col(|ui| {
+                    ui.label(RichText::new(lang.t(zh, en)).size(16.0).color(DIM));
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(row_h, queue.rows.len(), |mut row| {
+                let Some(t) = queue
+                    .rows
+                    .get(row.index())
+                    .and_then(|id| mirror.tickets.get(id))
+                else {
+                    return;
+                };
+                row.set_selected(selected == Some(t.id));
+                let left = t.deadline_ms - now_ms;
+                let sla_color = if left < 0 {
+                    RED
+                } else if left < 3_600_000 {
+                    AMBER
+                } else {
+                    Color32::LIGHT_GRAY
+                };
+                let id_color = match t.priority {
+                    Priority::Urgent => RED,
+                    Priority::Important => AMBER,
+                    Priority::Normal => Color32::LIGHT_GRAY,
+                };
+                row.col(|ui| {
+                    ui.label(text(format!("{}", t.id)).color(id_color));
+                });
+                row.col(|ui| {
+                    ui.label(text(hhmm(t.created_ms)));
+                });
+                row.col(|ui| {
+                    ui.label(text(lang.channel(t.channel).into()));
+                });
+                row.col(|ui| {
+                    ui.label(text(lang.category(t.category).into()));
+                });
+                row.col(|ui| {
+                    let mut s = t.title.clone();
+                    if t.supervised {
+                        s = format!("{} {s}", lang.t("【督办】", "[supervised]"));
+                    }
+                    ui.label(text(s));
+                });
+                row.col(|ui| {
+                    ui.label(text(lang.status(t.status).into()));
+                });
+                row.col(|ui| {
+                    // A stale feed cannot vouch for a countdown: grey it out.
+                    let c = if live { sla_color } else { DIM };
+                    ui.label(text(countdown(left)).color(c).monospace());
+                });
+                if row.response().clicked() {
+                    clicked = Some(t.id);
+                }
+            });
+        });
+    clicked
+}

@@ -1,0 +1,414 @@
+//! The wall's panels (egui): top bar with feed health and clock, KPI column, ticket queue,
+//! dispatch panel, map labels, the stale-data banner and the demo watermark. Widgets only
+//! read state and emit `UiAction`s.
+
+use std::time::Instant;
+
+use bevy::prelude::*;
+use bevy_egui::egui::{self, Align2, Color32, FontId, LayerId, RichText, Ui, UiBuilder};
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
+
+use super::DemoMode;
+pub use super::dispatch::Selection;
+use super::dispatch::{UiAction, UndoWindow, panel};
+use super::fonts::{FontsReady, bold, install};
+use super::link::{AuditTrails, FeedHealth, Outbox, WallMirror};
+use super::map::{MapLayers, MapRect, MapView};
+use super::state::Queue;
+use super::table::{AMBER, DIM, RED, queue_table};
+use super::text::{UiLang, beijing};
+use crate::feed::FeedStatus;
+use crate::protocol::{Priority, WarningLevel, now_ms};
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<FontsReady>()
+        .add_systems(EguiPrimaryContextPass, wall_ui);
+}
+
+const BG: Color32 = Color32::from_rgba_premultiplied(8, 14, 24, 235);
+const GREEN: Color32 = Color32::from_rgb(90, 220, 140);
+
+fn style(ctx: &egui::Context) {
+    let mut v = egui::Visuals::dark();
+    v.panel_fill = BG;
+    v.window_fill = Color32::from_rgb(12, 20, 34);
+    v.extreme_bg_color = Color32::from_rgb(6, 10, 18);
+    v.faint_bg_color = Color32::from_rgb(16, 26, 42);
+    v.selection.bg_fill = Color32::from_rgb(30, 90, 140);
+    ctx.set_visuals(v);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn wall_ui(
+    mut contexts: EguiContexts,
+    mut fonts: ResMut<FontsReady>,
+    lang: Res<UiLang>,
+    mirror: Res<WallMirror>,
+    health: Res<FeedHealth>,
+    queue: Res<Queue>,
+    sel: Res<Selection>,
+    trails: Res<AuditTrails>,
+    outbox: Res<Outbox>,
+    undo: Res<UndoWindow>,
+    demo: Res<DemoMode>,
+    map: Option<Res<MapLayers>>,
+    view: Res<MapView>,
+    mut map_rect_out: ResMut<MapRect>,
+    mut actions: MessageWriter<UiAction>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    if !fonts.0 {
+        // Fonts take effect on the next pass: draw nothing until then.
+        install(&ctx);
+        style(&ctx);
+        fonts.0 = true;
+        return Ok(());
+    }
+    let lang = *lang;
+    let now = now_ms();
+    let live = health.is_live(Instant::now());
+    let mut out = Vec::new();
+    let mut root = Ui::new(
+        ctx.clone(),
+        "wall".into(),
+        UiBuilder::new()
+            .layer_id(LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+
+    egui::Panel::top("top")
+        .exact_size(64.0)
+        .show(&mut root, |ui| top_bar(ui, lang, &health, demo.0, now));
+    egui::Panel::left("kpis")
+        .exact_size(330.0)
+        .show(&mut root, |ui| kpis(ui, lang, &mirror.0, &queue, now));
+    egui::Panel::right("queue")
+        .exact_size(800.0)
+        .show(&mut root, |ui| {
+            let h = ui.available_height();
+            ui.label(
+                RichText::new(format!(
+                    "{} · {}",
+                    lang.t("工单队列", "Ticket queue"),
+                    queue.rows.len()
+                ))
+                .font(bold(22.0)),
+            );
+            let table_h = (if sel.ticket.is_some() {
+                h * 0.42
+            } else {
+                h - 40.0
+            })
+            .max(0.0);
+            ui.allocate_ui(egui::vec2(ui.available_width(), table_h), |ui| {
+                if let Some(id) = queue_table(ui, lang, &queue, &mirror.0, sel.ticket, now, live) {
+                    out.push(UiAction::Select(id));
+                }
+            });
+            if sel.ticket.is_some() {
+                ui.separator();
+                panel(
+                    ui, lang, &mirror.0, &sel, &trails, &outbox, undo.0, now, live, &mut out,
+                );
+            }
+        });
+    let map_rect = root.available_rect_before_wrap();
+    map_rect_out.0 = Some((
+        Vec2::new(map_rect.min.x, map_rect.min.y),
+        Vec2::new(map_rect.max.x, map_rect.max.y),
+    ));
+    let schematic = map.as_ref().is_some_and(|m| m.schematic);
+    if let Some(map) = map {
+        labels(&ctx, map_rect, &map, &view, lang);
+    }
+    overlays(&ctx, map_rect, lang, &health, demo.0, schematic, live);
+    for a in out {
+        actions.write(a);
+    }
+    Ok(())
+}
+
+fn top_bar(ui: &mut Ui, lang: UiLang, health: &FeedHealth, demo: bool, now: i64) {
+    ui.horizontal_centered(|ui| {
+        ui.label(
+            RichText::new(lang.t(
+                "镇江市社会治理现代化指挥中心",
+                "Zhenjiang Social Governance Command Center",
+            ))
+            .font(bold(30.0))
+            .color(Color32::from_rgb(120, 210, 255)),
+        );
+        ui.label(
+            RichText::new(lang.t(
+                "一屏展示 · 一网统管 · 一键指挥",
+                "one screen · one network · one click",
+            ))
+            .size(18.0)
+            .color(DIM),
+        );
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let (y, mo, d, h, mi, s) = beijing(now);
+            ui.label(
+                RichText::new(format!("{h:02}:{mi:02}:{s:02}"))
+                    .font(bold(30.0))
+                    .monospace(),
+            );
+            ui.label(
+                RichText::new(format!("{y}-{mo:02}-{d:02}"))
+                    .size(18.0)
+                    .color(DIM),
+            );
+            ui.add_space(24.0);
+            let (text, color) = health_text(lang, health);
+            ui.label(RichText::new(text).font(bold(22.0)).color(color));
+            if demo {
+                ui.add_space(16.0);
+                ui.label(
+                    RichText::new(lang.t("演示 · 模拟数据", "DEMO · simulated data"))
+                        .font(bold(22.0))
+                        .color(AMBER),
+                );
+            }
+        });
+    });
+}
+
+fn health_text(lang: UiLang, h: &FeedHealth) -> (String, Color32) {
+    let now = Instant::now();
+    let age = h.age(now).map(|a| a.as_secs_f32());
+    match &h.status {
+        FeedStatus::Connected if h.loading => (lang.t("● 同步中", "● syncing").into(), AMBER),
+        FeedStatus::Connected if h.is_live(now) => (
+            format!("● {} {:.0} ms", lang.t("实时", "live"), h.latency_ms),
+            GREEN,
+        ),
+        FeedStatus::Connected => (
+            format!(
+                "● {} {:.0}s",
+                lang.t("数据陈旧", "stale"),
+                age.unwrap_or(0.0)
+            ),
+            RED,
+        ),
+        FeedStatus::Connecting => (lang.t("● 连接中", "● connecting").into(), AMBER),
+        FeedStatus::Reconnecting {
+            attempt, retry_ms, ..
+        } => (
+            format!(
+                "● {} #{attempt} · {:.1}s",
+                lang.t("重连中", "reconnecting"),
+                *retry_ms as f32 / 1000.0
+            ),
+            RED,
+        ),
+    }
+}
+
+fn kpi(ui: &mut Ui, label: &str, value: String, color: Color32) {
+    ui.add_space(6.0);
+    ui.label(RichText::new(label).size(18.0).color(DIM));
+    ui.label(RichText::new(value).font(bold(44.0)).color(color));
+}
+
+fn kpis(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, q: &Queue, now: i64) {
+    ui.label(RichText::new(lang.t("实时态势", "Live status")).font(bold(22.0)));
+    let open = q.rows.len();
+    let urgent = q
+        .order
+        .iter()
+        .take_while(|k| k.0 == Priority::Urgent)
+        .count();
+    let overdue = q.order.iter().filter(|k| k.1 < now).count();
+    let supervised = m
+        .tickets
+        .values()
+        .filter(|t| t.supervised && t.status.is_open())
+        .count();
+    let today0 = {
+        let (_, _, _, h, mi, s) = beijing(now);
+        now - ((h * 3600 + mi * 60 + s) as i64) * 1000 - now.rem_euclid(1000)
+    };
+    let today = m
+        .tickets
+        .values()
+        .filter(|t| t.created_ms >= today0)
+        .count();
+    kpi(
+        ui,
+        lang.t("在办工单", "Open tickets"),
+        open.to_string(),
+        Color32::WHITE,
+    );
+    kpi(
+        ui,
+        lang.t("紧急在办", "Urgent open"),
+        urgent.to_string(),
+        if urgent > 0 { RED } else { GREEN },
+    );
+    kpi(
+        ui,
+        lang.t("超期", "Overdue"),
+        overdue.to_string(),
+        if overdue > 0 { RED } else { GREEN },
+    );
+    kpi(
+        ui,
+        lang.t("督办中", "Supervised"),
+        supervised.to_string(),
+        AMBER,
+    );
+    kpi(
+        ui,
+        lang.t("今日受理(在册)", "Taken in today (live)"),
+        today.to_string(),
+        Color32::from_rgb(120, 210, 255),
+    );
+    ui.add_space(10.0);
+    ui.label(RichText::new(lang.t("预警", "Warnings")).font(bold(22.0)));
+    for (lvl, c) in [
+        (WarningLevel::Red, RED),
+        (WarningLevel::Orange, Color32::from_rgb(255, 140, 50)),
+        (WarningLevel::Yellow, Color32::from_rgb(240, 210, 60)),
+        (WarningLevel::Blue, Color32::from_rgb(80, 150, 255)),
+    ] {
+        let n = m.warnings.values().filter(|w| w.level == lvl).count();
+        ui.label(
+            RichText::new(format!("{} {n}", lang.t(lvl.zh(), &format!("{lvl:?}"))))
+                .font(bold(26.0))
+                .color(c),
+        );
+    }
+    ui.add_space(10.0);
+    let on = m.units.values().filter(|u| u.on_duty).count();
+    ui.label(
+        RichText::new(format!(
+            "{} {on}/{}",
+            lang.t("联动单位在岗", "Units on duty"),
+            m.units.len()
+        ))
+        .size(18.0)
+        .color(DIM),
+    );
+    ui.add_space(10.0);
+    ui.label(RichText::new(lang.t("图例", "Legend")).font(bold(18.0)));
+    for (c, zh, en) in [
+        (
+            Color32::from_rgb(237, 245, 255),
+            "待分拨",
+            "awaiting dispatch",
+        ),
+        (
+            Color32::from_rgb(90, 176, 255),
+            "已分拨/签收",
+            "assigned/accepted",
+        ),
+        (Color32::from_rgb(70, 224, 176), "处置中", "in progress"),
+        (RED, "超期", "overdue"),
+    ] {
+        ui.label(
+            RichText::new(format!("● {}", lang.t(zh, en)))
+                .size(17.0)
+                .color(c),
+        );
+    }
+}
+
+/// District names always; town names when zoomed in enough to read them.
+fn labels(ctx: &egui::Context, rect: egui::Rect, map: &MapLayers, view: &MapView, lang: UiLang) {
+    let p = ctx.layer_painter(LayerId::new(
+        egui::Order::Background,
+        egui::Id::new("map-labels"),
+    ));
+    let p = p.with_clip_rect(rect);
+    let put = |w: Vec2, text: &str, font: FontId, color: Color32| {
+        let s = view.to_screen(w);
+        p.text(
+            egui::pos2(s.x, s.y),
+            Align2::CENTER_CENTER,
+            text,
+            font,
+            color,
+        );
+    };
+    if view.scale < 0.03 {
+        for t in &map.towns.cells {
+            put(
+                t.center,
+                &t.name,
+                FontId::proportional(15.0),
+                Color32::from_rgba_unmultiplied(200, 230, 255, 200),
+            );
+        }
+    }
+    for d in &map.districts.cells {
+        put(
+            d.center,
+            &d.name,
+            bold(26.0),
+            Color32::from_rgb(230, 245, 255),
+        );
+    }
+    let _ = lang;
+}
+
+fn overlays(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    lang: UiLang,
+    health: &FeedHealth,
+    demo: bool,
+    schematic: bool,
+    live: bool,
+) {
+    let p = ctx.layer_painter(LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::new("overlays"),
+    ));
+    if demo {
+        p.text(
+            rect.center_bottom() + egui::vec2(0.0, -90.0),
+            Align2::CENTER_CENTER,
+            lang.t("演 示", "DEMO"),
+            bold(96.0),
+            Color32::from_rgba_unmultiplied(255, 190, 60, 70),
+        );
+    }
+    if schematic {
+        p.text(
+            rect.left_bottom() + egui::vec2(12.0, -12.0),
+            Align2::LEFT_BOTTOM,
+            lang.t(
+                "区划边界为示意，非正式行政区划",
+                "Boundaries are schematic, not official",
+            ),
+            FontId::proportional(16.0),
+            DIM,
+        );
+    }
+    if !live {
+        let age = health.age(Instant::now()).map(|a| a.as_secs()).unwrap_or(0);
+        let text = match health.last_data {
+            None => lang.t("等待数据…", "Waiting for data…").to_string(),
+            Some(_) if health.loading => lang
+                .t("正在同步全量数据…", "Loading the snapshot…")
+                .to_string(),
+            Some(_) => format!(
+                "{} {age} {}",
+                lang.t("数据中断 · 最后更新", "FEED STALE · last data"),
+                lang.t("秒前", "s ago")
+            ),
+        };
+        let r = egui::Rect::from_center_size(
+            rect.center_top() + egui::vec2(0.0, 70.0),
+            egui::vec2(rect.width().min(900.0), 84.0),
+        );
+        p.rect_filled(r, 8.0, Color32::from_rgba_unmultiplied(120, 10, 10, 220));
+        p.text(
+            r.center(),
+            Align2::CENTER_CENTER,
+            text,
+            bold(40.0),
+            Color32::WHITE,
+        );
+    }
+}
