@@ -105,3 +105,24 @@ pub fn derive(
         queue.dirty = false;
     }
 }
+
+/// Where a ticket stands against its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sla {
+    /// More than an hour left (or closed).
+    Ok,
+    /// Less than an hour left.
+    Soon,
+    Overdue,
+}
+
+pub fn sla(t: &Ticket, now_ms: i64) -> Sla {
+    let left = t.deadline_ms - now_ms;
+    if !t.status.is_open() || left >= 3_600_000 {
+        Sla::Ok
+    } else if left >= 0 {
+        Sla::Soon
+    } else {
+        Sla::Overdue
+    }
+}

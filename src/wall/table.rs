@@ -4,7 +4,8 @@
 use bevy_egui::egui::{self, Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use super::state::Queue;
+use super::state::{Queue, Sla, sla};
+
 use super::text::{UiLang, countdown, hhmm};
 use crate::feed::Mirror;
 use crate::protocol::Priority;
@@ -63,12 +64,10 @@ pub fn queue_table(
                 };
                 row.set_selected(selected == Some(t.id));
                 let left = t.deadline_ms - now_ms;
-                let sla_color = if left < 0 {
-                    RED
-                } else if left < 3_600_000 {
-                    AMBER
-                } else {
-                    Color32::LIGHT_GRAY
+                let sla_color = match sla(t, now_ms) {
+                    Sla::Overdue => RED,
+                    Sla::Soon => AMBER,
+                    Sla::Ok => Color32::LIGHT_GRAY,
                 };
                 let id_color = match t.priority {
                     Priority::Urgent => RED,
