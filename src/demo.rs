@@ -79,6 +79,7 @@ pub fn run(args: WallArgs, speed: f64, warmup: u64) -> anyhow::Result<()> {
         },
         demo: true,
         screenshot: args.screenshot.map(|p| (p, args.frames)),
+        select_top: args.select_top,
     });
     stop.store(true, Ordering::Relaxed);
     let _ = sim_thread.join();

@@ -11,6 +11,7 @@ use yiping::config::GatewayConfig;
 use yiping::sim::{self, city::City};
 
 mod bench_gateway;
+mod bench_wall;
 mod demo;
 
 /// The wall's config with this run's flags applied.
@@ -74,6 +75,9 @@ struct WallArgs {
     screenshot: Option<PathBuf>,
     #[arg(long, default_value_t = 30)]
     frames: u32,
+    /// With --screenshot: select the first ticket of the queue (shows the dispatch panel).
+    #[arg(long)]
+    select_top: bool,
 }
 
 #[derive(Subcommand)]
@@ -151,6 +155,8 @@ enum Cmd {
     ProtocolExamples,
     /// Load-test a gateway: N clients, a paced event rate, delivery rate and latency.
     BenchGateway(bench_gateway::Args),
+    /// CPU time per frame of the wall's own systems, headless.
+    BenchWall(bench_wall::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -170,6 +176,7 @@ fn main() -> anyhow::Result<()> {
                 size: None,
                 screenshot: None,
                 frames: 30,
+                select_top: false,
             },
             60.0,
             8,
@@ -210,6 +217,7 @@ fn main() -> anyhow::Result<()> {
                 },
                 demo: false,
                 screenshot: wall.screenshot.map(|p| (p, wall.frames)),
+                select_top: wall.select_top,
             })
         }
         Some(Cmd::Gateway {
@@ -294,5 +302,6 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::BenchGateway(args)) => bench_gateway::run(args),
+        Some(Cmd::BenchWall(args)) => bench_wall::run(args),
     }
 }

@@ -20,19 +20,38 @@ fn app() -> (App, Sender<FeedEvent>, Receiver<ClientMsg>) {
     let (cmd_tx, cmd_rx) = bounded(64);
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, WallCorePlugin))
-        .insert_resource(FeedLink { events: ev_rx, commands: cmd_tx })
+        .insert_resource(FeedLink {
+            events: ev_rx,
+            commands: cmd_tx,
+        })
         .insert_resource(UndoWindow(Duration::ZERO));
     (app, ev_tx, cmd_rx)
 }
 
 fn ticket(id: u64, priority: Priority, deadline_ms: i64, grid: &str) -> Ticket {
-    Ticket { id, priority, deadline_ms, grid: grid.into(), status: TicketStatus::Received, unit: None, ..examples::ticket() }
+    Ticket {
+        id,
+        priority,
+        deadline_ms,
+        grid: grid.into(),
+        status: TicketStatus::Received,
+        unit: None,
+        ..examples::ticket()
+    }
 }
 
 fn delta(seq: u64, t: Ticket) -> FeedEvent {
-    let audit = AuditEntry { seq, ..examples::audit() };
+    let audit = AuditEntry {
+        seq,
+        ..examples::audit()
+    };
     FeedEvent::Msg(
-        ServerMsg::Delta { epoch: "e".into(), seq, ts_us: yiping::protocol::now_us(), event: Event::TicketTransitioned { ticket: t, audit } },
+        ServerMsg::Delta {
+            epoch: "e".into(),
+            seq,
+            ts_us: yiping::protocol::now_us(),
+            event: Event::TicketTransitioned { ticket: t, audit },
+        },
         yiping::protocol::now_us(),
     )
 }
@@ -50,7 +69,15 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
     ];
     feed.send(FeedEvent::Status(FeedStatus::Connected)).unwrap();
     feed.send(FeedEvent::Msg(
-        ServerMsg::Snapshot(Snapshot { epoch: "e".into(), seq: 10, part: 0, last: true, tickets, warnings: vec![], units: vec![examples::unit()] }),
+        ServerMsg::Snapshot(Snapshot {
+            epoch: "e".into(),
+            seq: 10,
+            part: 0,
+            last: true,
+            tickets,
+            warnings: vec![],
+            units: vec![examples::unit()],
+        }),
         0,
     ))
     .unwrap();
@@ -61,7 +88,10 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
     assert_eq!(app.world().resource::<Queue>().rows, vec![3, 2, 4, 1]);
     assert_eq!(app.world().resource::<GridLoad>().by_grid[g].open, 3);
     let m = &app.world().resource::<WallMirror>().0;
-    let states: Vec<Sla> = [1, 4, 3].iter().map(|id| sla(&m.tickets[id], now)).collect();
+    let states: Vec<Sla> = [1, 4, 3]
+        .iter()
+        .map(|id| sla(&m.tickets[id], now))
+        .collect();
     assert_eq!(states, [Sla::Ok, Sla::Soon, Sla::Overdue]);
 
     // A delta resolves ticket 3: it leaves the queue and its grid's load.
@@ -74,18 +104,34 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
     feed.send(delta(9, stale)).unwrap();
     app.update();
     assert_eq!(app.world().resource::<Queue>().rows, vec![2, 4, 1]);
-    assert_eq!(app.world().resource::<GridLoad>().by_grid["321102-01-003-08"].open, 0);
+    assert_eq!(
+        app.world().resource::<GridLoad>().by_grid["321102-01-003-08"].open,
+        0
+    );
     assert_eq!(app.world().resource::<WallMirror>().0.seq, 11);
 
     // The dispatch click on ticket 2: the recommended unit, sent once the undo window passes.
-    let cmd = dispatch_command(&app.world().resource::<WallMirror>().0, 2).expect("a unit answers for it");
-    assert_eq!(cmd, Command::Dispatch { ticket: 2, unit: examples::unit().id });
+    let cmd = dispatch_command(&app.world().resource::<WallMirror>().0, 2)
+        .expect("a unit answers for it");
+    assert_eq!(
+        cmd,
+        Command::Dispatch {
+            ticket: 2,
+            unit: examples::unit().id
+        }
+    );
     app.world_mut().write_message(UiAction::Select(2));
-    app.world_mut().write_message(UiAction::Arm { command: cmd.clone(), label: "派单".into() });
+    app.world_mut().write_message(UiAction::Arm {
+        command: cmd.clone(),
+        label: "派单".into(),
+    });
     app.update();
     app.update();
     let sent: Vec<ClientMsg> = commands.try_iter().collect();
-    assert!(sent.contains(&ClientMsg::AuditQuery { ticket: 2 }), "{sent:?}");
+    assert!(
+        sent.contains(&ClientMsg::AuditQuery { ticket: 2 }),
+        "{sent:?}"
+    );
     let key = match sent.iter().find(|m| matches!(m, ClientMsg::Command { .. })) {
         Some(ClientMsg::Command { key, command }) => {
             assert_eq!(command, &cmd);
@@ -93,13 +139,22 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
         }
         _ => panic!("no command sent: {sent:?}"),
     };
-    assert_eq!(app.world().resource::<Outbox>().state(&key), Some(&CommandState::Pending));
+    assert_eq!(
+        app.world().resource::<Outbox>().state(&key),
+        Some(&CommandState::Pending)
+    );
     // The mirror did not change on the click: only the feed changes it.
-    assert_eq!(app.world().resource::<WallMirror>().0.tickets[&2].status, TicketStatus::Received);
+    assert_eq!(
+        app.world().resource::<WallMirror>().0.tickets[&2].status,
+        TicketStatus::Received
+    );
 
     // An armed command that is undone is never sent.
     app.insert_resource(UndoWindow(Duration::from_secs(60)));
-    app.world_mut().write_message(UiAction::Arm { command: cmd, label: "派单".into() });
+    app.world_mut().write_message(UiAction::Arm {
+        command: cmd,
+        label: "派单".into(),
+    });
     app.update();
     app.world_mut().write_message(UiAction::Undo);
     app.update();
@@ -112,15 +167,31 @@ fn a_wall_that_hears_nothing_says_it_is_stale() {
     let (mut app, feed, _c) = app();
     feed.send(FeedEvent::Status(FeedStatus::Connected)).unwrap();
     feed.send(FeedEvent::Msg(
-        ServerMsg::Snapshot(Snapshot { epoch: "e".into(), seq: 1, part: 0, last: true, tickets: vec![], warnings: vec![], units: vec![] }),
+        ServerMsg::Snapshot(Snapshot {
+            epoch: "e".into(),
+            seq: 1,
+            part: 0,
+            last: true,
+            tickets: vec![],
+            warnings: vec![],
+            units: vec![],
+        }),
         0,
     ))
     .unwrap();
     app.update();
     let h = app.world().resource::<FeedHealth>();
     assert!(h.is_live(Instant::now()));
-    assert!(!h.is_live(Instant::now() + Duration::from_secs(4)), "3 s without data is stale");
-    feed.send(FeedEvent::Status(FeedStatus::Reconnecting { attempt: 1, retry_ms: 100, reason: "x".into() })).unwrap();
+    assert!(
+        !h.is_live(Instant::now() + Duration::from_secs(4)),
+        "3 s without data is stale"
+    );
+    feed.send(FeedEvent::Status(FeedStatus::Reconnecting {
+        attempt: 1,
+        retry_ms: 100,
+        reason: "x".into(),
+    }))
+    .unwrap();
     app.update();
     assert!(!app.world().resource::<FeedHealth>().is_live(Instant::now()));
 }
@@ -139,7 +210,10 @@ fn wall_on(url: &str, token: &str) -> App {
     let h = feed::spawn(FeedConfig::new(url, token)).unwrap();
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, WallCorePlugin))
-        .insert_resource(FeedLink { events: h.events, commands: h.commands })
+        .insert_resource(FeedLink {
+            events: h.events,
+            commands: h.commands,
+        })
         .insert_resource(UndoWindow(Duration::ZERO));
     app
 }
@@ -156,34 +230,81 @@ fn a_dispatch_from_one_wall_is_confirmed_through_the_feed_and_seen_by_another() 
         ..Default::default()
     };
     cfg.tokens = vec![
-        TokenConfig { token: "admin-token".into(), role: Role::Admin, name: "admin".into() },
-        TokenConfig { token: "operator-token".into(), role: Role::Operator, name: "值班员".into() },
-        TokenConfig { token: "viewer-token".into(), role: Role::Viewer, name: "大屏".into() },
+        TokenConfig {
+            token: "admin-token".into(),
+            role: Role::Admin,
+            name: "admin".into(),
+        },
+        TokenConfig {
+            token: "operator-token".into(),
+            role: Role::Operator,
+            name: "值班员".into(),
+        },
+        TokenConfig {
+            token: "viewer-token".into(),
+            role: Role::Viewer,
+            name: "大屏".into(),
+        },
     ];
     let g = rt.block_on(yiping::gateway::start(cfg)).unwrap();
     let url = format!("ws://{}", g.ws_addr);
     // An admin client registers a unit and takes a ticket in.
     let admin = feed::spawn(FeedConfig::new(url.clone(), "admin-token")).unwrap();
     let mut unit = examples::unit();
-    unit.categories.push(yiping::protocol::Category::SafetyHazard);
-    admin.commands.send(ClientMsg::Command { key: "u".into(), command: Command::UpsertUnit { unit } }).unwrap();
-    admin.commands.send(ClientMsg::Command { key: "t".into(), command: Command::Intake { ticket: examples::new_ticket() } }).unwrap();
+    unit.categories
+        .push(yiping::protocol::Category::SafetyHazard);
+    admin
+        .commands
+        .send(ClientMsg::Command {
+            key: "u".into(),
+            command: Command::UpsertUnit { unit },
+        })
+        .unwrap();
+    admin
+        .commands
+        .send(ClientMsg::Command {
+            key: "t".into(),
+            command: Command::Intake {
+                ticket: examples::new_ticket(),
+            },
+        })
+        .unwrap();
 
     let mut console = wall_on(&url, "operator-token");
     let mut wall = wall_on(&url, "viewer-token");
-    pump(&mut console, |w| w.resource::<WallMirror>().0.tickets.contains_key(&1) && !w.resource::<WallMirror>().0.units.is_empty());
+    pump(&mut console, |w| {
+        w.resource::<WallMirror>().0.tickets.contains_key(&1)
+            && !w.resource::<WallMirror>().0.units.is_empty()
+    });
     let cmd = dispatch_command(&console.world().resource::<WallMirror>().0, 1).unwrap();
-    console.world_mut().write_message(UiAction::Arm { command: cmd, label: "派单".into() });
+    console.world_mut().write_message(UiAction::Arm {
+        command: cmd,
+        label: "派单".into(),
+    });
     pump(&mut console, |w| {
         let sel = w.resource::<Selection>();
-        sel.sent.as_ref().is_some_and(|(k, _)| w.resource::<Outbox>().state(k) == Some(&CommandState::Confirmed))
+        sel.sent
+            .as_ref()
+            .is_some_and(|(k, _)| w.resource::<Outbox>().state(k) == Some(&CommandState::Confirmed))
     });
-    assert_eq!(console.world().resource::<WallMirror>().0.tickets[&1].status, TicketStatus::Assigned);
-    pump(&mut wall, |w| w.resource::<WallMirror>().0.tickets.get(&1).is_some_and(|t| t.status == TicketStatus::Assigned));
+    assert_eq!(
+        console.world().resource::<WallMirror>().0.tickets[&1].status,
+        TicketStatus::Assigned
+    );
+    pump(&mut wall, |w| {
+        w.resource::<WallMirror>()
+            .0
+            .tickets
+            .get(&1)
+            .is_some_and(|t| t.status == TicketStatus::Assigned)
+    });
 
     // The viewer's wall cannot dispatch: the gateway's refusal comes back in words.
     let again = Command::Accept { ticket: 1 };
-    wall.world_mut().write_message(UiAction::Arm { command: again, label: "签收".into() });
+    wall.world_mut().write_message(UiAction::Arm {
+        command: again,
+        label: "签收".into(),
+    });
     pump(&mut wall, |w| {
         let sel = w.resource::<Selection>();
         sel.sent.as_ref().is_some_and(|(k, _)| matches!(w.resource::<Outbox>().state(k), Some(CommandState::Refused { code, .. }) if code == "forbidden"))
@@ -225,15 +346,31 @@ fn the_demo_renders_the_map_and_the_panels() {
             colours.insert(px(x, y));
         }
     }
-    assert!(colours.len() > 200, "only {} colours: a blank or flat picture", colours.len());
+    assert!(
+        colours.len() > 200,
+        "only {} colours: a blank or flat picture",
+        colours.len()
+    );
     // The map area (between the panels) holds the city's cyan outline and its cells.
-    let cyan = (340..1100).step_by(2).flat_map(|x| (80..1070).step_by(2).map(move |y| (x, y)))
-        .filter(|&(x, y)| { let [r, g, b] = px(x, y); b > 180 && g > 150 && r < 140 })
+    let cyan = (340..1100)
+        .step_by(2)
+        .flat_map(|x| (80..1070).step_by(2).map(move |y| (x, y)))
+        .filter(|&(x, y)| {
+            let [r, g, b] = px(x, y);
+            b > 180 && g > 150 && r < 140
+        })
         .count();
-    assert!(cyan > 200, "the map's outline is missing ({cyan} cyan pixels)");
+    assert!(
+        cyan > 200,
+        "the map's outline is missing ({cyan} cyan pixels)"
+    );
     // The queue panel on the right has text: bright pixels on a dark background.
-    let text = (1150..1900).flat_map(|x| (120..400).map(move |y| (x, y)))
+    let text = (1150..1900)
+        .flat_map(|x| (120..400).map(move |y| (x, y)))
         .filter(|&(x, y)| px(x, y).iter().all(|c| *c > 130))
         .count();
-    assert!(text > 500, "the queue panel shows no text ({text} bright pixels)");
+    assert!(
+        text > 500,
+        "the queue panel shows no text ({text} bright pixels)"
+    );
 }

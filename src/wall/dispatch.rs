@@ -101,7 +101,7 @@ fn act(
                 if let (Some(t), Some(map), Some(goal)) =
                     (mirror.0.tickets.get(id), &map, goal.as_mut())
                 {
-                    goal.0 = Some((map.proj.to_world(t.lon, t.lat), 0.006));
+                    goal.0 = Some((map.proj.to_world(t.lon, t.lat), 0.01));
                 }
             }
             UiAction::Deselect => {
@@ -188,7 +188,7 @@ pub fn panel(
                 .font(bold(20.0)),
         );
         ui.label(RichText::new(format!("#{} {}", t.id, t.title)).font(bold(20.0)));
-        if ui.small_button("✕").clicked() {
+        if ui.small_button(lang.t("关闭", "Close")).clicked() {
             actions.push(UiAction::Deselect);
         }
     });
@@ -382,7 +382,7 @@ pub fn panel(
                             "{}  {}  {}  {}  {}",
                             hhmm(a.at_ms),
                             a.actor,
-                            a.action,
+                            super::text::action(lang, &a.action),
                             to,
                             a.note
                         ))

@@ -231,7 +231,7 @@ pub fn cell_color(l: Load) -> [f32; 4] {
 }
 
 /// Write an sRGB colour as the linear value the shader outputs.
-fn write_color(bytes: &mut [u8], i: usize, c: [f32; 4]) {
+pub fn write_color(bytes: &mut [u8], i: usize, c: [f32; 4]) {
     let l = Color::srgba(c[0], c[1], c[2], c[3]).to_linear();
     let c = [l.red, l.green, l.blue, c[3]];
     for (k, x) in c.iter().enumerate() {
@@ -341,64 +341,68 @@ fn setup(
             max: 0.012,
         },
     ));
-    let line = |colors: &mut Assets<ColorMaterial>, c: Color| colors.add(ColorMaterial::from(c));
+    // Outlines keep about the same width in pixels: each layer is built at a few widths,
+    // each shown in its own band of zoom (km per pixel).
+    const BANDS: [(f32, f32, f32); 4] = [
+        (0.06, f32::MAX, 0.14),
+        (0.02, 0.06, 0.04),
+        (0.006, 0.02, 0.012),
+        (0.0, 0.006, 0.003),
+    ];
     let outlines = [
         (
             &map.micro_grids,
-            0.004,
+            0.8,
             2.0,
             Color::srgba(0.5, 0.8, 0.9, 0.25),
-            0.0,
             0.012,
         ),
         (
             &map.grids,
-            0.012,
+            0.8,
             2.1,
             Color::srgba(0.45, 0.75, 0.85, 0.35),
-            0.0,
             0.05,
         ),
         (
             &map.villages,
-            0.03,
+            1.0,
             2.2,
             Color::srgba(0.5, 0.8, 0.95, 0.45),
-            0.0,
             0.09,
         ),
         (
             &map.towns,
-            0.07,
+            1.4,
             2.3,
             Color::srgba(0.55, 0.85, 1.0, 0.7),
-            0.0,
             f32::MAX,
         ),
         (
             &map.districts,
-            0.16,
+            2.4,
             2.4,
             Color::srgb(0.45, 0.85, 1.0),
-            0.0,
             f32::MAX,
         ),
-        (
-            &map.outline,
-            0.22,
-            2.5,
-            Color::srgb(0.3, 0.9, 1.0),
-            0.0,
-            f32::MAX,
-        ),
+        (&map.outline, 3.0, 2.5, Color::srgb(0.3, 0.9, 1.0), f32::MAX),
     ];
-    for (layer, w, z, c, min, max) in outlines {
-        commands.spawn((
-            Mesh2d(meshes.add(line_mesh(layer, w, 0.0))),
-            MeshMaterial2d(line(&mut colors, c)),
-            Transform::from_xyz(0.0, 0.0, z),
-            ZoomBand { min, max },
-        ));
+    for (layer, px, z, c, shown_below) in outlines {
+        let material = colors.add(ColorMaterial::from(c));
+        for (min, max, at) in BANDS {
+            if min >= shown_below {
+                continue;
+            }
+            commands.spawn((
+                Mesh2d(meshes.add(line_mesh(layer, px * at, 0.0))),
+                MeshMaterial2d(material.clone()),
+                Transform::from_xyz(0.0, 0.0, z),
+                ZoomBand {
+                    min,
+                    max: max.min(shown_below),
+                },
+            ));
+        }
     }
     let slots = MarkerSlots::new(16_384, now_ms());
     let marker_buffer = buffers.add(ShaderBuffer::new(
@@ -476,8 +480,45 @@ fn fit_viewport(
     }
 }
 
-/// Write the colours of the grids whose load changed (and their micro-grids).
-pub fn recolor_cells(
+/// Write the colours of the grids whose load changed, and of their micro-grids, into the
+/// two colour buffers' bytes. The work is proportional to the grids changed (a snapshot
+/// marks them all). Returns how many grids were written.
+pub fn recolor(
+    grid_index: &std::collections::HashMap<String, u32>,
+    micro_of: &[Vec<u32>],
+    load: &mut GridLoad,
+    grid_bytes: &mut [u8],
+    micro_bytes: &mut [u8],
+) -> usize {
+    let dirty: Vec<(u32, Load)> = if load.all_dirty {
+        grid_index
+            .iter()
+            .map(|(id, &i)| (i, load.by_grid.get(id).copied().unwrap_or_default()))
+            .collect()
+    } else {
+        load.dirty
+            .iter()
+            .filter_map(|g| {
+                Some((
+                    *grid_index.get(g)?,
+                    load.by_grid.get(g).copied().unwrap_or_default(),
+                ))
+            })
+            .collect()
+    };
+    load.dirty.clear();
+    load.all_dirty = false;
+    for &(i, l) in &dirty {
+        let c = cell_color(l);
+        write_color(grid_bytes, i as usize, c);
+        for &m in &micro_of[i as usize] {
+            write_color(micro_bytes, m as usize, c);
+        }
+    }
+    dirty.len()
+}
+
+fn recolor_cells(
     map: Res<MapLayers>,
     handles: Option<Res<MapHandles>>,
     mut load: ResMut<GridLoad>,
@@ -487,41 +528,27 @@ pub fn recolor_cells(
     if load.dirty.is_empty() && !load.all_dirty {
         return;
     }
-    let dirty: Vec<u32> = if load.all_dirty {
-        (0..map.grids.cells.len() as u32).collect()
-    } else {
-        load.dirty
-            .iter()
-            .filter_map(|g| map.grids.index.get(g).copied())
-            .collect()
+    // Take both buffers' bytes out, write, put back: one asset change each.
+    let take = |buffers: &mut Assets<ShaderBuffer>, handle: &Handle<ShaderBuffer>| {
+        buffers
+            .get_mut(handle)
+            .and_then(|mut b| b.data.take())
+            .unwrap_or_default()
     };
-    let colors: Vec<(u32, [f32; 4])> = dirty
-        .iter()
-        .map(|&i| {
-            let id = &map.grids.cells[i as usize].id;
-            (
-                i,
-                cell_color(load.by_grid.get(id).copied().unwrap_or_default()),
-            )
-        })
-        .collect();
-    load.dirty.clear();
-    load.all_dirty = false;
-    if let Some(mut b) = buffers.get_mut(&h.grid_colors)
-        && let Some(bytes) = b.data.as_mut()
-    {
-        for &(i, c) in &colors {
-            write_color(bytes, i as usize, c);
-        }
+    let mut grid = take(&mut buffers, &h.grid_colors);
+    let mut micro = take(&mut buffers, &h.micro_colors);
+    recolor(
+        &map.grids.index,
+        &map.micro_of,
+        &mut load,
+        &mut grid,
+        &mut micro,
+    );
+    if let Some(mut b) = buffers.get_mut(&h.grid_colors) {
+        b.data = Some(grid);
     }
-    if let Some(mut b) = buffers.get_mut(&h.micro_colors)
-        && let Some(bytes) = b.data.as_mut()
-    {
-        for &(i, c) in &colors {
-            for &m in &map.micro_of[i as usize] {
-                write_color(bytes, m as usize, c);
-            }
-        }
+    if let Some(mut b) = buffers.get_mut(&h.micro_colors) {
+        b.data = Some(micro);
     }
 }
 
@@ -605,7 +632,16 @@ pub fn update_markers(
     }
 }
 
+/// Where the left button went down, to tell a click from a drag.
+#[derive(Default)]
+struct Press(Option<Vec2>);
+
+#[allow(clippy::too_many_arguments)]
 fn camera_input(
+    mut press: Local<Press>,
+    mirror: Res<WallMirror>,
+    map: Res<MapLayers>,
+    mut actions: MessageWriter<super::dispatch::UiAction>,
     mut egui: EguiContexts,
     buttons: Res<ButtonInput<MouseButton>>,
     motion: Res<AccumulatedMouseMotion>,
@@ -624,6 +660,28 @@ fn camera_input(
     let Projection::Orthographic(o) = proj.as_mut() else {
         return;
     };
+    if buttons.just_pressed(MouseButton::Left) {
+        press.0 = window.cursor_position();
+    }
+    if buttons.just_released(MouseButton::Left)
+        && let (Some(down), Some(up)) = (press.0.take(), window.cursor_position())
+        && down.distance(up) < 4.0
+    {
+        // A click, not a drag: select the nearest open ticket within 12 px.
+        let at = view.to_world(up);
+        let reach = 12.0 * o.scale;
+        let hit = mirror
+            .0
+            .tickets
+            .values()
+            .filter(|t| t.status.is_open())
+            .map(|t| (t.id, map.proj.to_world(t.lon, t.lat).distance(at)))
+            .filter(|(_, d)| *d < reach)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((id, _)) = hit {
+            actions.write(super::dispatch::UiAction::Select(id));
+        }
+    }
     if buttons.pressed(MouseButton::Left) && motion.delta != Vec2::ZERO {
         goal.0 = None;
         tf.translation.x -= motion.delta.x * o.scale;

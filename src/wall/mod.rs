@@ -11,7 +11,7 @@ pub mod map;
 pub mod markers;
 mod screenshot;
 pub mod state;
-mod table;
+pub mod table;
 pub mod text;
 mod ui;
 
@@ -109,6 +109,8 @@ pub struct WallOptions {
     pub demo: bool,
     /// Save a screenshot to this file after `frames` frames, then exit.
     pub screenshot: Option<(PathBuf, u32)>,
+    /// With a screenshot: select the queue's first ticket first.
+    pub select_top: bool,
 }
 
 /// Open the wall's window and run until it is closed.
@@ -142,7 +144,7 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
     .insert_resource(DemoMode(opts.demo))
     .insert_resource(text::UiLang(opts.config.lang));
     if let Some((path, frames)) = opts.screenshot {
-        screenshot::plugin(&mut app, path, frames);
+        screenshot::plugin(&mut app, path, frames, opts.select_top);
     }
     app.run();
     Ok(())

@@ -4,34 +4,49 @@
 use std::path::PathBuf;
 
 use bevy::prelude::*;
-use bevy::render::view::screenshot::{Screenshot, save_to_disk};
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+
+use super::dispatch::UiAction;
+use super::state::Queue;
 
 #[derive(Resource)]
 struct Shot {
     path: PathBuf,
     at: u32,
     frame: u32,
+    /// Select the queue's first ticket half-way, to show the dispatch panel.
+    select_top: bool,
 }
 
-pub fn plugin(app: &mut App, path: PathBuf, frames: u32) {
+pub fn plugin(app: &mut App, path: PathBuf, frames: u32, select_top: bool) {
     app.insert_resource(Shot {
         path,
         at: frames.max(2),
         frame: 0,
+        select_top,
     })
     .add_systems(Last, take);
 }
 
-fn take(mut commands: Commands, mut shot: ResMut<Shot>) {
+fn take(
+    mut commands: Commands,
+    mut shot: ResMut<Shot>,
+    queue: Res<Queue>,
+    mut actions: MessageWriter<UiAction>,
+) {
     shot.frame += 1;
+    if shot.select_top
+        && shot.frame == shot.at / 2
+        && let Some(id) = queue.rows.first()
+    {
+        actions.write(UiAction::Select(*id));
+    }
     if shot.frame == shot.at {
-        let path = shot.path.clone();
         commands
             .spawn(Screenshot::primary_window())
-            .observe(save_to_disk(path))
+            .observe(save_to_disk(shot.path.clone()))
             .observe(
-                |_: On<bevy::render::view::screenshot::ScreenshotCaptured>,
-                 mut exit: MessageWriter<AppExit>| {
+                |_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
                     exit.write(AppExit::Success);
                 },
             );

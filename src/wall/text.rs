@@ -30,6 +30,24 @@ impl UiLang {
     }
 }
 
+/// An audit action's name in the interface language.
+pub fn action(lang: UiLang, a: &str) -> &str {
+    let zh = match a {
+        "intake" => "受理",
+        "dispatch" => "分拨",
+        "accept" => "签收",
+        "start" => "处置",
+        "return" => "退回",
+        "escalate" => "上报",
+        "supervise" => "督办",
+        "resolve" => "办结",
+        "rate" => "回访",
+        "close" => "归档",
+        _ => a,
+    };
+    lang.t(zh, a)
+}
+
 /// Beijing civil time (UTC+8) of a Unix ms: (year, month, day, hour, minute, second).
 pub fn beijing(ms: i64) -> (i64, u32, u32, u32, u32, u32) {
     let s = ms.div_euclid(1000) + 8 * 3600;
