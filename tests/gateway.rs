@@ -656,3 +656,40 @@ async fn the_feed_client_mirrors_the_gateway_and_survives_a_gateway_restart() {
     assert!(connected >= 2 && lost >= 1, "{statuses:?}");
     g.shutdown().await;
 }
+
+#[test]
+fn the_simulator_runs_a_city_through_the_gateway_with_only_legal_commands() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use yiping::sim::{self, city::City};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let g = rt.block_on(gateway::start(config(&dir))).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let city = City::load(
+        &root.join("assets/city"),
+        &root.join("assets/geo/zhenjiang_outline.geojson"),
+    )
+    .unwrap();
+    let opts = sim::SimOptions {
+        url: format!("ws://{}", g.ws_addr),
+        token: ADMIN.into(),
+        speed: 3600.0,
+        tickets_per_day: 2600.0,
+        seed: 7,
+        duration: Some(Duration::from_secs(4)),
+        warmup: None,
+    };
+    let stats = sim::run(&opts, &city, Arc::new(AtomicBool::new(false))).unwrap();
+    assert!(stats.intake > 50, "{stats:?}");
+    assert_eq!(stats.refused, 0, "{stats:?}");
+    let units = sim::units::units_of(&city).len() as u64;
+    assert!(
+        stats.accepted > stats.intake + units,
+        "tickets moved on through their lifecycle: {stats:?}"
+    );
+    // Every change is in the durable log.
+    let seq = g.status.seq.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(seq >= stats.accepted, "seq {seq}, {stats:?}");
+    rt.block_on(g.shutdown());
+}

@@ -92,15 +92,20 @@ pub enum CityError {
 }
 
 /// Read the first (Multi)Polygon feature of a GeoJSON file.
-pub fn read_outline(path: &Path) -> Result<MultiPolygon<f64>, CityError> {
+fn read_collection(path: &Path) -> Result<(String, geojson::FeatureCollection), CityError> {
     let p = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| CityError::Read(p.clone(), e))?;
     let gj: geojson::GeoJson = text
         .parse()
         .map_err(|e| CityError::Parse(p.clone(), format!("{e}")))?;
-    let geojson::GeoJson::FeatureCollection(fc) = gj else {
-        return Err(CityError::Parse(p, "not a FeatureCollection".into()));
-    };
+    match gj {
+        geojson::GeoJson::FeatureCollection(fc) => Ok((p, fc)),
+        _ => Err(CityError::Parse(p, "not a FeatureCollection".into())),
+    }
+}
+
+pub fn read_outline(path: &Path) -> Result<MultiPolygon<f64>, CityError> {
+    let (p, fc) = read_collection(path)?;
     for f in fc.features {
         if let Some(g) = f.geometry {
             let geom: Result<geo::Geometry<f64>, _> = g.value.try_into();
@@ -544,14 +549,7 @@ fn layer_geojson(layer: &str, regions: &[Region]) -> String {
 /// Read a layer written by `write_layers` (or a real city's layer with the same
 /// properties: `id`, `name`, `parent`).
 pub fn read_layer(path: &Path) -> Result<Vec<Region>, CityError> {
-    let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| CityError::Read(p.clone(), e))?;
-    let gj: geojson::GeoJson = text
-        .parse()
-        .map_err(|e| CityError::Parse(p.clone(), format!("{e}")))?;
-    let geojson::GeoJson::FeatureCollection(fc) = gj else {
-        return Err(CityError::Parse(p, "not a FeatureCollection".into()));
-    };
+    let (p, fc) = read_collection(path)?;
     let mut out = Vec::with_capacity(fc.features.len());
     for (i, f) in fc.features.into_iter().enumerate() {
         let bad = |m: &str| CityError::Parse(p.clone(), format!("feature {i}: {m}"));

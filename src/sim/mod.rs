@@ -46,6 +46,10 @@ pub struct SimStats {
     pub intake: u64,
     pub commands: u64,
     pub warnings: u64,
+    /// Commands the gateway refused (a simulator that follows the lifecycle makes none,
+    /// but for races with other clients).
+    pub refused: u64,
+    pub accepted: u64,
 }
 
 /// Hourly intake weights: quiet nights, a morning and an evening peak.
@@ -465,12 +469,16 @@ pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> anyhow::Res
         while let Ok(ev) = h.events.recv_deadline(deadline) {
             match ev {
                 FeedEvent::Msg(m, _) => {
-                    if let crate::protocol::ServerMsg::CommandResult {
-                        outcome: crate::protocol::CommandOutcome::Refused { code, message },
-                        ..
-                    } = &m
-                    {
-                        tracing::debug!("sim: refused {code}: {message}");
+                    match &m {
+                        crate::protocol::ServerMsg::CommandResult {
+                            outcome: crate::protocol::CommandOutcome::Refused { code, message },
+                            ..
+                        } => {
+                            sim.stats.refused += 1;
+                            tracing::warn!("sim: refused {code}: {message}");
+                        }
+                        crate::protocol::ServerMsg::CommandResult { .. } => sim.stats.accepted += 1,
+                        _ => {}
                     }
                     let change = mirror.apply(&m);
                     sim.observe(&mirror, &change, now_ms());

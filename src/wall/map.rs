@@ -311,36 +311,33 @@ fn setup(
         // Blended 2D meshes are sorted by their entity's z, not their vertices'.
         Transform::from_xyz(0.0, 0.0, 0.0),
     ));
-    let grid_colors = buffers.add(color_buffer(
-        map.grids.cells.len(),
-        cell_color(Load::default()),
-    ));
-    commands.spawn((
-        Mesh2d(meshes.add(fill_mesh(layers::fill(&map.grids, 0.0)))),
-        MeshMaterial2d(cells.add(CellMaterial {
-            colors: grid_colors.clone(),
-        })),
-        Transform::from_xyz(0.0, 0.0, 1.0),
+    let mut cell_layer = |layer: &Layer, band: ZoomBand| {
+        let colors = buffers.add(color_buffer(layer.cells.len(), cell_color(Load::default())));
+        commands.spawn((
+            Mesh2d(meshes.add(fill_mesh(layers::fill(layer, 0.0)))),
+            MeshMaterial2d(cells.add(CellMaterial {
+                colors: colors.clone(),
+            })),
+            Transform::from_xyz(0.0, 0.0, 1.0),
+            band,
+        ));
+        colors
+    };
+    // Grids when zoomed out, their micro-grids when zoomed in.
+    let grid_colors = cell_layer(
+        &map.grids,
         ZoomBand {
             min: 0.012,
             max: f32::MAX,
         },
-    ));
-    let micro_colors = buffers.add(color_buffer(
-        map.micro_grids.cells.len(),
-        cell_color(Load::default()),
-    ));
-    commands.spawn((
-        Mesh2d(meshes.add(fill_mesh(layers::fill(&map.micro_grids, 0.0)))),
-        MeshMaterial2d(cells.add(CellMaterial {
-            colors: micro_colors.clone(),
-        })),
-        Transform::from_xyz(0.0, 0.0, 1.0),
+    );
+    let micro_colors = cell_layer(
+        &map.micro_grids,
         ZoomBand {
             min: 0.0,
             max: 0.012,
         },
-    ));
+    );
     // Outlines keep about the same width in pixels: each layer is built at a few widths,
     // each shown in its own band of zoom (km per pixel).
     const BANDS: [(f32, f32, f32); 4] = [
