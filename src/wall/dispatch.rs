@@ -234,11 +234,14 @@ pub fn panel(
         } else {
             lang.t("剩余", "left")
         };
-        ui.label(
-            RichText::new(format!("{label} {}", countdown(left)))
-                .size(18.0)
-                .color(if live { c } else { DIM }),
-        );
+        // A closed ticket's deadline no longer counts down.
+        if t.status.is_open() {
+            ui.label(
+                RichText::new(format!("{label} {}", countdown(left)))
+                    .size(18.0)
+                    .color(if live { c } else { DIM }),
+            );
+        }
     });
     if let Some(u) = t.unit.as_ref() {
         let name = mirror.units.get(u).map(|u| u.name.as_str()).unwrap_or(u);

@@ -32,14 +32,32 @@ fn take(
     mut commands: Commands,
     mut shot: ResMut<Shot>,
     queue: Res<Queue>,
+    mirror: Res<super::link::WallMirror>,
     mut actions: MessageWriter<UiAction>,
 ) {
     shot.frame += 1;
+    // The first ticket still waiting for dispatch, else the first of the queue.
+    let waiting = || {
+        queue
+            .rows
+            .iter()
+            .find(|id| {
+                mirror.0.tickets.get(id).is_some_and(|t| {
+                    matches!(
+                        t.status,
+                        crate::protocol::TicketStatus::Received
+                            | crate::protocol::TicketStatus::Returned
+                    )
+                })
+            })
+            .or(queue.rows.first())
+            .copied()
+    };
     if shot.select_top
         && shot.frame == shot.at / 2
-        && let Some(id) = queue.rows.first()
+        && let Some(id) = waiting()
     {
-        actions.write(UiAction::Select(*id));
+        actions.write(UiAction::Select(id));
     }
     if shot.frame == shot.at {
         commands

@@ -313,42 +313,61 @@ fn kpis(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, q: &Queue, now: i64)
     }
 }
 
-/// District names always; town names when zoomed in enough to read them.
-fn labels(ctx: &egui::Context, rect: egui::Rect, map: &MapLayers, view: &MapView, lang: UiLang) {
-    let p = ctx.layer_painter(LayerId::new(
-        egui::Order::Background,
-        egui::Id::new("map-labels"),
-    ));
-    let p = p.with_clip_rect(rect);
-    let put = |w: Vec2, text: &str, font: FontId, color: Color32| {
+/// District names always; town names when zoomed in enough to read them. Each label has a
+/// dark halo, and one that would cover a label already placed moves down clear of it.
+fn labels(ctx: &egui::Context, rect: egui::Rect, map: &MapLayers, view: &MapView, _lang: UiLang) {
+    let p = ctx
+        .layer_painter(LayerId::new(
+            egui::Order::Background,
+            egui::Id::new("map-labels"),
+        ))
+        .with_clip_rect(rect);
+    let mut placed: Vec<egui::Rect> = Vec::new();
+    let mut put = |w: Vec2, text: &str, font: FontId, color: Color32| {
         let s = view.to_screen(w);
-        p.text(
-            egui::pos2(s.x, s.y),
-            Align2::CENTER_CENTER,
-            text,
-            font,
-            color,
-        );
-    };
-    if view.scale < 0.03 {
-        for t in &map.towns.cells {
-            put(
-                t.center,
-                &t.name,
-                FontId::proportional(15.0),
-                Color32::from_rgba_unmultiplied(200, 230, 255, 200),
+        let galley = p.layout_no_wrap(text.to_string(), font.clone(), color);
+        let mut r = egui::Rect::from_center_size(egui::pos2(s.x, s.y), galley.size());
+        for _ in 0..4 {
+            match placed.iter().find(|o| o.intersects(r)) {
+                Some(o) => r = r.translate(egui::vec2(0.0, o.bottom() - r.top() + 2.0)),
+                None => break,
+            }
+        }
+        placed.push(r);
+        for d in [
+            egui::vec2(-1.5, 0.0),
+            egui::vec2(1.5, 0.0),
+            egui::vec2(0.0, -1.5),
+            egui::vec2(0.0, 1.5),
+        ] {
+            p.text(
+                r.center() + d,
+                Align2::CENTER_CENTER,
+                text,
+                font.clone(),
+                Color32::from_rgba_unmultiplied(0, 0, 0, 200),
             );
         }
-    }
+        p.galley(r.min, galley, color);
+    };
     for d in &map.districts.cells {
         put(
             d.center,
             &d.name,
             bold(26.0),
-            Color32::from_rgb(230, 245, 255),
+            Color32::from_rgb(235, 248, 255),
         );
     }
-    let _ = lang;
+    if view.scale < 0.03 {
+        for t in &map.towns.cells {
+            put(
+                t.center,
+                &t.name,
+                FontId::proportional(16.0),
+                Color32::from_rgb(200, 230, 255),
+            );
+        }
+    }
 }
 
 fn overlays(
