@@ -151,6 +151,18 @@ enum Cmd {
         #[arg(long, default_value_t = 321100)]
         seed: u64,
     },
+    /// Fast-forward the simulator over a period (no gateway, no sleeping) and print how it
+    /// compares with the seeds' figures.
+    SimYear {
+        #[arg(long, default_value_t = 260.0)]
+        per_day: f64,
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value = "assets/city")]
+        city: PathBuf,
+    },
     /// Print one JSON example of every protocol message (the source of PROTOCOL.md).
     ProtocolExamples,
     /// Load-test a gateway: N clients, a paced event rate, delivery rate and latency.
@@ -283,6 +295,24 @@ fn main() -> anyhow::Result<()> {
                 println!("{name:12} {:6}", regions.len());
             }
             println!("generated in {gen_s:.2} s, written to {}", out.display());
+            Ok(())
+        }
+        Some(Cmd::SimYear {
+            per_day,
+            days,
+            seed,
+            city,
+        }) => {
+            let city = City::load(&city, &city.join("../geo/zhenjiang_outline.geojson"))?;
+            let t = std::time::Instant::now();
+            let r = sim::year::fast_forward(&city, per_day, days, seed, 1_767_196_800_000, None);
+            let secs = t.elapsed().as_secs_f64();
+            println!("{r:#?}");
+            println!(
+                "{} commands in {secs:.1} s: {:.0} events/s",
+                r.commands,
+                r.commands as f64 / secs
+            );
             Ok(())
         }
         Some(Cmd::ProtocolExamples) => {

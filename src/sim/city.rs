@@ -136,6 +136,15 @@ fn density(p: [f64; 2]) -> f64 {
     d
 }
 
+/// An axis-aligned rectangle, whose quarters and halves need no clipping.
+fn is_rect(m: &MultiPolygon<f64>) -> bool {
+    m.0.len() == 1
+        && m.0[0].interiors().is_empty()
+        && m.bounding_rect().is_some_and(|b| {
+            (b.unsigned_area() - m.unsigned_area()).abs() <= b.unsigned_area() * 1e-9
+        })
+}
+
 fn center_of(shape: &MultiPolygon<f64>) -> [f64; 2] {
     shape
         .centroid()
@@ -162,6 +171,17 @@ impl City {
             by_district[best].push(i);
         }
         let centers: Vec<[f64; 2]> = cells.iter().map(center_of).collect();
+        // Exactly the dedicated share: schools, hospitals, parks and markets sit mostly in
+        // the denser places.
+        let n_dedicated = (cells.len() as f64 * spec.dedicated_share).round() as usize;
+        let mut order: Vec<(f64, usize)> = centers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (density(*c).sqrt() * rng.random::<f64>(), i))
+            .collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let dedicated_cells: std::collections::HashSet<usize> =
+            order.iter().take(n_dedicated).map(|(_, i)| *i).collect();
         let total = cells.len().max(1);
         let mut city = City {
             name: "镇江市".into(),
@@ -211,7 +231,7 @@ impl City {
                     let mut v_households = 0;
                     for (gi, &ci) in vmembers.iter().enumerate() {
                         let gid = format!("{vid}-{:03}", gi + 1);
-                        let dedicated = rng.random_bool(spec.dedicated_share);
+                        let dedicated = dedicated_cells.contains(&ci);
                         let households = if dedicated {
                             0
                         } else {
@@ -395,7 +415,7 @@ fn lattice(outline: &MultiPolygon<f64>, target: usize) -> Vec<MultiPolygon<f64>>
             hi = mid;
         }
     }
-    plan(outline, bb, hi)
+    let mut cells: Vec<MultiPolygon<f64>> = plan(outline, bb, hi)
         .into_iter()
         .filter_map(|r| {
             let poly = r.to_polygon();
@@ -408,7 +428,73 @@ fn lattice(outline: &MultiPolygon<f64>, target: usize) -> Vec<MultiPolygon<f64>>
                 (clipped.unsigned_area() > 0.02 * poly.unsigned_area()).then_some(clipped)
             }
         })
-        .collect()
+        .collect();
+    // Make the count exact: halve the largest cell (across its longer side) until there
+    // are `target`. The halves tile the cell, so nothing is lost or overlaps.
+    while cells.len() < target {
+        let Some((i, _)) = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, c.unsigned_area()))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            break;
+        };
+        let Some(b) = cells[i].bounding_rect() else {
+            break;
+        };
+        let (r1, r2) = if b.width() >= b.height() * 1.18 {
+            let mx = (b.min().x + b.max().x) / 2.0;
+            (
+                Rect::new(
+                    b.min(),
+                    Coord {
+                        x: mx,
+                        y: b.max().y,
+                    },
+                ),
+                Rect::new(
+                    Coord {
+                        x: mx,
+                        y: b.min().y,
+                    },
+                    b.max(),
+                ),
+            )
+        } else {
+            let my = (b.min().y + b.max().y) / 2.0;
+            (
+                Rect::new(
+                    b.min(),
+                    Coord {
+                        x: b.max().x,
+                        y: my,
+                    },
+                ),
+                Rect::new(
+                    Coord {
+                        x: b.min().x,
+                        y: my,
+                    },
+                    b.max(),
+                ),
+            )
+        };
+        let halves = |r: Rect<f64>| -> MultiPolygon<f64> {
+            if is_rect(&cells[i]) {
+                MultiPolygon(vec![r.to_polygon()])
+            } else {
+                cells[i].intersection(&r.to_polygon())
+            }
+        };
+        let (a, c) = (halves(r1), halves(r2));
+        if a.unsigned_area() <= 0.0 || c.unsigned_area() <= 0.0 {
+            break;
+        }
+        cells[i] = a;
+        cells.push(c);
+    }
+    cells
 }
 
 /// The cells of a lattice with base size `size` degrees, each refined into 4 or 16 where the
@@ -462,7 +548,7 @@ fn quarters(grid: &Region, rng: &mut SmallRng) -> Vec<Region> {
         (bb.min().x + bb.max().x) / 2.0,
         (bb.min().y + bb.max().y) / 2.0,
     );
-    let whole = grid.shape.0.len() == 1 && grid.shape.0[0].exterior().0.len() == 5;
+    let whole = is_rect(&grid.shape);
     let mut out = vec![];
     for (k, (x0, y0, x1, y1)) in [
         (bb.min().x, bb.min().y, cx, cy),

@@ -6,6 +6,7 @@
 pub mod city;
 mod names;
 pub mod units;
+pub mod year;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -50,6 +51,23 @@ pub struct SimStats {
     /// but for races with other clients).
     pub refused: u64,
     pub accepted: u64,
+}
+
+/// Share of tickets that are hard cases (months to resolve).
+const HARD_SHARE: f64 = 0.012;
+
+/// An emergency (typhoon, flood): intake in the affected districts multiplied for a while.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    /// When it starts and how long it lasts, ms on the simulator's clock.
+    pub start_ms: i64,
+    pub duration_ms: i64,
+    /// The affected grids (indices into the city's grids) and their share of normal intake.
+    pub grids: Vec<usize>,
+    pub share: f64,
+    /// Intake multiplier in the affected area.
+    pub factor: f64,
 }
 
 /// Hourly intake weights: quiet nights, a morning and an evening peak.
@@ -139,12 +157,16 @@ pub struct Sim {
     sla_speed: f64,
     tickets_per_day: f64,
     /// Next action for each ticket, in real ms.
-    due: HashMap<u64, i64>,
+    due: std::collections::BTreeSet<(i64, u64)>,
+    due_at: HashMap<u64, i64>,
     /// Tickets seen per grid (for the repeated-complaints rule) and raised warnings.
-    per_grid: HashMap<String, u32>,
+    per_grid: HashMap<String, std::collections::VecDeque<i64>>,
+    /// Grids that crossed the repeated-complaints threshold since the last step.
+    hot: Vec<String>,
     warned: HashMap<String, u64>,
     next_key: u64,
     pub stats: SimStats,
+    pub scenario: Option<Scenario>,
 }
 
 impl Sim {
@@ -166,12 +188,35 @@ impl Sim {
             speed: speed.max(0.01),
             sla_speed: speed.max(0.01),
             tickets_per_day,
-            due: HashMap::new(),
+            due: Default::default(),
+            due_at: HashMap::new(),
             per_grid: HashMap::new(),
+            hot: vec![],
             warned: HashMap::new(),
             next_key: 0,
             stats: SimStats::default(),
+            scenario: None,
         }
+    }
+
+    /// A flood in the given districts (id prefixes of their grids), starting at `start_ms`
+    /// for an hour of simulated time, `factor` times the usual intake there.
+    pub fn flood(&mut self, districts: &[&str], start_ms: i64, factor: f64) {
+        let grids: Vec<usize> = (0..self.grids.len())
+            .filter(|&i| districts.iter().any(|d| self.grids[i].id.starts_with(d)))
+            .collect();
+        let weight =
+            |i: usize| self.cumulative[i] - if i == 0 { 0.0 } else { self.cumulative[i - 1] };
+        let total = *self.cumulative.last().unwrap_or(&1.0);
+        let share = grids.iter().map(|&i| weight(i)).sum::<f64>() / total;
+        self.scenario = Some(Scenario {
+            name: "flood".into(),
+            start_ms,
+            duration_ms: (3_600_000.0 / self.speed) as i64,
+            grids,
+            share,
+            factor,
+        });
     }
 
     fn key(&mut self) -> String {
@@ -197,16 +242,35 @@ impl Sim {
     }
 
     /// One new ticket at a weighted random place.
-    pub fn new_ticket(&mut self) -> NewTicket {
+    pub fn new_ticket(&mut self, flood: bool) -> NewTicket {
         let total = *self.cumulative.last().unwrap_or(&1.0);
         let x = self.rng.random_range(0.0..total);
-        let gi = self
+        let mut gi = self
             .cumulative
             .partition_point(|&c| c < x)
             .min(self.grids.len() - 1);
+        let flood_grids = self
+            .scenario
+            .as_ref()
+            .map(|s| s.grids.clone())
+            .unwrap_or_default();
+        if flood && !flood_grids.is_empty() {
+            gi = flood_grids[self.rng.random_range(0..flood_grids.len())];
+        }
         let grid = &self.grids[gi];
         let channel = weighted(&mut self.rng, &CHANNELS);
-        let (category, subs) = {
+        let (category, subs) = if flood {
+            const FLOOD: [(Category, &[&str]); 3] = [
+                (
+                    Category::Emergency,
+                    &["内涝", "人员被困", "房屋进水", "道路积水"],
+                ),
+                (Category::Livelihood, &["停电", "供水故障"]),
+                (Category::SafetyHazard, &["危房", "树木倒伏"]),
+            ];
+            let (c, subs) = FLOOD[self.rng.random_range(0..FLOOD.len())];
+            (c, subs)
+        } else {
             let i = weighted(
                 &mut self.rng,
                 &CATEGORIES
@@ -224,6 +288,7 @@ impl Sim {
             .to_string();
         let priority = match (category, self.rng.random_range(0..100)) {
             (Category::Emergency, _) | (_, 0..=4) => Priority::Urgent,
+            (_, 5..=54) if flood => Priority::Urgent,
             (_, 5..=24) => Priority::Important,
             _ => Priority::Normal,
         };
@@ -262,18 +327,32 @@ impl Sim {
     }
 
     /// How many tickets to take in over `dt_ms` real ms at this hour.
-    fn intake_due(&mut self, dt_ms: f64) -> u32 {
-        let hour = ((now_ms() / 3_600_000 + 8) % 24) as usize; // Beijing time
-        let per_ms = self.tickets_per_day * HOURLY[hour] / 24.0 / 3_600_000.0 * self.speed;
-        let expect = per_ms * dt_ms;
-        let mut n = expect.floor() as u32;
-        if self
-            .rng
-            .random_bool((expect - expect.floor()).clamp(0.0, 1.0))
-        {
-            n += 1;
-        }
-        n
+    /// How many tickets to take in over `dt_ms` (ms of the clock `now` runs on) at this
+    /// hour, and how many of them belong to the emergency scenario.
+    fn intake_due(&mut self, now: i64, dt_ms: f64) -> (u32, u32) {
+        let hour = ((now / 3_600_000 + 8) % 24) as usize; // Beijing time
+        let mean = HOURLY.iter().sum::<f64>() / 24.0;
+        let per_ms = self.tickets_per_day * HOURLY[hour] / mean / 24.0 / 3_600_000.0 * self.speed;
+        let mut draw = |expect: f64| {
+            let mut n = expect.floor() as u32;
+            if self
+                .rng
+                .random_bool((expect - expect.floor()).clamp(0.0, 1.0))
+            {
+                n += 1;
+            }
+            n
+        };
+        let normal = draw(per_ms * dt_ms);
+        let flood = match &self.scenario {
+            Some(sc) if now >= sc.start_ms && now < sc.start_ms + sc.duration_ms => {
+                // The affected districts' share of the normal rate, times the factor.
+                let extra = per_ms * dt_ms * sc.share * (sc.factor - 1.0);
+                draw(extra)
+            }
+            _ => 0,
+        };
+        (normal, flood)
     }
 
     /// Simulated minutes until a unit acts on a ticket in this state, in real ms.
@@ -282,6 +361,11 @@ impl Sim {
             S::Received | S::Returned => (2.0, 15.0),
             S::Assigned => (5.0, 40.0),
             S::Accepted => (10.0, 60.0),
+            // Hard cases (疑难) take months: the ones still open at the year's end are
+            // what keeps the closure rate under 100%.
+            S::InProgress if self.rng.random_bool(HARD_SHARE) => {
+                (60.0 * 24.0 * 60.0, 400.0 * 24.0 * 60.0)
+            }
             S::InProgress => (60.0, 720.0),
             S::Resolved => (60.0, 1440.0),
             S::Rated => (10.0, 120.0),
@@ -290,28 +374,48 @@ impl Sim {
         (self.rng.random_range(lo..hi) * 60_000.0 / self.speed) as i64
     }
 
+    fn schedule(&mut self, id: u64, at: i64) {
+        if let Some(old) = self.due_at.insert(id, at) {
+            self.due.remove(&(old, id));
+        }
+        self.due.insert((at, id));
+    }
+
+    fn unschedule(&mut self, id: u64) {
+        if let Some(old) = self.due_at.remove(&id) {
+            self.due.remove(&(old, id));
+        }
+    }
+
     /// React to a change the feed brought: schedule the ticket's next step.
     pub fn observe(&mut self, mirror: &Mirror, change: &Change, now: i64) {
         match change {
             Change::Snapshot { .. } => {
                 for (id, t) in &mirror.tickets {
                     let d = self.delay(t.status);
-                    self.due.insert(*id, now + d);
+                    self.schedule(*id, now + d);
                 }
             }
             Change::Ticket { id, before } => match mirror.tickets.get(id) {
                 Some(t) => {
                     if before.as_ref().is_none_or(|b| b.status != t.status) {
                         let d = self.delay(t.status);
-                        self.due.insert(*id, now + d);
+                        self.schedule(*id, now + d);
                     }
                     if before.is_none() {
-                        *self.per_grid.entry(t.grid.clone()).or_default() += 1;
+                        // Repeated complaints: 4 or more in one grid within a simulated day.
+                        let window = (86_400_000.0 / self.speed) as i64;
+                        let q = self.per_grid.entry(t.grid.clone()).or_default();
+                        q.push_back(now);
+                        while q.front().is_some_and(|&f| f < now - window) {
+                            q.pop_front();
+                        }
+                        if q.len() == 4 && !self.warned.contains_key(&t.grid) {
+                            self.hot.push(t.grid.clone());
+                        }
                     }
                 }
-                None => {
-                    self.due.remove(id);
-                }
+                None => self.unschedule(*id),
             },
             _ => {}
         }
@@ -320,19 +424,21 @@ impl Sim {
     /// The commands due at `now` (real ms).
     pub fn step(&mut self, mirror: &Mirror, now: i64, dt_ms: f64) -> Vec<ClientMsg> {
         let mut out = vec![];
-        for _ in 0..self.intake_due(dt_ms) {
-            let ticket = self.new_ticket();
+        let (normal, flood) = self.intake_due(now, dt_ms);
+        for k in 0..normal + flood {
+            let ticket = self.new_ticket(k >= normal);
             self.stats.intake += 1;
             out.push(self.cmd(Command::Intake { ticket }));
         }
-        let ready: Vec<u64> = self
-            .due
-            .iter()
-            .filter(|(_, d)| **d <= now)
-            .map(|(id, _)| *id)
-            .collect();
+        let mut ready = vec![];
+        while let Some(&(at, id)) = self.due.first()
+            && at <= now
+        {
+            self.due.pop_first();
+            self.due_at.remove(&id);
+            ready.push(id);
+        }
         for id in ready {
-            self.due.remove(&id);
             let Some(t) = mirror.tickets.get(&id) else {
                 continue;
             };
@@ -357,7 +463,7 @@ impl Sim {
                 },
                 S::Assigned => Command::Accept { ticket: id },
                 S::Accepted => Command::Start { ticket: id },
-                S::InProgress if r < 0.017 && t.level < Level::City => Command::Escalate {
+                S::InProgress if r < 0.006 && t.level < Level::City => Command::Escalate {
                     ticket: id,
                     reason: "涉及多部门，需上级协调".into(),
                 },
@@ -381,14 +487,12 @@ impl Sim {
             out.push(self.cmd(command));
         }
         // Rule: repeated complaints in one grid raise a warning; lifted when quiet again.
-        let hot: Vec<String> = self
-            .per_grid
-            .iter()
-            .filter(|(g, n)| **n >= 4 && !self.warned.contains_key(*g))
-            .map(|(g, _)| g.clone())
-            .collect();
+        let hot = std::mem::take(&mut self.hot);
         for grid in hot {
-            let n = self.per_grid[&grid];
+            if self.warned.contains_key(&grid) {
+                continue;
+            }
+            let n = self.per_grid.get(&grid).map(|q| q.len()).unwrap_or(0);
             let tickets: Vec<u64> = mirror
                 .tickets
                 .values()

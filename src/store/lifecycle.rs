@@ -183,14 +183,48 @@ pub fn apply_warning(w: &Warning, cmd: &Command, now_ms: i64) -> Result<Warning,
     Ok(n)
 }
 
-/// The level a new ticket starts at: emergencies and 110 go to the county, petitions to
-/// the town, everything else to the village (小事不出村).
+/// The level a new ticket starts at: emergencies go to the county, petitions and 110 calls
+/// to the town (the police station, the town's petition office), everything else to the
+/// village (小事不出村).
 pub fn initial_level(t: &crate::protocol::NewTicket) -> Level {
     use crate::protocol::{Category, Channel};
     match (t.channel, t.category) {
-        (_, Category::Emergency) | (Channel::Police110, _) => Level::County,
-        (_, Category::Petition) | (Channel::Petition, _) => Level::Town,
+        (_, Category::Emergency) => Level::County,
+        (_, Category::Petition) | (Channel::Petition, _) | (Channel::Police110, _) => Level::Town,
         _ => Level::Village,
+    }
+}
+
+/// A ticket as taken in: id from the store, the intake time (the ticket's own, or now) and
+/// the SLA (its own, or the default for its priority: urgent, important, normal minutes).
+pub fn new_ticket(
+    id: u64,
+    n: &crate::protocol::NewTicket,
+    now_ms: i64,
+    sla_minutes: [u32; 3],
+) -> Ticket {
+    let created = n.created_ms.unwrap_or(now_ms);
+    let sla = n.sla_minutes.unwrap_or(sla_minutes[n.priority as usize]);
+    Ticket {
+        id,
+        channel: n.channel,
+        category: n.category,
+        subtype: n.subtype.clone(),
+        priority: n.priority,
+        status: S::Received,
+        lon: n.lon,
+        lat: n.lat,
+        grid: n.grid.clone(),
+        title: n.title.trim().to_string(),
+        reporter: n.reporter.clone(),
+        created_ms: created,
+        updated_ms: created,
+        deadline_ms: created + sla as i64 * 60_000,
+        level: initial_level(n),
+        unit: None,
+        supervised: false,
+        resolved_level: None,
+        satisfied: None,
     }
 }
 

@@ -392,31 +392,7 @@ impl Store {
         Ok(match change {
             Change::NewTicket(n) => {
                 let id = self.next_ticket;
-                let created = n.created_ms.unwrap_or(now_ms);
-                let sla = n
-                    .sla_minutes
-                    .unwrap_or(self.policy.sla_minutes[n.priority as usize]);
-                let t = Ticket {
-                    id,
-                    channel: n.channel,
-                    category: n.category,
-                    subtype: n.subtype.clone(),
-                    priority: n.priority,
-                    status: TicketStatus::Received,
-                    lon: n.lon,
-                    lat: n.lat,
-                    grid: n.grid.clone(),
-                    title: n.title.trim().to_string(),
-                    reporter: n.reporter.clone(),
-                    created_ms: created,
-                    updated_ms: created,
-                    deadline_ms: created + sla as i64 * 60_000,
-                    level: lifecycle::initial_level(&n),
-                    unit: None,
-                    supervised: false,
-                    resolved_level: None,
-                    satisfied: None,
-                };
+                let t = lifecycle::new_ticket(id, &n, now_ms, self.policy.sla_minutes);
                 let a = audit("intake", None, Some(TicketStatus::Received), String::new());
                 self.db.upsert_ticket(&t)?;
                 self.db.insert_audit(id, &a)?;
