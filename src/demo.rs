@@ -12,7 +12,12 @@ use yiping::sim::{self, city::City};
 
 use super::{WallArgs, wall_config};
 
-pub fn run(args: WallArgs, speed: f64, warmup: u64) -> anyhow::Result<()> {
+pub fn run(
+    args: WallArgs,
+    speed: f64,
+    warmup: u64,
+    flood_after: Option<u64>,
+) -> anyhow::Result<()> {
     let cfg = wall_config(&args)?;
     let dir = std::env::temp_dir().join(format!("yiping-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -61,6 +66,7 @@ pub fn run(args: WallArgs, speed: f64, warmup: u64) -> anyhow::Result<()> {
         seed: rand::random(),
         duration: None,
         warmup: (warmup > 0).then(|| (Duration::from_secs(warmup), 3600.0)),
+        flood_after: flood_after.map(Duration::from_secs),
     };
     let sim_stop = stop.clone();
     let sim_thread = std::thread::Builder::new()

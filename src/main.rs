@@ -93,6 +93,10 @@ enum Cmd {
         /// Seconds of fast-forward first, so the city is lived-in when the wall opens.
         #[arg(long, default_value_t = 8)]
         warmup: u64,
+        /// Start a flood this many seconds in: 30x intake in 扬中市 and 丹徒区 for an hour
+        /// of simulated time.
+        #[arg(long)]
+        flood_after: Option<u64>,
     },
     /// A wall on a real gateway.
     Wall {
@@ -141,6 +145,9 @@ enum Cmd {
         seconds: Option<u64>,
         #[arg(long, default_value = "assets/city")]
         city: PathBuf,
+        /// Start a flood this many seconds in (see `demo --flood-after`).
+        #[arg(long)]
+        flood_after: Option<u64>,
     },
     /// Generate the schematic demo city's GeoJSON layers.
     GenCity {
@@ -192,12 +199,14 @@ fn main() -> anyhow::Result<()> {
             },
             60.0,
             8,
+            None,
         ),
         Some(Cmd::Demo {
             wall,
             speed,
             warmup,
-        }) => demo::run(wall, speed, warmup),
+            flood_after,
+        }) => demo::run(wall, speed, warmup, flood_after),
         Some(Cmd::Wall {
             wall,
             feed,
@@ -265,6 +274,7 @@ fn main() -> anyhow::Result<()> {
             seed,
             seconds,
             city,
+            flood_after,
         }) => {
             let city = City::load(&city, &city.join("../geo/zhenjiang_outline.geojson"))
                 .context("loading the city layers (run `yiping gen-city` to make them)")?;
@@ -276,6 +286,7 @@ fn main() -> anyhow::Result<()> {
                 seed,
                 duration: seconds.map(Duration::from_secs),
                 warmup: None,
+                flood_after: flood_after.map(Duration::from_secs),
             };
             let stats = sim::run(&opts, &city, Arc::new(AtomicBool::new(false)))?;
             println!("{stats:?}");

@@ -679,6 +679,7 @@ fn the_simulator_runs_a_city_through_the_gateway_with_only_legal_commands() {
         seed: 7,
         duration: Some(Duration::from_secs(4)),
         warmup: None,
+        flood_after: None,
     };
     let stats = sim::run(&opts, &city, Arc::new(AtomicBool::new(false))).unwrap();
     assert!(stats.intake > 50, "{stats:?}");

@@ -39,6 +39,9 @@ pub struct SimOptions {
     /// Run this long at this speed first, so that a fresh demo starts with a lived-in
     /// city (deadlines stay scaled to `speed`).
     pub warmup: Option<(Duration, f64)>,
+    /// Start a flood (typhoon rain) this long after the start: an hour of simulated time
+    /// with 30 times the usual intake in 扬中市 and 丹徒区.
+    pub flood_after: Option<Duration>,
 }
 
 /// What a run did, for logs and tests.
@@ -561,6 +564,13 @@ impl Sim {
 pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> anyhow::Result<SimStats> {
     let h = feed::spawn(FeedConfig::new(opts.url.clone(), opts.token.clone()))?;
     let mut sim = Sim::new(city, opts.speed, opts.tickets_per_day, opts.seed);
+    if let Some(after) = opts.flood_after {
+        sim.flood(
+            &["321182", "321112"],
+            now_ms() + after.as_millis() as i64,
+            30.0,
+        );
+    }
     let mut mirror = Mirror::default();
     for c in sim.setup() {
         h.commands.send(c)?;
