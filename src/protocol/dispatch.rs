@@ -5,25 +5,26 @@
 use super::{Level, Ticket, Unit};
 
 /// The units that may take `t`, best first: on duty, handling its category, answering
-/// for an area that contains its grid; those of the ticket's own level's area first
-/// (the town for village and town level, the district above), then the nearest.
+/// for an area that contains its grid; those whose area matches the ticket's level first
+/// (the village's grid workers for a village-level ticket, the town's for town level, the
+/// district's departments above), then the nearest.
 pub fn rank_units<'a>(units: impl Iterator<Item = &'a Unit>, t: &Ticket) -> Vec<&'a Unit> {
-    let mut parts = t.grid.split('-');
-    let district = parts.next().unwrap_or("");
-    let town = match parts.next() {
-        Some(n) => format!("{district}-{n}"),
-        None => district.to_string(),
+    // Grid ids are district-town-village-grid; an area is one of their prefixes.
+    let want = match t.level {
+        Level::Village => 3,
+        Level::Town => 2,
+        Level::County | Level::City => 1,
     };
-    let own_area = if t.level <= Level::Town {
-        town.as_str()
-    } else {
-        district
-    };
-    let mut out: Vec<(&Unit, (bool, f64))> = units
+    let mut out: Vec<(&Unit, (usize, f64))> = units
         .filter(|u| u.on_duty && u.categories.contains(&t.category) && t.grid.starts_with(&u.area))
         .map(|u| {
+            let depth = if u.area.is_empty() {
+                0
+            } else {
+                u.area.split('-').count()
+            };
             let d = (u.lon - t.lon).powi(2) + (u.lat - t.lat).powi(2);
-            (u, (u.area != own_area, d))
+            (u, (depth.abs_diff(want), d))
         })
         .collect();
     out.sort_by(|a, b| a.1.0.cmp(&b.1.0).then(a.1.1.total_cmp(&b.1.1)));
@@ -76,6 +77,20 @@ mod tests {
             .iter()
             .map(|u| u.id.as_str())
             .collect();
+        // A village-level ticket: its town's units are one level off, the district two.
         assert_eq!(ids, ["town-near", "town-far", "district-near"]);
+        let village = mk(
+            "grid-worker",
+            "321102-01-003",
+            t.lon + 0.2,
+            true,
+            Category::Dispute,
+        );
+        let all: Vec<Unit> = units.iter().cloned().chain([village]).collect();
+        assert_eq!(
+            rank_units(all.iter(), &t)[0].id,
+            "grid-worker",
+            "the village's own first"
+        );
     }
 }

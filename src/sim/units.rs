@@ -67,7 +67,8 @@ const TOWN_UNITS: [(UnitKind, &str, &[Category]); 3] = [
     (UnitKind::Mediator, "调解员", &[Category::Dispute]),
 ];
 
-/// Every unit of the city: district departments, then town units.
+/// Every unit of the city: district departments, town units, and each village's grid
+/// workers (网格员), who take the small matters first (小事不出村).
 pub fn units_of(city: &City) -> Vec<Unit> {
     let mut out = vec![];
     for d in &city.districts {
@@ -97,6 +98,29 @@ pub fn units_of(city: &City) -> Vec<Unit> {
                 on_duty: true,
             });
         }
+    }
+    for v in &city.villages {
+        let worker = city
+            .grids
+            .iter()
+            .find(|g| g.parent == v.id)
+            .map(|g| g.worker.clone())
+            .unwrap_or_default();
+        out.push(Unit {
+            id: format!("U-{}-grid", v.id).to_lowercase(),
+            name: format!("{}网格员 {worker}", v.name),
+            kind: UnitKind::GridWorker,
+            area: v.id.clone(),
+            categories: vec![
+                Category::Dispute,
+                Category::CityManagement,
+                Category::SafetyHazard,
+                Category::Livelihood,
+            ],
+            lon: v.center[0],
+            lat: v.center[1],
+            on_duty: true,
+        });
     }
     out
 }
