@@ -187,6 +187,7 @@ fn a_flood_multiplies_intake_tens_of_times_in_the_affected_districts() {
     let affected: &[&str] = &["321182", "321112"];
     let r = fast_forward(&city, 2600.0, 3, 5, start, Some((affected, flood_at, 30.0)));
     assert_eq!(r.refused, 0);
+    assert!(r.warnings >= 1, "the flood raises its red warning");
     let hour = flood_at / 3_600_000;
     let count = |h: i64| {
         affected

@@ -160,6 +160,22 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
     app.update();
     assert!(commands.try_iter().next().is_none());
     assert!(app.world().resource::<Selection>().armed.is_none());
+
+    // Acknowledging a warning is sent at once (nothing to take back).
+    app.world_mut()
+        .write_message(UiAction::Send(Command::AckWarning { warning: 7 }));
+    app.update();
+    let sent: Vec<ClientMsg> = commands.try_iter().collect();
+    assert!(
+        matches!(
+            sent.as_slice(),
+            [ClientMsg::Command {
+                command: Command::AckWarning { warning: 7 },
+                ..
+            }]
+        ),
+        "{sent:?}"
+    );
 }
 
 #[test]

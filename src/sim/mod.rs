@@ -71,6 +71,9 @@ pub struct Scenario {
     pub share: f64,
     /// Intake multiplier in the affected area.
     pub factor: f64,
+    /// The districts, for the weather warning it raises.
+    pub districts: Vec<String>,
+    pub warned: bool,
 }
 
 /// Hourly intake weights: quiet nights, a morning and an evening peak.
@@ -219,6 +222,8 @@ impl Sim {
             grids,
             share,
             factor,
+            districts: districts.iter().map(|d| d.to_string()).collect(),
+            warned: false,
         });
     }
 
@@ -490,6 +495,35 @@ impl Sim {
             out.push(self.cmd(command));
         }
         // Rule: repeated complaints in one grid raise a warning; lifted when quiet again.
+        // The flood's own red warning, raised when the rain starts.
+        if let Some(sc) = self.scenario.as_mut()
+            && !sc.warned
+            && now >= sc.start_ms
+        {
+            sc.warned = true;
+            let names: Vec<&str> = sc
+                .districts
+                .iter()
+                .map(|d| match d.as_str() {
+                    "321182" => "扬中市",
+                    "321112" => "丹徒区",
+                    "321102" => "京口区",
+                    "321111" => "润州区",
+                    "321181" => "丹阳市",
+                    "321183" => "句容市",
+                    other => other,
+                })
+                .collect();
+            let warning = NewWarning {
+                level: WarningLevel::Red,
+                kind: "flood".into(),
+                title: format!("暴雨内涝红色预警：{}", names.join("、")),
+                grids: sc.districts.clone(),
+                tickets: vec![],
+            };
+            self.stats.warnings += 1;
+            out.push(self.cmd(Command::RaiseWarning { warning }));
+        }
         let hot = std::mem::take(&mut self.hot);
         for grid in hot {
             if self.warned.contains_key(&grid) {

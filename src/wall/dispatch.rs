@@ -28,6 +28,8 @@ pub enum UiAction {
         label: String,
     },
     Undo,
+    /// Send a command at once (acknowledgements and the like, which take nothing back).
+    Send(Command),
 }
 
 #[derive(Clone, Debug)]
@@ -83,6 +85,7 @@ fn act(
     mirror: Res<WallMirror>,
     map: Option<Res<MapLayers>>,
     goal: Option<ResMut<CameraGoal>>,
+    mut outbox: ResMut<Outbox>,
 ) {
     let mut goal = goal;
     for a in actions.read() {
@@ -117,6 +120,11 @@ fn act(
                 sel.sent = None;
             }
             UiAction::Undo => sel.armed = None,
+            UiAction::Send(command) => {
+                if let Some(link) = &link {
+                    outbox.send(link, command.clone());
+                }
+            }
         }
     }
 }

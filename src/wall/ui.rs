@@ -55,6 +55,7 @@ fn wall_ui(
     view: Res<MapView>,
     mut map_rect_out: ResMut<MapRect>,
     mut actions: MessageWriter<UiAction>,
+    mut figs: Local<(Figures, Option<Instant>)>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     if !fonts.0 {
@@ -68,6 +69,10 @@ fn wall_ui(
     let now = now_ms();
     let live = health.is_live(Instant::now());
     let mut out = Vec::new();
+    if figs.1.is_none_or(|t| t.elapsed().as_millis() >= 500) {
+        *figs = (figures(&mirror.0, &queue, now), Some(Instant::now()));
+    }
+    let current = figs.0;
     let mut root = Ui::new(
         ctx.clone(),
         "wall".into(),
@@ -81,7 +86,7 @@ fn wall_ui(
         .show(&mut root, |ui| top_bar(ui, lang, &health, demo.0, now));
     egui::Panel::left("kpis")
         .exact_size(330.0)
-        .show(&mut root, |ui| kpis(ui, lang, &mirror.0, &queue, now));
+        .show(&mut root, |ui| kpis(ui, lang, &mirror.0, current, &mut out));
     egui::Panel::right("queue")
         .exact_size(800.0)
         .show(&mut root, |ui| {
@@ -122,6 +127,7 @@ fn wall_ui(
         labels(&ctx, map_rect, &map, &view, lang);
     }
     overlays(&ctx, map_rect, lang, &health, demo.0, schematic, live);
+    red_banner(&ctx, map_rect, lang, &mirror.0, &mut out);
     for a in out {
         actions.write(a);
     }
@@ -210,29 +216,47 @@ fn kpi(ui: &mut Ui, label: &str, value: String, color: Color32) {
     ui.label(RichText::new(value).font(bold(44.0)).color(color));
 }
 
-fn kpis(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, q: &Queue, now: i64) {
-    ui.label(RichText::new(lang.t("实时态势", "Live status")).font(bold(22.0)));
-    let open = q.rows.len();
-    let urgent = q
-        .order
-        .iter()
-        .take_while(|k| k.0 == Priority::Urgent)
-        .count();
-    let overdue = q.order.iter().filter(|k| k.1 < now).count();
-    let supervised = m
-        .tickets
-        .values()
-        .filter(|t| t.supervised && t.status.is_open())
-        .count();
+/// Figures that take a scan of the live tickets: recomputed twice a second, not per frame.
+#[derive(Default, Clone, Copy)]
+pub struct Figures {
+    open: usize,
+    urgent: usize,
+    overdue: usize,
+    supervised: usize,
+    today: usize,
+}
+
+fn figures(m: &crate::feed::Mirror, q: &Queue, now: i64) -> Figures {
     let today0 = {
         let (_, _, _, h, mi, s) = beijing(now);
         now - ((h * 3600 + mi * 60 + s) as i64) * 1000 - now.rem_euclid(1000)
     };
-    let today = m
-        .tickets
-        .values()
-        .filter(|t| t.created_ms >= today0)
-        .count();
+    let mut f = Figures {
+        open: q.rows.len(),
+        urgent: q
+            .order
+            .iter()
+            .take_while(|k| k.0 == Priority::Urgent)
+            .count(),
+        ..Default::default()
+    };
+    for t in m.tickets.values() {
+        f.overdue += (t.status.is_open() && t.deadline_ms < now) as usize;
+        f.supervised += (t.supervised && t.status.is_open()) as usize;
+        f.today += (t.created_ms >= today0) as usize;
+    }
+    f
+}
+
+fn kpis(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, f: Figures, out: &mut Vec<UiAction>) {
+    ui.label(RichText::new(lang.t("实时态势", "Live status")).font(bold(22.0)));
+    let Figures {
+        open,
+        urgent,
+        overdue,
+        supervised,
+        today,
+    } = f;
     kpi(
         ui,
         lang.t("在办工单", "Open tickets"),
@@ -263,21 +287,7 @@ fn kpis(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, q: &Queue, now: i64)
         today.to_string(),
         Color32::from_rgb(120, 210, 255),
     );
-    ui.add_space(10.0);
-    ui.label(RichText::new(lang.t("预警", "Warnings")).font(bold(22.0)));
-    for (lvl, c) in [
-        (WarningLevel::Red, RED),
-        (WarningLevel::Orange, Color32::from_rgb(255, 140, 50)),
-        (WarningLevel::Yellow, Color32::from_rgb(240, 210, 60)),
-        (WarningLevel::Blue, Color32::from_rgb(80, 150, 255)),
-    ] {
-        let n = m.warnings.values().filter(|w| w.level == lvl).count();
-        ui.label(
-            RichText::new(format!("{} {n}", lang.t(lvl.zh(), &format!("{lvl:?}"))))
-                .font(bold(26.0))
-                .color(c),
-        );
-    }
+    warnings_list(ui, lang, m, out);
     ui.add_space(10.0);
     let on = m.units.values().filter(|u| u.on_duty).count();
     ui.label(
@@ -368,6 +378,133 @@ fn labels(ctx: &egui::Context, rect: egui::Rect, map: &MapLayers, view: &MapView
             );
         }
     }
+}
+
+fn level_color(l: WarningLevel) -> Color32 {
+    match l {
+        WarningLevel::Red => RED,
+        WarningLevel::Orange => Color32::from_rgb(255, 140, 50),
+        WarningLevel::Yellow => Color32::from_rgb(240, 210, 60),
+        WarningLevel::Blue => Color32::from_rgb(80, 150, 255),
+    }
+}
+
+/// Live warnings, worst first, with 签收 (acknowledge) and 专班 (task force) as commands.
+fn warnings_list(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, out: &mut Vec<UiAction>) {
+    ui.add_space(10.0);
+    ui.label(RichText::new(lang.t("预警", "Warnings")).font(bold(22.0)));
+    ui.horizontal(|ui| {
+        for l in [
+            WarningLevel::Red,
+            WarningLevel::Orange,
+            WarningLevel::Yellow,
+            WarningLevel::Blue,
+        ] {
+            let n = m.warnings.values().filter(|w| w.level == l).count();
+            ui.label(
+                RichText::new(format!("{}{n}", lang.t(&l.zh()[..3], &format!("{l:?} "))))
+                    .font(bold(22.0))
+                    .color(level_color(l)),
+            );
+        }
+    });
+    let mut ws: Vec<&crate::protocol::Warning> = m.warnings.values().collect();
+    ws.sort_by_key(|w| (w.level, std::cmp::Reverse(w.raised_ms)));
+    for w in ws.into_iter().take(5) {
+        ui.add_space(4.0);
+        ui.label(
+            RichText::new(&w.title)
+                .size(16.0)
+                .color(level_color(w.level)),
+        );
+        ui.horizontal(|ui| {
+            use crate::protocol::{Command, WarningStatus};
+            match w.status {
+                WarningStatus::Raised => {
+                    if ui.small_button(lang.t("签收", "Acknowledge")).clicked() {
+                        out.push(UiAction::Send(Command::AckWarning { warning: w.id }));
+                    }
+                }
+                WarningStatus::Acknowledged => {
+                    ui.label(
+                        RichText::new(lang.t("已签收", "acknowledged"))
+                            .size(14.0)
+                            .color(DIM),
+                    );
+                    if ui.small_button(lang.t("成立专班", "Task force")).clicked() {
+                        out.push(UiAction::Send(Command::AssignTaskForce {
+                            warning: w.id,
+                            team: lang.t("联合处置专班", "Joint task force").into(),
+                        }));
+                    }
+                }
+                _ => {
+                    let tf = w.task_force.as_deref().unwrap_or("");
+                    ui.label(
+                        RichText::new(format!("{} {tf}", lang.t("专班处置中", "task force:")))
+                            .size(14.0)
+                            .color(DIM),
+                    );
+                }
+            }
+        });
+    }
+}
+
+/// A new red warning cannot be missed: a banner over the map until someone acknowledges it.
+fn red_banner(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    lang: UiLang,
+    m: &crate::feed::Mirror,
+    out: &mut Vec<UiAction>,
+) {
+    use crate::protocol::{Command, WarningStatus};
+    let Some(w) = m
+        .warnings
+        .values()
+        .filter(|w| w.level == WarningLevel::Red && w.status == WarningStatus::Raised)
+        .max_by_key(|w| w.raised_ms)
+    else {
+        return;
+    };
+    let pulse = (ctx.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
+    ctx.request_repaint();
+    egui::Area::new(egui::Id::new("red-banner"))
+        .order(egui::Order::Foreground)
+        .fixed_pos(rect.left_top() + egui::vec2(12.0, 12.0))
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(Color32::from_rgba_unmultiplied(
+                    150,
+                    0,
+                    0,
+                    (180.0 + 60.0 * pulse) as u8,
+                ))
+                .corner_radius(8.0)
+                .inner_margin(12.0)
+                .show(ui, |ui| {
+                    ui.set_width(rect.width() - 48.0);
+                    ui.horizontal(|ui| {
+                        ui.label(
+                            RichText::new(lang.t("红色预警", "RED WARNING"))
+                                .font(bold(30.0))
+                                .color(Color32::WHITE),
+                        );
+                        ui.label(
+                            RichText::new(&w.title)
+                                .font(bold(26.0))
+                                .color(Color32::WHITE),
+                        );
+                        if ui
+                            .button(RichText::new(lang.t("签收", "Acknowledge")).font(bold(22.0)))
+                            .clicked()
+                        {
+                            out.push(UiAction::Send(Command::AckWarning { warning: w.id }));
+                        }
+                    });
+                });
+        });
 }
 
 fn overlays(
