@@ -694,3 +694,39 @@ fn the_simulator_runs_a_city_through_the_gateway_with_only_legal_commands() {
     assert!(seq >= stats.accepted, "seq {seq}, {stats:?}");
     rt.block_on(g.shutdown());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overdue_ticket_is_put_under_supervision_by_the_gateway_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    let mut late = examples::new_ticket();
+    late.created_ms = Some(yiping::protocol::now_ms() - 2 * 3_600_000);
+    late.sla_minutes = Some(60);
+    run(&mut op, cmd("late", Command::Intake { ticket: late })).await;
+    run(&mut op, intake("on-time")).await;
+    let mut supervised = vec![];
+    let until = tokio::time::Instant::now() + Duration::from_secs(4);
+    while tokio::time::Instant::now() < until {
+        if let Ok(m) = tokio::time::timeout(Duration::from_millis(200), next_real(&mut op)).await
+            && let ServerMsg::Delta {
+                event: Event::TicketUpdated { ticket, audit },
+                ..
+            } = m
+        {
+            assert!(ticket.supervised);
+            assert_eq!(
+                (audit.action.as_str(), audit.actor.as_str()),
+                ("supervise", "系统自动督办")
+            );
+            supervised.push(ticket.id);
+        }
+    }
+    assert_eq!(
+        supervised,
+        vec![1],
+        "the overdue ticket, once; the one on time, never"
+    );
+    g.shutdown().await;
+}

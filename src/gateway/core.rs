@@ -85,7 +85,10 @@ pub async fn run(
                 if n == 0 { break; }
                 core.handle(std::mem::take(&mut pending));
             }
-            _ = beat.tick() => core.heartbeat(),
+            _ = beat.tick() => {
+                core.auto_supervise();
+                core.heartbeat();
+            }
             _ = stop.changed() => break,
         }
     }
@@ -245,6 +248,34 @@ impl Core {
             if let Some(k) = c.kill.take() {
                 let _ = k.send(why);
             }
+        }
+    }
+
+    /// 督办 on its own: every open ticket past its deadline and not yet supervised is put
+    /// under supervision by the gateway, once per deadline (the idempotency key names it),
+    /// written in the audit trail and sent to every wall like any change.
+    fn auto_supervise(&mut self) {
+        let now = crate::protocol::now_ms();
+        let mut batch: Vec<_> = self
+            .store
+            .tickets()
+            .values()
+            .filter(|t| t.status.is_open() && !t.supervised && t.deadline_ms < now)
+            .map(|t| {
+                let request = Request {
+                    actor: "系统自动督办".into(),
+                    key: format!("auto-supervise-{}-{}", t.id, t.deadline_ms),
+                    command: crate::protocol::Command::Supervise {
+                        ticket: t.id,
+                        note: "超过办理时限，系统自动督办".into(),
+                    },
+                };
+                (None, request, None)
+            })
+            .collect();
+        batch.truncate(self.cfg.limits.batch);
+        if !batch.is_empty() {
+            self.apply(batch);
         }
     }
 
