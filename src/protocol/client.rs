@@ -79,6 +79,22 @@ pub enum Command {
 }
 
 impl Command {
+    /// The ticket a ticket command acts on (`None` for the others).
+    pub fn ticket(&self) -> Option<u64> {
+        match self {
+            Command::Dispatch { ticket, .. }
+            | Command::Accept { ticket }
+            | Command::Start { ticket }
+            | Command::Return { ticket, .. }
+            | Command::Escalate { ticket, .. }
+            | Command::Supervise { ticket, .. }
+            | Command::Resolve { ticket, .. }
+            | Command::Rate { ticket, .. }
+            | Command::Close { ticket } => Some(*ticket),
+            _ => None,
+        }
+    }
+
     /// Short name, used in the audit trail and in errors.
     pub fn name(&self) -> &'static str {
         match self {

@@ -128,18 +128,7 @@ pub fn fast_forward(
                     Change::None
                 }
                 other => {
-                    let id = match other {
-                        Command::Dispatch { ticket, .. }
-                        | Command::Accept { ticket }
-                        | Command::Start { ticket }
-                        | Command::Return { ticket, .. }
-                        | Command::Escalate { ticket, .. }
-                        | Command::Supervise { ticket, .. }
-                        | Command::Resolve { ticket, .. }
-                        | Command::Rate { ticket, .. }
-                        | Command::Close { ticket } => *ticket,
-                        _ => continue,
-                    };
+                    let Some(id) = other.ticket() else { continue };
                     let Some(t) = m.tickets.get(&id) else {
                         r.refused += 1;
                         continue;
