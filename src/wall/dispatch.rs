@@ -260,7 +260,23 @@ pub fn panel(
     ui.separator();
 
     // Dispatch: the recommended unit and alternatives.
-    let ranked: Vec<&Unit> = rank_units(mirror.units.values(), t);
+    let mut ranked: Vec<&Unit> = rank_units(mirror.units.values(), t);
+    // A unit that returned this ticket (the one it was last dispatched to before a return)
+    // goes to the back of the list: it has said the ticket is not its own.
+    if let Some(entries) = trails.0.get(&t.id) {
+        let mut returned_by: Option<&str> = None;
+        let mut last_unit: Option<&str> = None;
+        for a in entries {
+            match a.action.as_str() {
+                "dispatch" => last_unit = Some(a.note.as_str()),
+                "return" => returned_by = last_unit,
+                _ => {}
+            }
+        }
+        if let Some(r) = returned_by {
+            ranked.sort_by_key(|u| u.id == r);
+        }
+    }
     let can_dispatch = matches!(
         t.status,
         TicketStatus::Received | TicketStatus::Returned | TicketStatus::Assigned
@@ -395,7 +411,12 @@ pub fn panel(
                             a.actor,
                             super::text::action(lang, &a.action),
                             to,
-                            a.note
+                            // A dispatch's note is the unit's id: show its name.
+                            mirror
+                                .units
+                                .get(&a.note)
+                                .map(|u| u.name.as_str())
+                                .unwrap_or(&a.note)
                         ))
                         .size(15.0),
                     );
