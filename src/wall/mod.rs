@@ -6,6 +6,7 @@ pub mod config;
 pub mod dispatch;
 mod fonts;
 pub mod layers;
+pub mod layout;
 pub mod link;
 pub mod map;
 pub mod markers;
