@@ -32,6 +32,11 @@ fn wall_config(a: &WallArgs) -> anyhow::Result<yiping::wall::config::WallConfig>
     if a.fullscreen {
         cfg.window.fullscreen = true;
     }
+    if let Some(path) = &a.layout {
+        let l = yiping::wall::layout::Layout::load(path)?;
+        (cfg.window.width, cfg.window.height) = l.size();
+        cfg.layout = Some(l);
+    }
     if let Some(s) = &a.size {
         let (w, h) = s
             .split_once('x')
@@ -70,6 +75,10 @@ struct WallArgs {
     /// Window size, e.g. 7680x2160.
     #[arg(long)]
     size: Option<String>,
+    /// A wall layout (config/layouts/*.toml): panels, regions, type for reading at 5 m;
+    /// the window takes the wall's size unless --size says otherwise.
+    #[arg(long)]
+    layout: Option<PathBuf>,
     /// Save a screenshot to this PNG after --frames frames, then exit.
     #[arg(long)]
     screenshot: Option<PathBuf>,
@@ -193,6 +202,7 @@ fn main() -> anyhow::Result<()> {
                 lang: None,
                 fullscreen: false,
                 size: None,
+                layout: None,
                 screenshot: None,
                 frames: 30,
                 select_top: false,

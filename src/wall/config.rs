@@ -19,6 +19,9 @@ pub struct WallConfig {
     pub window: WindowConfig,
     pub feed: FeedSettings,
     pub map: MapConfig,
+    /// Set from `--layout`, not from this file.
+    #[serde(skip)]
+    pub layout: Option<super::layout::Layout>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -57,6 +60,7 @@ impl Default for WallConfig {
             window: WindowConfig::default(),
             feed: FeedSettings::default(),
             map: MapConfig::default(),
+            layout: None,
         }
     }
 }

@@ -143,7 +143,8 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
     .insert_resource(layers)
     .insert_resource(opts.feed)
     .insert_resource(DemoMode(opts.demo))
-    .insert_resource(text::UiLang(opts.config.lang));
+    .insert_resource(text::UiLang(opts.config.lang))
+    .insert_resource(ui::WallLayout(opts.config.layout.clone()));
     if let Some((path, frames)) = opts.screenshot {
         screenshot::plugin(&mut app, path, frames, opts.select_top);
     }

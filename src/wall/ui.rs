@@ -12,6 +12,7 @@ use super::DemoMode;
 pub use super::dispatch::Selection;
 use super::dispatch::{UiAction, UndoWindow, panel};
 use super::fonts::{FontsReady, bold, install};
+use super::layout::{Layout, RegionKind};
 use super::link::{AuditTrails, FeedHealth, Outbox, WallMirror};
 use super::map::{MapLayers, MapRect, MapView};
 use super::state::Queue;
@@ -22,6 +23,7 @@ use crate::protocol::{Priority, WarningLevel, now_ms};
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<FontsReady>()
+        .init_resource::<WallLayout>()
         .add_systems(EguiPrimaryContextPass, wall_ui);
 }
 
@@ -47,8 +49,7 @@ fn wall_ui(
     health: Res<FeedHealth>,
     queue: Res<Queue>,
     sel: Res<Selection>,
-    trails: Res<AuditTrails>,
-    outbox: Res<Outbox>,
+    (trails, outbox, layout): (Res<AuditTrails>, Res<Outbox>, Res<WallLayout>),
     undo: Res<UndoWindow>,
     demo: Res<DemoMode>,
     map: Option<Res<MapLayers>>,
@@ -62,6 +63,10 @@ fn wall_ui(
         // Fonts take effect on the next pass: draw nothing until then.
         install(&ctx);
         style(&ctx);
+        if let Some(l) = &layout.0 {
+            // Type for reading at 5 m: body ≥ 24 px and figures ≥ 48 px on a 1080p panel.
+            ctx.set_zoom_factor(WALL_ZOOM * l.panel.height as f32 / 1080.0);
+        }
         fonts.0 = true;
         return Ok(());
     }
@@ -81,46 +86,133 @@ fn wall_ui(
             .max_rect(ctx.viewport_rect()),
     );
 
-    egui::Panel::top("top")
-        .exact_size(64.0)
-        .show(&mut root, |ui| top_bar(ui, lang, &health, demo.0, now));
-    egui::Panel::left("kpis")
-        .exact_size(330.0)
-        .show(&mut root, |ui| kpis(ui, lang, &mirror.0, current, &mut out));
-    egui::Panel::right("queue")
-        .exact_size(800.0)
-        .show(&mut root, |ui| {
-            let h = ui.available_height();
-            ui.label(
-                RichText::new(format!(
-                    "{} · {}",
-                    lang.t("工单队列", "Ticket queue"),
-                    queue.rows.len()
-                ))
-                .font(bold(22.0)),
-            );
-            let table_h = (if sel.ticket.is_some() {
-                h * 0.42
-            } else {
-                h - 40.0
-            })
-            .max(0.0);
-            ui.allocate_ui(egui::vec2(ui.available_width(), table_h), |ui| {
-                if let Some(id) = queue_table(ui, lang, &queue, &mirror.0, sel.ticket, now, live) {
-                    out.push(UiAction::Select(id));
-                }
-            });
-            if sel.ticket.is_some() {
-                ui.separator();
-                panel(
-                    ui, lang, &mirror.0, &sel, &trails, &outbox, undo.0, now, live, &mut out,
+    let map_rect = match &layout.0 {
+        Some(l) => {
+            let zoom = ctx.zoom_factor();
+            let (pw, ph) = (l.panel.width as f32 / zoom, l.panel.height as f32 / zoom);
+            let mut map_rect = ctx.viewport_rect();
+            let has_dispatch = l.regions.iter().any(|r| r.kind == RegionKind::Dispatch);
+            let has_warnings = l.regions.iter().any(|r| r.kind == RegionKind::Warnings);
+            for (i, r) in l.regions.iter().enumerate() {
+                let rect = egui::Rect::from_min_size(
+                    egui::pos2(r.x * pw, r.y * ph),
+                    egui::vec2(r.w * pw, r.h * ph),
                 );
+                if r.kind == RegionKind::Map {
+                    map_rect = rect;
+                    continue;
+                }
+                region(&ctx, i, rect, |ui| match r.kind {
+                    RegionKind::Title => top_bar(ui, lang, &health, demo.0, now),
+                    RegionKind::Kpis => kpis(ui, lang, &mirror.0, current, !has_warnings, &mut out),
+                    RegionKind::Warnings => warnings_list(ui, lang, &mirror.0, &mut out),
+                    RegionKind::Charts => hourly_chart(ui, lang, &mirror.0, now),
+                    RegionKind::Queue => {
+                        queue_region(ui, lang, &queue, &mirror.0, &sel, now, live, &mut out);
+                        if !has_dispatch && sel.ticket.is_some() {
+                            ui.separator();
+                            panel(
+                                ui, lang, &mirror.0, &sel, &trails, &outbox, undo.0, now, live,
+                                &mut out,
+                            );
+                        }
+                    }
+                    RegionKind::Dispatch => panel(
+                        ui, lang, &mirror.0, &sel, &trails, &outbox, undo.0, now, live, &mut out,
+                    ),
+                    RegionKind::Map => {}
+                });
             }
-        });
-    let map_rect = root.available_rect_before_wrap();
+            if !l.regions.iter().any(|r| r.kind == RegionKind::Title) {
+                // Feed health is always visible: without a title region it sits on the map.
+                let (text, color) = health_text(lang, &health);
+                egui::Area::new(egui::Id::new("health-chip"))
+                    .order(egui::Order::Foreground)
+                    .anchor(
+                        Align2::RIGHT_TOP,
+                        egui::vec2(
+                            -(ctx.viewport_rect().right() - map_rect.right()) - 12.0,
+                            map_rect.top() + 12.0,
+                        ),
+                    )
+                    .show(&ctx, |ui| {
+                        egui::Frame::new()
+                            .fill(BG)
+                            .corner_radius(6.0)
+                            .inner_margin(8.0)
+                            .show(ui, |ui| {
+                                ui.horizontal(|ui| {
+                                    let (_, _, _, h, mi, sec) = beijing(now);
+                                    ui.label(
+                                        RichText::new(format!("{h:02}:{mi:02}:{sec:02}"))
+                                            .font(bold(26.0)),
+                                    );
+                                    ui.label(RichText::new(text).font(bold(22.0)).color(color));
+                                    if demo.0 {
+                                        ui.label(
+                                            RichText::new(
+                                                lang.t("演示 · 模拟数据", "DEMO · simulated data"),
+                                            )
+                                            .font(bold(22.0))
+                                            .color(AMBER),
+                                        );
+                                    }
+                                });
+                            });
+                    });
+            }
+            map_rect
+        }
+        None => {
+            egui::Panel::top("top")
+                .exact_size(64.0)
+                .show(&mut root, |ui| top_bar(ui, lang, &health, demo.0, now));
+            egui::Panel::left("kpis")
+                .exact_size(330.0)
+                .show(&mut root, |ui| {
+                    kpis(ui, lang, &mirror.0, current, true, &mut out)
+                });
+            egui::Panel::right("queue")
+                .exact_size(800.0)
+                .show(&mut root, |ui| {
+                    let h = ui.available_height();
+                    ui.label(
+                        RichText::new(format!(
+                            "{} · {}",
+                            lang.t("工单队列", "Ticket queue"),
+                            queue.rows.len()
+                        ))
+                        .font(bold(22.0)),
+                    );
+                    let table_h = (if sel.ticket.is_some() {
+                        h * 0.42
+                    } else {
+                        h - 40.0
+                    })
+                    .max(0.0);
+                    ui.allocate_ui(egui::vec2(ui.available_width(), table_h), |ui| {
+                        if let Some(id) =
+                            queue_table(ui, lang, &queue, &mirror.0, sel.ticket, now, live)
+                        {
+                            out.push(UiAction::Select(id));
+                        }
+                    });
+                    if sel.ticket.is_some() {
+                        ui.separator();
+                        panel(
+                            ui, lang, &mirror.0, &sel, &trails, &outbox, undo.0, now, live,
+                            &mut out,
+                        );
+                    }
+                });
+            root.available_rect_before_wrap()
+        }
+    };
+    // The map camera works in window pixels; egui in points (pixels / zoom).
+    let z = ctx.zoom_factor();
     map_rect_out.0 = Some((
-        Vec2::new(map_rect.min.x, map_rect.min.y),
-        Vec2::new(map_rect.max.x, map_rect.max.y),
+        Vec2::new(map_rect.min.x, map_rect.min.y) * z,
+        Vec2::new(map_rect.max.x, map_rect.max.y) * z,
     ));
     let schematic = map.as_ref().is_some_and(|m| m.schematic);
     if let Some(map) = map {
@@ -248,7 +340,14 @@ fn figures(m: &crate::feed::Mirror, q: &Queue, now: i64) -> Figures {
     f
 }
 
-fn kpis(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, f: Figures, out: &mut Vec<UiAction>) {
+fn kpis(
+    ui: &mut Ui,
+    lang: UiLang,
+    m: &crate::feed::Mirror,
+    f: Figures,
+    with_warnings: bool,
+    out: &mut Vec<UiAction>,
+) {
     ui.label(RichText::new(lang.t("实时态势", "Live status")).font(bold(22.0)));
     let Figures {
         open,
@@ -287,7 +386,9 @@ fn kpis(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, f: Figures, out: &mu
         today.to_string(),
         Color32::from_rgb(120, 210, 255),
     );
-    warnings_list(ui, lang, m, out);
+    if with_warnings {
+        warnings_list(ui, lang, m, out);
+    }
     ui.add_space(10.0);
     let on = m.units.values().filter(|u| u.on_duty).count();
     ui.label(
@@ -334,7 +435,7 @@ fn labels(ctx: &egui::Context, rect: egui::Rect, map: &MapLayers, view: &MapView
         .with_clip_rect(rect);
     let mut placed: Vec<egui::Rect> = Vec::new();
     let mut put = |w: Vec2, text: &str, font: FontId, color: Color32| {
-        let s = view.to_screen(w);
+        let s = view.to_screen(w) / ctx.zoom_factor();
         let galley = p.layout_no_wrap(text.to_string(), font.clone(), color);
         let mut r = egui::Rect::from_center_size(egui::pos2(s.x, s.y), galley.size());
         for _ in 0..4 {
@@ -378,6 +479,111 @@ fn labels(ctx: &egui::Context, rect: egui::Rect, map: &MapLayers, view: &MapView
             );
         }
     }
+}
+
+/// How much larger the wall's type is than the desk's, on a 1080p panel.
+const WALL_ZOOM: f32 = 1.45;
+
+/// The wall's layout, when it runs on one (`--layout`).
+#[derive(Resource, Default)]
+pub struct WallLayout(pub Option<Layout>);
+
+/// One region of a layout: a framed area at a fixed place.
+fn region(ctx: &egui::Context, i: usize, rect: egui::Rect, add: impl FnOnce(&mut Ui)) {
+    egui::Area::new(egui::Id::new(("region", i)))
+        .order(egui::Order::Middle)
+        .fixed_pos(rect.min)
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(BG)
+                .inner_margin(12.0)
+                .show(ui, |ui| {
+                    let inner = rect.shrink(12.0);
+                    ui.set_min_size(inner.size());
+                    ui.set_max_size(inner.size());
+                    ui.set_clip_rect(rect);
+                    add(ui);
+                });
+        });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn queue_region(
+    ui: &mut Ui,
+    lang: UiLang,
+    queue: &Queue,
+    m: &crate::feed::Mirror,
+    sel: &Selection,
+    now: i64,
+    live: bool,
+    out: &mut Vec<UiAction>,
+) {
+    ui.label(
+        RichText::new(format!(
+            "{} · {}",
+            lang.t("工单队列", "Ticket queue"),
+            queue.rows.len()
+        ))
+        .font(bold(22.0)),
+    );
+    if let Some(id) = queue_table(ui, lang, queue, m, sel.ticket, now, live) {
+        out.push(UiAction::Select(id));
+    }
+}
+
+/// Tickets taken in per hour over the last 24 hours, among the live ones (archived tickets
+/// have left the mirror), as bars.
+fn hourly_chart(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, now: i64) {
+    ui.label(
+        RichText::new(lang.t("近24小时受理(在册)", "Intake, last 24 h (live)")).font(bold(22.0)),
+    );
+    let mut bins = [0u32; 24];
+    for t in m.tickets.values() {
+        let age_h = (now - t.created_ms) / 3_600_000;
+        if (0..24).contains(&age_h) {
+            bins[23 - age_h as usize] += 1;
+        }
+    }
+    let max = bins.iter().copied().max().unwrap_or(0).max(1) as f32;
+    let (rect, _) = ui.allocate_exact_size(
+        ui.available_size() - egui::vec2(0.0, 8.0),
+        egui::Sense::hover(),
+    );
+    let p = ui.painter_at(rect);
+    let bw = rect.width() / 24.0;
+    for (i, n) in bins.iter().enumerate() {
+        let h = (rect.height() - 24.0) * *n as f32 / max;
+        let x = rect.left() + i as f32 * bw;
+        p.rect_filled(
+            egui::Rect::from_min_max(
+                egui::pos2(x + 2.0, rect.bottom() - 20.0 - h),
+                egui::pos2(x + bw - 2.0, rect.bottom() - 20.0),
+            ),
+            2.0,
+            Color32::from_rgb(80, 170, 255),
+        );
+    }
+    p.text(
+        rect.left_bottom(),
+        Align2::LEFT_BOTTOM,
+        lang.t("-24小时", "-24 h"),
+        FontId::proportional(14.0),
+        DIM,
+    );
+    p.text(
+        rect.right_bottom(),
+        Align2::RIGHT_BOTTOM,
+        lang.t("现在", "now"),
+        FontId::proportional(14.0),
+        DIM,
+    );
+    p.text(
+        rect.right_top(),
+        Align2::RIGHT_TOP,
+        format!("{}", max as u32),
+        FontId::proportional(14.0),
+        DIM,
+    );
 }
 
 fn level_color(l: WarningLevel) -> Color32 {
