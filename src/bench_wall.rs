@@ -117,6 +117,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 
     let proj = Projection::new(119.45, 32.1);
     let mut slots = MarkerSlots::new((a.tickets as u32 * 5 / 4).next_power_of_two(), now);
+    // The GPU buffer's bytes, as the map system keeps them.
+    let mut marker_gpu = vec![0u8; slots.bytes.len()];
     let mut grid_bytes = vec![0u8; a.cells * 16];
     let mut micro_bytes = vec![0u8; a.cells * 64];
     let t0 = Instant::now();
@@ -126,6 +128,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         for t in mirror.tickets.values() {
             slots.set(t, &proj);
         }
+        slots.flush_all_into(&mut marker_gpu);
         let mut load = w.resource_mut::<GridLoad>();
         recolor(
             &grid_index,
@@ -180,6 +183,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                     None => slots.remove(id),
                 }
             }
+            slots.flush_into(&mut marker_gpu);
             let mut load = w.resource_mut::<GridLoad>();
             changed_cells += recolor(
                 &grid_index,

@@ -76,17 +76,12 @@ pub fn run(
                 tracing::error!("simulator stopped: {e:#}");
             }
         })?;
-    let h = yiping::feed::spawn(yiping::feed::FeedConfig::new(url, operator))?;
-    let result = yiping::wall::run(yiping::wall::WallOptions {
-        config: cfg,
-        feed: yiping::wall::FeedLink {
-            events: h.events,
-            commands: h.commands,
-        },
-        demo: true,
-        screenshot: args.screenshot.map(|p| (p, args.frames)),
-        select_top: args.select_top,
-    });
+    let result = super::open_wall(
+        cfg,
+        yiping::feed::FeedConfig::new(url, operator),
+        &args,
+        true,
+    );
     stop.store(true, Ordering::Relaxed);
     let _ = sim_thread.join();
     rt.block_on(gateway.shutdown());

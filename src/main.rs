@@ -14,6 +14,26 @@ mod bench_gateway;
 mod bench_wall;
 mod demo;
 
+/// Start the feed's network thread and open the wall on it.
+fn open_wall(
+    config: yiping::wall::config::WallConfig,
+    feed: yiping::feed::FeedConfig,
+    args: &WallArgs,
+    demo: bool,
+) -> anyhow::Result<()> {
+    let h = yiping::feed::spawn(feed)?;
+    yiping::wall::run(yiping::wall::WallOptions {
+        config,
+        feed: yiping::wall::FeedLink {
+            events: h.events,
+            commands: h.commands,
+        },
+        demo,
+        screenshot: args.screenshot.clone().map(|p| (p, args.frames)),
+        select_top: args.select_top,
+    })
+}
+
 /// The wall's config with this run's flags applied.
 fn wall_config(a: &WallArgs) -> anyhow::Result<yiping::wall::config::WallConfig> {
     use yiping::wall::config::{Lang, WallConfig};
@@ -239,17 +259,7 @@ fn main() -> anyhow::Result<()> {
             let mut fc =
                 yiping::feed::FeedConfig::new(cfg.feed.url.clone(), cfg.feed.token.clone());
             fc.region = (!cfg.feed.region.is_empty()).then(|| cfg.feed.region.clone());
-            let h = yiping::feed::spawn(fc)?;
-            yiping::wall::run(yiping::wall::WallOptions {
-                config: cfg,
-                feed: yiping::wall::FeedLink {
-                    events: h.events,
-                    commands: h.commands,
-                },
-                demo: false,
-                screenshot: wall.screenshot.map(|p| (p, wall.frames)),
-                select_top: wall.select_top,
-            })
+            open_wall(cfg, fc, &wall, false)
         }
         Some(Cmd::Gateway {
             config,

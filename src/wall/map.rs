@@ -564,6 +564,8 @@ pub fn update_markers(
 ) {
     let Some(mut h) = handles else { return };
     let mut touched = false;
+    // The slots were rebuilt (a snapshot, or grown): the whole buffer is new.
+    let mut rebuilt = false;
     let mut full = false;
     for MirrorChanged(change) in changes.read() {
         match change {
@@ -577,6 +579,7 @@ pub fn update_markers(
                 }
                 h.slots = slots;
                 touched = true;
+                rebuilt = true;
             }
             Change::Ticket { id, .. } => {
                 match mirror.0.tickets.get(id) {
@@ -595,6 +598,7 @@ pub fn update_markers(
             slots.set(t, &map.proj);
         }
         h.slots = slots;
+        rebuilt = true;
     }
     let grown = {
         let cap = h.slots.capacity;
@@ -614,8 +618,13 @@ pub fn update_markers(
     {
         if grown {
             *b = ShaderBuffer::new(&h.slots.bytes, RenderAssetUsages::default());
+            h.slots.mark_clean();
         } else if let Some(d) = b.data.as_mut() {
-            d.copy_from_slice(&h.slots.bytes);
+            if rebuilt {
+                h.slots.flush_all_into(d);
+            } else {
+                h.slots.flush_into(d);
+            }
         }
     }
     let now_s = (now_ms() - h.slots.base_ms) as f32 / 1000.0;

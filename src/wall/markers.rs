@@ -18,6 +18,8 @@ pub struct MarkerSlots {
     pub bytes: Vec<u8>,
     /// Time origin of the deadlines, ms since the epoch.
     pub base_ms: i64,
+    /// Slots written since the last `flush_into`.
+    dirty: Vec<u32>,
 }
 
 fn put(bytes: &mut [u8], slot: u32, v: [f32; 4]) {
@@ -39,6 +41,7 @@ impl MarkerSlots {
             bytes: vec![0; capacity as usize * SLOT_BYTES],
             free: (0..capacity).rev().collect(),
             slot_of: HashMap::new(),
+            dirty: vec![],
         };
         for i in 0..capacity {
             put(&mut s.bytes, i, [0.0, 0.0, 0.0, -1.0]);
@@ -66,6 +69,7 @@ impl MarkerSlots {
         let p = proj.to_world(t.lon, t.lat);
         let deadline = (t.deadline_ms - self.base_ms) as f32 / 1000.0;
         put(&mut self.bytes, slot, [p.x, p.y, deadline, code(t)]);
+        self.dirty.push(slot);
         true
     }
 
@@ -73,7 +77,30 @@ impl MarkerSlots {
         if let Some(s) = self.slot_of.remove(&id) {
             put(&mut self.bytes, s, [0.0, 0.0, 0.0, -1.0]);
             self.free.push(s);
+            self.dirty.push(s);
         }
+    }
+
+    /// Copy the slots written since the last call into `out` (the GPU buffer's bytes, of
+    /// the same capacity): work in proportion to the changes. Returns how many.
+    pub fn flush_into(&mut self, out: &mut [u8]) -> usize {
+        let n = self.dirty.len();
+        for s in self.dirty.drain(..) {
+            let o = s as usize * SLOT_BYTES;
+            out[o..o + SLOT_BYTES].copy_from_slice(&self.bytes[o..o + SLOT_BYTES]);
+        }
+        n
+    }
+
+    /// Copy every slot (after the slots were rebuilt) and forget the pending writes.
+    pub fn flush_all_into(&mut self, out: &mut [u8]) {
+        out.copy_from_slice(&self.bytes);
+        self.mark_clean();
+    }
+
+    /// Forget the pending writes (the buffer was made from `bytes` whole).
+    pub fn mark_clean(&mut self) {
+        self.dirty.clear();
     }
 
     pub fn len(&self) -> usize {
@@ -93,6 +120,8 @@ mod tests {
     fn slots_are_reused_and_closed_tickets_leave() {
         let proj = Projection::new(119.45, 32.1);
         let mut s = MarkerSlots::new(2, 0);
+        // The GPU buffer starts as a copy of the empty slots, as the map makes it.
+        let mut gpu = s.bytes.clone();
         let mut a = examples::ticket();
         let mut b = examples::ticket();
         b.id = 2;
@@ -104,6 +133,10 @@ mod tests {
         assert!(s.set(&a, &proj));
         assert!(s.set(&c, &proj), "a's slot was freed");
         assert_eq!(s.len(), 2);
+        // Writes: a, b, a's removal, c (the refused c wrote nothing).
+        assert_eq!(s.flush_into(&mut gpu), 4);
+        assert_eq!(gpu, s.bytes);
+        assert_eq!(s.flush_into(&mut gpu), 0);
         let slot = s.slot_of[&3] as usize;
         let w = f32::from_le_bytes(s.bytes[slot * 16 + 12..slot * 16 + 16].try_into().unwrap());
         assert_eq!(w, code(&c));
