@@ -87,11 +87,11 @@ async fn next(ws: &mut Ws) -> ServerMsg {
     }
 }
 
-/// The next message that is not a heartbeat.
+/// The next message that is not a heartbeat (or the figures that follow it).
 async fn next_real(ws: &mut Ws) -> ServerMsg {
     loop {
         match next(ws).await {
-            ServerMsg::Heartbeat { .. } => continue,
+            ServerMsg::Heartbeat { .. } | ServerMsg::Kpis { .. } => continue,
             m => return m,
         }
     }
@@ -727,6 +727,208 @@ async fn an_overdue_ticket_is_put_under_supervision_by_the_gateway_once() {
         supervised,
         vec![1],
         "the overdue ticket, once; the one on time, never"
+    );
+    g.shutdown().await;
+}
+
+/// Read until the delta that answers `key`'s command is seen; collect every ticket record.
+fn tickets_of(
+    seen: &[ServerMsg],
+    into: &mut std::collections::HashMap<u64, yiping::protocol::Ticket>,
+) {
+    for m in seen {
+        if let ServerMsg::Delta {
+            event:
+                Event::TicketCreated { ticket, .. }
+                | Event::TicketTransitioned { ticket, .. }
+                | Event::TicketUpdated { ticket, .. },
+            ..
+        } = m
+        {
+            into.insert(ticket.id, ticket.clone());
+        }
+    }
+}
+
+/// The next figures the gateway sends.
+async fn figures(ws: &mut Ws) -> yiping::protocol::KpiFigures {
+    loop {
+        if let ServerMsg::Kpis { figures, .. } = next(ws).await {
+            return *figures;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_wall_gets_the_gateways_figures_and_they_match_a_recount() {
+    use yiping::protocol::kpi::Kpis;
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    let mut all = std::collections::HashMap::new();
+    let (seen, _) = run(
+        &mut admin,
+        cmd(
+            "unit",
+            Command::UpsertUnit {
+                unit: examples::unit(),
+            },
+        ),
+    )
+    .await;
+    tickets_of(&seen, &mut all);
+    // Six tickets: two resolved and rated (one late), one archived, one overdue, two open.
+    for i in 0..6u64 {
+        let mut n = examples::new_ticket();
+        if i == 3 || i == 1 {
+            n.created_ms = Some(yiping::protocol::now_ms() - 3 * 3_600_000);
+            n.sla_minutes = Some(60);
+        }
+        let (seen, out) = run(
+            &mut admin,
+            cmd(&format!("t{i}"), Command::Intake { ticket: n }),
+        )
+        .await;
+        tickets_of(&seen, &mut all);
+        let CommandOutcome::Ok { id: Some(id), .. } = out else {
+            panic!("{out:?}")
+        };
+        let steps: Vec<Command> = match i {
+            0 | 1 | 2 => vec![
+                Command::Dispatch {
+                    ticket: id,
+                    unit: examples::unit().id,
+                },
+                Command::Accept { ticket: id },
+                Command::Resolve {
+                    ticket: id,
+                    note: "ok".into(),
+                },
+                Command::Rate {
+                    ticket: id,
+                    satisfied: i != 1,
+                },
+            ],
+            _ => vec![],
+        };
+        let close = i == 2;
+        for (k, c) in steps
+            .into_iter()
+            .chain(close.then_some(Command::Close { ticket: id }))
+            .enumerate()
+        {
+            let (seen, out) = run(&mut admin, cmd(&format!("t{i}-{k}"), c)).await;
+            assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+            tickets_of(&seen, &mut all);
+        }
+    }
+    // A viewer joining now gets the same figures as the admin's wall, once a second.
+    let mut viewer = connect(&g, VIEW, None).await;
+    snapshot(&mut viewer).await;
+    // Figures follow every delta sent before them on the same connection: the first to
+    // come must equal a recount of every ticket record seen so far (the overdue ticket's
+    // automatic supervision included).
+    let f = loop {
+        match next(&mut admin).await {
+            m @ ServerMsg::Delta { .. } => tickets_of(&[m], &mut all),
+            ServerMsg::Kpis { figures, .. } => {
+                let want = Kpis::recompute(all.values(), figures.at_ms).figures(figures.at_ms);
+                assert_eq!(*figures, want, "the gateway's figures are the recount's");
+                break *figures;
+            }
+            _ => {}
+        }
+    };
+    assert_eq!(f.total, 6);
+    assert_eq!(f.resolved, 3);
+    assert_eq!(f.open, 3);
+    assert_eq!(f.overdue, 1, "ticket 4 is past its deadline");
+    assert_eq!(f.closure_rate, Some(0.75), "3 resolved of the 4 due by now");
+    assert_eq!(
+        f.on_time_rate,
+        Some(2.0 / 3.0),
+        "ticket 2 was resolved late"
+    );
+    assert_eq!(f.satisfaction, Some(2.0 / 3.0));
+    let today = yiping::protocol::kpi::local_day(f.at_ms);
+    let taken_today = all
+        .values()
+        .filter(|t| yiping::protocol::kpi::local_day(t.created_ms) == today)
+        .count();
+    assert_eq!(f.intake_today as usize, taken_today);
+    let v = figures(&mut viewer).await;
+    assert_eq!((v.total, v.open, v.resolved), (f.total, f.open, f.resolved));
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_overdue_stage_is_supervised_once_and_an_idle_accepted_ticket_comes_back_up() {
+    use yiping::protocol::Stage;
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    run(
+        &mut admin,
+        cmd(
+            "unit",
+            Command::UpsertUnit {
+                unit: examples::unit(),
+            },
+        ),
+    )
+    .await;
+    // A 1-minute SLA taken in 40 s ago: resolution due in 20 s; dispatched now, the unit
+    // has 6 s (10%) to accept; accepted at once it has 12 s (20%) to start work.
+    let mut n = examples::new_ticket();
+    n.created_ms = Some(yiping::protocol::now_ms() - 40_000);
+    n.sla_minutes = Some(1);
+    let (_, out) = run(&mut admin, cmd("t", Command::Intake { ticket: n })).await;
+    let CommandOutcome::Ok { id: Some(id), .. } = out else {
+        panic!("{out:?}")
+    };
+    run(
+        &mut admin,
+        cmd(
+            "d",
+            Command::Dispatch {
+                ticket: id,
+                unit: examples::unit().id,
+            },
+        ),
+    )
+    .await;
+    let mut stages = vec![];
+    let mut accepted = false;
+    let until = tokio::time::Instant::now() + Duration::from_secs(26);
+    while tokio::time::Instant::now() < until {
+        let Ok(m) = tokio::time::timeout(Duration::from_millis(200), next_real(&mut admin)).await
+        else {
+            continue;
+        };
+        if let ServerMsg::Delta {
+            event: Event::TicketUpdated { ticket, audit },
+            ..
+        } = m
+            && audit.actor == "系统自动督办"
+        {
+            let stage = *ticket.supervised_stages.last().unwrap();
+            assert!(audit.note.contains(stage.zh()), "{}", audit.note);
+            stages.push(stage);
+            if stage == Stage::Accept && !accepted {
+                accepted = true;
+                say(&mut admin, &cmd("a", Command::Accept { ticket: id })).await;
+            }
+            if stage == Stage::Handle {
+                assert!(audit.note.contains("签收后超时未处置"), "{}", audit.note);
+            }
+        }
+    }
+    assert_eq!(
+        stages,
+        vec![Stage::Accept, Stage::Handle, Stage::Resolve],
+        "each stage once, in order"
     );
     g.shutdown().await;
 }

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::protocol::{Event, ServerMsg, Ticket, Unit, Warning, WarningStatus};
+use crate::protocol::{Event, KpiFigures, ServerMsg, Ticket, Unit, Warning, WarningStatus};
 
 /// What applying one message changed, for the views that keep derived state.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +36,8 @@ pub struct Mirror {
     pub tickets: HashMap<u64, Ticket>,
     pub warnings: BTreeMap<u64, Warning>,
     pub units: BTreeMap<String, Unit>,
+    /// The gateway's latest figures for this scope (it sends them once a second).
+    pub kpis: Option<KpiFigures>,
 }
 
 impl Mirror {
@@ -75,6 +77,10 @@ impl Mirror {
             }
             ServerMsg::Heartbeat { ts_us, .. } => {
                 self.last_ts_us = *ts_us;
+                Change::None
+            }
+            ServerMsg::Kpis { figures, .. } => {
+                self.kpis = Some((**figures).clone());
                 Change::None
             }
             _ => Change::None,

@@ -147,6 +147,9 @@ impl Core {
                 } => self.join(id, region, resume, outbox, kill),
                 CoreMsg::Leave { id } => {
                     self.clients.remove(&id);
+                    let clients = &self.clients;
+                    self.store
+                        .untrack_scopes(|s| clients.values().any(|c| c.region == s));
                 }
                 CoreMsg::Audit { id, ticket } => self.audit(id, ticket),
                 CoreMsg::Command { .. } => {}
@@ -251,26 +254,41 @@ impl Core {
         }
     }
 
-    /// 督办 on its own: every open ticket past its deadline and not yet supervised is put
-    /// under supervision by the gateway, once per deadline (the idempotency key names it),
-    /// written in the audit trail and sent to every wall like any change.
+    /// 督办 on its own: every stage of an open ticket past its deadline (accept, start
+    /// work, resolve) is put under supervision by the gateway, once per stage (the store
+    /// refuses a second, and the idempotency key names the stage and its deadline),
+    /// written in the audit trail and sent to every wall like any change. An accepted
+    /// ticket left idle past its start deadline comes back up this way.
     fn auto_supervise(&mut self) {
+        use crate::protocol::{Command, Stage};
         let now = crate::protocol::now_ms();
         let mut batch: Vec<_> = self
             .store
             .tickets()
             .values()
-            .filter(|t| t.status.is_open() && !t.supervised && t.deadline_ms < now)
-            .map(|t| {
-                let request = Request {
-                    actor: "系统自动督办".into(),
-                    key: format!("auto-supervise-{}-{}", t.id, t.deadline_ms),
-                    command: crate::protocol::Command::Supervise {
-                        ticket: t.id,
-                        note: "超过办理时限，系统自动督办".into(),
-                    },
-                };
-                (None, request, None)
+            .flat_map(|t| {
+                t.unsupervised_overdue(now).into_iter().map(move |stage| {
+                    let (deadline, note) = match stage {
+                        Stage::Accept => (t.stage_deadline_ms, "超过签收时限，系统自动督办"),
+                        Stage::Handle => (t.stage_deadline_ms, "签收后超时未处置，重新提请并督办"),
+                        Stage::Resolve => (Some(t.deadline_ms), "超过办理时限，系统自动督办"),
+                    };
+                    let request = Request {
+                        actor: "系统自动督办".into(),
+                        key: format!(
+                            "auto-supervise-{}-{}-{}",
+                            t.id,
+                            stage.en(),
+                            deadline.unwrap_or(0)
+                        ),
+                        command: Command::Supervise {
+                            ticket: t.id,
+                            note: note.into(),
+                            stage: Some(stage),
+                        },
+                    };
+                    (None, request, None)
+                })
             })
             .collect();
         batch.truncate(self.cfg.limits.batch);
@@ -289,9 +307,26 @@ impl Core {
             return;
         };
         let frame: Utf8Bytes = text.into();
+        // The figures, once per scope in use, serialized once each.
+        let now = crate::protocol::now_ms();
+        let seq = self.store.seq();
+        let mut figures: HashMap<&str, Option<Utf8Bytes>> = HashMap::new();
+        for c in self.clients.values() {
+            figures.entry(c.region.as_str()).or_insert_with(|| {
+                let f = self.store.kpi_figures(&c.region, now)?;
+                let msg = ServerMsg::Kpis {
+                    seq,
+                    figures: Box::new(f),
+                };
+                serde_json::to_string(&msg).ok().map(Utf8Bytes::from)
+            });
+        }
         let mut slow = Vec::new();
         for (id, c) in &self.clients {
-            if c.outbox.try_send(frame.clone()).is_err() {
+            let kpis = figures.get(c.region.as_str()).cloned().flatten();
+            let sent = c.outbox.try_send(frame.clone()).is_ok()
+                && kpis.is_none_or(|k| c.outbox.try_send(k).is_ok());
+            if !sent {
                 slow.push(*id);
             }
         }
@@ -311,6 +346,9 @@ impl Core {
         if self.clients.len() >= self.cfg.limits.max_clients {
             let _ = kill.send("too many clients: the gateway is full");
             return;
+        }
+        if let Err(e) = self.store.track_scope(&region) {
+            tracing::error!("no figures for scope {region:?}: {e}");
         }
         let frames = match resume.and_then(|r| self.resume_frames(&r, &region)) {
             Some(frames) => frames,

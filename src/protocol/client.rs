@@ -57,7 +57,14 @@ pub enum Command {
     /// 上报: move it one level up; it waits to be assigned there.
     Escalate { ticket: u64, reason: String },
     /// 督办: put it under supervision.
-    Supervise { ticket: u64, note: String },
+    Supervise {
+        ticket: u64,
+        note: String,
+        /// The overdue stage this supervises; each stage is supervised at most once.
+        /// `None`: a leader's attention, at any time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<super::Stage>,
+    },
     /// 办结: the unit reports it resolved.
     Resolve { ticket: u64, note: String },
     /// 回访: the follow-up call's verdict.

@@ -253,6 +253,84 @@ pub struct Ticket {
     pub resolved_level: Option<Level>,
     /// Follow-up rating (回访): satisfied or not.
     pub satisfied: Option<bool>,
+    /// When it was resolved (办结), once resolved: the on-time rate compares it with
+    /// `deadline_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_ms: Option<i64>,
+    /// The deadline of the current stage, while it has one: 签收 (accept) while assigned,
+    /// 处置 (start work) while accepted. The resolution deadline is `deadline_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_deadline_ms: Option<i64>,
+    /// The stages already put under supervision (督办), each at most once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supervised_stages: Vec<Stage>,
+}
+
+/// A stage of a ticket with a deadline of its own (分段时限): the unit must accept (签收),
+/// then start work (处置), then resolve (办结) in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Accept,
+    Handle,
+    Resolve,
+}
+
+impl Stage {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Stage::Accept => "签收",
+            Stage::Handle => "处置",
+            Stage::Resolve => "办结",
+        }
+    }
+    pub fn en(self) -> &'static str {
+        match self {
+            Stage::Accept => "accept",
+            Stage::Handle => "handle",
+            Stage::Resolve => "resolve",
+        }
+    }
+}
+
+impl Ticket {
+    /// The stage the ticket is in and the deadline that counts now: the stage's own while
+    /// it is earlier than the resolution deadline, else the resolution deadline. `None`
+    /// once resolved.
+    pub fn current_deadline(&self) -> Option<(Stage, i64)> {
+        if !self.status.is_open() {
+            return None;
+        }
+        let stage = match self.status {
+            TicketStatus::Assigned => Some(Stage::Accept),
+            TicketStatus::Accepted => Some(Stage::Handle),
+            _ => None,
+        };
+        Some(match (stage, self.stage_deadline_ms) {
+            (Some(s), Some(d)) if d < self.deadline_ms => (s, d),
+            _ => (Stage::Resolve, self.deadline_ms),
+        })
+    }
+
+    /// The stages past their deadline at `now_ms` and not yet supervised: what the gateway
+    /// supervises on its own. An accepted ticket left idle past its start deadline is one.
+    pub fn unsupervised_overdue(&self, now_ms: i64) -> Vec<Stage> {
+        let mut out = Vec::new();
+        if !self.status.is_open() {
+            return out;
+        }
+        if let Some((s, d)) = self.current_deadline()
+            && s != Stage::Resolve
+            && d < now_ms
+        {
+            out.push(s);
+        }
+        if self.deadline_ms < now_ms {
+            out.push(Stage::Resolve);
+        }
+        out.retain(|s| !self.supervised_stages.contains(s));
+        out
+    }
 }
 
 /// One line of the audit trail (全留痕): every change to a ticket or warning.

@@ -24,6 +24,9 @@ pub fn ticket() -> Ticket {
         supervised: false,
         resolved_level: None,
         satisfied: None,
+        resolved_ms: None,
+        stage_deadline_ms: Some(1_795_008_700_000),
+        supervised_stages: vec![],
     }
 }
 
@@ -151,6 +154,7 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
                 Command::Supervise {
                     ticket: 1024,
                     note: "超期未签收".into(),
+                    stage: Some(Stage::Accept),
                 },
             ),
         ),
@@ -351,6 +355,13 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
             },
         ),
         (
+            "kpis",
+            ServerMsg::Kpis {
+                seq: 94,
+                figures: Box::new(kpi_figures()),
+            },
+        ),
+        (
             "command_result ok",
             ServerMsg::CommandResult {
                 key: "k-1".into(),
@@ -386,4 +397,16 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
             },
         ),
     ]
+}
+
+/// The figures of a small history: the example ticket taken in, another resolved on time.
+pub fn kpi_figures() -> KpiFigures {
+    let mut done = ticket();
+    done.id = 1025;
+    done.status = TicketStatus::Resolved;
+    done.resolved_level = Some(Level::Village);
+    done.resolved_ms = Some(done.created_ms + 3_600_000);
+    let at = ticket().created_ms + 7_200_000;
+    let k = kpi::Kpis::recompute([&ticket(), &done], at);
+    k.figures(at)
 }

@@ -9,10 +9,12 @@ pub mod dispatch;
 mod domain;
 #[doc(hidden)]
 pub mod examples;
+pub mod kpi;
 mod server;
 
 pub use client::{ClientMsg, Command, Hello, NewTicket, NewWarning, Resume};
 pub use domain::*;
+pub use kpi::KpiFigures;
 pub use server::{CommandOutcome, Event, ServerMsg, Snapshot};
 
 /// The protocol version this build speaks. A hello that names another gets an error frame

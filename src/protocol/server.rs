@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::domain::{AuditEntry, Ticket, Unit, Warning};
+use super::kpi::KpiFigures;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -20,6 +21,9 @@ pub enum ServerMsg {
     },
     /// Once a second: the latest sequence number of the log.
     Heartbeat { epoch: String, seq: u64, ts_us: i64 },
+    /// Once a second, after the heartbeat: the figures of the client's scope as the
+    /// gateway computed them at `seq`, so that every wall shows the same numbers.
+    Kpis { seq: u64, figures: Box<KpiFigures> },
     /// The answer to a command, after its delta (if any) was sent.
     CommandResult {
         key: String,

@@ -490,6 +490,7 @@ impl Sim {
                 out.push(self.cmd(Command::Supervise {
                     ticket: id,
                     note: "超期督办".into(),
+                    stage: None,
                 }));
             }
             out.push(self.cmd(command));

@@ -84,6 +84,15 @@ impl Db {
         Ok(Db { conn })
     }
 
+    /// Every ticket ever taken in, archived ones included: what the figures sum over.
+    pub fn all_tickets(&self) -> Result<Vec<crate::protocol::Ticket>, StoreError> {
+        let mut st = self.conn.prepare("SELECT json FROM tickets")?;
+        let rows = st
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.iter().map(|j| decode("ticket", j)).collect()
+    }
+
     pub fn load(&self) -> Result<Loaded, StoreError> {
         let c = &self.conn;
         let epoch: String = c.query_row("SELECT v FROM meta WHERE k='epoch'", [], |r| r.get(0))?;

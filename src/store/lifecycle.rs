@@ -27,6 +27,21 @@ fn illegal(t: &Ticket, op: &str, needs: &str) -> Refusal {
     )
 }
 
+/// The accept (签收) deadline after a dispatch: this share of the ticket's whole SLA, so
+/// a 4-hour urgent ticket must be accepted within 24 minutes and a 72-hour one within
+/// 7.2 hours. (A site with fixed stage limits would put them in the policy instead.)
+pub const ACCEPT_SHARE: f64 = 0.10;
+/// The start-of-work (处置) deadline after acceptance, as a share of the SLA: a ticket
+/// accepted and then left idle past it comes back up and is supervised.
+pub const START_SHARE: f64 = 0.20;
+
+/// A stage deadline `share` of the ticket's SLA after `now_ms`, never past its resolution
+/// deadline.
+fn stage_deadline(t: &Ticket, now_ms: i64, share: f64) -> i64 {
+    let sla = (t.deadline_ms - t.created_ms).max(60_000);
+    (now_ms + (sla as f64 * share) as i64).min(t.deadline_ms)
+}
+
 /// Apply a ticket command. `unit` is the looked-up unit for `dispatch`.
 pub fn apply_ticket(
     t: &Ticket,
@@ -52,6 +67,7 @@ pub fn apply_ticket(
             }
             n.status = S::Assigned;
             n.unit = Some(u.id.clone());
+            n.stage_deadline_ms = Some(stage_deadline(t, now_ms, ACCEPT_SHARE));
             note = u.id.clone();
         }
         Command::Accept { .. } => {
@@ -59,12 +75,14 @@ pub fn apply_ticket(
                 return Err(illegal(t, "accept", "已分拨 (assigned)"));
             }
             n.status = S::Accepted;
+            n.stage_deadline_ms = Some(stage_deadline(t, now_ms, START_SHARE));
         }
         Command::Start { .. } => {
             if t.status != S::Accepted {
                 return Err(illegal(t, "start", "已签收 (accepted)"));
             }
             n.status = S::InProgress;
+            n.stage_deadline_ms = None;
         }
         Command::Return { reason, .. } => {
             if !matches!(t.status, S::Assigned | S::Accepted) {
@@ -72,6 +90,7 @@ pub fn apply_ticket(
             }
             n.status = S::Returned;
             n.unit = None;
+            n.stage_deadline_ms = None;
             note = reason.clone();
         }
         Command::Escalate { reason, .. } => {
@@ -90,14 +109,33 @@ pub fn apply_ticket(
             n.level = up;
             n.status = S::Received;
             n.unit = None;
+            n.stage_deadline_ms = None;
             note = format!("{} → {}: {reason}", t.level.zh(), up.zh());
         }
-        Command::Supervise { note: why, .. } => {
+        Command::Supervise {
+            note: why, stage, ..
+        } => {
             if !t.status.is_open() {
                 return Err(illegal(t, "supervise", "an open ticket"));
             }
+            if let Some(s) = stage {
+                if t.supervised_stages.contains(s) {
+                    return Err(Refusal::new(
+                        "already_supervised",
+                        format!(
+                            "ticket {} is already under supervision for its {} stage",
+                            t.id,
+                            s.zh()
+                        ),
+                    ));
+                }
+                n.supervised_stages.push(*s);
+            }
             n.supervised = true;
-            note = why.clone();
+            note = match stage {
+                Some(s) => format!("[{}] {why}", s.zh()),
+                None => why.clone(),
+            };
         }
         Command::Resolve { note: how, .. } => {
             if !matches!(t.status, S::Accepted | S::InProgress) {
@@ -105,6 +143,8 @@ pub fn apply_ticket(
             }
             n.status = S::Resolved;
             n.resolved_level = Some(t.level);
+            n.resolved_ms = Some(now_ms);
+            n.stage_deadline_ms = None;
             note = how.clone();
         }
         Command::Rate { satisfied, .. } => {
@@ -225,6 +265,9 @@ pub fn new_ticket(
         supervised: false,
         resolved_level: None,
         satisfied: None,
+        resolved_ms: None,
+        stage_deadline_ms: None,
+        supervised_stages: vec![],
     }
 }
 
@@ -290,7 +333,8 @@ mod tests {
                 &closed,
                 &Command::Supervise {
                     ticket: 1,
-                    note: "x".into()
+                    note: "x".into(),
+                    stage: None,
                 },
                 None,
                 1

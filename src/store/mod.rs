@@ -12,9 +12,10 @@ pub mod lifecycle;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use crate::protocol::kpi::Kpis;
 use crate::protocol::{
-    AuditEntry, Command, CommandOutcome, Event, NewTicket, NewWarning, ServerMsg, Ticket,
-    TicketStatus, Unit, Warning, WarningStatus,
+    AuditEntry, Command, CommandOutcome, Event, KpiFigures, NewTicket, NewWarning, ServerMsg,
+    Ticket, TicketStatus, Unit, Warning, WarningStatus,
 };
 
 pub use db::StoredDelta;
@@ -103,6 +104,9 @@ pub struct Store {
     warnings: BTreeMap<u64, Warning>,
     units: BTreeMap<String, Unit>,
     idem: HashMap<String, CommandOutcome>,
+    /// The figures per scope (a grid-id prefix; "" is the whole city), kept up with every
+    /// ticket change.
+    kpis: HashMap<String, Kpis>,
 }
 
 impl Store {
@@ -120,6 +124,7 @@ impl Store {
             warnings: BTreeMap::new(),
             units: BTreeMap::new(),
             idem: HashMap::new(),
+            kpis: HashMap::from([(String::new(), Kpis::default())]),
         };
         store.reload()?;
         Ok(store)
@@ -140,7 +145,53 @@ impl Store {
             .map(|u| (u.id.clone(), u))
             .collect();
         self.idem = loaded.idem;
+        let scopes: Vec<String> = self.kpis.keys().cloned().collect();
+        let all = self.db.all_tickets()?;
+        let now = crate::protocol::now_ms();
+        self.kpis = scopes
+            .into_iter()
+            .map(|s| {
+                let k = Kpis::recompute(all.iter().filter(|t| t.grid.starts_with(&s)), now);
+                (s, k)
+            })
+            .collect();
         Ok(())
+    }
+
+    /// Keep figures for the scope `region` too (a wall scoped to it joined): built once
+    /// from every ticket in the file, then kept up like the city's.
+    pub fn track_scope(&mut self, region: &str) -> Result<(), StoreError> {
+        if self.kpis.contains_key(region) {
+            return Ok(());
+        }
+        let all = self.db.all_tickets()?;
+        let k = Kpis::recompute(
+            all.iter().filter(|t| t.grid.starts_with(region)),
+            crate::protocol::now_ms(),
+        );
+        self.kpis.insert(region.to_string(), k);
+        Ok(())
+    }
+
+    /// Stop keeping figures for the scopes `keep` says no to (the city's stay).
+    pub fn untrack_scopes(&mut self, keep: impl Fn(&str) -> bool) {
+        self.kpis.retain(|s, _| s.is_empty() || keep(s));
+    }
+
+    /// The figures of a tracked scope at `now_ms`.
+    pub fn kpi_figures(&mut self, region: &str, now_ms: i64) -> Option<KpiFigures> {
+        let k = self.kpis.get_mut(region)?;
+        k.advance(now_ms);
+        Some(k.figures(now_ms))
+    }
+
+    /// One ticket record changed: every scope it is in takes the change.
+    fn note_kpis(&mut self, before: Option<&Ticket>, after: &Ticket) {
+        for (scope, k) in self.kpis.iter_mut() {
+            if after.grid.starts_with(scope.as_str()) {
+                k.update(before, after);
+            }
+        }
     }
 
     pub fn epoch(&self) -> &str {
@@ -397,6 +448,7 @@ impl Store {
                 self.db.upsert_ticket(&t)?;
                 self.db.insert_audit(id, &a)?;
                 self.next_ticket += 1;
+                self.note_kpis(None, &t);
                 self.tickets.insert(id, t.clone());
                 (
                     Event::TicketCreated {
@@ -415,11 +467,12 @@ impl Store {
                 let a = audit(action, Some(from), Some(t.status), change.note);
                 self.db.upsert_ticket(&t)?;
                 self.db.insert_audit(t.id, &a)?;
-                if t.status == TicketStatus::Archived {
-                    self.tickets.remove(&t.id);
+                let before = if t.status == TicketStatus::Archived {
+                    self.tickets.remove(&t.id)
                 } else {
-                    self.tickets.insert(t.id, t.clone());
-                }
+                    self.tickets.insert(t.id, t.clone())
+                };
+                self.note_kpis(before.as_ref(), &t);
                 let event = if change.transitioned {
                     Event::TicketTransitioned {
                         ticket: t,

@@ -200,7 +200,10 @@ pub fn panel(
             actions.push(UiAction::Deselect);
         }
     });
-    let left = t.deadline_ms - now_ms;
+    let (stage, due) = t
+        .current_deadline()
+        .unwrap_or((crate::protocol::Stage::Resolve, t.deadline_ms));
+    let left = due - now_ms;
     ui.horizontal_wrapped(|ui| {
         let info = format!(
             "{} · {} / {} · {} · {} · {}",
@@ -237,11 +240,16 @@ pub fn panel(
         } else {
             Color32::LIGHT_GRAY
         };
-        let label = if left < 0 {
-            lang.t("已超期", "overdue")
-        } else {
-            lang.t("剩余", "left")
-        };
+        // The countdown is the current stage's: 签收 (accept), 处置 (start work), 办结.
+        let label = format!(
+            "{}{}",
+            lang.t(stage.zh(), stage.en()),
+            if left < 0 {
+                lang.t("已超期", " overdue")
+            } else {
+                lang.t("剩余", " left")
+            }
+        );
         // A closed ticket's deadline no longer counts down.
         if t.status.is_open() {
             ui.label(
@@ -333,6 +341,7 @@ pub fn panel(
                 command: Command::Supervise {
                     ticket: t.id,
                     note: lang.t("指挥中心督办", "Supervised by the center").into(),
+                    stage: None,
                 },
                 label: lang.t("督办", "Supervise").into(),
             });

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod dispatch;
 mod fonts;
+pub mod kpi_view;
 pub mod layers;
 pub mod layout;
 pub mod link;

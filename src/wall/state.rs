@@ -11,13 +11,14 @@ use super::link::{MirrorChanged, WallMirror};
 use crate::feed::Change;
 use crate::protocol::{Priority, Ticket};
 
-/// Queue order: priority, then deadline, then id.
+/// Queue order: priority, then the deadline that counts now (the stage's, or the
+/// resolution's), then id. A ticket accepted and left idle past its start deadline so
+/// comes back up to the top of its priority.
 pub type QueueKey = (Priority, i64, u64);
 
 pub fn queue_key(t: &Ticket) -> Option<QueueKey> {
-    t.status
-        .is_open()
-        .then_some((t.priority, t.deadline_ms, t.id))
+    let (_, d) = t.current_deadline()?;
+    Some((t.priority, d, t.id))
 }
 
 #[derive(Resource, Default)]
@@ -116,9 +117,13 @@ pub enum Sla {
     Overdue,
 }
 
+/// Against the deadline that counts now (`Ticket::current_deadline`).
 pub fn sla(t: &Ticket, now_ms: i64) -> Sla {
-    let left = t.deadline_ms - now_ms;
-    if !t.status.is_open() || left >= 3_600_000 {
+    let Some((_, d)) = t.current_deadline() else {
+        return Sla::Ok;
+    };
+    let left = d - now_ms;
+    if left >= 3_600_000 {
         Sla::Ok
     } else if left >= 0 {
         Sla::Soon

@@ -8,7 +8,7 @@ use super::state::{Queue, Sla, sla};
 
 use super::text::{UiLang, countdown, hhmm};
 use crate::feed::Mirror;
-use crate::protocol::Priority;
+use crate::protocol::{Priority, Stage};
 
 pub const RED: Color32 = Color32::from_rgb(255, 80, 80);
 pub const AMBER: Color32 = Color32::from_rgb(255, 190, 60);
@@ -63,7 +63,10 @@ pub fn queue_table(
                     return;
                 };
                 row.set_selected(selected == Some(t.id));
-                let left = t.deadline_ms - now_ms;
+                let (stage, due) = t
+                    .current_deadline()
+                    .unwrap_or((Stage::Resolve, t.deadline_ms));
+                let left = due - now_ms;
                 let sla_color = match sla(t, now_ms) {
                     Sla::Overdue => RED,
                     Sla::Soon => AMBER,
@@ -94,7 +97,12 @@ pub fn queue_table(
                     ui.label(text(s));
                 });
                 row.col(|ui| {
-                    ui.label(text(lang.status(t.status).into()));
+                    // An accepted ticket left idle past its start deadline says so.
+                    if stage == Stage::Handle && left < 0 {
+                        ui.label(text(lang.t("签收未处置", "idle").into()).color(RED));
+                    } else {
+                        ui.label(text(lang.status(t.status).into()));
+                    }
                 });
                 row.col(|ui| {
                     // A stale feed cannot vouch for a countdown: grey it out.

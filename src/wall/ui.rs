@@ -19,7 +19,7 @@ use super::state::Queue;
 use super::table::{AMBER, DIM, RED, queue_table};
 use super::text::{UiLang, beijing};
 use crate::feed::FeedStatus;
-use crate::protocol::{Priority, WarningLevel, now_ms};
+use crate::protocol::{WarningLevel, now_ms};
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<FontsReady>()
@@ -56,7 +56,6 @@ fn wall_ui(
     view: Res<MapView>,
     mut map_rect_out: ResMut<MapRect>,
     mut actions: MessageWriter<UiAction>,
-    mut figs: Local<(Figures, Option<Instant>)>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     if !fonts.0 {
@@ -74,10 +73,6 @@ fn wall_ui(
     let now = now_ms();
     let live = health.is_live(Instant::now());
     let mut out = Vec::new();
-    if figs.1.is_none_or(|t| t.elapsed().as_millis() >= 500) {
-        *figs = (figures(&mirror.0, &queue, now), Some(Instant::now()));
-    }
-    let current = figs.0;
     let mut root = Ui::new(
         ctx.clone(),
         "wall".into(),
@@ -104,9 +99,25 @@ fn wall_ui(
                 }
                 region(&ctx, i, rect, |ui| match r.kind {
                     RegionKind::Title => top_bar(ui, lang, &health, demo.0, now),
-                    RegionKind::Kpis => kpis(ui, lang, &mirror.0, current, !has_warnings, &mut out),
+                    RegionKind::Kpis => kpis(
+                        ui,
+                        lang,
+                        &mirror.0,
+                        map.as_deref(),
+                        if r.w * pw >= 900.0 { 4 } else { 2 },
+                        if r.h * ph >= 700.0 { 10 } else { 5 },
+                        !has_warnings,
+                        &mut out,
+                    ),
                     RegionKind::Warnings => warnings_list(ui, lang, &mirror.0, &mut out),
-                    RegionKind::Charts => hourly_chart(ui, lang, &mirror.0, now),
+                    RegionKind::Charts => super::kpi_view::charts(
+                        ui,
+                        lang,
+                        mirror.0.kpis.as_ref(),
+                        map.as_deref(),
+                        if r.w * pw > 2.5 * r.h * ph { 4 } else { 2 },
+                        if r.w * pw > 2.5 * r.h * ph { 1 } else { 2 },
+                    ),
                     RegionKind::Queue => {
                         queue_region(ui, lang, &queue, &mirror.0, &sel, now, live, &mut out);
                         if !has_dispatch && sel.ticket.is_some() {
@@ -170,7 +181,7 @@ fn wall_ui(
             egui::Panel::left("kpis")
                 .exact_size(330.0)
                 .show(&mut root, |ui| {
-                    kpis(ui, lang, &mirror.0, current, true, &mut out)
+                    kpis(ui, lang, &mirror.0, map.as_deref(), 2, 5, true, &mut out)
                 });
             egui::Panel::right("queue")
                 .exact_size(800.0)
@@ -204,6 +215,11 @@ fn wall_ui(
                             &mut out,
                         );
                     }
+                });
+            egui::Panel::bottom("charts")
+                .exact_size(250.0)
+                .show(&mut root, |ui| {
+                    super::kpi_view::charts(ui, lang, mirror.0.kpis.as_ref(), map.as_deref(), 2, 1)
                 });
             root.available_rect_before_wrap()
         }
@@ -302,90 +318,18 @@ fn health_text(lang: UiLang, h: &FeedHealth) -> (String, Color32) {
     }
 }
 
-fn kpi(ui: &mut Ui, label: &str, value: String, color: Color32) {
-    ui.add_space(6.0);
-    ui.label(RichText::new(label).size(18.0).color(DIM));
-    ui.label(RichText::new(value).font(bold(44.0)).color(color));
-}
-
-/// Figures that take a scan of the live tickets: recomputed twice a second, not per frame.
-#[derive(Default, Clone, Copy)]
-pub struct Figures {
-    open: usize,
-    urgent: usize,
-    overdue: usize,
-    supervised: usize,
-    today: usize,
-}
-
-fn figures(m: &crate::feed::Mirror, q: &Queue, now: i64) -> Figures {
-    let today0 = {
-        let (_, _, _, h, mi, s) = beijing(now);
-        now - ((h * 3600 + mi * 60 + s) as i64) * 1000 - now.rem_euclid(1000)
-    };
-    let mut f = Figures {
-        open: q.rows.len(),
-        urgent: q
-            .order
-            .iter()
-            .take_while(|k| k.0 == Priority::Urgent)
-            .count(),
-        ..Default::default()
-    };
-    for t in m.tickets.values() {
-        f.overdue += (t.status.is_open() && t.deadline_ms < now) as usize;
-        f.supervised += (t.supervised && t.status.is_open()) as usize;
-        f.today += (t.created_ms >= today0) as usize;
-    }
-    f
-}
-
+#[allow(clippy::too_many_arguments)]
 fn kpis(
     ui: &mut Ui,
     lang: UiLang,
     m: &crate::feed::Mirror,
-    f: Figures,
+    map: Option<&MapLayers>,
+    columns: usize,
+    hot_rows: usize,
     with_warnings: bool,
     out: &mut Vec<UiAction>,
 ) {
-    ui.label(RichText::new(lang.t("实时态势", "Live status")).font(bold(22.0)));
-    let Figures {
-        open,
-        urgent,
-        overdue,
-        supervised,
-        today,
-    } = f;
-    kpi(
-        ui,
-        lang.t("在办工单", "Open tickets"),
-        open.to_string(),
-        Color32::WHITE,
-    );
-    kpi(
-        ui,
-        lang.t("紧急在办", "Urgent open"),
-        urgent.to_string(),
-        if urgent > 0 { RED } else { GREEN },
-    );
-    kpi(
-        ui,
-        lang.t("超期", "Overdue"),
-        overdue.to_string(),
-        if overdue > 0 { RED } else { GREEN },
-    );
-    kpi(
-        ui,
-        lang.t("督办中", "Supervised"),
-        supervised.to_string(),
-        AMBER,
-    );
-    kpi(
-        ui,
-        lang.t("今日受理(在册)", "Taken in today (live)"),
-        today.to_string(),
-        Color32::from_rgb(120, 210, 255),
-    );
+    super::kpi_view::figures(ui, lang, m.kpis.as_ref(), map, columns, hot_rows);
     if with_warnings {
         warnings_list(ui, lang, m, out);
     }
@@ -529,61 +473,6 @@ fn queue_region(
     if let Some(id) = queue_table(ui, lang, queue, m, sel.ticket, now, live) {
         out.push(UiAction::Select(id));
     }
-}
-
-/// Tickets taken in per hour over the last 24 hours, among the live ones (archived tickets
-/// have left the mirror), as bars.
-fn hourly_chart(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, now: i64) {
-    ui.label(
-        RichText::new(lang.t("近24小时受理(在册)", "Intake, last 24 h (live)")).font(bold(22.0)),
-    );
-    let mut bins = [0u32; 24];
-    for t in m.tickets.values() {
-        let age_h = (now - t.created_ms) / 3_600_000;
-        if (0..24).contains(&age_h) {
-            bins[23 - age_h as usize] += 1;
-        }
-    }
-    let max = bins.iter().copied().max().unwrap_or(0).max(1) as f32;
-    let (rect, _) = ui.allocate_exact_size(
-        ui.available_size() - egui::vec2(0.0, 8.0),
-        egui::Sense::hover(),
-    );
-    let p = ui.painter_at(rect);
-    let bw = rect.width() / 24.0;
-    for (i, n) in bins.iter().enumerate() {
-        let h = (rect.height() - 24.0) * *n as f32 / max;
-        let x = rect.left() + i as f32 * bw;
-        p.rect_filled(
-            egui::Rect::from_min_max(
-                egui::pos2(x + 2.0, rect.bottom() - 20.0 - h),
-                egui::pos2(x + bw - 2.0, rect.bottom() - 20.0),
-            ),
-            2.0,
-            Color32::from_rgb(80, 170, 255),
-        );
-    }
-    p.text(
-        rect.left_bottom(),
-        Align2::LEFT_BOTTOM,
-        lang.t("-24小时", "-24 h"),
-        FontId::proportional(14.0),
-        DIM,
-    );
-    p.text(
-        rect.right_bottom(),
-        Align2::RIGHT_BOTTOM,
-        lang.t("现在", "now"),
-        FontId::proportional(14.0),
-        DIM,
-    );
-    p.text(
-        rect.right_top(),
-        Align2::RIGHT_TOP,
-        format!("{}", max as u32),
-        FontId::proportional(14.0),
-        DIM,
-    );
 }
 
 fn level_color(l: WarningLevel) -> Color32 {

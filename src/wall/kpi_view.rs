@@ -1,0 +1,398 @@
+//! The figures and the charts, drawn from the gateway's `KpiFigures` (the same numbers on
+//! every wall): big numbers for 5 m, the share resolved at each level, the ten hottest
+//! grids, hourly intake today against yesterday (egui_plot), and today's intake by
+//! district, channel and category. Nothing here scans tickets.
+
+use bevy_egui::egui::{self, Align2, Color32, FontId, RichText, Ui};
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+
+use super::fonts::bold;
+use super::map::MapLayers;
+use super::table::{AMBER, DIM, RED};
+use super::text::{UiLang, hhmm};
+use crate::protocol::{KpiFigures, Level};
+
+pub const GREEN: Color32 = Color32::from_rgb(90, 220, 140);
+pub const CYAN: Color32 = Color32::from_rgb(120, 210, 255);
+const BAR: Color32 = Color32::from_rgb(80, 170, 255);
+const YESTERDAY: Color32 = Color32::from_rgb(170, 180, 200);
+
+/// A region's name from the map layers (district, town, village, grid), else its id.
+pub fn region_name(map: Option<&MapLayers>, id: &str) -> String {
+    let Some(m) = map else { return id.to_string() };
+    [
+        &m.districts,
+        &m.towns,
+        &m.villages,
+        &m.grids,
+        &m.micro_grids,
+    ]
+    .iter()
+    .find_map(|l| l.index.get(id).map(|&i| l.cells[i as usize].name.clone()))
+    .unwrap_or_else(|| id.to_string())
+}
+
+fn percent(r: Option<f64>) -> String {
+    match r {
+        Some(r) => format!("{:.1}%", r * 100.0),
+        None => "—".into(),
+    }
+}
+
+/// A rate's colour against the seeds' figures: green at 95% and over, amber from 85%.
+fn rate_color(r: Option<f64>) -> Color32 {
+    match r {
+        Some(r) if r >= 0.95 => GREEN,
+        Some(r) if r >= 0.85 => AMBER,
+        Some(_) => RED,
+        None => DIM,
+    }
+}
+
+/// One figure: its label, then the number, large.
+fn figure(ui: &mut Ui, label: &str, value: String, color: Color32, size: f32) {
+    ui.vertical(|ui| {
+        ui.label(RichText::new(label).size(17.0).color(DIM));
+        ui.label(RichText::new(value).font(bold(size)).color(color));
+    });
+}
+
+/// The figures block: counts and rates in `columns` columns, the level shares and the
+/// hottest grids. `None` until the gateway's first figures arrive.
+pub fn figures(
+    ui: &mut Ui,
+    lang: UiLang,
+    f: Option<&KpiFigures>,
+    map: Option<&MapLayers>,
+    columns: usize,
+    hot_rows: usize,
+) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(lang.t("实时态势", "Live status")).font(bold(22.0)));
+        if let Some(f) = f {
+            ui.label(
+                RichText::new(format!(
+                    "{} {}",
+                    lang.t("网关统计于", "gateway figures at"),
+                    hhmm(f.at_ms)
+                ))
+                .size(17.0)
+                .color(DIM),
+            );
+        }
+    });
+    let Some(f) = f else {
+        ui.label(
+            RichText::new(lang.t("等待网关统计…", "Waiting for the gateway's figures…"))
+                .size(17.0)
+                .color(DIM),
+        );
+        return;
+    };
+    let size = if columns >= 4 { 44.0 } else { 34.0 };
+    let items: [(&str, &str, String, Color32); 8] = [
+        (
+            "今日受理",
+            "Taken in today",
+            f.intake_today.to_string(),
+            CYAN,
+        ),
+        ("在办工单", "Open", f.open.to_string(), Color32::WHITE),
+        (
+            "超期",
+            "Overdue",
+            f.overdue.to_string(),
+            if f.overdue > 0 { RED } else { GREEN },
+        ),
+        ("督办中", "Supervised", f.supervised.to_string(), AMBER),
+        (
+            "办结率",
+            "Closure",
+            percent(f.closure_rate),
+            rate_color(f.closure_rate),
+        ),
+        (
+            "按时办结率",
+            "On time",
+            percent(f.on_time_rate),
+            rate_color(f.on_time_rate),
+        ),
+        (
+            "满意率",
+            "Satisfaction",
+            percent(f.satisfaction),
+            rate_color(f.satisfaction),
+        ),
+        (
+            "矛盾化解率",
+            "Disputes resolved",
+            percent(f.dispute_resolution_rate),
+            rate_color(f.dispute_resolution_rate),
+        ),
+    ];
+    egui::Grid::new("kpi-figures")
+        .num_columns(columns)
+        .spacing(egui::vec2(18.0, 8.0))
+        .min_col_width(ui.available_width() / columns as f32 - 20.0)
+        .show(ui, |ui| {
+            for (i, (zh, en, v, c)) in items.into_iter().enumerate() {
+                figure(ui, lang.t(zh, en), v, c, size);
+                if (i + 1) % columns == 0 {
+                    ui.end_row();
+                }
+            }
+        });
+    ui.add_space(10.0);
+    level_bar(ui, lang, f);
+    if hot_rows > 0 {
+        ui.add_space(10.0);
+        hot_grids(ui, lang, f, map, hot_rows);
+    }
+}
+
+/// 小事不出村，大事不出镇: the share resolved at each level as one stacked bar.
+fn level_bar(ui: &mut Ui, lang: UiLang, f: &KpiFigures) {
+    ui.label(
+        RichText::new(lang.t(
+            "办结层级 · 小事不出村 大事不出镇",
+            "Resolved at level · small matters stay in the village",
+        ))
+        .size(17.0)
+        .color(DIM),
+    );
+    let levels = [
+        (Level::Village, "村级", "Village", GREEN),
+        (Level::Town, "镇级", "Town", CYAN),
+        (Level::County, "县级", "County", AMBER),
+        (Level::City, "市级", "City", RED),
+    ];
+    let (rect, _) =
+        ui.allocate_exact_size(egui::vec2(ui.available_width(), 30.0), egui::Sense::hover());
+    let p = ui.painter_at(rect);
+    p.rect_filled(rect, 4.0, Color32::from_rgb(20, 30, 46));
+    let mut x = rect.left();
+    for (l, _, _, c) in levels {
+        let share = f.level_share(l).unwrap_or(0.0) as f32;
+        let w = rect.width() * share;
+        if w > 0.5 {
+            p.rect_filled(
+                egui::Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(w, rect.height())),
+                0.0,
+                c.gamma_multiply(0.8),
+            );
+        }
+        x += w;
+    }
+    ui.horizontal_wrapped(|ui| {
+        for (l, zh, en, c) in levels {
+            ui.label(
+                RichText::new(format!("{} {}", lang.t(zh, en), percent(f.level_share(l))))
+                    .size(17.0)
+                    .color(c),
+            );
+            ui.add_space(8.0);
+        }
+    });
+}
+
+/// The grids with the most open tickets.
+fn hot_grids(ui: &mut Ui, lang: UiLang, f: &KpiFigures, map: Option<&MapLayers>, rows: usize) {
+    ui.label(RichText::new(lang.t("热点网格 TOP10", "Hottest grids")).font(bold(20.0)));
+    let list: Vec<(usize, String, u32)> = f
+        .hot_grids
+        .iter()
+        .take(rows)
+        .enumerate()
+        .map(|(i, (g, n))| (i + 1, region_name(map, g), *n))
+        .collect();
+    if list.is_empty() {
+        ui.label(
+            RichText::new(lang.t("暂无在办", "Nothing open"))
+                .size(17.0)
+                .color(DIM),
+        );
+        return;
+    }
+    let per_col = if rows > 5 {
+        list.len().div_ceil(2)
+    } else {
+        list.len()
+    };
+    ui.columns(if rows > 5 { 2 } else { 1 }, |cols| {
+        for (k, col) in cols.iter_mut().enumerate() {
+            for (rank, name, n) in list.iter().skip(k * per_col).take(per_col) {
+                col.horizontal(|ui| {
+                    let c = if *rank <= 3 { RED } else { AMBER };
+                    ui.label(
+                        RichText::new(format!("{rank:>2}"))
+                            .font(bold(18.0))
+                            .color(c),
+                    );
+                    ui.label(RichText::new(name).size(17.0));
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        ui.label(RichText::new(n.to_string()).font(bold(18.0)).color(c));
+                    });
+                });
+            }
+        }
+    });
+}
+
+/// The charts: hourly intake today against yesterday, then today's intake by district,
+/// channel and category, in a grid of `cols` x `rows` cells (the first ones that fit).
+pub fn charts(
+    ui: &mut Ui,
+    lang: UiLang,
+    f: Option<&KpiFigures>,
+    map: Option<&MapLayers>,
+    cols: usize,
+    rows: usize,
+) {
+    let Some(f) = f else {
+        ui.label(
+            RichText::new(lang.t("等待网关统计…", "Waiting for the gateway's figures…"))
+                .size(17.0)
+                .color(DIM),
+        );
+        return;
+    };
+    let size = ui.available_size();
+    let cell = egui::vec2(size.x / cols as f32 - 8.0, size.y / rows as f32 - 8.0);
+    let districts: Vec<(String, u32)> = f
+        .by_district
+        .iter()
+        .map(|(d, n)| (region_name(map, d), *n))
+        .collect();
+    let channels: Vec<(String, u32)> = f
+        .by_channel
+        .iter()
+        .map(|(c, n)| (lang.channel(*c).to_string(), *n))
+        .collect();
+    let categories: Vec<(String, u32)> = f
+        .by_category
+        .iter()
+        .map(|(c, n)| (lang.category(*c).to_string(), *n))
+        .collect();
+    let bars = [
+        (
+            lang.t("今日受理 · 按区县", "Today by district"),
+            &districts,
+            CYAN,
+        ),
+        (
+            lang.t("今日受理 · 按渠道", "Today by channel"),
+            &channels,
+            BAR,
+        ),
+        (
+            lang.t("今日受理 · 按类别", "Today by category"),
+            &categories,
+            GREEN,
+        ),
+    ];
+    egui::Grid::new("charts")
+        .num_columns(cols)
+        .spacing(egui::vec2(8.0, 8.0))
+        .show(ui, |ui| {
+            for i in 0..(cols * rows).min(4) {
+                ui.allocate_ui_with_layout(cell, egui::Layout::top_down(egui::Align::Min), |ui| {
+                    ui.set_min_size(cell);
+                    match i {
+                        0 => hourly(ui, lang, f),
+                        _ => {
+                            let (title, rows, color) = bars[i - 1];
+                            hbars(ui, title, rows, color)
+                        }
+                    }
+                });
+                if (i + 1) % cols == 0 {
+                    ui.end_row();
+                }
+            }
+        });
+}
+
+/// Hourly intake: today's bars, yesterday's line.
+fn hourly(ui: &mut Ui, lang: UiLang, f: &KpiFigures) {
+    ui.label(
+        RichText::new(lang.t(
+            "每小时受理 · 今日与昨日",
+            "Intake per hour · today vs yesterday",
+        ))
+        .font(bold(20.0)),
+    );
+    let today: Vec<Bar> = f
+        .hourly_today
+        .iter()
+        .enumerate()
+        .map(|(h, n)| Bar::new(h as f64, *n as f64).width(0.7).fill(BAR))
+        .collect();
+    let yesterday: Vec<[f64; 2]> = f
+        .hourly_yesterday
+        .iter()
+        .enumerate()
+        .map(|(h, n)| [h as f64, *n as f64])
+        .collect();
+    let h = ui.available_height().max(60.0);
+    Plot::new("hourly")
+        .height(h)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .show_x(false)
+        .show_y(false)
+        .include_x(-0.6)
+        .include_x(23.6)
+        .include_y(0.0)
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+        .x_axis_formatter(|m, _| format!("{}", m.value.round() as i64))
+        .show(ui, |p| {
+            p.bar_chart(BarChart::new(lang.t("今日", "today"), today).color(BAR));
+            p.line(
+                Line::new(lang.t("昨日", "yesterday"), PlotPoints::from(yesterday))
+                    .color(YESTERDAY)
+                    .width(2.5),
+            );
+        });
+}
+
+/// Horizontal bars with their names and numbers, largest first.
+fn hbars(ui: &mut Ui, title: &str, rows: &[(String, u32)], color: Color32) {
+    ui.label(RichText::new(title).font(bold(20.0)));
+    let mut rows: Vec<&(String, u32)> = rows.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    let avail = ui.available_size();
+    let (rect, _) = ui.allocate_exact_size(avail, egui::Sense::hover());
+    let p = ui.painter_at(rect);
+    // As many rows as fit at a readable height.
+    let n = rows.len().min((rect.height() / 20.0) as usize).clamp(1, 8);
+    let row_h = (rect.height() / n as f32).min(40.0);
+    let font = FontId::proportional((row_h * 0.62).clamp(12.0, 17.0));
+    let label_w = rect.width() * 0.36;
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1) as f32;
+    for (i, (name, v)) in rows.iter().take(n).enumerate() {
+        let y = rect.top() + i as f32 * row_h + row_h / 2.0;
+        p.text(
+            egui::pos2(rect.left(), y),
+            Align2::LEFT_CENTER,
+            name,
+            font.clone(),
+            Color32::LIGHT_GRAY,
+        );
+        let x0 = rect.left() + label_w;
+        let w = (rect.width() - label_w - 70.0).max(10.0) * *v as f32 / max;
+        p.rect_filled(
+            egui::Rect::from_min_size(egui::pos2(x0, y - row_h * 0.3), egui::vec2(w, row_h * 0.6)),
+            3.0,
+            color.gamma_multiply(0.85),
+        );
+        p.text(
+            egui::pos2(x0 + w + 8.0, y),
+            Align2::LEFT_CENTER,
+            v.to_string(),
+            bold(18.0),
+            Color32::WHITE,
+        );
+    }
+}
