@@ -18,11 +18,12 @@ use yiping::protocol::{
     AuditEntry, Event, Priority, ServerMsg, Snapshot, Ticket, TicketStatus, examples, now_ms,
     now_us,
 };
-use yiping::wall::layers::Projection;
+use yiping::wall::layers::{Cell, Layer, Projection};
 use yiping::wall::link::{MirrorChanged, WallMirror};
 use yiping::wall::map::recolor;
 use yiping::wall::markers::MarkerSlots;
-use yiping::wall::state::{GridLoad, Queue};
+use yiping::wall::rollup::{RegionIndex, RollUps};
+use yiping::wall::state::Queue;
 use yiping::wall::text::UiLang;
 use yiping::wall::{FeedLink, WallCorePlugin, WallSet};
 
@@ -68,14 +69,25 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             )
         })
         .collect();
-    let grid_index: HashMap<String, u32> = grids
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (g.clone(), i as u32))
-        .collect();
-    let micro_of: Vec<Vec<u32>> = (0..a.cells as u32)
-        .map(|i| (0..4).map(|k| i * 4 + k).collect())
-        .collect();
+    // The grid layer as the map holds it (no shapes: only the colour writes are timed).
+    let grid_layer = Layer {
+        cells: grids
+            .iter()
+            .map(|g| Cell {
+                id: g.clone(),
+                name: g.clone(),
+                parent: String::new(),
+                center: Vec2::ZERO,
+                polygons: vec![],
+            })
+            .collect(),
+        index: grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.clone(), i as u32))
+            .collect::<HashMap<String, u32>>(),
+    };
+    let index = RegionIndex::default();
     let now = now_ms();
     let mk = |rng: &mut SmallRng, id: u64| Ticket {
         id,
@@ -120,7 +132,6 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     // The GPU buffer's bytes, as the map system keeps them.
     let mut marker_gpu = vec![0u8; slots.bytes.len()];
     let mut grid_bytes = vec![0u8; a.cells * 16];
-    let mut micro_bytes = vec![0u8; a.cells * 64];
     let t0 = Instant::now();
     {
         let w = app.world_mut();
@@ -129,14 +140,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             slots.set(t, &proj);
         }
         slots.flush_all_into(&mut marker_gpu);
-        let mut load = w.resource_mut::<GridLoad>();
-        recolor(
-            &grid_index,
-            &micro_of,
-            &mut load,
-            &mut grid_bytes,
-            &mut micro_bytes,
-        );
+        let mut rolls = w.resource_mut::<RollUps>();
+        recolor(&grid_layer, "", &mut rolls, &index, &mut grid_bytes, true);
     }
     let full_map_ms = t0.elapsed().as_secs_f64() * 1000.0;
     app.world_mut().resource_mut::<Changed>().0.clear();
@@ -184,14 +189,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 }
             }
             slots.flush_into(&mut marker_gpu);
-            let mut load = w.resource_mut::<GridLoad>();
-            changed_cells += recolor(
-                &grid_index,
-                &micro_of,
-                &mut load,
-                &mut grid_bytes,
-                &mut micro_bytes,
-            );
+            let mut rolls = w.resource_mut::<RollUps>();
+            changed_cells += recolor(&grid_layer, "", &mut rolls, &index, &mut grid_bytes, false);
         }
         let t2 = Instant::now();
         let input = egui::RawInput {

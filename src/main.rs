@@ -31,6 +31,7 @@ fn open_wall(
         demo,
         screenshot: args.screenshot.clone().map(|p| (p, args.frames)),
         select_top: args.select_top,
+        focus: args.focus.clone().unwrap_or_default(),
     })
 }
 
@@ -107,6 +108,9 @@ struct WallArgs {
     /// With --screenshot: select the first ticket of the queue (shows the dispatch panel).
     #[arg(long)]
     select_top: bool,
+    /// Open drilled down to this region (a district, town, village or grid id).
+    #[arg(long)]
+    focus: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -226,6 +230,7 @@ fn main() -> anyhow::Result<()> {
                 screenshot: None,
                 frames: 30,
                 select_top: false,
+                focus: None,
             },
             60.0,
             8,

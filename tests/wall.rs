@@ -12,7 +12,8 @@ use yiping::protocol::{
 };
 use yiping::wall::dispatch::{Selection, UiAction, UndoWindow, dispatch_command};
 use yiping::wall::link::{CommandState, FeedHealth, Outbox, WallMirror};
-use yiping::wall::state::{GridLoad, Queue, Sla, sla};
+use yiping::wall::rollup::RollUps;
+use yiping::wall::state::{Queue, Sla, sla};
 use yiping::wall::{FeedLink, WallCorePlugin};
 
 fn app() -> (App, Sender<FeedEvent>, Receiver<ClientMsg>) {
@@ -86,7 +87,12 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
     assert!(app.world().resource::<FeedHealth>().is_live(Instant::now()));
     // Priority first, then the nearest deadline.
     assert_eq!(app.world().resource::<Queue>().rows, vec![3, 2, 4, 1]);
-    assert_eq!(app.world().resource::<GridLoad>().by_grid[g].open, 3);
+    let rolls = app.world().resource::<RollUps>();
+    assert_eq!(rolls.get(g).open, 3);
+    // The roll-ups climb the grid id: the village, town, district and city see all four.
+    assert_eq!(rolls.get("321102-01").open, 4);
+    assert_eq!(rolls.get("").open, 4);
+    assert_eq!(rolls.get("").overdue(), 1, "ticket 3 is past its deadline");
     let m = &app.world().resource::<WallMirror>().0;
     let states: Vec<Sla> = [1, 4, 3]
         .iter()
@@ -105,7 +111,10 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
     app.update();
     assert_eq!(app.world().resource::<Queue>().rows, vec![2, 4, 1]);
     assert_eq!(
-        app.world().resource::<GridLoad>().by_grid["321102-01-003-08"].open,
+        app.world()
+            .resource::<RollUps>()
+            .get("321102-01-003-08")
+            .open,
         0
     );
     assert_eq!(app.world().resource::<WallMirror>().0.seq, 11);
@@ -388,5 +397,44 @@ fn the_demo_renders_the_map_and_the_panels() {
     assert!(
         text > 500,
         "the queue panel shows no text ({text} bright pixels)"
+    );
+}
+
+#[test]
+fn a_focus_action_drills_down_and_back_up_without_touching_the_data() {
+    use yiping::wall::drill::Focus;
+    let (mut app, feed, commands) = app();
+    let now = now_ms();
+    feed.send(FeedEvent::Msg(
+        ServerMsg::Snapshot(Snapshot {
+            epoch: "e".into(),
+            seq: 3,
+            part: 0,
+            last: true,
+            tickets: vec![
+                ticket(1, Priority::Urgent, now + 3_600_000, "321102-01-003-07"),
+                ticket(2, Priority::Normal, now + 3_600_000, "321102-02-001-01"),
+                ticket(3, Priority::Normal, now + 3_600_000, "321181-01-001-01"),
+            ],
+            warnings: vec![],
+            units: vec![],
+        }),
+        yiping::protocol::now_us(),
+    ))
+    .unwrap();
+    app.update();
+    let seq = app.world().resource::<WallMirror>().0.seq;
+    for (region, open) in [("321102", 2), ("321102-01", 1), ("", 3)] {
+        app.world_mut()
+            .write_message(UiAction::Focus(region.to_string()));
+        app.update();
+        assert_eq!(app.world().resource::<Focus>().0, region);
+        let rolls = app.world().resource::<RollUps>();
+        assert_eq!(rolls.get(region).open, open, "{region:?}");
+    }
+    assert_eq!(app.world().resource::<WallMirror>().0.seq, seq);
+    assert!(
+        commands.try_recv().is_err(),
+        "a view change sends no command"
     );
 }

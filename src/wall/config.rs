@@ -19,6 +19,7 @@ pub struct WallConfig {
     pub window: WindowConfig,
     pub feed: FeedSettings,
     pub map: MapConfig,
+    pub screen: ScreenConfig,
     /// Set from `--layout`, not from this file.
     #[serde(skip)]
     pub layout: Option<super::layout::Layout>,
@@ -60,7 +61,34 @@ impl Default for WallConfig {
             window: WindowConfig::default(),
             feed: FeedSettings::default(),
             map: MapConfig::default(),
+            screen: ScreenConfig::default(),
             layout: None,
+        }
+    }
+}
+
+/// Care of the panels over a twelve-hour shift: burn-in and idle dimming.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScreenConfig {
+    /// How far (px) the static panels drift, slowly, so that no pixel shows the same
+    /// edge all day. 0 turns it off.
+    pub shift_px: f32,
+    /// How long one drift cycle takes, in seconds.
+    pub shift_period_s: f32,
+    /// Dim the wall after this many seconds without input or a new alert. 0: never.
+    pub dim_after_s: f32,
+    /// How dark the dimmed wall is (0 = not at all, 1 = black).
+    pub dim: f32,
+}
+
+impl Default for ScreenConfig {
+    fn default() -> Self {
+        ScreenConfig {
+            shift_px: 4.0,
+            shift_period_s: 600.0,
+            dim_after_s: 900.0,
+            dim: 0.45,
         }
     }
 }

@@ -30,6 +30,8 @@ pub enum UiAction {
     Undo,
     /// Send a command at once (acknowledgements and the like, which take nothing back).
     Send(Command),
+    /// Drill down (or up) to a region: "" is the whole city. View state, no command.
+    Focus(String),
 }
 
 #[derive(Clone, Debug)]
@@ -125,6 +127,8 @@ fn act(
                     outbox.send(link, command.clone());
                 }
             }
+            // The drill-down applies it (drill.rs).
+            UiAction::Focus(_) => {}
         }
     }
 }

@@ -17,10 +17,11 @@ use bevy::window::PrimaryWindow;
 use bevy_egui::EguiContexts;
 
 use super::WallSet;
+use super::drill::{DonutHits, Focus, child_at, donut_depth, shown_depth, within};
 use super::layers::{self, Layer, Projection as GeoProjection};
 use super::link::{MirrorChanged, WallMirror};
 use super::markers::MarkerSlots;
-use super::state::{GridLoad, Load};
+use super::rollup::{Rating, RegionIndex, RollUps, depth, parent, rating};
 use super::ui::Selection;
 use crate::feed::Change;
 use crate::protocol::now_ms;
@@ -44,6 +45,42 @@ pub struct MapLayers {
 }
 
 impl MapLayers {
+    /// The layer at a depth: 1 districts, 2 towns, 3 villages, 4 grids, 5 micro-grids.
+    pub fn layer(&self, depth: usize) -> Option<&Layer> {
+        match depth {
+            1 => Some(&self.districts),
+            2 => Some(&self.towns),
+            3 => Some(&self.villages),
+            4 => Some(&self.grids),
+            5 => Some(&self.micro_grids),
+            _ => None,
+        }
+    }
+
+    /// What the roll-ups need of the map: micro-grid shapes by grid, grid counts by region.
+    pub fn region_index(&self) -> RegionIndex {
+        let mut ix = RegionIndex {
+            proj: Some(self.proj),
+            ..Default::default()
+        };
+        for m in &self.micro_grids.cells {
+            ix.micro
+                .entry(m.parent.clone())
+                .or_default()
+                .push(super::rollup::MicroCell {
+                    id: m.id.clone(),
+                    center: m.center,
+                    rings: m.polygons.iter().map(|p| p[0].clone()).collect(),
+                });
+        }
+        for g in &self.grids.cells {
+            for r in super::rollup::regions_of(&g.id) {
+                *ix.grids_in.entry(r).or_default() += 1;
+            }
+        }
+        ix
+    }
+
     pub fn load(cfg: &super::config::MapConfig) -> anyhow::Result<MapLayers> {
         // The projection centre comes from the outline's first feature.
         let probe = layers::load(&cfg.outline, &GeoProjection::new(0.0, 0.0))?;
@@ -135,8 +172,10 @@ impl Material2d for MarkerMaterial {
 /// Handles the map systems update.
 #[derive(Resource)]
 pub struct MapHandles {
-    pub grid_colors: Handle<ShaderBuffer>,
-    pub micro_colors: Handle<ShaderBuffer>,
+    /// The fill colours of the district, town, village, grid and micro-grid layers.
+    pub fills: Vec<Handle<ShaderBuffer>>,
+    /// The focus the fills were last coloured for.
+    pub coloured_for: Option<String>,
     pub marker_buffer: Handle<ShaderBuffer>,
     pub marker_material: Handle<MarkerMaterial>,
     pub marker_mesh: Entity,
@@ -211,7 +250,13 @@ pub(super) fn plugin(app: &mut App) {
     .add_systems(
         Update,
         (
-            (recolor_cells, update_markers).in_set(WallSet::Draw),
+            (
+                recolor_cells,
+                update_markers,
+                marker_visibility,
+                fly_to_focus,
+            )
+                .in_set(WallSet::Draw),
             (fit_viewport, camera_input, fly_camera, zoom_bands)
                 .chain()
                 .in_set(WallSet::Draw),
@@ -220,15 +265,22 @@ pub(super) fn plugin(app: &mut App) {
 }
 
 /// The four-colour risk scale (红橙黄绿), dark enough for markers to stand out on it.
-pub fn cell_color(l: Load) -> [f32; 4] {
-    match (l.open, l.urgent) {
-        (0, _) => [0.05, 0.16, 0.13, 0.92],
-        (_, u) if u >= 2 => [0.50, 0.10, 0.12, 0.95],
-        (n, _) if n >= 5 => [0.50, 0.10, 0.12, 0.95],
-        (n, u) if n >= 3 || u >= 1 => [0.50, 0.27, 0.08, 0.93],
-        _ => [0.40, 0.38, 0.10, 0.92],
+pub fn cell_color(r: Rating) -> [f32; 4] {
+    match r {
+        Rating::Red => [0.50, 0.10, 0.12, 0.95],
+        Rating::Orange => [0.50, 0.27, 0.08, 0.93],
+        Rating::Yellow => [0.40, 0.38, 0.10, 0.92],
+        Rating::Green => [0.05, 0.16, 0.13, 0.92],
     }
 }
+
+/// Cells outside the focus: dark, so the focus stands out.
+const OUTSIDE: [f32; 4] = [0.03, 0.05, 0.08, 0.80];
+
+/// The fill layer of one depth (1 districts … 5 micro-grids): shown when it holds the
+/// focus's children.
+#[derive(Component)]
+pub struct FillDepth(pub usize);
 
 /// Write an sRGB colour as the linear value the shader outputs.
 pub fn write_color(bytes: &mut [u8], i: usize, c: [f32; 4]) {
@@ -311,33 +363,25 @@ fn setup(
         // Blended 2D meshes are sorted by their entity's z, not their vertices'.
         Transform::from_xyz(0.0, 0.0, 0.0),
     ));
-    let mut cell_layer = |layer: &Layer, band: ZoomBand| {
-        let colors = buffers.add(color_buffer(layer.cells.len(), cell_color(Load::default())));
+    let mut fills = vec![];
+    for d in 1..=super::drill::MAX_DEPTH {
+        let Some(layer) = map.layer(d) else { continue };
+        let colors = buffers.add(color_buffer(layer.cells.len(), cell_color(Rating::Green)));
         commands.spawn((
             Mesh2d(meshes.add(fill_mesh(layers::fill(layer, 0.0)))),
             MeshMaterial2d(cells.add(CellMaterial {
                 colors: colors.clone(),
             })),
             Transform::from_xyz(0.0, 0.0, 1.0),
-            band,
+            FillDepth(d),
+            if d == 1 {
+                Visibility::Inherited
+            } else {
+                Visibility::Hidden
+            },
         ));
-        colors
-    };
-    // Grids when zoomed out, their micro-grids when zoomed in.
-    let grid_colors = cell_layer(
-        &map.grids,
-        ZoomBand {
-            min: 0.012,
-            max: f32::MAX,
-        },
-    );
-    let micro_colors = cell_layer(
-        &map.micro_grids,
-        ZoomBand {
-            min: 0.0,
-            max: 0.012,
-        },
-    );
+        fills.push(colors);
+    }
     // Outlines keep about the same width in pixels: each layer is built at a few widths,
     // each shown in its own band of zoom (km per pixel).
     const BANDS: [(f32, f32, f32); 4] = [
@@ -419,8 +463,8 @@ fn setup(
         ))
         .id();
     commands.insert_resource(MapHandles {
-        grid_colors,
-        micro_colors,
+        fills,
+        coloured_for: None,
         marker_buffer,
         marker_material,
         marker_mesh,
@@ -434,6 +478,7 @@ fn fit_viewport(
     rect: Res<MapRect>,
     map: Res<MapLayers>,
     mut fit: ResMut<FitPending>,
+    focus: Res<Focus>,
     mut goal: ResMut<CameraGoal>,
     window: Single<&Window, With<PrimaryWindow>>,
     mut cam: Single<&mut Camera, With<super::MapCamera>>,
@@ -459,17 +504,9 @@ fn fit_viewport(
     {
         cam.viewport = Some(vp);
     }
-    if fit.0 {
-        let (mut lo, mut hi) = (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN));
-        for p in map
-            .outline
-            .cells
-            .iter()
-            .flat_map(|c| c.polygons.iter().flat_map(|p| p[0].iter()))
-        {
-            lo = lo.min(*p);
-            hi = hi.max(*p);
-        }
+    if fit.0
+        && let Some((lo, hi)) = super::drill::bounds(&map, &focus.0)
+    {
         let area = max - min;
         let scale = ((hi.x - lo.x) / area.x).max((hi.y - lo.y) / area.y) * 1.06;
         goal.0 = Some(((lo + hi) / 2.0, scale));
@@ -477,75 +514,116 @@ fn fit_viewport(
     }
 }
 
-/// Write the colours of the grids whose load changed, and of their micro-grids, into the
-/// two colour buffers' bytes. The work is proportional to the grids changed (a snapshot
-/// marks them all). Returns how many grids were written.
+/// Write the colours of the cells of the layer at `depth` whose roll-up changed (all of
+/// them when `full`, after a snapshot or a new focus) into its colour buffer's bytes: the
+/// rating inside the focus, dark outside. Work in proportion to the regions changed.
+/// Returns how many cells were written.
 pub fn recolor(
-    grid_index: &std::collections::HashMap<String, u32>,
-    micro_of: &[Vec<u32>],
-    load: &mut GridLoad,
-    grid_bytes: &mut [u8],
-    micro_bytes: &mut [u8],
+    layer: &Layer,
+    focus: &str,
+    rolls: &mut RollUps,
+    index: &RegionIndex,
+    bytes: &mut [u8],
+    full: bool,
 ) -> usize {
-    let dirty: Vec<(u32, Load)> = if load.all_dirty {
-        grid_index
-            .iter()
-            .map(|(id, &i)| (i, load.by_grid.get(id).copied().unwrap_or_default()))
-            .collect()
-    } else {
-        load.dirty
-            .iter()
-            .filter_map(|g| {
-                Some((
-                    *grid_index.get(g)?,
-                    load.by_grid.get(g).copied().unwrap_or_default(),
-                ))
-            })
-            .collect()
+    let colour = |id: &str| {
+        if within(id, focus) {
+            let r = rolls.get(id);
+            let mut c = cell_color(rating(&r, index.grids_in(id)));
+            // An unacknowledged red warning flashes its cells (grid.wgsl: alpha >= 2).
+            if r.alarm {
+                c[3] += 2.0;
+            }
+            c
+        } else {
+            OUTSIDE
+        }
     };
-    load.dirty.clear();
-    load.all_dirty = false;
-    for &(i, l) in &dirty {
-        let c = cell_color(l);
-        write_color(grid_bytes, i as usize, c);
-        for &m in &micro_of[i as usize] {
-            write_color(micro_bytes, m as usize, c);
+    let mut n = 0;
+    if full || rolls.all_dirty {
+        for (i, c) in layer.cells.iter().enumerate() {
+            write_color(bytes, i, colour(&c.id));
+        }
+        n = layer.cells.len();
+    } else {
+        for id in &rolls.dirty {
+            if let Some(&i) = layer.index.get(id) {
+                write_color(bytes, i as usize, colour(id));
+                n += 1;
+            }
         }
     }
-    dirty.len()
+    rolls.dirty.clear();
+    rolls.all_dirty = false;
+    n
 }
 
 fn recolor_cells(
     map: Res<MapLayers>,
-    handles: Option<Res<MapHandles>>,
-    mut load: ResMut<GridLoad>,
+    focus: Res<Focus>,
+    index: Res<RegionIndex>,
+    handles: Option<ResMut<MapHandles>>,
+    mut rolls: ResMut<RollUps>,
     mut buffers: ResMut<Assets<ShaderBuffer>>,
+    mut fills: Query<(&FillDepth, &mut Visibility)>,
 ) {
-    let Some(h) = handles else { return };
-    if load.dirty.is_empty() && !load.all_dirty {
+    let Some(mut h) = handles else { return };
+    let shown = shown_depth(&focus.0);
+    let refocused = h.coloured_for.as_deref() != Some(focus.0.as_str());
+    if refocused {
+        for (d, mut v) in &mut fills {
+            v.set_if_neq(if d.0 == shown {
+                Visibility::Inherited
+            } else {
+                Visibility::Hidden
+            });
+        }
+        h.coloured_for = Some(focus.0.clone());
+    }
+    if !refocused && rolls.dirty.is_empty() && !rolls.all_dirty {
         return;
     }
-    // Take both buffers' bytes out, write, put back: one asset change each.
-    let take = |buffers: &mut Assets<ShaderBuffer>, handle: &Handle<ShaderBuffer>| {
-        buffers
-            .get_mut(handle)
-            .and_then(|mut b| b.data.take())
-            .unwrap_or_default()
+    let (Some(layer), Some(handle)) = (map.layer(shown), h.fills.get(shown - 1)) else {
+        return;
     };
-    let mut grid = take(&mut buffers, &h.grid_colors);
-    let mut micro = take(&mut buffers, &h.micro_colors);
-    recolor(
-        &map.grids.index,
-        &map.micro_of,
-        &mut load,
-        &mut grid,
-        &mut micro,
-    );
-    if let Some(mut b) = buffers.get_mut(&h.grid_colors) {
-        b.data = Some(grid);
+    if let Some(mut b) = buffers.get_mut(handle)
+        && let Some(bytes) = b.data.as_mut()
+    {
+        recolor(layer, &focus.0, &mut rolls, &index, bytes, refocused);
     }
-    if let Some(mut b) = buffers.get_mut(&h.micro_colors) {
-        b.data = Some(micro);
+}
+
+/// Markers stand for themselves only when zoomed in past the donuts.
+fn marker_visibility(
+    view: Res<MapView>,
+    focus: Res<Focus>,
+    handles: Option<Res<MapHandles>>,
+    mut q: Query<&mut Visibility, Without<FillDepth>>,
+) {
+    let Some(h) = handles else { return };
+    if let Ok(mut v) = q.get_mut(h.marker_mesh) {
+        v.set_if_neq(if donut_depth(view.scale, &focus.0).is_some() {
+            Visibility::Hidden
+        } else {
+            Visibility::Inherited
+        });
+    }
+}
+
+/// Fly to the focus when it changes.
+fn fly_to_focus(
+    focus: Res<Focus>,
+    map: Res<MapLayers>,
+    view: Res<MapView>,
+    mut goal: ResMut<CameraGoal>,
+) {
+    if !focus.is_changed() || focus.is_added() {
+        return;
+    }
+    if let Some((lo, hi)) = super::drill::bounds(&map, &focus.0) {
+        let area = view.size.max(Vec2::ONE);
+        let scale = ((hi.x - lo.x) / area.x).max((hi.y - lo.y) / area.y) * 1.15;
+        goal.0 = Some(((lo + hi) / 2.0, scale.max(0.0008)));
     }
 }
 
@@ -656,7 +734,13 @@ fn camera_input(
     mut cam: Single<(&mut Transform, &mut Projection), With<super::MapCamera>>,
     mut goal: ResMut<CameraGoal>,
     view: Res<MapView>,
+    (focus, donuts, keys): (Res<Focus>, Res<DonutHits>, Res<ButtonInput<KeyCode>>),
 ) {
+    use super::dispatch::UiAction;
+    let up_one = || UiAction::Focus(parent(&focus.0).unwrap_or("").to_string());
+    if keys.just_pressed(KeyCode::Escape) && depth(&focus.0) > 0 {
+        actions.write(up_one());
+    }
     if let Ok(ctx) = egui.ctx_mut()
         && (ctx.egui_wants_pointer_input() || ctx.is_pointer_over_egui())
     {
@@ -673,20 +757,29 @@ fn camera_input(
         && let (Some(down), Some(up)) = (press.0.take(), window.cursor_position())
         && down.distance(up) < 4.0
     {
-        // A click, not a drag: select the nearest open ticket within 12 px.
+        // A click, not a drag: the nearest open ticket within 12 px when markers show;
+        // else a donut; else one level down into the region under the cursor.
         let at = view.to_world(up);
         let reach = 12.0 * o.scale;
+        let markers = donut_depth(view.scale, &focus.0).is_none();
         let hit = mirror
             .0
             .tickets
             .values()
-            .filter(|t| t.status.is_open())
+            .filter(|t| markers && t.status.is_open() && within(&t.grid, &focus.0))
             .map(|t| (t.id, map.proj.to_world(t.lon, t.lat).distance(at)))
             .filter(|(_, d)| *d < reach)
             .min_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((id, _)) = hit {
-            actions.write(super::dispatch::UiAction::Select(id));
+            actions.write(UiAction::Select(id));
+        } else if let Some((_, _, r)) = donuts.0.iter().find(|(c, r, _)| c.distance(up) <= *r) {
+            actions.write(UiAction::Focus(r.clone()));
+        } else if let Some(child) = child_at(&map, &focus.0, at) {
+            actions.write(UiAction::Focus(child));
         }
+    }
+    if buttons.just_released(MouseButton::Right) && depth(&focus.0) > 0 {
+        actions.write(up_one());
     }
     if buttons.pressed(MouseButton::Left) && motion.delta != Vec2::ZERO {
         goal.0 = None;

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod dispatch;
+pub mod drill;
 mod fonts;
 pub mod kpi_view;
 pub mod layers;
@@ -11,6 +12,8 @@ pub mod layout;
 pub mod link;
 pub mod map;
 pub mod markers;
+pub mod rollup;
+pub mod screen;
 mod screenshot;
 pub mod state;
 pub mod table;
@@ -50,6 +53,8 @@ impl Plugin for WallCorePlugin {
         link::plugin(app);
         state::plugin(app);
         dispatch::plugin(app);
+        drill::plugin(app);
+        screen::plugin(app);
     }
 }
 
@@ -113,6 +118,8 @@ pub struct WallOptions {
     pub screenshot: Option<(PathBuf, u32)>,
     /// With a screenshot: select the queue's first ticket first.
     pub select_top: bool,
+    /// The region to open on ("" = the whole city).
+    pub focus: String,
 }
 
 /// Open the wall's window and run until it is closed.
@@ -141,6 +148,12 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
             .disable::<bevy::log::LogPlugin>(),
     )
     .add_plugins((WallCorePlugin, WallViewPlugin))
+    .insert_resource(drill::Focus(opts.focus.clone()))
+    .insert_resource(screen::ScreenCare::new(
+        opts.config.screen.clone(),
+        std::time::Instant::now(),
+    ))
+    .insert_resource(layers.region_index())
     .insert_resource(layers)
     .insert_resource(opts.feed)
     .insert_resource(DemoMode(opts.demo))

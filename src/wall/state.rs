@@ -1,13 +1,14 @@
 //! Derived state, kept up incrementally from mirror changes: the ticket queue's order and
-//! the open load of every grid (which the map colours). Nothing here rescans every ticket
+//! the roll-ups of every region (which the map colours and the drill-down reads). Nothing here rescans every ticket
 //! per frame; a snapshot rebuilds once.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use bevy::prelude::*;
 
 use super::WallSet;
 use super::link::{MirrorChanged, WallMirror};
+use super::rollup::{RegionIndex, RollUps};
 use crate::feed::Change;
 use crate::protocol::{Priority, Ticket};
 
@@ -30,77 +31,48 @@ pub struct Queue {
     dirty: bool,
 }
 
-/// Per grid: open tickets and the urgent among them.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Load {
-    pub open: u32,
-    pub urgent: u32,
-}
-
-#[derive(Resource, Default)]
-pub struct GridLoad {
-    pub by_grid: HashMap<String, Load>,
-    /// Grids whose load changed since the map last looked.
-    pub dirty: HashSet<String>,
-    /// All grids changed (after a snapshot).
-    pub all_dirty: bool,
-}
-
-impl GridLoad {
-    fn add(&mut self, t: &Ticket, sign: i32) {
-        if !t.status.is_open() {
-            return;
-        }
-        let l = self.by_grid.entry(t.grid.clone()).or_default();
-        l.open = (l.open as i32 + sign).max(0) as u32;
-        if t.priority == Priority::Urgent {
-            l.urgent = (l.urgent as i32 + sign).max(0) as u32;
-        }
-        self.dirty.insert(t.grid.clone());
-    }
-}
-
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Queue>()
-        .init_resource::<GridLoad>()
+        .init_resource::<RollUps>()
+        .init_resource::<RegionIndex>()
         .add_systems(Update, derive.in_set(WallSet::Derive));
 }
 
 pub fn derive(
     mirror: Res<WallMirror>,
+    index: Res<RegionIndex>,
     mut changes: MessageReader<MirrorChanged>,
     mut queue: ResMut<Queue>,
-    mut load: ResMut<GridLoad>,
+    mut rolls: ResMut<RollUps>,
 ) {
+    let now = crate::protocol::now_ms();
     for MirrorChanged(change) in changes.read() {
         match change {
             Change::Snapshot { last: true } => {
                 queue.order = mirror.0.tickets.values().filter_map(queue_key).collect();
-                load.by_grid.clear();
-                for t in mirror.0.tickets.values() {
-                    load.add(t, 1);
+                rolls.clear(now);
+                for (id, t) in &mirror.0.tickets {
+                    rolls.set_ticket(*id, Some(t), &index);
                 }
-                load.all_dirty = true;
+                rolls.set_warnings(mirror.0.warnings.values());
                 queue.dirty = true;
             }
             Change::Ticket { id, before } => {
-                if let Some(b) = before {
-                    if let Some(k) = queue_key(b) {
-                        queue.order.remove(&k);
-                    }
-                    load.add(b, -1);
+                if let Some(k) = before.as_deref().and_then(queue_key) {
+                    queue.order.remove(&k);
                 }
-                if let Some(t) = mirror.0.tickets.get(id) {
-                    if let Some(k) = queue_key(t) {
-                        queue.order.insert(k);
-                    }
-                    load.add(t, 1);
+                let t = mirror.0.tickets.get(id);
+                if let Some(k) = t.and_then(queue_key) {
+                    queue.order.insert(k);
                 }
+                rolls.set_ticket(*id, t, &index);
                 queue.dirty = true;
             }
+            Change::Warning { .. } => rolls.set_warnings(mirror.0.warnings.values()),
             _ => {}
         }
     }
+    rolls.advance(now);
     if queue.dirty {
         queue.rows = queue.order.iter().map(|k| k.2).collect();
         queue.dirty = false;

@@ -11,10 +11,13 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 use super::DemoMode;
 pub use super::dispatch::Selection;
 use super::dispatch::{UiAction, UndoWindow, panel};
+use super::drill::{DonutHits, Focus, within};
 use super::fonts::{FontsReady, bold, install};
 use super::layout::{Layout, RegionKind};
 use super::link::{AuditTrails, FeedHealth, Outbox, WallMirror};
 use super::map::{MapLayers, MapRect, MapView};
+use super::rollup::RollUps;
+use super::screen::ScreenCare;
 use super::state::Queue;
 use super::table::{AMBER, DIM, RED, queue_table};
 use super::text::{UiLang, beijing};
@@ -56,6 +59,8 @@ fn wall_ui(
     view: Res<MapView>,
     mut map_rect_out: ResMut<MapRect>,
     mut actions: MessageWriter<UiAction>,
+    (rolls, focus, mut donut_hits): (Res<RollUps>, Res<Focus>, ResMut<DonutHits>),
+    care: Res<ScreenCare>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     if !fonts.0 {
@@ -87,6 +92,9 @@ fn wall_ui(
             let (pw, ph) = (l.panel.width as f32 / zoom, l.panel.height as f32 / zoom);
             let mut map_rect = ctx.viewport_rect();
             let has_dispatch = l.regions.iter().any(|r| r.kind == RegionKind::Dispatch);
+            // The burn-in guard's drift, in points.
+            let d = care.shift(Instant::now()) / zoom;
+            let guard = (egui::vec2(d.x, d.y), care.config.shift_px.max(0.0) / zoom);
             let has_warnings = l.regions.iter().any(|r| r.kind == RegionKind::Warnings);
             for (i, r) in l.regions.iter().enumerate() {
                 let rect = egui::Rect::from_min_size(
@@ -97,7 +105,7 @@ fn wall_ui(
                     map_rect = rect;
                     continue;
                 }
-                region(&ctx, i, rect, |ui| match r.kind {
+                region(&ctx, i, rect, guard, |ui| match r.kind {
                     RegionKind::Title => top_bar(ui, lang, &health, demo.0, now),
                     RegionKind::Kpis => kpis(
                         ui,
@@ -232,10 +240,20 @@ fn wall_ui(
     ));
     let schematic = map.as_ref().is_some_and(|m| m.schematic);
     if let Some(map) = map {
-        labels(&ctx, map_rect, &map, &view, lang);
+        donut_hits.0 = labels(&ctx, map_rect, &map, &view, &rolls, &focus.0);
+        drill_bar(&ctx, map_rect, lang, &map, &rolls, &focus, &mut out);
     }
     overlays(&ctx, map_rect, lang, &health, demo.0, schematic, live);
     red_banner(&ctx, map_rect, lang, &mirror.0, &mut out);
+    let dim = care.dimming(Instant::now());
+    if dim > 0.0 {
+        ctx.layer_painter(LayerId::new(egui::Order::Foreground, egui::Id::new("dim")))
+            .rect_filled(
+                ctx.viewport_rect(),
+                0.0,
+                Color32::from_black_alpha((dim * 255.0) as u8),
+            );
+    }
     for a in out {
         actions.write(a);
     }
@@ -370,13 +388,55 @@ fn kpis(
 
 /// District names always; town names when zoomed in enough to read them. Each label has a
 /// dark halo, and one that would cover a label already placed moves down clear of it.
-fn labels(ctx: &egui::Context, rect: egui::Rect, map: &MapLayers, view: &MapView, _lang: UiLang) {
+/// The breadcrumb of the drill-down, over the map's top-left corner.
+fn drill_bar(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    lang: UiLang,
+    map: &MapLayers,
+    rolls: &RollUps,
+    focus: &Focus,
+    out: &mut Vec<UiAction>,
+) {
+    egui::Area::new(egui::Id::new("drill-bar"))
+        .order(egui::Order::Middle)
+        .fixed_pos(rect.left_top() + egui::vec2(12.0, 96.0))
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(BG)
+                .corner_radius(6.0)
+                .inner_margin(8.0)
+                .show(ui, |ui| {
+                    super::drill::breadcrumb(ui, lang, Some(map), rolls, focus, out);
+                    ui.label(
+                        RichText::new(lang.t(
+                            "单击地图下钻 · 右键或Esc返回上一级 · 颜色为四色风险等级",
+                            "Click to drill down · right-click or Esc to go up · four-colour risk",
+                        ))
+                        .size(15.0)
+                        .color(DIM),
+                    );
+                });
+        });
+}
+
+/// The status donuts (zoomed out), then the names of the regions: the focus's children,
+/// or the districts and, zoomed in, the towns. Returns where the donuts are, for clicks.
+fn labels(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    map: &MapLayers,
+    view: &MapView,
+    rolls: &RollUps,
+    focus: &str,
+) -> Vec<(Vec2, f32, String)> {
     let p = ctx
         .layer_painter(LayerId::new(
             egui::Order::Background,
             egui::Id::new("map-labels"),
         ))
         .with_clip_rect(rect);
+    let hits = super::drill::donuts(&p, rect, ctx.zoom_factor(), map, view, rolls, focus);
     let mut placed: Vec<egui::Rect> = Vec::new();
     let mut put = |w: Vec2, text: &str, font: FontId, color: Color32| {
         let s = view.to_screen(w) / ctx.zoom_factor();
@@ -405,24 +465,34 @@ fn labels(ctx: &egui::Context, rect: egui::Rect, map: &MapLayers, view: &MapView
         }
         p.galley(r.min, galley, color);
     };
-    for d in &map.districts.cells {
-        put(
-            d.center,
-            &d.name,
-            bold(26.0),
-            Color32::from_rgb(235, 248, 255),
-        );
-    }
-    if view.scale < 0.03 {
-        for t in &map.towns.cells {
-            put(
-                t.center,
-                &t.name,
-                FontId::proportional(16.0),
-                Color32::from_rgb(200, 230, 255),
-            );
+    // A name sits above its region's donut, if it has one.
+    let lift: std::collections::HashMap<&str, f32> =
+        hits.iter().map(|(_, r, id)| (id.as_str(), *r)).collect();
+    let depth = super::rollup::depth(focus);
+    let mut name = |c: &super::layers::Cell, font: FontId, color: Color32| {
+        let r = lift.get(c.id.as_str()).copied().unwrap_or(0.0) / ctx.zoom_factor();
+        let at = c.center + Vec2::new(0.0, (r + 14.0) * view.scale * ctx.zoom_factor());
+        put(at, &c.name, font, color);
+    };
+    if depth == 0 {
+        for d in &map.districts.cells {
+            name(d, bold(26.0), Color32::from_rgb(235, 248, 255));
+        }
+        if view.scale < 0.03 {
+            for t in &map.towns.cells {
+                name(
+                    t,
+                    FontId::proportional(16.0),
+                    Color32::from_rgb(200, 230, 255),
+                );
+            }
+        }
+    } else if let Some(layer) = map.layer(depth + 1) {
+        for c in layer.cells.iter().filter(|c| within(&c.id, focus)) {
+            name(c, bold(20.0), Color32::from_rgb(225, 242, 255));
         }
     }
+    hits
 }
 
 /// How much larger the wall's type is than the desk's, on a 1080p panel.
@@ -432,8 +502,17 @@ const WALL_ZOOM: f32 = 1.45;
 #[derive(Resource, Default)]
 pub struct WallLayout(pub Option<Layout>);
 
-/// One region of a layout: a framed area at a fixed place.
-fn region(ctx: &egui::Context, i: usize, rect: egui::Rect, add: impl FnOnce(&mut Ui)) {
+/// One region of a layout: a framed area at a fixed place. The burn-in guard moves it by
+/// `shift` inside its place (shrunk by `margin` on every side), so it never crosses a
+/// bezel.
+fn region(
+    ctx: &egui::Context,
+    i: usize,
+    rect: egui::Rect,
+    (shift, margin): (egui::Vec2, f32),
+    add: impl FnOnce(&mut Ui),
+) {
+    let rect = rect.shrink(margin).translate(shift);
     egui::Area::new(egui::Id::new(("region", i)))
         .order(egui::Order::Middle)
         .fixed_pos(rect.min)

@@ -1,0 +1,461 @@
+//! Roll-ups for the drill-down: for every region at every level (city "", district,
+//! town, village, grid, micro-grid) the open tickets, the urgent among them, the status
+//! mix the donuts draw (awaiting, assigned, in progress, overdue) and the worst live
+//! warning. Kept up incrementally: each open ticket's part is remembered and taken back
+//! when the ticket changes, and tickets move into "overdue" as their deadlines pass; the
+//! work per change is the ticket's six regions, whatever the city's size.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use bevy::math::Vec2;
+use bevy::prelude::Resource;
+
+use super::layers::Projection;
+use crate::protocol::{Priority, Ticket, TicketStatus, Warning, WarningLevel};
+
+/// The donut's segments: awaiting dispatch, assigned or accepted, in progress, overdue.
+pub const BUCKETS: usize = 4;
+pub const OVERDUE: usize = 3;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Roll {
+    pub open: u32,
+    pub urgent: u32,
+    /// Open tickets by donut segment; they add up to `open`.
+    pub buckets: [u32; BUCKETS],
+    /// The worst live warning on the region or below it.
+    pub worst: Option<WarningLevel>,
+    /// A red warning on it or below it that nobody has acknowledged yet: the map flashes.
+    pub alarm: bool,
+}
+
+impl Roll {
+    pub fn overdue(&self) -> u32 {
+        self.buckets[OVERDUE]
+    }
+}
+
+/// The four-colour rating (四色) of a region, worst first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rating {
+    Red,
+    Orange,
+    Yellow,
+    Green,
+}
+
+impl Rating {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Rating::Red => "红",
+            Rating::Orange => "橙",
+            Rating::Yellow => "黄",
+            Rating::Green => "绿",
+        }
+    }
+}
+
+/// Rate a region of `grids` grids: the pressure per grid (an open ticket counts 1, an
+/// urgent one 2, an overdue one 3) or its worst live warning, whichever is worse.
+/// Red from 3 per grid or a red warning; orange from 1.5 or an orange one; yellow from
+/// 0.2 or any warning; green below.
+pub fn rating(r: &Roll, grids: u32) -> Rating {
+    let p = (r.open + r.urgent + 2 * r.overdue()) as f32 / grids.max(1) as f32;
+    let by_load = if p >= 3.0 {
+        Rating::Red
+    } else if p >= 1.5 {
+        Rating::Orange
+    } else if p >= 0.2 {
+        Rating::Yellow
+    } else {
+        Rating::Green
+    };
+    let by_warning = match r.worst {
+        Some(WarningLevel::Red) => Rating::Red,
+        Some(WarningLevel::Orange) => Rating::Orange,
+        Some(_) => Rating::Yellow,
+        None => Rating::Green,
+    };
+    by_load.min(by_warning)
+}
+
+/// A region id and those of the regions above it, city first: `321102-01-001-001` →
+/// `""`, `321102`, `321102-01`, `321102-01-001`, `321102-01-001-001`.
+pub fn regions_of(id: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    if id.is_empty() {
+        return out;
+    }
+    for (i, c) in id.char_indices() {
+        if c == '-' {
+            out.push(id[..i].to_string());
+        }
+    }
+    out.push(id.to_string());
+    out
+}
+
+/// How deep a region is: 0 the city, 1 a district, … 5 a micro-grid.
+pub fn depth(id: &str) -> usize {
+    if id.is_empty() {
+        0
+    } else {
+        id.split('-').count()
+    }
+}
+
+/// The region one level up (`None` for the city).
+pub fn parent(id: &str) -> Option<&str> {
+    if id.is_empty() {
+        return None;
+    }
+    Some(id.rfind('-').map(|i| &id[..i]).unwrap_or(""))
+}
+
+/// One micro-grid, for putting tickets in it.
+pub struct MicroCell {
+    pub id: String,
+    pub center: Vec2,
+    /// Exterior rings, world km.
+    pub rings: Vec<Vec<Vec2>>,
+}
+
+/// What the roll-ups need of the map: each grid's micro-grids (to place a ticket in one)
+/// and how many grids each region has (to rate it). Empty without a map: the roll-ups
+/// then stop at the grid and rate every region as one grid.
+#[derive(Resource, Default)]
+pub struct RegionIndex {
+    pub proj: Option<Projection>,
+    pub micro: HashMap<String, Vec<MicroCell>>,
+    pub grids_in: HashMap<String, u32>,
+}
+
+fn inside(p: Vec2, ring: &[Vec2]) -> bool {
+    let mut c = false;
+    let mut j = ring.len().wrapping_sub(1);
+    for i in 0..ring.len() {
+        let (a, b) = (ring[i], ring[j]);
+        if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
+            c = !c;
+        }
+        j = i;
+    }
+    c
+}
+
+impl RegionIndex {
+    /// The micro-grid of `grid` that holds the point: the one it is inside, else the one
+    /// whose centre is nearest (a point on a border, or just outside its grid).
+    pub fn micro_of(&self, grid: &str, lon: f64, lat: f64) -> Option<&str> {
+        let cells = self.micro.get(grid)?;
+        let p = self.proj?.to_world(lon, lat);
+        cells
+            .iter()
+            .find(|c| c.rings.iter().any(|r| inside(p, r)))
+            .or_else(|| {
+                cells
+                    .iter()
+                    .min_by(|a, b| a.center.distance(p).total_cmp(&b.center.distance(p)))
+            })
+            .map(|c| c.id.as_str())
+    }
+
+    pub fn grids_in(&self, region: &str) -> u32 {
+        self.grids_in.get(region).copied().unwrap_or(1)
+    }
+}
+
+/// What one open ticket adds to its regions.
+#[derive(Clone, Debug)]
+struct Part {
+    regions: Vec<String>,
+    bucket: usize,
+    urgent: bool,
+    deadline: i64,
+}
+
+fn bucket(s: TicketStatus) -> usize {
+    match s {
+        TicketStatus::Received | TicketStatus::Returned => 0,
+        TicketStatus::Assigned | TicketStatus::Accepted => 1,
+        _ => 2,
+    }
+}
+
+#[derive(Resource, Default)]
+pub struct RollUps {
+    pub by_region: HashMap<String, Roll>,
+    parts: HashMap<u64, Part>,
+    /// Open tickets not yet overdue, by deadline.
+    ahead: BTreeSet<(i64, u64)>,
+    clock: i64,
+    /// Regions whose roll-up changed since the map last looked.
+    pub dirty: HashSet<String>,
+    /// Every region changed (after a snapshot).
+    pub all_dirty: bool,
+}
+
+impl RollUps {
+    pub fn get(&self, region: &str) -> Roll {
+        self.by_region.get(region).copied().unwrap_or_default()
+    }
+
+    /// Forget everything (a snapshot follows), with the clock at `now_ms`.
+    pub fn clear(&mut self, now_ms: i64) {
+        self.by_region.clear();
+        self.parts.clear();
+        self.ahead.clear();
+        self.clock = now_ms;
+        self.dirty.clear();
+        self.all_dirty = true;
+    }
+
+    fn add(&mut self, p: &Part, sign: i32) {
+        for r in &p.regions {
+            let roll = self.by_region.entry(r.clone()).or_default();
+            let f = |v: &mut u32| *v = (*v as i32 + sign).max(0) as u32;
+            f(&mut roll.open);
+            if p.urgent {
+                f(&mut roll.urgent);
+            }
+            f(&mut roll.buckets[p.bucket]);
+            self.dirty.insert(r.clone());
+        }
+    }
+
+    /// Ticket `id` is now `t` (`None`: it left the mirror).
+    pub fn set_ticket(&mut self, id: u64, t: Option<&Ticket>, index: &RegionIndex) {
+        if let Some(old) = self.parts.remove(&id) {
+            self.ahead.remove(&(old.deadline, id));
+            self.add(&old, -1);
+        }
+        let Some(t) = t.filter(|t| t.status.is_open()) else {
+            return;
+        };
+        let mut regions = regions_of(&t.grid);
+        if let Some(m) = index.micro_of(&t.grid, t.lon, t.lat) {
+            regions.push(m.to_string());
+        }
+        let overdue = t.deadline_ms < self.clock;
+        let part = Part {
+            regions,
+            bucket: if overdue { OVERDUE } else { bucket(t.status) },
+            urgent: t.priority == Priority::Urgent,
+            deadline: t.deadline_ms,
+        };
+        if !overdue {
+            self.ahead.insert((t.deadline_ms, id));
+        }
+        self.add(&part, 1);
+        self.parts.insert(id, part);
+    }
+
+    /// Move the clock to `now_ms`: tickets whose deadline it passes turn overdue.
+    pub fn advance(&mut self, now_ms: i64) {
+        if now_ms <= self.clock {
+            return;
+        }
+        self.clock = now_ms;
+        while let Some(&(d, id)) = self.ahead.first() {
+            if d >= now_ms {
+                break;
+            }
+            self.ahead.remove(&(d, id));
+            if let Some(mut p) = self.parts.remove(&id) {
+                self.add(&p, -1);
+                p.bucket = OVERDUE;
+                self.add(&p, 1);
+                self.parts.insert(id, p);
+            }
+        }
+    }
+
+    /// The worst live warning of every region, from the warnings' grids (few warnings,
+    /// so this is recomputed whole when one changes).
+    pub fn set_warnings<'a>(&mut self, warnings: impl Iterator<Item = &'a Warning>) {
+        for (id, r) in self.by_region.iter_mut() {
+            if r.worst.take().is_some() | std::mem::take(&mut r.alarm) {
+                self.dirty.insert(id.clone());
+            }
+        }
+        for w in warnings {
+            for g in &w.grids {
+                for r in regions_of(g) {
+                    let roll = self.by_region.entry(r.clone()).or_default();
+                    if roll.worst.is_none_or(|x| w.level < x) {
+                        roll.worst = Some(w.level);
+                    }
+                    roll.alarm |= w.level == WarningLevel::Red
+                        && w.status == crate::protocol::WarningStatus::Raised;
+                    self.dirty.insert(r);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::examples;
+    use rand::rngs::SmallRng;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn region_ids_climb_by_prefix() {
+        assert_eq!(
+            regions_of("321102-01-003"),
+            vec!["", "321102", "321102-01", "321102-01-003"]
+        );
+        assert_eq!(depth("321102-01-003-07-2"), 5);
+        assert_eq!(parent("321102-01"), Some("321102"));
+        assert_eq!(parent("321102"), Some(""));
+        assert_eq!(parent(""), None);
+    }
+
+    /// Two micro-grids per grid: the west and east halves of a 1 km square at the grid's
+    /// index along x.
+    fn index(grids: &[String]) -> RegionIndex {
+        let proj = Projection::new(119.0, 32.0);
+        let mut ix = RegionIndex {
+            proj: Some(proj),
+            ..Default::default()
+        };
+        for (i, g) in grids.iter().enumerate() {
+            let x0 = i as f32 * 10.0;
+            let half = |k: f32| {
+                let a = x0 + k * 0.5;
+                vec![
+                    Vec2::new(a, 0.0),
+                    Vec2::new(a + 0.5, 0.0),
+                    Vec2::new(a + 0.5, 1.0),
+                    Vec2::new(a, 1.0),
+                ]
+            };
+            ix.micro.insert(
+                g.clone(),
+                (0..2)
+                    .map(|k| MicroCell {
+                        id: format!("{g}-{}", k + 1),
+                        center: Vec2::new(x0 + 0.25 + k as f32 * 0.5, 0.5),
+                        rings: vec![half(k as f32)],
+                    })
+                    .collect(),
+            );
+        }
+        ix
+    }
+
+    #[test]
+    fn every_level_is_the_sum_of_the_one_below() {
+        let grids: Vec<String> = (0..40)
+            .map(|i| format!("3211{:02}-{:02}-{:03}-{:03}", i % 3, i % 5, i % 7, i))
+            .collect();
+        let ix = index(&grids);
+        let proj = ix.proj.unwrap();
+        let mut rng = SmallRng::seed_from_u64(5);
+        let now = 1_795_000_000_000;
+        let mut r = RollUps::default();
+        r.clear(now);
+        let statuses = [
+            TicketStatus::Received,
+            TicketStatus::Assigned,
+            TicketStatus::Accepted,
+            TicketStatus::InProgress,
+            TicketStatus::Returned,
+            TicketStatus::Resolved,
+        ];
+        // 2,000 changes to 300 tickets, the clock moving on, some leaving the mirror.
+        for step in 0..2000 {
+            let id = rng.random_range(1..=300u64);
+            if rng.random_bool(0.1) {
+                r.set_ticket(id, None, &ix);
+                continue;
+            }
+            let gi = rng.random_range(0..grids.len());
+            // Somewhere in the grid's 10 x 1 km strip, sometimes outside both halves.
+            let x = gi as f64 * 10.0 + rng.random_range(-0.2..1.4);
+            let y = rng.random_range(0.0..1.0);
+            let t = Ticket {
+                id,
+                grid: grids[gi].clone(),
+                lon: proj.lon0 + x / (111.32 * proj.lat0.to_radians().cos()),
+                lat: proj.lat0 + y / 110.57,
+                status: statuses[rng.random_range(0..statuses.len())],
+                priority: if rng.random_bool(0.3) {
+                    Priority::Urgent
+                } else {
+                    Priority::Normal
+                },
+                deadline_ms: now + rng.random_range(-1000..100_000),
+                ..examples::ticket()
+            };
+            r.set_ticket(id, Some(&t), &ix);
+            r.advance(now + step * 50);
+        }
+        let mut w = examples::warning();
+        w.grids = vec![grids[3].clone()];
+        w.level = WarningLevel::Orange;
+        r.set_warnings([&w].into_iter());
+        // Every region with children: open, urgent and each bucket add up.
+        let mut children: HashMap<&str, Vec<&Roll>> = HashMap::new();
+        for (id, roll) in &r.by_region {
+            if let Some(p) = parent(id) {
+                children.entry(p).or_default().push(roll);
+            }
+        }
+        assert!(
+            children.len() > 40,
+            "grids, villages, towns, districts, city"
+        );
+        for (p, kids) in &children {
+            let mut sum = Roll::default();
+            for k in kids {
+                sum.open += k.open;
+                sum.urgent += k.urgent;
+                for b in 0..BUCKETS {
+                    sum.buckets[b] += k.buckets[b];
+                }
+            }
+            let me = r.get(p);
+            assert_eq!(
+                (me.open, me.urgent, me.buckets),
+                (sum.open, sum.urgent, sum.buckets),
+                "{p:?}"
+            );
+            assert_eq!(me.buckets.iter().sum::<u32>(), me.open);
+            // Warnings name grids: above the grid, the worst is the worst below.
+            if depth(p) < 4 {
+                let worst = kids.iter().filter_map(|k| k.worst).min();
+                assert_eq!(me.worst, worst, "{p:?}: the worst warning below it");
+            }
+        }
+        assert!(
+            r.get("").overdue() > 0,
+            "the clock moved tickets into overdue"
+        );
+        assert_eq!(r.get("").worst, Some(WarningLevel::Orange));
+        // And the city equals a recount of the open tickets.
+        let open = r.parts.len() as u32;
+        assert_eq!(r.get("").open, open);
+    }
+
+    #[test]
+    fn ratings_follow_load_per_grid_and_warnings() {
+        let one = |open, urgent, overdue| Roll {
+            open,
+            urgent,
+            buckets: [open - overdue, 0, 0, overdue],
+            worst: None,
+            alarm: false,
+        };
+        assert_eq!(rating(&one(0, 0, 0), 1), Rating::Green);
+        assert_eq!(rating(&one(1, 0, 0), 1), Rating::Yellow);
+        assert_eq!(rating(&one(1, 1, 0), 1), Rating::Orange);
+        assert_eq!(rating(&one(1, 0, 1), 1), Rating::Red);
+        assert_eq!(rating(&one(30, 0, 0), 100), Rating::Yellow);
+        let mut warned = one(0, 0, 0);
+        warned.worst = Some(WarningLevel::Red);
+        assert_eq!(rating(&warned, 500), Rating::Red);
+    }
+}

@@ -1,0 +1,117 @@
+//! Care of the panels over a twelve-hour shift. A burn-in guard moves the static chrome
+//! (the panels) by a few pixels along a slow Lissajous path, and the wall dims when
+//! nobody has touched it and nothing new has come in for a while; any input, a new red or
+//! orange warning or a new urgent ticket wakes it at once.
+
+use std::time::{Duration, Instant};
+
+use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
+use bevy::prelude::*;
+
+use super::WallSet;
+use super::config::ScreenConfig;
+use super::link::{MirrorChanged, WallMirror};
+use crate::feed::Change;
+use crate::protocol::{Priority, WarningLevel, WarningStatus};
+
+#[derive(Resource)]
+pub struct ScreenCare {
+    pub config: ScreenConfig,
+    started: Instant,
+    /// The last input or new alert.
+    pub last_activity: Instant,
+}
+
+impl Default for ScreenCare {
+    fn default() -> Self {
+        ScreenCare::new(ScreenConfig::default(), Instant::now())
+    }
+}
+
+impl ScreenCare {
+    pub fn new(config: ScreenConfig, now: Instant) -> Self {
+        ScreenCare {
+            config,
+            started: now,
+            last_activity: now,
+        }
+    }
+
+    /// The chrome's offset at `now`, in whole pixels (so text stays crisp).
+    pub fn shift(&self, now: Instant) -> Vec2 {
+        let c = &self.config;
+        if c.shift_px <= 0.0 || c.shift_period_s <= 0.0 {
+            return Vec2::ZERO;
+        }
+        let t = (now - self.started).as_secs_f32() / c.shift_period_s * std::f32::consts::TAU;
+        (Vec2::new(t.sin(), (t * 1.37).sin()) * c.shift_px).round()
+    }
+
+    /// How dark the wall is at `now`: 0 while active, `dim` once idle.
+    pub fn dimming(&self, now: Instant) -> f32 {
+        let c = &self.config;
+        let idle = c.dim_after_s > 0.0
+            && now.duration_since(self.last_activity) >= Duration::from_secs_f32(c.dim_after_s);
+        if idle { c.dim.clamp(0.0, 1.0) } else { 0.0 }
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<ScreenCare>()
+        .add_systems(Update, wake.in_set(WallSet::Derive));
+}
+
+/// Anything that should wake the wall: input, or a new alert in the feed.
+pub fn wake(
+    mut care: ResMut<ScreenCare>,
+    mirror: Res<WallMirror>,
+    mut changes: MessageReader<MirrorChanged>,
+    input: (
+        Option<Res<ButtonInput<MouseButton>>>,
+        Option<Res<ButtonInput<KeyCode>>>,
+        Option<Res<AccumulatedMouseMotion>>,
+        Option<Res<AccumulatedMouseScroll>>,
+    ),
+) {
+    let (buttons, keys, motion, scroll) = input;
+    let touched = buttons.is_some_and(|b| b.get_just_pressed().next().is_some())
+        || keys.is_some_and(|k| k.get_just_pressed().next().is_some())
+        || motion.is_some_and(|m| m.delta != Vec2::ZERO)
+        || scroll.is_some_and(|s| s.delta != Vec2::ZERO);
+    let alert =
+        changes.read().any(|MirrorChanged(c)| match c {
+            Change::Ticket { id, before: None } => mirror
+                .0
+                .tickets
+                .get(id)
+                .is_some_and(|t| t.priority == Priority::Urgent),
+            Change::Warning { id } => mirror.0.warnings.get(id).is_some_and(|w| {
+                w.status == WarningStatus::Raised && w.level <= WarningLevel::Orange
+            }),
+            _ => false,
+        });
+    if touched || alert {
+        care.last_activity = Instant::now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shift_stays_small_and_whole_and_dimming_waits_for_idle() {
+        let t0 = Instant::now();
+        let care = ScreenCare::new(ScreenConfig::default(), t0);
+        let mut seen = std::collections::HashSet::new();
+        for s in (0..1200).step_by(7) {
+            let v = care.shift(t0 + Duration::from_secs(s));
+            assert!(v.x.abs() <= 4.0 && v.y.abs() <= 4.0);
+            assert_eq!(v, v.round());
+            seen.insert((v.x as i32, v.y as i32));
+        }
+        assert!(seen.len() > 10, "it moves: {} places", seen.len());
+        assert_eq!(care.dimming(t0 + Duration::from_secs(60)), 0.0);
+        assert_eq!(care.dimming(t0 + Duration::from_secs(901)), 0.45);
+    }
+}
