@@ -16,7 +16,6 @@ use super::map::{MapLayers, MapView};
 use super::rollup::{BUCKETS, Rating, RollUps, depth, parent, rating, regions_of};
 use super::table::{AMBER, DIM, RED};
 use super::text::UiLang;
-use crate::protocol::WarningLevel;
 
 /// The region the wall is looking at ("" = the whole city).
 #[derive(Resource, Default, Debug, Clone, PartialEq)]
@@ -119,15 +118,6 @@ pub fn rating_color(r: Rating) -> Color32 {
     }
 }
 
-fn warning_color(l: WarningLevel) -> Color32 {
-    match l {
-        WarningLevel::Red => RED,
-        WarningLevel::Orange => Color32::from_rgb(255, 140, 50),
-        WarningLevel::Yellow => Color32::from_rgb(240, 210, 60),
-        WarningLevel::Blue => Color32::from_rgb(80, 150, 255),
-    }
-}
-
 /// The breadcrumb over the map: every level up to the focus as a button, the focus's
 /// roll-up, and a way back up.
 pub fn breadcrumb(
@@ -142,7 +132,7 @@ pub fn breadcrumb(
         let path = regions_of(&focus.0);
         for (i, r) in path.iter().enumerate() {
             if i > 0 {
-                ui.label(RichText::new("›").font(bold(22.0)).color(DIM));
+                ui.label(RichText::new(">").font(bold(22.0)).color(DIM));
             }
             let name = if r.is_empty() {
                 lang.t("镇江市", "Zhenjiang").to_string()
@@ -181,7 +171,7 @@ pub fn breadcrumb(
             ui.label(
                 RichText::new(format!("{}{}", w.zh(), lang.t("预警", " warning")))
                     .font(bold(20.0))
-                    .color(warning_color(w)),
+                    .color(super::warnings::level_color(w)),
             );
         }
         if let Some(up) = parent(&focus.0)

@@ -213,27 +213,26 @@ fn hot_grids(ui: &mut Ui, lang: UiLang, f: &KpiFigures, map: Option<&MapLayers>,
         );
         return;
     }
-    let per_col = if rows > 5 {
-        list.len().div_ceil(2)
-    } else {
-        list.len()
-    };
-    ui.columns(if rows > 5 { 2 } else { 1 }, |cols| {
+    let cols = if rows > 5 { 2 } else { 1 };
+    let per_col = list.len().div_ceil(cols);
+    ui.columns(cols, |cols| {
         for (k, col) in cols.iter_mut().enumerate() {
-            for (rank, name, n) in list.iter().skip(k * per_col).take(per_col) {
-                col.horizontal(|ui| {
-                    let c = if *rank <= 3 { RED } else { AMBER };
-                    ui.label(
-                        RichText::new(format!("{rank:>2}"))
-                            .font(bold(18.0))
-                            .color(c),
-                    );
-                    ui.label(RichText::new(name).size(17.0));
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let w = col.available_width();
+            egui::Grid::new(("hot-grids", k))
+                .num_columns(3)
+                .spacing(egui::vec2(10.0, 4.0))
+                .show(col, |ui| {
+                    for (rank, name, n) in list.iter().skip(k * per_col).take(per_col) {
+                        let c = if *rank <= 3 { RED } else { AMBER };
+                        ui.label(RichText::new(format!("{rank}")).font(bold(18.0)).color(c));
+                        ui.add_sized(
+                            egui::vec2(w * 0.62, 22.0),
+                            egui::Label::new(RichText::new(name).size(17.0)).truncate(),
+                        );
                         ui.label(RichText::new(n.to_string()).font(bold(18.0)).color(c));
-                    });
+                        ui.end_row();
+                    }
                 });
-            }
         }
     });
 }

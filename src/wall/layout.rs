@@ -48,6 +48,10 @@ pub struct Layout {
     pub columns: u32,
     pub rows: u32,
     pub panel: Panel,
+    /// How much larger the type is than at a desk, on a 1080p panel: walls are read from
+    /// 5 m (default 1.45: body text ≈ 25 px, figures ≈ 64 px); a console sets 1.0.
+    #[serde(default)]
+    pub zoom: Option<f32>,
     pub regions: Vec<Region>,
 }
 
@@ -111,6 +115,13 @@ impl Layout {
             return Err(format!(
                 "panels of {}x{} px: at least 640x480",
                 self.panel.width, self.panel.height
+            ));
+        }
+        if let Some(z) = self.zoom
+            && !(0.5..=4.0).contains(&z)
+        {
+            return Err(format!(
+                "zoom = {z}: use 0.5 to 4.0 (1.0 at a desk, 1.45 on a wall)"
             ));
         }
         let (cols, rows) = (self.columns as f32, self.rows as f32);
@@ -216,6 +227,10 @@ mod tests {
             "name = \"t\"\ncolumns = 4\nrows = 2\npanel = { width = 1920, height = 1080 }\nbezel = 3\nregions = []\n",
         );
         assert!(m.contains("bezel"), "unknown fields are named: {m}");
+        let m = err(&format!(
+            "name = \"t\"\ncolumns = 4\nrows = 2\npanel = {{ width = 1920, height = 1080 }}\nzoom = 9\n[[regions]]\nkind = \"map\"\nx = 0\ny = 0\nw = 4\nh = 2\n"
+        ));
+        assert!(m.contains("zoom = 9") && m.contains("1.45"), "{m}");
     }
 
     #[test]

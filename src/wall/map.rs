@@ -507,9 +507,7 @@ fn fit_viewport(
     if fit.0
         && let Some((lo, hi)) = super::drill::bounds(&map, &focus.0)
     {
-        let area = max - min;
-        let scale = ((hi.x - lo.x) / area.x).max((hi.y - lo.y) / area.y) * 1.06;
-        goal.0 = Some(((lo + hi) / 2.0, scale));
+        goal.0 = Some(fit_goal(lo, hi, max - min));
         fit.0 = false;
     }
 }
@@ -610,6 +608,16 @@ fn marker_visibility(
     }
 }
 
+/// Where the camera goes to show the world box (lo, hi) in a map area of `area` pixels,
+/// with a band at the top left free for the breadcrumb.
+fn fit_goal(lo: Vec2, hi: Vec2, area: Vec2) -> (Vec2, f32) {
+    const TOP: f32 = 100.0;
+    let area = Vec2::new(area.x, (area.y - TOP).max(area.y * 0.5)).max(Vec2::ONE);
+    let scale = (((hi.x - lo.x) / area.x).max((hi.y - lo.y) / area.y) * 1.06).max(0.0008);
+    // The camera sits higher by half the band, so the box lands below it.
+    ((lo + hi) / 2.0 + Vec2::new(0.0, TOP / 2.0 * scale), scale)
+}
+
 /// Fly to the focus when it changes.
 fn fly_to_focus(
     focus: Res<Focus>,
@@ -621,9 +629,7 @@ fn fly_to_focus(
         return;
     }
     if let Some((lo, hi)) = super::drill::bounds(&map, &focus.0) {
-        let area = view.size.max(Vec2::ONE);
-        let scale = ((hi.x - lo.x) / area.x).max((hi.y - lo.y) / area.y) * 1.15;
-        goal.0 = Some(((lo + hi) / 2.0, scale.max(0.0008)));
+        goal.0 = Some(fit_goal(lo, hi, view.size));
     }
 }
 

@@ -19,6 +19,7 @@ pub mod state;
 pub mod table;
 pub mod text;
 mod ui;
+pub mod warnings;
 
 use std::path::PathBuf;
 

@@ -69,7 +69,7 @@ fn wall_ui(
         style(&ctx);
         if let Some(l) = &layout.0 {
             // Type for reading at 5 m: body ≥ 24 px and figures ≥ 48 px on a 1080p panel.
-            ctx.set_zoom_factor(WALL_ZOOM * l.panel.height as f32 / 1080.0);
+            ctx.set_zoom_factor(l.zoom.unwrap_or(WALL_ZOOM) * l.panel.height as f32 / 1080.0);
         }
         fonts.0 = true;
         return Ok(());
@@ -117,7 +117,9 @@ fn wall_ui(
                         !has_warnings,
                         &mut out,
                     ),
-                    RegionKind::Warnings => warnings_list(ui, lang, &mirror.0, &mut out),
+                    RegionKind::Warnings => {
+                        super::warnings::board(ui, lang, &mirror.0, map.as_deref(), now, &mut out)
+                    }
                     RegionKind::Charts => super::kpi_view::charts(
                         ui,
                         lang,
@@ -349,7 +351,7 @@ fn kpis(
 ) {
     super::kpi_view::figures(ui, lang, m.kpis.as_ref(), map, columns, hot_rows);
     if with_warnings {
-        warnings_list(ui, lang, m, out);
+        super::warnings::list(ui, lang, m, out);
     }
     ui.add_space(10.0);
     let on = m.units.values().filter(|u| u.on_duty).count();
@@ -413,7 +415,7 @@ fn drill_bar(
                             "单击地图下钻 · 右键或Esc返回上一级 · 颜色为四色风险等级",
                             "Click to drill down · right-click or Esc to go up · four-colour risk",
                         ))
-                        .size(15.0)
+                        .size(17.0)
                         .color(DIM),
                     );
                 });
@@ -551,77 +553,6 @@ fn queue_region(
     );
     if let Some(id) = queue_table(ui, lang, queue, m, sel.ticket, now, live) {
         out.push(UiAction::Select(id));
-    }
-}
-
-fn level_color(l: WarningLevel) -> Color32 {
-    match l {
-        WarningLevel::Red => RED,
-        WarningLevel::Orange => Color32::from_rgb(255, 140, 50),
-        WarningLevel::Yellow => Color32::from_rgb(240, 210, 60),
-        WarningLevel::Blue => Color32::from_rgb(80, 150, 255),
-    }
-}
-
-/// Live warnings, worst first, with 签收 (acknowledge) and 专班 (task force) as commands.
-fn warnings_list(ui: &mut Ui, lang: UiLang, m: &crate::feed::Mirror, out: &mut Vec<UiAction>) {
-    ui.add_space(10.0);
-    ui.label(RichText::new(lang.t("预警", "Warnings")).font(bold(22.0)));
-    ui.horizontal(|ui| {
-        for l in [
-            WarningLevel::Red,
-            WarningLevel::Orange,
-            WarningLevel::Yellow,
-            WarningLevel::Blue,
-        ] {
-            let n = m.warnings.values().filter(|w| w.level == l).count();
-            ui.label(
-                RichText::new(format!("{}{n}", lang.t(&l.zh()[..3], &format!("{l:?} "))))
-                    .font(bold(22.0))
-                    .color(level_color(l)),
-            );
-        }
-    });
-    let mut ws: Vec<&crate::protocol::Warning> = m.warnings.values().collect();
-    ws.sort_by_key(|w| (w.level, std::cmp::Reverse(w.raised_ms)));
-    for w in ws.into_iter().take(5) {
-        ui.add_space(4.0);
-        ui.label(
-            RichText::new(&w.title)
-                .size(16.0)
-                .color(level_color(w.level)),
-        );
-        ui.horizontal(|ui| {
-            use crate::protocol::{Command, WarningStatus};
-            match w.status {
-                WarningStatus::Raised => {
-                    if ui.small_button(lang.t("签收", "Acknowledge")).clicked() {
-                        out.push(UiAction::Send(Command::AckWarning { warning: w.id }));
-                    }
-                }
-                WarningStatus::Acknowledged => {
-                    ui.label(
-                        RichText::new(lang.t("已签收", "acknowledged"))
-                            .size(14.0)
-                            .color(DIM),
-                    );
-                    if ui.small_button(lang.t("成立专班", "Task force")).clicked() {
-                        out.push(UiAction::Send(Command::AssignTaskForce {
-                            warning: w.id,
-                            team: lang.t("联合处置专班", "Joint task force").into(),
-                        }));
-                    }
-                }
-                _ => {
-                    let tf = w.task_force.as_deref().unwrap_or("");
-                    ui.label(
-                        RichText::new(format!("{} {tf}", lang.t("专班处置中", "task force:")))
-                            .size(14.0)
-                            .color(DIM),
-                    );
-                }
-            }
-        });
     }
 }
 

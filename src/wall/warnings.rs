@@ -1,0 +1,208 @@
+//! The warnings (预警): a board by level (红 I, 橙 II, 黄 III, 蓝 IV) for a wall region, a
+//! compact list for the desk, both with 签收 (acknowledge) and 成立专班 (task force) as
+//! commands. The unmissable red banner over the map lives in ui.rs.
+
+use bevy_egui::egui::{self, Color32, RichText, Ui};
+
+use super::dispatch::UiAction;
+use super::fonts::bold;
+use super::kpi_view::region_name;
+use super::map::MapLayers;
+use super::table::{DIM, RED};
+use super::text::{UiLang, hhmm};
+use crate::feed::Mirror;
+use crate::protocol::{Command, Warning, WarningLevel, WarningStatus};
+
+pub const LEVELS: [WarningLevel; 4] = [
+    WarningLevel::Red,
+    WarningLevel::Orange,
+    WarningLevel::Yellow,
+    WarningLevel::Blue,
+];
+
+pub fn level_color(l: WarningLevel) -> Color32 {
+    match l {
+        WarningLevel::Red => RED,
+        WarningLevel::Orange => Color32::from_rgb(255, 140, 50),
+        WarningLevel::Yellow => Color32::from_rgb(240, 210, 60),
+        WarningLevel::Blue => Color32::from_rgb(80, 150, 255),
+    }
+}
+
+fn level_name(lang: UiLang, l: WarningLevel) -> &'static str {
+    match l {
+        WarningLevel::Red => lang.t("红色 I级", "Red I"),
+        WarningLevel::Orange => lang.t("橙色 II级", "Orange II"),
+        WarningLevel::Yellow => lang.t("黄色 III级", "Yellow III"),
+        WarningLevel::Blue => lang.t("蓝色 IV级", "Blue IV"),
+    }
+}
+
+/// Live warnings, worst and newest first.
+fn sorted(m: &Mirror) -> Vec<&Warning> {
+    let mut ws: Vec<&Warning> = m.warnings.values().collect();
+    ws.sort_by_key(|w| (w.level, std::cmp::Reverse(w.raised_ms)));
+    ws
+}
+
+/// The state of a warning and what can be done next, as buttons that send commands.
+fn actions(ui: &mut Ui, lang: UiLang, w: &Warning, size: f32, out: &mut Vec<UiAction>) {
+    ui.horizontal(|ui| match w.status {
+        WarningStatus::Raised => {
+            ui.label(
+                RichText::new(lang.t("待签收", "not acknowledged"))
+                    .size(size)
+                    .color(level_color(w.level)),
+            );
+            if ui
+                .button(RichText::new(lang.t("签收", "Acknowledge")).size(size))
+                .clicked()
+            {
+                out.push(UiAction::Send(Command::AckWarning { warning: w.id }));
+            }
+        }
+        WarningStatus::Acknowledged => {
+            ui.label(
+                RichText::new(lang.t("已签收", "acknowledged"))
+                    .size(size)
+                    .color(DIM),
+            );
+            if ui
+                .button(RichText::new(lang.t("成立专班", "Task force")).size(size))
+                .clicked()
+            {
+                out.push(UiAction::Send(Command::AssignTaskForce {
+                    warning: w.id,
+                    team: lang.t("联合处置专班", "Joint task force").into(),
+                }));
+            }
+        }
+        _ => {
+            let tf = w.task_force.as_deref().unwrap_or("");
+            ui.label(
+                RichText::new(format!("{} {tf}", lang.t("专班处置中", "task force:")))
+                    .size(size)
+                    .color(DIM),
+            );
+        }
+    });
+}
+
+fn counts(ui: &mut Ui, lang: UiLang, m: &Mirror) {
+    ui.horizontal(|ui| {
+        for l in LEVELS {
+            let n = m.warnings.values().filter(|w| w.level == l).count();
+            ui.label(
+                RichText::new(format!("{}{n}", lang.t(&l.zh()[..3], &format!("{l:?} "))))
+                    .font(bold(22.0))
+                    .color(level_color(l)),
+            );
+        }
+    });
+}
+
+/// The desk's compact list: counts by level, then the five worst.
+pub fn list(ui: &mut Ui, lang: UiLang, m: &Mirror, out: &mut Vec<UiAction>) {
+    ui.add_space(10.0);
+    ui.label(RichText::new(lang.t("预警", "Warnings")).font(bold(22.0)));
+    counts(ui, lang, m);
+    for w in sorted(m).into_iter().take(5) {
+        ui.add_space(4.0);
+        ui.label(
+            RichText::new(&w.title)
+                .size(16.0)
+                .color(level_color(w.level)),
+        );
+        actions(ui, lang, w, 14.0, out);
+    }
+}
+
+/// A wall region's board: one column per level, each warning a card with its title,
+/// kind, time raised, where, and its next step.
+pub fn board(
+    ui: &mut Ui,
+    lang: UiLang,
+    m: &Mirror,
+    map: Option<&MapLayers>,
+    now_ms: i64,
+    out: &mut Vec<UiAction>,
+) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(lang.t("预警研判", "Warnings")).font(bold(22.0)));
+        ui.add_space(12.0);
+        counts(ui, lang, m);
+    });
+    ui.add_space(6.0);
+    let ws = sorted(m);
+    ui.columns(4, |cols| {
+        for (col, l) in cols.iter_mut().zip(LEVELS) {
+            let mine: Vec<&&Warning> = ws.iter().filter(|w| w.level == l).collect();
+            col.label(
+                RichText::new(format!("{} · {}", level_name(lang, l), mine.len()))
+                    .font(bold(20.0))
+                    .color(level_color(l)),
+            );
+            if mine.is_empty() {
+                col.label(RichText::new(lang.t("无", "none")).size(17.0).color(DIM));
+            }
+            for w in mine {
+                card(col, lang, w, map, now_ms, out);
+            }
+        }
+    });
+}
+
+fn card(
+    ui: &mut Ui,
+    lang: UiLang,
+    w: &Warning,
+    map: Option<&MapLayers>,
+    now_ms: i64,
+    out: &mut Vec<UiAction>,
+) {
+    let c = level_color(w.level);
+    egui::Frame::new()
+        .fill(Color32::from_rgb(14, 22, 36))
+        .stroke(egui::Stroke::new(
+            if w.status == WarningStatus::Raised {
+                2.0
+            } else {
+                1.0
+            },
+            c.gamma_multiply(if w.status == WarningStatus::Raised {
+                1.0
+            } else {
+                0.4
+            }),
+        ))
+        .corner_radius(6.0)
+        .inner_margin(8.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(&w.title).font(bold(18.0)).color(c));
+            let mins = ((now_ms - w.raised_ms) / 60_000).max(0);
+            let place = w
+                .grids
+                .first()
+                .map(|g| region_name(map, g))
+                .unwrap_or_default();
+            ui.label(
+                RichText::new(format!(
+                    "{} · {} · {} {}{}",
+                    w.kind,
+                    hhmm(w.raised_ms),
+                    mins,
+                    lang.t("分钟前", "min ago"),
+                    if place.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {place}")
+                    }
+                ))
+                .size(17.0)
+                .color(DIM),
+            );
+            actions(ui, lang, w, 17.0, out);
+        });
+    ui.add_space(6.0);
+}
