@@ -11,6 +11,7 @@ use yiping::config::GatewayConfig;
 use yiping::sim::{self, city::City};
 
 mod bench_gateway;
+mod bench_kpi;
 mod bench_wall;
 mod demo;
 
@@ -209,6 +210,8 @@ enum Cmd {
     BenchGateway(bench_gateway::Args),
     /// CPU time per frame of the wall's own systems, headless.
     BenchWall(bench_wall::Args),
+    /// What one event costs the KPI figures as the history grows.
+    BenchKpi(bench_kpi::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -372,6 +375,7 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Some(Cmd::BenchKpi(a)) => bench_kpi::run(a),
         Some(Cmd::ProtocolExamples) => {
             use yiping::protocol::examples;
             for (name, m) in examples::client_messages() {

@@ -438,3 +438,52 @@ fn a_focus_action_drills_down_and_back_up_without_touching_the_data() {
         "a view change sends no command"
     );
 }
+
+#[test]
+fn an_automatic_supervision_becomes_a_notice_on_the_wall() {
+    use yiping::wall::link::Notices;
+    let (mut app, feed, _commands) = app();
+    let now = now_ms();
+    feed.send(FeedEvent::Msg(
+        ServerMsg::Snapshot(Snapshot {
+            epoch: "e".into(),
+            seq: 1,
+            part: 0,
+            last: true,
+            tickets: vec![ticket(7, Priority::Urgent, now - 1000, "321102-01-003-07")],
+            warnings: vec![],
+            units: vec![],
+        }),
+        yiping::protocol::now_us(),
+    ))
+    .unwrap();
+    let mut t = ticket(7, Priority::Urgent, now - 1000, "321102-01-003-07");
+    t.supervised = true;
+    for (seq, actor) in [(2, "值班员 王磊"), (3, yiping::protocol::AUTO_SUPERVISOR)] {
+        let audit = AuditEntry {
+            seq,
+            actor: actor.into(),
+            action: "supervise".into(),
+            note: "[办结] 超过办理时限，系统自动督办".into(),
+            ..examples::audit()
+        };
+        feed.send(FeedEvent::Msg(
+            ServerMsg::Delta {
+                epoch: "e".into(),
+                seq,
+                ts_us: yiping::protocol::now_us(),
+                event: Event::TicketUpdated {
+                    ticket: t.clone(),
+                    audit,
+                },
+            },
+            yiping::protocol::now_us(),
+        ))
+        .unwrap();
+    }
+    app.update();
+    let n = &app.world().resource::<Notices>().0;
+    assert_eq!(n.len(), 1, "only the gateway's own supervision is a notice");
+    assert_eq!(n[0].0, 7);
+    assert!(n[0].2.note.contains("办结"));
+}

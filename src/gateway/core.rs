@@ -274,7 +274,7 @@ impl Core {
                         Stage::Resolve => (Some(t.deadline_ms), "超过办理时限，系统自动督办"),
                     };
                     let request = Request {
-                        actor: "系统自动督办".into(),
+                        actor: crate::protocol::AUTO_SUPERVISOR.into(),
                         key: format!(
                             "auto-supervise-{}-{}-{}",
                             t.id,

@@ -21,6 +21,10 @@ pub use server::{CommandOutcome, Event, ServerMsg, Snapshot};
 /// (`code: "version"`) and the connection is closed.
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// The actor the gateway names in the audit trail when it supervises (督办) a ticket on
+/// its own; walls show these as notices.
+pub const AUTO_SUPERVISOR: &str = "系统自动督办";
+
 /// Wall-clock milliseconds since the Unix epoch: the unit of every domain time.
 pub fn now_ms() -> i64 {
     now_us() / 1000

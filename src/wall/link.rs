@@ -141,11 +141,21 @@ impl Outbox {
 #[derive(Resource, Default)]
 pub struct AuditTrails(pub HashMap<u64, Vec<AuditEntry>>);
 
+/// The gateway's automatic supervisions (督办) as they arrive, newest last: every wall
+/// says so. Bounded: the oldest go first.
+#[derive(Resource, Default)]
+pub struct Notices(pub std::collections::VecDeque<(u64, String, AuditEntry)>);
+
+impl Notices {
+    pub const KEEP: usize = 50;
+}
+
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<WallMirror>()
         .init_resource::<FeedHealth>()
         .init_resource::<Outbox>()
         .init_resource::<AuditTrails>()
+        .init_resource::<Notices>()
         .add_message::<MirrorChanged>()
         .add_systems(Update, ingest.in_set(WallSet::Ingest));
 }
@@ -157,6 +167,7 @@ pub fn ingest(
     mut health: ResMut<FeedHealth>,
     mut outbox: ResMut<Outbox>,
     mut trails: ResMut<AuditTrails>,
+    mut notices: ResMut<Notices>,
     mut changed: MessageWriter<MirrorChanged>,
 ) {
     let Some(link) = link else { return };
@@ -211,6 +222,19 @@ pub fn ingest(
                         && let Some(t) = trails.0.get_mut(id)
                     {
                         t.push(a.clone());
+                    }
+                    if let ServerMsg::Delta { event, .. } = &msg
+                        && let Some(a) = audit_of(event)
+                        && a.action == "supervise"
+                        && a.actor == crate::protocol::AUTO_SUPERVISOR
+                    {
+                        let title = mirror.0.tickets.get(id).map(|t| t.title.clone());
+                        notices
+                            .0
+                            .push_back((*id, title.unwrap_or_default(), a.clone()));
+                        if notices.0.len() > Notices::KEEP {
+                            notices.0.pop_front();
+                        }
                     }
                 }
                 if change != Change::None {

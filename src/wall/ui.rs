@@ -14,7 +14,7 @@ use super::dispatch::{UiAction, UndoWindow, panel};
 use super::drill::{DonutHits, Focus, within};
 use super::fonts::{FontsReady, bold, install};
 use super::layout::{Layout, RegionKind};
-use super::link::{AuditTrails, FeedHealth, Outbox, WallMirror};
+use super::link::{AuditTrails, FeedHealth, Notices, Outbox, WallMirror};
 use super::map::{MapLayers, MapRect, MapView};
 use super::rollup::RollUps;
 use super::screen::ScreenCare;
@@ -60,7 +60,7 @@ fn wall_ui(
     mut map_rect_out: ResMut<MapRect>,
     mut actions: MessageWriter<UiAction>,
     (rolls, focus, mut donut_hits): (Res<RollUps>, Res<Focus>, ResMut<DonutHits>),
-    care: Res<ScreenCare>,
+    (care, notices): (Res<ScreenCare>, Res<Notices>),
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     if !fonts.0 {
@@ -247,6 +247,7 @@ fn wall_ui(
     }
     overlays(&ctx, map_rect, lang, &health, demo.0, schematic, live);
     red_banner(&ctx, map_rect, lang, &mirror.0, &mut out);
+    supervision_notices(&ctx, map_rect, lang, &notices, now, &mut out);
     let dim = care.dimming(Instant::now());
     if dim > 0.0 {
         ctx.layer_painter(LayerId::new(egui::Order::Foreground, egui::Id::new("dim")))
@@ -608,6 +609,61 @@ fn red_banner(
                             out.push(UiAction::Send(Command::AckWarning { warning: w.id }));
                         }
                     });
+                });
+        });
+}
+
+/// The gateway's latest automatic supervisions (督办), over the map's bottom-right corner:
+/// every wall says so. Each line selects its ticket. Shown for ten minutes.
+fn supervision_notices(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    lang: UiLang,
+    notices: &Notices,
+    now: i64,
+    out: &mut Vec<UiAction>,
+) {
+    let recent: Vec<_> = notices
+        .0
+        .iter()
+        .rev()
+        .filter(|(_, _, a)| now - a.at_ms < 600_000)
+        .take(3)
+        .collect();
+    if recent.is_empty() {
+        return;
+    }
+    egui::Area::new(egui::Id::new("supervision-notices"))
+        .order(egui::Order::Middle)
+        .pivot(Align2::RIGHT_BOTTOM)
+        .fixed_pos(rect.right_bottom() + egui::vec2(-12.0, -40.0))
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(BG)
+                .stroke(egui::Stroke::new(1.5, AMBER))
+                .corner_radius(6.0)
+                .inner_margin(8.0)
+                .show(ui, |ui| {
+                    ui.label(
+                        RichText::new(
+                            lang.t("督办提醒 · 系统自动督办", "Supervised by the gateway"),
+                        )
+                        .font(bold(20.0))
+                        .color(AMBER),
+                    );
+                    for (id, title, a) in recent {
+                        let text =
+                            format!("{} #{id} {title} · {}", super::text::hhmm(a.at_ms), a.note);
+                        if ui
+                            .add(
+                                egui::Label::new(RichText::new(text).size(17.0))
+                                    .sense(egui::Sense::click()),
+                            )
+                            .clicked()
+                        {
+                            out.push(UiAction::Select(*id));
+                        }
+                    }
                 });
         });
 }
