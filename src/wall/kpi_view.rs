@@ -130,18 +130,16 @@ pub fn figures(
             rate_color(f.dispute_resolution_rate),
         ),
     ];
-    egui::Grid::new("kpi-figures")
-        .num_columns(columns)
-        .spacing(egui::vec2(18.0, 8.0))
-        .min_col_width(ui.available_width() / columns as f32 - 20.0)
-        .show(ui, |ui| {
-            for (i, (zh, en, v, c)) in items.into_iter().enumerate() {
-                figure(ui, lang.t(zh, en), v, c, size);
-                if (i + 1) % columns == 0 {
-                    ui.end_row();
-                }
+    // Rows of equal columns: the same layout every frame (no sizing pass).
+    let items: Vec<_> = items.into_iter().collect();
+    for row in items.chunks(columns) {
+        ui.columns(columns, |cols| {
+            for (col, (zh, en, v, c)) in cols.iter_mut().zip(row) {
+                figure(col, lang.t(zh, en), v.clone(), *c, size);
             }
         });
+        ui.add_space(6.0);
+    }
     ui.add_space(10.0);
     level_bar(ui, lang, f);
     if hot_rows > 0 {
@@ -213,28 +211,47 @@ fn hot_grids(ui: &mut Ui, lang: UiLang, f: &KpiFigures, map: Option<&MapLayers>,
         );
         return;
     }
+    // Painted in fixed columns (rank, name, count): the same layout every frame.
     let cols = if rows > 5 { 2 } else { 1 };
     let per_col = list.len().div_ceil(cols);
-    ui.columns(cols, |cols| {
-        for (k, col) in cols.iter_mut().enumerate() {
-            let w = col.available_width();
-            egui::Grid::new(("hot-grids", k))
-                .num_columns(3)
-                .spacing(egui::vec2(10.0, 4.0))
-                .show(col, |ui| {
-                    for (rank, name, n) in list.iter().skip(k * per_col).take(per_col) {
-                        let c = if *rank <= 3 { RED } else { AMBER };
-                        ui.label(RichText::new(format!("{rank}")).font(bold(18.0)).color(c));
-                        ui.add_sized(
-                            egui::vec2(w * 0.62, 22.0),
-                            egui::Label::new(RichText::new(name).size(17.0)).truncate(),
-                        );
-                        ui.label(RichText::new(n.to_string()).font(bold(18.0)).color(c));
-                        ui.end_row();
-                    }
-                });
-        }
-    });
+    let row_h = 26.0;
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), per_col as f32 * row_h),
+        egui::Sense::hover(),
+    );
+    let p = ui.painter_at(rect);
+    let col_w = rect.width() / cols as f32;
+    for (i, (rank, name, n)) in list.iter().enumerate() {
+        let (k, r) = (i / per_col, i % per_col);
+        let x0 = rect.left() + k as f32 * col_w;
+        let y = rect.top() + r as f32 * row_h + row_h / 2.0;
+        let c = if *rank <= 3 { RED } else { AMBER };
+        p.text(
+            egui::pos2(x0 + 22.0, y),
+            Align2::RIGHT_CENTER,
+            rank.to_string(),
+            bold(18.0),
+            c,
+        );
+        let name_rect = egui::Rect::from_min_max(
+            egui::pos2(x0 + 32.0, y - row_h / 2.0),
+            egui::pos2(x0 + col_w - 60.0, y + row_h / 2.0),
+        );
+        p.with_clip_rect(name_rect).text(
+            egui::pos2(name_rect.left(), y),
+            Align2::LEFT_CENTER,
+            name,
+            FontId::proportional(17.0),
+            Color32::LIGHT_GRAY,
+        );
+        p.text(
+            egui::pos2(x0 + col_w - 16.0, y),
+            Align2::RIGHT_CENTER,
+            n.to_string(),
+            bold(18.0),
+            c,
+        );
+    }
 }
 
 /// The charts: hourly intake today against yesterday, then today's intake by district,

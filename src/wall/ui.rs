@@ -148,6 +148,8 @@ fn wall_ui(
                 // Feed health is always visible: without a title region it sits on the map.
                 let (text, color) = health_text(lang, &health);
                 egui::Area::new(egui::Id::new("health-chip"))
+                    // A wall never fades: a region re-shown must be readable at once.
+                    .fade_in(false)
                     .order(egui::Order::Foreground)
                     .anchor(
                         Align2::RIGHT_TOP,
@@ -365,32 +367,61 @@ fn kpis(
         .size(18.0)
         .color(DIM),
     );
+    // The legend only where it fits whole: a region never shows half of it.
+    if ui.available_height() < 90.0 {
+        return;
+    }
     ui.add_space(10.0);
     ui.label(RichText::new(lang.t("图例", "Legend")).font(bold(18.0)));
-    for (c, zh, en) in [
-        (
-            Color32::from_rgb(237, 245, 255),
-            "待分拨",
-            "awaiting dispatch",
-        ),
-        (
-            Color32::from_rgb(90, 176, 255),
-            "已分拨/签收",
-            "assigned/accepted",
-        ),
-        (Color32::from_rgb(70, 224, 176), "处置中", "in progress"),
-        (RED, "超期", "overdue"),
-    ] {
-        ui.label(
-            RichText::new(format!("● {}", lang.t(zh, en)))
-                .size(17.0)
-                .color(c),
-        );
-    }
+    let row = |ui: &mut Ui, items: &[(Color32, &str, &str)]| {
+        ui.horizontal_wrapped(|ui| {
+            for (c, zh, en) in items {
+                ui.label(
+                    RichText::new(format!("● {}", lang.t(zh, en)))
+                        .size(17.0)
+                        .color(*c),
+                );
+            }
+        });
+    };
+    row(
+        ui,
+        &[
+            (
+                Color32::from_rgb(237, 245, 255),
+                "待分拨",
+                "awaiting dispatch",
+            ),
+            (
+                Color32::from_rgb(90, 176, 255),
+                "已分拨/签收",
+                "assigned/accepted",
+            ),
+            (Color32::from_rgb(70, 224, 176), "处置中", "in progress"),
+            (RED, "超期", "overdue"),
+        ],
+    );
+    ui.label(
+        RichText::new(lang.t("四色网格 (地图底色)", "Four-colour risk (map fill)"))
+            .size(17.0)
+            .color(DIM),
+    );
+    use super::rollup::Rating;
+    let ratings = [Rating::Red, Rating::Orange, Rating::Yellow, Rating::Green];
+    let names = [
+        ("红 高风险", "red: high"),
+        ("橙 较高", "orange"),
+        ("黄 一般", "yellow"),
+        ("绿 平稳", "green: calm"),
+    ];
+    let items: Vec<(Color32, &str, &str)> = ratings
+        .iter()
+        .zip(names)
+        .map(|(r, (zh, en))| (super::drill::rating_color(*r), zh, en))
+        .collect();
+    row(ui, &items);
 }
 
-/// District names always; town names when zoomed in enough to read them. Each label has a
-/// dark halo, and one that would cover a label already placed moves down clear of it.
 /// The breadcrumb of the drill-down, over the map's top-left corner.
 fn drill_bar(
     ctx: &egui::Context,
@@ -402,6 +433,8 @@ fn drill_bar(
     out: &mut Vec<UiAction>,
 ) {
     egui::Area::new(egui::Id::new("drill-bar"))
+        // A wall never fades: a region re-shown must be readable at once.
+        .fade_in(false)
         .order(egui::Order::Middle)
         .fixed_pos(rect.left_top() + egui::vec2(12.0, 96.0))
         .show(ctx, |ui| {
@@ -424,7 +457,8 @@ fn drill_bar(
 }
 
 /// The status donuts (zoomed out), then the names of the regions: the focus's children,
-/// or the districts and, zoomed in, the towns. Returns where the donuts are, for clicks.
+/// or the districts and, zoomed in, the towns. Each name has a dark halo, and one that would
+/// cover a name already placed moves down clear of it. Returns where the donuts are.
 fn labels(
     ctx: &egui::Context,
     rect: egui::Rect,
@@ -517,6 +551,11 @@ fn region(
 ) {
     let rect = rect.shrink(margin).translate(shift);
     egui::Area::new(egui::Id::new(("region", i)))
+        // A wall never fades: a region re-shown must be readable at once.
+        .fade_in(false)
+        // A region stays in its place even if its content runs long (it is clipped):
+        // egui would otherwise move it up over its neighbour.
+        .constrain(false)
         .order(egui::Order::Middle)
         .fixed_pos(rect.min)
         .show(ctx, |ui| {
@@ -577,6 +616,8 @@ fn red_banner(
     let pulse = (ctx.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
     ctx.request_repaint();
     egui::Area::new(egui::Id::new("red-banner"))
+        // A wall never fades: a region re-shown must be readable at once.
+        .fade_in(false)
         .order(egui::Order::Foreground)
         .fixed_pos(rect.left_top() + egui::vec2(12.0, 12.0))
         .show(ctx, |ui| {
@@ -634,6 +675,8 @@ fn supervision_notices(
         return;
     }
     egui::Area::new(egui::Id::new("supervision-notices"))
+        // A wall never fades: a region re-shown must be readable at once.
+        .fade_in(false)
         .order(egui::Order::Middle)
         .pivot(Align2::RIGHT_BOTTOM)
         .fixed_pos(rect.right_bottom() + egui::vec2(-12.0, -40.0))

@@ -38,6 +38,20 @@ fn level_name(lang: UiLang, l: WarningLevel) -> &'static str {
     }
 }
 
+/// A warning kind's name: the known ones in words, anything else as sent.
+pub fn kind_name(lang: UiLang, kind: &str) -> &str {
+    match kind {
+        "repeated_complaints" => lang.t("重复诉求", "repeated complaints"),
+        "group_dispute" => lang.t("群体性矛盾", "group dispute"),
+        "extreme_risk" => lang.t("涉个人极端", "person at risk"),
+        "major_risk" => lang.t("重大风险", "major risk"),
+        "flood" => lang.t("暴雨内涝", "flood"),
+        "weather" => lang.t("气象灾害", "weather"),
+        "crowding" => lang.t("人员聚集", "crowding"),
+        other => other,
+    }
+}
+
 /// Live warnings, worst and newest first.
 fn sorted(m: &Mirror) -> Vec<&Warning> {
     let mut ws: Vec<&Warning> = m.warnings.values().collect();
@@ -134,6 +148,8 @@ pub fn board(
     });
     ui.add_space(6.0);
     let ws = sorted(m);
+    // As many cards as fit in a column; the rest are counted, never cut in half.
+    let fits = ((ui.available_height() - 40.0) / CARD_H).floor().max(1.0) as usize;
     ui.columns(4, |cols| {
         for (col, l) in cols.iter_mut().zip(LEVELS) {
             let mine: Vec<&&Warning> = ws.iter().filter(|w| w.level == l).collect();
@@ -145,12 +161,28 @@ pub fn board(
             if mine.is_empty() {
                 col.label(RichText::new(lang.t("无", "none")).size(17.0).color(DIM));
             }
-            for w in mine {
+            let shown = if mine.len() > fits { fits - 1 } else { fits };
+            for w in mine.iter().take(shown) {
                 card(col, lang, w, map, now_ms, out);
+            }
+            if mine.len() > shown {
+                col.label(
+                    RichText::new(format!(
+                        "{} {} {}",
+                        lang.t("另有", "and"),
+                        mine.len() - shown,
+                        lang.t("条", "more")
+                    ))
+                    .font(bold(18.0))
+                    .color(level_color(l)),
+                );
             }
         }
     });
 }
+
+/// A card's height in points (title, one line of facts, the actions, margins).
+const CARD_H: f32 = 112.0;
 
 fn card(
     ui: &mut Ui,
@@ -179,28 +211,31 @@ fn card(
         .inner_margin(8.0)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.label(RichText::new(&w.title).font(bold(18.0)).color(c));
+            ui.add(egui::Label::new(RichText::new(&w.title).font(bold(18.0)).color(c)).truncate());
             let mins = ((now_ms - w.raised_ms) / 60_000).max(0);
             let place = w
                 .grids
                 .first()
                 .map(|g| region_name(map, g))
                 .unwrap_or_default();
-            ui.label(
-                RichText::new(format!(
-                    "{} · {} · {} {}{}",
-                    w.kind,
-                    hhmm(w.raised_ms),
-                    mins,
-                    lang.t("分钟前", "min ago"),
-                    if place.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" · {place}")
-                    }
-                ))
-                .size(17.0)
-                .color(DIM),
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "{} · {} · {} {}{}",
+                        kind_name(lang, &w.kind),
+                        hhmm(w.raised_ms),
+                        mins,
+                        lang.t("分钟前", "min ago"),
+                        if place.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" · {place}")
+                        }
+                    ))
+                    .size(17.0)
+                    .color(DIM),
+                )
+                .truncate(),
             );
             actions(ui, lang, w, 17.0, out);
         });
