@@ -44,9 +44,21 @@ fn apply_focus(mut actions: MessageReader<UiAction>, mut focus: ResMut<Focus>) {
 /// The deepest level the map has: micro-grids.
 pub const MAX_DEPTH: usize = 5;
 
-/// The level whose regions the map colours under a focus: its children.
-pub fn shown_depth(focus: &str) -> usize {
-    (depth(focus) + 1).min(MAX_DEPTH)
+/// The level whose regions the map colours: the focus's children, or finer ones when the
+/// view is zoomed in far enough to tell them apart (km per pixel).
+pub fn shown_depth(focus: &str, scale: f32) -> usize {
+    let by_zoom = if scale >= 0.03 {
+        1
+    } else if scale >= 0.012 {
+        2
+    } else if scale >= 0.005 {
+        3
+    } else if scale >= 0.002 {
+        4
+    } else {
+        5
+    };
+    (depth(focus) + 1).max(by_zoom).min(MAX_DEPTH)
 }
 
 /// Is `id` the region `focus` or inside it?

@@ -99,7 +99,7 @@ pub fn figures(
         ),
         ("在办工单", "Open", f.open.to_string(), Color32::WHITE),
         (
-            "超期",
+            "办结超期",
             "Overdue",
             f.overdue.to_string(),
             if f.overdue > 0 { RED } else { GREEN },
@@ -212,7 +212,11 @@ fn hot_grids(ui: &mut Ui, lang: UiLang, f: &KpiFigures, map: Option<&MapLayers>,
         return;
     }
     // Painted in fixed columns (rank, name, count): the same layout every frame.
-    let cols = if rows > 5 { 2 } else { 1 };
+    let cols = if rows > 5 && ui.available_width() >= 600.0 {
+        2
+    } else {
+        1
+    };
     let per_col = list.len().div_ceil(cols);
     let row_h = 26.0;
     let (rect, _) = ui.allocate_exact_size(
@@ -385,7 +389,18 @@ fn hbars(ui: &mut Ui, title: &str, rows: &[(String, u32)], color: Color32) {
     let n = rows.len().min((rect.height() / 20.0) as usize).clamp(1, 8);
     let row_h = (rect.height() / n as f32).min(40.0);
     let font = FontId::proportional((row_h * 0.62).clamp(12.0, 17.0));
-    let label_w = rect.width() * 0.36;
+    // The names' column is as wide as the widest name (up to half the chart).
+    let label_w = rows
+        .iter()
+        .take(n)
+        .map(|(name, _)| {
+            p.layout_no_wrap(name.clone(), font.clone(), Color32::WHITE)
+                .size()
+                .x
+        })
+        .fold(0.0f32, f32::max)
+        .min(rect.width() * 0.5)
+        + 8.0;
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1) as f32;
     for (i, (name, v)) in rows.iter().take(n).enumerate() {
         let y = rect.top() + i as f32 * row_h + row_h / 2.0;

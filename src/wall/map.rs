@@ -174,8 +174,8 @@ impl Material2d for MarkerMaterial {
 pub struct MapHandles {
     /// The fill colours of the district, town, village, grid and micro-grid layers.
     pub fills: Vec<Handle<ShaderBuffer>>,
-    /// The focus the fills were last coloured for.
-    pub coloured_for: Option<String>,
+    /// The focus and depth the fills were last coloured for.
+    pub coloured_for: Option<(String, usize)>,
     pub marker_buffer: Handle<ShaderBuffer>,
     pub marker_material: Handle<MarkerMaterial>,
     pub marker_mesh: Entity,
@@ -563,11 +563,15 @@ fn recolor_cells(
     handles: Option<ResMut<MapHandles>>,
     mut rolls: ResMut<RollUps>,
     mut buffers: ResMut<Assets<ShaderBuffer>>,
+    view: Res<MapView>,
     mut fills: Query<(&FillDepth, &mut Visibility)>,
 ) {
     let Some(mut h) = handles else { return };
-    let shown = shown_depth(&focus.0);
-    let refocused = h.coloured_for.as_deref() != Some(focus.0.as_str());
+    let shown = shown_depth(&focus.0, view.scale);
+    let refocused = h
+        .coloured_for
+        .as_ref()
+        .is_none_or(|(f, d)| f != &focus.0 || *d != shown);
     if refocused {
         for (d, mut v) in &mut fills {
             v.set_if_neq(if d.0 == shown {
@@ -576,7 +580,7 @@ fn recolor_cells(
                 Visibility::Hidden
             });
         }
-        h.coloured_for = Some(focus.0.clone());
+        h.coloured_for = Some((focus.0.clone(), shown));
     }
     if !refocused && rolls.dirty.is_empty() && !rolls.all_dirty {
         return;

@@ -125,8 +125,16 @@ fn wall_ui(
                         lang,
                         mirror.0.kpis.as_ref(),
                         map.as_deref(),
-                        if r.w * pw > 2.5 * r.h * ph { 4 } else { 2 },
-                        if r.w * pw > 2.5 * r.h * ph { 1 } else { 2 },
+                        if r.w * pw > 2.5 * r.h * ph && r.w * pw > 1200.0 {
+                            4
+                        } else {
+                            2
+                        },
+                        if r.w * pw > 2.5 * r.h * ph && r.w * pw > 1200.0 {
+                            1
+                        } else {
+                            2
+                        },
                     ),
                     RegionKind::Queue => {
                         queue_region(ui, lang, &queue, &mirror.0, &sel, now, live, &mut out);
@@ -368,7 +376,7 @@ fn kpis(
         .color(DIM),
     );
     // The legend only where it fits whole: a region never shows half of it.
-    if ui.available_height() < 90.0 {
+    if ui.available_height() < 130.0 {
         return;
     }
     ui.add_space(10.0);
