@@ -13,7 +13,7 @@ use super::fonts::bold;
 use super::kpi_view::region_name;
 use super::layers::Layer;
 use super::map::{MapLayers, MapView};
-use super::rollup::{BUCKETS, Rating, RollUps, depth, parent, rating, regions_of};
+use super::rollup::{BUCKETS, Rating, RollUps, depth, inside, parent, rating, regions_of};
 use super::table::{AMBER, DIM, RED};
 use super::text::UiLang;
 
@@ -66,19 +66,6 @@ pub fn within(id: &str, focus: &str) -> bool {
     focus.is_empty()
         || id == focus
         || (id.starts_with(focus) && id.as_bytes().get(focus.len()) == Some(&b'-'))
-}
-
-fn inside(p: Vec2, ring: &[Vec2]) -> bool {
-    let mut c = false;
-    let mut j = ring.len().wrapping_sub(1);
-    for i in 0..ring.len() {
-        let (a, b) = (ring[i], ring[j]);
-        if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
-            c = !c;
-        }
-        j = i;
-    }
-    c
 }
 
 /// Inside a polygon with holes: in the exterior ring and in none of the others.

@@ -32,6 +32,15 @@ pub fn region_name(map: Option<&MapLayers>, id: &str) -> String {
     .unwrap_or_else(|| id.to_string())
 }
 
+/// Until the gateway's first figures arrive.
+fn waiting(ui: &mut Ui, lang: UiLang) {
+    ui.label(
+        RichText::new(lang.t("等待网关统计…", "Waiting for the gateway's figures…"))
+            .size(17.0)
+            .color(DIM),
+    );
+}
+
 fn percent(r: Option<f64>) -> String {
     match r {
         Some(r) => format!("{:.1}%", r * 100.0),
@@ -82,12 +91,7 @@ pub fn figures(
         }
     });
     let Some(f) = f else {
-        ui.label(
-            RichText::new(lang.t("等待网关统计…", "Waiting for the gateway's figures…"))
-                .size(17.0)
-                .color(DIM),
-        );
-        return;
+        return waiting(ui, lang);
     };
     let size = if columns >= 4 { 44.0 } else { 34.0 };
     let items: [(&str, &str, String, Color32); 8] = [
@@ -269,12 +273,7 @@ pub fn charts(
     rows: usize,
 ) {
     let Some(f) = f else {
-        ui.label(
-            RichText::new(lang.t("等待网关统计…", "Waiting for the gateway's figures…"))
-                .size(17.0)
-                .color(DIM),
-        );
-        return;
+        return waiting(ui, lang);
     };
     let size = ui.available_size();
     let cell = egui::vec2(size.x / cols as f32 - 8.0, size.y / rows as f32 - 8.0);

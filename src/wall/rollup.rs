@@ -130,7 +130,8 @@ pub struct RegionIndex {
     pub grids_in: HashMap<String, u32>,
 }
 
-fn inside(p: Vec2, ring: &[Vec2]) -> bool {
+/// Is `p` inside the ring (even-odd rule)?
+pub fn inside(p: Vec2, ring: &[Vec2]) -> bool {
     let mut c = false;
     let mut j = ring.len().wrapping_sub(1);
     for i in 0..ring.len() {
