@@ -21,6 +21,9 @@ pub struct GatewayConfig {
     pub sla: Sla,
     pub area: Area,
     pub tokens: Vec<TokenConfig>,
+    /// Replay a recording instead of taking commands (`yiping replay`), not from the file.
+    #[serde(skip)]
+    pub replay: Option<ReplaySource>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -89,8 +92,19 @@ impl Default for GatewayConfig {
             sla: Sla::default(),
             area: Area::default(),
             tokens: vec![],
+            replay: None,
         }
     }
+}
+
+/// A recording to play back into the gateway.
+#[derive(Clone, Debug)]
+pub struct ReplaySource {
+    pub path: PathBuf,
+    /// Recorded seconds per real second.
+    pub speed: f64,
+    /// Start here (ms since the epoch): what comes before is applied at once.
+    pub from_ms: Option<i64>,
 }
 
 impl Default for Limits {

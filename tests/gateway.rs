@@ -932,3 +932,182 @@ async fn each_overdue_stage_is_supervised_once_and_an_idle_accepted_ticket_comes
     );
     g.shutdown().await;
 }
+
+/// A whole snapshot's records, sorted.
+async fn full_snapshot(
+    ws: &mut Ws,
+) -> (
+    Vec<yiping::protocol::Ticket>,
+    Vec<yiping::protocol::Warning>,
+    Vec<yiping::protocol::Unit>,
+) {
+    let (mut t, mut w, mut u) = (vec![], vec![], vec![]);
+    loop {
+        match next_real(ws).await {
+            ServerMsg::Snapshot(s) => {
+                t.extend(s.tickets);
+                w.extend(s.warnings);
+                u.extend(s.units);
+                if s.last {
+                    break;
+                }
+            }
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+    }
+    t.sort_by_key(|x| x.id);
+    w.sort_by_key(|x| x.id);
+    u.sort_by(|a, b| a.id.cmp(&b.id));
+    (t, w, u)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_session_replays_message_for_message_at_any_speed() {
+    use yiping::config::ReplaySource;
+    use yiping::protocol::{NewWarning, RecordLine, WarningLevel};
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let path = dir.path().join("session.jsonl");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let recorder = {
+        let (url, path) = (format!("ws://{}", g.ws_addr), path.clone());
+        tokio::spawn(async move { yiping::feed::record::record(&url, VIEW, &path, stop_rx).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A short history, spread over about 0.6 s.
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    run(
+        &mut admin,
+        cmd(
+            "u",
+            Command::UpsertUnit {
+                unit: examples::unit(),
+            },
+        ),
+    )
+    .await;
+    for i in 1..=6u64 {
+        run(&mut admin, intake(&format!("t{i}"))).await;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    for (k, c) in [
+        Command::Dispatch {
+            ticket: 1,
+            unit: examples::unit().id,
+        },
+        Command::Accept { ticket: 1 },
+        Command::Resolve {
+            ticket: 1,
+            note: "ok".into(),
+        },
+        Command::Rate {
+            ticket: 1,
+            satisfied: true,
+        },
+        Command::Close { ticket: 1 },
+        Command::Dispatch {
+            ticket: 2,
+            unit: examples::unit().id,
+        },
+        Command::Escalate {
+            ticket: 3,
+            reason: "跨部门".into(),
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        run(&mut admin, cmd(&format!("c{k}"), c)).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let w = NewWarning {
+        level: WarningLevel::Orange,
+        kind: "group_dispute".into(),
+        title: "工地欠薪群体性纠纷苗头".into(),
+        grids: vec!["321102-01-003-07".into()],
+        tickets: vec![2],
+    };
+    run(&mut admin, cmd("w", Command::RaiseWarning { warning: w })).await;
+    run(&mut admin, cmd("wa", Command::AckWarning { warning: 1 })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let live_seq = g.status.seq.load(std::sync::atomic::Ordering::Relaxed);
+    let mut viewer = connect(&g, VIEW, None).await;
+    let live = full_snapshot(&mut viewer).await;
+    stop_tx.send(true).unwrap();
+    let rec = recorder.await.unwrap().unwrap();
+    assert_eq!(rec.last_seq, live_seq, "the recording holds every change");
+    let recorded: Vec<RecordLine> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let events: Vec<Event> = recorded
+        .iter()
+        .filter_map(|r| match &r.msg {
+            ServerMsg::Delta { event, .. } => Some(event.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(events.len() as u64, live_seq);
+    let span_ms = (recorded.last().unwrap().at_us - recorded[1].at_us) / 1000;
+    assert!(span_ms > 400, "the history took {span_ms} ms");
+    g.shutdown().await;
+
+    for speed in [1000.0, 4.0] {
+        let dir2 = tempfile::tempdir().unwrap();
+        let mut cfg = config(&dir2);
+        cfg.replay = Some(ReplaySource {
+            path: path.clone(),
+            speed,
+            from_ms: None,
+        });
+        let t0 = std::time::Instant::now();
+        let g2 = gateway::start(cfg).await.unwrap();
+        // From sequence 0 of the replaying gateway's own log: every delta it makes.
+        let mut w = connect(
+            &g2,
+            VIEW,
+            Some(Resume {
+                epoch: g2.epoch.clone(),
+                seq: 0,
+            }),
+        )
+        .await;
+        let mut got = vec![];
+        let mut done = false;
+        while !done || got.len() < events.len() {
+            match next(&mut w).await {
+                ServerMsg::Delta { event, .. } => got.push(event),
+                ServerMsg::Replay {
+                    done: d, speed: s, ..
+                } => {
+                    assert_eq!(s, speed);
+                    done = d;
+                }
+                // Joined before the first event: an empty snapshot, then the deltas.
+                ServerMsg::Snapshot(s) => assert!(s.tickets.is_empty()),
+                _ => {}
+            }
+        }
+        let took = t0.elapsed().as_millis() as i64;
+        assert_eq!(got, events, "speed {speed}: message for message");
+        assert!(
+            took * 1000 >= span_ms * 1000 / speed as i64 * 9 / 10,
+            "speed {speed}: {took} ms for {span_ms} ms recorded"
+        );
+        // The final state is the live run's, and a replay takes no commands.
+        let mut v = connect(&g2, ADMIN, None).await;
+        assert_eq!(
+            full_snapshot(&mut v).await,
+            live,
+            "speed {speed}: the same final state"
+        );
+        let (_, out) = run(&mut v, intake("late")).await;
+        assert!(
+            matches!(&out, CommandOutcome::Refused { code, .. } if code == "replay"),
+            "{out:?}"
+        );
+        g2.shutdown().await;
+    }
+}

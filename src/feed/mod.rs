@@ -5,6 +5,7 @@
 
 mod client;
 mod mirror;
+pub mod record;
 
 pub use client::{FeedConfig, FeedEvent, FeedHandle, FeedStatus, spawn};
 pub use mirror::{Change, Mirror};

@@ -38,6 +38,22 @@ pub enum CoreMsg {
         id: u64,
         ticket: u64,
     },
+    /// Replay: one part of the recorded snapshot.
+    Seed(Box<Snapshot>),
+    /// Replay: recorded events, the last of them recorded at `at_ms`.
+    Replayed {
+        at_ms: i64,
+        events: Vec<Event>,
+    },
+    /// Replay: the recording has ended.
+    ReplayEnd,
+}
+
+/// Where a replay stands, for the walls' badge.
+struct ReplayClock {
+    clock_ms: i64,
+    speed: f64,
+    done: bool,
 }
 
 struct Client {
@@ -59,6 +75,8 @@ struct Core {
     status: Arc<Status>,
     clients: HashMap<u64, Client>,
     window: VecDeque<Kept>,
+    /// Set while the gateway plays a recording back: commands are refused.
+    replay: Option<ReplayClock>,
 }
 
 pub async fn run(
@@ -74,6 +92,11 @@ pub async fn run(
         status,
         clients: HashMap::new(),
         window: VecDeque::new(),
+        replay: cfg.replay.as_ref().map(|r| ReplayClock {
+            clock_ms: 0,
+            speed: r.speed,
+            done: false,
+        }),
     };
     core.fill_window();
     let mut beat = tokio::time::interval(Duration::from_millis(cfg.limits.heartbeat_ms));
@@ -86,7 +109,10 @@ pub async fn run(
                 core.handle(std::mem::take(&mut pending));
             }
             _ = beat.tick() => {
-                core.auto_supervise();
+                // A replay shows what happened, nothing more: no supervision of its own.
+                if core.replay.is_none() {
+                    core.auto_supervise();
+                }
                 core.heartbeat();
             }
             _ = stop.changed() => break,
@@ -134,7 +160,11 @@ impl Core {
             }
         }
         if !batch.is_empty() {
-            self.apply(batch);
+            if self.replay.is_some() {
+                self.refuse_replaying(batch);
+            } else {
+                self.apply(batch);
+            }
         }
         for m in rest {
             match m {
@@ -152,6 +182,17 @@ impl Core {
                         .untrack_scopes(|s| clients.values().any(|c| c.region == s));
                 }
                 CoreMsg::Audit { id, ticket } => self.audit(id, ticket),
+                CoreMsg::Seed(s) => {
+                    if let Err(e) = self.store.seed(&s) {
+                        tracing::error!("replay: the recorded snapshot does not store: {e}");
+                    }
+                }
+                CoreMsg::Replayed { at_ms, events } => self.replayed(at_ms, events),
+                CoreMsg::ReplayEnd => {
+                    if let Some(r) = self.replay.as_mut() {
+                        r.done = true;
+                    }
+                }
                 CoreMsg::Command { .. } => {}
             }
         }
@@ -216,6 +257,57 @@ impl Core {
                 let msg = ServerMsg::CommandResult { key, outcome };
                 self.send_to(id, &msg);
             }
+        }
+    }
+
+    /// A replaying gateway takes no commands: each is refused, and nothing changes.
+    fn refuse_replaying(
+        &mut self,
+        batch: Vec<(
+            Option<u64>,
+            Request,
+            Option<oneshot::Sender<CommandOutcome>>,
+        )>,
+    ) {
+        for (id, request, reply) in batch {
+            let outcome = CommandOutcome::Refused {
+                code: "replay".into(),
+                message: "this gateway is replaying a recording: it takes no commands".into(),
+            };
+            if let Some(reply) = reply {
+                let _ = reply.send(outcome);
+            } else if let Some(id) = id {
+                let msg = ServerMsg::CommandResult {
+                    key: request.key,
+                    outcome,
+                };
+                self.send_to(id, &msg);
+            }
+        }
+    }
+
+    /// Recorded events: written, then fanned out like live changes.
+    fn replayed(&mut self, at_ms: i64, events: Vec<Event>) {
+        match self.store.apply_replayed(events, now_us()) {
+            Ok(deltas) => {
+                for d in deltas {
+                    let frame: Utf8Bytes = d.frame.into();
+                    self.broadcast(&d.event, &frame);
+                    self.window.push_back(Kept {
+                        seq: d.seq,
+                        event: d.event,
+                        frame,
+                    });
+                }
+                while self.window.len() > self.cfg.limits.resume_window {
+                    self.window.pop_front();
+                }
+                self.status.seq.store(self.store.seq(), Ordering::Relaxed);
+            }
+            Err(e) => tracing::error!("replay: events not stored: {e}"),
+        }
+        if let Some(r) = self.replay.as_mut() {
+            r.clock_ms = at_ms;
         }
     }
 
@@ -307,6 +399,14 @@ impl Core {
             return;
         };
         let frame: Utf8Bytes = text.into();
+        let replay = self.replay.as_ref().and_then(|r| {
+            let msg = ServerMsg::Replay {
+                clock_ms: r.clock_ms,
+                speed: r.speed,
+                done: r.done,
+            };
+            serde_json::to_string(&msg).ok().map(Utf8Bytes::from)
+        });
         // The figures, once per scope in use, serialized once each.
         let now = crate::protocol::now_ms();
         let seq = self.store.seq();
@@ -325,6 +425,7 @@ impl Core {
         for (id, c) in &self.clients {
             let kpis = figures.get(c.region.as_str()).cloned().flatten();
             let sent = c.outbox.try_send(frame.clone()).is_ok()
+                && replay.clone().is_none_or(|r| c.outbox.try_send(r).is_ok())
                 && kpis.is_none_or(|k| c.outbox.try_send(k).is_ok());
             if !sent {
                 slow.push(*id);

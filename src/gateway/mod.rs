@@ -8,6 +8,7 @@
 mod conn;
 mod core;
 mod http;
+mod replay;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,6 +52,12 @@ impl GatewayHandle {
 /// one; the handle says which).
 pub async fn start(cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
     let store = Store::open(&cfg.database, cfg.policy())?;
+    if cfg.replay.is_some() && store.seq() > 0 {
+        anyhow::bail!(
+            "{} already holds a log: a replay needs an empty database (omit --database)",
+            cfg.database.display()
+        );
+    }
     let epoch = store.epoch().to_string();
     let ws = TcpListener::bind(cfg.listen)
         .await
@@ -65,6 +72,7 @@ pub async fn start(cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
     let (stop, stop_rx) = watch::channel(false);
     let (core_tx, core_rx) = mpsc::channel(4096);
     let cfg = Arc::new(cfg);
+    let (replay_tx, replay_stop) = (core_tx.clone(), stop_rx.clone());
 
     let core = tokio::spawn(core::run(
         store,
@@ -87,6 +95,13 @@ pub async fn start(cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         epoch.clone(),
         stop_rx,
     ));
+    if let Some(src) = cfg.replay.clone() {
+        tokio::spawn(async move {
+            if let Err(e) = replay::run(src, replay_tx, replay_stop).await {
+                tracing::error!("replay: {e:#}");
+            }
+        });
+    }
     tracing::info!(%ws_addr, %http_addr, %epoch, "gateway listening");
     Ok(GatewayHandle {
         ws_addr,

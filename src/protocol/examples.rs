@@ -355,6 +355,14 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
             },
         ),
         (
+            "replay",
+            ServerMsg::Replay {
+                clock_ms: 1_795_000_060_000,
+                speed: 10.0,
+                done: false,
+            },
+        ),
+        (
             "kpis",
             ServerMsg::Kpis {
                 seq: 94,

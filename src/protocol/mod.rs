@@ -15,7 +15,7 @@ mod server;
 pub use client::{ClientMsg, Command, Hello, NewTicket, NewWarning, Resume};
 pub use domain::*;
 pub use kpi::KpiFigures;
-pub use server::{CommandOutcome, Event, ServerMsg, Snapshot};
+pub use server::{CommandOutcome, Event, RecordLine, ServerMsg, Snapshot};
 
 /// The protocol version this build speaks. A hello that names another gets an error frame
 /// (`code: "version"`) and the connection is closed.

@@ -21,6 +21,14 @@ pub enum ServerMsg {
     },
     /// Once a second: the latest sequence number of the log.
     Heartbeat { epoch: String, seq: u64, ts_us: i64 },
+    /// Once a second from a gateway that is replaying a recording: the recorded time it
+    /// has reached, the speed, and whether the recording has ended. Walls show a replay
+    /// badge and this clock; such a gateway refuses commands (`replay`).
+    Replay {
+        clock_ms: i64,
+        speed: f64,
+        done: bool,
+    },
     /// Once a second, after the heartbeat: the figures of the client's scope as the
     /// gateway computed them at `seq`, so that every wall shows the same numbers.
     Kpis { seq: u64, figures: Box<KpiFigures> },
@@ -109,4 +117,13 @@ impl Event {
                 .iter()
                 .any(|g| g.starts_with(region) || region.starts_with(g))
     }
+}
+
+/// One line of a recording (`yiping record`): a message as a client received it, with the
+/// receipt time. A recording holds the snapshot's parts, then the deltas, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordLine {
+    /// Microseconds since the Unix epoch, when the recorder received it.
+    pub at_us: i64,
+    pub msg: ServerMsg,
 }

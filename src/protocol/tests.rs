@@ -15,7 +15,7 @@ fn every_client_message_round_trips() {
 #[test]
 fn every_server_message_round_trips() {
     let msgs = server_messages();
-    assert_eq!(msgs.len(), 15, "one example per server message");
+    assert_eq!(msgs.len(), 16, "one example per server message");
     for (name, msg) in msgs {
         let json = serde_json::to_string(&msg).unwrap();
         let back: ServerMsg = serde_json::from_str(&json).unwrap();

@@ -8,6 +8,7 @@
 
 mod db;
 pub mod lifecycle;
+mod replayed;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
