@@ -14,6 +14,7 @@ mod bench_gateway;
 mod bench_kpi;
 mod bench_wall;
 mod demo;
+mod replay_cmd;
 
 /// Start the feed's network thread and open the wall on it.
 fn open_wall(
@@ -212,6 +213,11 @@ enum Cmd {
     BenchWall(bench_wall::Args),
     /// What one event costs the KPI figures as the history grows.
     BenchKpi(bench_kpi::Args),
+    /// Record a gateway's feed into an append-only file (one JSON line per message).
+    Record(replay_cmd::RecordArgs),
+    /// Play a recording back through a gateway of its own, as if live (walls connect to
+    /// it and show a replay badge); `--wall` opens one.
+    Replay(Box<replay_cmd::ReplayArgs>),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -376,6 +382,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::BenchKpi(a)) => bench_kpi::run(a),
+        Some(Cmd::Record(a)) => replay_cmd::record(a),
+        Some(Cmd::Replay(a)) => replay_cmd::replay(*a),
         Some(Cmd::ProtocolExamples) => {
             use yiping::protocol::examples;
             for (name, m) in examples::client_messages() {

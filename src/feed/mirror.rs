@@ -38,6 +38,8 @@ pub struct Mirror {
     pub units: BTreeMap<String, Unit>,
     /// The gateway's latest figures for this scope (it sends them once a second).
     pub kpis: Option<KpiFigures>,
+    /// Set when the gateway is replaying a recording: (recorded clock ms, speed, ended).
+    pub replay: Option<(i64, f64, bool)>,
 }
 
 impl Mirror {
@@ -77,6 +79,14 @@ impl Mirror {
             }
             ServerMsg::Heartbeat { ts_us, .. } => {
                 self.last_ts_us = *ts_us;
+                Change::None
+            }
+            ServerMsg::Replay {
+                clock_ms,
+                speed,
+                done,
+            } => {
+                self.replay = Some((*clock_ms, *speed, *done));
                 Change::None
             }
             ServerMsg::Kpis { figures, .. } => {

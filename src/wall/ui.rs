@@ -256,6 +256,9 @@ fn wall_ui(
         drill_bar(&ctx, map_rect, lang, &map, &rolls, &focus, &mut out);
     }
     overlays(&ctx, map_rect, lang, &health, demo.0, schematic, live);
+    if let Some(r) = mirror.0.replay {
+        replay_badge(&ctx, map_rect, lang, r);
+    }
     red_banner(&ctx, map_rect, lang, &mirror.0, &mut out);
     supervision_notices(&ctx, map_rect, lang, &notices, now, &mut out);
     let dim = care.dimming(Instant::now());
@@ -717,6 +720,36 @@ fn supervision_notices(
                     }
                 });
         });
+}
+
+/// A replay never passes for live: a badge with the recorded clock and the speed.
+fn replay_badge(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    lang: UiLang,
+    (clock, speed, done): (i64, f64, bool),
+) {
+    let (y, mo, d, h, mi, s) = beijing(clock);
+    let text = format!(
+        "{} ×{speed} · {y}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}{}",
+        lang.t("回放", "REPLAY"),
+        if done {
+            lang.t(" · 已结束", " · ended")
+        } else {
+            ""
+        }
+    );
+    let p = ctx.layer_painter(LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::new("replay"),
+    ));
+    let galley = p.layout_no_wrap(text, bold(34.0), Color32::BLACK);
+    let r = egui::Rect::from_center_size(
+        rect.center_top() + egui::vec2(0.0, 150.0),
+        galley.size() + egui::vec2(32.0, 16.0),
+    );
+    p.rect_filled(r, 8.0, AMBER);
+    p.galley(r.min + egui::vec2(16.0, 8.0), galley, Color32::BLACK);
 }
 
 fn overlays(

@@ -1,0 +1,191 @@
+//! `yiping record` and `yiping replay`: write a gateway's feed to a file, and play such a
+//! file back through a gateway of its own (a fresh temporary database) so that any wall
+//! shows it as if live, with a replay badge and the recorded clock. `--wall` opens a
+//! wall on it in the same process.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use yiping::config::{GatewayConfig, ReplaySource, Role, TokenConfig};
+
+use super::{WallArgs, wall_config};
+
+#[derive(clap::Args)]
+pub struct RecordArgs {
+    /// The gateway's feed, e.g. ws://127.0.0.1:7400.
+    #[arg(long)]
+    feed: String,
+    /// A viewer token is enough.
+    #[arg(long, env = "YIPING_TOKEN")]
+    token: String,
+    /// The file to append to (one JSON line per message).
+    #[arg(long)]
+    out: PathBuf,
+    /// Stop after this many seconds (default: until Ctrl-C or the gateway closes).
+    #[arg(long)]
+    seconds: Option<u64>,
+}
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// A recording made by `yiping record`.
+    file: PathBuf,
+    /// Recorded seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Start at this recorded time, Beijing time: `2026-11-23 10:30[:00]` or ms since the
+    /// epoch. What comes before is applied at once.
+    #[arg(long)]
+    from: Option<String>,
+    /// Serve the replay here (walls connect with a viewer token from --config).
+    #[arg(long, default_value = "127.0.0.1:7400")]
+    listen: std::net::SocketAddr,
+    #[arg(long, default_value = "127.0.0.1:7401")]
+    http_listen: std::net::SocketAddr,
+    /// Tokens and limits (the database is always a fresh temporary one).
+    #[arg(long, default_value = "config/gateway.toml")]
+    config: PathBuf,
+    /// Open a wall on the replay too.
+    #[arg(long)]
+    wall: bool,
+    #[command(flatten)]
+    wall_args: WallArgs,
+}
+
+pub fn record(a: RecordArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let secs = a.seconds;
+        tokio::spawn(async move {
+            match secs {
+                Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+                None => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+            let _ = stop.send(true);
+        });
+        let r = yiping::feed::record::record(&a.feed, &a.token, &a.out, stop_rx).await?;
+        println!(
+            "recorded {} lines up to sequence {} into {}",
+            r.lines,
+            r.last_seq,
+            a.out.display()
+        );
+        anyhow::Ok(())
+    })
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `2026-11-23 10:30[:00]` (or with a `T`), Beijing time, or ms since the epoch.
+pub fn parse_from(s: &str) -> anyhow::Result<i64> {
+    let s = s.trim();
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(ms);
+    }
+    let bad = || anyhow::anyhow!("--from {s:?}: write 2026-11-23 10:30 (Beijing time) or ms");
+    let (date, time) = s.split_once([' ', 'T']).ok_or_else(bad)?;
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let t: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    if d.len() != 3 || !(2..=3).contains(&t.len()) || !(1..=12).contains(&d[1]) {
+        return Err(bad());
+    }
+    let secs = days_from_civil(d[0], d[1], d[2]) * 86_400
+        + t[0] * 3600
+        + t[1] * 60
+        + t.get(2).copied().unwrap_or(0)
+        - 8 * 3600;
+    Ok(secs * 1000)
+}
+
+pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
+    let from_ms = a.from.as_deref().map(parse_from).transpose()?;
+    if !std::fs::metadata(&a.file).is_ok_and(|m| m.is_file()) {
+        anyhow::bail!("no recording at {}", a.file.display());
+    }
+    let mut cfg = GatewayConfig::load(&a.config)?;
+    let dir = std::env::temp_dir().join(format!("yiping-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    cfg.database = dir.join("replay.sqlite");
+    cfg.listen = a.listen;
+    cfg.http_listen = a.http_listen;
+    cfg.replay = Some(ReplaySource {
+        path: a.file.clone(),
+        speed: a.speed,
+        from_ms,
+    });
+    // A wall of this process watches with a token of its own.
+    let viewer = format!("replay-viewer-{:016x}", rand::random::<u64>());
+    cfg.tokens.push(TokenConfig {
+        token: viewer.clone(),
+        role: Role::Viewer,
+        name: "回放大屏".into(),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let g = rt.block_on(yiping::gateway::start(cfg))?;
+    println!(
+        "replaying {} at {}x on ws://{}",
+        a.file.display(),
+        a.speed,
+        g.ws_addr
+    );
+    let result = if a.wall {
+        let wcfg = wall_config(&a.wall_args)?;
+        let url = format!("ws://{}", g.ws_addr);
+        super::open_wall(
+            wcfg,
+            yiping::feed::FeedConfig::new(url, viewer),
+            &a.wall_args,
+            false,
+        )
+    } else {
+        rt.block_on(async { tokio::signal::ctrl_c().await })
+            .map_err(anyhow::Error::from)
+    };
+    rt.block_on(g.shutdown());
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_times_are_beijing_time() {
+        // 2026-11-23 00:00 Beijing is 2026-11-22 16:00 UTC.
+        assert_eq!(parse_from("2026-11-23 00:00").unwrap(), 1_795_363_200_000);
+        assert_eq!(
+            parse_from("2026-11-23T08:00:30").unwrap(),
+            1_795_363_200_000 + 8 * 3_600_000 + 30_000
+        );
+        assert_eq!(parse_from("12345").unwrap(), 12345);
+        assert!(
+            parse_from("yesterday")
+                .unwrap_err()
+                .to_string()
+                .contains("Beijing")
+        );
+        assert!(parse_from("2026-13-01 10:00").is_err());
+    }
+}
