@@ -80,7 +80,7 @@ pub fn run(
         cfg,
         yiping::feed::FeedConfig::new(url, operator),
         &args,
-        true,
+        Some(gateway.epoch.clone()),
     );
     stop.store(true, Ordering::Relaxed);
     let _ = sim_thread.join();

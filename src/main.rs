@@ -16,12 +16,13 @@ mod bench_wall;
 mod demo;
 mod replay_cmd;
 
-/// Start the feed's network thread and open the wall on it.
+/// Start the feed's network thread and open the wall on it. `demo`: the epoch of the
+/// demo's own gateway, the only one the wall may command.
 fn open_wall(
     config: yiping::wall::config::WallConfig,
     feed: yiping::feed::FeedConfig,
     args: &WallArgs,
-    demo: bool,
+    demo: Option<String>,
 ) -> anyhow::Result<()> {
     let h = yiping::feed::spawn(feed)?;
     yiping::wall::run(yiping::wall::WallOptions {
@@ -30,7 +31,8 @@ fn open_wall(
             events: h.events,
             commands: h.commands,
         },
-        demo,
+        demo: demo.is_some(),
+        own_epoch: demo,
         screenshot: args.screenshot.clone().map(|p| (p, args.frames)),
         select_top: args.select_top,
         focus: args.focus.clone().unwrap_or_default(),
@@ -273,7 +275,7 @@ fn main() -> anyhow::Result<()> {
             let mut fc =
                 yiping::feed::FeedConfig::new(cfg.feed.url.clone(), cfg.feed.token.clone());
             fc.region = (!cfg.feed.region.is_empty()).then(|| cfg.feed.region.clone());
-            open_wall(cfg, fc, &wall, false)
+            open_wall(cfg, fc, &wall, None)
         }
         Some(Cmd::Gateway {
             config,

@@ -156,7 +156,7 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
             wcfg,
             yiping::feed::FeedConfig::new(url, viewer),
             &a.wall_args,
-            false,
+            None,
         )
     } else {
         rt.block_on(async { tokio::signal::ctrl_c().await })

@@ -487,3 +487,54 @@ fn an_automatic_supervision_becomes_a_notice_on_the_wall() {
     assert_eq!(n[0].0, 7);
     assert!(n[0].2.note.contains("办结"));
 }
+
+#[test]
+fn a_demo_wall_refuses_to_command_a_gateway_that_is_not_its_own() {
+    let (mut app, feed, commands) = app();
+    app.world_mut().resource_mut::<Outbox>().only_epoch = Some("demo-epoch".into());
+    let snap = |epoch: &str| {
+        FeedEvent::Msg(
+            ServerMsg::Snapshot(Snapshot {
+                epoch: epoch.into(),
+                seq: 1,
+                part: 0,
+                last: true,
+                tickets: vec![],
+                warnings: vec![examples::warning()],
+                units: vec![],
+            }),
+            yiping::protocol::now_us(),
+        )
+    };
+    // Fed by another gateway: the acknowledgement is not sent, and says why.
+    feed.send(snap("someone-elses-epoch")).unwrap();
+    app.update();
+    app.world_mut()
+        .write_message(UiAction::Send(Command::AckWarning { warning: 7 }));
+    app.update();
+    assert!(commands.try_recv().is_err(), "nothing went out");
+    let states: Vec<_> = app
+        .world()
+        .resource::<Outbox>()
+        .sent
+        .values()
+        .map(|s| s.state.clone())
+        .collect();
+    assert!(
+        matches!(&states[..], [CommandState::NotSent(why)] if why.contains("demo")),
+        "{states:?}"
+    );
+    // Its own gateway: the same command goes out.
+    feed.send(snap("demo-epoch")).unwrap();
+    app.update();
+    app.world_mut()
+        .write_message(UiAction::Send(Command::AckWarning { warning: 7 }));
+    app.update();
+    assert!(matches!(
+        commands.try_recv(),
+        Ok(ClientMsg::Command {
+            command: Command::AckWarning { warning: 7 },
+            ..
+        })
+    ));
+}

@@ -95,6 +95,11 @@ pub struct SentCommand {
 pub struct Outbox {
     pub sent: BTreeMap<String, SentCommand>,
     next: u64,
+    /// Demo mode: the epoch of the demo's own gateway, the only one this wall may
+    /// command. A command while the feed comes from any other log is not sent.
+    pub only_epoch: Option<String>,
+    /// The epoch of the log the feed comes from now (kept by the ingest).
+    pub feed_epoch: String,
 }
 
 impl Outbox {
@@ -110,6 +115,22 @@ impl Outbox {
             key: key.clone(),
             command: command.clone(),
         };
+        if let Some(own) = &self.only_epoch
+            && own != &self.feed_epoch
+        {
+            tracing::warn!("demo mode: a command to a gateway not the demo's own was not sent");
+            self.sent.insert(
+                key.clone(),
+                SentCommand {
+                    command,
+                    sent: Instant::now(),
+                    state: CommandState::NotSent(
+                        "演示模式只能指挥演示网关 demo mode commands only its own gateway".into(),
+                    ),
+                },
+            );
+            return key;
+        }
         let state = match link.commands.try_send(msg) {
             Ok(()) => CommandState::Pending,
             Err(TrySendError::Full(_)) => CommandState::NotSent("网络线程繁忙 link busy".into()),
@@ -214,6 +235,9 @@ pub fn ingest(
                     _ => {}
                 }
                 let change = mirror.0.apply(&msg);
+                if outbox.feed_epoch != mirror.0.epoch {
+                    outbox.feed_epoch = mirror.0.epoch.clone();
+                }
                 health.loading = mirror.0.loading || mirror.0.epoch.is_empty();
                 if let Change::Ticket { id, .. } = &change {
                     // A trail we hold is extended by the delta's own audit line.

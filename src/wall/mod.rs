@@ -121,6 +121,8 @@ pub struct WallOptions {
     pub select_top: bool,
     /// The region to open on ("" = the whole city).
     pub focus: String,
+    /// Demo mode: the epoch of the demo's own gateway, the only one it may command.
+    pub own_epoch: Option<String>,
 }
 
 /// Open the wall's window and run until it is closed.
@@ -160,6 +162,11 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
     .insert_resource(DemoMode(opts.demo))
     .insert_resource(text::UiLang(opts.config.lang))
     .insert_resource(ui::WallLayout(opts.config.layout.clone()));
+    if opts.demo {
+        // A demo wall commands its own gateway or none (an unknown epoch matches nothing).
+        app.world_mut().resource_mut::<link::Outbox>().only_epoch =
+            Some(opts.own_epoch.clone().unwrap_or_else(|| "-".into()));
+    }
     if let Some((path, frames)) = opts.screenshot {
         screenshot::plugin(&mut app, path, frames, opts.select_top);
     }
