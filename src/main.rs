@@ -33,6 +33,7 @@ fn open_wall(
         },
         demo: demo.is_some(),
         own_epoch: demo,
+        tour: args.tour.clone().map(|p| (p, args.tour_step.max(1) - 1)),
         screenshot: args.screenshot.clone().map(|p| (p, args.frames)),
         select_top: args.select_top,
         focus: args.focus.clone().unwrap_or_default(),
@@ -115,6 +116,12 @@ struct WallArgs {
     /// Open drilled down to this region (a district, town, village or grid id).
     #[arg(long)]
     focus: Option<String>,
+    /// Run a self-running tour (config/tours/*.toml), looping.
+    #[arg(long)]
+    tour: Option<PathBuf>,
+    /// With --tour: start at this step (1 = the first).
+    #[arg(long, default_value_t = 1)]
+    tour_step: usize,
 }
 
 #[derive(Subcommand)]
@@ -242,6 +249,8 @@ fn main() -> anyhow::Result<()> {
                 frames: 30,
                 select_top: false,
                 focus: None,
+                tour: None,
+                tour_step: 1,
             },
             60.0,
             8,

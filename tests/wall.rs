@@ -538,3 +538,35 @@ fn a_demo_wall_refuses_to_command_a_gateway_that_is_not_its_own() {
         })
     ));
 }
+
+#[test]
+fn a_tour_moves_to_its_next_step_when_the_time_is_up_and_loops() {
+    use yiping::wall::drill::Focus;
+    use yiping::wall::tour::{Tour, TourState};
+    let (mut app, _feed, _commands) = app();
+    let tour = Tour::parse(
+        "name = \"t\"\n[[steps]]\nview = \"overview\"\nseconds = 3\ncaption = \"全市\"\n\
+         [[steps]]\nview = \"region\"\narea = \"321102\"\nseconds = 3\ncaption = \"京口区\"\n",
+        "t.toml",
+        |a| a == "321102",
+    )
+    .unwrap();
+    let mut state = TourState::new(tour, 0);
+    app.insert_resource(state);
+    app.update();
+    app.update();
+    assert_eq!(app.world().resource::<Focus>().0, "");
+    // Time is up: the region step, drilled down to its area.
+    app.world_mut().resource_mut::<TourState>().since -= Duration::from_secs(4);
+    app.update();
+    app.update();
+    assert_eq!(app.world().resource::<TourState>().step, 1);
+    assert_eq!(app.world().resource::<Focus>().0, "321102");
+    // And round again to the first.
+    app.world_mut().resource_mut::<TourState>().since -= Duration::from_secs(4);
+    app.update();
+    app.update();
+    state = app.world_mut().remove_resource::<TourState>().unwrap();
+    assert_eq!(state.step, 0);
+    assert_eq!(app.world().resource::<Focus>().0, "");
+}

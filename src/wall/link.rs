@@ -227,6 +227,11 @@ pub fn ingest(
                         }
                     }
                     ServerMsg::Audit { ticket, entries } => {
+                        // Bounded for walls that run for days (a tour selects a ticket
+                        // every loop): past 64 trails only the newest is kept.
+                        if trails.0.len() >= 64 {
+                            trails.0.clear();
+                        }
                         trails.0.insert(*ticket, entries.clone());
                     }
                     ServerMsg::Error { code, message } => {

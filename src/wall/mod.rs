@@ -18,6 +18,7 @@ mod screenshot;
 pub mod state;
 pub mod table;
 pub mod text;
+pub mod tour;
 mod ui;
 pub mod warnings;
 
@@ -56,6 +57,7 @@ impl Plugin for WallCorePlugin {
         dispatch::plugin(app);
         drill::plugin(app);
         screen::plugin(app);
+        tour::plugin(app);
     }
 }
 
@@ -123,11 +125,24 @@ pub struct WallOptions {
     pub focus: String,
     /// Demo mode: the epoch of the demo's own gateway, the only one it may command.
     pub own_epoch: Option<String>,
+    /// Run this tour (config/tours/*.toml), from this step (0-based).
+    pub tour: Option<(PathBuf, usize)>,
 }
 
 /// Open the wall's window and run until it is closed.
 pub fn run(opts: WallOptions) -> anyhow::Result<()> {
     let layers = map::MapLayers::load(&opts.config.map)?;
+    let tour = match &opts.tour {
+        Some((path, start)) => {
+            let known = |a: &str| {
+                layers
+                    .layer(rollup::depth(a))
+                    .is_some_and(|l| l.index.contains_key(a))
+            };
+            Some(tour::TourState::new(tour::Tour::load(path, known)?, *start))
+        }
+        None => None,
+    };
     let w = &opts.config.window;
     let window = Window {
         title: w.title.clone(),
@@ -162,6 +177,9 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
     .insert_resource(DemoMode(opts.demo))
     .insert_resource(text::UiLang(opts.config.lang))
     .insert_resource(ui::WallLayout(opts.config.layout.clone()));
+    if let Some(t) = tour {
+        app.insert_resource(t);
+    }
     if opts.demo {
         // A demo wall commands its own gateway or none (an unknown epoch matches nothing).
         app.world_mut().resource_mut::<link::Outbox>().only_epoch =

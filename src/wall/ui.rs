@@ -21,6 +21,7 @@ use super::screen::ScreenCare;
 use super::state::Queue;
 use super::table::{AMBER, DIM, RED, queue_table};
 use super::text::{UiLang, beijing};
+use super::tour::TourState;
 use crate::feed::FeedStatus;
 use crate::protocol::{WarningLevel, now_ms};
 
@@ -60,7 +61,7 @@ fn wall_ui(
     mut map_rect_out: ResMut<MapRect>,
     mut actions: MessageWriter<UiAction>,
     (rolls, focus, mut donut_hits): (Res<RollUps>, Res<Focus>, ResMut<DonutHits>),
-    (care, notices): (Res<ScreenCare>, Res<Notices>),
+    (care, notices, tour): (Res<ScreenCare>, Res<Notices>, Option<Res<TourState>>),
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     if !fonts.0 {
@@ -251,9 +252,10 @@ fn wall_ui(
         Vec2::new(map_rect.max.x, map_rect.max.y) * z,
     ));
     let schematic = map.as_ref().is_some_and(|m| m.schematic);
-    if let Some(map) = map {
-        donut_hits.0 = labels(&ctx, map_rect, &map, &view, &rolls, &focus.0);
-        drill_bar(&ctx, map_rect, lang, &map, &rolls, &focus, &mut out);
+    let map_ref = map.as_deref();
+    if let Some(map) = map_ref {
+        donut_hits.0 = labels(&ctx, map_rect, map, &view, &rolls, &focus.0);
+        drill_bar(&ctx, map_rect, lang, map, &rolls, &focus, &mut out);
     }
     overlays(&ctx, map_rect, lang, &health, demo.0, schematic, live);
     if let Some(r) = mirror.0.replay {
@@ -261,6 +263,9 @@ fn wall_ui(
     }
     red_banner(&ctx, map_rect, lang, &mirror.0, &mut out);
     supervision_notices(&ctx, map_rect, lang, &notices, now, &mut out);
+    if let Some(t) = tour {
+        tour_overlay(&ctx, map_rect, lang, &t, &mirror.0, map_ref, now, &mut out);
+    }
     let dim = care.dimming(Instant::now());
     if dim > 0.0 {
         ctx.layer_painter(LayerId::new(egui::Order::Foreground, egui::Id::new("dim")))
@@ -750,6 +755,77 @@ fn replay_badge(
     );
     p.rect_filled(r, 8.0, AMBER);
     p.galley(r.min + egui::vec2(16.0, 8.0), galley, Color32::BLACK);
+}
+
+/// Tour mode: the caption and the step over the map's foot, and for the figures and the
+/// warnings steps their panels, large, over the map.
+#[allow(clippy::too_many_arguments)]
+fn tour_overlay(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    lang: UiLang,
+    tour: &TourState,
+    m: &crate::feed::Mirror,
+    map: Option<&MapLayers>,
+    now: i64,
+    out: &mut Vec<UiAction>,
+) {
+    use super::tour::View;
+    let step = tour.current();
+    let big = rect.shrink2(egui::vec2(rect.width() * 0.08, rect.height() * 0.12));
+    if matches!(step.view, View::Kpis | View::Warnings) {
+        egui::Area::new(egui::Id::new("tour-panel"))
+            .order(egui::Order::Middle)
+            .fade_in(false)
+            .constrain(false)
+            .fixed_pos(big.min)
+            .show(ctx, |ui| {
+                egui::Frame::new()
+                    .fill(Color32::from_rgba_unmultiplied(8, 14, 24, 245))
+                    .stroke(egui::Stroke::new(2.0, Color32::from_rgb(60, 120, 170)))
+                    .corner_radius(10.0)
+                    .inner_margin(20.0)
+                    .show(ui, |ui| {
+                        ui.set_min_size(big.size() - egui::vec2(40.0, 40.0));
+                        ui.set_max_size(big.size() - egui::vec2(40.0, 40.0));
+                        if step.view == View::Kpis {
+                            super::kpi_view::figures(ui, lang, m.kpis.as_ref(), map, 4, 10);
+                        } else {
+                            super::warnings::board(ui, lang, m, map, now, out);
+                        }
+                    });
+            });
+    }
+    let caption = if lang.0 == super::config::Lang::Zh || step.caption_en.is_empty() {
+        step.caption.as_str()
+    } else {
+        step.caption_en.as_str()
+    };
+    let p = ctx.layer_painter(LayerId::new(egui::Order::Foreground, egui::Id::new("tour")));
+    let galley = p.layout(
+        caption.to_string(),
+        bold(40.0),
+        Color32::WHITE,
+        rect.width() * 0.8,
+    );
+    let band = egui::Rect::from_center_size(
+        rect.center_bottom() - egui::vec2(0.0, 60.0 + galley.size().y / 2.0),
+        galley.size() + egui::vec2(48.0, 24.0),
+    );
+    p.rect_filled(band, 10.0, Color32::from_rgba_unmultiplied(10, 40, 70, 235));
+    p.galley(band.min + egui::vec2(24.0, 12.0), galley, Color32::WHITE);
+    p.text(
+        band.right_top() + egui::vec2(-8.0, -6.0),
+        Align2::RIGHT_BOTTOM,
+        format!(
+            "{} {} / {}",
+            lang.t("参观导览", "Tour"),
+            tour.step + 1,
+            tour.tour.steps.len()
+        ),
+        bold(22.0),
+        Color32::from_rgb(120, 210, 255),
+    );
 }
 
 fn overlays(
