@@ -543,7 +543,21 @@ fn a_demo_wall_refuses_to_command_a_gateway_that_is_not_its_own() {
 fn a_tour_moves_to_its_next_step_when_the_time_is_up_and_loops() {
     use yiping::wall::drill::Focus;
     use yiping::wall::tour::{Tour, TourState};
-    let (mut app, _feed, _commands) = app();
+    let (mut app, feed, _commands) = app();
+    // A tour's clock starts when the city shows.
+    feed.send(FeedEvent::Msg(
+        ServerMsg::Snapshot(Snapshot {
+            epoch: "e".into(),
+            seq: 1,
+            part: 0,
+            last: true,
+            tickets: vec![],
+            warnings: vec![],
+            units: vec![],
+        }),
+        yiping::protocol::now_us(),
+    ))
+    .unwrap();
     let tour = Tour::parse(
         "name = \"t\"\n[[steps]]\nview = \"overview\"\nseconds = 3\ncaption = \"全市\"\n\
          [[steps]]\nview = \"region\"\narea = \"321102\"\nseconds = 3\ncaption = \"京口区\"\n",

@@ -167,6 +167,11 @@ fn advance(
     mut actions: MessageWriter<UiAction>,
 ) {
     let now = Instant::now();
+    if mirror.0.epoch.is_empty() {
+        // No data yet: the first step's time starts when the city shows.
+        tour.since = now;
+        return;
+    }
     if now.duration_since(tour.since) >= Duration::from_secs_f32(tour.current().seconds) {
         tour.step = (tour.step + 1) % tour.tour.steps.len();
         tour.since = now;

@@ -781,7 +781,7 @@ fn tour_overlay(
             .fixed_pos(big.min)
             .show(ctx, |ui| {
                 egui::Frame::new()
-                    .fill(Color32::from_rgba_unmultiplied(8, 14, 24, 245))
+                    .fill(Color32::from_rgb(8, 14, 24))
                     .stroke(egui::Stroke::new(2.0, Color32::from_rgb(60, 120, 170)))
                     .corner_radius(10.0)
                     .inner_margin(20.0)
@@ -790,6 +790,8 @@ fn tour_overlay(
                         ui.set_max_size(big.size() - egui::vec2(40.0, 40.0));
                         if step.view == View::Kpis {
                             super::kpi_view::figures(ui, lang, m.kpis.as_ref(), map, 4, 10);
+                            ui.add_space(16.0);
+                            super::kpi_view::charts(ui, lang, m.kpis.as_ref(), map, 4, 1);
                         } else {
                             super::warnings::board(ui, lang, m, map, now, out);
                         }
