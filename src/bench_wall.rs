@@ -120,6 +120,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             tickets,
             warnings: vec![],
             units: vec![],
+            briefing: None,
         }),
         now_us(),
     ))?;

@@ -1111,3 +1111,141 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
         g2.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_briefing_started_from_a_console_reaches_every_wall_and_survives_a_restart() {
+    use yiping::protocol::{Briefing, Incident};
+    let dir = tempfile::tempdir().unwrap();
+    let g = start(&dir).await;
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    run(
+        &mut admin,
+        cmd(
+            "u",
+            Command::UpsertUnit {
+                unit: examples::unit(),
+            },
+        ),
+    )
+    .await;
+    run(&mut admin, intake("t")).await;
+    let (seen, _) = run(
+        &mut admin,
+        cmd(
+            "d",
+            Command::Dispatch {
+                ticket: 1,
+                unit: examples::unit().id,
+            },
+        ),
+    )
+    .await;
+    let dispatch_seq = seen.iter().find_map(delta_seq).unwrap();
+    let mut wall = connect(&g, VIEW, None).await;
+    snapshot(&mut wall).await;
+    // Not before a briefing runs, not on what is not there.
+    let (_, out) = run(
+        &mut admin,
+        cmd(
+            "p0",
+            Command::Promote {
+                seq: dispatch_seq,
+                significant: true,
+            },
+        ),
+    )
+    .await;
+    assert!(
+        matches!(&out, CommandOutcome::Refused { code, .. } if code == "no_briefing"),
+        "{out:?}"
+    );
+    let (_, out) = run(
+        &mut admin,
+        cmd(
+            "b0",
+            Command::StartBriefing {
+                incident: Incident::Ticket { id: 99 },
+            },
+        ),
+    )
+    .await;
+    assert!(
+        matches!(&out, CommandOutcome::Refused { code, .. } if code == "unknown_incident"),
+        "{out:?}"
+    );
+    run(
+        &mut admin,
+        cmd(
+            "b",
+            Command::StartBriefing {
+                incident: Incident::Ticket { id: 1 },
+            },
+        ),
+    )
+    .await;
+    let (_, out) = run(
+        &mut admin,
+        cmd(
+            "p",
+            Command::Promote {
+                seq: dispatch_seq,
+                significant: true,
+            },
+        ),
+    )
+    .await;
+    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    let (_, out) = run(
+        &mut admin,
+        cmd(
+            "p2",
+            Command::Promote {
+                seq: 9999,
+                significant: true,
+            },
+        ),
+    )
+    .await;
+    assert!(
+        matches!(&out, CommandOutcome::Refused { code, .. } if code == "unknown_entry"),
+        "{out:?}"
+    );
+    // The wall saw the briefing start, then the promoted entry.
+    let mut last: Option<Briefing> = None;
+    for _ in 0..2 {
+        match next_real(&mut wall).await {
+            ServerMsg::Delta {
+                event: Event::BriefingChanged { briefing },
+                ..
+            } => last = briefing,
+            other => panic!("{other:?}"),
+        }
+    }
+    let b = last.unwrap();
+    assert_eq!(b.incident, Incident::Ticket { id: 1 });
+    assert_eq!(b.significant, vec![dispatch_seq]);
+    assert_eq!(b.by, "管理员");
+    g.shutdown().await;
+    // After a restart a new wall's snapshot carries it; the end reaches everyone.
+    let g = start(&dir).await;
+    let mut w2 = connect(&g, VIEW, None).await;
+    let ServerMsg::Snapshot(s) = next_real(&mut w2).await else {
+        panic!()
+    };
+    assert_eq!(s.briefing, Some(b));
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    run(&mut admin, cmd("e", Command::EndBriefing)).await;
+    loop {
+        if let ServerMsg::Delta {
+            event: Event::BriefingChanged { briefing },
+            ..
+        } = next_real(&mut w2).await
+        {
+            assert!(briefing.is_none());
+            break;
+        }
+    }
+    g.shutdown().await;
+}

@@ -78,6 +78,7 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
             tickets,
             warnings: vec![],
             units: vec![examples::unit()],
+            briefing: None,
         }),
         0,
     ))
@@ -200,6 +201,7 @@ fn a_wall_that_hears_nothing_says_it_is_stale() {
             tickets: vec![],
             warnings: vec![],
             units: vec![],
+            briefing: None,
         }),
         0,
     ))
@@ -418,6 +420,7 @@ fn a_focus_action_drills_down_and_back_up_without_touching_the_data() {
             ],
             warnings: vec![],
             units: vec![],
+            briefing: None,
         }),
         yiping::protocol::now_us(),
     ))
@@ -453,6 +456,7 @@ fn an_automatic_supervision_becomes_a_notice_on_the_wall() {
             tickets: vec![ticket(7, Priority::Urgent, now - 1000, "321102-01-003-07")],
             warnings: vec![],
             units: vec![],
+            briefing: None,
         }),
         yiping::protocol::now_us(),
     ))
@@ -502,6 +506,7 @@ fn a_demo_wall_refuses_to_command_a_gateway_that_is_not_its_own() {
                 tickets: vec![],
                 warnings: vec![examples::warning()],
                 units: vec![],
+                briefing: None,
             }),
             yiping::protocol::now_us(),
         )
@@ -554,6 +559,7 @@ fn a_tour_moves_to_its_next_step_when_the_time_is_up_and_loops() {
             tickets: vec![],
             warnings: vec![],
             units: vec![],
+            briefing: None,
         }),
         yiping::protocol::now_us(),
     ))
@@ -583,4 +589,134 @@ fn a_tour_moves_to_its_next_step_when_the_time_is_up_and_loops() {
     state = app.world_mut().remove_resource::<TourState>().unwrap();
     assert_eq!(state.step, 0);
     assert_eq!(app.world().resource::<Focus>().0, "");
+}
+
+#[test]
+fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
+    use yiping::protocol::{Briefing, Incident};
+    use yiping::wall::briefing::{lane, timeline};
+    use yiping::wall::drill::Focus;
+    use yiping::wall::link::AuditTrails;
+    let (mut app, feed, commands) = app();
+    let now = now_ms();
+    let t5 = ticket(5, Priority::Urgent, now + 3_600_000, "321102-01-003-07");
+    let other = ticket(6, Priority::Normal, now + 3_600_000, "321102-01-003-08");
+    feed.send(FeedEvent::Msg(
+        ServerMsg::Snapshot(Snapshot {
+            epoch: "e".into(),
+            seq: 20,
+            part: 0,
+            last: true,
+            tickets: vec![t5.clone(), other],
+            warnings: vec![],
+            units: vec![examples::unit()],
+            briefing: None,
+        }),
+        yiping::protocol::now_us(),
+    ))
+    .unwrap();
+    app.update();
+    // A console starts a briefing on ticket 5 and promotes its dispatch.
+    let entry = |seq: u64, action: &str| AuditEntry {
+        seq,
+        action: action.into(),
+        at_ms: now - (30 - seq as i64) * 60_000,
+        ..examples::audit()
+    };
+    let b = Briefing {
+        incident: Incident::Ticket { id: 5 },
+        significant: vec![12],
+        started_ms: now,
+        by: "值班长".into(),
+    };
+    feed.send(FeedEvent::Msg(
+        ServerMsg::Delta {
+            epoch: "e".into(),
+            seq: 21,
+            ts_us: yiping::protocol::now_us(),
+            event: Event::BriefingChanged {
+                briefing: Some(b.clone()),
+            },
+        },
+        yiping::protocol::now_us(),
+    ))
+    .unwrap();
+    app.update();
+    app.update();
+    // The wall asked for the ticket's trail and drilled to its village.
+    let asked: Vec<ClientMsg> = commands.try_iter().collect();
+    assert!(
+        asked
+            .iter()
+            .any(|m| matches!(m, ClientMsg::AuditQuery { ticket: 5 })),
+        "{asked:?}"
+    );
+    assert_eq!(app.world().resource::<Focus>().0, "321102-01-003");
+    // The trail comes, then a live change adds its own line; ticket 6's line is not ours.
+    feed.send(FeedEvent::Msg(
+        ServerMsg::Audit {
+            ticket: 5,
+            entries: vec![
+                entry(10, "intake"),
+                entry(12, "dispatch"),
+                entry(15, "accept"),
+            ],
+        },
+        yiping::protocol::now_us(),
+    ))
+    .unwrap();
+    let mut t5b = t5.clone();
+    t5b.status = TicketStatus::InProgress;
+    for (seq, t, a) in [
+        (22, t5b, entry(22, "start")),
+        (
+            23,
+            ticket(6, Priority::Normal, now, "321102-01-003-08"),
+            entry(23, "dispatch"),
+        ),
+    ] {
+        feed.send(FeedEvent::Msg(
+            ServerMsg::Delta {
+                epoch: "e".into(),
+                seq,
+                ts_us: yiping::protocol::now_us(),
+                event: Event::TicketTransitioned {
+                    ticket: t,
+                    audit: a,
+                },
+            },
+            yiping::protocol::now_us(),
+        ))
+        .unwrap();
+    }
+    app.update();
+    let w = app.world();
+    let tl = timeline(
+        &b,
+        &w.resource::<WallMirror>().0,
+        w.resource::<AuditTrails>(),
+    );
+    let seqs: Vec<u64> = tl.iter().map(|(_, a)| a.seq).collect();
+    assert_eq!(
+        seqs,
+        vec![10, 12, 15, 22],
+        "ticket 5's entries, in order, and no other"
+    );
+    let l: Vec<u64> = lane(&b, &tl).iter().map(|(_, a)| a.seq).collect();
+    assert_eq!(l, vec![12]);
+    // The briefing ends: the wall goes back to the city.
+    feed.send(FeedEvent::Msg(
+        ServerMsg::Delta {
+            epoch: "e".into(),
+            seq: 24,
+            ts_us: yiping::protocol::now_us(),
+            event: Event::BriefingChanged { briefing: None },
+        },
+        yiping::protocol::now_us(),
+    ))
+    .unwrap();
+    app.update();
+    app.update();
+    assert_eq!(app.world().resource::<Focus>().0, "");
+    assert!(app.world().resource::<WallMirror>().0.briefing.is_none());
 }

@@ -2,7 +2,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::protocol::{Event, KpiFigures, ServerMsg, Ticket, Unit, Warning, WarningStatus};
+use crate::protocol::{
+    Briefing, Event, KpiFigures, ServerMsg, Ticket, Unit, Warning, WarningStatus,
+};
 
 /// What applying one message changed, for the views that keep derived state.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +22,8 @@ pub enum Change {
         id: u64,
     },
     Unit,
+    /// The briefing started, changed or ended.
+    Briefing,
     /// Nothing in the state (heartbeat, results, errors, audit answers).
     None,
 }
@@ -40,6 +44,8 @@ pub struct Mirror {
     pub kpis: Option<KpiFigures>,
     /// Set when the gateway is replaying a recording: (recorded clock ms, speed, ended).
     pub replay: Option<(i64, f64, bool)>,
+    /// The briefing running, if any.
+    pub briefing: Option<Briefing>,
 }
 
 impl Mirror {
@@ -51,6 +57,7 @@ impl Mirror {
                     self.warnings.clear();
                     self.units.clear();
                     self.epoch = s.epoch.clone();
+                    self.briefing = s.briefing.clone();
                 }
                 self.seq = s.seq;
                 self.loading = !s.last;
@@ -126,6 +133,10 @@ impl Mirror {
             Event::UnitStatus { unit } => {
                 self.units.insert(unit.id.clone(), unit.clone());
                 Change::Unit
+            }
+            Event::BriefingChanged { briefing } => {
+                self.briefing = briefing.clone();
+                Change::Briefing
             }
         }
     }

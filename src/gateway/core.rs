@@ -548,6 +548,11 @@ impl Core {
                 tickets: chunk.iter().map(|t| (*t).clone()).collect(),
                 warnings: if i == 0 { warnings.clone() } else { vec![] },
                 units: if i == 0 { units.clone() } else { vec![] },
+                briefing: if i == 0 {
+                    self.store.briefing().cloned()
+                } else {
+                    None
+                },
             });
             match serde_json::to_string(&msg) {
                 Ok(s) => out.push(s.into()),

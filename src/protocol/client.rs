@@ -83,6 +83,13 @@ pub enum Command {
     UpsertUnit { unit: Unit },
     /// Put a unit on or off duty.
     SetUnitDuty { unit: String, on_duty: bool },
+    /// 联合会商: every wall turns to this incident (a briefing already running is
+    /// replaced).
+    StartBriefing { incident: super::Incident },
+    /// Put an audit entry of the incident in the significant-events lane, or take it out.
+    Promote { seq: u64, significant: bool },
+    /// End the briefing: every wall goes back.
+    EndBriefing,
 }
 
 impl Command {
@@ -121,6 +128,9 @@ impl Command {
             Command::LiftWarning { .. } => "lift_warning",
             Command::UpsertUnit { .. } => "upsert_unit",
             Command::SetUnitDuty { .. } => "set_unit_duty",
+            Command::StartBriefing { .. } => "start_briefing",
+            Command::Promote { .. } => "promote",
+            Command::EndBriefing => "end_briefing",
         }
     }
 }

@@ -427,3 +427,24 @@ pub struct Unit {
     pub lat: f64,
     pub on_duty: bool,
 }
+
+/// What a briefing (联合会商) is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Incident {
+    Ticket { id: u64 },
+    Warning { id: u64 },
+}
+
+/// The briefing every wall shows while one runs: its incident and the audit entries a
+/// duty officer promoted to the "significant events" lane, in the order promoted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Briefing {
+    pub incident: Incident,
+    /// Audit entries (by their `seq`) in the significant-events lane.
+    #[serde(default)]
+    pub significant: Vec<u64>,
+    pub started_ms: i64,
+    /// Who started it.
+    pub by: String,
+}

@@ -232,7 +232,37 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
                 },
             ),
         ),
+        (
+            "start_briefing",
+            cmd(
+                "k-17",
+                Command::StartBriefing {
+                    incident: Incident::Warning { id: 7 },
+                },
+            ),
+        ),
+        (
+            "promote",
+            cmd(
+                "k-18",
+                Command::Promote {
+                    seq: 88,
+                    significant: true,
+                },
+            ),
+        ),
+        ("end_briefing", cmd("k-19", Command::EndBriefing)),
     ]
+}
+
+/// A briefing on the example warning with one significant entry.
+pub fn briefing() -> Briefing {
+    Briefing {
+        incident: Incident::Warning { id: 7 },
+        significant: vec![88],
+        started_ms: 1_795_000_100_000,
+        by: "值班长 赵敏".into(),
+    }
 }
 
 /// Every server message, named.
@@ -260,6 +290,7 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
                 tickets: vec![ticket()],
                 warnings: vec![warning()],
                 units: vec![unit()],
+                briefing: None,
             }),
         ),
         (
@@ -345,6 +376,15 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
         (
             "delta unit_status",
             delta(94, Event::UnitStatus { unit: unit() }),
+        ),
+        (
+            "delta briefing_changed",
+            delta(
+                95,
+                Event::BriefingChanged {
+                    briefing: Some(briefing()),
+                },
+            ),
         ),
         (
             "heartbeat",

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::domain::{AuditEntry, Ticket, Unit, Warning};
+use super::domain::{AuditEntry, Briefing, Ticket, Unit, Warning};
 use super::kpi::KpiFigures;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,6 +57,9 @@ pub struct Snapshot {
     pub tickets: Vec<Ticket>,
     pub warnings: Vec<Warning>,
     pub units: Vec<Unit>,
+    /// The briefing running, if any (in part 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub briefing: Option<Briefing>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,14 +80,37 @@ pub enum CommandOutcome {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
-    TicketCreated { ticket: Ticket, audit: AuditEntry },
-    TicketTransitioned { ticket: Ticket, audit: AuditEntry },
-    TicketUpdated { ticket: Ticket, audit: AuditEntry },
-    WarningRaised { warning: Warning },
-    WarningAcknowledged { warning: Warning },
-    WarningTaskForce { warning: Warning },
-    WarningLifted { warning: Warning },
-    UnitStatus { unit: Unit },
+    TicketCreated {
+        ticket: Ticket,
+        audit: AuditEntry,
+    },
+    TicketTransitioned {
+        ticket: Ticket,
+        audit: AuditEntry,
+    },
+    TicketUpdated {
+        ticket: Ticket,
+        audit: AuditEntry,
+    },
+    WarningRaised {
+        warning: Warning,
+    },
+    WarningAcknowledged {
+        warning: Warning,
+    },
+    WarningTaskForce {
+        warning: Warning,
+    },
+    WarningLifted {
+        warning: Warning,
+    },
+    UnitStatus {
+        unit: Unit,
+    },
+    /// A briefing started, changed or (`None`) ended.
+    BriefingChanged {
+        briefing: Option<Briefing>,
+    },
 }
 
 impl Event {
@@ -101,6 +127,8 @@ impl Event {
                 warning.grids.iter().map(|g| g.as_str()).collect()
             }
             Event::UnitStatus { unit } => vec![unit.area.as_str()],
+            // A briefing is city-wide: every wall turns to it.
+            Event::BriefingChanged { .. } => vec![],
         }
     }
 

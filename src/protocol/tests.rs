@@ -4,7 +4,7 @@ use super::*;
 #[test]
 fn every_client_message_round_trips() {
     let msgs = client_messages();
-    assert_eq!(msgs.len(), 18, "one example per client message");
+    assert_eq!(msgs.len(), 21, "one example per client message");
     for (name, msg) in msgs {
         let json = serde_json::to_string(&msg).unwrap();
         let back: ClientMsg = serde_json::from_str(&json).unwrap();
@@ -15,7 +15,7 @@ fn every_client_message_round_trips() {
 #[test]
 fn every_server_message_round_trips() {
     let msgs = server_messages();
-    assert_eq!(msgs.len(), 16, "one example per server message");
+    assert_eq!(msgs.len(), 17, "one example per server message");
     for (name, msg) in msgs {
         let json = serde_json::to_string(&msg).unwrap();
         let back: ServerMsg = serde_json::from_str(&json).unwrap();

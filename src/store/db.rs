@@ -156,6 +156,33 @@ impl Db {
         }
     }
 
+    /// The running briefing (JSON), or none.
+    pub fn set_briefing(&self, b: Option<&crate::protocol::Briefing>) -> Result<(), StoreError> {
+        match b {
+            Some(b) => {
+                let json =
+                    serde_json::to_string(b).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                self.conn
+                    .prepare_cached("INSERT OR REPLACE INTO meta (k, v) VALUES ('briefing', ?1)")?
+                    .execute([json])?;
+            }
+            None => {
+                self.conn
+                    .prepare_cached("DELETE FROM meta WHERE k = 'briefing'")?
+                    .execute([])?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn briefing(&self) -> Result<Option<crate::protocol::Briefing>, StoreError> {
+        let v: Option<String> = self
+            .conn
+            .query_row("SELECT v FROM meta WHERE k = 'briefing'", [], |r| r.get(0))
+            .optional()?;
+        v.map(|j| decode("briefing", &j)).transpose()
+    }
+
     pub fn insert_event(&self, seq: u64, ts_us: i64, frame: &str) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("INSERT INTO events (seq, ts_us, frame) VALUES (?1, ?2, ?3)")?

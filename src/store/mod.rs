@@ -15,8 +15,8 @@ use std::path::Path;
 
 use crate::protocol::kpi::Kpis;
 use crate::protocol::{
-    AuditEntry, Command, CommandOutcome, Event, KpiFigures, NewTicket, NewWarning, ServerMsg,
-    Ticket, TicketStatus, Unit, Warning, WarningStatus,
+    AuditEntry, Briefing, Command, CommandOutcome, Event, Incident, KpiFigures, NewTicket,
+    NewWarning, ServerMsg, Ticket, TicketStatus, Unit, Warning, WarningStatus,
 };
 
 pub use db::StoredDelta;
@@ -108,6 +108,8 @@ pub struct Store {
     /// The figures per scope (a grid-id prefix; "" is the whole city), kept up with every
     /// ticket change.
     kpis: HashMap<String, Kpis>,
+    /// The briefing every wall shows, while one runs.
+    briefing: Option<Briefing>,
 }
 
 impl Store {
@@ -126,6 +128,7 @@ impl Store {
             units: BTreeMap::new(),
             idem: HashMap::new(),
             kpis: HashMap::from([(String::new(), Kpis::default())]),
+            briefing: None,
         };
         store.reload()?;
         Ok(store)
@@ -146,6 +149,7 @@ impl Store {
             .map(|u| (u.id.clone(), u))
             .collect();
         self.idem = loaded.idem;
+        self.briefing = self.db.briefing()?;
         let scopes: Vec<String> = self.kpis.keys().cloned().collect();
         let all = self.db.all_tickets()?;
         let now = crate::protocol::now_ms();
@@ -210,6 +214,10 @@ impl Store {
     pub fn warnings(&self) -> &BTreeMap<u64, Warning> {
         &self.warnings
     }
+    pub fn briefing(&self) -> Option<&Briefing> {
+        self.briefing.as_ref()
+    }
+
     pub fn units(&self) -> &BTreeMap<String, Unit> {
         &self.units
     }
@@ -220,6 +228,25 @@ impl Store {
     }
 
     /// The audit trail of one ticket (archived ones too), oldest first.
+    /// An incident's audit trail: a ticket's, or the trails of a warning's tickets,
+    /// merged in log order.
+    pub fn incident_audit(&self, incident: &Incident) -> Result<Vec<AuditEntry>, StoreError> {
+        let tickets = match incident {
+            Incident::Ticket { id } => vec![*id],
+            Incident::Warning { id } => self
+                .warnings
+                .get(id)
+                .map(|w| w.tickets.clone())
+                .unwrap_or_default(),
+        };
+        let mut all = vec![];
+        for t in tickets {
+            all.extend(self.audit_of(t)?);
+        }
+        all.sort_by_key(|a| a.seq);
+        Ok(all)
+    }
+
     pub fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
         self.db.audit_of(ticket)
     }
@@ -368,6 +395,49 @@ impl Store {
                 }
                 self.check_position(unit.lon, unit.lat)?;
                 Ok(Change::Unit(unit.clone()))
+            }
+            Command::StartBriefing { incident } => {
+                let known = match incident {
+                    Incident::Ticket { id } => self.tickets.contains_key(id),
+                    Incident::Warning { id } => self.warnings.contains_key(id),
+                };
+                if !known {
+                    return Err(Refusal::new(
+                        "unknown_incident",
+                        format!("no live {incident:?} to brief on"),
+                    ));
+                }
+                Ok(Change::Briefing(Some(Briefing {
+                    incident: *incident,
+                    significant: vec![],
+                    started_ms: now_ms,
+                    by: req.actor.clone(),
+                })))
+            }
+            Command::Promote { seq, significant } => {
+                let mut b = self.briefing.clone().ok_or_else(|| {
+                    Refusal::new("no_briefing", "no briefing is running: start one first")
+                })?;
+                let mine = self
+                    .incident_audit(&b.incident)
+                    .map_err(|e| Refusal::new("storage", e.to_string()))?;
+                if !mine.iter().any(|a| a.seq == *seq) {
+                    return Err(Refusal::new(
+                        "unknown_entry",
+                        format!("audit entry {seq} is not in this incident's trail"),
+                    ));
+                }
+                b.significant.retain(|s| s != seq);
+                if *significant {
+                    b.significant.push(*seq);
+                }
+                Ok(Change::Briefing(Some(b)))
+            }
+            Command::EndBriefing => {
+                if self.briefing.is_none() {
+                    return Err(Refusal::new("no_briefing", "no briefing is running"));
+                }
+                Ok(Change::Briefing(None))
             }
             Command::SetUnitDuty { unit, on_duty } => {
                 let u = self.units.get(unit).ok_or_else(|| {
@@ -529,6 +599,11 @@ impl Store {
                 self.units.insert(u.id.clone(), u.clone());
                 (Event::UnitStatus { unit: u }, None)
             }
+            Change::Briefing(b) => {
+                self.db.set_briefing(b.as_ref())?;
+                self.briefing = b.clone();
+                (Event::BriefingChanged { briefing: b }, None)
+            }
         })
     }
 }
@@ -560,6 +635,7 @@ enum Change {
     NewWarning(NewWarning),
     Warning(Warning),
     Unit(Unit),
+    Briefing(Option<Briefing>),
 }
 
 #[cfg(test)]

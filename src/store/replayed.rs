@@ -38,6 +38,10 @@ impl Store {
         for u in &s.units {
             self.units.insert(u.id.clone(), u.clone());
         }
+        if s.part == 0 {
+            self.db.set_briefing(s.briefing.as_ref())?;
+            self.briefing = s.briefing.clone();
+        }
         Ok(())
     }
 
@@ -93,6 +97,10 @@ impl Store {
             Event::UnitStatus { unit } => {
                 self.db.upsert_unit(unit)?;
                 self.units.insert(unit.id.clone(), unit.clone());
+            }
+            Event::BriefingChanged { briefing } => {
+                self.db.set_briefing(briefing.as_ref())?;
+                self.briefing = briefing.clone();
             }
         }
         let seq = self.seq + 1;

@@ -366,6 +366,18 @@ pub fn panel(
                 label: lang.t("上报", "Escalate").into(),
             });
         }
+        if ui
+            .add_enabled(
+                open,
+                egui::Button::new(RichText::new(lang.t("联合会商", "Brief")).size(17.0)),
+            )
+            .on_hover_text(lang.t("所有大屏转入此工单的联合会商", "Every wall turns to it"))
+            .clicked()
+        {
+            actions.push(UiAction::Send(Command::StartBriefing {
+                incident: crate::protocol::Incident::Ticket { id: t.id },
+            }));
+        }
     });
 
     // The command in flight: armed (undo), pending, confirmed or refused.

@@ -2,6 +2,7 @@
 //! egui panels. Plugins by feature; systems ordered ingest → derive → draw (`WallSet`).
 //! It reaches a gateway only over the wire (`feed`), never by calling `gateway`.
 
+pub mod briefing;
 pub mod config;
 pub mod dispatch;
 pub mod drill;
@@ -58,6 +59,7 @@ impl Plugin for WallCorePlugin {
         drill::plugin(app);
         screen::plugin(app);
         tour::plugin(app);
+        briefing::plugin(app);
     }
 }
 

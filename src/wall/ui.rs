@@ -263,7 +263,36 @@ fn wall_ui(
     }
     red_banner(&ctx, map_rect, lang, &mirror.0, &mut out);
     supervision_notices(&ctx, map_rect, lang, &notices, now, &mut out);
-    if let Some(t) = tour {
+    if let Some(b) = &mirror.0.briefing {
+        // The briefing takes the map's right side; the map shows its area on the left.
+        let r = egui::Rect::from_min_max(
+            egui::pos2(
+                map_rect.center().x - map_rect.width() * 0.02,
+                map_rect.top() + 12.0,
+            ),
+            map_rect.right_bottom() - egui::vec2(12.0, 12.0),
+        );
+        egui::Area::new(egui::Id::new("briefing"))
+            .order(egui::Order::Middle)
+            .fade_in(false)
+            .constrain(false)
+            .fixed_pos(r.min)
+            .show(&ctx, |ui| {
+                egui::Frame::new()
+                    .fill(Color32::from_rgb(8, 14, 24))
+                    .stroke(egui::Stroke::new(2.0, Color32::from_rgb(80, 170, 255)))
+                    .corner_radius(10.0)
+                    .inner_margin(16.0)
+                    .show(ui, |ui| {
+                        let inner = r.size() - egui::vec2(32.0, 32.0);
+                        ui.set_min_size(inner);
+                        ui.set_max_size(inner);
+                        super::briefing::board(
+                            ui, lang, b, &mirror.0, &trails, map_ref, now, &mut out,
+                        );
+                    });
+            });
+    } else if let Some(t) = tour {
         tour_overlay(&ctx, map_rect, lang, &t, &mirror.0, map_ref, now, &mut out);
     }
     let dim = care.dimming(Instant::now());

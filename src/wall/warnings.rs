@@ -237,7 +237,18 @@ fn card(
                 )
                 .truncate(),
             );
-            actions(ui, lang, w, 17.0, out);
+            ui.horizontal(|ui| {
+                actions(ui, lang, w, 17.0, out);
+                if ui
+                    .button(RichText::new(lang.t("会商", "Brief")).size(17.0))
+                    .on_hover_text(lang.t("所有大屏转入此预警的联合会商", "Every wall turns to it"))
+                    .clicked()
+                {
+                    out.push(UiAction::Send(Command::StartBriefing {
+                        incident: crate::protocol::Incident::Warning { id: w.id },
+                    }));
+                }
+            });
         });
     ui.add_space(6.0);
 }

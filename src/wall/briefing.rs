@@ -1,0 +1,368 @@
+//! Briefing mode (联合会商): when the gateway says a briefing runs, every wall turns to its
+//! incident — the map drills to its area, and a board shows the key numbers in large type,
+//! the units engaged, the significant-events lane a duty officer curated, and (for the
+//! officer) the whole audit trail with a star to promote an entry. Starting, curating and
+//! ending are commands, so a console drives what the wall shows.
+
+use std::collections::BTreeSet;
+
+use bevy::prelude::*;
+use bevy_egui::egui::{self, Color32, RichText, Ui};
+
+use super::WallSet;
+use super::dispatch::UiAction;
+use super::fonts::bold;
+use super::kpi_view::{CYAN, GREEN, region_name};
+use super::link::{AuditTrails, FeedLink, MirrorChanged, WallMirror};
+use super::map::MapLayers;
+use super::table::{AMBER, DIM, RED};
+use super::text::{UiLang, action, countdown, hhmm};
+use super::warnings::level_color;
+use crate::feed::{Change, Mirror};
+use crate::protocol::{AuditEntry, Briefing, ClientMsg, Command, Incident};
+
+/// The tickets an incident covers: the ticket itself, or the warning's linked tickets.
+pub fn incident_tickets(b: &Briefing, m: &Mirror) -> Vec<u64> {
+    match b.incident {
+        Incident::Ticket { id } => vec![id],
+        Incident::Warning { id } => m
+            .warnings
+            .get(&id)
+            .map(|w| w.tickets.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// The incident's timeline: the audit entries of its tickets, in log order, each with its
+/// ticket.
+pub fn timeline(b: &Briefing, m: &Mirror, trails: &AuditTrails) -> Vec<(u64, AuditEntry)> {
+    let mut out: Vec<(u64, AuditEntry)> = incident_tickets(b, m)
+        .into_iter()
+        .flat_map(|t| {
+            trails
+                .0
+                .get(&t)
+                .into_iter()
+                .flatten()
+                .map(move |a| (t, a.clone()))
+        })
+        .collect();
+    out.sort_by_key(|(_, a)| a.seq);
+    out.dedup_by_key(|(_, a)| a.seq);
+    out
+}
+
+/// The significant-events lane: the promoted entries, in the order promoted.
+pub fn lane<'a>(b: &Briefing, timeline: &'a [(u64, AuditEntry)]) -> Vec<&'a (u64, AuditEntry)> {
+    b.significant
+        .iter()
+        .filter_map(|s| timeline.iter().find(|(_, a)| a.seq == *s))
+        .collect()
+}
+
+/// The region the map turns to: a ticket's village, or the narrowest region holding all
+/// of a warning's grids.
+pub fn incident_region(b: &Briefing, m: &Mirror) -> String {
+    let grids: Vec<String> = match b.incident {
+        Incident::Ticket { id } => m.tickets.get(&id).map(|t| vec![t.grid.clone()]),
+        Incident::Warning { id } => m.warnings.get(&id).map(|w| w.grids.clone()),
+    }
+    .unwrap_or_default();
+    let Some(first) = grids.first() else {
+        return String::new();
+    };
+    // The common prefix, by whole parts of the id.
+    let mut parts: Vec<&str> = first.split('-').collect();
+    for g in &grids[1..] {
+        let other: Vec<&str> = g.split('-').collect();
+        let n = parts.iter().zip(&other).take_while(|(a, b)| a == b).count();
+        parts.truncate(n);
+    }
+    // A single grid shows with its neighbours: its village.
+    if grids.len() == 1 && parts.len() >= 4 {
+        parts.truncate(3);
+    }
+    parts.join("-")
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(Update, follow.in_set(WallSet::Derive));
+}
+
+/// When a briefing starts or turns to another incident: fetch its tickets' trails and
+/// drill the map to its area; when it ends, back to the city.
+fn follow(
+    mirror: Res<WallMirror>,
+    link: Option<Res<FeedLink>>,
+    mut changes: MessageReader<MirrorChanged>,
+    mut actions: MessageWriter<UiAction>,
+    mut shown: Local<Option<Incident>>,
+    mut asked: Local<BTreeSet<u64>>,
+) {
+    let relevant = changes.read().any(|MirrorChanged(c)| {
+        matches!(
+            c,
+            Change::Briefing | Change::Snapshot { last: true } | Change::Warning { .. }
+        )
+    });
+    if !relevant {
+        return;
+    }
+    let now = mirror.0.briefing.as_ref().map(|b| b.incident);
+    if let Some(b) = &mirror.0.briefing {
+        if let Some(link) = &link {
+            for t in incident_tickets(b, &mirror.0) {
+                if asked.insert(t) {
+                    let _ = link.commands.try_send(ClientMsg::AuditQuery { ticket: t });
+                }
+            }
+        }
+        if *shown != now {
+            actions.write(UiAction::Deselect);
+            actions.write(UiAction::Focus(incident_region(b, &mirror.0)));
+        }
+    } else if shown.is_some() {
+        asked.clear();
+        actions.write(UiAction::Focus(String::new()));
+    }
+    *shown = now;
+}
+
+fn elapsed(ms: i64) -> String {
+    let m = ms.max(0) / 60_000;
+    if m >= 60 {
+        format!("{}h{:02}m", m / 60, m % 60)
+    } else {
+        format!("{m}m")
+    }
+}
+
+fn number(ui: &mut Ui, label: &str, value: String, color: Color32) {
+    ui.vertical(|ui| {
+        ui.label(RichText::new(label).size(20.0).color(DIM));
+        ui.label(RichText::new(value).font(bold(48.0)).color(color));
+    });
+}
+
+/// The briefing board. `operator`: the wall can send commands, so it shows the whole
+/// trail with stars to promote entries, and the end button.
+#[allow(clippy::too_many_arguments)]
+pub fn board(
+    ui: &mut Ui,
+    lang: UiLang,
+    b: &Briefing,
+    m: &Mirror,
+    trails: &AuditTrails,
+    map: Option<&MapLayers>,
+    now: i64,
+    out: &mut Vec<UiAction>,
+) {
+    let tickets: Vec<&crate::protocol::Ticket> = incident_tickets(b, m)
+        .iter()
+        .filter_map(|t| m.tickets.get(t))
+        .collect();
+    // Title: what, where, since when.
+    let (title, color, since) = match b.incident {
+        Incident::Ticket { id } => match m.tickets.get(&id) {
+            Some(t) => (
+                format!("{} #{} {}", lang.priority(t.priority), t.id, t.title),
+                AMBER,
+                t.created_ms,
+            ),
+            None => (format!("#{id}"), DIM, b.started_ms),
+        },
+        Incident::Warning { id } => match m.warnings.get(&id) {
+            Some(w) => (
+                format!("{}{} {}", w.level.zh(), lang.t("预警", " warning"), w.title),
+                level_color(w.level),
+                w.raised_ms,
+            ),
+            None => (
+                format!(
+                    "{} {id} {}",
+                    lang.t("预警", "warning"),
+                    lang.t("已解除", "lifted")
+                ),
+                DIM,
+                b.started_ms,
+            ),
+        },
+    };
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new(lang.t("联合会商", "JOINT BRIEFING"))
+                .font(bold(30.0))
+                .color(CYAN),
+        );
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button(RichText::new(lang.t("结束会商", "End briefing")).font(bold(20.0)))
+                .clicked()
+            {
+                out.push(UiAction::Send(Command::EndBriefing));
+            }
+            ui.label(
+                RichText::new(format!(
+                    "{} {} · {}",
+                    b.by,
+                    lang.t("发起于", "since"),
+                    hhmm(b.started_ms)
+                ))
+                .size(18.0)
+                .color(DIM),
+            );
+        });
+    });
+    ui.label(RichText::new(title).font(bold(34.0)).color(color));
+    let place = incident_region(b, m);
+    if !place.is_empty() {
+        ui.label(
+            RichText::new(format!(
+                "{} {}",
+                lang.t("区域", "Area"),
+                region_name(map, &place)
+            ))
+            .size(20.0)
+            .color(DIM),
+        );
+    }
+    ui.add_space(8.0);
+    // Key numbers, large.
+    let open = tickets.iter().filter(|t| t.status.is_open()).count();
+    let next_due = tickets
+        .iter()
+        .filter_map(|t| t.current_deadline())
+        .map(|(_, d)| d)
+        .min();
+    let units: BTreeSet<&str> = tickets.iter().filter_map(|t| t.unit.as_deref()).collect();
+    ui.columns(4, |c| {
+        number(
+            &mut c[0],
+            lang.t("已持续", "Elapsed"),
+            elapsed(now - since),
+            Color32::WHITE,
+        );
+        number(
+            &mut c[1],
+            lang.t("工单 在办/总数", "Tickets open/all"),
+            format!("{open}/{}", tickets.len()),
+            if open > 0 { AMBER } else { GREEN },
+        );
+        match next_due {
+            Some(d) => number(
+                &mut c[2],
+                lang.t("最近时限", "Next deadline"),
+                countdown(d - now),
+                if d < now { RED } else { AMBER },
+            ),
+            None => number(
+                &mut c[2],
+                lang.t("最近时限", "Next deadline"),
+                "—".into(),
+                GREEN,
+            ),
+        }
+        number(
+            &mut c[3],
+            lang.t("联动单位", "Units engaged"),
+            units.len().to_string(),
+            CYAN,
+        );
+    });
+    // Units and where their tickets stand.
+    if !tickets.is_empty() {
+        ui.add_space(6.0);
+        ui.label(RichText::new(lang.t("处置力量", "Units engaged")).font(bold(22.0)));
+        for t in tickets.iter().take(6) {
+            let unit = t
+                .unit
+                .as_deref()
+                .map(|u| m.units.get(u).map(|x| x.name.as_str()).unwrap_or(u))
+                .unwrap_or(lang.t("待分拨", "not yet assigned"));
+            let on_duty = t
+                .unit
+                .as_deref()
+                .and_then(|u| m.units.get(u))
+                .map(|u| u.on_duty);
+            ui.label(
+                RichText::new(format!(
+                    "{unit}{} · #{} {}",
+                    match on_duty {
+                        Some(false) => lang.t("（离岗）", " (off duty)"),
+                        _ => "",
+                    },
+                    t.id,
+                    lang.status(t.status)
+                ))
+                .size(20.0),
+            );
+        }
+    }
+    let tl = timeline(b, m, trails);
+    ui.add_space(8.0);
+    ui.label(
+        RichText::new(lang.t("重要事件", "Significant events"))
+            .font(bold(24.0))
+            .color(AMBER),
+    );
+    let lane = lane(b, &tl);
+    if lane.is_empty() {
+        ui.label(
+            RichText::new(lang.t(
+                "值班员在下方处置记录中点 ☆ 列入重要事件",
+                "The duty officer stars entries below to list them here",
+            ))
+            .size(18.0)
+            .color(DIM),
+        );
+    }
+    for (t, a) in &lane {
+        ui.label(
+            RichText::new(format!(
+                "{} #{t} {} · {} {}",
+                hhmm(a.at_ms),
+                action(lang, &a.action),
+                a.actor,
+                a.note
+            ))
+            .font(bold(24.0)),
+        );
+    }
+    ui.add_space(8.0);
+    ui.label(RichText::new(lang.t("处置记录（全留痕）", "Audit trail")).font(bold(20.0)));
+    egui::ScrollArea::vertical()
+        .id_salt("briefing-trail")
+        .max_height(ui.available_height().max(40.0))
+        .show(ui, |ui| {
+            for (t, a) in tl.iter().rev() {
+                let starred = b.significant.contains(&a.seq);
+                ui.horizontal(|ui| {
+                    if ui
+                        .small_button(if starred { "★" } else { "☆" })
+                        .on_hover_text(lang.t("列入/移出重要事件", "Promote / demote"))
+                        .clicked()
+                    {
+                        out.push(UiAction::Send(Command::Promote {
+                            seq: a.seq,
+                            significant: !starred,
+                        }));
+                    }
+                    ui.label(
+                        RichText::new(format!(
+                            "{} #{t} {} · {} {}",
+                            hhmm(a.at_ms),
+                            action(lang, &a.action),
+                            a.actor,
+                            a.note
+                        ))
+                        .size(17.0)
+                        .color(if starred {
+                            AMBER
+                        } else {
+                            Color32::LIGHT_GRAY
+                        }),
+                    );
+                });
+            }
+        });
+}
