@@ -36,6 +36,7 @@ fn open_wall(
         tour: args.tour.clone().map(|p| (p, args.tour_step.max(1) - 1)),
         screenshot: args.screenshot.clone().map(|p| (p, args.frames)),
         select_top: args.select_top,
+        brief: args.brief,
         focus: args.focus.clone().unwrap_or_default(),
     })
 }
@@ -116,6 +117,9 @@ struct WallArgs {
     /// Open drilled down to this region (a district, town, village or grid id).
     #[arg(long)]
     focus: Option<String>,
+    /// With --screenshot: start a briefing on the worst warning first (shows briefing mode).
+    #[arg(long)]
+    brief: bool,
     /// Run a self-running tour (config/tours/*.toml), looping.
     #[arg(long)]
     tour: Option<PathBuf>,
@@ -251,6 +255,7 @@ fn main() -> anyhow::Result<()> {
                 focus: None,
                 tour: None,
                 tour_step: 1,
+                brief: false,
             },
             60.0,
             8,

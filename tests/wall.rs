@@ -625,6 +625,9 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
     };
     let b = Briefing {
         incident: Incident::Ticket { id: 5 },
+        title: t5.title.clone(),
+        tickets: vec![5],
+        grids: vec![t5.grid.clone()],
         significant: vec![12],
         started_ms: now,
         by: "值班长".into(),

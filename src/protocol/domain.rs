@@ -441,6 +441,13 @@ pub enum Incident {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Briefing {
     pub incident: Incident,
+    /// The incident's title, tickets and grids as they were when the briefing started
+    /// (a warning may be lifted while its briefing goes on).
+    pub title: String,
+    #[serde(default)]
+    pub tickets: Vec<u64>,
+    #[serde(default)]
+    pub grids: Vec<String>,
     /// Audit entries (by their `seq`) in the significant-events lane.
     #[serde(default)]
     pub significant: Vec<u64>,

@@ -259,6 +259,9 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
 pub fn briefing() -> Briefing {
     Briefing {
         incident: Incident::Warning { id: 7 },
+        title: "工地欠薪群体性纠纷苗头".into(),
+        tickets: vec![1024],
+        grids: vec!["321102-01-003-07".into()],
         significant: vec![88],
         started_ms: 1_795_000_100_000,
         by: "值班长 赵敏".into(),

@@ -228,19 +228,11 @@ impl Store {
     }
 
     /// The audit trail of one ticket (archived ones too), oldest first.
-    /// An incident's audit trail: a ticket's, or the trails of a warning's tickets,
-    /// merged in log order.
-    pub fn incident_audit(&self, incident: &Incident) -> Result<Vec<AuditEntry>, StoreError> {
-        let tickets = match incident {
-            Incident::Ticket { id } => vec![*id],
-            Incident::Warning { id } => self
-                .warnings
-                .get(id)
-                .map(|w| w.tickets.clone())
-                .unwrap_or_default(),
-        };
+    /// A briefing's audit trail: the trails of its incident's tickets, merged in log
+    /// order.
+    pub fn briefing_audit(&self, b: &Briefing) -> Result<Vec<AuditEntry>, StoreError> {
         let mut all = vec![];
-        for t in tickets {
+        for &t in &b.tickets {
             all.extend(self.audit_of(t)?);
         }
         all.sort_by_key(|a| a.seq);
@@ -397,18 +389,27 @@ impl Store {
                 Ok(Change::Unit(unit.clone()))
             }
             Command::StartBriefing { incident } => {
-                let known = match incident {
-                    Incident::Ticket { id } => self.tickets.contains_key(id),
-                    Incident::Warning { id } => self.warnings.contains_key(id),
+                let found = match incident {
+                    Incident::Ticket { id } => self
+                        .tickets
+                        .get(id)
+                        .map(|t| (t.title.clone(), vec![t.id], vec![t.grid.clone()])),
+                    Incident::Warning { id } => self
+                        .warnings
+                        .get(id)
+                        .map(|w| (w.title.clone(), w.tickets.clone(), w.grids.clone())),
                 };
-                if !known {
-                    return Err(Refusal::new(
+                let (title, tickets, grids) = found.ok_or_else(|| {
+                    Refusal::new(
                         "unknown_incident",
                         format!("no live {incident:?} to brief on"),
-                    ));
-                }
+                    )
+                })?;
                 Ok(Change::Briefing(Some(Briefing {
                     incident: *incident,
+                    title,
+                    tickets,
+                    grids,
                     significant: vec![],
                     started_ms: now_ms,
                     by: req.actor.clone(),
@@ -419,7 +420,7 @@ impl Store {
                     Refusal::new("no_briefing", "no briefing is running: start one first")
                 })?;
                 let mine = self
-                    .incident_audit(&b.incident)
+                    .briefing_audit(&b)
                     .map_err(|e| Refusal::new("storage", e.to_string()))?;
                 if !mine.iter().any(|a| a.seq == *seq) {
                     return Err(Refusal::new(

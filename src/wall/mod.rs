@@ -123,6 +123,8 @@ pub struct WallOptions {
     pub screenshot: Option<(PathBuf, u32)>,
     /// With a screenshot: select the queue's first ticket first.
     pub select_top: bool,
+    /// With a screenshot: start a briefing first.
+    pub brief: bool,
     /// The region to open on ("" = the whole city).
     pub focus: String,
     /// Demo mode: the epoch of the demo's own gateway, the only one it may command.
@@ -188,7 +190,7 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
             Some(opts.own_epoch.clone().unwrap_or_else(|| "-".into()));
     }
     if let Some((path, frames)) = opts.screenshot {
-        screenshot::plugin(&mut app, path, frames, opts.select_top);
+        screenshot::plugin(&mut app, path, frames, opts.select_top, opts.brief);
     }
     app.run();
     Ok(())

@@ -16,14 +16,18 @@ struct Shot {
     frame: u32,
     /// Select the queue's first ticket half-way, to show the dispatch panel.
     select_top: bool,
+    /// Start a briefing a third of the way (the first ticket in progress, else the worst
+    /// warning with tickets) and promote two of its entries at two thirds.
+    brief: bool,
 }
 
-pub fn plugin(app: &mut App, path: PathBuf, frames: u32, select_top: bool) {
+pub fn plugin(app: &mut App, path: PathBuf, frames: u32, select_top: bool, brief: bool) {
     app.insert_resource(Shot {
         path,
-        at: frames.max(2),
+        at: frames.max(3),
         frame: 0,
         select_top,
+        brief,
     })
     .add_systems(Last, take);
 }
@@ -33,9 +37,47 @@ fn take(
     mut shot: ResMut<Shot>,
     queue: Res<Queue>,
     mirror: Res<super::link::WallMirror>,
+    trails: Res<super::link::AuditTrails>,
     mut actions: MessageWriter<UiAction>,
 ) {
+    use crate::protocol::{Command, Incident, TicketStatus};
     shot.frame += 1;
+    if shot.brief && shot.frame == shot.at / 3 {
+        let warning = mirror
+            .0
+            .warnings
+            .values()
+            .filter(|w| !w.tickets.is_empty())
+            .min_by_key(|w| (w.level, std::cmp::Reverse(w.raised_ms)));
+        // A ticket in progress has the richer trail; a warning otherwise.
+        let incident = queue
+            .rows
+            .iter()
+            .find(|id| {
+                mirror
+                    .0
+                    .tickets
+                    .get(id)
+                    .is_some_and(|t| t.status == TicketStatus::InProgress)
+            })
+            .map(|id| Incident::Ticket { id: *id })
+            .or(warning.map(|w| Incident::Warning { id: w.id }));
+        if let Some(incident) = incident {
+            actions.write(UiAction::Send(Command::StartBriefing { incident }));
+        }
+    }
+    if shot.brief
+        && shot.frame == shot.at * 2 / 3
+        && let Some(b) = &mirror.0.briefing
+    {
+        let tl = super::briefing::timeline(b, &mirror.0, &trails);
+        for (_, a) in tl.first().into_iter().chain(tl.last()) {
+            actions.write(UiAction::Send(Command::Promote {
+                seq: a.seq,
+                significant: true,
+            }));
+        }
+    }
     // The first ticket still waiting for dispatch, else the first of the queue.
     let waiting = || {
         queue
