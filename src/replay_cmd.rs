@@ -44,7 +44,7 @@ pub struct ReplayArgs {
     http_listen: std::net::SocketAddr,
     /// Tokens and limits (the database is always a fresh temporary one).
     #[arg(long, default_value = "config/gateway.toml")]
-    config: PathBuf,
+    gateway_config: PathBuf,
     /// Open a wall on the replay too.
     #[arg(long)]
     wall: bool,
@@ -120,7 +120,7 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
     if !std::fs::metadata(&a.file).is_ok_and(|m| m.is_file()) {
         anyhow::bail!("no recording at {}", a.file.display());
     }
-    let mut cfg = GatewayConfig::load(&a.config)?;
+    let mut cfg = GatewayConfig::load(&a.gateway_config)?;
     let dir = std::env::temp_dir().join(format!("yiping-replay-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     cfg.database = dir.join("replay.sqlite");

@@ -407,8 +407,14 @@ impl Core {
             };
             serde_json::to_string(&msg).ok().map(Utf8Bytes::from)
         });
-        // The figures, once per scope in use, serialized once each.
-        let now = crate::protocol::now_ms();
+        // The figures, once per scope in use, serialized once each; a replay's are at
+        // its recorded clock.
+        let now = self
+            .replay
+            .as_ref()
+            .map(|r| r.clock_ms)
+            .filter(|c| *c > 0)
+            .unwrap_or_else(crate::protocol::now_ms);
         let seq = self.store.seq();
         let mut figures: HashMap<&str, Option<Utf8Bytes>> = HashMap::new();
         for c in self.clients.values() {

@@ -76,7 +76,9 @@ fn wall_ui(
         return Ok(());
     }
     let lang = *lang;
-    let now = now_ms();
+    // A replay's clock is the recorded one: countdowns and ages count against it.
+    let now = mirror.0.replay.map(|r| r.0).unwrap_or_else(now_ms);
+    let replaying = mirror.0.replay.map(|r| r.1);
     let live = health.is_live(Instant::now());
     let mut out = Vec::new();
     let mut root = Ui::new(
@@ -107,7 +109,7 @@ fn wall_ui(
                     continue;
                 }
                 region(&ctx, i, rect, guard, |ui| match r.kind {
-                    RegionKind::Title => top_bar(ui, lang, &health, demo.0, now),
+                    RegionKind::Title => top_bar(ui, lang, &health, demo.0, now, replaying),
                     RegionKind::Kpis => kpis(
                         ui,
                         lang,
@@ -155,7 +157,7 @@ fn wall_ui(
             }
             if !l.regions.iter().any(|r| r.kind == RegionKind::Title) {
                 // Feed health is always visible: without a title region it sits on the map.
-                let (text, color) = health_text(lang, &health);
+                let (text, color) = health_text(lang, &health, replaying);
                 egui::Area::new(egui::Id::new("health-chip"))
                     // A wall never fades: a region re-shown must be readable at once.
                     .fade_in(false)
@@ -198,7 +200,9 @@ fn wall_ui(
         None => {
             egui::Panel::top("top")
                 .exact_size(64.0)
-                .show(&mut root, |ui| top_bar(ui, lang, &health, demo.0, now));
+                .show(&mut root, |ui| {
+                    top_bar(ui, lang, &health, demo.0, now, replaying)
+                });
             egui::Panel::left("kpis")
                 .exact_size(330.0)
                 .show(&mut root, |ui| {
@@ -310,7 +314,14 @@ fn wall_ui(
     Ok(())
 }
 
-fn top_bar(ui: &mut Ui, lang: UiLang, health: &FeedHealth, demo: bool, now: i64) {
+fn top_bar(
+    ui: &mut Ui,
+    lang: UiLang,
+    health: &FeedHealth,
+    demo: bool,
+    now: i64,
+    replaying: Option<f64>,
+) {
     ui.horizontal_centered(|ui| {
         ui.label(
             RichText::new(lang.t(
@@ -341,7 +352,7 @@ fn top_bar(ui: &mut Ui, lang: UiLang, health: &FeedHealth, demo: bool, now: i64)
                     .color(DIM),
             );
             ui.add_space(24.0);
-            let (text, color) = health_text(lang, health);
+            let (text, color) = health_text(lang, health, replaying);
             ui.label(RichText::new(text).font(bold(22.0)).color(color));
             if demo {
                 ui.add_space(16.0);
@@ -355,8 +366,14 @@ fn top_bar(ui: &mut Ui, lang: UiLang, health: &FeedHealth, demo: bool, now: i64)
     });
 }
 
-fn health_text(lang: UiLang, h: &FeedHealth) -> (String, Color32) {
+fn health_text(lang: UiLang, h: &FeedHealth, replaying: Option<f64>) -> (String, Color32) {
     let now = Instant::now();
+    // A replay never says "live".
+    if let Some(speed) = replaying
+        && h.is_live(now)
+    {
+        return (format!("● {} ×{speed}", lang.t("回放", "replay")), AMBER);
+    }
     let age = h.age(now).map(|a| a.as_secs_f32());
     match &h.status {
         FeedStatus::Connected if h.loading => (lang.t("● 同步中", "● syncing").into(), AMBER),
@@ -778,8 +795,9 @@ fn replay_badge(
         egui::Id::new("replay"),
     ));
     let galley = p.layout_no_wrap(text, bold(34.0), Color32::BLACK);
+    // Over the map's foot, clear of the breadcrumb and the banners at its top.
     let r = egui::Rect::from_center_size(
-        rect.center_top() + egui::vec2(0.0, 150.0),
+        rect.center_bottom() - egui::vec2(0.0, 190.0),
         galley.size() + egui::vec2(32.0, 16.0),
     );
     p.rect_filled(r, 8.0, AMBER);
