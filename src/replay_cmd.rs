@@ -28,13 +28,15 @@ pub struct RecordArgs {
 
 #[derive(clap::Args)]
 pub struct ReplayArgs {
-    /// A recording made by `yiping record`.
+    /// A recording made by `yiping record`, or a gateway's own database (its event log:
+    /// rewinds that gateway's history, read-only, while it runs).
     file: PathBuf,
     /// Recorded seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
-    /// Start at this recorded time, Beijing time: `2026-11-23 10:30[:00]` or ms since the
-    /// epoch. What comes before is applied at once.
+    /// Start at this recorded time: `2026-11-23 10:30[:00]` (Beijing time), `-2h` or
+    /// `-90m` (before now: a rewind), or ms since the epoch. What comes before is applied
+    /// at once.
     #[arg(long)]
     from: Option<String>,
     /// Serve the replay here (walls connect with a viewer token from --config).
@@ -88,11 +90,23 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// `2026-11-23 10:30[:00]` (or with a `T`), Beijing time, or ms since the epoch.
+/// `2026-11-23 10:30[:00]` (or with a `T`), Beijing time; `-2h` or `-90m` before now
+/// (to rewind); or ms since the epoch.
 pub fn parse_from(s: &str) -> anyhow::Result<i64> {
     let s = s.trim();
     if let Ok(ms) = s.parse::<i64>() {
         return Ok(ms);
+    }
+    if let Some(ago) = s.strip_prefix('-') {
+        let (n, unit) = ago.split_at(ago.len().saturating_sub(1));
+        let per = match unit {
+            "h" => 3_600_000,
+            "m" => 60_000,
+            _ => 0,
+        };
+        if let (Ok(n), true) = (n.parse::<i64>(), per > 0) {
+            return Ok(yiping::protocol::now_ms() - n * per);
+        }
     }
     let bad = || anyhow::anyhow!("--from {s:?}: write 2026-11-23 10:30 (Beijing time) or ms");
     let (date, time) = s.split_once([' ', 'T']).ok_or_else(bad)?;
@@ -180,6 +194,8 @@ mod tests {
             1_795_363_200_000 + 8 * 3_600_000 + 30_000
         );
         assert_eq!(parse_from("12345").unwrap(), 12345);
+        let ago = yiping::protocol::now_ms() - parse_from("-2h").unwrap();
+        assert!((7_199_000..7_201_000).contains(&ago), "{ago}");
         assert!(
             parse_from("yesterday")
                 .unwrap_err()

@@ -1056,11 +1056,18 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
 
     // From the middle: what comes before is applied at once, the rest in time.
     let mid_ms = (recorded[1].at_us / 1000) + span_ms / 2;
-    for (speed, from_ms) in [(1000.0, None), (4.0, None), (1.0, Some(mid_ms))] {
+    // The last run rewinds the live gateway's own database (its event log) instead.
+    let db = dir.path().join("gateway.sqlite");
+    for (source, speed, from_ms) in [
+        (&path, 1000.0, None),
+        (&path, 4.0, None),
+        (&path, 1.0, Some(mid_ms)),
+        (&db, 1000.0, None),
+    ] {
         let dir2 = tempfile::tempdir().unwrap();
         let mut cfg = config(&dir2);
         cfg.replay = Some(ReplaySource {
-            path: path.clone(),
+            path: source.clone(),
             speed,
             from_ms,
         });

@@ -21,10 +21,7 @@ pub async fn run(
     core: mpsc::Sender<CoreMsg>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let file = tokio::fs::File::open(&src.path)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the recording {}: {e}", src.path.display()))?;
-    let mut lines = tokio::io::BufReader::new(file).lines();
+    let mut source = Source::open(&src.path).await?;
     let speed = if src.speed > 0.0 { src.speed } else { 1.0 };
     let mut seeding = true;
     // (recorded ms of the first event played in time, the real instant it was played)
@@ -33,20 +30,13 @@ pub async fn run(
     let mut batch_at = 0i64;
     let mut n = 0usize;
     let result = loop {
-        let line = match lines.next_line().await {
-            Ok(Some(l)) => l,
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(anyhow::anyhow!("reading the recording: {e}")),
-        };
         n += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let rec: RecordLine = match serde_json::from_str(&line) {
-            Ok(r) => r,
+        let rec = match source.next().await {
+            Ok(Some(r)) => r,
+            Ok(None) => break Ok(()),
             Err(e) => {
                 break Err(anyhow::anyhow!(
-                    "{} line {n} is not a recording line ({e}); replay stopped there",
+                    "{} item {n}: {e}; replay stopped there",
                     src.path.display()
                 ));
             }
@@ -96,4 +86,57 @@ async fn flush(core: &mpsc::Sender<CoreMsg>, batch: &mut Vec<crate::protocol::Ev
     }
     let events = std::mem::take(batch);
     let _ = core.send(CoreMsg::Replayed { at_ms, events }).await;
+}
+
+/// Where recorded messages come from: a recording (JSON lines), or a gateway's own
+/// database (its event log: a rewind of that gateway's history).
+enum Source {
+    Lines(tokio::io::Lines<tokio::io::BufReader<tokio::fs::File>>),
+    Log(std::vec::IntoIter<crate::store::StoredDelta>),
+}
+
+impl Source {
+    async fn open(path: &std::path::Path) -> anyhow::Result<Source> {
+        let mut head = [0u8; 16];
+        let is_db = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok()
+            && &head == b"SQLite format 3\0";
+        if is_db {
+            let log = crate::store::read_log(path)?;
+            return Ok(Source::Log(log.into_iter()));
+        }
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the recording {}: {e}", path.display()))?;
+        Ok(Source::Lines(tokio::io::BufReader::new(file).lines()))
+    }
+
+    /// The next recorded message; `Ok(None)` at the end.
+    async fn next(&mut self) -> anyhow::Result<Option<RecordLine>> {
+        match self {
+            Source::Lines(lines) => loop {
+                let Some(line) = lines.next_line().await? else {
+                    return Ok(None);
+                };
+                if line.trim().is_empty() {
+                    continue;
+                }
+                return serde_json::from_str(&line)
+                    .map(Some)
+                    .map_err(|e| anyhow::anyhow!("not a recording line ({e})"));
+            },
+            Source::Log(rows) => match rows.next() {
+                None => Ok(None),
+                Some(d) => {
+                    let msg: ServerMsg = serde_json::from_str(&d.frame)
+                        .map_err(|e| anyhow::anyhow!("event {} does not decode ({e})", d.seq))?;
+                    Ok(Some(RecordLine {
+                        at_us: d.ts_us,
+                        msg,
+                    }))
+                }
+            },
+        }
+    }
 }

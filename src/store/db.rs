@@ -29,6 +29,27 @@ pub struct StoredDelta {
     pub frame: String,
 }
 
+/// Every event of a gateway's database, read-only (a running gateway may hold it): what
+/// `yiping replay` plays to rewind a gateway's own history.
+pub fn read_log(path: &Path) -> Result<Vec<StoredDelta>, StoreError> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+    let mut st = conn.prepare("SELECT seq, ts_us, frame FROM events ORDER BY seq")?;
+    let v = st
+        .query_map([], |r| {
+            Ok(StoredDelta {
+                seq: r.get::<_, i64>(0)? as u64,
+                ts_us: r.get(1)?,
+                frame: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(v)
+}
+
 pub struct Loaded {
     pub epoch: String,
     pub seq: u64,

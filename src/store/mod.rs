@@ -19,7 +19,7 @@ use crate::protocol::{
     NewWarning, ServerMsg, Ticket, TicketStatus, Unit, Warning, WarningStatus,
 };
 
-pub use db::StoredDelta;
+pub use db::{StoredDelta, read_log};
 
 /// A command refused with a stable code and a message that says what to fix.
 #[derive(Clone, Debug, PartialEq)]
