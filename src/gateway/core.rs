@@ -236,20 +236,11 @@ impl Core {
         let mut answers = Vec::with_capacity(results.len());
         for ((outcome, delta), key) in results.into_iter().zip(keys) {
             if let Some(d) = delta {
-                let frame: Utf8Bytes = d.frame.into();
-                self.broadcast(&d.event, &frame);
-                self.window.push_back(Kept {
-                    seq: d.seq,
-                    event: d.event,
-                    frame,
-                });
+                self.fan_out(d);
             }
             answers.push((key, outcome));
         }
-        while self.window.len() > self.cfg.limits.resume_window {
-            self.window.pop_front();
-        }
-        self.status.seq.store(self.store.seq(), Ordering::Relaxed);
+        self.trim_window();
         for ((id, reply), (key, outcome)) in routes.into_iter().zip(answers) {
             if let Some(reply) = reply {
                 let _ = reply.send(outcome);
@@ -258,6 +249,24 @@ impl Core {
                 self.send_to(id, &msg);
             }
         }
+    }
+
+    /// Send a durable change to every client in its scope and keep it for resumes.
+    fn fan_out(&mut self, d: crate::store::Delta) {
+        let frame: Utf8Bytes = d.frame.into();
+        self.broadcast(&d.event, &frame);
+        self.window.push_back(Kept {
+            seq: d.seq,
+            event: d.event,
+            frame,
+        });
+    }
+
+    fn trim_window(&mut self) {
+        while self.window.len() > self.cfg.limits.resume_window {
+            self.window.pop_front();
+        }
+        self.status.seq.store(self.store.seq(), Ordering::Relaxed);
     }
 
     /// A replaying gateway takes no commands: each is refused, and nothing changes.
@@ -291,18 +300,9 @@ impl Core {
         match self.store.apply_replayed(events, now_us()) {
             Ok(deltas) => {
                 for d in deltas {
-                    let frame: Utf8Bytes = d.frame.into();
-                    self.broadcast(&d.event, &frame);
-                    self.window.push_back(Kept {
-                        seq: d.seq,
-                        event: d.event,
-                        frame,
-                    });
+                    self.fan_out(d);
                 }
-                while self.window.len() > self.cfg.limits.resume_window {
-                    self.window.pop_front();
-                }
-                self.status.seq.store(self.store.seq(), Ordering::Relaxed);
+                self.trim_window();
             }
             Err(e) => tracing::error!("replay: events not stored: {e}"),
         }

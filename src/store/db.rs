@@ -39,15 +39,18 @@ pub fn read_log(path: &Path) -> Result<Vec<StoredDelta>, StoreError> {
         })?;
     let mut st = conn.prepare("SELECT seq, ts_us, frame FROM events ORDER BY seq")?;
     let v = st
-        .query_map([], |r| {
-            Ok(StoredDelta {
-                seq: r.get::<_, i64>(0)? as u64,
-                ts_us: r.get(1)?,
-                frame: r.get(2)?,
-            })
-        })?
+        .query_map([], stored_delta)?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(v)
+}
+
+/// A row of `SELECT seq, ts_us, frame FROM events`.
+fn stored_delta(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelta> {
+    Ok(StoredDelta {
+        seq: r.get::<_, i64>(0)? as u64,
+        ts_us: r.get(1)?,
+        frame: r.get(2)?,
+    })
 }
 
 pub struct Loaded {
@@ -250,13 +253,7 @@ impl Db {
             "SELECT seq, ts_us, frame FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let v = st
-            .query_map(params![seq as i64, limit as i64], |r| {
-                Ok(StoredDelta {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    ts_us: r.get(1)?,
-                    frame: r.get(2)?,
-                })
-            })?
+            .query_map(params![seq as i64, limit as i64], stored_delta)?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(v)
     }

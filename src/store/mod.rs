@@ -251,12 +251,22 @@ impl Store {
         requests: Vec<Request>,
         ts_us: i64,
     ) -> Result<Vec<Applied>, StoreError> {
+        self.in_one_transaction(requests, |s, req| s.apply_one(req, ts_us))
+    }
+
+    /// Apply `each` to every item in one transaction: all of it is kept, or (on a
+    /// database error) none of it, with the memory reloaded from the file.
+    fn in_one_transaction<I, T>(
+        &mut self,
+        items: Vec<I>,
+        mut each: impl FnMut(&mut Self, I) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
         self.db.begin()?;
-        let mut out = Vec::with_capacity(requests.len());
+        let mut out = Vec::with_capacity(items.len());
         let seq_before = self.seq;
-        for req in requests {
-            match self.apply_one(req, ts_us) {
-                Ok(applied) => out.push(applied),
+        for item in items {
+            match each(self, item) {
+                Ok(t) => out.push(t),
                 Err(e) => return Err(self.abort(e, seq_before)),
             }
         }

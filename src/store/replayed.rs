@@ -52,19 +52,7 @@ impl Store {
         events: Vec<Event>,
         ts_us: i64,
     ) -> Result<Vec<Delta>, StoreError> {
-        self.db.begin()?;
-        let seq_before = self.seq;
-        let mut out = Vec::with_capacity(events.len());
-        for event in events {
-            match self.write_replayed(event, ts_us) {
-                Ok(d) => out.push(d),
-                Err(e) => return Err(self.abort(e, seq_before)),
-            }
-        }
-        if let Err(e) = self.db.commit() {
-            return Err(self.abort(e, seq_before));
-        }
-        Ok(out)
+        self.in_one_transaction(events, |s, event| s.write_replayed(event, ts_us))
     }
 
     fn write_replayed(&mut self, event: Event, ts_us: i64) -> Result<Delta, StoreError> {

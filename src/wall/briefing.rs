@@ -128,6 +128,17 @@ fn follow(
     *shown = now;
 }
 
+/// One audit entry as a line: time, ticket, what was done, by whom, the note.
+fn entry_text(lang: UiLang, ticket: u64, a: &AuditEntry) -> String {
+    format!(
+        "{} #{ticket} {} · {} {}",
+        hhmm(a.at_ms),
+        action(lang, &a.action),
+        a.actor,
+        a.note
+    )
+}
+
 fn elapsed(ms: i64) -> String {
     let m = ms.max(0) / 60_000;
     if m >= 60 {
@@ -317,16 +328,7 @@ pub fn board(
         );
     }
     for (t, a) in &lane {
-        ui.label(
-            RichText::new(format!(
-                "{} #{t} {} · {} {}",
-                hhmm(a.at_ms),
-                action(lang, &a.action),
-                a.actor,
-                a.note
-            ))
-            .font(bold(24.0)),
-        );
+        ui.label(RichText::new(entry_text(lang, *t, a)).font(bold(24.0)));
     }
     ui.add_space(8.0);
     ui.label(RichText::new(lang.t("处置记录（全留痕）", "Audit trail")).font(bold(20.0)));
@@ -348,19 +350,9 @@ pub fn board(
                         }));
                     }
                     ui.label(
-                        RichText::new(format!(
-                            "{} #{t} {} · {} {}",
-                            hhmm(a.at_ms),
-                            action(lang, &a.action),
-                            a.actor,
-                            a.note
-                        ))
-                        .size(17.0)
-                        .color(if starred {
-                            AMBER
-                        } else {
-                            Color32::LIGHT_GRAY
-                        }),
+                        RichText::new(entry_text(lang, *t, a))
+                            .size(17.0)
+                            .color(if starred { AMBER } else { Color32::LIGHT_GRAY }),
                     );
                 });
             }
