@@ -795,7 +795,7 @@ async fn every_wall_gets_the_gateways_figures_and_they_match_a_recount() {
             panic!("{out:?}")
         };
         let steps: Vec<Command> = match i {
-            0 | 1 | 2 => vec![
+            0..=2 => vec![
                 Command::Dispatch {
                     ticket: id,
                     unit: examples::unit().id,

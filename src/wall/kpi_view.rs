@@ -380,7 +380,7 @@ fn hourly(ui: &mut Ui, lang: UiLang, f: &KpiFigures) {
 fn hbars(ui: &mut Ui, title: &str, rows: &[(String, u32)], color: Color32) {
     ui.label(RichText::new(title).font(bold(20.0)));
     let mut rows: Vec<&(String, u32)> = rows.iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
     let avail = ui.available_size();
     let (rect, _) = ui.allocate_exact_size(avail, egui::Sense::hover());
     let p = ui.painter_at(rect);

@@ -227,9 +227,9 @@ mod tests {
             "name = \"t\"\ncolumns = 4\nrows = 2\npanel = { width = 1920, height = 1080 }\nbezel = 3\nregions = []\n",
         );
         assert!(m.contains("bezel"), "unknown fields are named: {m}");
-        let m = err(&format!(
-            "name = \"t\"\ncolumns = 4\nrows = 2\npanel = {{ width = 1920, height = 1080 }}\nzoom = 9\n[[regions]]\nkind = \"map\"\nx = 0\ny = 0\nw = 4\nh = 2\n"
-        ));
+        let m = err(
+            "name = \"t\"\ncolumns = 4\nrows = 2\npanel = { width = 1920, height = 1080 }\nzoom = 9\n[[regions]]\nkind = \"map\"\nx = 0\ny = 0\nw = 4\nh = 2\n",
+        );
         assert!(m.contains("zoom = 9") && m.contains("1.45"), "{m}");
     }
 

@@ -556,6 +556,7 @@ pub fn recolor(
     n
 }
 
+#[allow(clippy::too_many_arguments)]
 fn recolor_cells(
     map: Res<MapLayers>,
     focus: Res<Focus>,

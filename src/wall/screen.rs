@@ -61,17 +61,20 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(Update, wake.in_set(WallSet::Derive));
 }
 
+/// The input devices, each absent in a headless app.
+type Input<'w> = (
+    Option<Res<'w, ButtonInput<MouseButton>>>,
+    Option<Res<'w, ButtonInput<KeyCode>>>,
+    Option<Res<'w, AccumulatedMouseMotion>>,
+    Option<Res<'w, AccumulatedMouseScroll>>,
+);
+
 /// Anything that should wake the wall: input, or a new alert in the feed.
 pub fn wake(
     mut care: ResMut<ScreenCare>,
     mirror: Res<WallMirror>,
     mut changes: MessageReader<MirrorChanged>,
-    input: (
-        Option<Res<ButtonInput<MouseButton>>>,
-        Option<Res<ButtonInput<KeyCode>>>,
-        Option<Res<AccumulatedMouseMotion>>,
-        Option<Res<AccumulatedMouseScroll>>,
-    ),
+    input: Input<'_>,
 ) {
     let (buttons, keys, motion, scroll) = input;
     let touched = buttons.is_some_and(|b| b.get_just_pressed().next().is_some())
