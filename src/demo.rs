@@ -81,6 +81,10 @@ pub fn run(
         yiping::feed::FeedConfig::new(url, operator),
         &args,
         Some(gateway.epoch.clone()),
+        Some(std::sync::Arc::new(super::replay_cmd::DbRewind::new(
+            dir.join("demo.sqlite"),
+            rt.handle().clone(),
+        ))),
     );
     stop.store(true, Ordering::Relaxed);
     let _ = sim_thread.join();

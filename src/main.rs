@@ -23,7 +23,14 @@ fn open_wall(
     feed: yiping::feed::FeedConfig,
     args: &WallArgs,
     demo: Option<String>,
+    rewind: Option<std::sync::Arc<dyn yiping::wall::rewind::RewindSource>>,
 ) -> anyhow::Result<()> {
+    let rewind = rewind.map(|source| yiping::wall::rewind::Rewind {
+        source,
+        live: feed.clone(),
+        active: None,
+        error: None,
+    });
     let h = yiping::feed::spawn(feed)?;
     yiping::wall::run(yiping::wall::WallOptions {
         config,
@@ -34,6 +41,7 @@ fn open_wall(
         demo: demo.is_some(),
         own_epoch: demo,
         tour: args.tour.clone().map(|p| (p, args.tour_step.max(1) - 1)),
+        rewind,
         screenshot: args.screenshot.clone().map(|p| (p, args.frames)),
         select_top: args.select_top,
         brief: args.brief,
@@ -159,6 +167,10 @@ enum Cmd {
         /// Scope the wall to a region (grid-id prefix).
         #[arg(long)]
         region: Option<String>,
+        /// The gateway's database file, readable from here: lets the wall rewind the
+        /// last hours (a replay of it, read-only) during a briefing.
+        #[arg(long)]
+        gateway_db: Option<PathBuf>,
     },
     /// Run the gateway: WebSocket feed, HTTP intake, SQLite store.
     Gateway {
@@ -272,6 +284,7 @@ fn main() -> anyhow::Result<()> {
             feed,
             token,
             region,
+            gateway_db,
         }) => {
             let mut cfg = wall_config(&wall)?;
             if let Some(f) = feed {
@@ -289,7 +302,13 @@ fn main() -> anyhow::Result<()> {
             let mut fc =
                 yiping::feed::FeedConfig::new(cfg.feed.url.clone(), cfg.feed.token.clone());
             fc.region = (!cfg.feed.region.is_empty()).then(|| cfg.feed.region.clone());
-            open_wall(cfg, fc, &wall, None)
+            // With the gateway's database at hand, the wall can rewind its history.
+            let rt = tokio::runtime::Runtime::new()?;
+            let rewind = gateway_db.map(|db| {
+                std::sync::Arc::new(replay_cmd::DbRewind::new(db, rt.handle().clone()))
+                    as std::sync::Arc<dyn yiping::wall::rewind::RewindSource>
+            });
+            open_wall(cfg, fc, &wall, None, rewind)
         }
         Some(Cmd::Gateway {
             config,

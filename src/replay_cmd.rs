@@ -171,6 +171,7 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
             yiping::feed::FeedConfig::new(url, viewer),
             &a.wall_args,
             None,
+            None,
         )
     } else {
         rt.block_on(async { tokio::signal::ctrl_c().await })
@@ -203,5 +204,66 @@ mod tests {
                 .contains("Beijing")
         );
         assert!(parse_from("2026-13-01 10:00").is_err());
+    }
+}
+
+/// Rewinds for a wall: replays of a gateway's own database, each on a gateway of its
+/// own (a fresh temporary database, a loopback port, a viewer token made for it).
+pub struct DbRewind {
+    db: PathBuf,
+    rt: tokio::runtime::Handle,
+    running: std::sync::Mutex<Option<(yiping::gateway::GatewayHandle, PathBuf)>>,
+}
+
+impl DbRewind {
+    pub fn new(db: PathBuf, rt: tokio::runtime::Handle) -> Self {
+        DbRewind {
+            db,
+            rt,
+            running: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl yiping::wall::rewind::RewindSource for DbRewind {
+    fn start(&self, from_ms: i64, speed: f64) -> anyhow::Result<yiping::feed::FeedConfig> {
+        self.stop();
+        let dir = std::env::temp_dir().join(format!(
+            "yiping-rewind-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let token = format!("rewind-viewer-{:016x}", rand::random::<u64>());
+        let cfg = GatewayConfig {
+            listen: "127.0.0.1:0".parse()?,
+            http_listen: "127.0.0.1:0".parse()?,
+            database: dir.join("rewind.sqlite"),
+            tokens: vec![TokenConfig {
+                token: token.clone(),
+                role: Role::Viewer,
+                name: "回看".into(),
+            }],
+            replay: Some(ReplaySource {
+                path: self.db.clone(),
+                speed,
+                from_ms: Some(from_ms),
+            }),
+            ..Default::default()
+        };
+        let g = self.rt.block_on(yiping::gateway::start(cfg))?;
+        let url = format!("ws://{}", g.ws_addr);
+        if let Ok(mut r) = self.running.lock() {
+            *r = Some((g, dir));
+        }
+        Ok(yiping::feed::FeedConfig::new(url, token))
+    }
+
+    fn stop(&self) {
+        let old = self.running.lock().ok().and_then(|mut r| r.take());
+        if let Some((g, dir)) = old {
+            self.rt.block_on(g.shutdown());
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }

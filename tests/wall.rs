@@ -723,3 +723,121 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
     assert_eq!(app.world().resource::<Focus>().0, "");
     assert!(app.world().resource::<WallMirror>().0.briefing.is_none());
 }
+
+/// Rewinds from a gateway's own database, each on a replay gateway of its own.
+struct TestRewind {
+    db: std::path::PathBuf,
+    rt: tokio::runtime::Handle,
+    running: std::sync::Mutex<Vec<yiping::gateway::GatewayHandle>>,
+    dirs: std::sync::Mutex<Vec<tempfile::TempDir>>,
+}
+
+impl yiping::wall::rewind::RewindSource for TestRewind {
+    fn start(&self, from_ms: i64, speed: f64) -> anyhow::Result<FeedConfig> {
+        use yiping::config::{GatewayConfig, ReplaySource, Role, TokenConfig};
+        let dir = tempfile::tempdir()?;
+        let cfg = GatewayConfig {
+            listen: "127.0.0.1:0".parse()?,
+            http_listen: "127.0.0.1:0".parse()?,
+            database: dir.path().join("rewind.sqlite"),
+            tokens: vec![TokenConfig {
+                token: "rewind".into(),
+                role: Role::Viewer,
+                name: "回看".into(),
+            }],
+            replay: Some(ReplaySource {
+                path: self.db.clone(),
+                speed,
+                from_ms: Some(from_ms),
+            }),
+            ..Default::default()
+        };
+        let g = self.rt.block_on(yiping::gateway::start(cfg))?;
+        let url = format!("ws://{}", g.ws_addr);
+        self.running.lock().unwrap().push(g);
+        self.dirs.lock().unwrap().push(dir);
+        Ok(FeedConfig::new(url, "rewind"))
+    }
+    fn stop(&self) {
+        for g in self.running.lock().unwrap().drain(..) {
+            self.rt.block_on(g.shutdown());
+        }
+    }
+}
+
+#[test]
+fn a_wall_rewinds_its_gateways_history_and_comes_back_to_live() {
+    use yiping::config::{GatewayConfig, Role, TokenConfig};
+    use yiping::wall::rewind::Rewind;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.sqlite");
+    let cfg = GatewayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        http_listen: "127.0.0.1:0".parse().unwrap(),
+        database: db.clone(),
+        tokens: vec![
+            TokenConfig {
+                token: "admin-token".into(),
+                role: Role::Admin,
+                name: "admin".into(),
+            },
+            TokenConfig {
+                token: "viewer-token".into(),
+                role: Role::Viewer,
+                name: "大屏".into(),
+            },
+        ],
+        ..Default::default()
+    };
+    let g = rt.block_on(yiping::gateway::start(cfg)).unwrap();
+    let url = format!("ws://{}", g.ws_addr);
+    let admin = feed::spawn(FeedConfig::new(url.clone(), "admin-token")).unwrap();
+    for i in 0..5 {
+        admin
+            .commands
+            .send(ClientMsg::Command {
+                key: format!("t{i}"),
+                command: Command::Intake {
+                    ticket: examples::new_ticket(),
+                },
+            })
+            .unwrap();
+    }
+    let mut wall = wall_on(&url, "viewer-token");
+    wall.insert_resource(Rewind {
+        source: std::sync::Arc::new(TestRewind {
+            db,
+            rt: rt.handle().clone(),
+            running: Default::default(),
+            dirs: Default::default(),
+        }),
+        live: FeedConfig::new(url.clone(), "viewer-token"),
+        active: None,
+        error: None,
+    });
+    pump(&mut wall, |w| {
+        w.resource::<WallMirror>().0.tickets.len() == 5
+    });
+    let live_epoch = w_epoch(&wall);
+    // Rewind from the start: a replay gateway's feed, with its badge, the same tickets.
+    wall.world_mut().write_message(UiAction::Rewind(Some(0)));
+    pump(&mut wall, |w| {
+        let m = &w.resource::<WallMirror>().0;
+        m.epoch != live_epoch && m.replay.is_some() && m.tickets.len() == 5
+    });
+    assert!(wall.world().resource::<Rewind>().active.is_some());
+    // Back to live: the live gateway's snapshot again, no replay.
+    wall.world_mut().write_message(UiAction::Rewind(None));
+    pump(&mut wall, |w| {
+        let m = &w.resource::<WallMirror>().0;
+        m.epoch == live_epoch && m.tickets.len() == 5 && !m.loading && m.replay.is_none()
+    });
+    let r = wall.world().resource::<Rewind>();
+    assert!(r.active.is_none() && r.error.is_none());
+    rt.block_on(g.shutdown());
+}
+
+fn w_epoch(app: &App) -> String {
+    app.world().resource::<WallMirror>().0.epoch.clone()
+}

@@ -58,6 +58,8 @@ impl Mirror {
                     self.units.clear();
                     self.epoch = s.epoch.clone();
                     self.briefing = s.briefing.clone();
+                    // A new feed: a replay says so again within a second.
+                    self.replay = None;
                 }
                 self.seq = s.seq;
                 self.loading = !s.last;

@@ -32,6 +32,8 @@ pub enum UiAction {
     Send(Command),
     /// Drill down (or up) to a region: "" is the whole city. View state, no command.
     Focus(String),
+    /// Watch a replay of the gateway's history from this time (`None`: back to live).
+    Rewind(Option<i64>),
 }
 
 #[derive(Clone, Debug)]
@@ -127,8 +129,8 @@ fn act(
                     outbox.send(link, command.clone());
                 }
             }
-            // The drill-down applies it (drill.rs).
-            UiAction::Focus(_) => {}
+            // The drill-down and the rewind apply these (drill.rs, rewind.rs).
+            UiAction::Focus(_) | UiAction::Rewind(_) => {}
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod layout;
 pub mod link;
 pub mod map;
 pub mod markers;
+pub mod rewind;
 pub mod rollup;
 pub mod screen;
 mod screenshot;
@@ -60,6 +61,7 @@ impl Plugin for WallCorePlugin {
         screen::plugin(app);
         tour::plugin(app);
         briefing::plugin(app);
+        rewind::plugin(app);
     }
 }
 
@@ -131,6 +133,8 @@ pub struct WallOptions {
     pub own_epoch: Option<String>,
     /// Run this tour (config/tours/*.toml), from this step (0-based).
     pub tour: Option<(PathBuf, usize)>,
+    /// How to rewind the gateway's history, with the live feed to come back to.
+    pub rewind: Option<rewind::Rewind>,
 }
 
 /// Open the wall's window and run until it is closed.
@@ -183,6 +187,9 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
     .insert_resource(ui::WallLayout(opts.config.layout.clone()));
     if let Some(t) = tour {
         app.insert_resource(t);
+    }
+    if let Some(r) = opts.rewind {
+        app.insert_resource(r);
     }
     if opts.demo {
         // A demo wall commands its own gateway or none (an unknown epoch matches nothing).

@@ -61,7 +61,12 @@ fn wall_ui(
     mut map_rect_out: ResMut<MapRect>,
     mut actions: MessageWriter<UiAction>,
     (rolls, focus, mut donut_hits): (Res<RollUps>, Res<Focus>, ResMut<DonutHits>),
-    (care, notices, tour): (Res<ScreenCare>, Res<Notices>, Option<Res<TourState>>),
+    (care, notices, tour, rewind): (
+        Res<ScreenCare>,
+        Res<Notices>,
+        Option<Res<TourState>>,
+        Option<Res<super::rewind::Rewind>>,
+    ),
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     if !fonts.0 {
@@ -259,7 +264,14 @@ fn wall_ui(
     let map_ref = map.as_deref();
     if let Some(map) = map_ref {
         donut_hits.0 = labels(&ctx, map_rect, map, &view, &rolls, &focus.0);
-        drill_bar(&ctx, map_rect, lang, map, &rolls, &focus, &mut out);
+        drill_bar(
+            &ctx,
+            map_rect,
+            lang,
+            map,
+            (&rolls, &focus, rewind.as_deref(), now),
+            &mut out,
+        );
     }
     overlays(&ctx, map_rect, lang, &health, demo.0, schematic, live);
     if let Some(r) = mirror.0.replay {
@@ -490,8 +502,7 @@ fn drill_bar(
     rect: egui::Rect,
     lang: UiLang,
     map: &MapLayers,
-    rolls: &RollUps,
-    focus: &Focus,
+    (rolls, focus, rewind, now): (&RollUps, &Focus, Option<&super::rewind::Rewind>, i64),
     out: &mut Vec<UiAction>,
 ) {
     egui::Area::new(egui::Id::new("drill-bar"))
@@ -506,6 +517,39 @@ fn drill_bar(
                 .inner_margin(8.0)
                 .show(ui, |ui| {
                     super::drill::breadcrumb(ui, lang, Some(map), rolls, focus, out);
+                    // Rewind the last hours (a replay of the gateway's history) and back.
+                    if let Some(r) = rewind {
+                        ui.horizontal(|ui| {
+                            match r.active {
+                                None => {
+                                    if ui
+                                        .button(
+                                            RichText::new(lang.t("回看近2小时", "Rewind 2 h"))
+                                                .font(bold(18.0)),
+                                        )
+                                        .clicked()
+                                    {
+                                        out.push(UiAction::Rewind(Some(now - 2 * 3_600_000)));
+                                    }
+                                }
+                                Some(_) => {
+                                    if ui
+                                        .button(
+                                            RichText::new(lang.t("返回实时", "Back to live"))
+                                                .font(bold(20.0))
+                                                .color(AMBER),
+                                        )
+                                        .clicked()
+                                    {
+                                        out.push(UiAction::Rewind(None));
+                                    }
+                                }
+                            }
+                            if let Some(e) = &r.error {
+                                ui.label(RichText::new(e).size(15.0).color(RED));
+                            }
+                        });
+                    }
                     ui.label(
                         RichText::new(lang.t(
                             "单击地图下钻 · 右键或Esc返回上一级 · 颜色为四色风险等级",
