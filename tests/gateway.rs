@@ -1128,6 +1128,9 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
             live,
             "speed {speed}: the same final state"
         );
+        // Archived tickets too: the replayed store's figures count all six, one resolved.
+        let f = figures(&mut v).await;
+        assert_eq!((f.total, f.resolved, f.open), (6, 1, 5), "speed {speed}");
         let (_, out) = run(&mut v, intake("late")).await;
         assert!(
             matches!(&out, CommandOutcome::Refused { code, .. } if code == "replay"),
