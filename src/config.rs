@@ -97,6 +97,25 @@ impl Default for GatewayConfig {
     }
 }
 
+impl GatewayConfig {
+    /// A gateway on loopback (any free port) that replays `source` on a fresh database
+    /// at `database`, watched with one viewer token.
+    pub fn for_replay(source: ReplaySource, database: PathBuf, viewer_token: String) -> Self {
+        GatewayConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            http_listen: ([127, 0, 0, 1], 0).into(),
+            database,
+            tokens: vec![TokenConfig {
+                token: viewer_token,
+                role: Role::Viewer,
+                name: "回看".into(),
+            }],
+            replay: Some(source),
+            ..Default::default()
+        }
+    }
+}
+
 /// A recording to play back into the gateway.
 #[derive(Clone, Debug)]
 pub struct ReplaySource {

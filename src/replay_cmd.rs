@@ -235,22 +235,15 @@ impl yiping::wall::rewind::RewindSource for DbRewind {
         ));
         std::fs::create_dir_all(&dir)?;
         let token = format!("rewind-viewer-{:016x}", rand::random::<u64>());
-        let cfg = GatewayConfig {
-            listen: "127.0.0.1:0".parse()?,
-            http_listen: "127.0.0.1:0".parse()?,
-            database: dir.join("rewind.sqlite"),
-            tokens: vec![TokenConfig {
-                token: token.clone(),
-                role: Role::Viewer,
-                name: "回看".into(),
-            }],
-            replay: Some(ReplaySource {
+        let cfg = GatewayConfig::for_replay(
+            ReplaySource {
                 path: self.db.clone(),
                 speed,
                 from_ms: Some(from_ms),
-            }),
-            ..Default::default()
-        };
+            },
+            dir.join("rewind.sqlite"),
+            token.clone(),
+        );
         let g = self.rt.block_on(yiping::gateway::start(cfg))?;
         let url = format!("ws://{}", g.ws_addr);
         if let Ok(mut r) = self.running.lock() {

@@ -734,24 +734,17 @@ struct TestRewind {
 
 impl yiping::wall::rewind::RewindSource for TestRewind {
     fn start(&self, from_ms: i64, speed: f64) -> anyhow::Result<FeedConfig> {
-        use yiping::config::{GatewayConfig, ReplaySource, Role, TokenConfig};
+        use yiping::config::{GatewayConfig, ReplaySource};
         let dir = tempfile::tempdir()?;
-        let cfg = GatewayConfig {
-            listen: "127.0.0.1:0".parse()?,
-            http_listen: "127.0.0.1:0".parse()?,
-            database: dir.path().join("rewind.sqlite"),
-            tokens: vec![TokenConfig {
-                token: "rewind".into(),
-                role: Role::Viewer,
-                name: "回看".into(),
-            }],
-            replay: Some(ReplaySource {
+        let cfg = GatewayConfig::for_replay(
+            ReplaySource {
                 path: self.db.clone(),
                 speed,
                 from_ms: Some(from_ms),
-            }),
-            ..Default::default()
-        };
+            },
+            dir.path().join("rewind.sqlite"),
+            "rewind".into(),
+        );
         let g = self.rt.block_on(yiping::gateway::start(cfg))?;
         let url = format!("ws://{}", g.ws_addr);
         self.running.lock().unwrap().push(g);

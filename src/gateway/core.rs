@@ -56,6 +56,13 @@ struct ReplayClock {
     done: bool,
 }
 
+/// Commands taken together: who sent each (a client, or an HTTP caller's reply).
+type Batch = Vec<(
+    Option<u64>,
+    Request,
+    Option<oneshot::Sender<CommandOutcome>>,
+)>;
+
 struct Client {
     region: String,
     outbox: mpsc::Sender<Utf8Bytes>,
@@ -201,14 +208,7 @@ impl Core {
             .store(self.clients.len(), Ordering::Relaxed);
     }
 
-    fn apply(
-        &mut self,
-        batch: Vec<(
-            Option<u64>,
-            Request,
-            Option<oneshot::Sender<CommandOutcome>>,
-        )>,
-    ) {
+    fn apply(&mut self, batch: Batch) {
         let (routes, requests): (Vec<_>, Vec<_>) = batch
             .into_iter()
             .map(|(id, r, reply)| ((id, reply), r))
@@ -270,14 +270,7 @@ impl Core {
     }
 
     /// A replaying gateway takes no commands: each is refused, and nothing changes.
-    fn refuse_replaying(
-        &mut self,
-        batch: Vec<(
-            Option<u64>,
-            Request,
-            Option<oneshot::Sender<CommandOutcome>>,
-        )>,
-    ) {
+    fn refuse_replaying(&mut self, batch: Batch) {
         for (id, request, reply) in batch {
             let outcome = CommandOutcome::Refused {
                 code: "replay".into(),

@@ -310,15 +310,8 @@ impl Store {
         };
         let seq = self.seq + 1;
         let (event, id) = self.persist(change, seq, now_ms, &req)?;
-        let frame = serde_json::to_string(&ServerMsg::Delta {
-            epoch: self.epoch.clone(),
-            seq,
-            ts_us,
-            event: event.clone(),
-        })
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let frame = self.log_event(seq, ts_us, &event)?;
         let outcome = CommandOutcome::Ok { seq, id };
-        self.db.insert_event(seq, ts_us, &frame)?;
         self.db.insert_idem(&req.key, &outcome)?;
         self.seq = seq;
         self.idem.insert(req.key.clone(), outcome.clone());
@@ -327,6 +320,19 @@ impl Store {
             outcome,
             delta: Some(Delta { seq, event, frame }),
         })
+    }
+
+    /// Write an event to the log as the delta frame that is sent (serialized once).
+    fn log_event(&self, seq: u64, ts_us: i64, event: &Event) -> Result<String, StoreError> {
+        let frame = serde_json::to_string(&ServerMsg::Delta {
+            epoch: self.epoch.clone(),
+            seq,
+            ts_us,
+            event: event.clone(),
+        })
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.db.insert_event(seq, ts_us, &frame)?;
+        Ok(frame)
     }
 
     /// Check a request against the live state; nothing is written here.

@@ -4,7 +4,7 @@
 //! memory, figures and event log follow as for a live command.
 
 use super::{Delta, Store, StoreError};
-use crate::protocol::{Event, ServerMsg, Snapshot, TicketStatus, WarningStatus};
+use crate::protocol::{Event, Snapshot, TicketStatus, WarningStatus};
 
 impl Store {
     /// Take in one part of a recorded snapshot (no events: it is where the log starts).
@@ -92,14 +92,7 @@ impl Store {
             }
         }
         let seq = self.seq + 1;
-        let frame = serde_json::to_string(&ServerMsg::Delta {
-            epoch: self.epoch.clone(),
-            seq,
-            ts_us,
-            event: event.clone(),
-        })
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.db.insert_event(seq, ts_us, &frame)?;
+        let frame = self.log_event(seq, ts_us, &event)?;
         self.seq = seq;
         Ok(Delta { seq, event, frame })
     }
