@@ -505,7 +505,8 @@ async fn a_client_that_stops_reading_is_cut_off_while_a_fast_one_keeps_receiving
     snapshot(&mut fast).await;
     let mut op = connect(&g, OP, None).await;
     snapshot(&mut op).await;
-    let total = 5000;
+    // ≈ 9 MB in all: well past what the kernel's socket buffers can hold for the slow one.
+    let total = 8000;
     let reader = tokio::spawn(async move {
         let mut n = 0;
         while n < total {
