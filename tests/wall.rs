@@ -41,6 +41,29 @@ fn ticket(id: u64, priority: Priority, deadline_ms: i64, grid: &str) -> Ticket {
     }
 }
 
+/// A whole snapshot in one part, as the feed hands it over.
+fn snap(
+    epoch: &str,
+    seq: u64,
+    tickets: Vec<Ticket>,
+    warnings: Vec<yiping::protocol::Warning>,
+    units: Vec<yiping::protocol::Unit>,
+) -> FeedEvent {
+    FeedEvent::Msg(
+        ServerMsg::Snapshot(Snapshot {
+            epoch: epoch.into(),
+            seq,
+            part: 0,
+            last: true,
+            tickets,
+            warnings,
+            units,
+            briefing: None,
+        }),
+        yiping::protocol::now_us(),
+    )
+}
+
 fn delta(seq: u64, t: Ticket) -> FeedEvent {
     let audit = AuditEntry {
         seq,
@@ -407,22 +430,16 @@ fn a_focus_action_drills_down_and_back_up_without_touching_the_data() {
     use yiping::wall::drill::Focus;
     let (mut app, feed, commands) = app();
     let now = now_ms();
-    feed.send(FeedEvent::Msg(
-        ServerMsg::Snapshot(Snapshot {
-            epoch: "e".into(),
-            seq: 3,
-            part: 0,
-            last: true,
-            tickets: vec![
-                ticket(1, Priority::Urgent, now + 3_600_000, "321102-01-003-07"),
-                ticket(2, Priority::Normal, now + 3_600_000, "321102-02-001-01"),
-                ticket(3, Priority::Normal, now + 3_600_000, "321181-01-001-01"),
-            ],
-            warnings: vec![],
-            units: vec![],
-            briefing: None,
-        }),
-        yiping::protocol::now_us(),
+    feed.send(snap(
+        "e",
+        3,
+        vec![
+            ticket(1, Priority::Urgent, now + 3_600_000, "321102-01-003-07"),
+            ticket(2, Priority::Normal, now + 3_600_000, "321102-02-001-01"),
+            ticket(3, Priority::Normal, now + 3_600_000, "321181-01-001-01"),
+        ],
+        vec![],
+        vec![],
     ))
     .unwrap();
     app.update();
@@ -447,18 +464,12 @@ fn an_automatic_supervision_becomes_a_notice_on_the_wall() {
     use yiping::wall::link::Notices;
     let (mut app, feed, _commands) = app();
     let now = now_ms();
-    feed.send(FeedEvent::Msg(
-        ServerMsg::Snapshot(Snapshot {
-            epoch: "e".into(),
-            seq: 1,
-            part: 0,
-            last: true,
-            tickets: vec![ticket(7, Priority::Urgent, now - 1000, "321102-01-003-07")],
-            warnings: vec![],
-            units: vec![],
-            briefing: None,
-        }),
-        yiping::protocol::now_us(),
+    feed.send(snap(
+        "e",
+        1,
+        vec![ticket(7, Priority::Urgent, now - 1000, "321102-01-003-07")],
+        vec![],
+        vec![],
     ))
     .unwrap();
     let mut t = ticket(7, Priority::Urgent, now - 1000, "321102-01-003-07");
@@ -496,21 +507,7 @@ fn an_automatic_supervision_becomes_a_notice_on_the_wall() {
 fn a_demo_wall_refuses_to_command_a_gateway_that_is_not_its_own() {
     let (mut app, feed, commands) = app();
     app.world_mut().resource_mut::<Outbox>().only_epoch = Some("demo-epoch".into());
-    let snap = |epoch: &str| {
-        FeedEvent::Msg(
-            ServerMsg::Snapshot(Snapshot {
-                epoch: epoch.into(),
-                seq: 1,
-                part: 0,
-                last: true,
-                tickets: vec![],
-                warnings: vec![examples::warning()],
-                units: vec![],
-                briefing: None,
-            }),
-            yiping::protocol::now_us(),
-        )
-    };
+    let snap = |epoch: &str| snap(epoch, 1, vec![], vec![examples::warning()], vec![]);
     // Fed by another gateway: the acknowledgement is not sent, and says why.
     feed.send(snap("someone-elses-epoch")).unwrap();
     app.update();
@@ -550,20 +547,7 @@ fn a_tour_moves_to_its_next_step_when_the_time_is_up_and_loops() {
     use yiping::wall::tour::{Tour, TourState};
     let (mut app, feed, _commands) = app();
     // A tour's clock starts when the city shows.
-    feed.send(FeedEvent::Msg(
-        ServerMsg::Snapshot(Snapshot {
-            epoch: "e".into(),
-            seq: 1,
-            part: 0,
-            last: true,
-            tickets: vec![],
-            warnings: vec![],
-            units: vec![],
-            briefing: None,
-        }),
-        yiping::protocol::now_us(),
-    ))
-    .unwrap();
+    feed.send(snap("e", 1, vec![], vec![], vec![])).unwrap();
     let tour = Tour::parse(
         "name = \"t\"\n[[steps]]\nview = \"overview\"\nseconds = 3\ncaption = \"全市\"\n\
          [[steps]]\nview = \"region\"\narea = \"321102\"\nseconds = 3\ncaption = \"京口区\"\n",
@@ -601,18 +585,12 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
     let now = now_ms();
     let t5 = ticket(5, Priority::Urgent, now + 3_600_000, "321102-01-003-07");
     let other = ticket(6, Priority::Normal, now + 3_600_000, "321102-01-003-08");
-    feed.send(FeedEvent::Msg(
-        ServerMsg::Snapshot(Snapshot {
-            epoch: "e".into(),
-            seq: 20,
-            part: 0,
-            last: true,
-            tickets: vec![t5.clone(), other],
-            warnings: vec![],
-            units: vec![examples::unit()],
-            briefing: None,
-        }),
-        yiping::protocol::now_us(),
+    feed.send(snap(
+        "e",
+        20,
+        vec![t5.clone(), other],
+        vec![],
+        vec![examples::unit()],
     ))
     .unwrap();
     app.update();
@@ -694,11 +672,7 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
     }
     app.update();
     let w = app.world();
-    let tl = timeline(
-        &b,
-        &w.resource::<WallMirror>().0,
-        w.resource::<AuditTrails>(),
-    );
+    let tl = timeline(&b, w.resource::<AuditTrails>());
     let seqs: Vec<u64> = tl.iter().map(|(_, a)| a.seq).collect();
     assert_eq!(
         seqs,

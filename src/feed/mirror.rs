@@ -58,8 +58,10 @@ impl Mirror {
                     self.units.clear();
                     self.epoch = s.epoch.clone();
                     self.briefing = s.briefing.clone();
-                    // A new feed: a replay says so again within a second.
+                    // A new feed (a rewind, or back to live): its gateway sends its own
+                    // figures and replay clock within a second.
                     self.replay = None;
+                    self.kpis = None;
                 }
                 self.seq = s.seq;
                 self.loading = !s.last;

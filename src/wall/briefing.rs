@@ -33,11 +33,13 @@ pub fn incident_tickets(b: &Briefing, m: &Mirror) -> Vec<u64> {
     }
 }
 
-/// The incident's timeline: the audit entries of its tickets, in log order, each with its
-/// ticket.
-pub fn timeline(b: &Briefing, m: &Mirror, trails: &AuditTrails) -> Vec<(u64, AuditEntry)> {
-    let mut out: Vec<(u64, AuditEntry)> = incident_tickets(b, m)
-        .into_iter()
+/// The incident's timeline: the audit entries of its tickets (as they were when the
+/// briefing started), in log order, each with its ticket.
+pub fn timeline(b: &Briefing, trails: &AuditTrails) -> Vec<(u64, AuditEntry)> {
+    let mut out: Vec<(u64, AuditEntry)> = b
+        .tickets
+        .iter()
+        .copied()
         .flat_map(|t| {
             trails
                 .0
@@ -62,12 +64,8 @@ pub fn lane<'a>(b: &Briefing, timeline: &'a [(u64, AuditEntry)]) -> Vec<&'a (u64
 
 /// The region the map turns to: a ticket's village, or the narrowest region holding all
 /// of a warning's grids.
-pub fn incident_region(b: &Briefing, m: &Mirror) -> String {
-    let grids: Vec<String> = match b.incident {
-        Incident::Ticket { id } => m.tickets.get(&id).map(|t| vec![t.grid.clone()]),
-        Incident::Warning { id } => m.warnings.get(&id).map(|w| w.grids.clone()),
-    }
-    .unwrap_or_default();
+pub fn incident_region(b: &Briefing) -> String {
+    let grids = &b.grids;
     let Some(first) = grids.first() else {
         return String::new();
     };
@@ -111,7 +109,7 @@ fn follow(
     let now = mirror.0.briefing.as_ref().map(|b| b.incident);
     if let Some(b) = &mirror.0.briefing {
         if let Some(link) = &link {
-            for t in incident_tickets(b, &mirror.0) {
+            for &t in &b.tickets {
                 if asked.insert(t) {
                     let _ = link.commands.try_send(ClientMsg::AuditQuery { ticket: t });
                 }
@@ -119,7 +117,7 @@ fn follow(
         }
         if *shown != now {
             actions.write(UiAction::Deselect);
-            actions.write(UiAction::Focus(incident_region(b, &mirror.0)));
+            actions.write(UiAction::Focus(incident_region(b)));
         }
     } else if shown.is_some() {
         asked.clear();
@@ -168,10 +166,8 @@ pub fn board(
     now: i64,
     out: &mut Vec<UiAction>,
 ) {
-    let tickets: Vec<&crate::protocol::Ticket> = incident_tickets(b, m)
-        .iter()
-        .filter_map(|t| m.tickets.get(t))
-        .collect();
+    let tickets: Vec<&crate::protocol::Ticket> =
+        b.tickets.iter().filter_map(|t| m.tickets.get(t)).collect();
     // Title: what, where, since when.
     let (title, color, since) = match b.incident {
         Incident::Ticket { id } => match m.tickets.get(&id) {
@@ -225,7 +221,7 @@ pub fn board(
         });
     });
     ui.label(RichText::new(title).font(bold(34.0)).color(color));
-    let place = incident_region(b, m);
+    let place = incident_region(b);
     if !place.is_empty() {
         ui.label(
             RichText::new(format!(
@@ -309,7 +305,7 @@ pub fn board(
             );
         }
     }
-    let tl = timeline(b, m, trails);
+    let tl = timeline(b, trails);
     ui.add_space(8.0);
     ui.label(
         RichText::new(lang.t("重要事件", "Significant events"))

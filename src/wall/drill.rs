@@ -13,7 +13,7 @@ use super::fonts::bold;
 use super::kpi_view::region_name;
 use super::layers::Layer;
 use super::map::{MapLayers, MapView};
-use super::rollup::{BUCKETS, Rating, RollUps, depth, inside, parent, rating, regions_of};
+use super::rollup::{BUCKETS, Rating, RollUps, depth, inside, parent, regions_of};
 use super::table::{AMBER, DIM, RED};
 use super::text::UiLang;
 
@@ -273,9 +273,4 @@ pub fn donuts(
         ));
     }
     hits
-}
-
-/// The rating of a region for the map and the legend.
-pub fn region_rating(rolls: &RollUps, index: &super::rollup::RegionIndex, id: &str) -> Rating {
-    rating(&rolls.get(id), index.grids_in(id))
 }

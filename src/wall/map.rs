@@ -616,7 +616,8 @@ fn marker_visibility(
 /// Where the camera goes to show the world box (lo, hi) in a map area of `area` pixels,
 /// with a band at the top left free for the breadcrumb.
 fn fit_goal(lo: Vec2, hi: Vec2, area: Vec2) -> (Vec2, f32) {
-    const TOP: f32 = 100.0;
+    // The breadcrumb sits from 96 px down, below the red banner's band.
+    const TOP: f32 = 210.0;
     let area = Vec2::new(area.x, (area.y - TOP).max(area.y * 0.5)).max(Vec2::ONE);
     let scale = (((hi.x - lo.x) / area.x).max((hi.y - lo.y) / area.y) * 1.06).max(0.0008);
     // The camera sits higher by half the band, so the box lands below it.

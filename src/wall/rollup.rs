@@ -44,17 +44,6 @@ pub enum Rating {
     Green,
 }
 
-impl Rating {
-    pub fn zh(self) -> &'static str {
-        match self {
-            Rating::Red => "红",
-            Rating::Orange => "橙",
-            Rating::Yellow => "黄",
-            Rating::Green => "绿",
-        }
-    }
-}
-
 /// Rate a region of `grids` grids: the pressure per grid (an open ticket counts 1, an
 /// urgent one 2, an overdue one 3) or its worst live warning, whichever is worse.
 /// Red from 3 per grid or a red warning; orange from 1.5 or an orange one; yellow from

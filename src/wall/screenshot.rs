@@ -70,7 +70,7 @@ fn take(
         && shot.frame == shot.at * 2 / 3
         && let Some(b) = &mirror.0.briefing
     {
-        let tl = super::briefing::timeline(b, &mirror.0, &trails);
+        let tl = super::briefing::timeline(b, &trails);
         for (_, a) in tl.first().into_iter().chain(tl.last()) {
             actions.write(UiAction::Send(Command::Promote {
                 seq: a.seq,

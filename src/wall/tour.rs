@@ -188,20 +188,19 @@ fn advance(
         }
         View::Ticket => {
             // The newest urgent ticket still waiting for dispatch, so that the visit
-            // sees it go through; until one exists, the step waits on the city view.
+            // sees it go through; with none, the step shows the city (looked for once,
+            // not every frame).
             let pick = mirror
                 .0
                 .tickets
                 .values()
                 .filter(|t| t.status.is_open() && t.priority == Priority::Urgent)
                 .max_by_key(|t| (t.unit.is_none(), t.created_ms));
-            match pick {
-                Some(t) => {
-                    actions.write(UiAction::Focus(String::new()));
-                    actions.write(UiAction::Select(t.id));
-                }
-                None => return,
-            }
+            actions.write(UiAction::Focus(String::new()));
+            actions.write(match pick {
+                Some(t) => UiAction::Select(t.id),
+                None => UiAction::Deselect,
+            });
         }
         View::Overview | View::Kpis | View::Warnings => {
             actions.write(UiAction::Deselect);

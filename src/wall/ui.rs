@@ -163,10 +163,7 @@ fn wall_ui(
             if !l.regions.iter().any(|r| r.kind == RegionKind::Title) {
                 // Feed health is always visible: without a title region it sits on the map.
                 let (text, color) = health_text(lang, &health, replaying);
-                egui::Area::new(egui::Id::new("health-chip"))
-                    // A wall never fades: a region re-shown must be readable at once.
-                    .fade_in(false)
-                    .order(egui::Order::Foreground)
+                wall_area("health-chip", egui::Order::Foreground)
                     .anchor(
                         Align2::RIGHT_TOP,
                         egui::vec2(
@@ -288,10 +285,7 @@ fn wall_ui(
             ),
             map_rect.right_bottom() - egui::vec2(12.0, 12.0),
         );
-        egui::Area::new(egui::Id::new("briefing"))
-            .order(egui::Order::Middle)
-            .fade_in(false)
-            .constrain(false)
+        wall_area("briefing", egui::Order::Middle)
             .fixed_pos(r.min)
             .show(&ctx, |ui| {
                 egui::Frame::new()
@@ -442,7 +436,7 @@ fn kpis(
         .color(DIM),
     );
     // The legend only where it fits whole: a region never shows half of it.
-    if ui.available_height() < 130.0 {
+    if ui.available_height() < 170.0 {
         return;
     }
     ui.add_space(10.0);
@@ -505,10 +499,8 @@ fn drill_bar(
     (rolls, focus, rewind, now): (&RollUps, &Focus, Option<&super::rewind::Rewind>, i64),
     out: &mut Vec<UiAction>,
 ) {
-    egui::Area::new(egui::Id::new("drill-bar"))
-        // A wall never fades: a region re-shown must be readable at once.
-        .fade_in(false)
-        .order(egui::Order::Middle)
+    // Below the band where a red warning's banner appears.
+    wall_area("drill-bar", egui::Order::Middle)
         .fixed_pos(rect.left_top() + egui::vec2(12.0, 96.0))
         .show(ctx, |ui| {
             egui::Frame::new()
@@ -645,6 +637,16 @@ const WALL_ZOOM: f32 = 1.45;
 #[derive(Resource, Default)]
 pub struct WallLayout(pub Option<Layout>);
 
+/// An area of the wall: it never fades in (a panel re-shown must be readable at once)
+/// and stays where it is placed even when its content runs long (egui would otherwise
+/// move it over its neighbour; the content is clipped instead).
+fn wall_area(id: impl std::hash::Hash + std::fmt::Debug, order: egui::Order) -> egui::Area {
+    egui::Area::new(egui::Id::new(id))
+        .order(order)
+        .fade_in(false)
+        .constrain(false)
+}
+
 /// One region of a layout: a framed area at a fixed place. The burn-in guard moves it by
 /// `shift` inside its place (shrunk by `margin` on every side), so it never crosses a
 /// bezel.
@@ -656,13 +658,7 @@ fn region(
     add: impl FnOnce(&mut Ui),
 ) {
     let rect = rect.shrink(margin).translate(shift);
-    egui::Area::new(egui::Id::new(("region", i)))
-        // A wall never fades: a region re-shown must be readable at once.
-        .fade_in(false)
-        // A region stays in its place even if its content runs long (it is clipped):
-        // egui would otherwise move it up over its neighbour.
-        .constrain(false)
-        .order(egui::Order::Middle)
+    wall_area(("region", i), egui::Order::Middle)
         .fixed_pos(rect.min)
         .show(ctx, |ui| {
             egui::Frame::new()
@@ -721,10 +717,7 @@ fn red_banner(
     };
     let pulse = (ctx.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
     ctx.request_repaint();
-    egui::Area::new(egui::Id::new("red-banner"))
-        // A wall never fades: a region re-shown must be readable at once.
-        .fade_in(false)
-        .order(egui::Order::Foreground)
+    wall_area("red-banner", egui::Order::Foreground)
         .fixed_pos(rect.left_top() + egui::vec2(12.0, 12.0))
         .show(ctx, |ui| {
             egui::Frame::new()
@@ -780,10 +773,7 @@ fn supervision_notices(
     if recent.is_empty() {
         return;
     }
-    egui::Area::new(egui::Id::new("supervision-notices"))
-        // A wall never fades: a region re-shown must be readable at once.
-        .fade_in(false)
-        .order(egui::Order::Middle)
+    wall_area("supervision-notices", egui::Order::Middle)
         .pivot(Align2::RIGHT_BOTTOM)
         .fixed_pos(rect.right_bottom() + egui::vec2(-12.0, -40.0))
         .show(ctx, |ui| {
@@ -865,10 +855,7 @@ fn tour_overlay(
     let step = tour.current();
     let big = rect.shrink2(egui::vec2(rect.width() * 0.08, rect.height() * 0.12));
     if matches!(step.view, View::Kpis | View::Warnings) {
-        egui::Area::new(egui::Id::new("tour-panel"))
-            .order(egui::Order::Middle)
-            .fade_in(false)
-            .constrain(false)
+        wall_area("tour-panel", egui::Order::Middle)
             .fixed_pos(big.min)
             .show(ctx, |ui| {
                 egui::Frame::new()
