@@ -58,7 +58,6 @@ pub struct Loaded {
     pub seq: u64,
     pub max_ticket: u64,
     pub max_warning: u64,
-    pub tickets: Vec<Ticket>,
     pub warnings: Vec<Warning>,
     pub units: Vec<Unit>,
     pub idem: HashMap<String, CommandOutcome>,
@@ -109,7 +108,7 @@ impl Db {
     }
 
     /// Every ticket ever taken in, archived ones included: what the figures sum over.
-    pub fn all_tickets(&self) -> Result<Vec<crate::protocol::Ticket>, StoreError> {
+    pub fn all_tickets(&self) -> Result<Vec<Ticket>, StoreError> {
         let mut st = self.conn.prepare("SELECT json FROM tickets")?;
         let rows = st
             .query_map([], |r| r.get::<_, String>(0))?
@@ -134,10 +133,6 @@ impl Db {
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(v)
         };
-        let tickets = rows("SELECT json FROM tickets WHERE status != 'archived'")?
-            .iter()
-            .map(|j| decode("ticket", j))
-            .collect::<Result<_, _>>()?;
         let warnings = rows("SELECT json FROM warnings WHERE status != 'lifted'")?
             .iter()
             .map(|j| decode("warning", j))
@@ -159,7 +154,6 @@ impl Db {
             seq: seq as u64,
             max_ticket: max_ticket as u64,
             max_warning: max_warning as u64,
-            tickets,
             warnings,
             units,
             idem,

@@ -141,7 +141,6 @@ impl Store {
         self.seq = loaded.seq;
         self.next_ticket = loaded.max_ticket + 1;
         self.next_warning = loaded.max_warning + 1;
-        self.tickets = loaded.tickets.into_iter().map(|t| (t.id, t)).collect();
         self.warnings = loaded.warnings.into_iter().map(|w| (w.id, w)).collect();
         self.units = loaded
             .units
@@ -151,7 +150,13 @@ impl Store {
         self.idem = loaded.idem;
         self.briefing = self.db.briefing()?;
         let scopes: Vec<String> = self.kpis.keys().cloned().collect();
+        // One read of every ticket: the live ones for memory, all of them for the figures.
         let all = self.db.all_tickets()?;
+        self.tickets = all
+            .iter()
+            .filter(|t| t.status != TicketStatus::Archived)
+            .map(|t| (t.id, t.clone()))
+            .collect();
         let now = crate::protocol::now_ms();
         self.kpis = scopes
             .into_iter()
