@@ -1,10 +1,13 @@
 //! 一屏 Yiping: the live command wall of a city's social-governance command center.
 //!
-//! Layers, each importing only those above it (see ARCHITECTURE in the README):
-//! `protocol` (wire types) → `store` (durable state) → `gateway` (server);
-//! `protocol` → `feed` (client + mirror) → `wall` (Bevy). `sim` is a feed source.
+//! Layers, each importing only those above it (the README's "parts" table):
+//! `protocol` (wire types) → `domain` (the rules) → `store` (durable state) → `gateway`
+//! (server); `protocol` + `domain` → `feed` (client + mirror) → `wall` (Bevy). `sim` is a
+//! feed source and never touches the store. `bridge` joins the wall to a local gateway
+//! where the binary needs it (rewind on a database file).
 
-pub mod config;
+pub mod bridge;
+pub mod domain;
 pub mod feed;
 pub mod gateway;
 pub mod protocol;

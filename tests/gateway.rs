@@ -6,158 +6,21 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use yiping::config::{GatewayConfig, Role, TokenConfig};
-use yiping::gateway::{self, GatewayHandle};
+use tokio_tungstenite::MaybeTlsStream;
+use yiping::gateway;
 use yiping::protocol::{
-    ClientMsg, Command, CommandOutcome, Event, Hello, PROTOCOL_VERSION, Resume, ServerMsg,
+    ClientMsg, Command, CommandOutcome, ErrorCode, Event, Hello, Resume, ServerMsg,
     TicketStatus, examples,
 };
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+mod common;
 
-const OP: &str = "operator-token";
-const VIEW: &str = "viewer-token";
-const ADMIN: &str = "admin-token-1";
-
-fn config(dir: &tempfile::TempDir) -> GatewayConfig {
-    let mut cfg = GatewayConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        http_listen: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("gateway.sqlite"),
-        ..Default::default()
-    };
-    cfg.tokens = vec![
-        TokenConfig {
-            token: OP.into(),
-            role: Role::Operator,
-            name: "值班员 王磊".into(),
-        },
-        TokenConfig {
-            token: VIEW.into(),
-            role: Role::Viewer,
-            name: "大屏".into(),
-        },
-        TokenConfig {
-            token: ADMIN.into(),
-            role: Role::Admin,
-            name: "管理员".into(),
-        },
-    ];
-    cfg
-}
-
-async fn start(dir: &tempfile::TempDir) -> GatewayHandle {
-    gateway::start(config(dir)).await.unwrap()
-}
-
-async fn connect(g: &GatewayHandle, token: &str, resume: Option<Resume>) -> Ws {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}", g.ws_addr))
-        .await
-        .unwrap();
-    say(
-        &mut ws,
-        &ClientMsg::Hello(Hello {
-            protocol: PROTOCOL_VERSION,
-            token: token.into(),
-            resume_from: resume,
-            region: None,
-        }),
-    )
-    .await;
-    ws
-}
-
-async fn say(ws: &mut Ws, msg: &ClientMsg) {
-    ws.send(Message::Text(serde_json::to_string(msg).unwrap().into()))
-        .await
-        .unwrap();
-}
-
-async fn next(ws: &mut Ws) -> ServerMsg {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("stream open")
-            .expect("frame ok");
-        if let Message::Text(t) = frame {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
-
-/// The next message that is not a heartbeat (or the figures that follow it).
-async fn next_real(ws: &mut Ws) -> ServerMsg {
-    loop {
-        match next(ws).await {
-            ServerMsg::Heartbeat { .. } | ServerMsg::Kpis { .. } => continue,
-            m => return m,
-        }
-    }
-}
-
-/// Read a whole snapshot; returns (epoch, seq, tickets).
-async fn snapshot(ws: &mut Ws) -> (String, u64, usize) {
-    let mut n = 0;
-    loop {
-        match next_real(ws).await {
-            ServerMsg::Snapshot(s) => {
-                n += s.tickets.len();
-                if s.last {
-                    return (s.epoch, s.seq, n);
-                }
-            }
-            other => panic!("expected a snapshot, got {other:?}"),
-        }
-    }
-}
-
-fn cmd(key: &str, command: Command) -> ClientMsg {
-    ClientMsg::Command {
-        key: key.into(),
-        command,
-    }
-}
-
-fn intake(key: &str) -> ClientMsg {
-    cmd(
-        key,
-        Command::Intake {
-            ticket: examples::new_ticket(),
-        },
-    )
-}
-
-/// Send a command and read up to its result; returns the deltas seen before it and it.
-async fn run(ws: &mut Ws, msg: ClientMsg) -> (Vec<ServerMsg>, CommandOutcome) {
-    let ClientMsg::Command { key, .. } = &msg else {
-        panic!()
-    };
-    let key = key.clone();
-    say(ws, &msg).await;
-    let mut seen = vec![];
-    loop {
-        match next_real(ws).await {
-            ServerMsg::CommandResult { key: k, outcome } if k == key => return (seen, outcome),
-            m => seen.push(m),
-        }
-    }
-}
-
-fn delta_seq(m: &ServerMsg) -> Option<u64> {
-    match m {
-        ServerMsg::Delta { seq, .. } => Some(*seq),
-        _ => None,
-    }
-}
+use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_gets_the_snapshot_then_every_delta_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut op = connect(&g, OP, None).await;
-    snapshot(&mut op).await;
+    let g = Gw::start().await;
+    let mut op = g.client(OP).await;
     for i in 0..5 {
         run(&mut op, intake(&format!("pre-{i}"))).await;
     }
@@ -179,10 +42,8 @@ async fn a_client_gets_the_snapshot_then_every_delta_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_after_a_forced_disconnect_misses_nothing_and_repeats_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut op = connect(&g, OP, None).await;
-    snapshot(&mut op).await;
+    let g = Gw::start().await;
+    let mut op = g.client(OP).await;
     let mut wall = connect(&g, VIEW, None).await;
     let (epoch, _, _) = snapshot(&mut wall).await;
     for i in 0..30 {
@@ -234,32 +95,17 @@ async fn resume_after_a_forced_disconnect_misses_nothing_and_repeats_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_from_one_client_reaches_every_other_client() {
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut admin = connect(&g, ADMIN, None).await;
-    snapshot(&mut admin).await;
-    run(
-        &mut admin,
-        cmd(
-            "unit",
-            Command::UpsertUnit {
-                unit: examples::unit(),
-            },
-        ),
-    )
-    .await;
+    let g = Gw::start().await;
+    let mut admin = g.admin_with_unit().await;
     let (_, out) = run(&mut admin, intake("t")).await;
     let CommandOutcome::Ok { id: Some(id), .. } = out else {
         panic!("{out:?}")
     };
     let mut walls = vec![];
     for _ in 0..3 {
-        let mut w = connect(&g, VIEW, None).await;
-        snapshot(&mut w).await;
-        walls.push(w);
+        walls.push(g.client(VIEW).await);
     }
-    let mut op = connect(&g, OP, None).await;
-    snapshot(&mut op).await;
+    let mut op = g.client(OP).await;
     let (deltas, out) = run(
         &mut op,
         cmd(
@@ -294,22 +140,19 @@ async fn a_command_from_one_client_reaches_every_other_client() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeated_key_has_one_effect_and_a_viewer_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut op = connect(&g, OP, None).await;
-    snapshot(&mut op).await;
+    let g = Gw::start().await;
+    let mut op = g.client(OP).await;
     let (d1, first) = run(&mut op, intake("once")).await;
     let (d2, again) = run(&mut op, intake("once")).await;
     assert_eq!(first, again);
     assert_eq!((d1.len(), d2.len()), (1, 0));
     assert_eq!(g.status.seq.load(std::sync::atomic::Ordering::Relaxed), 1);
 
-    let mut viewer = connect(&g, VIEW, None).await;
-    snapshot(&mut viewer).await;
+    let mut viewer = g.client(VIEW).await;
     let (_, out) = run(&mut viewer, intake("v")).await;
     match out {
         CommandOutcome::Refused { code, message } => {
-            assert_eq!(code, "forbidden");
+            assert_eq!(code, ErrorCode::Forbidden);
             assert!(message.contains("viewer"), "{message}");
         }
         ok => panic!("a viewer's command went through: {ok:?}"),
@@ -320,10 +163,8 @@ async fn a_repeated_key_has_one_effect_and_a_viewer_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_bad_frames_change_nothing_and_the_connection_stays_usable() {
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut op = connect(&g, OP, None).await;
-    snapshot(&mut op).await;
+    let g = Gw::start().await;
+    let mut op = g.client(OP).await;
     run(&mut op, intake("good")).await;
     let big = format!(
         "{{\"type\":\"command\",\"key\":\"x\",\"pad\":\"{}\"}}",
@@ -392,8 +233,7 @@ async fn a_thousand_bad_frames_change_nothing_and_the_connection_stays_usable() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_protocol_version_gets_an_error_before_the_close() {
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
+    let g = Gw::start().await;
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}", g.ws_addr))
         .await
         .unwrap();
@@ -409,7 +249,7 @@ async fn a_wrong_protocol_version_gets_an_error_before_the_close() {
     .await;
     match next(&mut ws).await {
         ServerMsg::Error { code, message } => {
-            assert_eq!(code, "version");
+            assert_eq!(code, ErrorCode::Version);
             assert!(message.contains("99"), "{message}");
         }
         other => panic!("{other:?}"),
@@ -423,25 +263,21 @@ async fn a_wrong_protocol_version_gets_an_error_before_the_close() {
     );
     let mut bad_token = connect(&g, "who-knows", None).await;
     assert!(
-        matches!(next(&mut bad_token).await, ServerMsg::Error { code, .. } if code == "unauthorized")
+        matches!(next(&mut bad_token).await, ServerMsg::Error { code, .. } if code == ErrorCode::Unauthorized)
     );
     g.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_gateway_has_the_same_tickets_and_its_sequence_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut op = connect(&g, OP, None).await;
-    snapshot(&mut op).await;
+    let g = Gw::start().await;
+    let mut op = g.client(OP).await;
     for i in 0..20 {
         run(&mut op, intake(&format!("k{i}"))).await;
     }
     let epoch = g.epoch.clone();
     drop(op);
-    g.shutdown().await;
-
-    let g = start(&dir).await;
+    let g = g.restart().await;
     assert_eq!(g.epoch, epoch);
     let mut wall = connect(
         &g,
@@ -567,10 +403,8 @@ async fn http(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_intake_validates_and_the_ticket_reaches_every_wall() {
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut wall = connect(&g, VIEW, None).await;
-    snapshot(&mut wall).await;
+    let g = Gw::start().await;
+    let mut wall = g.client(VIEW).await;
     let good = serde_json::to_string(&examples::new_ticket()).unwrap();
     let (st, body) = http(g.http_addr, "POST", "/api/tickets", OP, &good).await;
     assert_eq!(st, 201, "{body}");
@@ -698,12 +532,10 @@ fn the_simulator_runs_a_city_through_the_gateway_with_only_legal_commands() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overdue_ticket_is_put_under_supervision_by_the_gateway_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut op = connect(&g, OP, None).await;
-    snapshot(&mut op).await;
+    let g = Gw::start().await;
+    let mut op = g.client(OP).await;
     let mut late = examples::new_ticket();
-    late.created_ms = Some(yiping::protocol::now_ms() - 2 * 3_600_000);
+    late.created_ms = Some(yiping::domain::time::now_ms() - 2 * 3_600_000);
     late.sla_minutes = Some(60);
     run(&mut op, cmd("late", Command::Intake { ticket: late })).await;
     run(&mut op, intake("on-time")).await;
@@ -762,11 +594,9 @@ async fn figures(ws: &mut Ws) -> yiping::protocol::KpiFigures {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_wall_gets_the_gateways_figures_and_they_match_a_recount() {
-    use yiping::protocol::kpi::Kpis;
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut admin = connect(&g, ADMIN, None).await;
-    snapshot(&mut admin).await;
+    use yiping::domain::kpi::Kpis;
+    let g = Gw::start().await;
+    let mut admin = g.client(ADMIN).await;
     let mut all = std::collections::HashMap::new();
     let (seen, _) = run(
         &mut admin,
@@ -783,7 +613,7 @@ async fn every_wall_gets_the_gateways_figures_and_they_match_a_recount() {
     for i in 0..6u64 {
         let mut n = examples::new_ticket();
         if i == 3 || i == 1 {
-            n.created_ms = Some(yiping::protocol::now_ms() - 3 * 3_600_000);
+            n.created_ms = Some(yiping::domain::time::now_ms() - 3 * 3_600_000);
             n.sla_minutes = Some(60);
         }
         let (seen, out) = run(
@@ -825,8 +655,7 @@ async fn every_wall_gets_the_gateways_figures_and_they_match_a_recount() {
         }
     }
     // A viewer joining now gets the same figures as the admin's wall, once a second.
-    let mut viewer = connect(&g, VIEW, None).await;
-    snapshot(&mut viewer).await;
+    let mut viewer = g.client(VIEW).await;
     // Figures follow every delta sent before them on the same connection: the first to
     // come must equal a recount of every ticket record seen so far (the overdue ticket's
     // automatic supervision included).
@@ -852,10 +681,10 @@ async fn every_wall_gets_the_gateways_figures_and_they_match_a_recount() {
         "ticket 2 was resolved late"
     );
     assert_eq!(f.satisfaction, Some(2.0 / 3.0));
-    let today = yiping::protocol::kpi::local_day(f.at_ms);
+    let today = yiping::domain::time::local_day(f.at_ms);
     let taken_today = all
         .values()
-        .filter(|t| yiping::protocol::kpi::local_day(t.created_ms) == today)
+        .filter(|t| yiping::domain::time::local_day(t.created_ms) == today)
         .count();
     assert_eq!(f.intake_today as usize, taken_today);
     let v = figures(&mut viewer).await;
@@ -866,24 +695,12 @@ async fn every_wall_gets_the_gateways_figures_and_they_match_a_recount() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_overdue_stage_is_supervised_once_and_an_idle_accepted_ticket_comes_back_up() {
     use yiping::protocol::Stage;
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut admin = connect(&g, ADMIN, None).await;
-    snapshot(&mut admin).await;
-    run(
-        &mut admin,
-        cmd(
-            "unit",
-            Command::UpsertUnit {
-                unit: examples::unit(),
-            },
-        ),
-    )
-    .await;
+    let g = Gw::start().await;
+    let mut admin = g.admin_with_unit().await;
     // A 1-minute SLA taken in 40 s ago: resolution due in 20 s; dispatched now, the unit
     // has 6 s (10%) to accept; accepted at once it has 12 s (20%) to start work.
     let mut n = examples::new_ticket();
-    n.created_ms = Some(yiping::protocol::now_ms() - 40_000);
+    n.created_ms = Some(yiping::domain::time::now_ms() - 40_000);
     n.sla_minutes = Some(1);
     let (_, out) = run(&mut admin, cmd("t", Command::Intake { ticket: n })).await;
     let CommandOutcome::Ok { id: Some(id), .. } = out else {
@@ -964,11 +781,10 @@ async fn full_snapshot(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_session_replays_message_for_message_at_any_speed() {
-    use yiping::config::ReplaySource;
+    use yiping::gateway::config::ReplaySource;
     use yiping::protocol::{NewWarning, RecordLine, WarningLevel};
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let path = dir.path().join("session.jsonl");
+    let g = Gw::start().await;
+    let path = g.dir.path().join("session.jsonl");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let recorder = {
         let (url, path) = (format!("ws://{}", g.ws_addr), path.clone());
@@ -976,18 +792,7 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
     // A short history, spread over about 0.6 s.
-    let mut admin = connect(&g, ADMIN, None).await;
-    snapshot(&mut admin).await;
-    run(
-        &mut admin,
-        cmd(
-            "u",
-            Command::UpsertUnit {
-                unit: examples::unit(),
-            },
-        ),
-    )
-    .await;
+    let mut admin = g.admin_with_unit().await;
     for i in 1..=6u64 {
         run(&mut admin, intake(&format!("t{i}"))).await;
         tokio::time::sleep(Duration::from_millis(60)).await;
@@ -1024,7 +829,7 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
     }
     let w = NewWarning {
         level: WarningLevel::Orange,
-        kind: "group_dispute".into(),
+        kind: yiping::protocol::WarningKind::GroupDispute,
         title: "工地欠薪群体性纠纷苗头".into(),
         grids: vec!["321102-01-003-07".into()],
         tickets: vec![2],
@@ -1053,6 +858,7 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
     assert_eq!(events.len() as u64, live_seq);
     let span_ms = (recorded.last().unwrap().at_us - recorded[1].at_us) / 1000;
     assert!(span_ms > 400, "the history took {span_ms} ms");
+    let Gw { g, dir } = g;
     g.shutdown().await;
 
     // From the middle: what comes before is applied at once, the rest in time.
@@ -1134,7 +940,7 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
         assert_eq!((f.total, f.resolved, f.open), (6, 1, 5), "speed {speed}");
         let (_, out) = run(&mut v, intake("late")).await;
         assert!(
-            matches!(&out, CommandOutcome::Refused { code, .. } if code == "replay"),
+            matches!(&out, CommandOutcome::Refused { code, .. } if *code == ErrorCode::Replay),
             "{out:?}"
         );
         g2.shutdown().await;
@@ -1144,20 +950,8 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_briefing_started_from_a_console_reaches_every_wall_and_survives_a_restart() {
     use yiping::protocol::{Briefing, Incident};
-    let dir = tempfile::tempdir().unwrap();
-    let g = start(&dir).await;
-    let mut admin = connect(&g, ADMIN, None).await;
-    snapshot(&mut admin).await;
-    run(
-        &mut admin,
-        cmd(
-            "u",
-            Command::UpsertUnit {
-                unit: examples::unit(),
-            },
-        ),
-    )
-    .await;
+    let g = Gw::start().await;
+    let mut admin = g.admin_with_unit().await;
     run(&mut admin, intake("t")).await;
     let (seen, _) = run(
         &mut admin,
@@ -1171,8 +965,7 @@ async fn a_briefing_started_from_a_console_reaches_every_wall_and_survives_a_res
     )
     .await;
     let dispatch_seq = seen.iter().find_map(delta_seq).unwrap();
-    let mut wall = connect(&g, VIEW, None).await;
-    snapshot(&mut wall).await;
+    let mut wall = g.client(VIEW).await;
     // Not before a briefing runs, not on what is not there.
     let (_, out) = run(
         &mut admin,
@@ -1186,7 +979,7 @@ async fn a_briefing_started_from_a_console_reaches_every_wall_and_survives_a_res
     )
     .await;
     assert!(
-        matches!(&out, CommandOutcome::Refused { code, .. } if code == "no_briefing"),
+        matches!(&out, CommandOutcome::Refused { code, .. } if *code == ErrorCode::NoBriefing),
         "{out:?}"
     );
     let (_, out) = run(
@@ -1200,7 +993,7 @@ async fn a_briefing_started_from_a_console_reaches_every_wall_and_survives_a_res
     )
     .await;
     assert!(
-        matches!(&out, CommandOutcome::Refused { code, .. } if code == "unknown_incident"),
+        matches!(&out, CommandOutcome::Refused { code, .. } if *code == ErrorCode::UnknownIncident),
         "{out:?}"
     );
     run(
@@ -1237,7 +1030,7 @@ async fn a_briefing_started_from_a_console_reaches_every_wall_and_survives_a_res
     )
     .await;
     assert!(
-        matches!(&out, CommandOutcome::Refused { code, .. } if code == "unknown_entry"),
+        matches!(&out, CommandOutcome::Refused { code, .. } if *code == ErrorCode::UnknownEntry),
         "{out:?}"
     );
     // The wall saw the briefing start, then the promoted entry.
@@ -1255,16 +1048,14 @@ async fn a_briefing_started_from_a_console_reaches_every_wall_and_survives_a_res
     assert_eq!(b.incident, Incident::Ticket { id: 1 });
     assert_eq!(b.significant, vec![dispatch_seq]);
     assert_eq!(b.by, "管理员");
-    g.shutdown().await;
     // After a restart a new wall's snapshot carries it; the end reaches everyone.
-    let g = start(&dir).await;
+    let g = g.restart().await;
     let mut w2 = connect(&g, VIEW, None).await;
     let ServerMsg::Snapshot(s) = next_real(&mut w2).await else {
         panic!()
     };
     assert_eq!(s.briefing, Some(b));
-    let mut admin = connect(&g, ADMIN, None).await;
-    snapshot(&mut admin).await;
+    let mut admin = g.client(ADMIN).await;
     run(&mut admin, cmd("e", Command::EndBriefing)).await;
     loop {
         if let ServerMsg::Delta {

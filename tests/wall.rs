@@ -6,12 +6,15 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use yiping::feed::{self, FeedConfig, FeedEvent, FeedStatus};
+use yiping::domain::time::{now_ms, now_us};
 use yiping::protocol::{
-    AuditEntry, ClientMsg, Command, Event, Priority, ServerMsg, Snapshot, Ticket, TicketStatus,
-    examples, now_ms,
+    AuditEntry, ClientMsg, Command, ErrorCode, Event, Priority, ServerMsg, Snapshot, Ticket,
+    TicketStatus, examples,
 };
-use yiping::wall::dispatch::{Selection, UiAction, UndoWindow, dispatch_command};
-use yiping::wall::link::{CommandState, FeedHealth, Outbox, WallMirror};
+use yiping::wall::act::dispatch_command;
+use yiping::wall::action::{Selection, UiAction, UndoWindow};
+use yiping::wall::clock::WallClock;
+use yiping::wall::link::{AuditTrails, CommandState, FeedHealth, Outbox, WallMirror};
 use yiping::wall::rollup::RollUps;
 use yiping::wall::state::{Queue, Sla, sla};
 use yiping::wall::{FeedLink, WallCorePlugin};
@@ -60,7 +63,7 @@ fn snap(
             units,
             briefing: None,
         }),
-        yiping::protocol::now_us(),
+        now_us(),
     )
 }
 
@@ -73,10 +76,10 @@ fn delta(seq: u64, t: Ticket) -> FeedEvent {
         ServerMsg::Delta {
             epoch: "e".into(),
             seq,
-            ts_us: yiping::protocol::now_us(),
+            ts_us: now_us(),
             event: Event::TicketTransitioned { ticket: t, audit },
         },
-        yiping::protocol::now_us(),
+        now_us(),
     )
 }
 
@@ -144,7 +147,11 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
     assert_eq!(app.world().resource::<WallMirror>().0.seq, 11);
 
     // The dispatch click on ticket 2: the recommended unit, sent once the undo window passes.
-    let cmd = dispatch_command(&app.world().resource::<WallMirror>().0, 2)
+    let cmd = dispatch_command(
+        app.world().resource::<WallMirror>(),
+        app.world().resource::<AuditTrails>(),
+        2,
+    )
         .expect("a unit answers for it");
     assert_eq!(
         cmd,
@@ -270,7 +277,7 @@ fn wall_on(url: &str, token: &str) -> App {
 
 #[test]
 fn a_dispatch_from_one_wall_is_confirmed_through_the_feed_and_seen_by_another() {
-    use yiping::config::{GatewayConfig, Role, TokenConfig};
+    use yiping::gateway::config::{GatewayConfig, Role, TokenConfig};
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = GatewayConfig {
@@ -326,7 +333,12 @@ fn a_dispatch_from_one_wall_is_confirmed_through_the_feed_and_seen_by_another() 
         w.resource::<WallMirror>().0.tickets.contains_key(&1)
             && !w.resource::<WallMirror>().0.units.is_empty()
     });
-    let cmd = dispatch_command(&console.world().resource::<WallMirror>().0, 1).unwrap();
+    let cmd = dispatch_command(
+        console.world().resource::<WallMirror>(),
+        console.world().resource::<AuditTrails>(),
+        1,
+    )
+    .unwrap();
     console.world_mut().write_message(UiAction::Arm {
         command: cmd,
         label: "派单".into(),
@@ -357,7 +369,7 @@ fn a_dispatch_from_one_wall_is_confirmed_through_the_feed_and_seen_by_another() 
     });
     pump(&mut wall, |w| {
         let sel = w.resource::<Selection>();
-        sel.sent.as_ref().is_some_and(|(k, _)| matches!(w.resource::<Outbox>().state(k), Some(CommandState::Refused { code, .. }) if code == "forbidden"))
+        sel.sent.as_ref().is_some_and(|(k, _)| matches!(w.resource::<Outbox>().state(k), Some(CommandState::Refused { code, .. }) if *code == ErrorCode::Forbidden))
     });
     drop(admin);
     rt.block_on(g.shutdown());
@@ -427,7 +439,7 @@ fn the_demo_renders_the_map_and_the_panels() {
 
 #[test]
 fn a_focus_action_drills_down_and_back_up_without_touching_the_data() {
-    use yiping::wall::drill::Focus;
+    use yiping::wall::view::Focus;
     let (mut app, feed, commands) = app();
     let now = now_ms();
     feed.send(snap(
@@ -478,7 +490,7 @@ fn an_automatic_supervision_becomes_a_notice_on_the_wall() {
         let audit = AuditEntry {
             seq,
             actor: actor.into(),
-            action: "supervise".into(),
+            action: yiping::protocol::AuditAction::Supervise,
             note: "[办结] 超过办理时限，系统自动督办".into(),
             ..examples::audit()
         };
@@ -486,13 +498,13 @@ fn an_automatic_supervision_becomes_a_notice_on_the_wall() {
             ServerMsg::Delta {
                 epoch: "e".into(),
                 seq,
-                ts_us: yiping::protocol::now_us(),
+                ts_us: now_us(),
                 event: Event::TicketUpdated {
                     ticket: t.clone(),
                     audit,
                 },
             },
-            yiping::protocol::now_us(),
+            now_us(),
         ))
         .unwrap();
     }
@@ -543,7 +555,7 @@ fn a_demo_wall_refuses_to_command_a_gateway_that_is_not_its_own() {
 
 #[test]
 fn a_tour_moves_to_its_next_step_when_the_time_is_up_and_loops() {
-    use yiping::wall::drill::Focus;
+    use yiping::wall::view::Focus;
     use yiping::wall::tour::{Tour, TourState};
     let (mut app, feed, _commands) = app();
     // A tour's clock starts when the city shows.
@@ -579,7 +591,7 @@ fn a_tour_moves_to_its_next_step_when_the_time_is_up_and_loops() {
 fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
     use yiping::protocol::{Briefing, Incident};
     use yiping::wall::briefing::{lane, timeline};
-    use yiping::wall::drill::Focus;
+    use yiping::wall::view::Focus;
     use yiping::wall::link::AuditTrails;
     let (mut app, feed, commands) = app();
     let now = now_ms();
@@ -595,9 +607,10 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
     .unwrap();
     app.update();
     // A console starts a briefing on ticket 5 and promotes its dispatch.
-    let entry = |seq: u64, action: &str| AuditEntry {
+    use yiping::protocol::AuditAction as A;
+    let entry = |seq: u64, action: A| AuditEntry {
         seq,
-        action: action.into(),
+        action,
         at_ms: now - (30 - seq as i64) * 60_000,
         ..examples::audit()
     };
@@ -614,12 +627,12 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
         ServerMsg::Delta {
             epoch: "e".into(),
             seq: 21,
-            ts_us: yiping::protocol::now_us(),
+            ts_us: now_us(),
             event: Event::BriefingChanged {
                 briefing: Some(b.clone()),
             },
         },
-        yiping::protocol::now_us(),
+        now_us(),
     ))
     .unwrap();
     app.update();
@@ -638,35 +651,35 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
         ServerMsg::Audit {
             ticket: 5,
             entries: vec![
-                entry(10, "intake"),
-                entry(12, "dispatch"),
-                entry(15, "accept"),
+                entry(10, A::Intake),
+                entry(12, A::Dispatch),
+                entry(15, A::Accept),
             ],
         },
-        yiping::protocol::now_us(),
+        now_us(),
     ))
     .unwrap();
     let mut t5b = t5.clone();
     t5b.status = TicketStatus::InProgress;
     for (seq, t, a) in [
-        (22, t5b, entry(22, "start")),
+        (22, t5b, entry(22, A::Start)),
         (
             23,
             ticket(6, Priority::Normal, now, "321102-01-003-08"),
-            entry(23, "dispatch"),
+            entry(23, A::Dispatch),
         ),
     ] {
         feed.send(FeedEvent::Msg(
             ServerMsg::Delta {
                 epoch: "e".into(),
                 seq,
-                ts_us: yiping::protocol::now_us(),
+                ts_us: now_us(),
                 event: Event::TicketTransitioned {
                     ticket: t,
                     audit: a,
                 },
             },
-            yiping::protocol::now_us(),
+            now_us(),
         ))
         .unwrap();
     }
@@ -686,10 +699,10 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
         ServerMsg::Delta {
             epoch: "e".into(),
             seq: 24,
-            ts_us: yiping::protocol::now_us(),
+            ts_us: now_us(),
             event: Event::BriefingChanged { briefing: None },
         },
-        yiping::protocol::now_us(),
+        now_us(),
     ))
     .unwrap();
     app.update();
@@ -698,43 +711,9 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
     assert!(app.world().resource::<WallMirror>().0.briefing.is_none());
 }
 
-/// Rewinds from a gateway's own database, each on a replay gateway of its own.
-struct TestRewind {
-    db: std::path::PathBuf,
-    rt: tokio::runtime::Handle,
-    running: std::sync::Mutex<Vec<yiping::gateway::GatewayHandle>>,
-    dirs: std::sync::Mutex<Vec<tempfile::TempDir>>,
-}
-
-impl yiping::wall::rewind::RewindSource for TestRewind {
-    fn start(&self, from_ms: i64, speed: f64) -> anyhow::Result<FeedConfig> {
-        use yiping::config::{GatewayConfig, ReplaySource};
-        let dir = tempfile::tempdir()?;
-        let cfg = GatewayConfig::for_replay(
-            ReplaySource {
-                path: self.db.clone(),
-                speed,
-                from_ms: Some(from_ms),
-            },
-            dir.path().join("rewind.sqlite"),
-            "rewind".into(),
-        );
-        let g = self.rt.block_on(yiping::gateway::start(cfg))?;
-        let url = format!("ws://{}", g.ws_addr);
-        self.running.lock().unwrap().push(g);
-        self.dirs.lock().unwrap().push(dir);
-        Ok(FeedConfig::new(url, "rewind"))
-    }
-    fn stop(&self) {
-        for g in self.running.lock().unwrap().drain(..) {
-            self.rt.block_on(g.shutdown());
-        }
-    }
-}
-
 #[test]
 fn a_wall_rewinds_its_gateways_history_and_comes_back_to_live() {
-    use yiping::config::{GatewayConfig, Role, TokenConfig};
+    use yiping::gateway::config::{GatewayConfig, Role, TokenConfig};
     use yiping::wall::rewind::Rewind;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -773,12 +752,8 @@ fn a_wall_rewinds_its_gateways_history_and_comes_back_to_live() {
     }
     let mut wall = wall_on(&url, "viewer-token");
     wall.insert_resource(Rewind {
-        source: std::sync::Arc::new(TestRewind {
-            db,
-            rt: rt.handle().clone(),
-            running: Default::default(),
-            dirs: Default::default(),
-        }),
+        // The production rewind: a replay of the gateway's own database.
+        source: std::sync::Arc::new(yiping::bridge::DbRewind::new(db, rt.handle().clone())),
         live: FeedConfig::new(url.clone(), "viewer-token"),
         active: None,
         error: None,
@@ -807,4 +782,40 @@ fn a_wall_rewinds_its_gateways_history_and_comes_back_to_live() {
 
 fn w_epoch(app: &App) -> String {
     app.world().resource::<WallMirror>().0.epoch.clone()
+}
+
+#[test]
+fn during_a_replay_the_map_counts_overdue_against_the_recorded_clock() {
+    let (mut app, feed, _) = app();
+    let now = now_ms();
+    const H: i64 = 3_600_000;
+    // Overdue by the machine's clock; an hour before its deadline by the recording's.
+    let t = ticket(1, Priority::Normal, now - H, "321102-01-003-07");
+    feed.send(FeedEvent::Status(FeedStatus::Connected)).unwrap();
+    feed.send(snap("e", 1, vec![t.clone()], vec![], vec![])).unwrap();
+    let replay_at = |clock_ms| {
+        FeedEvent::Msg(
+            ServerMsg::Replay {
+                clock_ms,
+                speed: 1.0,
+                done: false,
+            },
+            now_us(),
+        )
+    };
+    feed.send(replay_at(now - 2 * H)).unwrap();
+    app.update();
+    app.update();
+    let w = app.world();
+    assert_eq!(w.resource::<WallClock>().now_ms, now - 2 * H);
+    assert_eq!(
+        w.resource::<RollUps>().get("").overdue(),
+        0,
+        "the map's overdue count follows the replay's clock, not the machine's"
+    );
+    assert_eq!(sla(&t, w.resource::<WallClock>().now_ms), Sla::Ok);
+    // The recording's clock passes the deadline: now it is overdue.
+    feed.send(replay_at(now - H / 2)).unwrap();
+    app.update();
+    assert_eq!(app.world().resource::<RollUps>().get("").overdue(), 1);
 }

@@ -10,7 +10,8 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, Resume, ServerMsg, now_us};
+use crate::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, Resume, ServerMsg};
+use crate::domain::time::{now_us};
 
 #[derive(Clone, Debug)]
 pub struct FeedConfig {

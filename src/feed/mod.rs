@@ -8,4 +8,5 @@ mod mirror;
 pub mod record;
 
 pub use client::{FeedConfig, FeedEvent, FeedHandle, FeedStatus, spawn};
-pub use mirror::{Change, Mirror};
+pub use crate::domain::Change;
+pub use mirror::Mirror;

@@ -15,8 +15,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::CoreMsg;
-use crate::config::{GatewayConfig, Role, TokenConfig};
-use crate::protocol::{ClientMsg, Command, Hello, PROTOCOL_VERSION, ServerMsg};
+use super::config::{GatewayConfig, TokenConfig, allowed};
+use crate::protocol::{ClientMsg, ErrorCode, Hello, PROTOCOL_VERSION, ServerMsg};
 use crate::store::Request;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -53,20 +53,20 @@ pub async fn accept_loop(
     }
 }
 
-fn error_frame(code: &str, message: impl Into<String>) -> Message {
+fn error_frame(code: ErrorCode, message: impl Into<String>) -> Message {
     let msg = ServerMsg::Error {
-        code: code.into(),
+        code,
         message: message.into(),
     };
     Message::Text(serde_json::to_string(&msg).unwrap_or_default().into())
 }
 
-async fn refuse(mut ws: WebSocketStream<TcpStream>, code: &str, message: String) {
+async fn refuse(mut ws: WebSocketStream<TcpStream>, code: ErrorCode, message: String) {
     let _ = ws.send(error_frame(code, message.clone())).await;
     let _ = ws
         .close(Some(CloseFrame {
             code: CloseCode::Policy,
-            reason: code.to_string().into(),
+            reason: code.as_str().into(),
         }))
         .await;
 }
@@ -92,32 +92,32 @@ async fn serve(
         Ok(Some(Ok(_))) => {
             return refuse(
                 ws,
-                "hello_first",
+                ErrorCode::HelloFirst,
                 "the first frame must be a JSON hello".into(),
             )
             .await;
         }
         Ok(_) => return,
         Err(_) => {
-            return refuse(ws, "hello_timeout", "no hello within the time limit".into()).await;
+            return refuse(ws, ErrorCode::HelloTimeout, "no hello within the time limit".into()).await;
         }
     };
     let hello = match serde_json::from_str::<ClientMsg>(&first) {
         Ok(ClientMsg::Hello(h)) => h,
         Ok(_) => {
-            return refuse(ws, "hello_first", "the first frame must be a hello".into()).await;
+            return refuse(ws, ErrorCode::HelloFirst, "the first frame must be a hello".into()).await;
         }
-        Err(e) => return refuse(ws, "bad_hello", format!("hello does not parse: {e}")).await,
+        Err(e) => return refuse(ws, ErrorCode::BadHello, format!("hello does not parse: {e}")).await,
     };
     if hello.protocol != PROTOCOL_VERSION {
         let m = format!(
             "this gateway speaks protocol {PROTOCOL_VERSION}, the client {}: upgrade the older side",
             hello.protocol
         );
-        return refuse(ws, "version", m).await;
+        return refuse(ws, ErrorCode::Version, m).await;
     }
     let Some(who) = cfg.token(&hello.token).cloned() else {
-        return refuse(ws, "unauthorized", "unknown token".into()).await;
+        return refuse(ws, ErrorCode::Unauthorized, "unknown token".into()).await;
     };
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     tracing::info!(client = id, %peer, name = %who.name, role = ?who.role, "client joined");
@@ -174,7 +174,7 @@ async fn session(
             }
         };
         let send = async {
-            let _ = sink.send(error_frame("cut_off", why)).await;
+            let _ = sink.send(error_frame(ErrorCode::CutOff, why)).await;
             let _ = sink.close().await;
         };
         // A client that stops reading may never take the close frame either.
@@ -187,7 +187,7 @@ async fn session(
             let text = match frame {
                 Ok(Message::Text(t)) => t,
                 Ok(Message::Binary(_)) => {
-                    reply_error(&outbox_tx, "binary", "send JSON text frames, not binary");
+                    reply_error(&outbox_tx, ErrorCode::Binary, "send JSON text frames, not binary");
                     continue;
                 }
                 Ok(Message::Close(_)) | Err(_) => return,
@@ -196,7 +196,7 @@ async fn session(
             if text.len() > max {
                 reply_error(
                     &outbox_tx,
-                    "too_large",
+                    ErrorCode::TooLarge,
                     format!("frame of {} bytes is over the {max}-byte limit", text.len()),
                 );
                 continue;
@@ -204,22 +204,22 @@ async fn session(
             let msg = match serde_json::from_str::<ClientMsg>(&text) {
                 Ok(m) => m,
                 Err(e) => {
-                    reply_error(&outbox_tx, "bad_message", format!("{e}"));
+                    reply_error(&outbox_tx, ErrorCode::BadMessage, format!("{e}"));
                     continue;
                 }
             };
             let req = match msg {
                 ClientMsg::Hello(_) => {
-                    reply_error(&outbox_tx, "hello_twice", "this connection has said hello");
+                    reply_error(&outbox_tx, ErrorCode::HelloTwice, "this connection has said hello");
                     continue;
                 }
                 ClientMsg::AuditQuery { ticket } => CoreMsg::Audit { id, ticket },
                 ClientMsg::Command { key, command } => {
-                    if let Err(why) = allowed(who.role, &command) {
+                    if let Err(why) = allowed(who.role, command.name()) {
                         let msg = ServerMsg::CommandResult {
                             key,
                             outcome: crate::protocol::CommandOutcome::Refused {
-                                code: "forbidden".into(),
+                                code: ErrorCode::Forbidden,
                                 message: why,
                             },
                         };
@@ -252,9 +252,9 @@ async fn session(
     let _ = core.send(CoreMsg::Leave { id }).await;
 }
 
-fn reply_error(outbox: &mpsc::Sender<Utf8Bytes>, code: &str, message: impl Into<String>) {
+fn reply_error(outbox: &mpsc::Sender<Utf8Bytes>, code: ErrorCode, message: impl Into<String>) {
     let msg = ServerMsg::Error {
-        code: code.into(),
+        code,
         message: message.into(),
     };
     if let Ok(s) = serde_json::to_string(&msg) {
@@ -263,16 +263,3 @@ fn reply_error(outbox: &mpsc::Sender<Utf8Bytes>, code: &str, message: impl Into<
     }
 }
 
-/// What each role may ask.
-pub fn allowed(role: Role, cmd: &Command) -> Result<(), String> {
-    match (role, cmd) {
-        (Role::Viewer, c) => Err(format!(
-            "a viewer token cannot send commands ({}): ask for an operator token",
-            c.name()
-        )),
-        (Role::Operator, Command::UpsertUnit { .. }) => {
-            Err("registering units needs an admin token".into())
-        }
-        _ => Ok(()),
-    }
-}

@@ -11,8 +11,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::Status;
-use crate::config::GatewayConfig;
-use crate::protocol::{CommandOutcome, Event, Resume, ServerMsg, Snapshot, Ticket, now_us};
+use super::config::GatewayConfig;
+use crate::domain::time::now_us;
+use crate::protocol::{CommandOutcome, ErrorCode, Event, Resume, ServerMsg, Snapshot, Ticket};
 use crate::store::{Request, Store};
 
 /// What connections and HTTP handlers ask of the core.
@@ -224,7 +225,7 @@ impl Core {
                 .map(|_| {
                     (
                         CommandOutcome::Refused {
-                            code: "storage".into(),
+                            code: ErrorCode::Storage,
                             message: format!("not saved, try again: {e}"),
                         },
                         None,
@@ -273,7 +274,7 @@ impl Core {
     fn refuse_replaying(&mut self, batch: Batch) {
         for (id, request, reply) in batch {
             let outcome = CommandOutcome::Refused {
-                code: "replay".into(),
+                code: ErrorCode::Replay,
                 message: "this gateway is replaying a recording: it takes no commands".into(),
             };
             if let Some(reply) = reply {
@@ -346,7 +347,7 @@ impl Core {
     /// ticket left idle past its start deadline comes back up this way.
     fn auto_supervise(&mut self) {
         use crate::protocol::{Command, Stage};
-        let now = crate::protocol::now_ms();
+        let now = crate::domain::time::now_ms();
         let mut batch: Vec<_> = self
             .store
             .tickets()
@@ -564,12 +565,12 @@ impl Core {
     fn audit(&mut self, id: u64, ticket: u64) {
         let msg = match self.store.audit_of(ticket) {
             Ok(entries) if entries.is_empty() => ServerMsg::Error {
-                code: "unknown_ticket".into(),
+                code: ErrorCode::UnknownTicket,
                 message: format!("no ticket {ticket}"),
             },
             Ok(entries) => ServerMsg::Audit { ticket, entries },
             Err(e) => ServerMsg::Error {
-                code: "storage".into(),
+                code: ErrorCode::Storage,
                 message: e.to_string(),
             },
         };

@@ -15,8 +15,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{CoreMsg, Status};
-use crate::config::{GatewayConfig, Role};
-use crate::protocol::{Command, CommandOutcome, NewTicket};
+use super::config::{GatewayConfig, allowed};
+use crate::protocol::{Command, CommandOutcome, ErrorCode, NewTicket};
 use crate::store::Request;
 
 #[derive(Clone)]
@@ -66,7 +66,7 @@ async fn healthz(State(h): State<Http>) -> Json<serde_json::Value> {
     }))
 }
 
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+fn error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
     (
         status,
         Json(json!({ "code": code, "message": message.into() })),
@@ -83,27 +83,23 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Bytes) -> Respo
     let Some(who) = h.cfg.token(token) else {
         return error(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "send 'Authorization: Bearer <token>' with a token from the gateway config",
         );
     };
-    if who.role < Role::Operator {
-        return error(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "intake needs an operator token",
-        );
+    if let Err(why) = allowed(who.role, "intake") {
+        return error(StatusCode::FORBIDDEN, ErrorCode::Forbidden, why);
     }
     if body.len() > h.cfg.limits.max_frame_bytes {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             format!("body over {} bytes", h.cfg.limits.max_frame_bytes),
         );
     }
     let ticket: NewTicket = match serde_json::from_slice(&body) {
         Ok(t) => t,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_json", e.to_string()),
+        Err(e) => return error(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, e.to_string()),
     };
     let key = match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         Some(k) => k.to_string(),
@@ -126,7 +122,7 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Bytes) -> Respo
     if h.core.send(msg).await.is_err() {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "stopping",
+            ErrorCode::Stopping,
             "gateway is stopping",
         );
     }
@@ -135,16 +131,16 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Bytes) -> Respo
             (StatusCode::CREATED, Json(json!({ "id": id, "seq": seq }))).into_response()
         }
         Ok(CommandOutcome::Refused { code, message }) => {
-            let status = if code == "storage" {
+            let status = if code == ErrorCode::Storage {
                 StatusCode::SERVICE_UNAVAILABLE
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            error(status, &code, message)
+            error(status, code, message)
         }
         Err(_) => error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "stopping",
+            ErrorCode::Stopping,
             "gateway is stopping",
         ),
     }

@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
-use crate::config::GatewayConfig;
+pub mod config;
+
+use self::config::GatewayConfig;
 use crate::store::Store;
 
 pub use self::core::CoreMsg;

@@ -10,7 +10,7 @@ use tokio::io::AsyncBufReadExt;
 use tokio::sync::{mpsc, watch};
 
 use super::CoreMsg;
-use crate::config::ReplaySource;
+use super::config::ReplaySource;
 use crate::protocol::{RecordLine, ServerMsg};
 
 /// Events due within this much real time of each other go to the core together.

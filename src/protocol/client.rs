@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::domain::{Category, Channel, Priority, Unit, WarningLevel};
+use super::codes::{AuditAction, WarningKind};
+use super::records::{Category, Channel, Priority, Unit, WarningLevel};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -109,7 +110,24 @@ impl Command {
         }
     }
 
-    /// Short name, used in the audit trail and in errors.
+    /// The audit action a ticket command writes (`None` for the others).
+    pub fn audit_action(&self) -> Option<AuditAction> {
+        Some(match self {
+            Command::Intake { .. } => AuditAction::Intake,
+            Command::Dispatch { .. } => AuditAction::Dispatch,
+            Command::Accept { .. } => AuditAction::Accept,
+            Command::Start { .. } => AuditAction::Start,
+            Command::Return { .. } => AuditAction::Return,
+            Command::Escalate { .. } => AuditAction::Escalate,
+            Command::Supervise { .. } => AuditAction::Supervise,
+            Command::Resolve { .. } => AuditAction::Resolve,
+            Command::Rate { .. } => AuditAction::Rate,
+            Command::Close { .. } => AuditAction::Close,
+            _ => return None,
+        })
+    }
+
+    /// Short name, used in errors and logs (the `op` on the wire).
     pub fn name(&self) -> &'static str {
         match self {
             Command::Intake { .. } => "intake",
@@ -163,7 +181,7 @@ pub struct NewTicket {
 #[serde(deny_unknown_fields)]
 pub struct NewWarning {
     pub level: WarningLevel,
-    pub kind: String,
+    pub kind: WarningKind,
     pub title: String,
     #[serde(default)]
     pub grids: Vec<String>,

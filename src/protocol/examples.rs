@@ -1,7 +1,23 @@
 //! One example of every message, used by the round-trip tests and by
-//! `yiping protocol-examples`, which prints the JSON that PROTOCOL.md shows.
+//! `yiping protocol-examples`, which prints the JSON that PROTOCOL.md shows (a test holds
+//! PROTOCOL.md to it).
 
 use super::*;
+
+/// Every example as PROTOCOL.md's "Every message" section shows it.
+pub fn markdown() -> String {
+    fn pretty<T: serde::Serialize>(m: &T) -> String {
+        serde_json::to_string_pretty(m).unwrap_or_default()
+    }
+    let mut out = String::new();
+    for (name, m) in client_messages() {
+        out += &format!("### client → gateway: {name}\n```json\n{}\n```\n\n", pretty(&m));
+    }
+    for (name, m) in server_messages() {
+        out += &format!("### gateway → client: {name}\n```json\n{}\n```\n\n", pretty(&m));
+    }
+    out
+}
 
 pub fn ticket() -> Ticket {
     Ticket {
@@ -35,10 +51,11 @@ pub fn audit() -> AuditEntry {
         seq: 88,
         at_ms: 1_795_000_060_000,
         actor: "值班员 王磊".into(),
-        action: "dispatch".into(),
+        action: AuditAction::Dispatch,
         from: Some(TicketStatus::Received),
         to: Some(TicketStatus::Assigned),
-        note: "U-321102-01-mediator".into(),
+        note: "大港街道调解员".into(),
+        unit: Some("U-321102-01-mediator".into()),
     }
 }
 
@@ -47,7 +64,7 @@ pub fn warning() -> Warning {
         id: 7,
         level: WarningLevel::Orange,
         status: WarningStatus::Raised,
-        kind: "repeated_complaints".into(),
+        kind: crate::protocol::WarningKind::RepeatedComplaints,
         title: "同一网格24小时内重复投诉5起".into(),
         grids: vec!["321102-01-003-07".into()],
         tickets: vec![1020, 1021, 1024],
@@ -186,7 +203,7 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
                 Command::RaiseWarning {
                     warning: NewWarning {
                         level: WarningLevel::Red,
-                        kind: "group_dispute".into(),
+                        kind: crate::protocol::WarningKind::GroupDispute,
                         title: "工地欠薪群体性纠纷苗头".into(),
                         grids: vec!["321102-01-003-07".into()],
                         tickets: vec![1024],
@@ -304,10 +321,11 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
                     ticket: created,
                     audit: AuditEntry {
                         seq: 87,
-                        action: "intake".into(),
+                        action: AuditAction::Intake,
                         from: None,
                         to: Some(TicketStatus::Received),
                         note: String::new(),
+                        unit: None,
                         ..audit()
                     },
                 },
@@ -334,10 +352,11 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
                     },
                     audit: AuditEntry {
                         seq: 89,
-                        action: "supervise".into(),
+                        action: AuditAction::Supervise,
                         from: Some(TicketStatus::Assigned),
                         to: Some(TicketStatus::Assigned),
                         note: "超期未签收".into(),
+                        unit: None,
                         ..audit()
                     },
                 },
@@ -427,7 +446,7 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
             ServerMsg::CommandResult {
                 key: "k-3".into(),
                 outcome: CommandOutcome::Refused {
-                    code: "illegal_transition".into(),
+                    code: ErrorCode::IllegalTransition,
                     message: "ticket 1024 is 受理 (received): accept needs 已分拨 (assigned)"
                         .into(),
                 },
@@ -443,21 +462,56 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
         (
             "error",
             ServerMsg::Error {
-                code: "bad_json".into(),
+                code: ErrorCode::BadMessage,
                 message: "expected value at line 1 column 1".into(),
             },
         ),
     ]
 }
 
-/// The figures of a small history: the example ticket taken in, another resolved on time.
+/// The figures of a small history: the example ticket taken in and another (1025) of
+/// the same grid resolved at village level within its time, two hours after intake.
+/// (`domain::kpi` computes exactly these from those two tickets: tested there.)
 pub fn kpi_figures() -> KpiFigures {
+    let mut hourly_today = [0; 24];
+    hourly_today[19] = 2;
+    let count = |c| if c == 0 { 2 } else { 0 };
+    KpiFigures {
+        at_ms: ticket().created_ms + 7_200_000,
+        total: 2,
+        intake_today: 2,
+        open: 1,
+        overdue: 0,
+        supervised: 0,
+        resolved: 1,
+        closure_rate: Some(1.0),
+        on_time_rate: Some(1.0),
+        satisfaction: None,
+        dispute_resolution_rate: Some(1.0),
+        resolved_by_level: [1, 0, 0, 0],
+        hourly_today,
+        hourly_yesterday: [0; 24],
+        by_channel: Channel::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, count(i)))
+            .collect(),
+        by_category: Category::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, count(i)))
+            .collect(),
+        by_district: vec![("321102".into(), 2)],
+        hot_grids: vec![(ticket().grid, 1)],
+    }
+}
+
+/// The two tickets `kpi_figures` counts.
+pub fn kpi_history() -> [Ticket; 2] {
     let mut done = ticket();
     done.id = 1025;
     done.status = TicketStatus::Resolved;
     done.resolved_level = Some(Level::Village);
     done.resolved_ms = Some(done.created_ms + 3_600_000);
-    let at = ticket().created_ms + 7_200_000;
-    let k = kpi::Kpis::recompute([&ticket(), &done], at);
-    k.figures(at)
+    [ticket(), done]
 }

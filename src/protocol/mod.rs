@@ -5,16 +5,17 @@
 //! serde so that a round trip is lossless; the tests below check every message.
 
 mod client;
-pub mod dispatch;
-mod domain;
+mod codes;
 #[doc(hidden)]
 pub mod examples;
 pub mod kpi;
+mod records;
 mod server;
 
 pub use client::{ClientMsg, Command, Hello, NewTicket, NewWarning, Resume};
-pub use domain::*;
+pub use codes::{AuditAction, ErrorCode, WarningKind};
 pub use kpi::KpiFigures;
+pub use records::*;
 pub use server::{CommandOutcome, Event, RecordLine, ServerMsg, Snapshot};
 
 /// The protocol version this build speaks. A hello that names another gets an error frame
@@ -25,18 +26,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// its own; walls show these as notices.
 pub const AUTO_SUPERVISOR: &str = "系统自动督办";
 
-/// Wall-clock milliseconds since the Unix epoch: the unit of every domain time.
-pub fn now_ms() -> i64 {
-    now_us() / 1000
-}
-
-/// Wall-clock microseconds since the Unix epoch: the unit of gateway stamps.
-pub fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
-}
+pub use crate::domain::time::{now_ms, now_us};
 
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::domain::{AuditEntry, Briefing, Ticket, Unit, Warning};
+use super::codes::ErrorCode;
+use super::records::{AuditEntry, Briefing, Ticket, Unit, Warning};
 use super::kpi::KpiFigures;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,7 +45,7 @@ pub enum ServerMsg {
         entries: Vec<AuditEntry>,
     },
     /// Something the client sent was wrong. `code` is stable, `message` says what to fix.
-    Error { code: String, message: String },
+    Error { code: ErrorCode, message: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,7 +73,7 @@ pub enum CommandOutcome {
         id: Option<u64>,
     },
     /// Refused; nothing changed.
-    Refused { code: String, message: String },
+    Refused { code: ErrorCode, message: String },
 }
 
 /// What changed. Ticket and warning events carry the whole record after the change, so a
@@ -114,6 +115,26 @@ pub enum Event {
 }
 
 impl Event {
+    /// The ticket record a ticket event carries.
+    pub fn ticket(&self) -> Option<&Ticket> {
+        match self {
+            Event::TicketCreated { ticket, .. }
+            | Event::TicketTransitioned { ticket, .. }
+            | Event::TicketUpdated { ticket, .. } => Some(ticket),
+            _ => None,
+        }
+    }
+
+    /// The audit line a ticket event carries.
+    pub fn audit(&self) -> Option<&AuditEntry> {
+        match self {
+            Event::TicketCreated { audit, .. }
+            | Event::TicketTransitioned { audit, .. }
+            | Event::TicketUpdated { audit, .. } => Some(audit),
+            _ => None,
+        }
+    }
+
     /// The grid this event belongs to, for region scoping (`None` = city-wide).
     pub fn grids(&self) -> Vec<&str> {
         match self {

@@ -1,4 +1,4 @@
-use super::examples::{client_messages, server_messages};
+use super::examples::{self, client_messages, server_messages};
 use super::*;
 
 #[test]
@@ -41,4 +41,63 @@ fn region_scope_is_a_grid_prefix() {
     assert!(event.in_region("321102"));
     assert!(event.in_region("321102-01"));
     assert!(!event.in_region("321111"));
+}
+
+/// PROTOCOL.md, as the repository holds it.
+const SPEC: &str = include_str!("../../PROTOCOL.md");
+
+#[test]
+fn protocol_md_shows_exactly_the_examples_the_code_prints() {
+    let (_, shown) = SPEC
+        .split_once("## Every message\n")
+        .expect("PROTOCOL.md has a section '## Every message'");
+    let want = examples::markdown();
+    if shown.trim_end() != want.trim_end() {
+        let first = shown
+            .lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+            "PROTOCOL.md's examples differ from `yiping protocol-examples` from line {} of the \
+             section:\n  doc:  {:?}\n  code: {:?}\nregenerate the section with \
+             `cargo run -- protocol-examples`",
+            first + 1,
+            shown.lines().nth(first),
+            want.lines().nth(first)
+        );
+    }
+}
+
+#[test]
+fn protocol_md_lists_every_code_action_and_kind() {
+    let section = |title: &str| -> &str {
+        let start = SPEC
+            .find(title)
+            .unwrap_or_else(|| panic!("PROTOCOL.md has no {title:?}"));
+        let rest = &SPEC[start + title.len()..];
+        &rest[..rest.find("\n## ").unwrap_or(rest.len())]
+    };
+    let errors = section("## Errors");
+    for c in ErrorCode::ALL {
+        assert!(
+            errors.contains(&format!("`{c}`")),
+            "PROTOCOL.md's Errors section does not list `{c}`"
+        );
+    }
+    let vocab = section("## Audit actions and warning kinds");
+    for a in AuditAction::ALL {
+        assert!(vocab.contains(&format!("`{a}`")), "audit action `{a}` is not listed");
+    }
+    for k in WarningKind::ALL {
+        assert!(vocab.contains(&format!("`{k}`")), "warning kind `{k}` is not listed");
+    }
+    // And no row of the table names a code the code does not know.
+    for row in errors.lines().filter(|l| l.starts_with("| `")) {
+        let word = row.split('`').nth(1).unwrap_or("");
+        assert!(
+            ErrorCode::ALL.iter().any(|c| c.as_str() == word),
+            "PROTOCOL.md's Errors table lists `{word}`, which no code is"
+        );
+    }
 }

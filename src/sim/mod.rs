@@ -18,10 +18,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 use crate::feed::{self, Change, FeedConfig, FeedEvent, Mirror};
-use crate::protocol::{
-    Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority,
-    TicketStatus as S, Unit, WarningLevel, now_ms,
-};
+use crate::protocol::{Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority, TicketStatus as S, Unit, WarningLevel};
+use crate::domain::time::{now_ms};
 use city::{City, Region};
 
 #[derive(Clone, Debug)]
@@ -300,7 +298,7 @@ impl Sim {
             (_, 5..=24) => Priority::Important,
             _ => Priority::Normal,
         };
-        let base = [4 * 60, 24 * 60, 72 * 60][priority as usize] as f64;
+        let base = crate::domain::sla::default_minutes(priority) as f64;
         let bb = geo::BoundingRect::bounding_rect(&grid.shape);
         let (lon, lat) = match bb {
             Some(r) => (
@@ -338,7 +336,7 @@ impl Sim {
     /// How many tickets to take in over `dt_ms` (ms of the clock `now` runs on) at this
     /// hour, and how many of them belong to the emergency scenario.
     fn intake_due(&mut self, now: i64, dt_ms: f64) -> (u32, u32) {
-        let hour = ((now / 3_600_000 + 8) % 24) as usize; // Beijing time
+        let hour = crate::domain::time::hour_of_day(now);
         let mean = HOURLY.iter().sum::<f64>() / 24.0;
         let per_ms = self.tickets_per_day * HOURLY[hour] / mean / 24.0 / 3_600_000.0 * self.speed;
         let mut draw = |expect: f64| {
@@ -453,7 +451,7 @@ impl Sim {
             let r: f64 = self.rng.random();
             let command = match t.status {
                 S::Received | S::Returned => {
-                    match crate::protocol::dispatch::rank_units(mirror.units.values(), t).first() {
+                    match crate::domain::units::rank_units(mirror.units.values(), t).first() {
                         Some(u) => Command::Dispatch {
                             ticket: id,
                             unit: u.id.clone(),
@@ -517,7 +515,7 @@ impl Sim {
                 .collect();
             let warning = NewWarning {
                 level: WarningLevel::Red,
-                kind: "flood".into(),
+                kind: crate::protocol::WarningKind::Flood,
                 title: format!("暴雨内涝红色预警：{}", names.join("、")),
                 grids: sc.districts.clone(),
                 tickets: vec![],
@@ -555,7 +553,7 @@ impl Sim {
             out.push(self.cmd(Command::RaiseWarning {
                 warning: NewWarning {
                     level,
-                    kind: "repeated_complaints".into(),
+                    kind: crate::protocol::WarningKind::RepeatedComplaints,
                     title: format!("{name}短期内重复诉求{n}起"),
                     grids: vec![grid],
                     tickets,

@@ -1,14 +1,17 @@
-//! Fast-forward: the simulator's own decisions run against a local copy of the lifecycle
-//! (the store's state machine, without I/O) on a virtual clock, for a whole year in
-//! seconds. Used to calibrate the simulator against the seeds' figures.
+//! Fast-forward: the simulator's own decisions run through the domain's lifecycle and
+//! `apply` (what the gateway runs, without I/O) on a virtual clock, for a whole year in
+//! seconds. Used to calibrate the simulator against the seeds' figures. Like any feed
+//! source it never touches the store.
 
 use std::collections::HashMap;
 
 use super::Sim;
 use super::city::City;
-use crate::feed::{Change, Mirror};
-use crate::protocol::{Category, ClientMsg, Command, Level, TicketStatus, Warning, WarningStatus};
-use crate::store::{Policy, lifecycle};
+use crate::domain::sla::DEFAULT_SLA_MINUTES;
+use crate::domain::time::HOUR_MS;
+use crate::domain::{Change, lifecycle};
+use crate::feed::Mirror;
+use crate::protocol::{Category, ClientMsg, Command, Event, Level, TicketStatus};
 
 /// What a simulated period came to, against the seeds' figures.
 #[derive(Clone, Debug, Default)]
@@ -50,12 +53,11 @@ pub fn fast_forward(
         epoch: "fast-forward".into(),
         ..Default::default()
     };
-    let policy = Policy::default();
     let mut r = Report {
         days,
         ..Default::default()
     };
-    let (mut next_ticket, mut next_warning) = (1u64, 1u64);
+    let (mut next_ticket, mut next_warning, mut seq) = (1u64, 1u64, 0u64);
     let mut disputes = 0u64;
     let (mut resolved, mut disputes_resolved, mut low, mut rated, mut satisfied) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
@@ -70,104 +72,72 @@ pub fn fast_forward(
                 continue;
             };
             r.commands += 1;
-            let change = match &command {
-                Command::UpsertUnit { unit } => {
-                    m.units.insert(unit.id.clone(), unit.clone());
-                    Change::Unit
-                }
+            seq += 1;
+            // The event the gateway would write for this command, or none if refused.
+            let event = match &command {
+                Command::UpsertUnit { unit } => Some(Event::UnitStatus { unit: unit.clone() }),
                 Command::Intake { ticket } => {
-                    let t = lifecycle::new_ticket(next_ticket, ticket, now, policy.sla_minutes);
+                    let t = lifecycle::new_ticket(next_ticket, ticket, now, DEFAULT_SLA_MINUTES);
                     next_ticket += 1;
                     r.tickets += 1;
-                    *per_hour.entry(now / 3_600_000).or_default() += 1;
-                    let district = t.grid.split('-').next().unwrap_or("").to_string();
+                    *per_hour.entry(now / HOUR_MS).or_default() += 1;
+                    let district = crate::domain::kpi::district_of(&t.grid).to_string();
                     *r.by_hour_district
-                        .entry((now / 3_600_000, district))
+                        .entry((now / HOUR_MS, district))
                         .or_default() += 1;
                     if t.category == Category::Dispute {
                         disputes += 1;
                     }
-                    let id = t.id;
-                    m.tickets.insert(id, t);
-                    Change::Ticket { id, before: None }
+                    Some(lifecycle::intake_event(t, seq, now, "sim"))
                 }
                 Command::RaiseWarning { warning } => {
-                    let w = Warning {
-                        id: next_warning,
-                        level: warning.level,
-                        status: WarningStatus::Raised,
-                        kind: warning.kind.clone(),
-                        title: warning.title.clone(),
-                        grids: warning.grids.clone(),
-                        tickets: warning.tickets.clone(),
-                        raised_ms: now,
-                        updated_ms: now,
-                        task_force: None,
-                    };
+                    let w = lifecycle::new_warning(next_warning, warning, now);
                     next_warning += 1;
                     r.warnings += 1;
-                    m.warnings.insert(w.id, w);
-                    Change::None
+                    Some(lifecycle::warning_event(w))
                 }
                 Command::AckWarning { warning }
                 | Command::AssignTaskForce { warning, .. }
-                | Command::LiftWarning { warning, .. } => {
-                    match m
-                        .warnings
-                        .get(warning)
-                        .map(|w| lifecycle::apply_warning(w, &command, now))
-                    {
-                        Some(Ok(w)) if w.status == WarningStatus::Lifted => {
-                            m.warnings.remove(&w.id);
-                        }
-                        Some(Ok(w)) => {
-                            m.warnings.insert(w.id, w);
-                        }
-                        _ => r.refused += 1,
-                    }
-                    Change::None
-                }
+                | Command::LiftWarning { warning, .. } => m
+                    .warnings
+                    .get(warning)
+                    .and_then(|w| lifecycle::apply_warning(w, &command, now).ok())
+                    .map(lifecycle::warning_event),
                 other => {
-                    let Some(id) = other.ticket() else { continue };
-                    let Some(t) = m.tickets.get(&id) else {
-                        r.refused += 1;
-                        continue;
-                    };
+                    let t = other.ticket().and_then(|id| m.tickets.get(&id));
                     let unit = match other {
                         Command::Dispatch { unit, .. } => m.units.get(unit),
                         _ => None,
                     };
-                    match lifecycle::apply_ticket(t, other, unit, now) {
-                        Ok(c) => {
-                            let n = c.ticket;
-                            if n.status == TicketStatus::Resolved
-                                && t.status != TicketStatus::Resolved
-                            {
-                                resolved += 1;
-                                low += (n.level <= Level::Town) as u64;
-                                disputes_resolved += (n.category == Category::Dispute) as u64;
-                            }
-                            if let Some(s) = n.satisfied.filter(|_| t.satisfied.is_none()) {
-                                rated += 1;
-                                satisfied += s as u64;
-                            }
-                            let before = if n.status == TicketStatus::Archived {
-                                m.tickets.remove(&id)
-                            } else {
-                                m.tickets.insert(id, n)
-                            };
-                            Change::Ticket {
-                                id,
-                                before: before.map(Box::new),
-                            }
-                        }
-                        Err(_) => {
-                            r.refused += 1;
-                            Change::None
-                        }
+                    match (t, other.audit_action()) {
+                        (Some(t), Some(action)) => lifecycle::apply_ticket(t, other, unit, now)
+                            .ok()
+                            .map(|c| c.event(t.status, action, seq, now, "sim")),
+                        _ => None,
                     }
                 }
             };
+            let Some(event) = event else {
+                r.refused += 1;
+                continue;
+            };
+            let change = crate::domain::apply(&mut m.state, &event);
+            if let Change::Ticket { before, .. } = &change
+                && let Some(n) = event.ticket()
+            {
+                let was = before.as_deref();
+                if n.status == TicketStatus::Resolved
+                    && was.is_some_and(|t| t.status != TicketStatus::Resolved)
+                {
+                    resolved += 1;
+                    low += (n.level <= Level::Town) as u64;
+                    disputes_resolved += (n.category == Category::Dispute) as u64;
+                }
+                if let Some(s) = n.satisfied.filter(|_| was.is_some_and(|t| t.satisfied.is_none())) {
+                    rated += 1;
+                    satisfied += s as u64;
+                }
+            }
             sim.observe(&m, &change, now);
         }
         if now >= end {
@@ -184,3 +154,4 @@ pub fn fast_forward(
     r.peak_hour = per_hour.values().copied().max().unwrap_or(0);
     r
 }
+

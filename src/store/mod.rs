@@ -7,35 +7,21 @@
 //! arrive in batches so that one commit (one fsync) covers many of them.
 
 mod db;
-pub mod lifecycle;
 mod replayed;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use crate::protocol::kpi::Kpis;
+use crate::domain::kpi::Kpis;
+use crate::domain::sla::{DEFAULT_SLA_MINUTES, MAX_SLA_MINUTES};
+use crate::domain::time::now_ms;
+use crate::domain::{self, Change as Changed, Refusal, State, lifecycle};
 use crate::protocol::{
-    AuditEntry, Briefing, Command, CommandOutcome, Event, Incident, KpiFigures, NewTicket,
-    NewWarning, ServerMsg, Ticket, TicketStatus, Unit, Warning, WarningStatus,
+    AuditEntry, Briefing, Command, CommandOutcome, ErrorCode, Event, Incident, KpiFigures,
+    NewTicket, NewWarning, ServerMsg, Ticket, TicketStatus, Unit, Warning,
 };
 
 pub use db::{StoredDelta, read_log};
-
-/// A command refused with a stable code and a message that says what to fix.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Refusal {
-    pub code: String,
-    pub message: String,
-}
-
-impl Refusal {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Refusal {
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
 
 #[derive(thiserror::Error, Debug)]
 pub enum StoreError {
@@ -62,7 +48,7 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            sla_minutes: [4 * 60, 24 * 60, 72 * 60],
+            sla_minutes: DEFAULT_SLA_MINUTES,
             bbox: [73.0, 3.0, 136.0, 54.0],
         }
     }
@@ -101,15 +87,12 @@ pub struct Store {
     next_ticket: u64,
     next_warning: u64,
     policy: Policy,
-    tickets: HashMap<u64, Ticket>,
-    warnings: BTreeMap<u64, Warning>,
-    units: BTreeMap<String, Unit>,
+    /// The live state, changed only by `domain::apply` of the events written.
+    state: State,
     idem: HashMap<String, CommandOutcome>,
     /// The figures per scope (a grid-id prefix; "" is the whole city), kept up with every
     /// ticket change.
     kpis: HashMap<String, Kpis>,
-    /// The briefing every wall shows, while one runs.
-    briefing: Option<Briefing>,
 }
 
 impl Store {
@@ -123,12 +106,9 @@ impl Store {
             next_ticket: 1,
             next_warning: 1,
             policy,
-            tickets: HashMap::new(),
-            warnings: BTreeMap::new(),
-            units: BTreeMap::new(),
+            state: State::default(),
             idem: HashMap::new(),
             kpis: HashMap::from([(String::new(), Kpis::default())]),
-            briefing: None,
         };
         store.reload()?;
         Ok(store)
@@ -141,23 +121,23 @@ impl Store {
         self.seq = loaded.seq;
         self.next_ticket = loaded.max_ticket + 1;
         self.next_warning = loaded.max_warning + 1;
-        self.warnings = loaded.warnings.into_iter().map(|w| (w.id, w)).collect();
-        self.units = loaded
+        self.state.warnings = loaded.warnings.into_iter().map(|w| (w.id, w)).collect();
+        self.state.units = loaded
             .units
             .into_iter()
             .map(|u| (u.id.clone(), u))
             .collect();
         self.idem = loaded.idem;
-        self.briefing = self.db.briefing()?;
+        self.state.briefing = self.db.briefing()?;
         let scopes: Vec<String> = self.kpis.keys().cloned().collect();
         // One read of every ticket: the live ones for memory, all of them for the figures.
         let all = self.db.all_tickets()?;
-        self.tickets = all
+        self.state.tickets = all
             .iter()
             .filter(|t| t.status != TicketStatus::Archived)
             .map(|t| (t.id, t.clone()))
             .collect();
-        let now = crate::protocol::now_ms();
+        let now = now_ms();
         self.kpis = scopes
             .into_iter()
             .map(|s| {
@@ -177,7 +157,7 @@ impl Store {
         let all = self.db.all_tickets()?;
         let k = Kpis::recompute(
             all.iter().filter(|t| t.grid.starts_with(region)),
-            crate::protocol::now_ms(),
+            now_ms(),
         );
         self.kpis.insert(region.to_string(), k);
         Ok(())
@@ -213,18 +193,47 @@ impl Store {
     }
     /// Live tickets (not archived).
     pub fn tickets(&self) -> &HashMap<u64, Ticket> {
-        &self.tickets
+        &self.state.tickets
     }
     /// Live warnings (not lifted).
     pub fn warnings(&self) -> &BTreeMap<u64, Warning> {
-        &self.warnings
+        &self.state.warnings
     }
     pub fn briefing(&self) -> Option<&Briefing> {
-        self.briefing.as_ref()
+        self.state.briefing.as_ref()
     }
 
     pub fn units(&self) -> &BTreeMap<String, Unit> {
-        &self.units
+        &self.state.units
+    }
+
+    /// Write an event's records, then apply it to memory and the figures: the one path
+    /// of every change, commanded or replayed.
+    fn write_event(&mut self, event: &Event) -> Result<(), StoreError> {
+        match event {
+            Event::TicketCreated { ticket, audit }
+            | Event::TicketTransitioned { ticket, audit }
+            | Event::TicketUpdated { ticket, audit } => {
+                self.db.upsert_ticket(ticket)?;
+                self.db.insert_audit(ticket.id, audit)?;
+                self.next_ticket = self.next_ticket.max(ticket.id + 1);
+            }
+            Event::WarningRaised { warning }
+            | Event::WarningAcknowledged { warning }
+            | Event::WarningTaskForce { warning }
+            | Event::WarningLifted { warning } => {
+                self.db.upsert_warning(warning)?;
+                self.next_warning = self.next_warning.max(warning.id + 1);
+            }
+            Event::UnitStatus { unit } => self.db.upsert_unit(unit)?,
+            Event::BriefingChanged { briefing } => self.db.set_briefing(briefing.as_ref())?,
+        }
+        if let Changed::Ticket { before, .. } = domain::apply(&mut self.state, event)
+            && let Some(t) = event.ticket()
+        {
+            self.note_kpis(before.as_deref(), t);
+        }
+        Ok(())
     }
 
     /// Deltas after `seq`, oldest first, at most `limit` of them.
@@ -344,7 +353,7 @@ impl Store {
     fn decide(&self, req: &Request, now_ms: i64) -> Result<Change, Refusal> {
         if req.key.is_empty() || req.key.len() > 128 {
             return Err(Refusal::new(
-                "invalid",
+                ErrorCode::Invalid,
                 "idempotency key must be 1-128 characters",
             ));
         }
@@ -363,25 +372,28 @@ impl Store {
             | Command::Resolve { ticket, .. }
             | Command::Rate { ticket, .. }
             | Command::Close { ticket } => {
-                let t = self.tickets.get(ticket).ok_or_else(|| {
+                let t = self.state.tickets.get(ticket).ok_or_else(|| {
                     Refusal::new(
-                        "unknown_ticket",
+                        ErrorCode::UnknownTicket,
                         format!("no live ticket {ticket} (never taken in, or archived)"),
                     )
                 })?;
                 let unit = match cmd {
                     Command::Dispatch { unit, .. } => {
-                        Some(self.units.get(unit).ok_or_else(|| {
-                            Refusal::new("unknown_unit", format!("no unit with id {unit:?}"))
+                        Some(self.state.units.get(unit).ok_or_else(|| {
+                            Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {unit}"))
                         })?)
                     }
                     _ => None,
                 };
                 let c = lifecycle::apply_ticket(t, cmd, unit, now_ms)?;
+                let action = cmd.audit_action().ok_or_else(|| {
+                    Refusal::new(ErrorCode::Invalid, format!("{} is not a ticket command", cmd.name()))
+                })?;
                 Ok(Change::Ticket {
                     from: t.status,
                     change: c,
-                    action: cmd.name(),
+                    action,
                 })
             }
             Command::RaiseWarning { warning } => {
@@ -391,9 +403,9 @@ impl Store {
             Command::AckWarning { warning }
             | Command::AssignTaskForce { warning, .. }
             | Command::LiftWarning { warning, .. } => {
-                let w = self.warnings.get(warning).ok_or_else(|| {
+                let w = self.state.warnings.get(warning).ok_or_else(|| {
                     Refusal::new(
-                        "unknown_warning",
+                        ErrorCode::UnknownWarning,
                         format!("no live warning {warning} (never raised, or lifted)"),
                     )
                 })?;
@@ -402,7 +414,7 @@ impl Store {
             Command::UpsertUnit { unit } => {
                 if unit.id.trim().is_empty() || unit.id.len() > 64 || unit.name.is_empty() {
                     return Err(Refusal::new(
-                        "invalid",
+                        ErrorCode::Invalid,
                         "unit id must be 1-64 characters and name non-empty",
                     ));
                 }
@@ -412,18 +424,24 @@ impl Store {
             Command::StartBriefing { incident } => {
                 let found = match incident {
                     Incident::Ticket { id } => self
+                        .state
                         .tickets
                         .get(id)
                         .map(|t| (t.title.clone(), vec![t.id], vec![t.grid.clone()])),
                     Incident::Warning { id } => self
+                        .state
                         .warnings
                         .get(id)
                         .map(|w| (w.title.clone(), w.tickets.clone(), w.grids.clone())),
                 };
                 let (title, tickets, grids) = found.ok_or_else(|| {
+                    let what = match incident {
+                        Incident::Ticket { id } => format!("ticket {id}"),
+                        Incident::Warning { id } => format!("warning {id}"),
+                    };
                     Refusal::new(
-                        "unknown_incident",
-                        format!("no live {incident:?} to brief on"),
+                        ErrorCode::UnknownIncident,
+                        format!("no live {what} to brief on"),
                     )
                 })?;
                 Ok(Change::Briefing(Some(Briefing {
@@ -437,15 +455,15 @@ impl Store {
                 })))
             }
             Command::Promote { seq, significant } => {
-                let mut b = self.briefing.clone().ok_or_else(|| {
-                    Refusal::new("no_briefing", "no briefing is running: start one first")
+                let mut b = self.state.briefing.clone().ok_or_else(|| {
+                    Refusal::new(ErrorCode::NoBriefing, "no briefing is running: start one first")
                 })?;
                 let mine = self
                     .briefing_audit(&b)
-                    .map_err(|e| Refusal::new("storage", e.to_string()))?;
+                    .map_err(|e| Refusal::new(ErrorCode::Storage, e.to_string()))?;
                 if !mine.iter().any(|a| a.seq == *seq) {
                     return Err(Refusal::new(
-                        "unknown_entry",
+                        ErrorCode::UnknownEntry,
                         format!("audit entry {seq} is not in this incident's trail"),
                     ));
                 }
@@ -456,14 +474,14 @@ impl Store {
                 Ok(Change::Briefing(Some(b)))
             }
             Command::EndBriefing => {
-                if self.briefing.is_none() {
-                    return Err(Refusal::new("no_briefing", "no briefing is running"));
+                if self.state.briefing.is_none() {
+                    return Err(Refusal::new(ErrorCode::NoBriefing, "no briefing is running"));
                 }
                 Ok(Change::Briefing(None))
             }
             Command::SetUnitDuty { unit, on_duty } => {
-                let u = self.units.get(unit).ok_or_else(|| {
-                    Refusal::new("unknown_unit", format!("no unit with id {unit:?}"))
+                let u = self.state.units.get(unit).ok_or_else(|| {
+                    Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {unit}"))
                 })?;
                 Ok(Change::Unit(Unit {
                     on_duty: *on_duty,
@@ -478,7 +496,7 @@ impl Store {
         if !(lon.is_finite() && lat.is_finite() && lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1)
         {
             return Err(Refusal::new(
-                "out_of_range",
+                ErrorCode::OutOfRange,
                 format!(
                     "position ({lon}, {lat}) is outside the accepted area \
                      lon {x0}..{x1}, lat {y0}..{y1}"
@@ -494,7 +512,7 @@ impl Store {
             let n = v.chars().count();
             if n < min || n > max {
                 Err(Refusal::new(
-                    "invalid",
+                    ErrorCode::Invalid,
                     format!("{name} must be {min}-{max} characters, got {n}"),
                 ))
             } else {
@@ -506,17 +524,18 @@ impl Store {
         field("subtype", &t.subtype, 0, 64)?;
         field("reporter", &t.reporter, 0, 64)?;
         if let Some(m) = t.sla_minutes
-            && !(1..=366 * 24 * 60).contains(&m)
+            && !(1..=MAX_SLA_MINUTES).contains(&m)
         {
             return Err(Refusal::new(
-                "invalid",
-                format!("sla_minutes must be 1-527040, got {m}"),
+                ErrorCode::Invalid,
+                format!("sla_minutes must be 1-{MAX_SLA_MINUTES}, got {m}"),
             ));
         }
         Ok(())
     }
 
-    /// Write a decided change and update memory; returns the event and any new id.
+    /// Turn a decided change into its event, write it and apply it; returns the event
+    /// and any new id.
     fn persist(
         &mut self,
         change: Change,
@@ -524,122 +543,41 @@ impl Store {
         now_ms: i64,
         req: &Request,
     ) -> Result<(Event, Option<u64>), StoreError> {
-        let audit = |action: &str, from, to, note: String| AuditEntry {
-            seq,
-            at_ms: now_ms,
-            actor: req.actor.clone(),
-            action: action.into(),
-            from,
-            to,
-            note,
-        };
-        Ok(match change {
+        let (event, id) = match change {
             Change::NewTicket(n) => {
                 let id = self.next_ticket;
                 let t = lifecycle::new_ticket(id, &n, now_ms, self.policy.sla_minutes);
-                let a = audit("intake", None, Some(TicketStatus::Received), String::new());
-                self.db.upsert_ticket(&t)?;
-                self.db.insert_audit(id, &a)?;
-                self.next_ticket += 1;
-                self.note_kpis(None, &t);
-                self.tickets.insert(id, t.clone());
-                (
-                    Event::TicketCreated {
-                        ticket: t,
-                        audit: a,
-                    },
-                    Some(id),
-                )
+                (lifecycle::intake_event(t, seq, now_ms, &req.actor), Some(id))
             }
             Change::Ticket {
                 from,
                 change,
                 action,
-            } => {
-                let t = change.ticket;
-                let a = audit(action, Some(from), Some(t.status), change.note);
-                self.db.upsert_ticket(&t)?;
-                self.db.insert_audit(t.id, &a)?;
-                let before = if t.status == TicketStatus::Archived {
-                    self.tickets.remove(&t.id)
-                } else {
-                    self.tickets.insert(t.id, t.clone())
-                };
-                self.note_kpis(before.as_ref(), &t);
-                let event = if change.transitioned {
-                    Event::TicketTransitioned {
-                        ticket: t,
-                        audit: a,
-                    }
-                } else {
-                    Event::TicketUpdated {
-                        ticket: t,
-                        audit: a,
-                    }
-                };
-                (event, None)
-            }
+            } => (change.event(from, action, seq, now_ms, &req.actor), None),
             Change::NewWarning(n) => {
                 let id = self.next_warning;
-                let w = Warning {
-                    id,
-                    level: n.level,
-                    status: WarningStatus::Raised,
-                    kind: n.kind,
-                    title: n.title,
-                    grids: n.grids,
-                    tickets: n.tickets,
-                    raised_ms: now_ms,
-                    updated_ms: now_ms,
-                    task_force: None,
-                };
-                self.db.upsert_warning(&w)?;
-                self.next_warning += 1;
-                self.warnings.insert(id, w.clone());
-                (Event::WarningRaised { warning: w }, Some(id))
+                let w = lifecycle::new_warning(id, &n, now_ms);
+                (lifecycle::warning_event(w), Some(id))
             }
-            Change::Warning(w) => {
-                self.db.upsert_warning(&w)?;
-                let event = match w.status {
-                    WarningStatus::Lifted => {
-                        self.warnings.remove(&w.id);
-                        Event::WarningLifted { warning: w }
-                    }
-                    WarningStatus::TaskForce => {
-                        self.warnings.insert(w.id, w.clone());
-                        Event::WarningTaskForce { warning: w }
-                    }
-                    _ => {
-                        self.warnings.insert(w.id, w.clone());
-                        Event::WarningAcknowledged { warning: w }
-                    }
-                };
-                (event, None)
-            }
-            Change::Unit(u) => {
-                self.db.upsert_unit(&u)?;
-                self.units.insert(u.id.clone(), u.clone());
-                (Event::UnitStatus { unit: u }, None)
-            }
-            Change::Briefing(b) => {
-                self.db.set_briefing(b.as_ref())?;
-                self.briefing = b.clone();
-                (Event::BriefingChanged { briefing: b }, None)
-            }
-        })
+            Change::Warning(w) => (lifecycle::warning_event(w), None),
+            Change::Unit(u) => (Event::UnitStatus { unit: u }, None),
+            Change::Briefing(b) => (Event::BriefingChanged { briefing: b }, None),
+        };
+        self.write_event(&event)?;
+        Ok((event, id))
     }
 }
 
 fn validate_new_warning(w: &NewWarning) -> Result<(), Refusal> {
     if w.title.trim().is_empty() || w.title.chars().count() > 200 {
         return Err(Refusal::new(
-            "invalid",
+            ErrorCode::Invalid,
             "warning title must be 1-200 characters",
         ));
     }
     if w.grids.len() > 1000 || w.tickets.len() > 10_000 {
         return Err(Refusal::new(
-            "invalid",
+            ErrorCode::Invalid,
             "a warning links at most 1,000 grids and 10,000 tickets",
         ));
     }
@@ -652,7 +590,7 @@ enum Change {
     Ticket {
         from: TicketStatus,
         change: lifecycle::TicketChange,
-        action: &'static str,
+        action: crate::protocol::AuditAction,
     },
     NewWarning(NewWarning),
     Warning(Warning),

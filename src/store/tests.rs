@@ -185,9 +185,9 @@ mod kpis {
 
     use proptest::prelude::*;
 
-    use crate::protocol::kpi::Kpis;
+    use crate::domain::kpi::Kpis;
     use crate::protocol::{Category, Channel, Command, NewTicket, Priority, Ticket, examples};
-    use crate::store::lifecycle;
+    use crate::domain::lifecycle;
 
     /// One step of a history: which op, on which ticket, how much time passes.
     #[derive(Clone, Debug)]
@@ -326,8 +326,8 @@ mod kpis {
             {
                 reqs.push(req(&format!("c{k}"), c));
             }
-            s.apply_batch(reqs, crate::protocol::now_us()).unwrap();
-            let f = s.kpi_figures("", crate::protocol::now_ms()).unwrap();
+            s.apply_batch(reqs, crate::domain::time::now_us()).unwrap();
+            let f = s.kpi_figures("", crate::domain::time::now_ms()).unwrap();
             assert_eq!((f.total, f.resolved, f.open), (5, 1, 4));
             assert_eq!(f.satisfaction, Some(1.0));
             f

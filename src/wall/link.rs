@@ -10,7 +10,10 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::WallSet;
 use crate::feed::{Change, FeedEvent, FeedStatus, Mirror};
-use crate::protocol::{AuditEntry, ClientMsg, Command, CommandOutcome, ServerMsg, now_us};
+use crate::domain::time::now_us;
+use crate::protocol::{
+    AuditAction, AuditEntry, ClientMsg, Command, CommandOutcome, ErrorCode, ServerMsg,
+};
 
 /// Drain the feed for at most this long a frame; the rest waits for the next frame.
 const INGEST_BUDGET: Duration = Duration::from_millis(2);
@@ -75,7 +78,7 @@ pub enum CommandState {
     Pending,
     Confirmed,
     Refused {
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     /// The link to the network thread is full or gone.
@@ -219,7 +222,7 @@ pub fn ingest(
                                 CommandOutcome::Ok { .. } => CommandState::Confirmed,
                                 CommandOutcome::Refused { code, message } => {
                                     CommandState::Refused {
-                                        code: code.clone(),
+                                        code: *code,
                                         message: message.clone(),
                                     }
                                 }
@@ -247,14 +250,14 @@ pub fn ingest(
                 if let Change::Ticket { id, .. } = &change {
                     // A trail we hold is extended by the delta's own audit line.
                     if let ServerMsg::Delta { event, .. } = &msg
-                        && let Some(a) = audit_of(event)
+                        && let Some(a) = event.audit()
                         && let Some(t) = trails.0.get_mut(id)
                     {
                         t.push(a.clone());
                     }
                     if let ServerMsg::Delta { event, .. } = &msg
-                        && let Some(a) = audit_of(event)
-                        && a.action == "supervise"
+                        && let Some(a) = event.audit()
+                        && a.action == AuditAction::Supervise
                         && a.actor == crate::protocol::AUTO_SUPERVISOR
                     {
                         let title = mirror.0.tickets.get(id).map(|t| t.title.clone());
@@ -274,14 +277,4 @@ pub fn ingest(
     }
     health.ingested = n;
     health.backlog = link.events.len();
-}
-
-fn audit_of(e: &crate::protocol::Event) -> Option<&AuditEntry> {
-    use crate::protocol::Event::*;
-    match e {
-        TicketCreated { audit, .. }
-        | TicketTransitioned { audit, .. }
-        | TicketUpdated { audit, .. } => Some(audit),
-        _ => None,
-    }
 }

@@ -1,28 +1,41 @@
 //! The wall: a Bevy app that mirrors a gateway's feed and shows it on a GPU grid map with
 //! egui panels. Plugins by feature; systems ordered ingest → derive → draw (`WallSet`).
 //! It reaches a gateway only over the wire (`feed`), never by calling `gateway`.
+//!
+//! The rooms, and which way they import:
+//! - vocabulary, imported by the features and importing none of them: `action` (what
+//!   widgets ask for, the selection), `view` (the map's layers, focus, camera view),
+//!   `clock` (the time every view counts against), `theme` (the palette), `text`
+//!   (language and formats), `fonts`, `config`, `layout`, `layers`, `rollup`, `markers`;
+//! - features, each a plugin over the vocabulary: `link` (the feed into the mirror,
+//!   time-boxed), `state` (queue and roll-ups, kept up by the changes), `act` (applies
+//!   every `UiAction`), `briefing`, `tour`, `screen` (burn-in, dimming), `drill` (which
+//!   level where), `rewind` (the source it is handed);
+//! - views, which read everything and nothing imports: `map` (render, camera, picking)
+//!   and `panels` (one file per panel kind).
 
+pub mod act;
+pub mod action;
 pub mod briefing;
+pub mod clock;
 pub mod config;
-pub mod dispatch;
 pub mod drill;
 mod fonts;
-pub mod kpi_view;
 pub mod layers;
 pub mod layout;
 pub mod link;
 pub mod map;
 pub mod markers;
+pub mod panels;
 pub mod rewind;
 pub mod rollup;
 pub mod screen;
 mod screenshot;
 pub mod state;
-pub mod table;
 pub mod text;
+pub mod theme;
 pub mod tour;
-mod ui;
-pub mod warnings;
+pub mod view;
 
 use std::path::PathBuf;
 
@@ -55,13 +68,13 @@ impl Plugin for WallCorePlugin {
         .init_resource::<DemoMode>()
         .init_resource::<text::UiLang>();
         link::plugin(app);
+        clock::plugin(app);
         state::plugin(app);
-        dispatch::plugin(app);
-        drill::plugin(app);
+        act::plugin(app);
         screen::plugin(app);
         tour::plugin(app);
         briefing::plugin(app);
-        rewind::plugin(app);
+        app.init_resource::<view::DonutHits>();
     }
 }
 
@@ -74,7 +87,7 @@ impl Plugin for WallViewPlugin {
             .insert_resource(ClearColor(Color::srgb(0.02, 0.035, 0.06)))
             .add_systems(PreStartup, spawn_camera);
         map::plugin(app);
-        ui::plugin(app);
+        panels::plugin(app);
     }
 }
 
@@ -139,7 +152,7 @@ pub struct WallOptions {
 
 /// Open the wall's window and run until it is closed.
 pub fn run(opts: WallOptions) -> anyhow::Result<()> {
-    let layers = map::MapLayers::load(&opts.config.map)?;
+    let layers = view::MapLayers::load(&opts.config.map)?;
     let tour = match &opts.tour {
         Some((path, start)) => {
             let known = |a: &str| {
@@ -174,7 +187,7 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
             .disable::<bevy::log::LogPlugin>(),
     )
     .add_plugins((WallCorePlugin, WallViewPlugin))
-    .insert_resource(drill::Focus(opts.focus.clone()))
+    .insert_resource(view::Focus(opts.focus.clone()))
     .insert_resource(screen::ScreenCare::new(
         opts.config.screen.clone(),
         std::time::Instant::now(),
@@ -184,7 +197,7 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
     .insert_resource(opts.feed)
     .insert_resource(DemoMode(opts.demo))
     .insert_resource(text::UiLang(opts.config.lang))
-    .insert_resource(ui::WallLayout(opts.config.layout.clone()));
+    .insert_resource(panels::WallLayout(opts.config.layout.clone()));
     if let Some(t) = tour {
         app.insert_resource(t);
     }

@@ -3,15 +3,13 @@
 //! only over the wire): whoever opened it hands it a `RewindSource` that can — the demo,
 //! or `yiping wall --gateway-db`, which replay the gateway's own database. Switching
 //! drops the current feed connection and opens the other one, so the mirror starts again
-//! from that side's snapshot: the replay never mixes with the live state.
+//! from that side's snapshot: the replay never mixes with the live state. `act.rs` does
+//! the switching on `UiAction::Rewind`.
 
 use std::sync::Arc;
 
 use bevy::prelude::*;
 
-use super::WallSet;
-use super::dispatch::UiAction;
-use super::link::FeedLink;
 use crate::feed::FeedConfig;
 
 /// Starts and stops replays of the wall's gateway.
@@ -35,46 +33,3 @@ pub struct Rewind {
 
 /// How fast a rewind plays the past.
 pub const REWIND_SPEED: f64 = 30.0;
-
-pub(super) fn plugin(app: &mut App) {
-    app.add_systems(
-        Update,
-        apply
-            .run_if(resource_exists::<Rewind>)
-            .in_set(WallSet::Ingest),
-    );
-}
-
-fn apply(mut actions: MessageReader<UiAction>, mut rewind: ResMut<Rewind>, mut commands: Commands) {
-    for a in actions.read() {
-        let UiAction::Rewind(to) = a else { continue };
-        let cfg = match to {
-            Some(from) => match rewind.source.start(*from, REWIND_SPEED) {
-                Ok(cfg) => {
-                    rewind.active = Some(*from);
-                    cfg
-                }
-                Err(e) => {
-                    rewind.error = Some(format!("{e:#}"));
-                    continue;
-                }
-            },
-            None => {
-                rewind.source.stop();
-                rewind.active = None;
-                rewind.live.clone()
-            }
-        };
-        match crate::feed::spawn(cfg) {
-            Ok(h) => {
-                rewind.error = None;
-                // The old link is dropped here: its network thread ends with it.
-                commands.insert_resource(FeedLink {
-                    events: h.events,
-                    commands: h.commands,
-                });
-            }
-            Err(e) => rewind.error = Some(e.to_string()),
-        }
-    }
-}

@@ -190,6 +190,11 @@ impl RollUps {
         self.by_region.get(region).copied().unwrap_or_default()
     }
 
+    /// The time overdue is counted against.
+    pub fn clock(&self) -> i64 {
+        self.clock
+    }
+
     /// Forget everything (a snapshot follows), with the clock at `now_ms`.
     pub fn clear(&mut self, now_ms: i64) {
         self.by_region.clear();

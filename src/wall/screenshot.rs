@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
 
-use super::dispatch::UiAction;
+use super::action::UiAction;
 use super::state::Queue;
 
 #[derive(Resource)]

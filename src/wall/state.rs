@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use bevy::prelude::*;
 
 use super::WallSet;
+use super::clock::WallClock;
 use super::link::{MirrorChanged, WallMirror};
 use super::rollup::{RegionIndex, RollUps};
 use crate::feed::Change;
@@ -38,23 +39,34 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(Update, derive.in_set(WallSet::Derive));
 }
 
+/// A clock this far behind the roll-ups' means another clock took over (a replay began):
+/// what is overdue is counted again against it. Live and replay clocks only go forward.
+const CLOCK_WENT_BACK_MS: i64 = 1000;
+
 pub fn derive(
     mirror: Res<WallMirror>,
     index: Res<RegionIndex>,
+    clock: Res<WallClock>,
     mut changes: MessageReader<MirrorChanged>,
     mut queue: ResMut<Queue>,
     mut rolls: ResMut<RollUps>,
 ) {
-    let now = crate::protocol::now_ms();
+    let now = clock.now_ms;
+    let rebuild_rolls = |rolls: &mut RollUps| {
+        rolls.clear(now);
+        for (id, t) in &mirror.0.tickets {
+            rolls.set_ticket(*id, Some(t), &index);
+        }
+        rolls.set_warnings(mirror.0.warnings.values());
+    };
+    if now < rolls.clock() - CLOCK_WENT_BACK_MS {
+        rebuild_rolls(&mut rolls);
+    }
     for MirrorChanged(change) in changes.read() {
         match change {
             Change::Snapshot { last: true } => {
                 queue.order = mirror.0.tickets.values().filter_map(queue_key).collect();
-                rolls.clear(now);
-                for (id, t) in &mirror.0.tickets {
-                    rolls.set_ticket(*id, Some(t), &index);
-                }
-                rolls.set_warnings(mirror.0.warnings.values());
+                rebuild_rolls(&mut rolls);
                 queue.dirty = true;
             }
             Change::Ticket { id, before } => {

@@ -11,7 +11,7 @@ use bevy::prelude::*;
 use serde::Deserialize;
 
 use super::WallSet;
-use super::dispatch::UiAction;
+use super::action::UiAction;
 use super::link::WallMirror;
 use crate::protocol::Priority;
 

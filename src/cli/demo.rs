@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use yiping::config::{GatewayConfig, Role, TokenConfig};
+use yiping::gateway::config::{GatewayConfig, Role, TokenConfig};
 use yiping::sim::{self, city::City};
 
 use super::{WallArgs, wall_config};
@@ -81,7 +81,7 @@ pub fn run(
         yiping::feed::FeedConfig::new(url, operator),
         &args,
         Some(gateway.epoch.clone()),
-        Some(std::sync::Arc::new(super::replay_cmd::DbRewind::new(
+        Some(std::sync::Arc::new(yiping::bridge::DbRewind::new(
             dir.join("demo.sqlite"),
             rt.handle().clone(),
         ))),

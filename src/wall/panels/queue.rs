@@ -4,26 +4,48 @@
 use bevy_egui::egui::{self, Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use super::state::{Queue, Sla, sla};
-
-use super::text::{UiLang, countdown, hhmm};
-use crate::feed::Mirror;
+use super::PanelCtx;
 use crate::protocol::{Priority, Stage};
+use crate::wall::action::{Selection, UiAction};
+use crate::wall::fonts::bold;
+use crate::wall::state::{Queue, Sla, sla};
+use crate::wall::text::{countdown, hhmm};
+use crate::wall::theme::{AMBER, DIM, RED};
 
-pub const RED: Color32 = Color32::from_rgb(255, 80, 80);
-pub const AMBER: Color32 = Color32::from_rgb(255, 190, 60);
-pub const DIM: Color32 = Color32::from_rgb(150, 165, 185);
+/// The queue's region: its title with the count, then the table; a click selects.
+pub fn region(ui: &mut egui::Ui, cx: &PanelCtx, queue: &Queue, sel: &Selection, out: &mut Vec<UiAction>) {
+    title(ui, cx, queue);
+    if let Some(id) = table(ui, cx, queue, sel.ticket) {
+        out.push(UiAction::Select(id));
+    }
+}
+
+/// `工单队列 · 123`
+pub fn title(ui: &mut egui::Ui, cx: &PanelCtx, queue: &Queue) {
+    ui.label(
+        RichText::new(format!(
+            "{} · {}",
+            cx.lang.t("工单队列", "Ticket queue"),
+            queue.rows.len()
+        ))
+        .font(bold(22.0)),
+    );
+}
 
 /// Draw the queue; returns the ticket clicked, if any.
-pub fn queue_table(
+pub fn table(
     ui: &mut egui::Ui,
-    lang: UiLang,
+    cx: &PanelCtx,
     queue: &Queue,
-    mirror: &Mirror,
     selected: Option<u64>,
-    now_ms: i64,
-    live: bool,
 ) -> Option<u64> {
+    let PanelCtx {
+        lang,
+        mirror,
+        now: now_ms,
+        live,
+        ..
+    } = *cx;
     let mut clicked = None;
     let row_h = 30.0;
     let text = |s: String| RichText::new(s).size(17.0);

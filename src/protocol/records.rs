@@ -1,7 +1,10 @@
 //! The domain nouns that cross the wire: tickets (工单), warnings (预警), units (联动单位)
-//! and the audit trail. Names and lifecycles follow shared/DOMAIN.md.
+//! and the audit trail, as plain data. Their rules (lifecycles, deadlines, names) are in
+//! `crate::domain`; the words follow shared/DOMAIN.md.
 
 use serde::{Deserialize, Serialize};
+
+use super::codes::{AuditAction, WarningKind};
 
 /// Where a ticket came from (来源).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -36,30 +39,6 @@ impl Channel {
         Channel::VideoAi,
         Channel::Department,
     ];
-    pub fn zh(self) -> &'static str {
-        match self {
-            Channel::Hotline12345 => "12345热线",
-            Channel::Police110 => "110警情",
-            Channel::GridApp => "网格上报",
-            Channel::Wechat => "微信小程序",
-            Channel::WalkIn => "人民来访",
-            Channel::Petition => "信访",
-            Channel::VideoAi => "视频AI",
-            Channel::Department => "部门系统",
-        }
-    }
-    pub fn en(self) -> &'static str {
-        match self {
-            Channel::Hotline12345 => "12345",
-            Channel::Police110 => "110",
-            Channel::GridApp => "Grid app",
-            Channel::Wechat => "WeChat",
-            Channel::WalkIn => "Walk-in",
-            Channel::Petition => "Petition",
-            Channel::VideoAi => "Video AI",
-            Channel::Department => "Department",
-        }
-    }
 }
 
 /// What a ticket is about (类别).
@@ -87,30 +66,6 @@ impl Category {
         Category::Petition,
         Category::Emergency,
     ];
-    pub fn zh(self) -> &'static str {
-        match self {
-            Category::Dispute => "矛盾纠纷",
-            Category::SafetyHazard => "安全隐患",
-            Category::CityManagement => "城市管理",
-            Category::Environment => "生态环境",
-            Category::PublicOrder => "治安",
-            Category::Livelihood => "民生服务",
-            Category::Petition => "信访",
-            Category::Emergency => "应急",
-        }
-    }
-    pub fn en(self) -> &'static str {
-        match self {
-            Category::Dispute => "Dispute",
-            Category::SafetyHazard => "Safety hazard",
-            Category::CityManagement => "City mgmt",
-            Category::Environment => "Environment",
-            Category::PublicOrder => "Public order",
-            Category::Livelihood => "Livelihood",
-            Category::Petition => "Petition",
-            Category::Emergency => "Emergency",
-        }
-    }
 }
 
 /// 紧急 / 重要 / 一般. Ordered so that `Urgent` sorts first.
@@ -122,23 +77,6 @@ pub enum Priority {
     Normal,
 }
 
-impl Priority {
-    pub fn zh(self) -> &'static str {
-        match self {
-            Priority::Urgent => "紧急",
-            Priority::Important => "重要",
-            Priority::Normal => "一般",
-        }
-    }
-    pub fn en(self) -> &'static str {
-        match self {
-            Priority::Urgent => "Urgent",
-            Priority::Important => "Important",
-            Priority::Normal => "Normal",
-        }
-    }
-}
-
 /// The administrative level that holds a ticket; escalation (上报) moves it one up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
@@ -147,25 +85,6 @@ pub enum Level {
     Town,
     County,
     City,
-}
-
-impl Level {
-    pub fn up(self) -> Option<Level> {
-        match self {
-            Level::Village => Some(Level::Town),
-            Level::Town => Some(Level::County),
-            Level::County => Some(Level::City),
-            Level::City => None,
-        }
-    }
-    pub fn zh(self) -> &'static str {
-        match self {
-            Level::Village => "村级",
-            Level::Town => "镇级",
-            Level::County => "县级",
-            Level::City => "市级",
-        }
-    }
 }
 
 /// A ticket's place in its lifecycle (shared/DOMAIN.md):
@@ -182,40 +101,6 @@ pub enum TicketStatus {
     Resolved,
     Rated,
     Archived,
-}
-
-impl TicketStatus {
-    /// Still waiting for work: counts as open and can go overdue.
-    pub fn is_open(self) -> bool {
-        !matches!(
-            self,
-            TicketStatus::Resolved | TicketStatus::Rated | TicketStatus::Archived
-        )
-    }
-    pub fn zh(self) -> &'static str {
-        match self {
-            TicketStatus::Received => "受理",
-            TicketStatus::Assigned => "已分拨",
-            TicketStatus::Accepted => "已签收",
-            TicketStatus::InProgress => "处置中",
-            TicketStatus::Returned => "已退回",
-            TicketStatus::Resolved => "已办结",
-            TicketStatus::Rated => "已回访",
-            TicketStatus::Archived => "已归档",
-        }
-    }
-    pub fn en(self) -> &'static str {
-        match self {
-            TicketStatus::Received => "Received",
-            TicketStatus::Assigned => "Assigned",
-            TicketStatus::Accepted => "Accepted",
-            TicketStatus::InProgress => "In progress",
-            TicketStatus::Returned => "Returned",
-            TicketStatus::Resolved => "Resolved",
-            TicketStatus::Rated => "Rated",
-            TicketStatus::Archived => "Archived",
-        }
-    }
 }
 
 /// A ticket (工单) as the gateway holds it.
@@ -276,63 +161,6 @@ pub enum Stage {
     Resolve,
 }
 
-impl Stage {
-    pub fn zh(self) -> &'static str {
-        match self {
-            Stage::Accept => "签收",
-            Stage::Handle => "处置",
-            Stage::Resolve => "办结",
-        }
-    }
-    pub fn en(self) -> &'static str {
-        match self {
-            Stage::Accept => "accept",
-            Stage::Handle => "handle",
-            Stage::Resolve => "resolve",
-        }
-    }
-}
-
-impl Ticket {
-    /// The stage the ticket is in and the deadline that counts now: the stage's own while
-    /// it is earlier than the resolution deadline, else the resolution deadline. `None`
-    /// once resolved.
-    pub fn current_deadline(&self) -> Option<(Stage, i64)> {
-        if !self.status.is_open() {
-            return None;
-        }
-        let stage = match self.status {
-            TicketStatus::Assigned => Some(Stage::Accept),
-            TicketStatus::Accepted => Some(Stage::Handle),
-            _ => None,
-        };
-        Some(match (stage, self.stage_deadline_ms) {
-            (Some(s), Some(d)) if d < self.deadline_ms => (s, d),
-            _ => (Stage::Resolve, self.deadline_ms),
-        })
-    }
-
-    /// The stages past their deadline at `now_ms` and not yet supervised: what the gateway
-    /// supervises on its own. An accepted ticket left idle past its start deadline is one.
-    pub fn unsupervised_overdue(&self, now_ms: i64) -> Vec<Stage> {
-        let mut out = Vec::new();
-        if !self.status.is_open() {
-            return out;
-        }
-        if let Some((s, d)) = self.current_deadline()
-            && s != Stage::Resolve
-            && d < now_ms
-        {
-            out.push(s);
-        }
-        if self.deadline_ms < now_ms {
-            out.push(Stage::Resolve);
-        }
-        out.retain(|s| !self.supervised_stages.contains(s));
-        out
-    }
-}
-
 /// One line of the audit trail (全留痕): every change to a ticket or warning.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -341,11 +169,15 @@ pub struct AuditEntry {
     pub at_ms: i64,
     /// Who did it: the name bound to the token that sent the command.
     pub actor: String,
-    /// What was done, e.g. `dispatch`, `escalate`.
-    pub action: String,
+    /// What was done.
+    pub action: AuditAction,
     pub from: Option<TicketStatus>,
     pub to: Option<TicketStatus>,
     pub note: String,
+    /// The unit the entry concerns: the one dispatched to (`dispatch`), or the one that
+    /// gave the ticket back (`return`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 /// 红 I > 橙 II > 黄 III > 蓝 IV. Ordered so that `Red` sorts first.
@@ -356,17 +188,6 @@ pub enum WarningLevel {
     Orange,
     Yellow,
     Blue,
-}
-
-impl WarningLevel {
-    pub fn zh(self) -> &'static str {
-        match self {
-            WarningLevel::Red => "红色",
-            WarningLevel::Orange => "橙色",
-            WarningLevel::Yellow => "黄色",
-            WarningLevel::Blue => "蓝色",
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -384,7 +205,7 @@ pub struct Warning {
     pub id: u64,
     pub level: WarningLevel,
     pub status: WarningStatus,
-    pub kind: String,
+    pub kind: WarningKind,
     pub title: String,
     pub grids: Vec<String>,
     pub tickets: Vec<u64>,

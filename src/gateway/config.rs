@@ -1,11 +1,12 @@
 //! The gateway's settings: `config/gateway.toml`, every field with a documented default.
-//! Command-line flags override the file for one run (see `main.rs`).
+//! Command-line flags override the file for one run (see `src/cli/`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::domain::sla::DEFAULT_SLA_MINUTES;
 use crate::store::Policy;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -145,9 +146,9 @@ impl Default for Limits {
 impl Default for Sla {
     fn default() -> Self {
         Sla {
-            urgent_minutes: 4 * 60,
-            important_minutes: 24 * 60,
-            normal_minutes: 72 * 60,
+            urgent_minutes: DEFAULT_SLA_MINUTES[0],
+            important_minutes: DEFAULT_SLA_MINUTES[1],
+            normal_minutes: DEFAULT_SLA_MINUTES[2],
         }
     }
 }
@@ -240,5 +241,18 @@ impl GatewayConfig {
 
     pub fn token(&self, token: &str) -> Option<&TokenConfig> {
         self.tokens.iter().find(|t| t.token == token)
+    }
+}
+
+/// What each role may ask, by the command's `op` (the one role check: the WebSocket and
+/// HTTP intake both ask it). A viewer watches; an operator commands; registering units
+/// is an admin's.
+pub fn allowed(role: Role, op: &str) -> Result<(), String> {
+    match (role, op) {
+        (Role::Viewer, op) => Err(format!(
+            "a viewer token cannot send commands ({op}): ask for an operator token"
+        )),
+        (Role::Operator, "upsert_unit") => Err("registering units needs an admin token".into()),
+        _ => Ok(()),
     }
 }

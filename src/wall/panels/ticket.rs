@@ -1,171 +1,39 @@
-//! One-click dispatch: the selected ticket, its details and audit trail, the recommended
-//! unit with alternatives, and commands armed behind a short undo window. A click never
-//! edits state: it arms a command; when the window passes, the command goes to the
-//! gateway and its outcome comes back through the feed.
+//! The selected ticket's panel: its details and countdown, the recommended unit with
+//! alternatives (one click dispatches), supervise / escalate / brief, the command in
+//! flight behind its undo window (pending, confirmed, or refused in words), and the audit
+//! trail. A click arms a command (`UiAction`); it never edits state.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText};
 
-use super::WallSet;
-use super::fonts::bold;
-use super::link::{AuditTrails, CommandState, FeedLink, Outbox, WallMirror};
-use super::map::{CameraGoal, MapLayers};
-use super::table::{AMBER, DIM, RED};
-use super::text::{UiLang, countdown, hhmm};
-use crate::feed::Mirror;
-use crate::protocol::{ClientMsg, Command, TicketStatus, Unit, dispatch::rank_units};
-
-/// What the wall's widgets ask for; applied by `act` in one place.
-#[derive(Message, Clone, Debug, PartialEq)]
-pub enum UiAction {
-    Select(u64),
-    Deselect,
-    /// Arm a command: it is sent when the undo window has passed.
-    Arm {
-        command: Command,
-        label: String,
-    },
-    Undo,
-    /// Send a command at once (acknowledgements and the like, which take nothing back).
-    Send(Command),
-    /// Drill down (or up) to a region: "" is the whole city. View state, no command.
-    Focus(String),
-    /// Watch a replay of the gateway's history from this time (`None`: back to live).
-    Rewind(Option<i64>),
-}
-
-#[derive(Clone, Debug)]
-pub struct Armed {
-    pub command: Command,
-    pub label: String,
-    pub at: Instant,
-}
-
-/// The operator's selection and the command in flight for it. UI state, not domain state.
-#[derive(Resource, Default)]
-pub struct Selection {
-    pub ticket: Option<u64>,
-    pub armed: Option<Armed>,
-    /// The last command sent from the panel: its key and label.
-    pub sent: Option<(String, String)>,
-}
-
-/// How long a click can be taken back.
-#[derive(Resource)]
-pub struct UndoWindow(pub Duration);
-
-impl Default for UndoWindow {
-    fn default() -> Self {
-        UndoWindow(Duration::from_secs(3))
-    }
-}
-
-pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<Selection>()
-        .init_resource::<UndoWindow>()
-        .add_message::<UiAction>()
-        .add_systems(Update, (act, fire_armed).chain().in_set(WallSet::Derive));
-}
-
-/// The command the dispatch button sends for this ticket: to the best-ranked unit.
-pub fn dispatch_command(mirror: &Mirror, ticket: u64) -> Option<Command> {
-    let t = mirror.tickets.get(&ticket)?;
-    if !matches!(
-        t.status,
-        TicketStatus::Received | TicketStatus::Returned | TicketStatus::Assigned
-    ) {
-        return None;
-    }
-    let unit = rank_units(mirror.units.values(), t).first()?.id.clone();
-    Some(Command::Dispatch { ticket, unit })
-}
-
-fn act(
-    mut actions: MessageReader<UiAction>,
-    mut sel: ResMut<Selection>,
-    link: Option<Res<FeedLink>>,
-    mirror: Res<WallMirror>,
-    map: Option<Res<MapLayers>>,
-    goal: Option<ResMut<CameraGoal>>,
-    mut outbox: ResMut<Outbox>,
-) {
-    let mut goal = goal;
-    for a in actions.read() {
-        match a {
-            UiAction::Select(id) => {
-                if sel.ticket != Some(*id) {
-                    sel.armed = None;
-                    sel.sent = None;
-                }
-                sel.ticket = Some(*id);
-                if let Some(link) = &link {
-                    let _ = link
-                        .commands
-                        .try_send(ClientMsg::AuditQuery { ticket: *id });
-                }
-                if let (Some(t), Some(map), Some(goal)) =
-                    (mirror.0.tickets.get(id), &map, goal.as_mut())
-                {
-                    goal.0 = Some((map.proj.to_world(t.lon, t.lat), 0.01));
-                }
-            }
-            UiAction::Deselect => {
-                sel.ticket = None;
-                sel.armed = None;
-            }
-            UiAction::Arm { command, label } => {
-                sel.armed = Some(Armed {
-                    command: command.clone(),
-                    label: label.clone(),
-                    at: Instant::now(),
-                });
-                sel.sent = None;
-            }
-            UiAction::Undo => sel.armed = None,
-            UiAction::Send(command) => {
-                if let Some(link) = &link {
-                    outbox.send(link, command.clone());
-                }
-            }
-            // The drill-down and the rewind apply these (drill.rs, rewind.rs).
-            UiAction::Focus(_) | UiAction::Rewind(_) => {}
-        }
-    }
-}
-
-fn fire_armed(
-    mut sel: ResMut<Selection>,
-    window: Res<UndoWindow>,
-    link: Option<Res<FeedLink>>,
-    mut outbox: ResMut<Outbox>,
-) {
-    let Some(link) = link else { return };
-    let due = sel
-        .armed
-        .as_ref()
-        .is_some_and(|a| a.at.elapsed() >= window.0);
-    if due && let Some(a) = sel.armed.take() {
-        let key = outbox.send(&link, a.command);
-        sel.sent = Some((key, a.label));
-    }
-}
+use super::PanelCtx;
+use crate::domain::lifecycle::can_dispatch;
+use crate::domain::units::recommend;
+use crate::protocol::{Command, Incident, Level, Priority, Stage, Unit};
+use crate::wall::action::{Selection, UiAction};
+use crate::wall::fonts::bold;
+use crate::wall::link::{CommandState, Outbox};
+use crate::wall::text::{action, countdown, hhmm};
+use crate::wall::theme::{AMBER, DIM, GREEN, RED};
 
 /// The panel for the selected ticket.
-#[allow(clippy::too_many_arguments)]
 pub fn panel(
     ui: &mut egui::Ui,
-    lang: UiLang,
-    mirror: &Mirror,
+    cx: &PanelCtx,
     sel: &Selection,
-    trails: &AuditTrails,
     outbox: &Outbox,
     undo: Duration,
-    now_ms: i64,
-    live: bool,
     actions: &mut Vec<UiAction>,
 ) {
+    let PanelCtx {
+        lang,
+        mirror,
+        trails,
+        now: now_ms,
+        live,
+        ..
+    } = *cx;
     let Some(id) = sel.ticket else {
         ui.label(
             RichText::new(lang.t(
@@ -192,8 +60,8 @@ pub fn panel(
     };
     ui.horizontal(|ui| {
         let pc = match t.priority {
-            crate::protocol::Priority::Urgent => RED,
-            crate::protocol::Priority::Important => AMBER,
+            Priority::Urgent => RED,
+            Priority::Important => AMBER,
             _ => Color32::LIGHT_GRAY,
         };
         ui.label(
@@ -208,7 +76,7 @@ pub fn panel(
     });
     let (stage, due) = t
         .current_deadline()
-        .unwrap_or((crate::protocol::Stage::Resolve, t.deadline_ms));
+        .unwrap_or((Stage::Resolve, t.deadline_ms));
     let left = due - now_ms;
     ui.horizontal_wrapped(|ui| {
         let info = format!(
@@ -235,7 +103,7 @@ pub fn panel(
             RichText::new(format!(
                 "{}: {}",
                 lang.t("层级", "Level"),
-                lang.t(t.level.zh(), &format!("{:?}", t.level))
+                lang.t(t.level.zh(), t.level.en())
             ))
             .size(18.0),
         );
@@ -273,29 +141,14 @@ pub fn panel(
     }
     ui.separator();
 
-    // Dispatch: the recommended unit and alternatives.
-    let mut ranked: Vec<&Unit> = rank_units(mirror.units.values(), t);
-    // A unit that returned this ticket (the one it was last dispatched to before a return)
-    // goes to the back of the list: it has said the ticket is not its own.
-    if let Some(entries) = trails.0.get(&t.id) {
-        let mut returned_by: Option<&str> = None;
-        let mut last_unit: Option<&str> = None;
-        for a in entries {
-            match a.action.as_str() {
-                "dispatch" => last_unit = Some(a.note.as_str()),
-                "return" => returned_by = last_unit,
-                _ => {}
-            }
-        }
-        if let Some(r) = returned_by {
-            ranked.sort_by_key(|u| u.id == r);
-        }
-    }
-    let can_dispatch = matches!(
-        t.status,
-        TicketStatus::Received | TicketStatus::Returned | TicketStatus::Assigned
+    // Dispatch: the recommended unit and alternatives, in the order the one-click
+    // dispatch uses (the unit that returned it last goes to the back).
+    let ranked: Vec<&Unit> = recommend(
+        mirror.units.values(),
+        t,
+        trails.0.get(&t.id).map(|v| v.as_slice()),
     );
-    if can_dispatch {
+    if can_dispatch(t.status) {
         if ranked.is_empty() {
             ui.label(
                 RichText::new(lang.t(
@@ -352,7 +205,7 @@ pub fn panel(
                 label: lang.t("督办", "Supervise").into(),
             });
         }
-        let can_up = open && t.level < crate::protocol::Level::City;
+        let can_up = open && t.level < Level::City;
         if ui
             .add_enabled(
                 can_up && sel.armed.is_none(),
@@ -377,7 +230,7 @@ pub fn panel(
             .clicked()
         {
             actions.push(UiAction::Send(Command::StartBriefing {
-                incident: crate::protocol::Incident::Ticket { id: t.id },
+                incident: Incident::Ticket { id: t.id },
             }));
         }
     });
@@ -406,7 +259,7 @@ pub fn panel(
             ),
             Some(CommandState::Confirmed) => (
                 format!("{label} · {}", lang.t("已确认", "confirmed")),
-                Color32::from_rgb(90, 220, 140),
+                GREEN,
             ),
             Some(CommandState::Refused { message, .. }) => (
                 format!("{label} · {}: {message}", lang.t("被拒绝", "refused")),
@@ -436,14 +289,9 @@ pub fn panel(
                             "{}  {}  {}  {}  {}",
                             hhmm(a.at_ms),
                             a.actor,
-                            super::text::action(lang, &a.action),
+                            action(lang, a.action),
                             to,
-                            // A dispatch's note is the unit's id: show its name.
-                            mirror
-                                .units
-                                .get(&a.note)
-                                .map(|u| u.name.as_str())
-                                .unwrap_or(&a.note)
+                            a.note
                         ))
                         .size(15.0),
                     );

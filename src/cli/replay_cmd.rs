@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use yiping::config::{GatewayConfig, ReplaySource, Role, TokenConfig};
+use yiping::gateway::config::{GatewayConfig, ReplaySource, Role, TokenConfig};
 
 use super::{WallArgs, wall_config};
 
@@ -79,17 +79,6 @@ pub fn record(a: RecordArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `2026-11-23 10:30[:00]` (or with a `T`), Beijing time; `-2h` or `-90m` before now
 /// (to rewind); or ms since the epoch.
 pub fn parse_from(s: &str) -> anyhow::Result<i64> {
@@ -105,28 +94,12 @@ pub fn parse_from(s: &str) -> anyhow::Result<i64> {
             _ => 0,
         };
         if let (Ok(n), true) = (n.parse::<i64>(), per > 0) {
-            return Ok(yiping::protocol::now_ms() - n * per);
+            return Ok(yiping::domain::time::now_ms() - n * per);
         }
     }
-    let bad = || anyhow::anyhow!("--from {s:?}: write 2026-11-23 10:30 (Beijing time) or ms");
-    let (date, time) = s.split_once([' ', 'T']).ok_or_else(bad)?;
-    let d: Vec<i64> = date
-        .split('-')
-        .map(|p| p.parse().map_err(|_| bad()))
-        .collect::<Result<_, _>>()?;
-    let t: Vec<i64> = time
-        .split(':')
-        .map(|p| p.parse().map_err(|_| bad()))
-        .collect::<Result<_, _>>()?;
-    if d.len() != 3 || !(2..=3).contains(&t.len()) || !(1..=12).contains(&d[1]) {
-        return Err(bad());
-    }
-    let secs = days_from_civil(d[0], d[1], d[2]) * 86_400
-        + t[0] * 3600
-        + t[1] * 60
-        + t.get(2).copied().unwrap_or(0)
-        - 8 * 3600;
-    Ok(secs * 1000)
+    yiping::domain::time::parse_civil(s).ok_or_else(|| {
+        anyhow::anyhow!("--from {s}: write 2026-11-23 10:30 (Beijing time), -2h, or ms since the epoch")
+    })
 }
 
 pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
@@ -195,7 +168,7 @@ mod tests {
             1_795_363_200_000 + 8 * 3_600_000 + 30_000
         );
         assert_eq!(parse_from("12345").unwrap(), 12345);
-        let ago = yiping::protocol::now_ms() - parse_from("-2h").unwrap();
+        let ago = yiping::domain::time::now_ms() - parse_from("-2h").unwrap();
         assert!((7_199_000..7_201_000).contains(&ago), "{ago}");
         assert!(
             parse_from("yesterday")
@@ -204,59 +177,5 @@ mod tests {
                 .contains("Beijing")
         );
         assert!(parse_from("2026-13-01 10:00").is_err());
-    }
-}
-
-/// Rewinds for a wall: replays of a gateway's own database, each on a gateway of its
-/// own (a fresh temporary database, a loopback port, a viewer token made for it).
-pub struct DbRewind {
-    db: PathBuf,
-    rt: tokio::runtime::Handle,
-    running: std::sync::Mutex<Option<(yiping::gateway::GatewayHandle, PathBuf)>>,
-}
-
-impl DbRewind {
-    pub fn new(db: PathBuf, rt: tokio::runtime::Handle) -> Self {
-        DbRewind {
-            db,
-            rt,
-            running: std::sync::Mutex::new(None),
-        }
-    }
-}
-
-impl yiping::wall::rewind::RewindSource for DbRewind {
-    fn start(&self, from_ms: i64, speed: f64) -> anyhow::Result<yiping::feed::FeedConfig> {
-        self.stop();
-        let dir = std::env::temp_dir().join(format!(
-            "yiping-rewind-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        std::fs::create_dir_all(&dir)?;
-        let token = format!("rewind-viewer-{:016x}", rand::random::<u64>());
-        let cfg = GatewayConfig::for_replay(
-            ReplaySource {
-                path: self.db.clone(),
-                speed,
-                from_ms: Some(from_ms),
-            },
-            dir.join("rewind.sqlite"),
-            token.clone(),
-        );
-        let g = self.rt.block_on(yiping::gateway::start(cfg))?;
-        let url = format!("ws://{}", g.ws_addr);
-        if let Ok(mut r) = self.running.lock() {
-            *r = Some((g, dir));
-        }
-        Ok(yiping::feed::FeedConfig::new(url, token))
-    }
-
-    fn stop(&self) {
-        let old = self.running.lock().ok().and_then(|mut r| r.take());
-        if let Some((g, dir)) = old {
-            self.rt.block_on(g.shutdown());
-            let _ = std::fs::remove_dir_all(dir);
-        }
     }
 }

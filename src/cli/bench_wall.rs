@@ -14,14 +14,13 @@ use crossbeam_channel::bounded;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use yiping::feed::FeedEvent;
-use yiping::protocol::{
-    AuditEntry, Event, Priority, ServerMsg, Snapshot, Ticket, TicketStatus, examples, now_ms,
-    now_us,
-};
+use yiping::protocol::{AuditEntry, Event, Priority, ServerMsg, Snapshot, Ticket, TicketStatus, examples};
+use yiping::domain::time::{now_ms, now_us};
 use yiping::wall::layers::{Cell, Layer, Projection};
 use yiping::wall::link::{MirrorChanged, WallMirror};
-use yiping::wall::map::recolor;
+use yiping::wall::map::render::recolor;
 use yiping::wall::markers::MarkerSlots;
+use yiping::wall::panels::PanelCtx;
 use yiping::wall::rollup::{RegionIndex, RollUps};
 use yiping::wall::state::Queue;
 use yiping::wall::text::UiLang;
@@ -204,17 +203,18 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         {
             let w = app.world();
             let (q, m) = (w.resource::<Queue>(), &w.resource::<WallMirror>().0);
+            let trails = yiping::wall::link::AuditTrails::default();
+            let cx = PanelCtx {
+                lang: UiLang::default(),
+                mirror: m,
+                map: None,
+                trails: &trails,
+                now: now_ms(),
+                live: true,
+            };
             let _ = ctx.run_ui(input, |ui| {
                 egui::Panel::right("q").exact_size(800.0).show(ui, |ui| {
-                    yiping::wall::table::queue_table(
-                        ui,
-                        UiLang::default(),
-                        q,
-                        m,
-                        None,
-                        now_ms(),
-                        true,
-                    );
+                    yiping::wall::panels::queue::table(ui, &cx, q, None);
                 });
             });
         }

@@ -1,8 +1,9 @@
 //! Dispatch recommendation: which units answer for a ticket, best first. Pure domain
-//! logic over protocol records, shared by the wall (the officer's one click) and the
-//! simulator (the units' own routing).
+//! logic over protocol records, shared by the wall (the officer's one click and the
+//! panel's list, which must agree) and the simulator (the units' own routing).
 
-use super::{Level, Ticket, Unit};
+use super::lifecycle::can_dispatch;
+use crate::protocol::{AuditAction, AuditEntry, Command, Level, Ticket, Unit};
 
 /// The units that may take `t`, best first: on duty, handling its category, answering
 /// for an area that contains its grid; those whose area matches the ticket's level first
@@ -31,10 +32,82 @@ pub fn rank_units<'a>(units: impl Iterator<Item = &'a Unit>, t: &Ticket) -> Vec<
     out.into_iter().map(|(u, _)| u).collect()
 }
 
+/// The unit that last gave this ticket back (退回), from its audit trail: it has said the
+/// ticket is not its own.
+pub fn returned_by(trail: &[AuditEntry]) -> Option<&str> {
+    trail
+        .iter()
+        .rev()
+        .find(|a| a.action == AuditAction::Return)
+        .and_then(|a| a.unit.as_deref())
+}
+
+/// The units to offer for `t`, best first: `rank_units`, with the unit that returned it
+/// (when its trail is known) moved to the back.
+pub fn recommend<'a>(
+    units: impl Iterator<Item = &'a Unit>,
+    t: &Ticket,
+    trail: Option<&[AuditEntry]>,
+) -> Vec<&'a Unit> {
+    let mut ranked = rank_units(units, t);
+    if let Some(r) = trail.and_then(returned_by) {
+        // A stable sort: the others keep their order.
+        ranked.sort_by_key(|u| u.id == r);
+    }
+    ranked
+}
+
+/// The one-click dispatch for `t`: to the first recommended unit, while it waits for one.
+pub fn dispatch_command<'a>(
+    units: impl Iterator<Item = &'a Unit>,
+    t: &Ticket,
+    trail: Option<&[AuditEntry]>,
+) -> Option<Command> {
+    if !can_dispatch(t.status) {
+        return None;
+    }
+    let unit = recommend(units, t, trail).first()?.id.clone();
+    Some(Command::Dispatch { ticket: t.id, unit })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::protocol::{Category, examples};
+
+    #[test]
+    fn the_unit_that_returned_a_ticket_goes_last_in_the_list_and_the_one_click() {
+        let t = examples::ticket();
+        let mk = |id: &str, lon: f64| Unit {
+            id: id.into(),
+            area: "321102-01".into(),
+            lon,
+            on_duty: true,
+            categories: vec![t.category],
+            ..examples::unit()
+        };
+        let units = [mk("near", t.lon), mk("far", t.lon + 0.1)];
+        let back = AuditEntry {
+            action: AuditAction::Return,
+            unit: Some("near".into()),
+            ..examples::audit()
+        };
+        let ids = |trail: Option<&[AuditEntry]>| -> Vec<String> {
+            recommend(units.iter(), &t, trail)
+                .iter()
+                .map(|u| u.id.clone())
+                .collect()
+        };
+        assert_eq!(ids(None), ["near", "far"]);
+        assert_eq!(ids(Some(std::slice::from_ref(&back))), ["far", "near"]);
+        assert_eq!(
+            dispatch_command(units.iter(), &t, Some(std::slice::from_ref(&back))),
+            Some(Command::Dispatch {
+                ticket: t.id,
+                unit: "far".into()
+            })
+        );
+    }
 
     #[test]
     fn the_own_area_comes_first_then_the_nearest_and_off_duty_units_never() {

@@ -1,4 +1,4 @@
-//! `yiping bench-kpi`: what one event costs the KPI figures (`protocol::kpi::Kpis`) as the
+//! `yiping bench-kpi`: what one event costs the KPI figures (`domain::kpi::Kpis`) as the
 //! history grows. A history of N tickets over `--days` days and 4,000 grids is built, then
 //! `--events` lifecycle changes (dispatch, accept, start, resolve, rate, close, new
 //! intake) are applied one by one and timed; the figures are read once a second's worth
@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use yiping::protocol::kpi::Kpis;
+use yiping::domain::kpi::Kpis;
 use yiping::protocol::{Category, Channel, Command, NewTicket, Priority, Ticket, examples};
-use yiping::store::lifecycle;
+use yiping::domain::lifecycle;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -1,17 +1,17 @@
 //! The warnings (预警): a board by level (红 I, 橙 II, 黄 III, 蓝 IV) for a wall region, a
 //! compact list for the desk, both with 签收 (acknowledge) and 成立专班 (task force) as
-//! commands. The unmissable red banner over the map lives in ui.rs.
+//! commands. The unmissable red banner over the map is in `overlays.rs`.
 
 use bevy_egui::egui::{self, Color32, RichText, Ui};
 
-use super::dispatch::UiAction;
-use super::fonts::bold;
-use super::kpi_view::region_name;
-use super::map::MapLayers;
-use super::table::{DIM, RED};
-use super::text::{UiLang, hhmm};
+use super::PanelCtx;
 use crate::feed::Mirror;
-use crate::protocol::{Command, Warning, WarningLevel, WarningStatus};
+use crate::protocol::{Command, Warning, WarningKind, WarningLevel, WarningStatus};
+use crate::wall::action::UiAction;
+use crate::wall::fonts::bold;
+use crate::wall::text::{UiLang, hhmm};
+use crate::wall::theme::{DIM, level_color};
+use crate::wall::view::{MapLayers, region_name};
 
 pub const LEVELS: [WarningLevel; 4] = [
     WarningLevel::Red,
@@ -19,15 +19,6 @@ pub const LEVELS: [WarningLevel; 4] = [
     WarningLevel::Yellow,
     WarningLevel::Blue,
 ];
-
-pub fn level_color(l: WarningLevel) -> Color32 {
-    match l {
-        WarningLevel::Red => RED,
-        WarningLevel::Orange => Color32::from_rgb(255, 140, 50),
-        WarningLevel::Yellow => Color32::from_rgb(240, 210, 60),
-        WarningLevel::Blue => Color32::from_rgb(80, 150, 255),
-    }
-}
 
 fn level_name(lang: UiLang, l: WarningLevel) -> &'static str {
     match l {
@@ -38,18 +29,9 @@ fn level_name(lang: UiLang, l: WarningLevel) -> &'static str {
     }
 }
 
-/// A warning kind's name: the known ones in words, anything else as sent.
-pub fn kind_name(lang: UiLang, kind: &str) -> &str {
-    match kind {
-        "repeated_complaints" => lang.t("重复诉求", "repeated complaints"),
-        "group_dispute" => lang.t("群体性矛盾", "group dispute"),
-        "extreme_risk" => lang.t("涉个人极端", "person at risk"),
-        "major_risk" => lang.t("重大风险", "major risk"),
-        "flood" => lang.t("暴雨内涝", "flood"),
-        "weather" => lang.t("气象灾害", "weather"),
-        "crowding" => lang.t("人员聚集", "crowding"),
-        other => other,
-    }
+/// A warning kind's name in the interface language.
+pub fn kind_name(lang: UiLang, kind: WarningKind) -> &'static str {
+    lang.t(kind.zh(), kind.en())
 }
 
 /// Live warnings, worst and newest first.
@@ -107,7 +89,7 @@ fn counts(ui: &mut Ui, lang: UiLang, m: &Mirror) {
         for l in LEVELS {
             let n = m.warnings.values().filter(|w| w.level == l).count();
             ui.label(
-                RichText::new(format!("{}{n}", lang.t(&l.zh()[..3], &format!("{l:?} "))))
+                RichText::new(format!("{}{n}", lang.t(&l.zh()[..3], &format!("{} ", l.en()))))
                     .font(bold(22.0))
                     .color(level_color(l)),
             );
@@ -135,12 +117,16 @@ pub fn list(ui: &mut Ui, lang: UiLang, m: &Mirror, out: &mut Vec<UiAction>) {
 /// kind, time raised, where, and its next step.
 pub fn board(
     ui: &mut Ui,
-    lang: UiLang,
-    m: &Mirror,
-    map: Option<&MapLayers>,
-    now_ms: i64,
+    cx: &PanelCtx,
     out: &mut Vec<UiAction>,
 ) {
+    let PanelCtx {
+        lang,
+        mirror: m,
+        map,
+        now: now_ms,
+        ..
+    } = *cx;
     ui.horizontal(|ui| {
         ui.label(RichText::new(lang.t("预警研判", "Warnings")).font(bold(22.0)));
         ui.add_space(12.0);
@@ -222,7 +208,7 @@ fn card(
                 egui::Label::new(
                     RichText::new(format!(
                         "{} · {} · {} {}{}",
-                        kind_name(lang, &w.kind),
+                        kind_name(lang, w.kind),
                         hhmm(w.raised_ms),
                         mins,
                         lang.t("分钟前", "min ago"),

@@ -1,11 +1,42 @@
 //! The ticket and warning lifecycles as pure functions: given a record and a command,
-//! the record after it, or the reason it is refused. No I/O here; `Store` persists.
-
-use crate::protocol::{
-    Command, Level, Ticket, TicketStatus as S, Unit, Warning, WarningStatus as W,
-};
+//! the record after it and the event that says so, or the reason it is refused. No I/O
+//! here: the store persists, the simulator's fast-forward runs it on a virtual clock.
 
 use super::Refusal;
+use super::sla::{ACCEPT_SHARE, START_SHARE};
+use crate::protocol::{
+    AuditAction, AuditEntry, Category, Channel, Command, ErrorCode, Event, Level, NewTicket,
+    NewWarning, Ticket, TicketStatus as S, TicketStatus, Unit, Warning, WarningStatus as W,
+    WarningStatus,
+};
+
+impl Level {
+    /// The level above, where escalation (上报) takes a ticket.
+    pub fn up(self) -> Option<Level> {
+        match self {
+            Level::Village => Some(Level::Town),
+            Level::Town => Some(Level::County),
+            Level::County => Some(Level::City),
+            Level::City => None,
+        }
+    }
+}
+
+impl TicketStatus {
+    /// Still waiting for work: counts as open and can go overdue.
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            TicketStatus::Resolved | TicketStatus::Rated | TicketStatus::Archived
+        )
+    }
+}
+
+/// Whether a ticket in this state waits for a unit: dispatch (分拨) takes it from here.
+/// An assigned ticket may be re-dispatched to another unit before it is accepted.
+pub fn can_dispatch(s: TicketStatus) -> bool {
+    matches!(s, S::Received | S::Returned | S::Assigned)
+}
 
 /// What a legal ticket command does.
 pub struct TicketChange {
@@ -13,11 +44,40 @@ pub struct TicketChange {
     /// The status moved (a transition) rather than only a field (an update).
     pub transitioned: bool,
     pub note: String,
+    /// The unit the change concerns, for the audit entry: dispatched to, or returning it.
+    pub unit: Option<String>,
+}
+
+impl TicketChange {
+    /// The event this change is, with its audit entry (`seq`, time and actor given).
+    pub fn event(self, from: TicketStatus, action: AuditAction, seq: u64, at_ms: i64, actor: &str) -> Event {
+        let audit = AuditEntry {
+            seq,
+            at_ms,
+            actor: actor.to_string(),
+            action,
+            from: Some(from),
+            to: Some(self.ticket.status),
+            note: self.note,
+            unit: self.unit,
+        };
+        if self.transitioned {
+            Event::TicketTransitioned {
+                ticket: self.ticket,
+                audit,
+            }
+        } else {
+            Event::TicketUpdated {
+                ticket: self.ticket,
+                audit,
+            }
+        }
+    }
 }
 
 fn illegal(t: &Ticket, op: &str, needs: &str) -> Refusal {
     Refusal::new(
-        "illegal_transition",
+        ErrorCode::IllegalTransition,
         format!(
             "ticket {} is {} ({}): {op} needs {needs}",
             t.id,
@@ -26,14 +86,6 @@ fn illegal(t: &Ticket, op: &str, needs: &str) -> Refusal {
         ),
     )
 }
-
-/// The accept (签收) deadline after a dispatch: this share of the ticket's whole SLA, so
-/// a 4-hour urgent ticket must be accepted within 24 minutes and a 72-hour one within
-/// 7.2 hours. (A site with fixed stage limits would put them in the policy instead.)
-pub const ACCEPT_SHARE: f64 = 0.10;
-/// The start-of-work (处置) deadline after acceptance, as a share of the SLA: a ticket
-/// accepted and then left idle past it comes back up and is supervised.
-pub const START_SHARE: f64 = 0.20;
 
 /// A stage deadline `share` of the ticket's SLA after `now_ms`, never past its resolution
 /// deadline.
@@ -52,23 +104,25 @@ pub fn apply_ticket(
     let mut n = t.clone();
     n.updated_ms = now_ms;
     let mut note = String::new();
+    let mut concerns = None;
     match cmd {
         Command::Dispatch { unit: uid, .. } => {
-            if !matches!(t.status, S::Received | S::Returned | S::Assigned) {
+            if !can_dispatch(t.status) {
                 return Err(illegal(t, "dispatch", "受理, 已退回 or 已分拨"));
             }
             let u = unit
-                .ok_or_else(|| Refusal::new("unknown_unit", format!("no unit with id {uid:?}")))?;
+                .ok_or_else(|| Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {uid}")))?;
             if !u.on_duty {
                 return Err(Refusal::new(
-                    "unit_off_duty",
+                    ErrorCode::UnitOffDuty,
                     format!("unit {} ({}) is off duty: pick another", u.id, u.name),
                 ));
             }
             n.status = S::Assigned;
             n.unit = Some(u.id.clone());
             n.stage_deadline_ms = Some(stage_deadline(t, now_ms, ACCEPT_SHARE));
-            note = u.id.clone();
+            note = u.name.clone();
+            concerns = Some(u.id.clone());
         }
         Command::Accept { .. } => {
             if t.status != S::Assigned {
@@ -89,7 +143,7 @@ pub fn apply_ticket(
                 return Err(illegal(t, "return", "已分拨 or 已签收"));
             }
             n.status = S::Returned;
-            n.unit = None;
+            concerns = n.unit.take();
             n.stage_deadline_ms = None;
             note = reason.clone();
         }
@@ -99,7 +153,7 @@ pub fn apply_ticket(
             }
             let up = t.level.up().ok_or_else(|| {
                 Refusal::new(
-                    "illegal_transition",
+                    ErrorCode::IllegalTransition,
                     format!(
                         "ticket {} is already at city level: nowhere to escalate",
                         t.id
@@ -121,7 +175,7 @@ pub fn apply_ticket(
             if let Some(s) = stage {
                 if t.supervised_stages.contains(s) {
                     return Err(Refusal::new(
-                        "already_supervised",
+                        ErrorCode::AlreadySupervised,
                         format!(
                             "ticket {} is already under supervision for its {} stage",
                             t.id,
@@ -163,7 +217,7 @@ pub fn apply_ticket(
         }
         other => {
             return Err(Refusal::new(
-                "invalid",
+                ErrorCode::Invalid,
                 format!("{} is not a ticket command", other.name()),
             ));
         }
@@ -172,6 +226,7 @@ pub fn apply_ticket(
         transitioned: n.status != t.status || n.level != t.level,
         ticket: n,
         note,
+        unit: concerns,
     })
 }
 
@@ -181,11 +236,12 @@ pub fn apply_warning(w: &Warning, cmd: &Command, now_ms: i64) -> Result<Warning,
     n.updated_ms = now_ms;
     let bad = |needs: &str| {
         Refusal::new(
-            "illegal_transition",
+            ErrorCode::IllegalTransition,
             format!(
-                "warning {} is {:?}: {} needs {needs}",
+                "warning {} is {} ({}): {} needs {needs}",
                 w.id,
-                w.status,
+                w.status.zh(),
+                w.status.en(),
                 cmd.name()
             ),
         )
@@ -202,7 +258,7 @@ pub fn apply_warning(w: &Warning, cmd: &Command, now_ms: i64) -> Result<Warning,
                 return Err(bad("a warning that is not lifted"));
             }
             if team.trim().is_empty() {
-                return Err(Refusal::new("invalid", "task force name is empty"));
+                return Err(Refusal::new(ErrorCode::Invalid, "task force name is empty"));
             }
             n.status = W::TaskForce;
             n.task_force = Some(team.clone());
@@ -215,7 +271,7 @@ pub fn apply_warning(w: &Warning, cmd: &Command, now_ms: i64) -> Result<Warning,
         }
         other => {
             return Err(Refusal::new(
-                "invalid",
+                ErrorCode::Invalid,
                 format!("{} is not a warning command", other.name()),
             ));
         }
@@ -223,11 +279,51 @@ pub fn apply_warning(w: &Warning, cmd: &Command, now_ms: i64) -> Result<Warning,
     Ok(n)
 }
 
+/// A warning as raised: id from the store, raised now.
+pub fn new_warning(id: u64, n: &NewWarning, now_ms: i64) -> Warning {
+    Warning {
+        id,
+        level: n.level,
+        status: WarningStatus::Raised,
+        kind: n.kind,
+        title: n.title.trim().to_string(),
+        grids: n.grids.clone(),
+        tickets: n.tickets.clone(),
+        raised_ms: now_ms,
+        updated_ms: now_ms,
+        task_force: None,
+    }
+}
+
+/// The event a warning record after a change is.
+pub fn warning_event(w: Warning) -> Event {
+    match w.status {
+        WarningStatus::Raised => Event::WarningRaised { warning: w },
+        WarningStatus::Acknowledged => Event::WarningAcknowledged { warning: w },
+        WarningStatus::TaskForce => Event::WarningTaskForce { warning: w },
+        WarningStatus::Lifted => Event::WarningLifted { warning: w },
+    }
+}
+
+/// The event of a ticket taken in, with its audit entry.
+pub fn intake_event(t: Ticket, seq: u64, at_ms: i64, actor: &str) -> Event {
+    let audit = AuditEntry {
+        seq,
+        at_ms,
+        actor: actor.to_string(),
+        action: AuditAction::Intake,
+        from: None,
+        to: Some(TicketStatus::Received),
+        note: String::new(),
+        unit: None,
+    };
+    Event::TicketCreated { ticket: t, audit }
+}
+
 /// The level a new ticket starts at: emergencies go to the county, petitions and 110 calls
 /// to the town (the police station, the town's petition office), everything else to the
 /// village (小事不出村).
-pub fn initial_level(t: &crate::protocol::NewTicket) -> Level {
-    use crate::protocol::{Category, Channel};
+pub fn initial_level(t: &NewTicket) -> Level {
     match (t.channel, t.category) {
         (_, Category::Emergency) => Level::County,
         (_, Category::Petition) | (Channel::Petition, _) | (Channel::Police110, _) => Level::Town,
@@ -239,7 +335,7 @@ pub fn initial_level(t: &crate::protocol::NewTicket) -> Level {
 /// the SLA (its own, or the default for its priority: urgent, important, normal minutes).
 pub fn new_ticket(
     id: u64,
-    n: &crate::protocol::NewTicket,
+    n: &NewTicket,
     now_ms: i64,
     sla_minutes: [u32; 3],
 ) -> Ticket {
@@ -325,7 +421,7 @@ mod tests {
         let err = apply_ticket(&at(S::Received), &Command::Accept { ticket: 1024 }, None, 1)
             .err()
             .unwrap();
-        assert_eq!(err.code, "illegal_transition");
+        assert_eq!(err.code, ErrorCode::IllegalTransition);
         assert!(err.message.contains("受理"), "{}", err.message);
         let closed = at(S::Archived);
         assert!(
@@ -389,6 +485,6 @@ mod tests {
         let err = apply_ticket(&at(S::Received), &cmd, Some(&unit), 1)
             .err()
             .unwrap();
-        assert_eq!(err.code, "unit_off_duty");
+        assert_eq!(err.code, ErrorCode::UnitOffDuty);
     }
 }

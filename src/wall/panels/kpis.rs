@@ -1,36 +1,21 @@
 //! The figures and the charts, drawn from the gateway's `KpiFigures` (the same numbers on
 //! every wall): big numbers for 5 m, the share resolved at each level, the ten hottest
 //! grids, hourly intake today against yesterday (egui_plot), and today's intake by
-//! district, channel and category. Nothing here scans tickets.
+//! district, channel and category; and the desk's side column with them. Nothing here
+//! scans tickets.
 
 use bevy_egui::egui::{self, Align2, Color32, FontId, RichText, Ui};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 
-use super::fonts::bold;
-use super::map::MapLayers;
-use super::table::{AMBER, DIM, RED};
-use super::text::{UiLang, hhmm};
 use crate::protocol::{KpiFigures, Level};
+use crate::wall::fonts::bold;
+use crate::wall::text::{UiLang, hhmm};
+use super::PanelCtx;
+use crate::wall::action::UiAction;
+use crate::wall::theme::{AMBER, BAR, CYAN, DIM, GREEN, RED, STATUS, rating_color};
+use crate::wall::view::{MapLayers, region_name};
 
-pub const GREEN: Color32 = Color32::from_rgb(90, 220, 140);
-pub const CYAN: Color32 = Color32::from_rgb(120, 210, 255);
-const BAR: Color32 = Color32::from_rgb(80, 170, 255);
 const YESTERDAY: Color32 = Color32::from_rgb(170, 180, 200);
-
-/// A region's name from the map layers (district, town, village, grid), else its id.
-pub fn region_name(map: Option<&MapLayers>, id: &str) -> String {
-    let Some(m) = map else { return id.to_string() };
-    [
-        &m.districts,
-        &m.towns,
-        &m.villages,
-        &m.grids,
-        &m.micro_grids,
-    ]
-    .iter()
-    .find_map(|l| l.index.get(id).map(|&i| l.cells[i as usize].name.clone()))
-    .unwrap_or_else(|| id.to_string())
-}
 
 /// Until the gateway's first figures arrive.
 fn waiting(ui: &mut Ui, lang: UiLang) {
@@ -426,4 +411,83 @@ fn hbars(ui: &mut Ui, title: &str, rows: &[(String, u32)], color: Color32) {
             Color32::WHITE,
         );
     }
+}
+
+/// How much of the figures a region has room for.
+#[derive(Clone, Copy)]
+pub struct Fit {
+    pub columns: usize,
+    pub hot_rows: usize,
+}
+
+/// The figures column: the figures, the warnings list (where no warnings region shows
+/// them), units on duty and, where it fits whole, the legend.
+pub fn column(
+    ui: &mut Ui,
+    cx: &PanelCtx,
+    fit: Fit,
+    with_warnings: bool,
+    out: &mut Vec<UiAction>,
+) {
+    let (lang, m, map) = (cx.lang, cx.mirror, cx.map);
+    figures(ui, lang, m.kpis.as_ref(), map, fit.columns, fit.hot_rows);
+    if with_warnings {
+        super::warnings::list(ui, lang, m, out);
+    }
+    ui.add_space(10.0);
+    let on = m.units.values().filter(|u| u.on_duty).count();
+    ui.label(
+        RichText::new(format!(
+            "{} {on}/{}",
+            lang.t("联动单位在岗", "Units on duty"),
+            m.units.len()
+        ))
+        .size(18.0)
+        .color(DIM),
+    );
+    // The legend only where it fits whole: a region never shows half of it.
+    if ui.available_height() < 170.0 {
+        return;
+    }
+    ui.add_space(10.0);
+    ui.label(RichText::new(lang.t("图例", "Legend")).font(bold(18.0)));
+    let row = |ui: &mut Ui, items: &[(Color32, &str, &str)]| {
+        ui.horizontal_wrapped(|ui| {
+            for (c, zh, en) in items {
+                ui.label(
+                    RichText::new(format!("● {}", lang.t(zh, en)))
+                        .size(17.0)
+                        .color(*c),
+                );
+            }
+        });
+    };
+    row(
+        ui,
+        &[
+            (STATUS[0], "待分拨", "awaiting dispatch"),
+            (STATUS[1], "已分拨/签收", "assigned/accepted"),
+            (STATUS[2], "处置中", "in progress"),
+            (STATUS[3], "超期", "overdue"),
+        ],
+    );
+    ui.label(
+        RichText::new(lang.t("四色网格 (地图底色)", "Four-colour risk (map fill)"))
+            .size(17.0)
+            .color(DIM),
+    );
+    use crate::wall::rollup::Rating;
+    let ratings = [Rating::Red, Rating::Orange, Rating::Yellow, Rating::Green];
+    let names = [
+        ("红 高风险", "red: high"),
+        ("橙 较高", "orange"),
+        ("黄 一般", "yellow"),
+        ("绿 平稳", "green: calm"),
+    ];
+    let items: Vec<(Color32, &str, &str)> = ratings
+        .iter()
+        .zip(names)
+        .map(|(r, (zh, en))| (rating_color(*r), zh, en))
+        .collect();
+    row(ui, &items);
 }

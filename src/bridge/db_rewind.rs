@@ -1,0 +1,60 @@
+//! Rewind on a database file: each rewind is a replay of a gateway's own event log on a
+//! gateway of its own, read-only on that file, watched over loopback like any feed.
+
+use std::path::PathBuf;
+
+use crate::gateway::config::{GatewayConfig, ReplaySource};
+
+/// Rewinds for a wall: replays of a gateway's own database, each on a gateway of its
+/// own (a fresh temporary database, a loopback port, a viewer token made for it).
+pub struct DbRewind {
+    db: PathBuf,
+    rt: tokio::runtime::Handle,
+    running: std::sync::Mutex<Option<(crate::gateway::GatewayHandle, PathBuf)>>,
+}
+
+impl DbRewind {
+    pub fn new(db: PathBuf, rt: tokio::runtime::Handle) -> Self {
+        DbRewind {
+            db,
+            rt,
+            running: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl crate::wall::rewind::RewindSource for DbRewind {
+    fn start(&self, from_ms: i64, speed: f64) -> anyhow::Result<crate::feed::FeedConfig> {
+        self.stop();
+        let dir = std::env::temp_dir().join(format!(
+            "yiping-rewind-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let token = format!("rewind-viewer-{:016x}", rand::random::<u64>());
+        let cfg = GatewayConfig::for_replay(
+            ReplaySource {
+                path: self.db.clone(),
+                speed,
+                from_ms: Some(from_ms),
+            },
+            dir.join("rewind.sqlite"),
+            token.clone(),
+        );
+        let g = self.rt.block_on(crate::gateway::start(cfg))?;
+        let url = format!("ws://{}", g.ws_addr);
+        if let Ok(mut r) = self.running.lock() {
+            *r = Some((g, dir));
+        }
+        Ok(crate::feed::FeedConfig::new(url, token))
+    }
+
+    fn stop(&self) {
+        let old = self.running.lock().ok().and_then(|mut r| r.take());
+        if let Some((g, dir)) = old {
+            self.rt.block_on(g.shutdown());
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}

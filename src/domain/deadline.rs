@@ -1,0 +1,44 @@
+//! Deadlines (时限) a ticket runs against: the stage it is in and the time that counts
+//! now, and the overdue stages the gateway supervises on its own.
+
+use crate::protocol::{Stage, Ticket, TicketStatus};
+
+impl Ticket {
+    /// The stage the ticket is in and the deadline that counts now: the stage's own while
+    /// it is earlier than the resolution deadline, else the resolution deadline. `None`
+    /// once resolved.
+    pub fn current_deadline(&self) -> Option<(Stage, i64)> {
+        if !self.status.is_open() {
+            return None;
+        }
+        let stage = match self.status {
+            TicketStatus::Assigned => Some(Stage::Accept),
+            TicketStatus::Accepted => Some(Stage::Handle),
+            _ => None,
+        };
+        Some(match (stage, self.stage_deadline_ms) {
+            (Some(s), Some(d)) if d < self.deadline_ms => (s, d),
+            _ => (Stage::Resolve, self.deadline_ms),
+        })
+    }
+
+    /// The stages past their deadline at `now_ms` and not yet supervised: what the gateway
+    /// supervises on its own. An accepted ticket left idle past its start deadline is one.
+    pub fn unsupervised_overdue(&self, now_ms: i64) -> Vec<Stage> {
+        let mut out = Vec::new();
+        if !self.status.is_open() {
+            return out;
+        }
+        if let Some((s, d)) = self.current_deadline()
+            && s != Stage::Resolve
+            && d < now_ms
+        {
+            out.push(s);
+        }
+        if self.deadline_ms < now_ms {
+            out.push(Stage::Resolve);
+        }
+        out.retain(|s| !self.supervised_stages.contains(s));
+        out
+    }
+}

@@ -1,0 +1,254 @@
+//! The figures the wall shows (shared/DOMAIN.md, "Figures the wall shows"), kept up
+//! incrementally. Every figure is a sum over tickets of what one ticket record
+//! contributes, so an event costs "take away the old record's part, add the new one's":
+//! the same work however long the history. The gateway keeps one `Kpis` per scope and
+//! sends its `KpiFigures` (the wire type, in `protocol::kpi`) once a second, so every
+//! wall shows the same numbers; `Kpis::recompute` is the brute-force check the tests hold
+//! it to.
+
+use std::collections::{BTreeSet, HashMap};
+
+
+use super::time::{local_day, local_hour};
+use crate::protocol::{Category, Channel, KpiFigures, Ticket};
+
+/// How many of the hottest grids the figures list.
+pub const HOT_GRIDS: usize = 10;
+
+/// The district a grid belongs to: its id's first part (`321102-01-001-001` → `321102`).
+pub fn district_of(grid: &str) -> &str {
+    grid.split('-').next().unwrap_or(grid)
+}
+
+/// The running sums behind the figures.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Kpis {
+    total: u64,
+    open: u64,
+    supervised_open: u64,
+    resolved: u64,
+    on_time: u64,
+    rated: u64,
+    satisfied: u64,
+    disputes_resolved: u64,
+    by_level: [u64; 4],
+    intake_by_hour: HashMap<i64, u32>,
+    by_day_channel: HashMap<(i64, Channel), u32>,
+    by_day_category: HashMap<(i64, Category), u32>,
+    by_day_district: HashMap<(i64, String), u32>,
+    open_by_grid: HashMap<String, u32>,
+    /// (open tickets, grid) for the hottest grids: the last entries are the hottest.
+    hot: BTreeSet<(u32, String)>,
+    /// Open tickets whose deadline is not yet behind `clock`; those behind it are counted
+    /// in `overdue`. `advance` moves them across as time goes on.
+    /// (deadline, id, is a dispute)
+    ahead: BTreeSet<(i64, u64, bool)>,
+    overdue: u64,
+    overdue_disputes: u64,
+    clock: i64,
+}
+
+fn bump<K: std::hash::Hash + Eq>(m: &mut HashMap<K, u32>, k: K, sign: i32) {
+    if sign > 0 {
+        *m.entry(k).or_default() += 1;
+    } else if let Some(v) = m.get_mut(&k) {
+        *v -= 1;
+        if *v == 0 {
+            m.remove(&k);
+        }
+    }
+}
+
+fn add(v: &mut u64, yes: bool, sign: i32) {
+    if yes {
+        if sign > 0 {
+            *v += 1;
+        } else {
+            *v = v.saturating_sub(1);
+        }
+    }
+}
+
+impl Kpis {
+    /// Empty, with the overdue clock at `now_ms`.
+    pub fn new(now_ms: i64) -> Kpis {
+        Kpis {
+            clock: now_ms,
+            ..Default::default()
+        }
+    }
+
+    /// The brute-force computation: every ticket of the history (archived ones included)
+    /// added one by one, at the clock `now_ms`.
+    pub fn recompute<'a>(tickets: impl IntoIterator<Item = &'a Ticket>, now_ms: i64) -> Kpis {
+        let mut k = Kpis::new(now_ms);
+        for t in tickets {
+            k.part(t, 1);
+        }
+        k
+    }
+
+    /// One ticket changed from `before` (none for a new ticket) to `after`.
+    pub fn update(&mut self, before: Option<&Ticket>, after: &Ticket) {
+        if let Some(b) = before {
+            self.part(b, -1);
+        }
+        self.part(after, 1);
+    }
+
+    /// Move the overdue clock forward to `now_ms` (never back): the open tickets whose
+    /// deadline it passes become overdue. Work in proportion to those tickets.
+    pub fn advance(&mut self, now_ms: i64) {
+        if now_ms <= self.clock {
+            return;
+        }
+        self.clock = now_ms;
+        while let Some(&(d, id, dispute)) = self.ahead.first() {
+            if d >= now_ms {
+                break;
+            }
+            self.ahead.remove(&(d, id, dispute));
+            self.overdue += 1;
+            self.overdue_disputes += dispute as u64;
+        }
+    }
+
+    /// Add (sign 1) or take away (sign -1) what one ticket record contributes.
+    fn part(&mut self, t: &Ticket, sign: i32) {
+        let open = t.status.is_open();
+        add(&mut self.total, true, sign);
+        add(&mut self.open, open, sign);
+        add(&mut self.supervised_open, open && t.supervised, sign);
+        let resolved = t.resolved_level.is_some();
+        add(&mut self.resolved, resolved, sign);
+        add(
+            &mut self.on_time,
+            t.resolved_ms.is_some_and(|r| r <= t.deadline_ms),
+            sign,
+        );
+        add(&mut self.rated, t.satisfied.is_some(), sign);
+        add(&mut self.satisfied, t.satisfied == Some(true), sign);
+        let dispute = t.category == Category::Dispute;
+        add(&mut self.disputes_resolved, dispute && resolved, sign);
+        if let Some(l) = t.resolved_level {
+            add(&mut self.by_level[l as usize], true, sign);
+        }
+        let day = local_day(t.created_ms);
+        bump(&mut self.intake_by_hour, local_hour(t.created_ms), sign);
+        bump(&mut self.by_day_channel, (day, t.channel), sign);
+        bump(&mut self.by_day_category, (day, t.category), sign);
+        bump(
+            &mut self.by_day_district,
+            (day, district_of(&t.grid).to_string()),
+            sign,
+        );
+        if open {
+            let was = self.open_by_grid.get(&t.grid).copied().unwrap_or(0);
+            if was > 0 {
+                self.hot.remove(&(was, t.grid.clone()));
+            }
+            bump(&mut self.open_by_grid, t.grid.clone(), sign);
+            let now = self.open_by_grid.get(&t.grid).copied().unwrap_or(0);
+            if now > 0 {
+                self.hot.insert((now, t.grid.clone()));
+            }
+            let key = (t.deadline_ms, t.id, dispute);
+            if sign > 0 {
+                if t.deadline_ms < self.clock {
+                    self.overdue += 1;
+                    self.overdue_disputes += dispute as u64;
+                } else {
+                    self.ahead.insert(key);
+                }
+            } else if !self.ahead.remove(&key) {
+                self.overdue = self.overdue.saturating_sub(1);
+                self.overdue_disputes = self.overdue_disputes.saturating_sub(dispute as u64);
+            }
+        }
+    }
+
+    /// The figures at `now_ms` (the overdue count is at the clock: `advance` first).
+    pub fn figures(&self, now_ms: i64) -> KpiFigures {
+        let today = local_day(now_ms);
+        let hour0 = today * 24;
+        let hours = |day0: i64| {
+            let mut h = [0u32; 24];
+            for (i, v) in h.iter_mut().enumerate() {
+                *v = self
+                    .intake_by_hour
+                    .get(&(day0 + i as i64))
+                    .copied()
+                    .unwrap_or(0);
+            }
+            h
+        };
+        let hourly_today = hours(hour0);
+        let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
+        let mut by_district: Vec<(String, u32)> = self
+            .by_day_district
+            .iter()
+            .filter(|((d, _), _)| *d == today)
+            .map(|((_, k), v)| (k.clone(), *v))
+            .collect();
+        by_district.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        KpiFigures {
+            at_ms: now_ms,
+            total: self.total,
+            intake_today: hourly_today.iter().sum(),
+            open: self.open,
+            overdue: self.overdue,
+            supervised: self.supervised_open,
+            resolved: self.resolved,
+            closure_rate: ratio(self.resolved, self.resolved + self.overdue),
+            on_time_rate: ratio(self.on_time, self.resolved),
+            satisfaction: ratio(self.satisfied, self.rated),
+            dispute_resolution_rate: ratio(
+                self.disputes_resolved,
+                self.disputes_resolved + self.overdue_disputes,
+            ),
+            resolved_by_level: self.by_level,
+            hourly_today,
+            hourly_yesterday: hours(hour0 - 24),
+            by_channel: Channel::ALL
+                .iter()
+                .map(|c| {
+                    (
+                        *c,
+                        self.by_day_channel.get(&(today, *c)).copied().unwrap_or(0),
+                    )
+                })
+                .collect(),
+            by_category: Category::ALL
+                .iter()
+                .map(|c| {
+                    (
+                        *c,
+                        self.by_day_category.get(&(today, *c)).copied().unwrap_or(0),
+                    )
+                })
+                .collect(),
+            by_district,
+            hot_grids: self
+                .hot
+                .iter()
+                .rev()
+                .take(HOT_GRIDS)
+                .map(|(n, g)| (g.clone(), *n))
+                .collect(),
+        }
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::examples;
+
+    #[test]
+    fn the_protocol_example_figures_are_what_the_accumulator_computes() {
+        let want = examples::kpi_figures();
+        let k = Kpis::recompute(examples::kpi_history().iter(), want.at_ms);
+        assert_eq!(k.figures(want.at_ms), want);
+    }
+}

@@ -1,0 +1,185 @@
+//! Civil time, in one place: every domain time is ms since the Unix epoch, and every day,
+//! hour and clock face a person reads is Asia/Shanghai (UTC+8 all year: China has kept no
+//! daylight saving since 1991, so a fixed offset is exact and needs no zone database).
+
+pub const SECOND_MS: i64 = 1000;
+pub const MINUTE_MS: i64 = 60_000;
+pub const HOUR_MS: i64 = 3_600_000;
+pub const DAY_MS: i64 = 86_400_000;
+/// Asia/Shanghai's offset from UTC.
+pub const TZ_MS: i64 = 8 * HOUR_MS;
+
+/// Wall-clock milliseconds since the Unix epoch: the unit of every domain time.
+pub fn now_ms() -> i64 {
+    now_us() / 1000
+}
+
+/// Wall-clock microseconds since the Unix epoch: the unit of gateway stamps.
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// The local day a time falls on, as days since the epoch.
+pub fn local_day(ms: i64) -> i64 {
+    (ms + TZ_MS).div_euclid(DAY_MS)
+}
+
+/// The local hour a time falls in, as hours since the epoch.
+pub fn local_hour(ms: i64) -> i64 {
+    (ms + TZ_MS).div_euclid(HOUR_MS)
+}
+
+/// The hour of the local day, 0-23.
+pub fn hour_of_day(ms: i64) -> usize {
+    local_hour(ms).rem_euclid(24) as usize
+}
+
+/// A local date and time of day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+}
+
+impl Civil {
+    /// `2026-11-23`
+    pub fn date(&self) -> String {
+        format!("{}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+    /// `10:30`
+    pub fn hhmm(&self) -> String {
+        format!("{:02}:{:02}", self.hour, self.minute)
+    }
+    /// `10:30:05`
+    pub fn hhmmss(&self) -> String {
+        format!("{:02}:{:02}:{:02}", self.hour, self.minute, self.second)
+    }
+}
+
+/// The local civil time of a Unix ms.
+pub fn civil(ms: i64) -> Civil {
+    let s = (ms + TZ_MS).div_euclid(SECOND_MS);
+    let days = s.div_euclid(86_400);
+    let secs = s.rem_euclid(86_400);
+    // Days to civil date (proleptic Gregorian), after H. Hinnant's algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    Civil {
+        year: yoe + era * 400 + (month <= 2) as i64,
+        month,
+        day,
+        hour: (secs / 3600) as u32,
+        minute: (secs / 60 % 60) as u32,
+        second: (secs % 60) as u32,
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The Unix ms of a local civil time, or `None` for a date or time that does not exist.
+pub fn from_civil(c: Civil) -> Option<i64> {
+    let days_in = |y: i64, m: u32| match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    };
+    if !(1..=12).contains(&c.month)
+        || c.day == 0
+        || c.day > days_in(c.year, c.month)
+        || c.hour > 23
+        || c.minute > 59
+        || c.second > 59
+    {
+        return None;
+    }
+    let secs = days_from_civil(c.year, c.month as i64, c.day as i64) * 86_400
+        + c.hour as i64 * 3600
+        + c.minute as i64 * 60
+        + c.second as i64;
+    Some(secs * SECOND_MS - TZ_MS)
+}
+
+/// `2026-11-23 10:30[:00]` (or with a `T`), local time.
+pub fn parse_civil(s: &str) -> Option<i64> {
+    let (date, time) = s.trim().split_once([' ', 'T'])?;
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let t: Vec<u32> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    if d.len() != 3 || !(2..=3).contains(&t.len()) {
+        return None;
+    }
+    from_civil(Civil {
+        year: d[0],
+        month: u32::try_from(d[1]).ok()?,
+        day: u32::try_from(d[2]).ok()?,
+        hour: t[0],
+        minute: t[1],
+        second: t.get(2).copied().unwrap_or(0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_time_is_utc_plus_eight() {
+        // 2026-11-22 07:26:15 UTC
+        let c = civil(1_795_332_375_000);
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.minute, c.second),
+            (2026, 11, 22, 15, 26, 15)
+        );
+        assert_eq!(civil(0).hhmmss(), "08:00:00");
+        assert_eq!(civil(0).date(), "1970-01-01");
+        // Local midnight is 16:00 UTC the day before.
+        assert_eq!(hour_of_day(16 * HOUR_MS), 0);
+        assert_eq!(local_day(16 * HOUR_MS - 1), 0);
+        assert_eq!(local_day(16 * HOUR_MS), 1);
+    }
+
+    #[test]
+    fn parsing_inverts_printing_and_refuses_dates_that_do_not_exist() {
+        assert_eq!(parse_civil("2026-11-23 00:00"), Some(1_795_363_200_000));
+        assert_eq!(
+            parse_civil("2026-11-23T08:00:30"),
+            Some(1_795_363_200_000 + 8 * HOUR_MS + 30_000)
+        );
+        for ms in [0, 1_795_332_375_000, 951_782_400_000 /* 2000-02-29 */] {
+            let c = civil(ms);
+            assert_eq!(from_civil(c), Some(ms - ms.rem_euclid(1000)));
+        }
+        for bad in ["2026-13-01 10:00", "2026-02-29 10:00", "2026-11-23 24:00", "x"] {
+            assert_eq!(parse_civil(bad), None, "{bad}");
+        }
+    }
+}

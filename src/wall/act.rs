@@ -1,0 +1,155 @@
+//! The one place every `UiAction` is applied. A command is armed behind the undo window
+//! (or sent at once) and goes to the gateway through the outbox; its effect comes back
+//! through the feed like any change. Selection, focus and rewind are view state and
+//! change here. Nothing here edits the mirror.
+
+use std::time::Instant;
+
+use bevy::prelude::*;
+
+use super::WallSet;
+use super::action::{Armed, Selection, UiAction, UndoWindow};
+use super::link::{AuditTrails, FeedLink, Outbox, WallMirror};
+use super::rewind::{REWIND_SPEED, Rewind};
+use super::view::{CameraGoal, Focus, MapLayers};
+use crate::domain::units;
+use crate::protocol::{ClientMsg, Command};
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<Selection>()
+        .init_resource::<UndoWindow>()
+        .init_resource::<Focus>()
+        .add_message::<UiAction>()
+        .add_systems(Update, (act, fire_armed).chain().in_set(WallSet::Derive));
+}
+
+/// The one-click dispatch for a ticket as the panel offers it: to the first recommended
+/// unit (the same list the panel shows, the unit that returned it last).
+pub fn dispatch_command(mirror: &WallMirror, trails: &AuditTrails, ticket: u64) -> Option<Command> {
+    let t = mirror.0.tickets.get(&ticket)?;
+    units::dispatch_command(
+        mirror.0.units.values(),
+        t,
+        trails.0.get(&ticket).map(|v| v.as_slice()),
+    )
+}
+
+/// Everything the wall's widgets and inputs asked for this frame.
+#[derive(bevy::ecs::system::SystemParam)]
+struct Targets<'w> {
+    sel: ResMut<'w, Selection>,
+    focus: ResMut<'w, Focus>,
+    outbox: ResMut<'w, Outbox>,
+    link: Option<Res<'w, FeedLink>>,
+    mirror: Res<'w, WallMirror>,
+    map: Option<Res<'w, MapLayers>>,
+    goal: Option<ResMut<'w, CameraGoal>>,
+    rewind: Option<ResMut<'w, Rewind>>,
+}
+
+fn act(mut actions: MessageReader<UiAction>, mut t: Targets, mut commands: Commands) {
+    for a in actions.read() {
+        match a {
+            UiAction::Select(id) => {
+                if t.sel.ticket != Some(*id) {
+                    t.sel.armed = None;
+                    t.sel.sent = None;
+                }
+                t.sel.ticket = Some(*id);
+                if let Some(link) = &t.link {
+                    let _ = link
+                        .commands
+                        .try_send(ClientMsg::AuditQuery { ticket: *id });
+                }
+                if let (Some(tk), Some(map), Some(goal)) =
+                    (t.mirror.0.tickets.get(id), &t.map, t.goal.as_mut())
+                {
+                    goal.0 = Some((map.proj.to_world(tk.lon, tk.lat), 0.01));
+                }
+            }
+            UiAction::Deselect => {
+                t.sel.ticket = None;
+                t.sel.armed = None;
+            }
+            UiAction::Arm { command, label } => {
+                t.sel.armed = Some(Armed {
+                    command: command.clone(),
+                    label: label.clone(),
+                    at: Instant::now(),
+                });
+                t.sel.sent = None;
+            }
+            UiAction::Undo => t.sel.armed = None,
+            UiAction::Send(command) => {
+                if let Some(link) = &t.link {
+                    t.outbox.send(link, command.clone());
+                }
+            }
+            UiAction::Focus(r) => {
+                if t.focus.0 != *r {
+                    t.focus.0 = r.clone();
+                }
+            }
+            UiAction::Rewind(to) => {
+                if let Some(rewind) = t.rewind.as_mut()
+                    && let Some(link) = switch(rewind, *to)
+                {
+                    // The old link is dropped here: its network thread ends with it.
+                    commands.insert_resource(link);
+                }
+            }
+        }
+    }
+}
+
+/// Start a replay from `to` (or stop it: back to live) and open the feed to watch.
+fn switch(rewind: &mut Rewind, to: Option<i64>) -> Option<FeedLink> {
+    let cfg = match to {
+        Some(from) => match rewind.source.start(from, REWIND_SPEED) {
+            Ok(cfg) => {
+                rewind.active = Some(from);
+                cfg
+            }
+            Err(e) => {
+                rewind.error = Some(format!("{e:#}"));
+                return None;
+            }
+        },
+        None => {
+            rewind.source.stop();
+            rewind.active = None;
+            rewind.live.clone()
+        }
+    };
+    match crate::feed::spawn(cfg) {
+        Ok(h) => {
+            rewind.error = None;
+            Some(FeedLink {
+                events: h.events,
+                commands: h.commands,
+            })
+        }
+        Err(e) => {
+            rewind.error = Some(e.to_string());
+            None
+        }
+    }
+}
+
+/// Send the armed command once its undo window has passed.
+fn fire_armed(
+    mut sel: ResMut<Selection>,
+    window: Res<UndoWindow>,
+    link: Option<Res<FeedLink>>,
+    mut outbox: ResMut<Outbox>,
+) {
+    let Some(link) = link else { return };
+    let due = sel
+        .armed
+        .as_ref()
+        .is_some_and(|a| a.at.elapsed() >= window.0);
+    if due && let Some(a) = sel.armed.take() {
+        let key = outbox.send(&link, a.command);
+        sel.sent = Some((key, a.label));
+    }
+}

@@ -1,0 +1,232 @@
+//! What lies over the map: the demo watermark and the schematic note, the stale-feed
+//! banner, the red-warning banner that stays until acknowledged, the gateway's automatic
+//! supervisions as notices, the replay badge with the recorded clock, and the idle dimming.
+
+use std::time::Instant;
+
+use bevy_egui::egui::{self, Align2, Color32, FontId, LayerId, RichText};
+
+use super::PanelCtx;
+use super::frame::wall_area;
+use crate::domain::time::civil;
+use crate::protocol::{Command, WarningLevel, WarningStatus};
+use crate::wall::action::UiAction;
+use crate::wall::fonts::bold;
+use crate::wall::link::{FeedHealth, Notices};
+use crate::wall::text::{UiLang, hhmm};
+use crate::wall::theme::{AMBER, BG, DIM};
+
+pub fn watermarks(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    cx: &PanelCtx,
+    health: &FeedHealth,
+    demo: bool,
+    schematic: bool,
+) {
+    let (lang, live) = (cx.lang, cx.live);
+    let p = ctx.layer_painter(LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::new("overlays"),
+    ));
+    if demo {
+        p.text(
+            rect.center_bottom() + egui::vec2(0.0, -90.0),
+            Align2::CENTER_CENTER,
+            lang.t("演 示", "DEMO"),
+            bold(96.0),
+            Color32::from_rgba_unmultiplied(255, 190, 60, 70),
+        );
+    }
+    if schematic {
+        p.text(
+            rect.left_bottom() + egui::vec2(12.0, -12.0),
+            Align2::LEFT_BOTTOM,
+            lang.t(
+                "区划边界为示意，非正式行政区划",
+                "Boundaries are schematic, not official",
+            ),
+            FontId::proportional(16.0),
+            DIM,
+        );
+    }
+    if !live {
+        let age = health.age(Instant::now()).map(|a| a.as_secs()).unwrap_or(0);
+        let text = match health.last_data {
+            None => lang.t("等待数据…", "Waiting for data…").to_string(),
+            Some(_) if health.loading => lang
+                .t("正在同步全量数据…", "Loading the snapshot…")
+                .to_string(),
+            Some(_) => format!(
+                "{} {age} {}",
+                lang.t("数据中断 · 最后更新", "FEED STALE · last data"),
+                lang.t("秒前", "s ago")
+            ),
+        };
+        let r = egui::Rect::from_center_size(
+            rect.center_top() + egui::vec2(0.0, 70.0),
+            egui::vec2(rect.width().min(900.0), 84.0),
+        );
+        p.rect_filled(r, 8.0, Color32::from_rgba_unmultiplied(120, 10, 10, 220));
+        p.text(
+            r.center(),
+            Align2::CENTER_CENTER,
+            text,
+            bold(40.0),
+            Color32::WHITE,
+        );
+    }
+}
+
+/// A new red warning cannot be missed: a banner over the map until someone acknowledges it.
+pub fn red_banner(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    cx: &PanelCtx,
+    out: &mut Vec<UiAction>,
+) {
+    let (lang, m) = (cx.lang, cx.mirror);
+    let Some(w) = m
+        .warnings
+        .values()
+        .filter(|w| w.level == WarningLevel::Red && w.status == WarningStatus::Raised)
+        .max_by_key(|w| w.raised_ms)
+    else {
+        return;
+    };
+    let pulse = (ctx.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
+    ctx.request_repaint();
+    wall_area("red-banner", egui::Order::Foreground)
+        .fixed_pos(rect.left_top() + egui::vec2(12.0, 12.0))
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(Color32::from_rgba_unmultiplied(
+                    150,
+                    0,
+                    0,
+                    (180.0 + 60.0 * pulse) as u8,
+                ))
+                .corner_radius(8.0)
+                .inner_margin(12.0)
+                .show(ui, |ui| {
+                    ui.set_width(rect.width() - 48.0);
+                    ui.horizontal(|ui| {
+                        ui.label(
+                            RichText::new(lang.t("红色预警", "RED WARNING"))
+                                .font(bold(30.0))
+                                .color(Color32::WHITE),
+                        );
+                        ui.label(
+                            RichText::new(&w.title)
+                                .font(bold(26.0))
+                                .color(Color32::WHITE),
+                        );
+                        if ui
+                            .button(RichText::new(lang.t("签收", "Acknowledge")).font(bold(22.0)))
+                            .clicked()
+                        {
+                            out.push(UiAction::Send(Command::AckWarning { warning: w.id }));
+                        }
+                    });
+                });
+        });
+}
+
+/// The gateway's latest automatic supervisions (督办), over the map's bottom-right corner:
+/// every wall says so. Each line selects its ticket. Shown for ten minutes.
+pub fn supervision_notices(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    cx: &PanelCtx,
+    notices: &Notices,
+    out: &mut Vec<UiAction>,
+) {
+    let (lang, now) = (cx.lang, cx.now);
+    let recent: Vec<_> = notices
+        .0
+        .iter()
+        .rev()
+        .filter(|(_, _, a)| now - a.at_ms < 600_000)
+        .take(3)
+        .collect();
+    if recent.is_empty() {
+        return;
+    }
+    wall_area("supervision-notices", egui::Order::Middle)
+        .pivot(Align2::RIGHT_BOTTOM)
+        .fixed_pos(rect.right_bottom() + egui::vec2(-12.0, -40.0))
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(BG)
+                .stroke(egui::Stroke::new(1.5, AMBER))
+                .corner_radius(6.0)
+                .inner_margin(8.0)
+                .show(ui, |ui| {
+                    ui.label(
+                        RichText::new(
+                            lang.t("督办提醒 · 系统自动督办", "Supervised by the gateway"),
+                        )
+                        .font(bold(20.0))
+                        .color(AMBER),
+                    );
+                    for (id, title, a) in recent {
+                        let text =
+                            format!("{} #{id} {title} · {}", hhmm(a.at_ms), a.note);
+                        if ui
+                            .add(
+                                egui::Label::new(RichText::new(text).size(17.0))
+                                    .sense(egui::Sense::click()),
+                            )
+                            .clicked()
+                        {
+                            out.push(UiAction::Select(*id));
+                        }
+                    }
+                });
+        });
+}
+
+/// A replay never passes for live: a badge with the recorded clock and the speed.
+pub fn replay_badge(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    lang: UiLang,
+    (clock, speed, done): (i64, f64, bool),
+) {
+    let c = civil(clock);
+    let text = format!(
+        "{} ×{speed} · {} {}{}",
+        lang.t("回放", "REPLAY"),
+        c.date(),
+        c.hhmmss(),
+        if done {
+            lang.t(" · 已结束", " · ended")
+        } else {
+            ""
+        }
+    );
+    let p = ctx.layer_painter(LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::new("replay"),
+    ));
+    let galley = p.layout_no_wrap(text, bold(34.0), Color32::BLACK);
+    // Over the map's foot, clear of the breadcrumb and the banners at its top.
+    let r = egui::Rect::from_center_size(
+        rect.center_bottom() - egui::vec2(0.0, 190.0),
+        galley.size() + egui::vec2(32.0, 16.0),
+    );
+    p.rect_filled(r, 8.0, AMBER);
+    p.galley(r.min + egui::vec2(16.0, 8.0), galley, Color32::BLACK);
+}
+
+/// The idle wall dims (burn-in care); any input wakes it (`screen.rs`).
+pub fn dimming(ctx: &egui::Context, dim: f32) {
+    if dim > 0.0 {
+        ctx.layer_painter(LayerId::new(egui::Order::Foreground, egui::Id::new("dim")))
+            .rect_filled(
+                ctx.viewport_rect(),
+                0.0,
+                Color32::from_black_alpha((dim * 255.0) as u8),
+            );
+    }
+}

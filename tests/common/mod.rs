@@ -1,0 +1,219 @@
+//! The shared fixture of the gateway's end-to-end tests: a gateway on loopback on a fresh
+//! SQLite file in a temporary folder, with an operator, a viewer and an admin token, and
+//! the few moves every test makes (connect and read the snapshot, send a command and wait
+//! for its result, register the example unit).
+#![allow(dead_code)] // each test binary uses its own share of it
+
+use std::ops::Deref;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use yiping::gateway::config::{GatewayConfig, Role, TokenConfig};
+use yiping::gateway::{self, GatewayHandle};
+use yiping::protocol::{
+    ClientMsg, Command, CommandOutcome, Hello, PROTOCOL_VERSION, Resume, ServerMsg, examples,
+};
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub const OP: &str = "operator-token";
+pub const VIEW: &str = "viewer-token";
+pub const ADMIN: &str = "admin-token-1";
+
+pub fn config(dir: &tempfile::TempDir) -> GatewayConfig {
+    let mut cfg = GatewayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        http_listen: "127.0.0.1:0".parse().unwrap(),
+        database: dir.path().join("gateway.sqlite"),
+        ..Default::default()
+    };
+    cfg.tokens = vec![
+        TokenConfig {
+            token: OP.into(),
+            role: Role::Operator,
+            name: "值班员 王磊".into(),
+        },
+        TokenConfig {
+            token: VIEW.into(),
+            role: Role::Viewer,
+            name: "大屏".into(),
+        },
+        TokenConfig {
+            token: ADMIN.into(),
+            role: Role::Admin,
+            name: "管理员".into(),
+        },
+    ];
+    cfg
+}
+
+pub async fn start(dir: &tempfile::TempDir) -> GatewayHandle {
+    gateway::start(config(dir)).await.unwrap()
+}
+
+pub async fn connect(g: &GatewayHandle, token: &str, resume: Option<Resume>) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}", g.ws_addr))
+        .await
+        .unwrap();
+    say(
+        &mut ws,
+        &ClientMsg::Hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            token: token.into(),
+            resume_from: resume,
+            region: None,
+        }),
+    )
+    .await;
+    ws
+}
+
+pub async fn say(ws: &mut Ws, msg: &ClientMsg) {
+    ws.send(Message::Text(serde_json::to_string(msg).unwrap().into()))
+        .await
+        .unwrap();
+}
+
+pub async fn next(ws: &mut Ws) -> ServerMsg {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("stream open")
+            .expect("frame ok");
+        if let Message::Text(t) = frame {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+/// The next message that is not a heartbeat (or the figures that follow it).
+pub async fn next_real(ws: &mut Ws) -> ServerMsg {
+    loop {
+        match next(ws).await {
+            ServerMsg::Heartbeat { .. } | ServerMsg::Kpis { .. } => continue,
+            m => return m,
+        }
+    }
+}
+
+/// Read a whole snapshot; returns (epoch, seq, tickets).
+pub async fn snapshot(ws: &mut Ws) -> (String, u64, usize) {
+    let mut n = 0;
+    loop {
+        match next_real(ws).await {
+            ServerMsg::Snapshot(s) => {
+                n += s.tickets.len();
+                if s.last {
+                    return (s.epoch, s.seq, n);
+                }
+            }
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+    }
+}
+
+pub fn cmd(key: &str, command: Command) -> ClientMsg {
+    ClientMsg::Command {
+        key: key.into(),
+        command,
+    }
+}
+
+pub fn intake(key: &str) -> ClientMsg {
+    cmd(
+        key,
+        Command::Intake {
+            ticket: examples::new_ticket(),
+        },
+    )
+}
+
+/// Send a command and read up to its result; returns the deltas seen before it and it.
+pub async fn run(ws: &mut Ws, msg: ClientMsg) -> (Vec<ServerMsg>, CommandOutcome) {
+    let ClientMsg::Command { key, .. } = &msg else {
+        panic!()
+    };
+    let key = key.clone();
+    say(ws, &msg).await;
+    let mut seen = vec![];
+    loop {
+        match next_real(ws).await {
+            ServerMsg::CommandResult { key: k, outcome } if k == key => return (seen, outcome),
+            m => seen.push(m),
+        }
+    }
+}
+
+pub fn delta_seq(m: &ServerMsg) -> Option<u64> {
+    match m {
+        ServerMsg::Delta { seq, .. } => Some(*seq),
+        _ => None,
+    }
+}
+
+
+/// A gateway on a fresh database in a temporary folder (kept while the fixture lives, so
+/// that a restart finds the same file).
+pub struct Gw {
+    pub g: GatewayHandle,
+    pub dir: tempfile::TempDir,
+}
+
+impl Deref for Gw {
+    type Target = GatewayHandle;
+    fn deref(&self) -> &GatewayHandle {
+        &self.g
+    }
+}
+
+impl Gw {
+    pub async fn start() -> Gw {
+        let dir = tempfile::tempdir().unwrap();
+        Gw {
+            g: start(&dir).await,
+            dir,
+        }
+    }
+
+    /// A client with `token` that has read its whole snapshot.
+    pub async fn client(&self, token: &str) -> Ws {
+        let mut ws = connect(&self.g, token, None).await;
+        snapshot(&mut ws).await;
+        ws
+    }
+
+    /// An admin client, with the example unit registered.
+    pub async fn admin_with_unit(&self) -> Ws {
+        let mut admin = self.client(ADMIN).await;
+        let (_, out) = run(
+            &mut admin,
+            cmd(
+                "unit",
+                Command::UpsertUnit {
+                    unit: examples::unit(),
+                },
+            ),
+        )
+        .await;
+        assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+        admin
+    }
+
+    /// Stop the gateway and start it again on the same database.
+    pub async fn restart(self) -> Gw {
+        let Gw { g, dir } = self;
+        g.shutdown().await;
+        Gw {
+            g: start(&dir).await,
+            dir,
+        }
+    }
+
+    pub async fn shutdown(self) {
+        self.g.shutdown().await;
+    }
+}
