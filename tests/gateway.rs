@@ -5,12 +5,12 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::MaybeTlsStream;
+use tokio_tungstenite::tungstenite::Message;
 use yiping::gateway;
 use yiping::protocol::{
-    ClientMsg, Command, CommandOutcome, ErrorCode, Event, Hello, Resume, ServerMsg,
-    TicketStatus, examples,
+    ClientMsg, Command, CommandOutcome, ErrorCode, Event, Hello, Resume, ServerMsg, TicketStatus,
+    examples,
 };
 
 mod common;

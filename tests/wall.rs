@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender, bounded};
-use yiping::feed::{self, FeedConfig, FeedEvent, FeedStatus};
 use yiping::domain::time::{now_ms, now_us};
+use yiping::feed::{self, FeedConfig, FeedEvent, FeedStatus};
 use yiping::protocol::{
     AuditEntry, ClientMsg, Command, ErrorCode, Event, Priority, ServerMsg, Snapshot, Ticket,
     TicketStatus, examples,
@@ -152,7 +152,7 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
         app.world().resource::<AuditTrails>(),
         2,
     )
-        .expect("a unit answers for it");
+    .expect("a unit answers for it");
     assert_eq!(
         cmd,
         Command::Dispatch {
@@ -555,8 +555,8 @@ fn a_demo_wall_refuses_to_command_a_gateway_that_is_not_its_own() {
 
 #[test]
 fn a_tour_moves_to_its_next_step_when_the_time_is_up_and_loops() {
-    use yiping::wall::view::Focus;
     use yiping::wall::tour::{Tour, TourState};
+    use yiping::wall::view::Focus;
     let (mut app, feed, _commands) = app();
     // A tour's clock starts when the city shows.
     feed.send(snap("e", 1, vec![], vec![], vec![])).unwrap();
@@ -591,8 +591,8 @@ fn a_tour_moves_to_its_next_step_when_the_time_is_up_and_loops() {
 fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
     use yiping::protocol::{Briefing, Incident};
     use yiping::wall::briefing::{lane, timeline};
-    use yiping::wall::view::Focus;
     use yiping::wall::link::AuditTrails;
+    use yiping::wall::view::Focus;
     let (mut app, feed, commands) = app();
     let now = now_ms();
     let t5 = ticket(5, Priority::Urgent, now + 3_600_000, "321102-01-003-07");
@@ -792,7 +792,8 @@ fn during_a_replay_the_map_counts_overdue_against_the_recorded_clock() {
     // Overdue by the machine's clock; an hour before its deadline by the recording's.
     let t = ticket(1, Priority::Normal, now - H, "321102-01-003-07");
     feed.send(FeedEvent::Status(FeedStatus::Connected)).unwrap();
-    feed.send(snap("e", 1, vec![t.clone()], vec![], vec![])).unwrap();
+    feed.send(snap("e", 1, vec![t.clone()], vec![], vec![]))
+        .unwrap();
     let replay_at = |clock_ms| {
         FeedEvent::Msg(
             ServerMsg::Replay {

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
+use yiping::domain::time::now_us;
 use yiping::gateway::config::{GatewayConfig, Role, TokenConfig};
 use yiping::protocol::{ClientMsg, Command, Hello, PROTOCOL_VERSION, examples};
-use yiping::domain::time::{now_us};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -9,8 +9,8 @@ use std::time::Instant;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use yiping::domain::kpi::Kpis;
-use yiping::protocol::{Category, Channel, Command, NewTicket, Priority, Ticket, examples};
 use yiping::domain::lifecycle;
+use yiping::protocol::{Category, Channel, Command, NewTicket, Priority, Ticket, examples};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -13,9 +13,11 @@ use bevy_egui::egui;
 use crossbeam_channel::bounded;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use yiping::feed::FeedEvent;
-use yiping::protocol::{AuditEntry, Event, Priority, ServerMsg, Snapshot, Ticket, TicketStatus, examples};
 use yiping::domain::time::{now_ms, now_us};
+use yiping::feed::FeedEvent;
+use yiping::protocol::{
+    AuditEntry, Event, Priority, ServerMsg, Snapshot, Ticket, TicketStatus, examples,
+};
 use yiping::wall::layers::{Cell, Layer, Projection};
 use yiping::wall::link::{MirrorChanged, WallMirror};
 use yiping::wall::map::render::recolor;

@@ -359,7 +359,10 @@ pub fn main() -> anyhow::Result<()> {
                 flood_after: flood_after.map(Duration::from_secs),
             };
             let stats = sim::run(&opts, &city, Arc::new(AtomicBool::new(false)))?;
-            println!("{stats:?}");
+            println!(
+                "intake {} · commands {} · accepted {} · refused {} · warnings {}",
+                stats.intake, stats.commands, stats.accepted, stats.refused, stats.warnings
+            );
             Ok(())
         }
         Some(Cmd::GenCity { out, outline, seed }) => {

@@ -98,7 +98,9 @@ pub fn parse_from(s: &str) -> anyhow::Result<i64> {
         }
     }
     yiping::domain::time::parse_civil(s).ok_or_else(|| {
-        anyhow::anyhow!("--from {s}: write 2026-11-23 10:30 (Beijing time), -2h, or ms since the epoch")
+        anyhow::anyhow!(
+            "--from {s}: write 2026-11-23 10:30 (Beijing time), -2h, or ms since the epoch"
+        )
     })
 }
 

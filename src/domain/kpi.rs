@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-
 use super::time::{local_day, local_hour};
 use crate::protocol::{Category, Channel, KpiFigures, Ticket};
 
@@ -238,7 +237,6 @@ impl Kpis {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -50,7 +50,14 @@ pub struct TicketChange {
 
 impl TicketChange {
     /// The event this change is, with its audit entry (`seq`, time and actor given).
-    pub fn event(self, from: TicketStatus, action: AuditAction, seq: u64, at_ms: i64, actor: &str) -> Event {
+    pub fn event(
+        self,
+        from: TicketStatus,
+        action: AuditAction,
+        seq: u64,
+        at_ms: i64,
+        actor: &str,
+    ) -> Event {
         let audit = AuditEntry {
             seq,
             at_ms,
@@ -110,8 +117,9 @@ pub fn apply_ticket(
             if !can_dispatch(t.status) {
                 return Err(illegal(t, "dispatch", "受理, 已退回 or 已分拨"));
             }
-            let u = unit
-                .ok_or_else(|| Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {uid}")))?;
+            let u = unit.ok_or_else(|| {
+                Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {uid}"))
+            })?;
             if !u.on_duty {
                 return Err(Refusal::new(
                     ErrorCode::UnitOffDuty,
@@ -333,12 +341,7 @@ pub fn initial_level(t: &NewTicket) -> Level {
 
 /// A ticket as taken in: id from the store, the intake time (the ticket's own, or now) and
 /// the SLA (its own, or the default for its priority: urgent, important, normal minutes).
-pub fn new_ticket(
-    id: u64,
-    n: &NewTicket,
-    now_ms: i64,
-    sla_minutes: [u32; 3],
-) -> Ticket {
+pub fn new_ticket(id: u64, n: &NewTicket, now_ms: i64, sla_minutes: [u32; 3]) -> Ticket {
     let created = n.created_ms.unwrap_or(now_ms);
     let sla = n.sla_minutes.unwrap_or(sla_minutes[n.priority as usize]);
     Ticket {

@@ -33,7 +33,6 @@ impl Channel {
     }
 }
 
-
 impl Category {
     pub fn zh(self) -> &'static str {
         match self {
@@ -61,7 +60,6 @@ impl Category {
     }
 }
 
-
 impl Priority {
     pub fn zh(self) -> &'static str {
         match self {
@@ -78,7 +76,6 @@ impl Priority {
         }
     }
 }
-
 
 impl Level {
     pub fn zh(self) -> &'static str {
@@ -98,7 +95,6 @@ impl Level {
         }
     }
 }
-
 
 impl TicketStatus {
     pub fn zh(self) -> &'static str {
@@ -127,7 +123,6 @@ impl TicketStatus {
     }
 }
 
-
 impl Stage {
     pub fn zh(self) -> &'static str {
         match self {
@@ -144,7 +139,6 @@ impl Stage {
         }
     }
 }
-
 
 impl WarningLevel {
     pub fn zh(self) -> &'static str {

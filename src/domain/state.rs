@@ -21,13 +21,17 @@ pub struct State {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
     /// Everything was replaced (snapshot part 0) or extended (later parts).
-    Snapshot { last: bool },
+    Snapshot {
+        last: bool,
+    },
     /// One ticket changed; `before` is its previous live version, if there was one.
     Ticket {
         id: u64,
         before: Option<Box<Ticket>>,
     },
-    Warning { id: u64 },
+    Warning {
+        id: u64,
+    },
     Unit,
     /// The briefing started, changed or ended.
     Briefing,
@@ -98,7 +102,13 @@ mod tests {
                 audit: audit.clone(),
             },
         );
-        assert_eq!(c, Change::Ticket { id: t.id, before: None });
+        assert_eq!(
+            c,
+            Change::Ticket {
+                id: t.id,
+                before: None
+            }
+        );
         let archived = Ticket {
             status: TicketStatus::Archived,
             ..t.clone()

@@ -178,7 +178,12 @@ mod tests {
             let c = civil(ms);
             assert_eq!(from_civil(c), Some(ms - ms.rem_euclid(1000)));
         }
-        for bad in ["2026-13-01 10:00", "2026-02-29 10:00", "2026-11-23 24:00", "x"] {
+        for bad in [
+            "2026-13-01 10:00",
+            "2026-02-29 10:00",
+            "2026-11-23 24:00",
+            "x",
+        ] {
             assert_eq!(parse_civil(bad), None, "{bad}");
         }
     }

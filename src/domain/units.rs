@@ -120,7 +120,7 @@ mod tests {
             categories: vec![cat],
             ..examples::unit()
         };
-        let units = vec![
+        let units = [
             mk("district-near", "321102", t.lon, true, Category::Dispute),
             mk(
                 "town-far",

@@ -10,8 +10,8 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::domain::time::now_us;
 use crate::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, Resume, ServerMsg};
-use crate::domain::time::{now_us};
 
 #[derive(Clone, Debug)]
 pub struct FeedConfig {
@@ -53,6 +53,9 @@ pub enum FeedStatus {
 }
 
 #[derive(Clone, Debug)]
+// Messages are moved through a bounded channel of at most a few thousand; boxing each
+// would add an allocation per message on the hot path to save a few hundred KB.
+#[expect(clippy::large_enum_variant, reason = "see above")]
 pub enum FeedEvent {
     Status(FeedStatus),
     /// A message and the time (µs since the epoch) it was read off the socket.
@@ -250,18 +253,17 @@ fn track(
                 seq: s.seq,
             });
         }
-        ServerMsg::Delta { epoch, seq, .. } | ServerMsg::Heartbeat { epoch, seq, .. } => {
-            // A heartbeat's number is safe to resume from: the gateway queues it behind
-            // every delta before it.
+        // A heartbeat's number is safe to resume from: the gateway queues it behind
+        // every delta before it.
+        ServerMsg::Delta { epoch, seq, .. } | ServerMsg::Heartbeat { epoch, seq, .. }
             if resume
                 .as_ref()
-                .is_some_and(|r| &r.epoch == epoch && r.seq < *seq)
-            {
-                *resume = Some(Resume {
-                    epoch: epoch.clone(),
-                    seq: *seq,
-                });
-            }
+                .is_some_and(|r| &r.epoch == epoch && r.seq < *seq) =>
+        {
+            *resume = Some(Resume {
+                epoch: epoch.clone(),
+                seq: *seq,
+            });
         }
         ServerMsg::CommandResult { key, .. } => {
             unanswered.remove(key);

@@ -52,7 +52,8 @@ impl Mirror {
                 self.seq = s.seq;
                 self.loading = !s.last;
                 let st = &mut self.state;
-                st.tickets.extend(s.tickets.iter().map(|t| (t.id, t.clone())));
+                st.tickets
+                    .extend(s.tickets.iter().map(|t| (t.id, t.clone())));
                 st.warnings
                     .extend(s.warnings.iter().map(|w| (w.id, w.clone())));
                 st.units

@@ -7,6 +7,6 @@ mod client;
 mod mirror;
 pub mod record;
 
-pub use client::{FeedConfig, FeedEvent, FeedHandle, FeedStatus, spawn};
 pub use crate::domain::Change;
+pub use client::{FeedConfig, FeedEvent, FeedHandle, FeedStatus, spawn};
 pub use mirror::Mirror;

@@ -10,8 +10,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::domain::time::now_us;
 use crate::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, RecordLine, ServerMsg};
-use crate::domain::time::{now_us};
 
 /// What a recording came to.
 #[derive(Clone, Debug, Default, PartialEq)]

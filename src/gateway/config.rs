@@ -214,13 +214,13 @@ impl GatewayConfig {
         for t in &self.tokens {
             if t.token.len() < 8 {
                 return Err(ConfigError::Invalid(format!(
-                    "token for {:?} is shorter than 8 characters",
+                    "token for '{}' is shorter than 8 characters",
                     t.name
                 )));
             }
             if !seen.insert(&t.token) {
                 return Err(ConfigError::Invalid(format!(
-                    "token for {:?} is listed twice",
+                    "token for '{}' is listed twice",
                     t.name
                 )));
             }

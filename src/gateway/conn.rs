@@ -99,15 +99,32 @@ async fn serve(
         }
         Ok(_) => return,
         Err(_) => {
-            return refuse(ws, ErrorCode::HelloTimeout, "no hello within the time limit".into()).await;
+            return refuse(
+                ws,
+                ErrorCode::HelloTimeout,
+                "no hello within the time limit".into(),
+            )
+            .await;
         }
     };
     let hello = match serde_json::from_str::<ClientMsg>(&first) {
         Ok(ClientMsg::Hello(h)) => h,
         Ok(_) => {
-            return refuse(ws, ErrorCode::HelloFirst, "the first frame must be a hello".into()).await;
+            return refuse(
+                ws,
+                ErrorCode::HelloFirst,
+                "the first frame must be a hello".into(),
+            )
+            .await;
         }
-        Err(e) => return refuse(ws, ErrorCode::BadHello, format!("hello does not parse: {e}")).await,
+        Err(e) => {
+            return refuse(
+                ws,
+                ErrorCode::BadHello,
+                format!("hello does not parse: {e}"),
+            )
+            .await;
+        }
     };
     if hello.protocol != PROTOCOL_VERSION {
         let m = format!(
@@ -187,7 +204,11 @@ async fn session(
             let text = match frame {
                 Ok(Message::Text(t)) => t,
                 Ok(Message::Binary(_)) => {
-                    reply_error(&outbox_tx, ErrorCode::Binary, "send JSON text frames, not binary");
+                    reply_error(
+                        &outbox_tx,
+                        ErrorCode::Binary,
+                        "send JSON text frames, not binary",
+                    );
                     continue;
                 }
                 Ok(Message::Close(_)) | Err(_) => return,
@@ -210,7 +231,11 @@ async fn session(
             };
             let req = match msg {
                 ClientMsg::Hello(_) => {
-                    reply_error(&outbox_tx, ErrorCode::HelloTwice, "this connection has said hello");
+                    reply_error(
+                        &outbox_tx,
+                        ErrorCode::HelloTwice,
+                        "this connection has said hello",
+                    );
                     continue;
                 }
                 ClientMsg::AuditQuery { ticket } => CoreMsg::Audit { id, ticket },
@@ -262,4 +287,3 @@ fn reply_error(outbox: &mpsc::Sender<Utf8Bytes>, code: ErrorCode, message: impl 
         let _ = outbox.try_send(s.into());
     }
 }
-

@@ -408,7 +408,7 @@ impl Core {
             .as_ref()
             .map(|r| r.clock_ms)
             .filter(|c| *c > 0)
-            .unwrap_or_else(crate::protocol::now_ms);
+            .unwrap_or_else(crate::domain::time::now_ms);
         let seq = self.store.seq();
         let mut figures: HashMap<&str, Option<Utf8Bytes>> = HashMap::new();
         for c in self.clients.values() {

@@ -14,8 +14,8 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{CoreMsg, Status};
 use super::config::{GatewayConfig, allowed};
+use super::{CoreMsg, Status};
 use crate::protocol::{Command, CommandOutcome, ErrorCode, NewTicket};
 use crate::store::Request;
 
@@ -99,7 +99,13 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Bytes) -> Respo
     }
     let ticket: NewTicket = match serde_json::from_slice(&body) {
         Ok(t) => t,
-        Err(e) => return error(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, e.to_string()),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadMessage,
+                e.to_string(),
+            );
+        }
     };
     let key = match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         Some(k) => k.to_string(),

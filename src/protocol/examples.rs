@@ -11,10 +11,16 @@ pub fn markdown() -> String {
     }
     let mut out = String::new();
     for (name, m) in client_messages() {
-        out += &format!("### client → gateway: {name}\n```json\n{}\n```\n\n", pretty(&m));
+        out += &format!(
+            "### client → gateway: {name}\n```json\n{}\n```\n\n",
+            pretty(&m)
+        );
     }
     for (name, m) in server_messages() {
-        out += &format!("### gateway → client: {name}\n```json\n{}\n```\n\n", pretty(&m));
+        out += &format!(
+            "### gateway → client: {name}\n```json\n{}\n```\n\n",
+            pretty(&m)
+        );
     }
     out
 }

@@ -26,7 +26,5 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// its own; walls show these as notices.
 pub const AUTO_SUPERVISOR: &str = "系统自动督办";
 
-pub use crate::domain::time::{now_ms, now_us};
-
 #[cfg(test)]
 mod tests;

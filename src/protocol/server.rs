@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::codes::ErrorCode;
-use super::records::{AuditEntry, Briefing, Ticket, Unit, Warning};
 use super::kpi::KpiFigures;
+use super::records::{AuditEntry, Briefing, Ticket, Unit, Warning};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

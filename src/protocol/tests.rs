@@ -87,10 +87,16 @@ fn protocol_md_lists_every_code_action_and_kind() {
     }
     let vocab = section("## Audit actions and warning kinds");
     for a in AuditAction::ALL {
-        assert!(vocab.contains(&format!("`{a}`")), "audit action `{a}` is not listed");
+        assert!(
+            vocab.contains(&format!("`{a}`")),
+            "audit action `{a}` is not listed"
+        );
     }
     for k in WarningKind::ALL {
-        assert!(vocab.contains(&format!("`{k}`")), "warning kind `{k}` is not listed");
+        assert!(
+            vocab.contains(&format!("`{k}`")),
+            "warning kind `{k}` is not listed"
+        );
     }
     // And no row of the table names a code the code does not know.
     for row in errors.lines().filter(|l| l.starts_with("| `")) {

@@ -17,9 +17,12 @@ use rand::rngs::SmallRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
+use crate::domain::time::now_ms;
 use crate::feed::{self, Change, FeedConfig, FeedEvent, Mirror};
-use crate::protocol::{Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority, TicketStatus as S, Unit, WarningLevel};
-use crate::domain::time::{now_ms};
+use crate::protocol::{
+    Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority,
+    TicketStatus as S, Unit, WarningLevel,
+};
 use city::{City, Region};
 
 #[derive(Clone, Debug)]

@@ -133,7 +133,10 @@ pub fn fast_forward(
                     low += (n.level <= Level::Town) as u64;
                     disputes_resolved += (n.category == Category::Dispute) as u64;
                 }
-                if let Some(s) = n.satisfied.filter(|_| was.is_some_and(|t| t.satisfied.is_none())) {
+                if let Some(s) = n
+                    .satisfied
+                    .filter(|_| was.is_some_and(|t| t.satisfied.is_none()))
+                {
                     rated += 1;
                     satisfied += s as u64;
                 }
@@ -154,4 +157,3 @@ pub fn fast_forward(
     r.peak_hour = per_hour.values().copied().max().unwrap_or(0);
     r
 }
-

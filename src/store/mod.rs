@@ -155,10 +155,7 @@ impl Store {
             return Ok(());
         }
         let all = self.db.all_tickets()?;
-        let k = Kpis::recompute(
-            all.iter().filter(|t| t.grid.starts_with(region)),
-            now_ms(),
-        );
+        let k = Kpis::recompute(all.iter().filter(|t| t.grid.starts_with(region)), now_ms());
         self.kpis.insert(region.to_string(), k);
         Ok(())
     }
@@ -388,7 +385,10 @@ impl Store {
                 };
                 let c = lifecycle::apply_ticket(t, cmd, unit, now_ms)?;
                 let action = cmd.audit_action().ok_or_else(|| {
-                    Refusal::new(ErrorCode::Invalid, format!("{} is not a ticket command", cmd.name()))
+                    Refusal::new(
+                        ErrorCode::Invalid,
+                        format!("{} is not a ticket command", cmd.name()),
+                    )
                 })?;
                 Ok(Change::Ticket {
                     from: t.status,
@@ -456,7 +456,10 @@ impl Store {
             }
             Command::Promote { seq, significant } => {
                 let mut b = self.state.briefing.clone().ok_or_else(|| {
-                    Refusal::new(ErrorCode::NoBriefing, "no briefing is running: start one first")
+                    Refusal::new(
+                        ErrorCode::NoBriefing,
+                        "no briefing is running: start one first",
+                    )
                 })?;
                 let mine = self
                     .briefing_audit(&b)
@@ -475,7 +478,10 @@ impl Store {
             }
             Command::EndBriefing => {
                 if self.state.briefing.is_none() {
-                    return Err(Refusal::new(ErrorCode::NoBriefing, "no briefing is running"));
+                    return Err(Refusal::new(
+                        ErrorCode::NoBriefing,
+                        "no briefing is running",
+                    ));
                 }
                 Ok(Change::Briefing(None))
             }
@@ -547,7 +553,10 @@ impl Store {
             Change::NewTicket(n) => {
                 let id = self.next_ticket;
                 let t = lifecycle::new_ticket(id, &n, now_ms, self.policy.sla_minutes);
-                (lifecycle::intake_event(t, seq, now_ms, &req.actor), Some(id))
+                (
+                    lifecycle::intake_event(t, seq, now_ms, &req.actor),
+                    Some(id),
+                )
             }
             Change::Ticket {
                 from,

@@ -16,7 +16,11 @@ impl Store {
                 briefing: s.briefing.clone(),
             });
         }
-        events.extend(s.units.iter().map(|u| Event::UnitStatus { unit: u.clone() }));
+        events.extend(
+            s.units
+                .iter()
+                .map(|u| Event::UnitStatus { unit: u.clone() }),
+        );
         events.extend(
             s.warnings
                 .iter()

@@ -186,8 +186,8 @@ mod kpis {
     use proptest::prelude::*;
 
     use crate::domain::kpi::Kpis;
-    use crate::protocol::{Category, Channel, Command, NewTicket, Priority, Ticket, examples};
     use crate::domain::lifecycle;
+    use crate::protocol::{Category, Channel, Command, NewTicket, Priority, Ticket, examples};
 
     /// One step of a history: which op, on which ticket, how much time passes.
     #[derive(Clone, Debug)]

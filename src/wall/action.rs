@@ -15,7 +15,10 @@ pub enum UiAction {
     Select(u64),
     Deselect,
     /// Arm a command: it is sent when the undo window has passed.
-    Arm { command: Command, label: String },
+    Arm {
+        command: Command,
+        label: String,
+    },
     Undo,
     /// Send a command at once (acknowledgements and the like, which take nothing back).
     Send(Command),

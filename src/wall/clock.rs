@@ -42,8 +42,10 @@ impl WallClock {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<WallClock>()
-        .add_systems(Update, tick.in_set(WallSet::Ingest).after(super::link::ingest));
+    app.init_resource::<WallClock>().add_systems(
+        Update,
+        tick.in_set(WallSet::Ingest).after(super::link::ingest),
+    );
 }
 
 /// Set the clock once a frame, after the feed was drained.

@@ -93,4 +93,3 @@ pub fn donut_depth(scale: f32, focus: &str) -> Option<usize> {
     let d = by_zoom.max(depth(focus) + 1);
     (d <= 3).then_some(d)
 }
-

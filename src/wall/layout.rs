@@ -22,6 +22,19 @@ pub enum RegionKind {
 
 impl RegionKind {
     const NAMES: &'static str = "title, map, kpis, charts, queue, warnings, dispatch";
+
+    /// The name the layout file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            RegionKind::Title => "title",
+            RegionKind::Map => "map",
+            RegionKind::Kpis => "kpis",
+            RegionKind::Charts => "charts",
+            RegionKind::Queue => "queue",
+            RegionKind::Warnings => "warnings",
+            RegionKind::Dispatch => "dispatch",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -126,7 +139,7 @@ impl Layout {
         }
         let (cols, rows) = (self.columns as f32, self.rows as f32);
         for (i, r) in self.regions.iter().enumerate() {
-            let name = format!("region {} ({:?})", i + 1, r.kind);
+            let name = format!("region {} ({})", i + 1, r.kind.name());
             if !(r.w > 0.0 && r.h > 0.0) || [r.x, r.y, r.w, r.h].iter().any(|v| !v.is_finite()) {
                 return Err(format!("{name}: w and h must be positive numbers"));
             }
@@ -155,7 +168,11 @@ impl Layout {
                 let overlap_x = r.x.max(o.x) < (r.x + r.w).min(o.x + o.w) - EPS;
                 let overlap_y = r.y.max(o.y) < (r.y + r.h).min(o.y + o.h) - EPS;
                 if overlap_x && overlap_y {
-                    return Err(format!("{name} overlaps region {} ({:?})", j + 1, o.kind));
+                    return Err(format!(
+                        "{name} overlaps region {} ({})",
+                        j + 1,
+                        o.kind.name()
+                    ));
                 }
             }
         }

@@ -9,8 +9,8 @@ use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::WallSet;
-use crate::feed::{Change, FeedEvent, FeedStatus, Mirror};
 use crate::domain::time::now_us;
+use crate::feed::{Change, FeedEvent, FeedStatus, Mirror};
 use crate::protocol::{
     AuditAction, AuditEntry, ClientMsg, Command, CommandOutcome, ErrorCode, ServerMsg,
 };

@@ -31,6 +31,19 @@ pub enum View {
     Warnings,
 }
 
+impl View {
+    /// The name the tour file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Overview => "overview",
+            View::Region => "region",
+            View::Ticket => "ticket",
+            View::Kpis => "kpis",
+            View::Warnings => "warnings",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
@@ -109,13 +122,14 @@ impl Tour {
                 }
                 (View::Region, Some(a)) if !known_area(a) => {
                     return Err(bad(format!(
-                        "step {n}: area {a:?} is not on the map: use an id from the map's layers, e.g. 321102 or 321102-12"
+                        "step {n}: area '{a}' is not on the map: use an id from the map's layers, e.g. 321102 or 321102-12"
                     )));
                 }
                 (View::Region, Some(_)) => {}
                 (v, Some(a)) => {
                     return Err(bad(format!(
-                        "step {n}: a {v:?} view takes no area (found {a:?})"
+                        "step {n}: a {} view takes no area (found '{a}')",
+                        v.name()
                     )));
                 }
                 (_, None) => {}

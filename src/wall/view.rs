@@ -158,4 +158,3 @@ pub struct MapRect(pub Option<(Vec2, Vec2)>);
 /// Fit the whole city into the map area once it is known.
 #[derive(Resource, Default)]
 pub struct FitPending(pub bool);
-

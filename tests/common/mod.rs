@@ -155,7 +155,6 @@ pub fn delta_seq(m: &ServerMsg) -> Option<u64> {
     }
 }
 
-
 /// A gateway on a fresh database in a temporary folder (kept while the fixture lives, so
 /// that a restart finds the same file).
 pub struct Gw {

@@ -109,13 +109,18 @@ pub(super) fn fly_camera(
     };
 }
 
+/// The mouse: buttons, motion and wheel this frame.
+type Mouse<'w> = (
+    Res<'w, ButtonInput<MouseButton>>,
+    Res<'w, AccumulatedMouseMotion>,
+    Res<'w, AccumulatedMouseScroll>,
+);
+
 /// Pan with the left button, zoom with the wheel about the cursor. Any of it stops a
 /// fly-to. Not while the pointer is over a panel.
 pub(super) fn pan_and_zoom(
     mut egui: EguiContexts,
-    buttons: Res<ButtonInput<MouseButton>>,
-    motion: Res<AccumulatedMouseMotion>,
-    scroll: Res<AccumulatedMouseScroll>,
+    (buttons, motion, scroll): Mouse,
     window: Single<&Window, With<PrimaryWindow>>,
     mut cam: Single<(&mut Transform, &mut Projection), With<MapCamera>>,
     mut goal: ResMut<CameraGoal>,

@@ -164,16 +164,29 @@ pub fn marker_mesh(capacity: u32) -> Mesh {
     .with_inserted_indices(Indices::U32(idx))
 }
 
+/// The assets the map is made of.
+#[derive(SystemParam)]
+pub(super) struct MapAssets<'w> {
+    meshes: ResMut<'w, Assets<Mesh>>,
+    buffers: ResMut<'w, Assets<ShaderBuffer>>,
+    cells: ResMut<'w, Assets<CellMaterial>>,
+    markers: ResMut<'w, Assets<MarkerMaterial>>,
+    colors: ResMut<'w, Assets<ColorMaterial>>,
+}
+
 pub(super) fn setup(
     mut commands: Commands,
     map: Res<MapLayers>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut buffers: ResMut<Assets<ShaderBuffer>>,
-    mut cells: ResMut<Assets<CellMaterial>>,
-    mut markers: ResMut<Assets<MarkerMaterial>>,
-    mut colors: ResMut<Assets<ColorMaterial>>,
     clock: Res<WallClock>,
+    mut assets: MapAssets,
 ) {
+    let MapAssets {
+        meshes,
+        buffers,
+        cells,
+        markers,
+        colors,
+    } = &mut assets;
     // The city's land, under everything.
     let land = buffers.add(color_buffer(
         map.outline.cells.len(),
@@ -414,17 +427,29 @@ pub(super) struct MarkerAssets<'w> {
     meshes: ResMut<'w, Assets<Mesh>>,
 }
 
+/// What the markers read: where tickets are, the clock, the selection.
+#[derive(SystemParam)]
+pub(super) struct MarkerRead<'w> {
+    map: Res<'w, MapLayers>,
+    mirror: Res<'w, WallMirror>,
+    clock: Res<'w, WallClock>,
+    selection: Res<'w, Selection>,
+}
+
 /// Move markers for the tickets that changed; grow the slots when they run out.
 pub(super) fn update_markers(
-    map: Res<MapLayers>,
-    mirror: Res<WallMirror>,
-    clock: Res<WallClock>,
+    at: MarkerRead,
     handles: Option<ResMut<MapHandles>>,
-    selection: Res<Selection>,
     mut changes: MessageReader<MirrorChanged>,
     mut assets: MarkerAssets,
     mut q: Query<&mut Mesh2d>,
 ) {
+    let MarkerRead {
+        map,
+        mirror,
+        clock,
+        selection,
+    } = at;
     let MarkerAssets {
         buffers,
         materials,

@@ -44,12 +44,7 @@ fn number(ui: &mut Ui, label: &str, value: String, color: Color32) {
 
 /// The briefing board. `operator`: the wall can send commands, so it shows the whole
 /// trail with stars to promote entries, and the end button.
-pub fn board(
-    ui: &mut Ui,
-    cx: &PanelCtx,
-    b: &Briefing,
-    out: &mut Vec<UiAction>,
-) {
+pub fn board(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) {
     let PanelCtx {
         lang,
         mirror: m,

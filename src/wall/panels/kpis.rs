@@ -7,11 +7,11 @@
 use bevy_egui::egui::{self, Align2, Color32, FontId, RichText, Ui};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 
+use super::PanelCtx;
 use crate::protocol::{KpiFigures, Level};
+use crate::wall::action::UiAction;
 use crate::wall::fonts::bold;
 use crate::wall::text::{UiLang, hhmm};
-use super::PanelCtx;
-use crate::wall::action::UiAction;
 use crate::wall::theme::{AMBER, BAR, CYAN, DIM, GREEN, RED, STATUS, rating_color};
 use crate::wall::view::{MapLayers, region_name};
 
@@ -422,13 +422,7 @@ pub struct Fit {
 
 /// The figures column: the figures, the warnings list (where no warnings region shows
 /// them), units on duty and, where it fits whole, the legend.
-pub fn column(
-    ui: &mut Ui,
-    cx: &PanelCtx,
-    fit: Fit,
-    with_warnings: bool,
-    out: &mut Vec<UiAction>,
-) {
+pub fn column(ui: &mut Ui, cx: &PanelCtx, fit: Fit, with_warnings: bool, out: &mut Vec<UiAction>) {
     let (lang, m, map) = (cx.lang, cx.mirror, cx.map);
     figures(ui, lang, m.kpis.as_ref(), map, fit.columns, fit.hot_rows);
     if with_warnings {

@@ -79,12 +79,7 @@ pub fn watermarks(
 }
 
 /// A new red warning cannot be missed: a banner over the map until someone acknowledges it.
-pub fn red_banner(
-    ctx: &egui::Context,
-    rect: egui::Rect,
-    cx: &PanelCtx,
-    out: &mut Vec<UiAction>,
-) {
+pub fn red_banner(ctx: &egui::Context, rect: egui::Rect, cx: &PanelCtx, out: &mut Vec<UiAction>) {
     let (lang, m) = (cx.lang, cx.mirror);
     let Some(w) = m
         .warnings
@@ -170,8 +165,7 @@ pub fn supervision_notices(
                         .color(AMBER),
                     );
                     for (id, title, a) in recent {
-                        let text =
-                            format!("{} #{id} {title} · {}", hhmm(a.at_ms), a.note);
+                        let text = format!("{} #{id} {title} · {}", hhmm(a.at_ms), a.note);
                         if ui
                             .add(
                                 egui::Label::new(RichText::new(text).size(17.0))

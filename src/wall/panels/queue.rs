@@ -13,7 +13,13 @@ use crate::wall::text::{countdown, hhmm};
 use crate::wall::theme::{AMBER, DIM, RED};
 
 /// The queue's region: its title with the count, then the table; a click selects.
-pub fn region(ui: &mut egui::Ui, cx: &PanelCtx, queue: &Queue, sel: &Selection, out: &mut Vec<UiAction>) {
+pub fn region(
+    ui: &mut egui::Ui,
+    cx: &PanelCtx,
+    queue: &Queue,
+    sel: &Selection,
+    out: &mut Vec<UiAction>,
+) {
     title(ui, cx, queue);
     if let Some(id) = table(ui, cx, queue, sel.ticket) {
         out.push(UiAction::Select(id));

@@ -89,9 +89,12 @@ fn counts(ui: &mut Ui, lang: UiLang, m: &Mirror) {
         for l in LEVELS {
             let n = m.warnings.values().filter(|w| w.level == l).count();
             ui.label(
-                RichText::new(format!("{}{n}", lang.t(&l.zh()[..3], &format!("{} ", l.en()))))
-                    .font(bold(22.0))
-                    .color(level_color(l)),
+                RichText::new(format!(
+                    "{}{n}",
+                    lang.t(&l.zh()[..3], &format!("{} ", l.en()))
+                ))
+                .font(bold(22.0))
+                .color(level_color(l)),
             );
         }
     });
@@ -115,11 +118,7 @@ pub fn list(ui: &mut Ui, lang: UiLang, m: &Mirror, out: &mut Vec<UiAction>) {
 
 /// A wall region's board: one column per level, each warning a card with its title,
 /// kind, time raised, where, and its next step.
-pub fn board(
-    ui: &mut Ui,
-    cx: &PanelCtx,
-    out: &mut Vec<UiAction>,
-) {
+pub fn board(ui: &mut Ui, cx: &PanelCtx, out: &mut Vec<UiAction>) {
     let PanelCtx {
         lang,
         mirror: m,

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The README's test command: everything the tests need, then the checks and the tests.
+#   tools/test.sh            fmt check, clippy (warnings are errors), cargo test
+#   tools/test.sh -- ARGS    passes ARGS to cargo test (e.g. tools/test.sh -- wall)
+# On a fresh Debian machine it installs what the render test needs (Xvfb, Mesa's software
+# Vulkan, X client libraries) with apt-get, as root or through sudo; nothing else is
+# assumed installed but Rust. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# rustup's cargo, should the shell not carry it on PATH.
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME:-/root}/.cargo/bin/cargo" ]; then
+  export PATH="${HOME:-/root}/.cargo/bin:$PATH"
+fi
+
+need=()
+command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
+ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || need+=(mesa-vulkan-drivers libvulkan1)
+dpkg -s libxkbcommon-x11-0 >/dev/null 2>&1 || need+=(libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "tools/test.sh: installing ${need[*]} (the render test runs the wall under Xvfb)"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# rustfmt and clippy come with rustup's default profile; add them if a minimal one lacks them.
+if command -v rustup >/dev/null 2>&1; then
+  cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+  cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+fi
+
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+echo "== cargo fmt --check"
+cargo fmt --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+echo "== cargo test"
+[ "${1:-}" = "--" ] && shift
+cargo test "$@"
