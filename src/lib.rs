@@ -4,12 +4,14 @@
 //! `protocol` (wire types) → `domain` (the rules) → `store` (durable state) → `gateway`
 //! (server); `protocol` + `domain` → `feed` (client + mirror) → `wall` (Bevy). `sim` is a
 //! feed source and never touches the store. `bridge` joins the wall to a local gateway
-//! where the binary needs it (rewind on a database file).
+//! where the binary needs it (rewind on a database file). `gis` reads GeoJSON polygon
+//! layers for the wall and the simulator.
 
 pub mod bridge;
 pub mod domain;
 pub mod feed;
 pub mod gateway;
+pub mod gis;
 pub mod protocol;
 pub mod sim;
 pub mod store;

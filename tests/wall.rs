@@ -19,6 +19,8 @@ use yiping::wall::rollup::RollUps;
 use yiping::wall::state::{Queue, Sla, sla};
 use yiping::wall::{FeedLink, WallCorePlugin};
 
+mod common;
+
 fn app() -> (App, Sender<FeedEvent>, Receiver<ClientMsg>) {
     let (ev_tx, ev_rx) = bounded(1024);
     let (cmd_tx, cmd_rx) = bounded(64);
@@ -277,36 +279,13 @@ fn wall_on(url: &str, token: &str) -> App {
 
 #[test]
 fn a_dispatch_from_one_wall_is_confirmed_through_the_feed_and_seen_by_another() {
-    use yiping::gateway::config::{GatewayConfig, Role, TokenConfig};
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = GatewayConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        http_listen: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("wall.sqlite"),
-        ..Default::default()
-    };
-    cfg.tokens = vec![
-        TokenConfig {
-            token: "admin-token".into(),
-            role: Role::Admin,
-            name: "admin".into(),
-        },
-        TokenConfig {
-            token: "operator-token".into(),
-            role: Role::Operator,
-            name: "值班员".into(),
-        },
-        TokenConfig {
-            token: "viewer-token".into(),
-            role: Role::Viewer,
-            name: "大屏".into(),
-        },
-    ];
+    let cfg = common::config(&dir);
     let g = rt.block_on(yiping::gateway::start(cfg)).unwrap();
     let url = format!("ws://{}", g.ws_addr);
     // An admin client registers a unit and takes a ticket in.
-    let admin = feed::spawn(FeedConfig::new(url.clone(), "admin-token")).unwrap();
+    let admin = feed::spawn(FeedConfig::new(url.clone(), common::ADMIN)).unwrap();
     let mut unit = examples::unit();
     unit.categories
         .push(yiping::protocol::Category::SafetyHazard);
@@ -327,8 +306,8 @@ fn a_dispatch_from_one_wall_is_confirmed_through_the_feed_and_seen_by_another() 
         })
         .unwrap();
 
-    let mut console = wall_on(&url, "operator-token");
-    let mut wall = wall_on(&url, "viewer-token");
+    let mut console = wall_on(&url, common::OP);
+    let mut wall = wall_on(&url, common::VIEW);
     pump(&mut console, |w| {
         w.resource::<WallMirror>().0.tickets.contains_key(&1)
             && !w.resource::<WallMirror>().0.units.is_empty()
@@ -713,32 +692,14 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
 
 #[test]
 fn a_wall_rewinds_its_gateways_history_and_comes_back_to_live() {
-    use yiping::gateway::config::{GatewayConfig, Role, TokenConfig};
     use yiping::wall::rewind::Rewind;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("live.sqlite");
-    let cfg = GatewayConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        http_listen: "127.0.0.1:0".parse().unwrap(),
-        database: db.clone(),
-        tokens: vec![
-            TokenConfig {
-                token: "admin-token".into(),
-                role: Role::Admin,
-                name: "admin".into(),
-            },
-            TokenConfig {
-                token: "viewer-token".into(),
-                role: Role::Viewer,
-                name: "大屏".into(),
-            },
-        ],
-        ..Default::default()
-    };
+    let cfg = common::config(&dir);
+    let db = cfg.database.clone();
     let g = rt.block_on(yiping::gateway::start(cfg)).unwrap();
     let url = format!("ws://{}", g.ws_addr);
-    let admin = feed::spawn(FeedConfig::new(url.clone(), "admin-token")).unwrap();
+    let admin = feed::spawn(FeedConfig::new(url.clone(), common::ADMIN)).unwrap();
     for i in 0..5 {
         admin
             .commands
@@ -750,11 +711,11 @@ fn a_wall_rewinds_its_gateways_history_and_comes_back_to_live() {
             })
             .unwrap();
     }
-    let mut wall = wall_on(&url, "viewer-token");
+    let mut wall = wall_on(&url, common::VIEW);
     wall.insert_resource(Rewind {
         // The production rewind: a replay of the gateway's own database.
         source: std::sync::Arc::new(yiping::bridge::DbRewind::new(db, rt.handle().clone())),
-        live: FeedConfig::new(url.clone(), "viewer-token"),
+        live: FeedConfig::new(url.clone(), common::VIEW),
         active: None,
         error: None,
     });

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use yiping::domain::time::now_us;
+use yiping::feed::handshake;
 use yiping::gateway::config::{GatewayConfig, Role, TokenConfig};
-use yiping::protocol::{ClientMsg, Command, Hello, PROTOCOL_VERSION, examples};
+use yiping::protocol::{ClientMsg, Command, examples};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -68,15 +69,9 @@ async fn bench(a: Args) -> anyhow::Result<()> {
     let delivered = Arc::new(AtomicU64::new(0));
     let mut readers = vec![];
     for _ in 0..a.clients {
-        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await?;
-        let hello = ClientMsg::Hello(Hello {
-            protocol: PROTOCOL_VERSION,
-            token: "bench-viewer".into(),
-            resume_from: None,
-            region: None,
-        });
-        ws.send(Message::Text(serde_json::to_string(&hello)?.into()))
-            .await?;
+        let mut ws = handshake::open(&url, &handshake::hello("bench-viewer", None, None))
+            .await
+            .map_err(anyhow::Error::msg)?;
         let (measuring, done, delivered) = (measuring.clone(), done.clone(), delivered.clone());
         readers.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
@@ -99,16 +94,10 @@ async fn bench(a: Args) -> anyhow::Result<()> {
             lat
         }));
     }
-    let (ws, _) = tokio_tungstenite::connect_async(&url).await?;
+    let ws = handshake::open(&url, &handshake::hello("bench-operator", None, None))
+        .await
+        .map_err(anyhow::Error::msg)?;
     let (mut tx, mut rx) = ws.split();
-    let hello = ClientMsg::Hello(Hello {
-        protocol: PROTOCOL_VERSION,
-        token: "bench-operator".into(),
-        resume_from: None,
-        region: None,
-    });
-    tx.send(Message::Text(serde_json::to_string(&hello)?.into()))
-        .await?;
     tokio::spawn(async move { while rx.next().await.is_some() {} });
     let ticket = examples::new_ticket();
     let per_tick = (a.rate / 100).max(1);

@@ -8,10 +8,9 @@ use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::domain::time::now_us;
-use crate::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, Resume, ServerMsg};
+use crate::protocol::{ClientMsg, Resume, ServerMsg};
 
 #[derive(Clone, Debug)]
 pub struct FeedConfig {
@@ -165,23 +164,11 @@ async fn session(
     unanswered: &mut BTreeMap<String, ClientMsg>,
 ) -> Ended {
     let lost = |reason: String, had_data| Ended::Lost { reason, had_data };
-    let wscfg = WebSocketConfig::default().read_buffer_size(8 * 1024);
-    let connect = tokio_tungstenite::connect_async_with_config(&cfg.url, Some(wscfg), true);
-    let mut ws = match tokio::time::timeout(Duration::from_secs(5), connect).await {
-        Ok(Ok((ws, _))) => ws,
-        Ok(Err(e)) => return lost(format!("connect: {e}"), false),
-        Err(_) => return lost("connect: timed out".into(), false),
+    let hello = super::handshake::hello(&cfg.token, resume.clone(), cfg.region.clone());
+    let mut ws = match super::handshake::open(&cfg.url, &hello).await {
+        Ok(ws) => ws,
+        Err(e) => return lost(e, false),
     };
-    let hello = ClientMsg::Hello(Hello {
-        protocol: PROTOCOL_VERSION,
-        token: cfg.token.clone(),
-        resume_from: resume.clone(),
-        region: cfg.region.clone(),
-    });
-    let text = serde_json::to_string(&hello).unwrap_or_default();
-    if let Err(e) = ws.send(Message::Text(text.into())).await {
-        return lost(format!("hello: {e}"), false);
-    }
     for c in unanswered.values() {
         let text = serde_json::to_string(c).unwrap_or_default();
         if let Err(e) = ws.send(Message::Text(text.into())).await {

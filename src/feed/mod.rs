@@ -4,6 +4,7 @@
 //! `Mirror` applies those messages into a local copy of the gateway's live state.
 
 mod client;
+pub mod handshake;
 mod mirror;
 pub mod record;
 

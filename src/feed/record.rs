@@ -6,12 +6,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::domain::time::now_us;
-use crate::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, RecordLine, ServerMsg};
+use crate::protocol::{RecordLine, ServerMsg};
 
 /// What a recording came to.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,17 +36,9 @@ pub async fn record(
         .open(out)
         .map_err(|e| anyhow::anyhow!("cannot open {} to record into: {e}", out.display()))?;
     let mut file = std::io::BufWriter::new(file);
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+    let mut ws = super::handshake::open(url, &super::handshake::hello(token, None, None))
         .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to {url}: {e}"))?;
-    let hello = ClientMsg::Hello(Hello {
-        protocol: PROTOCOL_VERSION,
-        token: token.into(),
-        resume_from: None,
-        region: None,
-    });
-    ws.send(Message::text(serde_json::to_string(&hello)?))
-        .await?;
+        .map_err(|e| anyhow::anyhow!("cannot record: {e}"))?;
     let mut done = Recorded::default();
     loop {
         let frame = tokio::select! {

@@ -91,30 +91,20 @@ pub enum CityError {
     Write(String, std::io::Error),
 }
 
-/// Read the first (Multi)Polygon feature of a GeoJSON file.
-fn read_collection(path: &Path) -> Result<(String, geojson::FeatureCollection), CityError> {
+/// Read a GeoJSON polygon layer (`gis`), with this module's errors.
+fn read_features(path: &Path) -> Result<(String, Vec<crate::gis::Feature>), CityError> {
     let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| CityError::Read(p.clone(), e))?;
-    let gj: geojson::GeoJson = text
-        .parse()
-        .map_err(|e| CityError::Parse(p.clone(), format!("{e}")))?;
-    match gj {
-        geojson::GeoJson::FeatureCollection(fc) => Ok((p, fc)),
-        _ => Err(CityError::Parse(p, "not a FeatureCollection".into())),
+    match crate::gis::read_layer(path) {
+        Ok(f) => Ok((p, f)),
+        Err(crate::gis::GisError::Read(p, e)) => Err(CityError::Read(p, e)),
+        Err(e) => Err(CityError::Parse(p, e.to_string())),
     }
 }
 
 pub fn read_outline(path: &Path) -> Result<MultiPolygon<f64>, CityError> {
-    let (p, fc) = read_collection(path)?;
-    for f in fc.features {
-        if let Some(g) = f.geometry {
-            let geom: Result<geo::Geometry<f64>, _> = g.value.try_into();
-            match geom {
-                Ok(geo::Geometry::Polygon(pl)) => return Ok(MultiPolygon(vec![pl])),
-                Ok(geo::Geometry::MultiPolygon(mp)) => return Ok(mp),
-                _ => {}
-            }
-        }
+    let (p, features) = read_features(path)?;
+    if let Some(f) = features.iter().find(|f| !f.polygons.is_empty()) {
+        return Ok(f.to_geo());
     }
     Err(CityError::Parse(p, "no polygon feature".into()))
 }
@@ -635,43 +625,30 @@ fn layer_geojson(layer: &str, regions: &[Region]) -> String {
 /// Read a layer written by `write_layers` (or a real city's layer with the same
 /// properties: `id`, `name`, `parent`).
 pub fn read_layer(path: &Path) -> Result<Vec<Region>, CityError> {
-    let (p, fc) = read_collection(path)?;
-    let mut out = Vec::with_capacity(fc.features.len());
-    for (i, f) in fc.features.into_iter().enumerate() {
-        let bad = |m: &str| CityError::Parse(p.clone(), format!("feature {i}: {m}"));
-        let props = f.properties.unwrap_or_default();
-        let s = |k: &str| {
-            props
-                .get(k)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
-        let geom: geo::Geometry<f64> = f
-            .geometry
-            .ok_or_else(|| bad("no geometry"))?
-            .value
-            .try_into()
-            .map_err(|_| bad("geometry does not convert"))?;
-        let shape = match geom {
-            geo::Geometry::Polygon(pl) => MultiPolygon(vec![pl]),
-            geo::Geometry::MultiPolygon(mp) => mp,
-            _ => return Err(bad("not a polygon")),
-        };
+    let (p, features) = read_features(path)?;
+    let mut out = Vec::with_capacity(features.len());
+    for f in features {
+        let bad = |m: &str| CityError::Parse(p.clone(), format!("feature {}: {m}", f.index));
+        let s = |k: &str| f.prop(k).to_string();
+        if !f.has_geometry {
+            return Err(bad("no geometry"));
+        }
+        if f.polygons.is_empty() {
+            return Err(bad("not a polygon"));
+        }
+        let shape = f.to_geo();
         let id = s("id");
         if id.is_empty() {
             return Err(bad("no `id` property"));
         }
-        let center = props
-            .get("center")
-            .and_then(|v| serde_json::from_value::<[f64; 2]>(v.clone()).ok())
-            .unwrap_or_else(|| center_of(&shape));
+        let center = f.point("center").unwrap_or_else(|| center_of(&shape));
         out.push(Region {
             id,
             name: s("name"),
             parent: s("parent"),
             center,
-            households: props
+            households: f
+                .properties
                 .get("households")
                 .and_then(|v| v.as_u64())
                 .unwrap_or(0) as u32,

@@ -56,52 +56,29 @@ pub enum LayerError {
     Bad(String, String),
 }
 
-fn rings_of(v: &geojson::Value) -> Vec<&Vec<Vec<Vec<f64>>>> {
-    match v {
-        geojson::Value::Polygon(p) => vec![p],
-        geojson::Value::MultiPolygon(mp) => mp.iter().collect(),
-        _ => vec![],
-    }
-}
-
-/// Read a polygon layer; every feature needs an `id` property.
+/// Read a polygon layer; every feature needs an `id` (or `adcode`) property.
 pub fn load(path: &Path, proj: &Projection) -> Result<Layer, LayerError> {
     let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| LayerError::Read(p.clone(), e))?;
-    let gj: geojson::GeoJson = text
-        .parse()
-        .map_err(|e| LayerError::Bad(p.clone(), format!("{e}")))?;
-    let geojson::GeoJson::FeatureCollection(fc) = gj else {
-        return Err(LayerError::Bad(p, "not a FeatureCollection".into()));
-    };
+    let features = crate::gis::read_layer(path).map_err(|e| match e {
+        crate::gis::GisError::Read(p, e) => LayerError::Read(p, e),
+        other => LayerError::Bad(p.clone(), other.to_string()),
+    })?;
     let mut layer = Layer::default();
-    for (i, f) in fc.features.iter().enumerate() {
-        let prop = |k: &str| {
-            f.properties
-                .as_ref()
-                .and_then(|m| m.get(k))
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
+    for f in &features {
+        let id = match (f.prop("id"), f.properties.get("adcode")) {
+            ("", Some(code)) => code
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or(code.to_string()),
+            ("", None) => format!("feature-{}", f.index),
+            (id, _) => id.to_string(),
         };
-        let id = match prop("id") {
-            s if s.is_empty() => prop("adcode").to_string(),
-            s => s,
-        };
-        let id = if id.is_empty() {
-            f.properties
-                .as_ref()
-                .and_then(|m| m.get("adcode"))
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| format!("feature-{i}"))
-        } else {
-            id
-        };
-        let Some(geom) = &f.geometry else {
+        if !f.has_geometry {
             return Err(LayerError::Bad(p, format!("feature {id} has no geometry")));
-        };
-        let polygons: Vec<Vec<Vec<Vec2>>> = rings_of(&geom.value)
-            .into_iter()
+        }
+        let polygons: Vec<Vec<Vec<Vec2>>> = f
+            .polygons
+            .iter()
             .map(|poly| {
                 poly.iter()
                     .map(|ring| ring.iter().map(|c| proj.to_world(c[0], c[1])).collect())
@@ -112,10 +89,7 @@ pub fn load(path: &Path, proj: &Projection) -> Result<Layer, LayerError> {
             return Err(LayerError::Bad(p, format!("feature {id} is not a polygon")));
         }
         let center = f
-            .properties
-            .as_ref()
-            .and_then(|m| m.get("center"))
-            .and_then(|v| serde_json::from_value::<[f64; 2]>(v.clone()).ok())
+            .point("center")
             .map(|c| proj.to_world(c[0], c[1]))
             .unwrap_or_else(|| {
                 let pts = &polygons[0][0];
@@ -124,8 +98,8 @@ pub fn load(path: &Path, proj: &Projection) -> Result<Layer, LayerError> {
         layer.index.insert(id.clone(), layer.cells.len() as u32);
         layer.cells.push(Cell {
             id,
-            name: prop("name"),
-            parent: prop("parent"),
+            name: f.prop("name").to_string(),
+            parent: f.prop("parent").to_string(),
             center,
             polygons,
         });

@@ -1,0 +1,101 @@
+//! Reading a polygon layer from GeoJSON, in one place: the wall's map layers, the
+//! simulator's city and (to come) a site's own layers all read FeatureCollections of
+//! (Multi)Polygons with string properties (`id`, `name`, `parent`, …). What each reader
+//! does with the shapes (a projection for the GPU, geo's polygons for the simulator) is
+//! its own.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+#[derive(thiserror::Error, Debug)]
+pub enum GisError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("{0} is not GeoJSON: {1}")]
+    Parse(String, String),
+    #[error("{0} is not a FeatureCollection")]
+    NotCollection(String),
+}
+
+/// A ring: [lon, lat] points, WGS84 degrees.
+pub type Ring = Vec<[f64; 2]>;
+/// A polygon: its exterior ring, then its holes.
+pub type Polygon = Vec<Ring>;
+
+/// One feature of a layer.
+pub struct Feature {
+    /// Its place in the file, from 0: errors name it when it has no id.
+    pub index: usize,
+    pub properties: Map<String, Value>,
+    /// False when the feature has no geometry at all.
+    pub has_geometry: bool,
+    /// Its polygons; empty when its geometry is not a (Multi)Polygon.
+    pub polygons: Vec<Polygon>,
+}
+
+impl Feature {
+    /// A string property ("" when absent or not a string).
+    pub fn prop(&self, key: &str) -> &str {
+        self.properties
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// A property as a [lon, lat] pair, if it is one.
+    pub fn point(&self, key: &str) -> Option<[f64; 2]> {
+        serde_json::from_value(self.properties.get(key)?.clone()).ok()
+    }
+
+    /// Its polygons as geo's.
+    pub fn to_geo(&self) -> geo::MultiPolygon<f64> {
+        let line =
+            |r: &Ring| geo::LineString::from(r.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>());
+        geo::MultiPolygon(
+            self.polygons
+                .iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| geo::Polygon::new(line(&p[0]), p[1..].iter().map(line).collect()))
+                .collect(),
+        )
+    }
+}
+
+/// Read every feature of a GeoJSON FeatureCollection.
+pub fn read_layer(path: &Path) -> Result<Vec<Feature>, GisError> {
+    let p = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| GisError::Read(p.clone(), e))?;
+    let gj: geojson::GeoJson = text
+        .parse()
+        .map_err(|e| GisError::Parse(p.clone(), format!("{e}")))?;
+    let geojson::GeoJson::FeatureCollection(fc) = gj else {
+        return Err(GisError::NotCollection(p));
+    };
+    let ring = |r: &Vec<Vec<f64>>| -> Ring {
+        r.iter()
+            .filter(|c| c.len() >= 2)
+            .map(|c| [c[0], c[1]])
+            .collect()
+    };
+    Ok(fc
+        .features
+        .into_iter()
+        .enumerate()
+        .map(|(index, f)| {
+            let polygons = match f.geometry.as_ref().map(|g| &g.value) {
+                Some(geojson::Value::Polygon(p)) => vec![p.iter().map(ring).collect()],
+                Some(geojson::Value::MultiPolygon(mp)) => {
+                    mp.iter().map(|p| p.iter().map(ring).collect()).collect()
+                }
+                _ => vec![],
+            };
+            Feature {
+                index,
+                properties: f.properties.unwrap_or_default(),
+                has_geometry: f.geometry.is_some(),
+                polygons,
+            }
+        })
+        .collect())
+}
