@@ -30,6 +30,8 @@ pub fn run(
         database: dir.join("demo.sqlite"),
         ..Default::default()
     };
+    // The gateway knows the city's grids: a ticket on any other is refused.
+    gcfg.area.grids = Some(cfg.map.grids.clone());
     gcfg.tokens = vec![
         TokenConfig {
             token: admin.clone(),

@@ -98,7 +98,9 @@ fn illegal(t: &Ticket, op: &str, needs: &str) -> Refusal {
 /// deadline.
 fn stage_deadline(t: &Ticket, now_ms: i64, share: f64) -> i64 {
     let sla = (t.deadline_ms - t.created_ms).max(60_000);
-    (now_ms + (sla as f64 * share) as i64).min(t.deadline_ms)
+    now_ms
+        .saturating_add((sla as f64 * share) as i64)
+        .min(t.deadline_ms)
 }
 
 /// Apply a ticket command. `unit` is the looked-up unit for `dispatch`.
@@ -358,7 +360,7 @@ pub fn new_ticket(id: u64, n: &NewTicket, now_ms: i64, sla_minutes: [u32; 3]) ->
         reporter: n.reporter.clone(),
         created_ms: created,
         updated_ms: created,
-        deadline_ms: created + sla as i64 * 60_000,
+        deadline_ms: created.saturating_add(sla as i64 * 60_000),
         level: initial_level(n),
         unit: None,
         supervised: false,

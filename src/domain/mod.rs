@@ -11,6 +11,7 @@ pub mod names;
 mod refusal;
 pub mod sla;
 pub mod state;
+pub mod text;
 pub mod time;
 pub mod units;
 

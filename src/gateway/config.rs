@@ -1,8 +1,10 @@
 //! The gateway's settings: `config/gateway.toml`, every field with a documented default.
 //! Command-line flags override the file for one run (see `src/cli/`).
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -43,9 +45,22 @@ pub struct Limits {
     /// Tickets per snapshot part.
     pub snapshot_part: usize,
     pub heartbeat_ms: u64,
+    /// Authenticated clients at most (fewer if the open-file limit leaves less room).
     pub max_clients: usize,
-    /// Seconds a new connection has to send its hello.
+    /// Seconds a new WebSocket connection has, from its accept, to finish the upgrade and
+    /// send its hello.
     pub hello_timeout_s: u64,
+    /// WebSocket connections waiting for their hello at most; a new one closes the oldest.
+    pub max_unauthenticated: usize,
+    /// HTTP connections at most; a new one closes the oldest.
+    pub max_http_connections: usize,
+    /// Seconds an HTTP request's head may take (an idle keep-alive connection is closed
+    /// after as long).
+    pub http_header_timeout_s: u64,
+    /// Seconds an HTTP request's body may take, once the caller is authenticated.
+    pub http_body_timeout_s: u64,
+    /// Hours an idempotency key is remembered (a repeat after that is a new command).
+    pub idempotency_hours: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -61,6 +76,9 @@ pub struct Sla {
 pub struct Area {
     /// Positions accepted on intake: [min_lon, min_lat, max_lon, max_lat].
     pub bbox: [f64; 4],
+    /// The city's grid layer (GeoJSON, an `id` per feature): when set, a ticket or a
+    /// warning on a grid it does not hold is refused.
+    pub grids: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -139,6 +157,11 @@ impl Default for Limits {
             heartbeat_ms: 1000,
             max_clients: 1000,
             hello_timeout_s: 10,
+            max_unauthenticated: 256,
+            max_http_connections: 256,
+            http_header_timeout_s: 10,
+            http_body_timeout_s: 10,
+            idempotency_hours: 24,
         }
     }
 }
@@ -158,6 +181,7 @@ impl Default for Area {
         // Mainland China, roughly; a site narrows it to its own city.
         Area {
             bbox: [73.0, 3.0, 136.0, 54.0],
+            grids: None,
         }
     }
 }
@@ -228,15 +252,37 @@ impl GatewayConfig {
         Ok(())
     }
 
-    pub fn policy(&self) -> Policy {
-        Policy {
+    /// The store's rules from these settings (reads the grid layer, if one is set).
+    pub fn policy(&self) -> Result<Policy, ConfigError> {
+        let grids = match &self.area.grids {
+            None => None,
+            Some(path) => {
+                let features = crate::gis::read_layer(path)
+                    .map_err(|e| ConfigError::Invalid(format!("[area] grids: {e}")))?;
+                let ids: HashSet<String> = features
+                    .iter()
+                    .map(|f| f.prop("id").to_string())
+                    .filter(|id| !id.is_empty())
+                    .collect();
+                if ids.is_empty() {
+                    return Err(ConfigError::Invalid(format!(
+                        "[area] grids: {} holds no feature with an id",
+                        path.display()
+                    )));
+                }
+                Some(Arc::new(ids))
+            }
+        };
+        Ok(Policy {
             sla_minutes: [
                 self.sla.urgent_minutes,
                 self.sla.important_minutes,
                 self.sla.normal_minutes,
             ],
             bbox: self.area.bbox,
-        }
+            grids,
+            key_ttl_ms: self.limits.idempotency_hours as i64 * 3_600_000,
+        })
     }
 
     pub fn token(&self, token: &str) -> Option<&TokenConfig> {
@@ -244,15 +290,31 @@ impl GatewayConfig {
     }
 }
 
-/// What each role may ask, by the command's `op` (the one role check: the WebSocket and
-/// HTTP intake both ask it). A viewer watches; an operator commands; registering units
-/// is an admin's.
-pub fn allowed(role: Role, op: &str) -> Result<(), String> {
-    match (role, op) {
-        (Role::Viewer, op) => Err(format!(
-            "a viewer token cannot send commands ({op}): ask for an operator token"
+/// What each role may ask (the one role check: the WebSocket and HTTP intake both ask
+/// it). A viewer watches; an operator commands; registering units, and taking in a
+/// ticket with its own intake time (an import of history, the simulator), are an
+/// admin's.
+pub fn allowed(role: Role, cmd: &crate::protocol::Command) -> Result<(), String> {
+    use crate::protocol::Command;
+    match (role, cmd) {
+        (r, c) if !r.can_command() => Err(format!(
+            "a viewer token cannot send commands ({}): ask for an operator token",
+            c.name()
         )),
-        (Role::Operator, "upsert_unit") => Err("registering units needs an admin token".into()),
+        (Role::Operator, Command::UpsertUnit { .. }) => {
+            Err("registering units needs an admin token".into())
+        }
+        (Role::Operator, Command::Intake { ticket }) if ticket.created_ms.is_some() => Err(
+            "created_ms (an intake time of its own) needs an admin token: leave it out to mean now"
+                .into(),
+        ),
         _ => Ok(()),
+    }
+}
+
+impl Role {
+    /// Sends commands (an operator or an admin), not only watches.
+    pub fn can_command(self) -> bool {
+        self >= Role::Operator
     }
 }

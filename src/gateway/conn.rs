@@ -12,11 +12,12 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::CoreMsg;
+use super::admission::{Gate, Pass};
 use super::config::{GatewayConfig, TokenConfig, allowed};
-use crate::protocol::{ClientMsg, ErrorCode, Hello, PROTOCOL_VERSION, ServerMsg};
+use crate::protocol::{ClientMsg, ErrorCode, Hello, PROTOCOL_VERSION, ServerMsg, decode};
 use crate::store::Request;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -35,13 +36,17 @@ pub async fn accept_loop(
     cfg: Arc<GatewayConfig>,
     core: mpsc::Sender<CoreMsg>,
     mut stop: watch::Receiver<bool>,
+    gate: Gate,
 ) {
     loop {
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(serve(stream, peer.to_string(), cfg.clone(), core.clone(), stop.clone()));
+                    // A place before the hello, taken at once: a full gate closes its
+                    // oldest connection rather than refuse this one.
+                    let pass = gate.enter();
+                    tokio::spawn(serve(stream, peer.to_string(), cfg.clone(), core.clone(), stop.clone(), pass));
                 }
                 Err(e) => {
                     tracing::warn!("accept: {e}");
@@ -61,69 +66,78 @@ fn error_frame(code: ErrorCode, message: impl Into<String>) -> Message {
     Message::Text(serde_json::to_string(&msg).unwrap_or_default().into())
 }
 
-async fn refuse(mut ws: WebSocketStream<TcpStream>, code: ErrorCode, message: String) {
-    let _ = ws.send(error_frame(code, message.clone())).await;
-    let _ = ws
-        .close(Some(CloseFrame {
-            code: CloseCode::Policy,
-            reason: code.as_str().into(),
-        }))
-        .await;
+/// Send an error, then close with `close` (RFC 6455 §7.4.1) and the code as the reason.
+async fn refuse(mut ws: Ws, code: ErrorCode, message: String, close: CloseCode) {
+    let _ = ws.send(error_frame(code, message)).await;
+    let frame = CloseFrame {
+        code: close,
+        reason: code.as_str().into(),
+    };
+    let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(frame))).await;
 }
 
+/// How long a closing handshake may take before the socket is dropped.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+type Ws = WebSocketStream<TcpStream>;
+
+/// The way to an accepted hello: the upgrade, then the hello, within one deadline
+/// (`hello_timeout_s` from the moment the connection was accepted).
 async fn serve(
     stream: TcpStream,
     peer: String,
     cfg: Arc<GatewayConfig>,
     core: mpsc::Sender<CoreMsg>,
     mut stop: watch::Receiver<bool>,
+    mut pass: Pass,
 ) {
-    let mut ws =
-        match tokio_tungstenite::accept_async_with_config(stream, Some(ws_config(&cfg))).await {
-            Ok(ws) => ws,
-            Err(e) => {
-                tracing::debug!(%peer, "handshake failed: {e}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(cfg.limits.hello_timeout_s);
+    let upgrade = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config(&cfg)));
+    let mut ws = tokio::select! {
+        r = tokio::time::timeout_at(deadline, upgrade) => match r {
+            Ok(Ok(ws)) => ws,
+            Ok(Err(e)) => {
+                tracing::debug!(%peer, "upgrade failed: {e}");
                 return;
             }
-        };
-    let timeout = Duration::from_secs(cfg.limits.hello_timeout_s);
-    let first = match tokio::time::timeout(timeout, ws.next()).await {
+            Err(_) => {
+                tracing::debug!(%peer, "no WebSocket upgrade within the time limit: closed");
+                return;
+            }
+        },
+        _ = &mut pass.evicted => return,
+        _ = stop.changed() => return,
+    };
+    let first = tokio::select! {
+        r = tokio::time::timeout_at(deadline, ws.next()) => r,
+        _ = &mut pass.evicted => {
+            let m = "too many connections waiting to say hello: send the hello at once".into();
+            return refuse(ws, ErrorCode::HelloTimeout, m, CloseCode::Again).await;
+        }
+        _ = stop.changed() => return,
+    };
+    let first = match first {
         Ok(Some(Ok(Message::Text(t)))) => t,
         Ok(Some(Ok(_))) => {
-            return refuse(
-                ws,
-                ErrorCode::HelloFirst,
-                "the first frame must be a JSON hello".into(),
-            )
-            .await;
+            let m = "the first frame must be a JSON hello".into();
+            return refuse(ws, ErrorCode::HelloFirst, m, CloseCode::Policy).await;
         }
-        Ok(_) => return,
+        Ok(Some(Err(e))) => return close_on_error(ws, &e).await,
+        Ok(None) => return,
         Err(_) => {
-            return refuse(
-                ws,
-                ErrorCode::HelloTimeout,
-                "no hello within the time limit".into(),
-            )
-            .await;
+            let m = "no hello within the time limit".into();
+            return refuse(ws, ErrorCode::HelloTimeout, m, CloseCode::Policy).await;
         }
     };
-    let hello = match serde_json::from_str::<ClientMsg>(&first) {
+    let hello = match decode::client_msg(&first) {
         Ok(ClientMsg::Hello(h)) => h,
         Ok(_) => {
-            return refuse(
-                ws,
-                ErrorCode::HelloFirst,
-                "the first frame must be a hello".into(),
-            )
-            .await;
+            let m = "the first frame must be a hello".into();
+            return refuse(ws, ErrorCode::HelloFirst, m, CloseCode::Policy).await;
         }
         Err(e) => {
-            return refuse(
-                ws,
-                ErrorCode::BadHello,
-                format!("hello does not parse: {e}"),
-            )
-            .await;
+            let m = format!("hello does not parse: {e}");
+            return refuse(ws, ErrorCode::BadHello, m, CloseCode::Policy).await;
         }
     };
     if hello.protocol != PROTOCOL_VERSION {
@@ -131,19 +145,44 @@ async fn serve(
             "this gateway speaks protocol {PROTOCOL_VERSION}, the client {}: upgrade the older side",
             hello.protocol
         );
-        return refuse(ws, ErrorCode::Version, m).await;
+        return refuse(ws, ErrorCode::Version, m, CloseCode::Policy).await;
     }
     let Some(who) = cfg.token(&hello.token).cloned() else {
-        return refuse(ws, ErrorCode::Unauthorized, "unknown token".into()).await;
+        let m = "unknown token".into();
+        return refuse(ws, ErrorCode::Unauthorized, m, CloseCode::Policy).await;
     };
+    // Accepted: the place before the hello is free for the next one.
+    drop(pass);
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     tracing::info!(client = id, %peer, name = %who.name, role = ?who.role, "client joined");
     session(ws, id, hello, who, cfg, core, &mut stop).await;
     tracing::info!(client = id, "client left");
 }
 
+/// The close code for a read error (RFC 6455 §7.4.1): 1007 for text that is not UTF-8,
+/// 1009 for a message over the limit, 1002 for any other protocol violation; `None` when
+/// the connection is gone already.
+fn close_code(e: &WsError) -> Option<(CloseCode, &'static str)> {
+    match e {
+        WsError::Utf8(_) => Some((CloseCode::Invalid, "text frame is not UTF-8")),
+        WsError::Capacity(_) => Some((CloseCode::Size, "message too large")),
+        WsError::Protocol(_) => Some((CloseCode::Protocol, "protocol violation")),
+        _ => None,
+    }
+}
+
+async fn close_on_error(mut ws: Ws, e: &WsError) {
+    if let Some((code, reason)) = close_code(e) {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(frame))).await;
+    }
+}
+
 async fn session(
-    ws: WebSocketStream<TcpStream>,
+    ws: Ws,
     id: u64,
     hello: Hello,
     who: TokenConfig,
@@ -164,8 +203,10 @@ async fn session(
         return;
     }
     let (mut sink, mut stream) = ws.split();
+    // How the reader ended: the peer closed, or broke the protocol (with the close code).
+    let mut ended: Option<(CloseCode, &'static str)> = None;
 
-    let writer = async move {
+    let writer = async {
         let mut buf = Vec::with_capacity(64);
         let why = loop {
             tokio::select! {
@@ -192,10 +233,14 @@ async fn session(
         };
         let send = async {
             let _ = sink.send(error_frame(ErrorCode::CutOff, why)).await;
-            let _ = sink.close().await;
+            let frame = CloseFrame {
+                code: CloseCode::Policy,
+                reason: ErrorCode::CutOff.as_str().into(),
+            };
+            let _ = sink.send(Message::Close(Some(frame))).await;
         };
         // A client that stops reading may never take the close frame either.
-        let _ = tokio::time::timeout(Duration::from_secs(1), send).await;
+        let _ = tokio::time::timeout(CLOSE_WAIT, send).await;
     };
 
     let max = cfg.limits.max_frame_bytes;
@@ -211,7 +256,9 @@ async fn session(
                     );
                     continue;
                 }
-                Ok(Message::Close(_)) | Err(_) => return,
+                // The peer's close: the WebSocket layer queued the answer; it is sent below.
+                Ok(Message::Close(_)) => return Some((CloseCode::Normal, "")),
+                Err(e) => return close_code(&e),
                 Ok(_) => continue,
             };
             if text.len() > max {
@@ -222,10 +269,10 @@ async fn session(
                 );
                 continue;
             }
-            let msg = match serde_json::from_str::<ClientMsg>(&text) {
+            let msg = match decode::client_msg(&text) {
                 Ok(m) => m,
                 Err(e) => {
-                    reply_error(&outbox_tx, ErrorCode::BadMessage, format!("{e}"));
+                    reply_error(&outbox_tx, ErrorCode::BadMessage, e);
                     continue;
                 }
             };
@@ -240,7 +287,7 @@ async fn session(
                 }
                 ClientMsg::AuditQuery { ticket } => CoreMsg::Audit { id, ticket },
                 ClientMsg::Command { key, command } => {
-                    if let Err(why) = allowed(who.role, command.name()) {
+                    if let Err(why) = allowed(who.role, &command) {
                         let msg = ServerMsg::CommandResult {
                             key,
                             outcome: crate::protocol::CommandOutcome::Refused {
@@ -256,6 +303,7 @@ async fn session(
                         id: Some(id),
                         request: Request {
                             actor: who.name.clone(),
+                            credential: who.name.clone(),
                             key,
                             command,
                         },
@@ -264,17 +312,34 @@ async fn session(
                 }
             };
             if core.send(req).await.is_err() {
-                return;
+                return None;
             }
         }
+        None
     };
 
     tokio::select! {
         _ = writer => {}
-        _ = reader => {}
-        _ = stop.changed() => {}
+        e = reader => ended = e,
+        _ = stop.changed() => ended = Some((CloseCode::Away, "gateway shutting down")),
     }
     let _ = core.send(CoreMsg::Leave { id }).await;
+    if let Some((code, reason)) = ended {
+        // Answer the peer's close (its reply is queued: a flush sends it), or close with
+        // the code that says what it broke.
+        let close = async {
+            if code == CloseCode::Normal {
+                let _ = sink.flush().await;
+            } else {
+                let frame = CloseFrame {
+                    code,
+                    reason: reason.into(),
+                };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+            }
+        };
+        let _ = tokio::time::timeout(CLOSE_WAIT, close).await;
+    }
 }
 
 fn reply_error(outbox: &mpsc::Sender<Utf8Bytes>, code: ErrorCode, message: impl Into<String>) {

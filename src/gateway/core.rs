@@ -121,6 +121,7 @@ pub async fn run(
                 if core.replay.is_none() {
                     core.auto_supervise();
                 }
+                core.expire_keys();
                 core.heartbeat();
             }
             _ = stop.changed() => break,
@@ -361,6 +362,7 @@ impl Core {
                     };
                     let request = Request {
                         actor: crate::protocol::AUTO_SUPERVISOR.into(),
+                        credential: crate::protocol::AUTO_SUPERVISOR.into(),
                         key: format!(
                             "auto-supervise-{}-{}-{}",
                             t.id,
@@ -380,6 +382,13 @@ impl Core {
         batch.truncate(self.cfg.limits.batch);
         if !batch.is_empty() {
             self.apply(batch);
+        }
+    }
+
+    /// Forget idempotency keys past their time, so that memory stays bounded over months.
+    fn expire_keys(&mut self) {
+        if let Err(e) = self.store.expire_keys(crate::domain::time::now_ms()) {
+            tracing::warn!("idempotency keys not expired: {e}");
         }
     }
 

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use std::time::Duration;
+
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
@@ -14,6 +16,10 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+
+use super::admission::Gate;
 use super::config::{GatewayConfig, allowed};
 use super::{CoreMsg, Status};
 use crate::protocol::{Command, CommandOutcome, ErrorCode, NewTicket};
@@ -34,7 +40,9 @@ pub async fn serve(
     status: Arc<Status>,
     epoch: String,
     mut stop: watch::Receiver<bool>,
+    gate: Gate,
 ) {
+    let header_timeout = Duration::from_secs(cfg.limits.http_header_timeout_s);
     let state = Http {
         cfg,
         core,
@@ -45,14 +53,38 @@ pub async fn serve(
         .route("/healthz", get(healthz))
         .route("/api/tickets", post(intake))
         .with_state(state);
-    let shutdown = async move {
-        let _ = stop.changed().await;
-    };
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        tracing::error!("http server: {e}");
+    // Each connection on its own: hyper closes one whose request head does not arrive
+    // within `http_header_timeout_s` (an idle keep-alive connection too, since the
+    // timer runs whenever a head is awaited), and the gate closes the oldest when full.
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!("http accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let mut pass = gate.enter();
+        let service = TowerToHyperService::new(app.clone());
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => if let Err(e) = r {
+                    tracing::debug!(%peer, "http connection: {e}");
+                },
+                _ = &mut pass.evicted => tracing::debug!(%peer, "http connection closed: the gate needed its place"),
+                _ = stop.changed() => conn.as_mut().graceful_shutdown(),
+            }
+        });
     }
 }
 
@@ -74,7 +106,52 @@ fn error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Res
         .into_response()
 }
 
-async fn intake(State(h): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
+/// Read a request body of at most `limit` bytes within `within`: the limit applies as the
+/// bytes come, never after buffering them all.
+async fn read_body(body: Body, limit: usize, within: Duration) -> Result<Bytes, HttpError> {
+    match tokio::time::timeout(within, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(_)) => Err(HttpError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge,
+            format!("body over {limit} bytes"),
+        )),
+        Err(_) => Err(HttpError(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::TooLarge,
+            format!("body not received within {} s", within.as_secs()),
+        )),
+    }
+}
+
+/// An error answer: status, code, what to fix.
+struct HttpError(StatusCode, ErrorCode, String);
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        error(self.0, self.1, self.2)
+    }
+}
+
+/// The `Idempotency-Key` header: absent, or 1-128 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(k) if (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(k.to_string()))
+        }
+        _ => Err(HttpError(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::Invalid,
+            "Idempotency-Key must be 1-128 visible ASCII characters (letters, digits, punctuation)"
+                .into(),
+        )),
+    }
+}
+
+async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Response {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -87,16 +164,23 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Bytes) -> Respo
             "send 'Authorization: Bearer <token>' with a token from the gateway config",
         );
     };
-    if let Err(why) = allowed(who.role, "intake") {
-        return error(StatusCode::FORBIDDEN, ErrorCode::Forbidden, why);
-    }
-    if body.len() > h.cfg.limits.max_frame_bytes {
+    if !who.role.can_command() {
         return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::TooLarge,
-            format!("body over {} bytes", h.cfg.limits.max_frame_bytes),
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "intake needs an operator token",
         );
     }
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    // Only now, with the caller known, is the body read.
+    let within = Duration::from_secs(h.cfg.limits.http_body_timeout_s);
+    let body = match read_body(body, h.cfg.limits.max_frame_bytes, within).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
     let ticket: NewTicket = match serde_json::from_slice(&body) {
         Ok(t) => t,
         Err(e) => {
@@ -107,8 +191,12 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Bytes) -> Respo
             );
         }
     };
-    let key = match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
-        Some(k) => k.to_string(),
+    let command = Command::Intake { ticket };
+    if let Err(why) = allowed(who.role, &command) {
+        return error(StatusCode::FORBIDDEN, ErrorCode::Forbidden, why);
+    }
+    let key = match key {
+        Some(k) => k,
         None => format!(
             "http-{:016x}{:016x}",
             rand::random::<u64>(),
@@ -120,8 +208,9 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Bytes) -> Respo
         id: None,
         request: Request {
             actor: who.name.clone(),
+            credential: who.name.clone(),
             key,
-            command: Command::Intake { ticket },
+            command,
         },
         reply: Some(tx),
     };

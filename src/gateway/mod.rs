@@ -5,6 +5,7 @@
 //! handlers talk to it over a bounded channel. That keeps every change in one order (the
 //! log's) and lets the core commit commands in batches.
 
+pub mod admission;
 mod conn;
 mod core;
 mod http;
@@ -52,8 +53,24 @@ impl GatewayHandle {
 
 /// Open the store and start serving on the configured addresses (port 0 picks a free
 /// one; the handle says which).
-pub async fn start(cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
-    let store = Store::open(&cfg.database, cfg.policy())?;
+pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
+    let open_files = admission::raise_open_files();
+    let budget = admission::Budget::new(
+        open_files,
+        cfg.limits.max_unauthenticated,
+        cfg.limits.max_http_connections,
+        cfg.limits.max_clients,
+    );
+    if budget.clients < cfg.limits.max_clients {
+        tracing::warn!(
+            open_files,
+            "the open-file limit leaves room for {} clients, not {}: raise it (ulimit -n)",
+            budget.clients,
+            cfg.limits.max_clients
+        );
+    }
+    cfg.limits.max_clients = budget.clients;
+    let store = Store::open(&cfg.database, cfg.policy()?)?;
     if cfg.replay.is_some() && store.seq() > 0 {
         anyhow::bail!(
             "{} already holds a log: a replay needs an empty database (omit --database)",
@@ -83,11 +100,14 @@ pub async fn start(cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         status.clone(),
         stop_rx.clone(),
     ));
+    let ws_gate = admission::Gate::new(budget.unauthenticated);
+    let http_gate = admission::Gate::new(budget.http);
     tokio::spawn(conn::accept_loop(
         ws,
         cfg.clone(),
         core_tx.clone(),
         stop_rx.clone(),
+        ws_gate.clone(),
     ));
     tokio::spawn(http::serve(
         httpl,
@@ -96,6 +116,7 @@ pub async fn start(cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         status.clone(),
         epoch.clone(),
         stop_rx,
+        http_gate.clone(),
     ));
     if let Some(src) = cfg.replay.clone() {
         tokio::spawn(async move {

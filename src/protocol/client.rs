@@ -6,7 +6,7 @@ use super::codes::{AuditAction, WarningKind};
 use super::records::{Category, Channel, Priority, Unit, WarningLevel};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
     /// The first frame of every connection.
     Hello(Hello),
@@ -22,6 +22,7 @@ pub enum ClientMsg {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Hello {
     /// Must equal the gateway's `PROTOCOL_VERSION`.
     pub protocol: u32,
@@ -36,6 +37,7 @@ pub struct Hello {
 
 /// A position in a gateway's log: the log's epoch and a sequence number in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Resume {
     pub epoch: String,
     pub seq: u64,
@@ -43,7 +45,7 @@ pub struct Resume {
 
 /// Everything a wall, a console or a simulator may ask the gateway to do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Take in a new ticket (the same as `POST /api/tickets`).
     Intake { ticket: NewTicket },

@@ -6,6 +6,7 @@
 
 mod client;
 mod codes;
+pub mod decode;
 #[doc(hidden)]
 pub mod examples;
 pub mod kpi;

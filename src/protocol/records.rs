@@ -236,6 +236,7 @@ pub enum UnitKind {
 
 /// A linked unit that tickets are dispatched to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Unit {
     pub id: String,
     pub name: String,
@@ -251,7 +252,7 @@ pub struct Unit {
 
 /// What a briefing (联合会商) is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Incident {
     Ticket { id: u64 },
     Warning { id: u64 },

@@ -1,7 +1,6 @@
 //! SQLite persistence: the schema, and the statements the store runs. Records are kept as
 //! JSON next to the columns that are queried, so the schema does not chase the protocol.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -18,7 +17,18 @@ CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, ticket INTEGER NOT NU
 CREATE INDEX IF NOT EXISTS audit_ticket ON audit(ticket, seq);
 CREATE TABLE IF NOT EXISTS warnings (id INTEGER PRIMARY KEY, status TEXT NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS units (id TEXT PRIMARY KEY, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS idem (key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (credential TEXT NOT NULL, key TEXT NOT NULL,
+    at_ms INTEGER NOT NULL, outcome TEXT NOT NULL, PRIMARY KEY (credential, key));
+CREATE INDEX IF NOT EXISTS idempotency_at ON idempotency(at_ms);
+";
+
+/// A first-wave database kept idempotency keys for every client together (`idem`): its
+/// keys move to the new table under no credential (nobody's, so none matches again) and
+/// expire with the rest.
+const MIGRATE_IDEM: &str = "
+INSERT OR IGNORE INTO idempotency (credential, key, at_ms, outcome)
+    SELECT '', key, CAST(strftime('%s','now') AS INTEGER) * 1000, outcome FROM idem;
+DROP TABLE idem;
 ";
 
 /// A delta as kept in the event log: its number, stamp and frame text.
@@ -60,7 +70,8 @@ pub struct Loaded {
     pub max_warning: u64,
     pub warnings: Vec<Warning>,
     pub units: Vec<Unit>,
-    pub idem: HashMap<String, CommandOutcome>,
+    /// (credential, key) → (when, outcome), oldest first.
+    pub idem: Vec<((String, String), i64, CommandOutcome)>,
 }
 
 pub struct Db {
@@ -95,6 +106,16 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
         conn.execute_batch(SCHEMA).map_err(open_err)?;
+        let old_idem: bool = conn
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type='table' AND name='idem'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(open_err)?;
+        if old_idem {
+            conn.execute_batch(MIGRATE_IDEM).map_err(open_err)?;
+        }
         let epoch: Option<String> = conn
             .query_row("SELECT v FROM meta WHERE k='epoch'", [], |r| r.get(0))
             .optional()?;
@@ -141,13 +162,17 @@ impl Db {
             .iter()
             .map(|j| decode("unit", j))
             .collect::<Result<_, _>>()?;
-        let mut idem = HashMap::new();
-        let mut st = c.prepare("SELECT key, outcome FROM idem")?;
+        let mut idem = Vec::new();
+        let mut st =
+            c.prepare("SELECT credential, key, at_ms, outcome FROM idempotency ORDER BY at_ms")?;
         let mut q = st.query([])?;
         while let Some(r) = q.next()? {
-            let key: String = r.get(0)?;
-            let outcome: String = r.get(1)?;
-            idem.insert(key, decode("idempotency outcome", &outcome)?);
+            let outcome: String = r.get(3)?;
+            idem.push((
+                (r.get(0)?, r.get(1)?),
+                r.get(2)?,
+                decode("idempotency outcome", &outcome)?,
+            ));
         }
         Ok(Loaded {
             epoch,
@@ -207,11 +232,27 @@ impl Db {
             .execute(params![seq as i64, ts_us, frame])?;
         Ok(())
     }
-    pub fn insert_idem(&self, key: &str, outcome: &CommandOutcome) -> Result<(), StoreError> {
+    pub fn insert_idem(
+        &self,
+        credential: &str,
+        key: &str,
+        at_ms: i64,
+        outcome: &CommandOutcome,
+    ) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("INSERT INTO idem (key, outcome) VALUES (?1, ?2)")?
-            .execute(params![key, encode(outcome)?])?;
+            .prepare_cached(
+                "INSERT INTO idempotency (credential, key, at_ms, outcome) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![credential, key, at_ms, encode(outcome)?])?;
         Ok(())
+    }
+
+    /// Forget the keys used before `before_ms`; returns how many.
+    pub fn expire_idem(&self, before_ms: i64) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("DELETE FROM idempotency WHERE at_ms < ?1")?
+            .execute([before_ms])?)
     }
     pub fn upsert_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
         self.conn

@@ -9,12 +9,14 @@
 mod db;
 mod replayed;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::domain::kpi::Kpis;
 use crate::domain::sla::{DEFAULT_SLA_MINUTES, MAX_SLA_MINUTES};
-use crate::domain::time::now_ms;
+use crate::domain::text::check_text;
+use crate::domain::time::{DAY_MS, now_ms};
 use crate::domain::{self, Change as Changed, Refusal, State, lifecycle};
 use crate::protocol::{
     AuditEntry, Briefing, Command, CommandOutcome, ErrorCode, Event, Incident, KpiFigures,
@@ -43,6 +45,11 @@ pub struct Policy {
     pub sla_minutes: [u32; 3],
     /// Accepted positions: [min_lon, min_lat, max_lon, max_lat].
     pub bbox: [f64; 4],
+    /// The city's grids, when the gateway knows its layers: a ticket or a warning on any
+    /// other grid is refused.
+    pub grids: Option<Arc<HashSet<String>>>,
+    /// How long an idempotency key is remembered, ms.
+    pub key_ttl_ms: i64,
 }
 
 impl Default for Policy {
@@ -50,14 +57,24 @@ impl Default for Policy {
         Policy {
             sla_minutes: DEFAULT_SLA_MINUTES,
             bbox: [73.0, 3.0, 136.0, 54.0],
+            grids: None,
+            key_ttl_ms: DAY_MS,
         }
     }
 }
 
+/// How far back a ticket's own intake time may lie (an import of history), and how far
+/// ahead (clock skew between systems).
+const CREATED_PAST_MS: i64 = 366 * DAY_MS;
+const CREATED_AHEAD_MS: i64 = 60_000;
+
 /// One command as the gateway hands it over: who sent it, its key, what it asks.
 #[derive(Clone, Debug)]
 pub struct Request {
+    /// Who, as written in the audit trail.
     pub actor: String,
+    /// The credential that sent it: idempotency keys are its own.
+    pub credential: String,
     pub key: String,
     pub command: Command,
 }
@@ -89,7 +106,10 @@ pub struct Store {
     policy: Policy,
     /// The live state, changed only by `domain::apply` of the events written.
     state: State,
-    idem: HashMap<String, CommandOutcome>,
+    /// Idempotency keys by (credential, key), with their first outcome.
+    idem: HashMap<(String, String), CommandOutcome>,
+    /// The same keys oldest first, with when they were used, for expiry.
+    idem_order: VecDeque<(i64, (String, String))>,
     /// The figures per scope (a grid-id prefix; "" is the whole city), kept up with every
     /// ticket change.
     kpis: HashMap<String, Kpis>,
@@ -108,6 +128,7 @@ impl Store {
             policy,
             state: State::default(),
             idem: HashMap::new(),
+            idem_order: VecDeque::new(),
             kpis: HashMap::from([(String::new(), Kpis::default())]),
         };
         store.reload()?;
@@ -127,7 +148,12 @@ impl Store {
             .into_iter()
             .map(|u| (u.id.clone(), u))
             .collect();
-        self.idem = loaded.idem;
+        self.idem_order = loaded
+            .idem
+            .iter()
+            .map(|(k, at, _)| (*at, k.clone()))
+            .collect();
+        self.idem = loaded.idem.into_iter().map(|(k, _, o)| (k, o)).collect();
         self.state.briefing = self.db.briefing()?;
         let scopes: Vec<String> = self.kpis.keys().cloned().collect();
         // One read of every ticket: the live ones for memory, all of them for the figures.
@@ -297,8 +323,33 @@ impl Store {
         e
     }
 
+    /// Forget the idempotency keys older than the policy keeps them (memory and file);
+    /// returns how many. The gateway calls it as time goes on, so memory stays bounded.
+    pub fn expire_keys(&mut self, now_ms: i64) -> Result<usize, StoreError> {
+        let before = now_ms - self.policy.key_ttl_ms;
+        let mut n = 0;
+        while let Some((at, _)) = self.idem_order.front()
+            && *at < before
+        {
+            if let Some((_, k)) = self.idem_order.pop_front() {
+                self.idem.remove(&k);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.db.expire_idem(before)?;
+        }
+        Ok(n)
+    }
+
+    /// Idempotency keys remembered now.
+    pub fn keys_held(&self) -> usize {
+        self.idem.len()
+    }
+
     fn apply_one(&mut self, req: Request, ts_us: i64) -> Result<Applied, StoreError> {
-        if let Some(first) = self.idem.get(&req.key) {
+        let scoped = (req.credential.clone(), req.key.clone());
+        if let Some(first) = self.idem.get(&scoped) {
             return Ok(Applied {
                 key: req.key,
                 outcome: first.clone(),
@@ -323,9 +374,11 @@ impl Store {
         let (event, id) = self.persist(change, seq, now_ms, &req)?;
         let frame = self.log_event(seq, ts_us, &event)?;
         let outcome = CommandOutcome::Ok { seq, id };
-        self.db.insert_idem(&req.key, &outcome)?;
+        self.db
+            .insert_idem(&req.credential, &req.key, now_ms, &outcome)?;
         self.seq = seq;
-        self.idem.insert(req.key.clone(), outcome.clone());
+        self.idem.insert(scoped.clone(), outcome.clone());
+        self.idem_order.push_back((now_ms, scoped));
         Ok(Applied {
             key: req.key,
             outcome,
@@ -348,16 +401,12 @@ impl Store {
 
     /// Check a request against the live state; nothing is written here.
     fn decide(&self, req: &Request, now_ms: i64) -> Result<Change, Refusal> {
-        if req.key.is_empty() || req.key.len() > 128 {
-            return Err(Refusal::new(
-                ErrorCode::Invalid,
-                "idempotency key must be 1-128 characters",
-            ));
-        }
+        check_text("idempotency key", &req.key, 1, 128)?;
         let cmd = &req.command;
+        check_command_text(cmd)?;
         match cmd {
             Command::Intake { ticket } => {
-                self.validate_new_ticket(ticket)?;
+                self.validate_new_ticket(ticket, now_ms)?;
                 Ok(Change::NewTicket(ticket.clone()))
             }
             Command::Dispatch { ticket, .. }
@@ -398,6 +447,9 @@ impl Store {
             }
             Command::RaiseWarning { warning } => {
                 validate_new_warning(warning)?;
+                for g in &warning.grids {
+                    self.check_grid(g)?;
+                }
                 Ok(Change::NewWarning(warning.clone()))
             }
             Command::AckWarning { warning }
@@ -412,10 +464,10 @@ impl Store {
                 Ok(Change::Warning(lifecycle::apply_warning(w, cmd, now_ms)?))
             }
             Command::UpsertUnit { unit } => {
-                if unit.id.trim().is_empty() || unit.id.len() > 64 || unit.name.is_empty() {
+                if unit.id.trim().is_empty() || unit.name.trim().is_empty() {
                     return Err(Refusal::new(
                         ErrorCode::Invalid,
-                        "unit id must be 1-64 characters and name non-empty",
+                        "unit id and name must not be blank",
                     ));
                 }
                 self.check_position(unit.lon, unit.lat)?;
@@ -512,23 +564,32 @@ impl Store {
         Ok(())
     }
 
-    fn validate_new_ticket(&self, t: &NewTicket) -> Result<(), Refusal> {
+    /// A grid the city has, when the gateway knows its layers.
+    fn check_grid(&self, g: &str) -> Result<(), Refusal> {
+        match &self.policy.grids {
+            Some(grids) if !grids.contains(g) => Err(Refusal::new(
+                ErrorCode::Invalid,
+                format!("grid {g} is not one of the city's grids"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn validate_new_ticket(&self, t: &NewTicket, now_ms: i64) -> Result<(), Refusal> {
         self.check_position(t.lon, t.lat)?;
-        let field = |name: &str, v: &str, min: usize, max: usize| {
-            let n = v.chars().count();
-            if n < min || n > max {
-                Err(Refusal::new(
-                    ErrorCode::Invalid,
-                    format!("{name} must be {min}-{max} characters, got {n}"),
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        field("title", t.title.trim(), 1, 200)?;
-        field("grid", &t.grid, 1, 64)?;
-        field("subtype", &t.subtype, 0, 64)?;
-        field("reporter", &t.reporter, 0, 64)?;
+        check_text("title", t.title.trim(), 1, 200)?;
+        check_text("grid", &t.grid, 1, 64)?;
+        check_text("subtype", &t.subtype, 0, 64)?;
+        check_text("reporter", &t.reporter, 0, 64)?;
+        self.check_grid(&t.grid)?;
+        if let Some(c) = t.created_ms
+            && !(now_ms - CREATED_PAST_MS..=now_ms + CREATED_AHEAD_MS).contains(&c)
+        {
+            return Err(Refusal::new(
+                ErrorCode::Invalid,
+                format!("created_ms {c} is not within the last 366 days: leave it out to mean now"),
+            ));
+        }
         if let Some(m) = t.sla_minutes
             && !(1..=MAX_SLA_MINUTES).contains(&m)
         {
@@ -577,12 +638,32 @@ impl Store {
     }
 }
 
+/// The free text of a command: lengths in characters, no control characters.
+fn check_command_text(cmd: &Command) -> Result<(), Refusal> {
+    match cmd {
+        Command::Return { reason: t, .. } | Command::Escalate { reason: t, .. } => {
+            check_text("reason", t, 0, 500)
+        }
+        Command::Supervise { note: t, .. }
+        | Command::Resolve { note: t, .. }
+        | Command::LiftWarning { note: t, .. } => check_text("note", t, 0, 500),
+        Command::AssignTaskForce { team, .. } => check_text("team", team, 1, 64),
+        Command::Dispatch { unit, .. } | Command::SetUnitDuty { unit, .. } => {
+            check_text("unit", unit, 1, 64)
+        }
+        Command::UpsertUnit { unit } => {
+            check_text("unit id", &unit.id, 1, 64)?;
+            check_text("unit name", &unit.name, 1, 64)?;
+            check_text("unit area", &unit.area, 0, 64)
+        }
+        _ => Ok(()),
+    }
+}
+
 fn validate_new_warning(w: &NewWarning) -> Result<(), Refusal> {
-    if w.title.trim().is_empty() || w.title.chars().count() > 200 {
-        return Err(Refusal::new(
-            ErrorCode::Invalid,
-            "warning title must be 1-200 characters",
-        ));
+    check_text("warning title", w.title.trim(), 1, 200)?;
+    for g in &w.grids {
+        check_text("grid", g, 1, 64)?;
     }
     if w.grids.len() > 1000 || w.tickets.len() > 10_000 {
         return Err(Refusal::new(

@@ -4,6 +4,7 @@ use crate::protocol::examples;
 fn req(key: &str, command: Command) -> Request {
     Request {
         actor: "tester".into(),
+        credential: "tester".into(),
         key: key.into(),
         command,
     }

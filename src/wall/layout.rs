@@ -215,7 +215,10 @@ mod tests {
         let m = err(&format!(
             "{HEAD}[[regions]]\nkind = \"map\"\nx = 0\ny = 0\nw = 3\nh = 2\n[[regions]]\nkind = \"queue\"\nx = 2.5\ny = 0\nw = 1\nh = 1\n"
         ));
-        assert!(m.contains("crosses a bezel") && m.contains("(queue)"), "{m}");
+        assert!(
+            m.contains("crosses a bezel") && m.contains("(queue)"),
+            "{m}"
+        );
         assert!(m.contains("only the map may span panels"), "{m}");
     }
 

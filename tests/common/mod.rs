@@ -55,7 +55,12 @@ pub async fn start(dir: &tempfile::TempDir) -> GatewayHandle {
 }
 
 pub async fn connect(g: &GatewayHandle, token: &str, resume: Option<Resume>) -> Ws {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}", g.ws_addr))
+    connect_to(g.ws_addr, token, resume).await
+}
+
+/// A client of the gateway at `addr` that said hello.
+pub async fn connect_to(addr: std::net::SocketAddr, token: &str, resume: Option<Resume>) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
         .await
         .unwrap();
     say(

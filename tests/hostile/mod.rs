@@ -1,0 +1,485 @@
+//! The gateway on a hostile network, over real sockets: connections that never finish,
+//! slow and oversized HTTP, an idle flood under a low open-file limit, frames that break
+//! the WebSocket protocol, and commands that try the decoder's and the store's edges.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream as StdTcp};
+use std::time::{Duration, Instant};
+
+use yiping::protocol::{ClientMsg, Command, CommandOutcome, ErrorCode, ServerMsg, examples};
+
+use super::common::*;
+
+/// Read from a blocking socket until it is closed (or `limit` passes); returns how long
+/// the peer took to close it, or `None` if it was still open at the limit.
+fn closed_within(s: &mut StdTcp, limit: Duration) -> Option<Duration> {
+    let t0 = Instant::now();
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    while t0.elapsed() < limit {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(t0.elapsed()),
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return Some(t0.elapsed()),
+        }
+    }
+    None
+}
+
+fn quick(dir: &tempfile::TempDir) -> yiping::gateway::config::GatewayConfig {
+    let mut cfg = config(dir);
+    cfg.limits.hello_timeout_s = 1;
+    cfg.limits.http_header_timeout_s = 1;
+    cfg.limits.http_body_timeout_s = 1;
+    cfg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_never_upgrade_or_say_hello_are_closed_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = yiping::gateway::start(quick(&dir)).await.unwrap();
+    let addr = g.ws_addr;
+    let results = tokio::task::spawn_blocking(move || {
+        let mut socks = vec![];
+        for kind in 0..30 {
+            let mut s = StdTcp::connect(addr).unwrap();
+            match kind % 3 {
+                // Nothing at all.
+                0 => {}
+                // Half an upgrade request.
+                1 => s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n").unwrap(),
+                // A whole upgrade, then no hello.
+                _ => s
+                    .write_all(
+                        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                    )
+                    .unwrap(),
+            }
+            socks.push(s);
+        }
+        socks
+            .iter_mut()
+            .map(|s| closed_within(s, Duration::from_secs(5)))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for (i, r) in results.iter().enumerate() {
+        let t = r.unwrap_or_else(|| panic!("connection {i} still open after 5 s"));
+        assert!(
+            t < Duration::from_millis(2500),
+            "connection {i} closed after {t:?}"
+        );
+    }
+    // And an honest client still gets in.
+    let mut ws = connect(&g, VIEW, None).await;
+    snapshot(&mut ws).await;
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_or_idle_http_is_closed_and_a_body_is_not_read_before_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = yiping::gateway::start(quick(&dir)).await.unwrap();
+    let addr = g.http_addr;
+    tokio::task::spawn_blocking(move || {
+        // One header line every 400 ms: closed once the head's second is up.
+        let mut slow = StdTcp::connect(addr).unwrap();
+        slow.write_all(b"GET /healthz HTTP/1.1\r\n").unwrap();
+        let t0 = Instant::now();
+        let mut closed = false;
+        for i in 0..10 {
+            std::thread::sleep(Duration::from_millis(400));
+            if slow.write_all(format!("X-Slow-{i}: 1\r\n").as_bytes()).is_err() {
+                closed = true;
+                break;
+            }
+        }
+        let closed = closed || closed_within(&mut slow, Duration::from_secs(2)).is_some();
+        assert!(closed, "a slow head is still open after {:?}", t0.elapsed());
+        // An idle connection that never sends a request.
+        let mut idle = StdTcp::connect(addr).unwrap();
+        let t = closed_within(&mut idle, Duration::from_secs(5)).expect("idle connection closed");
+        assert!(t < Duration::from_millis(2500), "idle connection closed after {t:?}");
+        // A big body without a token: refused at once, without waiting for the body.
+        let mut big = StdTcp::connect(addr).unwrap();
+        big.write_all(
+            b"POST /api/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1900000\r\n\r\n{\"a\":",
+        )
+        .unwrap();
+        big.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut head = [0u8; 12];
+        big.read_exact(&mut head).expect("an answer before the body");
+        assert_eq!(&head[9..12], b"401", "{}", String::from_utf8_lossy(&head));
+        // With a token, a body past the limit is refused as it comes, not buffered.
+        let mut over = StdTcp::connect(addr).unwrap();
+        over.write_all(
+            format!(
+                "POST /api/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {OP}\r\nContent-Length: 1900000\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let chunk = vec![b' '; 100_000];
+        for _ in 0..3 {
+            if over.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        over.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut head = [0u8; 12];
+        over.read_exact(&mut head).expect("an answer before the whole body");
+        assert_eq!(&head[9..12], b"413", "{}", String::from_utf8_lossy(&head));
+    })
+    .await
+    .unwrap();
+    g.shutdown().await;
+}
+
+/// A bare HTTP request on its own connection; returns (status, body).
+fn http_raw(addr: SocketAddr, req: &str) -> (u16, String) {
+    let mut s = StdTcp::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let out = String::from_utf8_lossy(&out).to_string();
+    let status = out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_keys_belong_to_the_credential_that_sent_them() {
+    let g = Gw::start().await;
+    let mut op = g.client(OP).await;
+    let mut admin = g.client(ADMIN).await;
+    let (_, a) = run(&mut op, intake("same-key")).await;
+    let (_, b) = run(&mut admin, intake("same-key")).await;
+    let (CommandOutcome::Ok { id: Some(a), .. }, CommandOutcome::Ok { id: Some(b), .. }) = (a, b)
+    else {
+        panic!("both intakes apply")
+    };
+    assert_ne!(
+        a, b,
+        "the admin's command is its own, not the operator's result"
+    );
+    // The operator's own repeat is still the first result.
+    let (_, again) = run(&mut op, intake("same-key")).await;
+    assert!(matches!(again, CommandOutcome::Ok { id: Some(x), .. } if x == a));
+    // A key that is not visible ASCII is a 400, never silently ignored.
+    let body = serde_json::to_string(&examples::new_ticket()).unwrap();
+    let addr = g.http_addr;
+    let (status, text) = tokio::task::spawn_blocking(move || {
+        http_raw(
+            addr,
+            &format!(
+                "POST /api/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {OP}\r\nIdempotency-Key: 键\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("Idempotency-Key"), "{text}");
+    let (_, _, n) = snapshot(&mut connect(&g, VIEW, None).await).await;
+    assert_eq!(n, 2, "the refused request took nothing in");
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_decoder_and_the_store_refuse_what_is_not_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    // The city's grids: one layer with the example's grid only.
+    let grids = dir.path().join("grids.geojson");
+    std::fs::write(
+        &grids,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"321102-01-003-07"},
+            "geometry":{"type":"Polygon","coordinates":[[[119.4,32.1],[119.5,32.1],[119.5,32.2],[119.4,32.1]]]}}]}"#,
+    )
+    .unwrap();
+    cfg.area.grids = Some(grids);
+    let g = yiping::gateway::start(cfg).await.unwrap();
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    // An integer for a tag, an unknown field: bad_message, nothing applied.
+    for raw in [
+        r#"{"type":"command","key":"k1","command":{"op":0,"ticket":{}}}"#,
+        r#"{"type":"command","key":"k2","command":{"op":"accept","ticket":1,"x":1}}"#,
+    ] {
+        say_raw(&mut op, raw).await;
+        match next_real(&mut op).await {
+            ServerMsg::Error { code, .. } => assert_eq!(code, ErrorCode::BadMessage, "{raw}"),
+            other => panic!("{raw}: {other:?}"),
+        }
+    }
+    let refused = |o: &CommandOutcome| match o {
+        CommandOutcome::Refused { code, message } => (*code, message.clone()),
+        other => panic!("applied: {other:?}"),
+    };
+    // Control characters, a grid the city does not have, a backdated ticket.
+    let mut t = examples::new_ticket();
+    t.title = "漏水\u{0}".into();
+    let (_, o) = run(&mut op, cmd("c1", Command::Intake { ticket: t })).await;
+    assert_eq!(refused(&o).0, ErrorCode::Invalid, "{o:?}");
+    let mut t = examples::new_ticket();
+    t.grid = "321102-99-999-99".into();
+    let (_, o) = run(&mut op, cmd("c2", Command::Intake { ticket: t })).await;
+    assert!(
+        refused(&o).1.contains("not one of the city's grids"),
+        "{o:?}"
+    );
+    let mut t = examples::new_ticket();
+    t.created_ms = Some(0);
+    let (_, o) = run(&mut op, cmd("c3", Command::Intake { ticket: t.clone() })).await;
+    assert_eq!(
+        refused(&o).0,
+        ErrorCode::Forbidden,
+        "an operator cannot backdate"
+    );
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    for at in [0, i64::MAX, i64::MIN] {
+        t.created_ms = Some(at);
+        let (_, o) = run(
+            &mut admin,
+            cmd(&format!("c4-{at}"), Command::Intake { ticket: t.clone() }),
+        )
+        .await;
+        assert!(refused(&o).1.contains("created_ms"), "{at}: {o:?}");
+    }
+    let (_, o) = run(&mut op, intake("fine")).await;
+    assert!(matches!(o, CommandOutcome::Ok { .. }), "{o:?}");
+    let (_, _, n) = snapshot(&mut connect(&g, VIEW, None).await).await;
+    assert_eq!(n, 1, "only the documented intake was taken in");
+    g.shutdown().await;
+}
+
+async fn say_raw(ws: &mut Ws, text: &str) {
+    use futures_util::SinkExt;
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(text.into()))
+        .await
+        .unwrap();
+}
+
+/// A WebSocket client by hand, to send what a library would not: the upgrade, then
+/// frames as given.
+struct RawWs(StdTcp);
+
+impl RawWs {
+    fn open(addr: SocketAddr) -> RawWs {
+        let mut s = StdTcp::connect(addr).unwrap();
+        s.write_all(
+            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .unwrap();
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            s.read_exact(&mut b).unwrap();
+            head.push(b[0]);
+        }
+        assert!(
+            head.starts_with(b"HTTP/1.1 101"),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
+        RawWs(s)
+    }
+
+    /// A frame with FIN, `opcode`, the payload masked unless `unmasked`.
+    fn frame(&mut self, opcode: u8, payload: &[u8], unmasked: bool) {
+        let mut f = vec![0x80 | opcode];
+        let mask_bit = if unmasked { 0 } else { 0x80 };
+        match payload.len() {
+            n if n < 126 => f.push(mask_bit | n as u8),
+            n if n < 65536 => {
+                f.push(mask_bit | 126);
+                f.extend((n as u16).to_be_bytes());
+            }
+            n => {
+                f.push(mask_bit | 127);
+                f.extend((n as u64).to_be_bytes());
+            }
+        }
+        if unmasked {
+            f.extend(payload);
+        } else {
+            let key = [0x12, 0x34, 0x56, 0x78];
+            f.extend(key);
+            f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        }
+        let _ = self.0.write_all(&f);
+    }
+
+    fn hello(&mut self) {
+        let hello = serde_json::to_vec(&ClientMsg::Hello(yiping::protocol::Hello {
+            protocol: yiping::protocol::PROTOCOL_VERSION,
+            token: VIEW.into(),
+            resume_from: None,
+            region: None,
+        }))
+        .unwrap();
+        self.frame(0x1, &hello, false);
+    }
+
+    /// Skip data frames until a close frame; its status code (`None`: closed without one).
+    fn close_code(&mut self) -> Option<u16> {
+        self.0
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        loop {
+            let mut h = [0u8; 2];
+            self.0.read_exact(&mut h).ok()?;
+            let mut len = (h[1] & 0x7f) as u64;
+            if len == 126 {
+                let mut l = [0u8; 2];
+                self.0.read_exact(&mut l).ok()?;
+                len = u16::from_be_bytes(l) as u64;
+            } else if len == 127 {
+                let mut l = [0u8; 8];
+                self.0.read_exact(&mut l).ok()?;
+                len = u64::from_be_bytes(l);
+            }
+            let mut payload = vec![0u8; len as usize];
+            self.0.read_exact(&mut payload).ok()?;
+            if h[0] & 0x0f == 0x8 {
+                return (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_violations_close_with_the_rfc_6455_codes_and_a_close_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    cfg.limits.hard_frame_bytes = 8192;
+    let g = yiping::gateway::start(cfg).await.unwrap();
+    let addr = g.ws_addr;
+    tokio::task::spawn_blocking(move || {
+        // Text that is not UTF-8: 1007.
+        let mut w = RawWs::open(addr);
+        w.hello();
+        w.frame(0x1, &[0xff, 0xfe, 0xfd], false);
+        assert_eq!(w.close_code(), Some(1007));
+        // A message over the hard limit: 1009.
+        let mut w = RawWs::open(addr);
+        w.hello();
+        w.frame(0x1, &vec![b' '; 9000], false);
+        assert_eq!(w.close_code(), Some(1009));
+        // A client frame without a mask: 1002.
+        let mut w = RawWs::open(addr);
+        w.hello();
+        w.frame(0x1, b"{}", true);
+        assert_eq!(w.close_code(), Some(1002));
+        // The same before the hello.
+        let mut w = RawWs::open(addr);
+        w.frame(0x1, &[0xc3, 0x28], false);
+        assert_eq!(w.close_code(), Some(1007));
+        // A bad token: 1008 (policy).
+        let mut w = RawWs::open(addr);
+        let hello = br#"{"type":"hello","protocol":1,"token":"nobody-at-all"}"#;
+        w.frame(0x1, hello, false);
+        assert_eq!(w.close_code(), Some(1008));
+        // The client closes: the gateway answers with a close of its own.
+        let mut w = RawWs::open(addr);
+        w.hello();
+        w.frame(0x8, &1000u16.to_be_bytes(), false);
+        assert_eq!(w.close_code(), Some(1000));
+    })
+    .await
+    .unwrap();
+    g.shutdown().await;
+}
+
+#[test]
+fn an_idle_flood_under_a_low_open_file_limit_locks_out_no_wall_and_not_healthz() {
+    // The test process holds the flood's sockets itself: it needs more than the
+    // gateway's 1,024.
+    yiping::gateway::admission::raise_open_files();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("gateway.toml");
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "listen = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\ndatabase = {:?}\n\
+             [limits]\nhello_timeout_s = 30\nhttp_header_timeout_s = 30\n\
+             [[tokens]]\ntoken = \"{VIEW}\"\nrole = \"viewer\"\nname = \"大屏\"\n",
+            dir.path().join("g.sqlite")
+        ),
+    )
+    .unwrap();
+    // The gateway in a process of its own with 1,024 open files, soft and hard.
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 1024 && exec {} gateway --config {}",
+            env!("CARGO_BIN_EXE_yiping"),
+            cfg_path.display()
+        ))
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(out));
+    let addr_of = |line: &str, key: &str| -> Option<SocketAddr> {
+        let i = line.find(key)? + key.len();
+        line[i..].split_whitespace().next()?.parse().ok()
+    };
+    let (ws, http) = loop {
+        let line = lines
+            .next()
+            .expect("the gateway says where it listens")
+            .unwrap();
+        if let (Some(w), Some(h)) = (addr_of(&line, "ws_addr="), addr_of(&line, "http_addr=")) {
+            break (w, h);
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // A wall joins before the flood.
+        let mut before = connect_to(ws, VIEW, None).await;
+        snapshot(&mut before).await;
+        // 1,100 connections that say nothing, to each port.
+        let mut flood = vec![];
+        for _ in 0..1100 {
+            flood.push(tokio::net::TcpStream::connect(ws).await.unwrap());
+            flood.push(tokio::net::TcpStream::connect(http).await.unwrap());
+        }
+        // The wall that was there still hears its heartbeats.
+        let t0 = Instant::now();
+        loop {
+            if matches!(next(&mut before).await, ServerMsg::Heartbeat { .. }) {
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(5), "no heartbeat");
+        }
+        // A new wall gets in and gets its snapshot; /healthz answers.
+        let mut after = connect_to(ws, VIEW, None).await;
+        snapshot(&mut after).await;
+        let (status, body) = tokio::task::spawn_blocking(move || {
+            http_raw(
+                http,
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 200, "{body}");
+        drop(flood);
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}
