@@ -55,11 +55,15 @@ async fn bench(a: Args) -> anyhow::Result<()> {
             token: "bench-operator".into(),
             role: Role::Operator,
             name: "bench".into(),
+            region: String::new(),
+            unit: None,
         },
         TokenConfig {
             token: "bench-viewer".into(),
             role: Role::Viewer,
             name: "wall".into(),
+            region: String::new(),
+            unit: None,
         },
     ];
     let g = yiping::gateway::start(cfg).await?;

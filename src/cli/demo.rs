@@ -37,11 +37,15 @@ pub fn run(
             token: admin.clone(),
             role: Role::Admin,
             name: "仿真系统".into(),
+            region: String::new(),
+            unit: None,
         },
         TokenConfig {
             token: operator.clone(),
             role: Role::Operator,
             name: "值班员(演示)".into(),
+            region: String::new(),
+            unit: None,
         },
     ];
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use yiping::gateway::config::GatewayConfig;
 use yiping::sim::{self, city::City};
 
+mod account;
 mod bench_gateway;
 mod bench_kpi;
 mod bench_wall;
@@ -244,6 +245,8 @@ enum Cmd {
     /// Play a recording back through a gateway of its own, as if live (walls connect to
     /// it and show a replay badge); `--wall` opens one.
     Replay(Box<replay_cmd::ReplayArgs>),
+    /// The gateway's credentials: add, list, revoke, rotate, and the access log.
+    Account(account::AccountArgs),
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -430,6 +433,7 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::BenchGateway(args)) => bench_gateway::run(args),
+        Some(Cmd::Account(args)) => account::run(args),
         Some(Cmd::BenchWall(args)) => bench_wall::run(args),
     }
 }

@@ -126,6 +126,8 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
         token: viewer.clone(),
         role: Role::Viewer,
         name: "回放大屏".into(),
+        region: String::new(),
+        unit: None,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

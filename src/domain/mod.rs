@@ -4,6 +4,7 @@
 //! ticket, civil time and the names a person reads. The store, the feed's mirror, the
 //! replay writer and the simulator all use these; this module uses only `protocol`.
 
+pub mod access;
 pub mod deadline;
 pub mod kpi;
 pub mod lifecycle;

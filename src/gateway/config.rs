@@ -81,16 +81,7 @@ pub struct Area {
     pub grids: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Watches the feed.
-    Viewer,
-    /// Watches and sends commands.
-    Operator,
-    /// Also registers units.
-    Admin,
-}
+pub use crate::domain::access::Role;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +90,12 @@ pub struct TokenConfig {
     pub role: Role,
     /// Who this token is, as written in the audit trail.
     pub name: String,
+    /// The region it is scoped to (a grid-id prefix); "" or absent: the whole city.
+    #[serde(default)]
+    pub region: String,
+    /// The unit a `unit` token acts for.
+    #[serde(default)]
+    pub unit: Option<String>,
 }
 
 impl Default for GatewayConfig {
@@ -128,6 +125,8 @@ impl GatewayConfig {
                 token: viewer_token,
                 role: Role::Viewer,
                 name: "回看".into(),
+                region: String::new(),
+                unit: None,
             }],
             replay: Some(source),
             ..Default::default()
@@ -283,38 +282,5 @@ impl GatewayConfig {
             grids,
             key_ttl_ms: self.limits.idempotency_hours as i64 * 3_600_000,
         })
-    }
-
-    pub fn token(&self, token: &str) -> Option<&TokenConfig> {
-        self.tokens.iter().find(|t| t.token == token)
-    }
-}
-
-/// What each role may ask (the one role check: the WebSocket and HTTP intake both ask
-/// it). A viewer watches; an operator commands; registering units, and taking in a
-/// ticket with its own intake time (an import of history, the simulator), are an
-/// admin's.
-pub fn allowed(role: Role, cmd: &crate::protocol::Command) -> Result<(), String> {
-    use crate::protocol::Command;
-    match (role, cmd) {
-        (r, c) if !r.can_command() => Err(format!(
-            "a viewer token cannot send commands ({}): ask for an operator token",
-            c.name()
-        )),
-        (Role::Operator, Command::UpsertUnit { .. }) => {
-            Err("registering units needs an admin token".into())
-        }
-        (Role::Operator, Command::Intake { ticket }) if ticket.created_ms.is_some() => Err(
-            "created_ms (an intake time of its own) needs an admin token: leave it out to mean now"
-                .into(),
-        ),
-        _ => Ok(()),
-    }
-}
-
-impl Role {
-    /// Sends commands (an operator or an admin), not only watches.
-    pub fn can_command(self) -> bool {
-        self >= Role::Operator
     }
 }

@@ -15,10 +15,12 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::CoreMsg;
+use super::accounts::{Credential, Directory};
 use super::admission::{Gate, Pass};
-use super::config::{GatewayConfig, TokenConfig, allowed};
-use crate::protocol::{ClientMsg, ErrorCode, Hello, PROTOCOL_VERSION, ServerMsg, decode};
+use super::config::GatewayConfig;
+use crate::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Resume, ServerMsg, decode};
 use crate::store::Request;
+use crate::store::accounts::entry;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -37,6 +39,7 @@ pub async fn accept_loop(
     core: mpsc::Sender<CoreMsg>,
     mut stop: watch::Receiver<bool>,
     gate: Gate,
+    directory: Arc<Directory>,
 ) {
     loop {
         tokio::select! {
@@ -46,7 +49,8 @@ pub async fn accept_loop(
                     // A place before the hello, taken at once: a full gate closes its
                     // oldest connection rather than refuse this one.
                     let pass = gate.enter();
-                    tokio::spawn(serve(stream, peer.to_string(), cfg.clone(), core.clone(), stop.clone(), pass));
+                    let conn = Conn { peer: peer.to_string(), cfg: cfg.clone(), core: core.clone(), directory: directory.clone() };
+                    tokio::spawn(serve(stream, conn, stop.clone(), pass));
                 }
                 Err(e) => {
                     tracing::warn!("accept: {e}");
@@ -83,14 +87,21 @@ type Ws = WebSocketStream<TcpStream>;
 
 /// The way to an accepted hello: the upgrade, then the hello, within one deadline
 /// (`hello_timeout_s` from the moment the connection was accepted).
-async fn serve(
-    stream: TcpStream,
+/// What a connection's task is handed.
+struct Conn {
     peer: String,
     cfg: Arc<GatewayConfig>,
     core: mpsc::Sender<CoreMsg>,
-    mut stop: watch::Receiver<bool>,
-    mut pass: Pass,
-) {
+    directory: Arc<Directory>,
+}
+
+async fn serve(stream: TcpStream, conn: Conn, mut stop: watch::Receiver<bool>, mut pass: Pass) {
+    let Conn {
+        peer,
+        cfg,
+        core,
+        directory,
+    } = conn;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(cfg.limits.hello_timeout_s);
     let upgrade = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config(&cfg)));
     let mut ws = tokio::select! {
@@ -147,16 +158,61 @@ async fn serve(
         );
         return refuse(ws, ErrorCode::Version, m, CloseCode::Policy).await;
     }
-    let Some(who) = cfg.token(&hello.token).cloned() else {
+    let Some(who) = directory.authenticate(&hello.token).await else {
+        log_access(
+            &core,
+            &Directory::claimed(&hello.token),
+            "refused",
+            &format!("unknown token from {peer}"),
+        );
         let m = "unknown token".into();
         return refuse(ws, ErrorCode::Unauthorized, m, CloseCode::Policy).await;
+    };
+    let region = match who.access.feed_region(hello.region.as_deref()) {
+        Ok(r) => r,
+        Err(r) => {
+            log_access(&core, &who.id, "refused", &r.message);
+            return refuse(ws, ErrorCode::Forbidden, r.message, CloseCode::Policy).await;
+        }
     };
     // Accepted: the place before the hello is free for the next one.
     drop(pass);
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    tracing::info!(client = id, %peer, name = %who.name, role = ?who.role, "client joined");
-    session(ws, id, hello, who, cfg, core, &mut stop).await;
+    tracing::info!(client = id, %peer, name = %who.name, role = who.access.role.as_str(), %region, "client joined");
+    log_access(
+        &core,
+        &who.id,
+        "login",
+        &format!(
+            "{} from {peer}, region '{region}'",
+            who.access.role.as_str()
+        ),
+    );
+    let opened = Opened {
+        id,
+        region,
+        resume: hello.resume_from,
+        who,
+    };
+    session(ws, opened, cfg, core, &mut stop).await;
     tracing::info!(client = id, "client left");
+}
+
+/// A session that said an accepted hello.
+struct Opened {
+    id: u64,
+    /// The region its feed is scoped to (its credential's, or narrower).
+    region: String,
+    resume: Option<Resume>,
+    who: Credential,
+}
+
+/// Put a line in the access log (the core writes them once a second, together).
+pub(super) fn log_access(core: &mpsc::Sender<CoreMsg>, account: &str, event: &str, detail: &str) {
+    let e = entry(crate::domain::time::now_ms(), account, event, detail);
+    // A full core queue drops a log line rather than wait: logins are logged by tracing
+    // too.
+    let _ = core.try_send(CoreMsg::Access(e));
 }
 
 /// The close code for a read error (RFC 6455 §7.4.1): 1007 for text that is not UTF-8,
@@ -183,19 +239,24 @@ async fn close_on_error(mut ws: Ws, e: &WsError) {
 
 async fn session(
     ws: Ws,
-    id: u64,
-    hello: Hello,
-    who: TokenConfig,
+    opened: Opened,
     cfg: Arc<GatewayConfig>,
     core: mpsc::Sender<CoreMsg>,
     stop: &mut watch::Receiver<bool>,
 ) {
+    let Opened {
+        id,
+        region,
+        resume,
+        who,
+    } = opened;
     let (outbox_tx, mut outbox) = mpsc::channel::<Utf8Bytes>(cfg.limits.outbox);
     let (kill_tx, mut kill) = oneshot::channel::<&'static str>();
     let join = CoreMsg::Join {
         id,
-        region: hello.region.unwrap_or_default(),
-        resume: hello.resume_from,
+        region,
+        credential: who.id.clone(),
+        resume,
         outbox: outbox_tx.clone(),
         kill: kill_tx,
     };
@@ -286,30 +347,17 @@ async fn session(
                     continue;
                 }
                 ClientMsg::AuditQuery { ticket } => CoreMsg::Audit { id, ticket },
-                ClientMsg::Command { key, command } => {
-                    if let Err(why) = allowed(who.role, &command) {
-                        let msg = ServerMsg::CommandResult {
-                            key,
-                            outcome: crate::protocol::CommandOutcome::Refused {
-                                code: ErrorCode::Forbidden,
-                                message: why,
-                            },
-                        };
-                        let _ = outbox_tx
-                            .try_send(serde_json::to_string(&msg).unwrap_or_default().into());
-                        continue;
-                    }
-                    CoreMsg::Command {
-                        id: Some(id),
-                        request: Request {
-                            actor: who.name.clone(),
-                            credential: who.name.clone(),
-                            key,
-                            command,
-                        },
-                        reply: None,
-                    }
-                }
+                ClientMsg::Command { key, command } => CoreMsg::Command {
+                    id: Some(id),
+                    request: Request {
+                        actor: who.name.clone(),
+                        credential: who.id.clone(),
+                        access: who.access.clone(),
+                        key,
+                        command,
+                    },
+                    reply: None,
+                },
             };
             if core.send(req).await.is_err() {
                 return None;

@@ -11,9 +11,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::Status;
+use super::accounts::Directory;
 use super::config::GatewayConfig;
+use crate::domain::access::Access;
 use crate::domain::time::now_us;
 use crate::protocol::{CommandOutcome, ErrorCode, Event, Resume, ServerMsg, Snapshot, Ticket};
+use crate::store::accounts::AccessEntry;
 use crate::store::{Request, Store};
 
 /// What connections and HTTP handlers ask of the core.
@@ -22,6 +25,8 @@ pub enum CoreMsg {
     Join {
         id: u64,
         region: String,
+        /// The credential it came with: its session ends when that is revoked.
+        credential: String,
         resume: Option<Resume>,
         outbox: mpsc::Sender<Utf8Bytes>,
         kill: oneshot::Sender<&'static str>,
@@ -48,6 +53,8 @@ pub enum CoreMsg {
     },
     /// Replay: the recording has ended.
     ReplayEnd,
+    /// A line for the access log (logins and refusals).
+    Access(AccessEntry),
 }
 
 /// Where a replay stands, for the walls' badge.
@@ -66,6 +73,7 @@ type Batch = Vec<(
 
 struct Client {
     region: String,
+    credential: String,
     outbox: mpsc::Sender<Utf8Bytes>,
     kill: Option<oneshot::Sender<&'static str>>,
 }
@@ -85,7 +93,15 @@ struct Core {
     window: VecDeque<Kept>,
     /// Set while the gateway plays a recording back: commands are refused.
     replay: Option<ReplayClock>,
+    directory: Arc<Directory>,
+    /// Access-log lines waiting for the next heartbeat's write.
+    access: Vec<AccessEntry>,
+    /// Access-log lines dropped since the last write (a flood of refusals).
+    access_dropped: u64,
 }
+
+/// Access-log lines written at most per heartbeat; past that they are counted.
+const ACCESS_PER_BEAT: usize = 1000;
 
 pub async fn run(
     store: Store,
@@ -93,8 +109,12 @@ pub async fn run(
     mut rx: mpsc::Receiver<CoreMsg>,
     status: Arc<Status>,
     mut stop: watch::Receiver<bool>,
+    directory: Arc<Directory>,
 ) {
     let mut core = Core {
+        directory,
+        access: Vec::new(),
+        access_dropped: 0,
         store,
         cfg: cfg.clone(),
         status,
@@ -122,6 +142,8 @@ pub async fn run(
                     core.auto_supervise();
                 }
                 core.expire_keys();
+                core.reload_accounts();
+                core.write_access_log();
                 core.heartbeat();
             }
             _ = stop.changed() => break,
@@ -180,10 +202,18 @@ impl Core {
                 CoreMsg::Join {
                     id,
                     region,
+                    credential,
                     resume,
                     outbox,
                     kill,
-                } => self.join(id, region, resume, outbox, kill),
+                } => self.join(id, (region, credential), resume, outbox, kill),
+                CoreMsg::Access(e) => {
+                    if self.access.len() < ACCESS_PER_BEAT {
+                        self.access.push(e);
+                    } else {
+                        self.access_dropped += 1;
+                    }
+                }
                 CoreMsg::Leave { id } => {
                     self.clients.remove(&id);
                     let clients = &self.clients;
@@ -363,6 +393,7 @@ impl Core {
                     let request = Request {
                         actor: crate::protocol::AUTO_SUPERVISOR.into(),
                         credential: crate::protocol::AUTO_SUPERVISOR.into(),
+                        access: Access::city(crate::domain::access::Role::Operator),
                         key: format!(
                             "auto-supervise-{}-{}-{}",
                             t.id,
@@ -382,6 +413,52 @@ impl Core {
         batch.truncate(self.cfg.limits.batch);
         if !batch.is_empty() {
             self.apply(batch);
+        }
+    }
+
+    /// Accounts changed in the file (`yiping account`): take them, and end the sessions
+    /// of credentials revoked or rotated, at once.
+    fn reload_accounts(&mut self) {
+        match self.store.changed_outside() {
+            Ok(false) => return,
+            Ok(true) => {}
+            Err(e) => return tracing::warn!("accounts not checked: {e}"),
+        }
+        let accounts = match self.store.accounts() {
+            Ok(a) => a,
+            Err(e) => return tracing::warn!("accounts not read: {e}"),
+        };
+        let ended = self.directory.replace(accounts);
+        let gone: Vec<u64> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| ended.contains(&c.credential))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            if let Some(mut c) = self.clients.remove(&id) {
+                tracing::info!(client = id, credential = %c.credential, "credential revoked: session ended");
+                if let Some(k) = c.kill.take() {
+                    let _ = k.send("credential revoked or rotated");
+                }
+            }
+        }
+    }
+
+    /// Write the access-log lines gathered since the last heartbeat, in one transaction.
+    fn write_access_log(&mut self) {
+        if self.access_dropped > 0 {
+            let n = std::mem::take(&mut self.access_dropped);
+            self.access.push(crate::store::accounts::entry(
+                crate::domain::time::now_ms(),
+                "?",
+                "dropped",
+                &format!("{n} more lines in one second were not written (a flood)"),
+            ));
+        }
+        let lines = std::mem::take(&mut self.access);
+        if let Err(e) = self.store.log_access(&lines) {
+            tracing::warn!("access log not written: {e}");
         }
     }
 
@@ -448,13 +525,17 @@ impl Core {
     fn join(
         &mut self,
         id: u64,
-        region: String,
+        (region, credential): (String, String),
         resume: Option<Resume>,
         outbox: mpsc::Sender<Utf8Bytes>,
         kill: oneshot::Sender<&'static str>,
     ) {
         if self.clients.len() >= self.cfg.limits.max_clients {
             let _ = kill.send("too many clients: the gateway is full");
+            return;
+        }
+        if !self.directory.is_valid(&credential) {
+            let _ = kill.send("credential revoked or rotated");
             return;
         }
         if let Err(e) = self.store.track_scope(&region) {
@@ -468,15 +549,15 @@ impl Core {
             // A resume longer than the outbox would cut the client off at once: a
             // snapshot is smaller.
             let snap = self.snapshot_frames(&region);
-            return self.enqueue_join(id, region, snap, outbox, kill);
+            return self.enqueue_join(id, (region, credential), snap, outbox, kill);
         }
-        self.enqueue_join(id, region, frames, outbox, kill);
+        self.enqueue_join(id, (region, credential), frames, outbox, kill);
     }
 
     fn enqueue_join(
         &mut self,
         id: u64,
-        region: String,
+        (region, credential): (String, String),
         frames: Vec<Utf8Bytes>,
         outbox: mpsc::Sender<Utf8Bytes>,
         kill: oneshot::Sender<&'static str>,
@@ -491,6 +572,7 @@ impl Core {
             id,
             Client {
                 region,
+                credential,
                 outbox,
                 kill: Some(kill),
             },
@@ -572,7 +654,26 @@ impl Core {
     }
 
     fn audit(&mut self, id: u64, ticket: u64) {
+        // A scoped client reads the trails of its region's tickets only; others are as
+        // unknown to it as tickets that never were.
+        let region = self
+            .clients
+            .get(&id)
+            .map(|c| c.region.clone())
+            .unwrap_or_default();
+        let scope = Access {
+            region,
+            ..Access::city(crate::domain::access::Role::Viewer)
+        };
+        let visible = match self.store.ticket(ticket) {
+            Ok(Some(t)) => scope.covers(&t.grid),
+            _ => true,
+        };
         let msg = match self.store.audit_of(ticket) {
+            _ if !visible => ServerMsg::Error {
+                code: ErrorCode::UnknownTicket,
+                message: format!("no ticket {ticket} in this feed's region"),
+            },
             Ok(entries) if entries.is_empty() => ServerMsg::Error {
                 code: ErrorCode::UnknownTicket,
                 message: format!("no ticket {ticket}"),

@@ -19,36 +19,31 @@ use tokio::sync::{mpsc, oneshot, watch};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 
+use super::accounts::Directory;
 use super::admission::Gate;
-use super::config::{GatewayConfig, allowed};
+use super::config::GatewayConfig;
+use super::conn::log_access;
 use super::{CoreMsg, Status};
 use crate::protocol::{Command, CommandOutcome, ErrorCode, NewTicket};
 use crate::store::Request;
 
+/// What the HTTP handlers share.
 #[derive(Clone)]
-struct Http {
-    cfg: Arc<GatewayConfig>,
-    core: mpsc::Sender<CoreMsg>,
-    status: Arc<Status>,
-    epoch: String,
+pub struct Http {
+    pub cfg: Arc<GatewayConfig>,
+    pub directory: Arc<Directory>,
+    pub core: mpsc::Sender<CoreMsg>,
+    pub status: Arc<Status>,
+    pub epoch: String,
 }
 
 pub async fn serve(
     listener: TcpListener,
-    cfg: Arc<GatewayConfig>,
-    core: mpsc::Sender<CoreMsg>,
-    status: Arc<Status>,
-    epoch: String,
+    state: Http,
     mut stop: watch::Receiver<bool>,
     gate: Gate,
 ) {
-    let header_timeout = Duration::from_secs(cfg.limits.http_header_timeout_s);
-    let state = Http {
-        cfg,
-        core,
-        status,
-        epoch,
-    };
+    let header_timeout = Duration::from_secs(state.cfg.limits.http_header_timeout_s);
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/tickets", post(intake))
@@ -157,14 +152,20 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Respon
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    let Some(who) = h.cfg.token(token) else {
+    let Some(who) = h.directory.authenticate(token).await else {
+        log_access(
+            &h.core,
+            &Directory::claimed(token),
+            "refused",
+            "unknown token (HTTP intake)",
+        );
         return error(
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthorized,
             "send 'Authorization: Bearer <token>' with a token from the gateway config",
         );
     };
-    if !who.role.can_command() {
+    if !who.access.role.can_command() {
         return error(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
@@ -192,9 +193,6 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Respon
         }
     };
     let command = Command::Intake { ticket };
-    if let Err(why) = allowed(who.role, &command) {
-        return error(StatusCode::FORBIDDEN, ErrorCode::Forbidden, why);
-    }
     let key = match key {
         Some(k) => k,
         None => format!(
@@ -208,7 +206,8 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Respon
         id: None,
         request: Request {
             actor: who.name.clone(),
-            credential: who.name.clone(),
+            credential: who.id.clone(),
+            access: who.access.clone(),
             key,
             command,
         },

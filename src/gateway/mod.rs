@@ -5,6 +5,7 @@
 //! handlers talk to it over a bounded channel. That keeps every change in one order (the
 //! log's) and lets the core commit commands in batches.
 
+pub mod accounts;
 pub mod admission;
 mod conn;
 mod core;
@@ -78,6 +79,8 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         );
     }
     let epoch = store.epoch().to_string();
+    let directory = accounts::Directory::new(cfg.tokens.clone());
+    directory.replace(store.accounts()?);
     let ws = TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (WebSocket): {e}", cfg.listen))?;
@@ -99,6 +102,7 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         core_rx,
         status.clone(),
         stop_rx.clone(),
+        directory.clone(),
     ));
     let ws_gate = admission::Gate::new(budget.unauthenticated);
     let http_gate = admission::Gate::new(budget.http);
@@ -108,16 +112,16 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         core_tx.clone(),
         stop_rx.clone(),
         ws_gate.clone(),
+        directory.clone(),
     ));
-    tokio::spawn(http::serve(
-        httpl,
-        cfg.clone(),
-        core_tx,
-        status.clone(),
-        epoch.clone(),
-        stop_rx,
-        http_gate.clone(),
-    ));
+    let http_state = http::Http {
+        cfg: cfg.clone(),
+        directory,
+        core: core_tx,
+        status: status.clone(),
+        epoch: epoch.clone(),
+    };
+    tokio::spawn(http::serve(httpl, http_state, stop_rx, http_gate.clone()));
     if let Some(src) = cfg.replay.clone() {
         tokio::spawn(async move {
             if let Err(e) = replay::run(src, replay_tx, replay_stop).await {

@@ -91,6 +91,10 @@ fn snake<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
 }
 
 impl Db {
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     pub fn open(path: &Path) -> Result<Db, StoreError> {
         let open_err = |source| StoreError::Open {
             path: path.display().to_string(),
@@ -106,6 +110,8 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
         conn.execute_batch(SCHEMA).map_err(open_err)?;
+        conn.execute_batch(super::accounts::SCHEMA)
+            .map_err(open_err)?;
         let old_idem: bool = conn
             .query_row(
                 "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type='table' AND name='idem'",
@@ -126,6 +132,16 @@ impl Db {
             conn.execute("INSERT INTO meta (k, v) VALUES ('epoch', ?1)", [epoch])?;
         }
         Ok(Db { conn })
+    }
+
+    /// One ticket as last written, archived or not.
+    pub fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json FROM tickets WHERE id = ?1")?
+            .query_row([id as i64], |r| r.get(0))
+            .optional()?;
+        json.map(|j| decode("ticket", &j)).transpose()
     }
 
     /// Every ticket ever taken in, archived ones included: what the figures sum over.

@@ -6,6 +6,7 @@
 //! idempotency key, and nothing is acknowledged until that transaction commits. Commands
 //! arrive in batches so that one commit (one fsync) covers many of them.
 
+pub mod accounts;
 mod db;
 mod replayed;
 
@@ -13,6 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::domain::access::{Access, authorize};
 use crate::domain::kpi::Kpis;
 use crate::domain::sla::{DEFAULT_SLA_MINUTES, MAX_SLA_MINUTES};
 use crate::domain::text::check_text;
@@ -75,6 +77,8 @@ pub struct Request {
     pub actor: String,
     /// The credential that sent it: idempotency keys are its own.
     pub credential: String,
+    /// What that credential may do, where.
+    pub access: Access,
     pub key: String,
     pub command: Command,
 }
@@ -113,6 +117,8 @@ pub struct Store {
     /// The figures per scope (a grid-id prefix; "" is the whole city), kept up with every
     /// ticket change.
     kpis: HashMap<String, Kpis>,
+    /// SQLite's `data_version` when last looked at.
+    data_version: i64,
 }
 
 impl Store {
@@ -130,6 +136,7 @@ impl Store {
             idem: HashMap::new(),
             idem_order: VecDeque::new(),
             kpis: HashMap::from([(String::new(), Kpis::default())]),
+            data_version: 0,
         };
         store.reload()?;
         Ok(store)
@@ -276,6 +283,14 @@ impl Store {
         Ok(all)
     }
 
+    /// A ticket, live or archived.
+    pub fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
+        match self.state.tickets.get(&id) {
+            Some(t) => Ok(Some(t.clone())),
+            None => self.db.ticket(id),
+        }
+    }
+
     pub fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
         self.db.audit_of(ticket)
     }
@@ -342,6 +357,35 @@ impl Store {
         Ok(n)
     }
 
+    /// Every account (revoked ones too).
+    pub fn accounts(&self) -> Result<Vec<accounts::Account>, StoreError> {
+        accounts::all(self.db.conn())
+    }
+
+    /// Whether another program changed the file since the last call (`yiping account`
+    /// adding, rotating or revoking): the accounts are then read again.
+    pub fn changed_outside(&mut self) -> Result<bool, StoreError> {
+        let v = accounts::data_version(self.db.conn())?;
+        let changed = v != self.data_version;
+        self.data_version = v;
+        Ok(changed)
+    }
+
+    /// Append to the access log (one transaction).
+    pub fn log_access(&mut self, entries: &[accounts::AccessEntry]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.db.begin()?;
+        match accounts::log(self.db.conn(), entries) {
+            Ok(()) => self.db.commit(),
+            Err(e) => {
+                self.db.rollback();
+                Err(e)
+            }
+        }
+    }
+
     /// Idempotency keys remembered now.
     pub fn keys_held(&self) -> usize {
         self.idem.len()
@@ -403,6 +447,7 @@ impl Store {
     fn decide(&self, req: &Request, now_ms: i64) -> Result<Change, Refusal> {
         check_text("idempotency key", &req.key, 1, 128)?;
         let cmd = &req.command;
+        authorize(&req.access, cmd, &self.state)?;
         check_command_text(cmd)?;
         match cmd {
             Command::Intake { ticket } => {

@@ -5,6 +5,7 @@ fn req(key: &str, command: Command) -> Request {
     Request {
         actor: "tester".into(),
         credential: "tester".into(),
+        access: crate::domain::access::Access::city(crate::domain::access::Role::Admin),
         key: key.into(),
         command,
     }

@@ -35,16 +35,22 @@ pub fn config(dir: &tempfile::TempDir) -> GatewayConfig {
             token: OP.into(),
             role: Role::Operator,
             name: "值班员 王磊".into(),
+            region: String::new(),
+            unit: None,
         },
         TokenConfig {
             token: VIEW.into(),
             role: Role::Viewer,
             name: "大屏".into(),
+            region: String::new(),
+            unit: None,
         },
         TokenConfig {
             token: ADMIN.into(),
             role: Role::Admin,
             name: "管理员".into(),
+            region: String::new(),
+            unit: None,
         },
     ];
     cfg

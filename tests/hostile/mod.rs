@@ -483,3 +483,250 @@ fn an_idle_flood_under_a_low_open_file_limit_locks_out_no_wall_and_not_healthz()
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `yiping account …` on a database; returns what it printed.
+fn account_cli(db: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yiping"))
+        .arg("account")
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "yiping account {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The token an `account add` or `rotate` printed (its last line).
+fn token_of(out: &str) -> String {
+    out.lines().last().unwrap().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_are_scoped_to_a_region_a_unit_acts_on_its_own_and_revocation_needs_no_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&dir);
+    let db = cfg.database.clone();
+    let town = token_of(&account_cli(
+        &db,
+        &[
+            "add",
+            "--name",
+            "大港街道值班员",
+            "--role",
+            "operator",
+            "--region",
+            "321102-01",
+        ],
+    ));
+    let unit = token_of(&account_cli(
+        &db,
+        &[
+            "add",
+            "--name",
+            "调解员终端",
+            "--role",
+            "unit",
+            "--unit",
+            "U-321102-01-mediator",
+        ],
+    ));
+    assert!(
+        town.starts_with("yp1.") && unit.starts_with("yp1."),
+        "{town} {unit}"
+    );
+    let stored = std::fs::read(&db).unwrap();
+    assert!(
+        !stored.windows(town.len()).any(|w| w == town.as_bytes()),
+        "a token is never stored as it is"
+    );
+    let g = yiping::gateway::start(cfg).await.unwrap();
+    // The city admin registers the unit and takes in one ticket in the town, one outside.
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    run(
+        &mut admin,
+        cmd(
+            "u",
+            Command::UpsertUnit {
+                unit: examples::unit(),
+            },
+        ),
+    )
+    .await;
+    let (_, inside) = run(&mut admin, intake("in")).await;
+    let mut far = examples::new_ticket();
+    far.grid = "321111-02-001-01".into();
+    let (_, outside) = run(&mut admin, cmd("out", Command::Intake { ticket: far })).await;
+    let (
+        CommandOutcome::Ok {
+            id: Some(inside), ..
+        },
+        CommandOutcome::Ok {
+            id: Some(outside), ..
+        },
+    ) = (inside, outside)
+    else {
+        panic!("both taken in")
+    };
+    let refused = |o: &CommandOutcome| {
+        matches!(
+            o,
+            CommandOutcome::Refused {
+                code: ErrorCode::Forbidden,
+                ..
+            }
+        )
+    };
+
+    // The town's operator sees its town only, and commands it only.
+    let mut t = connect(&g, &town, None).await;
+    let (_, _, n) = snapshot(&mut t).await;
+    assert_eq!(n, 1, "the snapshot holds the town's ticket only");
+    let (_, o) = run(
+        &mut t,
+        cmd(
+            "t1",
+            Command::Supervise {
+                ticket: outside,
+                note: "x".into(),
+                stage: None,
+            },
+        ),
+    )
+    .await;
+    assert!(refused(&o), "{o:?}");
+    let (_, o) = run(
+        &mut t,
+        cmd(
+            "t2",
+            Command::Dispatch {
+                ticket: inside,
+                unit: examples::unit().id,
+            },
+        ),
+    )
+    .await;
+    assert!(matches!(o, CommandOutcome::Ok { .. }), "{o:?}");
+    say(&mut t, &ClientMsg::AuditQuery { ticket: outside }).await;
+    loop {
+        match next_real(&mut t).await {
+            ServerMsg::Error { code, .. } => {
+                assert_eq!(code, ErrorCode::UnknownTicket);
+                break;
+            }
+            ServerMsg::Audit { .. } => panic!("another town's trail"),
+            _ => {}
+        }
+    }
+    // Its figures are the town's.
+    let f = loop {
+        if let ServerMsg::Kpis { figures, .. } = next(&mut t).await {
+            break figures;
+        }
+    };
+    assert_eq!(f.total, 1, "{f:?}");
+    // Asking for a wider region is refused at the hello.
+    let mut wide = tokio_tungstenite::connect_async(format!("ws://{}", g.ws_addr))
+        .await
+        .unwrap()
+        .0;
+    say(
+        &mut wide,
+        &yiping::feed::handshake::hello(&town, None, Some("321102".into())),
+    )
+    .await;
+    assert!(matches!(
+        next(&mut wide).await,
+        ServerMsg::Error {
+            code: ErrorCode::Forbidden,
+            ..
+        }
+    ));
+
+    // The unit accepts its own ticket, and nothing else.
+    let mut u = connect(&g, &unit, None).await;
+    snapshot(&mut u).await;
+    let (_, o) = run(&mut u, cmd("u1", Command::Accept { ticket: inside })).await;
+    assert!(matches!(o, CommandOutcome::Ok { .. }), "{o:?}");
+    let (_, o) = run(
+        &mut u,
+        cmd(
+            "u2",
+            Command::Escalate {
+                ticket: inside,
+                reason: "x".into(),
+            },
+        ),
+    )
+    .await;
+    assert!(refused(&o), "{o:?}");
+    let (_, o) = run(&mut u, cmd("u3", Command::Accept { ticket: outside })).await;
+    assert!(refused(&o), "{o:?}");
+
+    // Revoked while connected: the session ends within seconds, the token no longer opens one.
+    account_cli(&db, &["revoke", "大港街道值班员"]);
+    let t0 = Instant::now();
+    loop {
+        match tokio::time::timeout(
+            Duration::from_secs(5),
+            futures_util::StreamExt::next(&mut t),
+        )
+        .await
+        {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(m)))) => {
+                if m.contains("revoked") {
+                    break;
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no word of the revocation: {other:?}"),
+        }
+    }
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    let mut again = connect(&g, &town, None).await;
+    assert!(matches!(
+        next(&mut again).await,
+        ServerMsg::Error {
+            code: ErrorCode::Unauthorized,
+            ..
+        }
+    ));
+    // Rotated: the old token is refused, the new one works.
+    let new_unit = token_of(&account_cli(&db, &["rotate", "调解员终端"]));
+    // (the gateway takes the change at its next heartbeat: within a second)
+    let t0 = Instant::now();
+    loop {
+        let mut old = connect(&g, &unit, None).await;
+        match next(&mut old).await {
+            ServerMsg::Error {
+                code: ErrorCode::Unauthorized,
+                ..
+            } => break,
+            _ => assert!(
+                t0.elapsed() < Duration::from_secs(3),
+                "the old token still works"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut new = connect(&g, &new_unit, None).await;
+    snapshot(&mut new).await;
+    // The access log has it all.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let log = account_cli(&db, &["log", "--lines", "100"]);
+    for want in ["added", "login", "refused", "revoked", "rotated"] {
+        assert!(log.contains(want), "no '{want}' in the access log:\n{log}");
+    }
+    let list = account_cli(&db, &["list"]);
+    assert!(
+        list.contains("revoked") && list.contains("321102-01"),
+        "{list}"
+    );
+    g.shutdown().await;
+}
