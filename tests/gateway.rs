@@ -509,6 +509,7 @@ fn the_simulator_runs_a_city_through_the_gateway_with_only_legal_commands() {
     .unwrap();
     let opts = sim::SimOptions {
         url: format!("ws://{}", g.ws_addr),
+        ca: None,
         token: ADMIN.into(),
         speed: 3600.0,
         tickets_per_day: 2600.0,
@@ -790,7 +791,9 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let recorder = {
         let (url, path) = (format!("ws://{}", g.ws_addr), path.clone());
-        tokio::spawn(async move { yiping::feed::record::record(&url, VIEW, &path, stop_rx).await })
+        tokio::spawn(async move {
+            yiping::feed::record::record(&url, (VIEW, None), &path, stop_rx).await
+        })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
     // A short history, spread over about 0.6 s.

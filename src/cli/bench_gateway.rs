@@ -73,7 +73,7 @@ async fn bench(a: Args) -> anyhow::Result<()> {
     let delivered = Arc::new(AtomicU64::new(0));
     let mut readers = vec![];
     for _ in 0..a.clients {
-        let mut ws = handshake::open(&url, &handshake::hello("bench-viewer", None, None))
+        let mut ws = handshake::open(&url, None, &handshake::hello("bench-viewer", None, None))
             .await
             .map_err(anyhow::Error::msg)?;
         let (measuring, done, delivered) = (measuring.clone(), done.clone(), delivered.clone());
@@ -98,7 +98,7 @@ async fn bench(a: Args) -> anyhow::Result<()> {
             lat
         }));
     }
-    let ws = handshake::open(&url, &handshake::hello("bench-operator", None, None))
+    let ws = handshake::open(&url, None, &handshake::hello("bench-operator", None, None))
         .await
         .map_err(anyhow::Error::msg)?;
     let (mut tx, mut rx) = ws.split();

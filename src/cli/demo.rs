@@ -66,6 +66,7 @@ pub fn run(
     let stop = Arc::new(AtomicBool::new(false));
     let sim_opts = sim::SimOptions {
         url: url.clone(),
+        ca: None,
         token: admin,
         speed,
         tickets_per_day: 2600.0,

@@ -169,6 +169,9 @@ enum Cmd {
         /// Scope the wall to a region (grid-id prefix).
         #[arg(long)]
         region: Option<String>,
+        /// The CA (PEM) that signed a wss:// gateway's certificate.
+        #[arg(long)]
+        ca: Option<PathBuf>,
         /// The gateway's database file, readable from here: lets the wall rewind the
         /// last hours (a replay of it, read-only) during a briefing.
         #[arg(long)]
@@ -192,6 +195,9 @@ enum Cmd {
     Sim {
         #[arg(long, default_value = "ws://127.0.0.1:7400")]
         url: String,
+        /// The CA (PEM) that signed a wss:// gateway's certificate.
+        #[arg(long)]
+        ca: Option<PathBuf>,
         #[arg(long, env = "YIPING_TOKEN")]
         token: String,
         /// Simulated seconds per real second.
@@ -290,6 +296,7 @@ pub fn main() -> anyhow::Result<()> {
             feed,
             token,
             region,
+            ca,
             gateway_db,
         }) => {
             let mut cfg = wall_config(&wall)?;
@@ -308,6 +315,7 @@ pub fn main() -> anyhow::Result<()> {
             let mut fc =
                 yiping::feed::FeedConfig::new(cfg.feed.url.clone(), cfg.feed.token.clone());
             fc.region = (!cfg.feed.region.is_empty()).then(|| cfg.feed.region.clone());
+            fc.ca = ca;
             // With the gateway's database at hand, the wall can rewind its history.
             let rt = tokio::runtime::Runtime::new()?;
             let rewind = gateway_db.map(|db| {
@@ -343,6 +351,7 @@ pub fn main() -> anyhow::Result<()> {
         }
         Some(Cmd::Sim {
             url,
+            ca,
             token,
             speed,
             per_day,
@@ -355,6 +364,7 @@ pub fn main() -> anyhow::Result<()> {
                 .context("loading the city layers (run `yiping gen-city` to make them)")?;
             let opts = sim::SimOptions {
                 url,
+                ca,
                 token,
                 speed,
                 tickets_per_day: per_day,

@@ -18,6 +18,9 @@ pub struct RecordArgs {
     /// A viewer token is enough.
     #[arg(long, env = "YIPING_TOKEN")]
     token: String,
+    /// The CA (PEM) that signed a wss:// gateway's certificate.
+    #[arg(long)]
+    ca: Option<PathBuf>,
     /// The file to append to (one JSON line per message).
     #[arg(long)]
     out: PathBuf,
@@ -68,7 +71,8 @@ pub fn record(a: RecordArgs) -> anyhow::Result<()> {
             }
             let _ = stop.send(true);
         });
-        let r = yiping::feed::record::record(&a.feed, &a.token, &a.out, stop_rx).await?;
+        let r = yiping::feed::record::record(&a.feed, (&a.token, a.ca.as_deref()), &a.out, stop_rx)
+            .await?;
         println!(
             "recorded {} lines up to sequence {} into {}",
             r.lines,

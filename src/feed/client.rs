@@ -18,6 +18,8 @@ pub struct FeedConfig {
     pub url: String,
     pub token: String,
     pub region: Option<String>,
+    /// The CA (PEM) that signed a `wss://` gateway's certificate.
+    pub ca: Option<std::path::PathBuf>,
     /// Messages buffered towards the consumer before the network thread waits.
     pub capacity: usize,
     /// First and largest reconnect delay.
@@ -31,6 +33,7 @@ impl FeedConfig {
             url: url.into(),
             token: token.into(),
             region: None,
+            ca: None,
             capacity: 65_536,
             backoff_min: Duration::from_millis(200),
             backoff_max: Duration::from_secs(15),
@@ -165,7 +168,14 @@ async fn session(
 ) -> Ended {
     let lost = |reason: String, had_data| Ended::Lost { reason, had_data };
     let hello = super::handshake::hello(&cfg.token, resume.clone(), cfg.region.clone());
-    let mut ws = match super::handshake::open(&cfg.url, &hello).await {
+    let tls = match &cfg.ca {
+        Some(ca) => match super::handshake::tls(ca) {
+            Ok(t) => Some(t),
+            Err(e) => return lost(e, false),
+        },
+        None => None,
+    };
+    let mut ws = match super::handshake::open(&cfg.url, tls.as_ref(), &hello).await {
         Ok(ws) => ws,
         Err(e) => return lost(e, false),
     };

@@ -26,7 +26,7 @@ pub struct Recorded {
 /// gateway closes the connection.
 pub async fn record(
     url: &str,
-    token: &str,
+    (token, ca): (&str, Option<&Path>),
     out: &Path,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Recorded> {
@@ -36,9 +36,17 @@ pub async fn record(
         .open(out)
         .map_err(|e| anyhow::anyhow!("cannot open {} to record into: {e}", out.display()))?;
     let mut file = std::io::BufWriter::new(file);
-    let mut ws = super::handshake::open(url, &super::handshake::hello(token, None, None))
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot record: {e}"))?;
+    let tls = ca
+        .map(super::handshake::tls)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let mut ws = super::handshake::open(
+        url,
+        tls.as_ref(),
+        &super::handshake::hello(token, None, None),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot record: {e}"))?;
     let mut done = Recorded::default();
     loop {
         let frame = tokio::select! {

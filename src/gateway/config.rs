@@ -23,6 +23,8 @@ pub struct GatewayConfig {
     pub limits: Limits,
     pub sla: Sla,
     pub area: Area,
+    /// TLS on both ports, when set.
+    pub tls: Option<Tls>,
     pub tokens: Vec<TokenConfig>,
     /// Replay a recording instead of taking commands (`yiping replay`), not from the file.
     #[serde(skip)]
@@ -83,6 +85,15 @@ pub struct Area {
 
 pub use crate::domain::access::Role;
 
+/// The certificate chain and private key (PEM) that make both ports TLS: `wss://` and
+/// `https://`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenConfig {
@@ -107,6 +118,7 @@ impl Default for GatewayConfig {
             limits: Limits::default(),
             sla: Sla::default(),
             area: Area::default(),
+            tls: None,
             tokens: vec![],
             replay: None,
         }

@@ -18,9 +18,11 @@ use super::CoreMsg;
 use super::accounts::{Credential, Directory};
 use super::admission::{Gate, Pass};
 use super::config::GatewayConfig;
+use super::tls;
 use crate::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Resume, ServerMsg, decode};
 use crate::store::Request;
 use crate::store::accounts::entry;
+use tokio_rustls::TlsAcceptor;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -39,7 +41,7 @@ pub async fn accept_loop(
     core: mpsc::Sender<CoreMsg>,
     mut stop: watch::Receiver<bool>,
     gate: Gate,
-    directory: Arc<Directory>,
+    (directory, tls): (Arc<Directory>, Option<TlsAcceptor>),
 ) {
     loop {
         tokio::select! {
@@ -49,7 +51,13 @@ pub async fn accept_loop(
                     // A place before the hello, taken at once: a full gate closes its
                     // oldest connection rather than refuse this one.
                     let pass = gate.enter();
-                    let conn = Conn { peer: peer.to_string(), cfg: cfg.clone(), core: core.clone(), directory: directory.clone() };
+                    let conn = Conn {
+                        peer: peer.to_string(),
+                        cfg: cfg.clone(),
+                        core: core.clone(),
+                        directory: directory.clone(),
+                        tls: tls.clone(),
+                    };
                     tokio::spawn(serve(stream, conn, stop.clone(), pass));
                 }
                 Err(e) => {
@@ -83,7 +91,7 @@ async fn refuse(mut ws: Ws, code: ErrorCode, message: String, close: CloseCode) 
 /// How long a closing handshake may take before the socket is dropped.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
-type Ws = WebSocketStream<TcpStream>;
+type Ws = WebSocketStream<tls::Stream>;
 
 /// The way to an accepted hello: the upgrade, then the hello, within one deadline
 /// (`hello_timeout_s` from the moment the connection was accepted).
@@ -93,6 +101,7 @@ struct Conn {
     cfg: Arc<GatewayConfig>,
     core: mpsc::Sender<CoreMsg>,
     directory: Arc<Directory>,
+    tls: Option<TlsAcceptor>,
 }
 
 async fn serve(stream: TcpStream, conn: Conn, mut stop: watch::Receiver<bool>, mut pass: Pass) {
@@ -101,9 +110,17 @@ async fn serve(stream: TcpStream, conn: Conn, mut stop: watch::Receiver<bool>, m
         cfg,
         core,
         directory,
+        tls,
     } = conn;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(cfg.limits.hello_timeout_s);
-    let upgrade = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config(&cfg)));
+    let upgrade = async {
+        let stream = tls::accept(stream, tls.as_ref())
+            .await
+            .map_err(|e| format!("TLS: {e}"))?;
+        tokio_tungstenite::accept_async_with_config(stream, Some(ws_config(&cfg)))
+            .await
+            .map_err(|e| e.to_string())
+    };
     let mut ws = tokio::select! {
         r = tokio::time::timeout_at(deadline, upgrade) => match r {
             Ok(Ok(ws)) => ws,

@@ -26,6 +26,7 @@ use super::conn::log_access;
 use super::{CoreMsg, Status};
 use crate::protocol::{Command, CommandOutcome, ErrorCode, NewTicket};
 use crate::store::Request;
+use tokio_rustls::TlsAcceptor;
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
@@ -41,7 +42,7 @@ pub async fn serve(
     listener: TcpListener,
     state: Http,
     mut stop: watch::Receiver<bool>,
-    gate: Gate,
+    (gate, tls): (Gate, Option<TlsAcceptor>),
 ) {
     let header_timeout = Duration::from_secs(state.cfg.limits.http_header_timeout_s);
     let app = Router::new()
@@ -66,7 +67,18 @@ pub async fn serve(
         let mut pass = gate.enter();
         let service = TowerToHyperService::new(app.clone());
         let mut stop = stop.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
+            // The TLS handshake gets the head's time limit too.
+            let stream = match tokio::time::timeout(
+                header_timeout,
+                super::tls::accept(stream, tls.as_ref()),
+            )
+            .await
+            {
+                Ok(Ok(s)) => s,
+                _ => return,
+            };
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)

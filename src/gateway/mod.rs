@@ -11,6 +11,7 @@ mod conn;
 mod core;
 mod http;
 mod replay;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -104,6 +105,10 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         stop_rx.clone(),
         directory.clone(),
     ));
+    let tls = match &cfg.tls {
+        Some(t) => Some(tls::acceptor(&t.cert, &t.key).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     let ws_gate = admission::Gate::new(budget.unauthenticated);
     let http_gate = admission::Gate::new(budget.http);
     tokio::spawn(conn::accept_loop(
@@ -112,7 +117,7 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         core_tx.clone(),
         stop_rx.clone(),
         ws_gate.clone(),
-        directory.clone(),
+        (directory.clone(), tls.clone()),
     ));
     let http_state = http::Http {
         cfg: cfg.clone(),
@@ -121,7 +126,12 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         status: status.clone(),
         epoch: epoch.clone(),
     };
-    tokio::spawn(http::serve(httpl, http_state, stop_rx, http_gate.clone()));
+    tokio::spawn(http::serve(
+        httpl,
+        http_state,
+        stop_rx,
+        (http_gate.clone(), tls),
+    ));
     if let Some(src) = cfg.replay.clone() {
         tokio::spawn(async move {
             if let Err(e) = replay::run(src, replay_tx, replay_stop).await {

@@ -28,6 +28,8 @@ use city::{City, Region};
 #[derive(Clone, Debug)]
 pub struct SimOptions {
     pub url: String,
+    /// The CA (PEM) of a `wss://` gateway.
+    pub ca: Option<std::path::PathBuf>,
     /// Needs the admin role (it registers units).
     pub token: String,
     /// Simulated seconds per real second.
@@ -598,7 +600,9 @@ impl Sim {
 
 /// Run the simulator against a gateway until `stop` is set or the duration ends.
 pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> anyhow::Result<SimStats> {
-    let h = feed::spawn(FeedConfig::new(opts.url.clone(), opts.token.clone()))?;
+    let mut fc = FeedConfig::new(opts.url.clone(), opts.token.clone());
+    fc.ca = opts.ca.clone();
+    let h = feed::spawn(fc)?;
     let mut sim = Sim::new(city, opts.speed, opts.tickets_per_day, opts.seed);
     if let Some(after) = opts.flood_after {
         sim.flood(

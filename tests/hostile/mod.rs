@@ -730,3 +730,86 @@ async fn accounts_are_scoped_to_a_region_a_unit_acts_on_its_own_and_revocation_n
     );
     g.shutdown().await;
 }
+
+/// A CA and a certificate it signed for 127.0.0.1, as PEM files in `dir`; returns the
+/// CA's file.
+fn make_certs(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "一屏 test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".into()]).unwrap();
+    let cert = server.signed_by(&key, &ca_cert, &ca_key).unwrap();
+    let (ca_path, cert_path, key_path) = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&ca_path, ca_cert.pem()).unwrap();
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    (ca_path, cert_path, key_path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_and_https_with_the_centers_own_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = make_certs(dir.path());
+    let mut cfg = config(&dir);
+    cfg.tls = Some(yiping::gateway::config::Tls { cert, key });
+    let g = yiping::gateway::start(cfg).await.unwrap();
+    let url = format!("wss://{}", g.ws_addr);
+    // The feed client (what the wall, the simulator and the recorder use), over wss://.
+    let tls = yiping::feed::handshake::tls(&ca).unwrap();
+    let hello = yiping::feed::handshake::hello(VIEW, None, None);
+    let mut ws = yiping::feed::handshake::open(&url, Some(&tls), &hello)
+        .await
+        .unwrap();
+    let (_, _, n) = snapshot(&mut ws).await;
+    assert_eq!(n, 0);
+    // Without the CA: refused in words; with another CA: the handshake fails.
+    let e = yiping::feed::handshake::open(&url, None, &hello)
+        .await
+        .unwrap_err();
+    assert!(e.contains("--ca"), "{e}");
+    let other = tempfile::tempdir().unwrap();
+    let (other_ca, _, _) = make_certs(other.path());
+    let wrong = yiping::feed::handshake::tls(&other_ca).unwrap();
+    assert!(
+        yiping::feed::handshake::open(&url, Some(&wrong), &hello)
+            .await
+            .is_err()
+    );
+    // Plain ws:// to a TLS port gets nowhere.
+    let plain = format!("ws://{}", g.ws_addr);
+    assert!(
+        yiping::feed::handshake::open(&plain, None, &hello)
+            .await
+            .is_err()
+    );
+    // HTTPS: /healthz through rustls with the same CA.
+    let tokio_tungstenite::Connector::Rustls(client) = tls else {
+        panic!("a rustls connector")
+    };
+    let tcp = tokio::net::TcpStream::connect(g.http_addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let mut s = tokio_rustls::TlsConnector::from(client)
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out).await;
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(out.contains("\"status\":\"ok\""), "{out}");
+    g.shutdown().await;
+}
