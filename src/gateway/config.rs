@@ -296,3 +296,26 @@ impl GatewayConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_loads_and_knows_the_demo_citys_grids() {
+        let cfg = GatewayConfig::load(Path::new("config/gateway.toml")).unwrap();
+        let policy = cfg.policy().unwrap();
+        let grids = policy.grids.expect("[area] grids is set");
+        assert!(grids.len() > 3000, "{} grids", grids.len());
+        assert_eq!(policy.key_ttl_ms, 24 * 3_600_000);
+        assert_eq!(cfg.limits.max_unauthenticated, 256);
+    }
+
+    #[test]
+    fn a_grid_layer_that_is_missing_is_refused_with_its_path() {
+        let mut cfg = GatewayConfig::default();
+        cfg.area.grids = Some("no/such/grids.geojson".into());
+        let e = cfg.policy().unwrap_err().to_string();
+        assert!(e.contains("no/such/grids.geojson"), "{e}");
+    }
+}
