@@ -51,20 +51,8 @@ async fn bench(a: Args) -> anyhow::Result<()> {
         ..Default::default()
     };
     cfg.tokens = vec![
-        TokenConfig {
-            token: "bench-operator".into(),
-            role: Role::Operator,
-            name: "bench".into(),
-            region: String::new(),
-            unit: None,
-        },
-        TokenConfig {
-            token: "bench-viewer".into(),
-            role: Role::Viewer,
-            name: "wall".into(),
-            region: String::new(),
-            unit: None,
-        },
+        TokenConfig::new("bench-operator", Role::Operator, "bench"),
+        TokenConfig::new("bench-viewer", Role::Viewer, "wall"),
     ];
     let g = yiping::gateway::start(cfg).await?;
     let url = format!("ws://{}", g.ws_addr);

@@ -33,20 +33,8 @@ pub fn run(
     // The gateway knows the city's grids: a ticket on any other is refused.
     gcfg.area.grids = Some(cfg.map.grids.clone());
     gcfg.tokens = vec![
-        TokenConfig {
-            token: admin.clone(),
-            role: Role::Admin,
-            name: "仿真系统".into(),
-            region: String::new(),
-            unit: None,
-        },
-        TokenConfig {
-            token: operator.clone(),
-            role: Role::Operator,
-            name: "值班员(演示)".into(),
-            region: String::new(),
-            unit: None,
-        },
+        TokenConfig::new(admin.clone(), Role::Admin, "仿真系统"),
+        TokenConfig::new(operator.clone(), Role::Operator, "值班员(演示)"),
     ];
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -126,13 +126,8 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
     });
     // A wall of this process watches with a token of its own.
     let viewer = format!("replay-viewer-{:016x}", rand::random::<u64>());
-    cfg.tokens.push(TokenConfig {
-        token: viewer.clone(),
-        role: Role::Viewer,
-        name: "回放大屏".into(),
-        region: String::new(),
-        unit: None,
-    });
+    cfg.tokens
+        .push(TokenConfig::new(viewer.clone(), Role::Viewer, "回放大屏"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

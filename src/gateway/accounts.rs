@@ -25,6 +25,19 @@ pub struct Credential {
     pub access: Access,
 }
 
+impl Credential {
+    /// A command from this credential, as the store takes it.
+    pub fn request(&self, key: String, command: crate::protocol::Command) -> crate::store::Request {
+        crate::store::Request {
+            actor: self.name.clone(),
+            credential: self.id.clone(),
+            access: self.access.clone(),
+            key,
+            command,
+        }
+    }
+}
+
 /// A new account token: `yp1.<id>.<32 hex>`, 128 bits of secret.
 pub fn new_token(id: &str) -> String {
     format!(

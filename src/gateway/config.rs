@@ -96,6 +96,7 @@ pub struct Tls {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A static token of gateway.toml (for local use; a site's credentials are accounts).
 pub struct TokenConfig {
     pub token: String,
     pub role: Role,
@@ -107,6 +108,19 @@ pub struct TokenConfig {
     /// The unit a `unit` token acts for.
     #[serde(default)]
     pub unit: Option<String>,
+}
+
+impl TokenConfig {
+    /// A city-wide token.
+    pub fn new(token: impl Into<String>, role: Role, name: impl Into<String>) -> TokenConfig {
+        TokenConfig {
+            token: token.into(),
+            role,
+            name: name.into(),
+            region: String::new(),
+            unit: None,
+        }
+    }
 }
 
 impl Default for GatewayConfig {
@@ -133,13 +147,7 @@ impl GatewayConfig {
             listen: ([127, 0, 0, 1], 0).into(),
             http_listen: ([127, 0, 0, 1], 0).into(),
             database,
-            tokens: vec![TokenConfig {
-                token: viewer_token,
-                role: Role::Viewer,
-                name: "回看".into(),
-                region: String::new(),
-                unit: None,
-            }],
+            tokens: vec![TokenConfig::new(viewer_token, Role::Viewer, "回看")],
             replay: Some(source),
             ..Default::default()
         }

@@ -20,7 +20,6 @@ use super::admission::{Gate, Pass};
 use super::config::GatewayConfig;
 use super::tls;
 use crate::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Resume, ServerMsg, decode};
-use crate::store::Request;
 use crate::store::accounts::entry;
 use tokio_rustls::TlsAcceptor;
 
@@ -366,13 +365,7 @@ async fn session(
                 ClientMsg::AuditQuery { ticket } => CoreMsg::Audit { id, ticket },
                 ClientMsg::Command { key, command } => CoreMsg::Command {
                     id: Some(id),
-                    request: Request {
-                        actor: who.name.clone(),
-                        credential: who.id.clone(),
-                        access: who.access.clone(),
-                        key,
-                        command,
-                    },
+                    request: who.request(key, command),
                     reply: None,
                 },
             };

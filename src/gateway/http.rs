@@ -25,7 +25,6 @@ use super::config::GatewayConfig;
 use super::conn::log_access;
 use super::{CoreMsg, Status};
 use crate::protocol::{Command, CommandOutcome, ErrorCode, NewTicket};
-use crate::store::Request;
 use tokio_rustls::TlsAcceptor;
 
 /// What the HTTP handlers share.
@@ -216,13 +215,7 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Respon
     let (tx, rx) = oneshot::channel();
     let msg = CoreMsg::Command {
         id: None,
-        request: Request {
-            actor: who.name.clone(),
-            credential: who.id.clone(),
-            access: who.access.clone(),
-            key,
-            command,
-        },
+        request: who.request(key, command),
         reply: Some(tx),
     };
     if h.core.send(msg).await.is_err() {

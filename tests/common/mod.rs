@@ -31,27 +31,9 @@ pub fn config(dir: &tempfile::TempDir) -> GatewayConfig {
         ..Default::default()
     };
     cfg.tokens = vec![
-        TokenConfig {
-            token: OP.into(),
-            role: Role::Operator,
-            name: "值班员 王磊".into(),
-            region: String::new(),
-            unit: None,
-        },
-        TokenConfig {
-            token: VIEW.into(),
-            role: Role::Viewer,
-            name: "大屏".into(),
-            region: String::new(),
-            unit: None,
-        },
-        TokenConfig {
-            token: ADMIN.into(),
-            role: Role::Admin,
-            name: "管理员".into(),
-            region: String::new(),
-            unit: None,
-        },
+        TokenConfig::new(OP, Role::Operator, "值班员 王磊"),
+        TokenConfig::new(VIEW, Role::Viewer, "大屏"),
+        TokenConfig::new(ADMIN, Role::Admin, "管理员"),
     ];
     cfg
 }
