@@ -97,6 +97,39 @@ fn a_repeated_key_has_one_effect_and_the_same_result() {
 }
 
 #[test]
+fn keys_expire_in_memory_and_in_the_file_so_a_month_of_commands_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = Policy {
+        key_ttl_ms: 60_000,
+        ..Policy::default()
+    };
+    let path = dir.path().join("y.sqlite");
+    let mut s = Store::open(&path, policy.clone()).unwrap();
+    let t0 = 1_000_000_000i64; // µs: 1,000 s
+    // A key a minute for an hour of (store) time: never more than two minutes' worth held.
+    let mut most = 0;
+    for m in 0..60 {
+        let ts = t0 + m * 60_000_000;
+        s.apply_batch(vec![intake(&format!("k{m}"))], ts).unwrap();
+        s.expire_keys(ts / 1000).unwrap();
+        most = most.max(s.keys_held());
+    }
+    assert!(most <= 2, "{most} keys held at once");
+    // An expired key is a new command; a live one is still the first result.
+    let late = t0 / 1000 + 60 * 60_000;
+    let again = s
+        .apply_batch(vec![intake("k0")], late * 1000)
+        .unwrap()
+        .remove(0);
+    assert!(again.delta.is_some(), "k0 expired: applied anew");
+    drop(s);
+    // The file forgot them too: a reopened store holds only the unexpired.
+    let mut s = Store::open(&path, policy).unwrap();
+    s.expire_keys(late).unwrap();
+    assert!(s.keys_held() <= 3, "{} keys after a restart", s.keys_held());
+}
+
+#[test]
 fn refused_commands_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(&dir);
