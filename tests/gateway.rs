@@ -1076,3 +1076,62 @@ async fn a_briefing_started_from_a_console_reaches_every_wall_and_survives_a_res
     }
     g.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_prometheus_text_that_promtool_accepts_and_count_what_happened() {
+    let g = Gw::start().await;
+    let mut admin = g.admin_with_unit().await;
+    for k in ["a", "b", "c", "a"] {
+        run(&mut admin, intake(k)).await;
+    }
+    let mut bad = examples::new_ticket();
+    bad.lon = 0.0;
+    run(&mut admin, cmd("bad", Command::Intake { ticket: bad })).await;
+    let _viewer = g.client(VIEW).await;
+    // The state gauges are set once a heartbeat.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let (status, text) = http(g.http_addr, "GET", "/metrics", "", "").await;
+    assert_eq!(status, 200, "{text}");
+    let value = |line: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {line} in\n{text}"))
+    };
+    assert_eq!(value("yiping_intake_total "), 3.0);
+    assert_eq!(value("yiping_commands_total{outcome=\"repeat\"} "), 1.0);
+    assert_eq!(value("yiping_commands_total{outcome=\"refused\"} "), 1.0);
+    assert_eq!(
+        value("yiping_commands_total{outcome=\"ok\"} "),
+        4.0,
+        "the unit and 3 intakes"
+    );
+    assert_eq!(value("yiping_open_tickets{status=\"received\"} "), 3.0);
+    assert_eq!(value("yiping_clients{role=\"viewer\"} "), 1.0);
+    assert_eq!(value("yiping_clients{role=\"admin\"} "), 1.0);
+    assert!(value("yiping_commit_seconds_count ") >= 1.0);
+    assert_eq!(value("yiping_log_seq "), 4.0);
+    // A third-party check of the format: Prometheus's own promtool (tools/test.sh
+    // installs it).
+    let mut promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package; tools/test.sh installs it)");
+    use std::io::Write;
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    g.shutdown().await;
+}

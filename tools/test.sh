@@ -17,8 +17,10 @@ need=()
 command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
 ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || need+=(mesa-vulkan-drivers libvulkan1)
 dpkg -s libxkbcommon-x11-0 >/dev/null 2>&1 || need+=(libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6)
+# promtool checks the gateway's /metrics (Prometheus's own linter).
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
-  echo "tools/test.sh: installing ${need[*]} (the render test runs the wall under Xvfb)"
+  echo "tools/test.sh: installing ${need[*]} (the render test runs the wall under Xvfb; promtool checks /metrics)"
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   export DEBIAN_FRONTEND=noninteractive

@@ -272,6 +272,7 @@ async fn session(
         id,
         region,
         credential: who.id.clone(),
+        role: who.access.role,
         resume,
         outbox: outbox_tx.clone(),
         kill: kill_tx,

@@ -27,6 +27,7 @@ pub enum CoreMsg {
         region: String,
         /// The credential it came with: its session ends when that is revoked.
         credential: String,
+        role: crate::domain::access::Role,
         resume: Option<Resume>,
         outbox: mpsc::Sender<Utf8Bytes>,
         kill: oneshot::Sender<&'static str>,
@@ -74,6 +75,7 @@ type Batch = Vec<(
 struct Client {
     region: String,
     credential: String,
+    role: crate::domain::access::Role,
     outbox: mpsc::Sender<Utf8Bytes>,
     kill: Option<oneshot::Sender<&'static str>>,
 }
@@ -144,6 +146,7 @@ pub async fn run(
                 core.expire_keys();
                 core.reload_accounts();
                 core.write_access_log();
+                core.update_gauges();
                 core.heartbeat();
             }
             _ = stop.changed() => break,
@@ -203,10 +206,11 @@ impl Core {
                     id,
                     region,
                     credential,
+                    role,
                     resume,
                     outbox,
                     kill,
-                } => self.join(id, (region, credential), resume, outbox, kill),
+                } => self.join(id, (region, credential, role), resume, outbox, kill),
                 CoreMsg::Access(e) => {
                     if self.access.len() < ACCESS_PER_BEAT {
                         self.access.push(e);
@@ -246,7 +250,19 @@ impl Core {
             .map(|(id, r, reply)| ((id, reply), r))
             .unzip();
         let keys: Vec<String> = requests.iter().map(|r| r.key.clone()).collect();
-        let results = match self.store.apply_batch(requests, now_us()) {
+        let intakes: Vec<bool> = requests
+            .iter()
+            .map(|r| matches!(r.command, crate::protocol::Command::Intake { .. }))
+            .collect();
+        let m = &self.status.metrics;
+        m.batch_size.observe(requests.len() as f64);
+        let started = std::time::Instant::now();
+        let applied = self.store.apply_batch(requests, now_us());
+        m.batch_seconds.observe(started.elapsed().as_secs_f64());
+        if applied.is_ok() {
+            m.commit_seconds.observe(self.store.last_commit_seconds());
+        }
+        let results = match applied {
             Ok(v) => v
                 .into_iter()
                 .map(|a| (a.outcome, a.delta))
@@ -264,6 +280,17 @@ impl Core {
                 })
                 .collect(),
         };
+        for ((outcome, delta), intake) in results.iter().zip(&intakes) {
+            let counter = match (outcome, delta) {
+                (CommandOutcome::Ok { .. }, Some(_)) => &m.commands_ok,
+                (CommandOutcome::Ok { .. }, None) => &m.commands_repeated,
+                (CommandOutcome::Refused { .. }, _) => &m.commands_refused,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            if *intake && delta.is_some() {
+                m.intake.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         // Deltas go out before any result, so a client sees the change before its ack.
         let mut answers = Vec::with_capacity(results.len());
         for ((outcome, delta), key) in results.into_iter().zip(keys) {
@@ -462,6 +489,47 @@ impl Core {
         }
     }
 
+    /// The state gauges of `/metrics`: clients by role, open tickets by status and overdue
+    /// by stage, live warnings by level. One pass over the live tickets a second.
+    fn update_gauges(&self) {
+        use super::metrics::Metrics;
+        use crate::protocol::Stage;
+        let m = &self.status.metrics;
+        let now = crate::domain::time::now_ms();
+        let mut roles = [0u64; 4];
+        for c in self.clients.values() {
+            roles[Metrics::role_index(c.role)] += 1;
+        }
+        let (mut open, mut overdue) = ([0u64; 5], [0u64; 3]);
+        for t in self.store.tickets().values() {
+            if let Some(i) = Metrics::status_index(t.status) {
+                open[i] += 1;
+            }
+            if let Some((stage, d)) = t.current_deadline()
+                && stage != Stage::Resolve
+                && d < now
+            {
+                overdue[Metrics::stage_index(stage)] += 1;
+            }
+            if t.status.is_open() && t.deadline_ms < now {
+                overdue[Metrics::stage_index(Stage::Resolve)] += 1;
+            }
+        }
+        let mut levels = [0u64; 4];
+        for w in self.store.warnings().values() {
+            levels[Metrics::level_index(w.level)] += 1;
+        }
+        let set = |a: &[std::sync::atomic::AtomicU64], v: &[u64]| {
+            for (a, v) in a.iter().zip(v) {
+                a.store(*v, Ordering::Relaxed);
+            }
+        };
+        set(&m.clients_by_role, &roles);
+        set(&m.open_by_status, &open);
+        set(&m.overdue_by_stage, &overdue);
+        set(&m.warnings_by_level, &levels);
+    }
+
     /// Forget idempotency keys past their time, so that memory stays bounded over months.
     fn expire_keys(&mut self) {
         if let Err(e) = self.store.expire_keys(crate::domain::time::now_ms()) {
@@ -525,7 +593,7 @@ impl Core {
     fn join(
         &mut self,
         id: u64,
-        (region, credential): (String, String),
+        (region, credential, role): (String, String, crate::domain::access::Role),
         resume: Option<Resume>,
         outbox: mpsc::Sender<Utf8Bytes>,
         kill: oneshot::Sender<&'static str>,
@@ -541,23 +609,30 @@ impl Core {
         if let Err(e) = self.store.track_scope(&region) {
             tracing::error!("no figures for scope {region:?}: {e}");
         }
+        let m = &self.status.metrics;
         let frames = match resume.and_then(|r| self.resume_frames(&r, &region)) {
-            Some(frames) => frames,
-            None => self.snapshot_frames(&region),
+            Some(frames) => {
+                m.joins_resume.fetch_add(1, Ordering::Relaxed);
+                frames
+            }
+            None => {
+                m.joins_snapshot.fetch_add(1, Ordering::Relaxed);
+                self.snapshot_frames(&region)
+            }
         };
         if frames.len() >= self.cfg.limits.outbox {
             // A resume longer than the outbox would cut the client off at once: a
             // snapshot is smaller.
             let snap = self.snapshot_frames(&region);
-            return self.enqueue_join(id, (region, credential), snap, outbox, kill);
+            return self.enqueue_join(id, (region, credential, role), snap, outbox, kill);
         }
-        self.enqueue_join(id, (region, credential), frames, outbox, kill);
+        self.enqueue_join(id, (region, credential, role), frames, outbox, kill);
     }
 
     fn enqueue_join(
         &mut self,
         id: u64,
-        (region, credential): (String, String),
+        (region, credential, role): (String, String, crate::domain::access::Role),
         frames: Vec<Utf8Bytes>,
         outbox: mpsc::Sender<Utf8Bytes>,
         kill: oneshot::Sender<&'static str>,
@@ -573,6 +648,7 @@ impl Core {
             Client {
                 region,
                 credential,
+                role,
                 outbox,
                 kill: Some(kill),
             },

@@ -46,6 +46,7 @@ pub async fn serve(
     let header_timeout = Duration::from_secs(state.cfg.limits.http_header_timeout_s);
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/api/tickets", post(intake))
         .with_state(state);
     // Each connection on its own: hyper closes one whose request head does not arrive
@@ -92,6 +93,24 @@ pub async fn serve(
             }
         });
     }
+}
+
+/// The Prometheus text format, version 0.0.4. Aggregate figures only, no ticket or person:
+/// like `/healthz`, it asks for no token (a site keeps its HTTP port on the center's
+/// network, or behind TLS).
+async fn metrics(State(h): State<Http>) -> Response {
+    let text = h.status.metrics.render(
+        h.status.seq.load(Ordering::Relaxed),
+        h.status.cut_off.load(Ordering::Relaxed),
+    );
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn healthz(State(h): State<Http>) -> Json<serde_json::Value> {

@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 pub mod config;
+pub mod metrics;
 
 use self::config::GatewayConfig;
 use crate::store::Store;
@@ -33,6 +34,8 @@ pub struct Status {
     pub seq: AtomicU64,
     pub clients: AtomicUsize,
     pub cut_off: AtomicU64,
+    /// What `/metrics` shows.
+    pub metrics: metrics::Metrics,
 }
 
 /// A running gateway. Dropping it does not stop it; call `shutdown`.

@@ -120,6 +120,8 @@ pub struct Store {
     kpis: HashMap<String, Kpis>,
     /// SQLite's `data_version` when last looked at.
     data_version: i64,
+    /// How long the last COMMIT took (where SQLite fsyncs), for `/metrics`.
+    last_commit_seconds: f64,
 }
 
 impl Store {
@@ -138,6 +140,7 @@ impl Store {
             idem_order: VecDeque::new(),
             kpis: HashMap::from([(String::new(), Kpis::default())]),
             data_version: 0,
+            last_commit_seconds: 0.0,
         };
         store.reload()?;
         Ok(store)
@@ -323,9 +326,11 @@ impl Store {
                 Err(e) => return Err(self.abort(e, seq_before)),
             }
         }
+        let t = std::time::Instant::now();
         if let Err(e) = self.db.commit() {
             return Err(self.abort(e, seq_before));
         }
+        self.last_commit_seconds = t.elapsed().as_secs_f64();
         Ok(out)
     }
 
@@ -385,6 +390,11 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    /// How long the last transaction's COMMIT took, in seconds.
+    pub fn last_commit_seconds(&self) -> f64 {
+        self.last_commit_seconds
     }
 
     /// Idempotency keys remembered now.
