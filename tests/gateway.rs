@@ -1135,3 +1135,54 @@ async fn metrics_are_prometheus_text_that_promtool_accepts_and_count_what_happen
     );
     g.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_tickets_is_taken_in_line_by_line_and_idempotent_on_the_source_id() {
+    let g = Gw::start().await;
+    let mut wall = g.client(VIEW).await;
+    let t = serde_json::to_string(&examples::new_ticket()).unwrap();
+    let mut far = examples::new_ticket();
+    far.lon = 10.0;
+    let far = serde_json::to_string(&far).unwrap();
+    let body = format!(
+        "{{\"source_id\":\"12345-001\",\"ticket\":{t}}}\n\
+         {{\"source_id\":\"12345-002\",\"ticket\":{t}}}\n\
+         this is not JSON\n\
+         {{\"source_id\":\"12345-003\",\"ticket\":{far}}}\n\
+         {{\"source_id\":\"12345-004\",\"ticket\":{t}}}\n"
+    );
+    let (status, text) = http(g.http_addr, "POST", "/api/tickets/batch", OP, &body).await;
+    assert_eq!(status, 200, "{text}");
+    let r: yiping::gateway::batch::Report = serde_json::from_str(&text).unwrap();
+    assert_eq!((r.taken_in, r.repeats), (3, 0), "{r:?}");
+    let lines: Vec<(usize, ErrorCode)> = r.refused.iter().map(|x| (x.line, x.code)).collect();
+    assert_eq!(
+        lines,
+        vec![(3, ErrorCode::BadMessage), (4, ErrorCode::OutOfRange)],
+        "{r:?}"
+    );
+    // The same file again: nothing new, every good line a repeat.
+    let (_, text) = http(g.http_addr, "POST", "/api/tickets/batch", OP, &body).await;
+    let again: yiping::gateway::batch::Report = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (again.taken_in, again.repeats, again.refused.len()),
+        (0, 3, 2)
+    );
+    // Every wall saw exactly the three tickets, each whole.
+    let mut created = 0;
+    while created < 3 {
+        if let ServerMsg::Delta {
+            event: Event::TicketCreated { .. },
+            ..
+        } = next_real(&mut wall).await
+        {
+            created += 1;
+        }
+    }
+    let (_, _, n) = snapshot(&mut connect(&g, VIEW, None).await).await;
+    assert_eq!(n, 3);
+    // A viewer may not.
+    let (status, _) = http(g.http_addr, "POST", "/api/tickets/batch", VIEW, &body).await;
+    assert_eq!(status, 403);
+    g.shutdown().await;
+}

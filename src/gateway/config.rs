@@ -63,6 +63,8 @@ pub struct Limits {
     pub http_body_timeout_s: u64,
     /// Hours an idempotency key is remembered (a repeat after that is a new command).
     pub idempotency_hours: u64,
+    /// Bytes a batch intake (`POST /api/tickets/batch`) may carry.
+    pub max_batch_bytes: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -181,6 +183,7 @@ impl Default for Limits {
             http_header_timeout_s: 10,
             http_body_timeout_s: 10,
             idempotency_hours: 24,
+            max_batch_bytes: 4 * 1024 * 1024,
         }
     }
 }

@@ -39,7 +39,7 @@ pub enum CoreMsg {
     Command {
         id: Option<u64>,
         request: Request,
-        reply: Option<oneshot::Sender<CommandOutcome>>,
+        reply: Option<oneshot::Sender<Answer>>,
     },
     Audit {
         id: u64,
@@ -58,6 +58,14 @@ pub enum CoreMsg {
     Access(AccessEntry),
 }
 
+/// The answer to an HTTP caller: the outcome, and whether this request made the change
+/// (`false` for a repeat of a key already applied, which gets the first outcome).
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub outcome: CommandOutcome,
+    pub fresh: bool,
+}
+
 /// Where a replay stands, for the walls' badge.
 struct ReplayClock {
     clock_ms: i64,
@@ -66,11 +74,7 @@ struct ReplayClock {
 }
 
 /// Commands taken together: who sent each (a client, or an HTTP caller's reply).
-type Batch = Vec<(
-    Option<u64>,
-    Request,
-    Option<oneshot::Sender<CommandOutcome>>,
-)>;
+type Batch = Vec<(Option<u64>, Request, Option<oneshot::Sender<Answer>>)>;
 
 struct Client {
     region: String,
@@ -294,15 +298,16 @@ impl Core {
         // Deltas go out before any result, so a client sees the change before its ack.
         let mut answers = Vec::with_capacity(results.len());
         for ((outcome, delta), key) in results.into_iter().zip(keys) {
+            let fresh = delta.is_some();
             if let Some(d) = delta {
                 self.fan_out(d);
             }
-            answers.push((key, outcome));
+            answers.push((key, outcome, fresh));
         }
         self.trim_window();
-        for ((id, reply), (key, outcome)) in routes.into_iter().zip(answers) {
+        for ((id, reply), (key, outcome, fresh)) in routes.into_iter().zip(answers) {
             if let Some(reply) = reply {
-                let _ = reply.send(outcome);
+                let _ = reply.send(Answer { outcome, fresh });
             } else if let Some(id) = id {
                 let msg = ServerMsg::CommandResult { key, outcome };
                 self.send_to(id, &msg);
@@ -336,7 +341,10 @@ impl Core {
                 message: "this gateway is replaying a recording: it takes no commands".into(),
             };
             if let Some(reply) = reply {
-                let _ = reply.send(outcome);
+                let _ = reply.send(Answer {
+                    outcome,
+                    fresh: false,
+                });
             } else if let Some(id) = id {
                 let msg = ServerMsg::CommandResult {
                     key: request.key,

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 
-use super::accounts::Directory;
+use super::accounts::{Credential, Directory};
 use super::admission::Gate;
 use super::config::GatewayConfig;
 use super::conn::log_access;
@@ -48,6 +48,7 @@ pub async fn serve(
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/tickets", post(intake))
+        .route("/api/tickets/batch", post(intake_batch))
         .with_state(state);
     // Each connection on its own: hyper closes one whose request head does not arrive
     // within `http_header_timeout_s` (an idle keep-alive connection too, since the
@@ -176,7 +177,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
     }
 }
 
-async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Response {
+/// Who is calling, from `Authorization: Bearer …`: a credential that may command.
+async fn caller(h: &Http, headers: &HeaderMap, what: &str) -> Result<Credential, HttpError> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -187,79 +189,138 @@ async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Respon
             &h.core,
             &Directory::claimed(token),
             "refused",
-            "unknown token (HTTP intake)",
+            &format!("unknown token (HTTP {what})"),
         );
-        return error(
+        return Err(HttpError(
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthorized,
-            "send 'Authorization: Bearer <token>' with a token from the gateway config",
-        );
+            "send 'Authorization: Bearer <token>' with a token from the gateway config".into(),
+        ));
     };
     if !who.access.role.can_command() {
-        return error(
+        return Err(HttpError(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
-            "intake needs an operator token",
-        );
+            format!("{what} needs an operator token"),
+        ));
     }
-    let key = match idempotency_key(&headers) {
-        Ok(k) => k,
-        Err(e) => return e.into_response(),
-    };
-    // Only now, with the caller known, is the body read.
-    let within = Duration::from_secs(h.cfg.limits.http_body_timeout_s);
-    let body = match read_body(body, h.cfg.limits.max_frame_bytes, within).await {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
-    let ticket: NewTicket = match serde_json::from_slice(&body) {
-        Ok(t) => t,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadMessage,
-                e.to_string(),
-            );
-        }
-    };
-    let command = Command::Intake { ticket };
-    let key = match key {
-        Some(k) => k,
-        None => format!(
-            "http-{:016x}{:016x}",
-            rand::random::<u64>(),
-            rand::random::<u64>()
-        ),
+    Ok(who)
+}
+
+/// Hand a command to the core and wait for its outcome.
+async fn submit(h: &Http, request: crate::store::Request) -> Result<CommandOutcome, HttpError> {
+    let stopping = || {
+        HttpError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Stopping,
+            "gateway is stopping".into(),
+        )
     };
     let (tx, rx) = oneshot::channel();
     let msg = CoreMsg::Command {
         id: None,
-        request: who.request(key, command),
+        request,
         reply: Some(tx),
     };
-    if h.core.send(msg).await.is_err() {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Stopping,
-            "gateway is stopping",
-        );
+    h.core.send(msg).await.map_err(|_| stopping())?;
+    rx.await.map(|a| a.outcome).map_err(|_| stopping())
+}
+
+async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Response {
+    match intake_one(&h, &headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
     }
-    match rx.await {
-        Ok(CommandOutcome::Ok { seq, id }) => {
-            (StatusCode::CREATED, Json(json!({ "id": id, "seq": seq }))).into_response()
+}
+
+async fn intake_one(h: &Http, headers: &HeaderMap, body: Body) -> Result<Response, HttpError> {
+    let who = caller(h, headers, "intake").await?;
+    let key = idempotency_key(headers)?;
+    // Only now, with the caller known, is the body read.
+    let within = Duration::from_secs(h.cfg.limits.http_body_timeout_s);
+    let body = read_body(body, h.cfg.limits.max_frame_bytes, within).await?;
+    let ticket: NewTicket = serde_json::from_slice(&body).map_err(|e| {
+        HttpError(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadMessage,
+            e.to_string(),
+        )
+    })?;
+    let key = key.unwrap_or_else(|| {
+        format!(
+            "http-{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        )
+    });
+    match submit(h, who.request(key, Command::Intake { ticket })).await? {
+        CommandOutcome::Ok { seq, id } => {
+            Ok((StatusCode::CREATED, Json(json!({ "id": id, "seq": seq }))).into_response())
         }
-        Ok(CommandOutcome::Refused { code, message }) => {
+        CommandOutcome::Refused { code, message } => {
             let status = if code == ErrorCode::Storage {
                 StatusCode::SERVICE_UNAVAILABLE
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            error(status, code, message)
+            Err(HttpError(status, code, message))
         }
-        Err(_) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Stopping,
-            "gateway is stopping",
-        ),
+    }
+}
+
+/// `POST /api/tickets/batch`: JSON Lines, one `{"source_id", "ticket"}` a line, from
+/// another system (a hotline's export). Idempotent on the source system's id: a line
+/// posted again is a repeat, not a second ticket. Each ticket is taken in whole or not at
+/// all; the answer counts them and says, line by line, what was refused and why.
+async fn intake_batch(State(h): State<Http>, headers: HeaderMap, body: Body) -> Response {
+    let run = async {
+        let who = caller(&h, &headers, "batch intake").await?;
+        let within = Duration::from_secs(h.cfg.limits.http_body_timeout_s);
+        let body = read_body(body, h.cfg.limits.max_batch_bytes, within).await?;
+        let lines = super::batch::parse(&body, super::batch::MAX_LINES)
+            .map_err(|e| HttpError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, e))?;
+        let mut report = super::batch::Report::default();
+        // Every line to the core at once: it commits them in its batches (one fsync for
+        // many), each ticket whole or not at all.
+        let mut pending = Vec::new();
+        for line in lines {
+            match line {
+                Ok((n, source_id, ticket)) => {
+                    let request =
+                        who.request(format!("source:{source_id}"), Command::Intake { ticket });
+                    let (tx, rx) = oneshot::channel();
+                    let msg = CoreMsg::Command {
+                        id: None,
+                        request,
+                        reply: Some(tx),
+                    };
+                    if h.core.send(msg).await.is_err() {
+                        return Err(HttpError(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            ErrorCode::Stopping,
+                            "gateway is stopping".into(),
+                        ));
+                    }
+                    pending.push((n, source_id, rx));
+                }
+                Err((n, message)) => report.refuse(n, None, ErrorCode::BadMessage, message),
+            }
+        }
+        for (n, source_id, rx) in pending {
+            match rx.await {
+                Ok(a) => report.outcome(n, source_id, a.outcome, a.fresh),
+                Err(_) => report.refuse(
+                    n,
+                    Some(source_id),
+                    ErrorCode::Stopping,
+                    "gateway is stopping".into(),
+                ),
+            }
+        }
+        Ok::<_, HttpError>(Json(report.finish()).into_response())
+    };
+    match run.await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
     }
 }

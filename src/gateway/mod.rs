@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod admission;
+pub mod batch;
 mod conn;
 mod core;
 mod http;
