@@ -60,3 +60,11 @@ pub fn region(
                 });
         });
 }
+
+/// A small framed chip over the map (the breadcrumb, the health chip, the notices).
+pub fn chip() -> egui::Frame {
+    egui::Frame::new()
+        .fill(BG)
+        .corner_radius(6.0)
+        .inner_margin(8.0)
+}

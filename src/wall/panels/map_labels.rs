@@ -5,7 +5,7 @@ use bevy::prelude::*;
 use bevy_egui::egui::{self, Align2, Color32, FontId, LayerId, RichText, Stroke, Ui};
 
 use super::PanelCtx;
-use super::frame::wall_area;
+use super::frame::{chip, wall_area};
 use crate::domain::time::HOUR_MS;
 use crate::wall::action::UiAction;
 use crate::wall::drill::{donut_depth, within};
@@ -14,7 +14,7 @@ use crate::wall::layers::Cell;
 use crate::wall::rewind::Rewind;
 use crate::wall::rollup::{RollUps, depth, parent, regions_of};
 use crate::wall::text::UiLang;
-use crate::wall::theme::{AMBER, BG, DIM, RED, STATUS, level_color};
+use crate::wall::theme::{AMBER, DIM, RED, STATUS, level_color};
 use crate::wall::view::{Focus, MapLayers, MapView, region_name};
 
 /// The status donuts (zoomed out), then the names of the regions: the focus's children,
@@ -239,53 +239,49 @@ pub fn drill_bar(
     wall_area("drill-bar", egui::Order::Middle)
         .fixed_pos(rect.left_top() + egui::vec2(12.0, 96.0))
         .show(ctx, |ui| {
-            egui::Frame::new()
-                .fill(BG)
-                .corner_radius(6.0)
-                .inner_margin(8.0)
-                .show(ui, |ui| {
-                    breadcrumb(ui, lang, map, rolls, focus, out);
-                    // Rewind the last hours (a replay of the gateway's history) and back.
-                    if let Some(r) = rewind {
-                        ui.horizontal(|ui| {
-                            match r.active {
-                                None => {
-                                    if ui
-                                        .button(
-                                            RichText::new(lang.t("回看近2小时", "Rewind 2 h"))
-                                                .font(bold(18.0)),
-                                        )
-                                        .clicked()
-                                    {
-                                        out.push(UiAction::Rewind(Some(now - 2 * HOUR_MS)));
-                                    }
-                                }
-                                Some(_) => {
-                                    if ui
-                                        .button(
-                                            RichText::new(lang.t("返回实时", "Back to live"))
-                                                .font(bold(20.0))
-                                                .color(AMBER),
-                                        )
-                                        .clicked()
-                                    {
-                                        out.push(UiAction::Rewind(None));
-                                    }
+            chip().show(ui, |ui| {
+                breadcrumb(ui, lang, map, rolls, focus, out);
+                // Rewind the last hours (a replay of the gateway's history) and back.
+                if let Some(r) = rewind {
+                    ui.horizontal(|ui| {
+                        match r.active {
+                            None => {
+                                if ui
+                                    .button(
+                                        RichText::new(lang.t("回看近2小时", "Rewind 2 h"))
+                                            .font(bold(18.0)),
+                                    )
+                                    .clicked()
+                                {
+                                    out.push(UiAction::Rewind(Some(now - 2 * HOUR_MS)));
                                 }
                             }
-                            if let Some(e) = &r.error {
-                                ui.label(RichText::new(e).size(15.0).color(RED));
+                            Some(_) => {
+                                if ui
+                                    .button(
+                                        RichText::new(lang.t("返回实时", "Back to live"))
+                                            .font(bold(20.0))
+                                            .color(AMBER),
+                                    )
+                                    .clicked()
+                                {
+                                    out.push(UiAction::Rewind(None));
+                                }
                             }
-                        });
-                    }
-                    ui.label(
-                        RichText::new(lang.t(
-                            "单击地图下钻 · 右键或Esc返回上一级 · 颜色为四色风险等级",
-                            "Click to drill down · right-click or Esc to go up · four-colour risk",
-                        ))
-                        .size(17.0)
-                        .color(DIM),
-                    );
-                });
+                        }
+                        if let Some(e) = &r.error {
+                            ui.label(RichText::new(e).size(15.0).color(RED));
+                        }
+                    });
+                }
+                ui.label(
+                    RichText::new(lang.t(
+                        "单击地图下钻 · 右键或Esc返回上一级 · 颜色为四色风险等级",
+                        "Click to drill down · right-click or Esc to go up · four-colour risk",
+                    ))
+                    .size(17.0)
+                    .color(DIM),
+                );
+            });
         });
 }

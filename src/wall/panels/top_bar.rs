@@ -7,13 +7,13 @@ use std::time::Instant;
 use bevy_egui::egui::{self, Align2, Color32, RichText, Ui};
 
 use super::PanelCtx;
-use super::frame::wall_area;
+use super::frame::{chip, wall_area};
 use crate::domain::time::civil;
 use crate::feed::FeedStatus;
 use crate::wall::fonts::bold;
 use crate::wall::link::FeedHealth;
 use crate::wall::text::UiLang;
-use crate::wall::theme::{AMBER, BG, DIM, GREEN, RED};
+use crate::wall::theme::{AMBER, DIM, GREEN, RED};
 
 pub fn bar(ui: &mut Ui, cx: &PanelCtx, health: &FeedHealth, demo: bool) {
     let (lang, now) = (cx.lang, cx.now);
@@ -73,23 +73,19 @@ pub fn health_chip(
             ),
         )
         .show(ctx, |ui| {
-            egui::Frame::new()
-                .fill(BG)
-                .corner_radius(6.0)
-                .inner_margin(8.0)
-                .show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        ui.label(RichText::new(civil(cx.now).hhmmss()).font(bold(26.0)));
-                        ui.label(RichText::new(text).font(bold(22.0)).color(color));
-                        if demo {
-                            ui.label(
-                                RichText::new(lang.t("演示 · 模拟数据", "DEMO · simulated data"))
-                                    .font(bold(22.0))
-                                    .color(AMBER),
-                            );
-                        }
-                    });
+            chip().show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(civil(cx.now).hhmmss()).font(bold(26.0)));
+                    ui.label(RichText::new(text).font(bold(22.0)).color(color));
+                    if demo {
+                        ui.label(
+                            RichText::new(lang.t("演示 · 模拟数据", "DEMO · simulated data"))
+                                .font(bold(22.0))
+                                .color(AMBER),
+                        );
+                    }
                 });
+            });
         });
 }
 
