@@ -407,46 +407,9 @@ fn an_idle_flood_under_a_low_open_file_limit_locks_out_no_wall_and_not_healthz()
     // gateway's 1,024.
     yiping::gateway::admission::raise_open_files();
     let dir = tempfile::tempdir().unwrap();
-    let cfg_path = dir.path().join("gateway.toml");
-    std::fs::write(
-        &cfg_path,
-        format!(
-            "listen = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\ndatabase = {:?}\n\
-             [limits]\nhello_timeout_s = 30\nhttp_header_timeout_s = 30\n\
-             [[tokens]]\ntoken = \"{VIEW}\"\nrole = \"viewer\"\nname = \"大屏\"\n",
-            dir.path().join("g.sqlite")
-        ),
-    )
-    .unwrap();
     // The gateway in a process of its own with 1,024 open files, soft and hard.
-    let mut child = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "ulimit -n 1024 && exec {} gateway --config {}",
-            env!("CARGO_BIN_EXE_yiping"),
-            cfg_path.display()
-        ))
-        .env("RUST_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(out));
-    let addr_of = |line: &str, key: &str| -> Option<SocketAddr> {
-        let i = line.find(key)? + key.len();
-        line[i..].split_whitespace().next()?.parse().ok()
-    };
-    let (ws, http) = loop {
-        let line = lines
-            .next()
-            .expect("the gateway says where it listens")
-            .unwrap();
-        if let (Some(w), Some(h)) = (addr_of(&line, "ws_addr="), addr_of(&line, "http_addr=")) {
-            break (w, h);
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let extra = "[limits]\nhello_timeout_s = 30\nhttp_header_timeout_s = 30\n";
+    let (mut child, ws, http) = gateway_process(dir.path(), "ulimit -n 1024 && ", extra);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         // A wall joins before the flood.
@@ -479,6 +442,169 @@ fn an_idle_flood_under_a_low_open_file_limit_locks_out_no_wall_and_not_healthz()
         .unwrap();
         assert_eq!(status, 200, "{body}");
         drop(flood);
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `yiping gateway` as a process of its own on `dir/g.sqlite` (with `prefix` before it in
+/// the shell, `extra` in its config and the test tokens); returns it and where it listens.
+fn gateway_process(
+    dir: &std::path::Path,
+    prefix: &str,
+    extra: &str,
+) -> (std::process::Child, SocketAddr, SocketAddr) {
+    let cfg_path = dir.join("gateway.toml");
+    let tokens: String = [
+        (VIEW, "viewer", "大屏"),
+        (OP, "operator", "值班员"),
+        (ADMIN, "admin", "管理员"),
+    ]
+    .iter()
+    .map(|(t, r, n)| format!("[[tokens]]\ntoken = \"{t}\"\nrole = \"{r}\"\nname = \"{n}\"\n"))
+    .collect();
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "listen = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\ndatabase = {:?}\n{extra}{tokens}",
+            dir.join("g.sqlite")
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{prefix}exec {} gateway --config {}",
+            env!("CARGO_BIN_EXE_yiping"),
+            cfg_path.display()
+        ))
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(out));
+    let addr_of = |line: &str, key: &str| -> Option<SocketAddr> {
+        let i = line.find(key)? + key.len();
+        line[i..].split_whitespace().next()?.parse().ok()
+    };
+    let (ws, http) = loop {
+        let line = lines
+            .next()
+            .expect("the gateway says where it listens")
+            .unwrap();
+        if let (Some(w), Some(h)) = (addr_of(&line, "ws_addr="), addr_of(&line, "http_addr=")) {
+            break (w, h);
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, ws, http)
+}
+
+#[test]
+fn kill_9_during_heavy_intake_loses_no_acknowledged_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut acknowledged: Vec<u64> = vec![];
+    let mut sent = 0;
+    for round in 0..3 {
+        let (mut child, ws, _) = gateway_process(dir.path(), "", "");
+        let got = rt.block_on(async {
+            let mut op = connect_to(ws, OP, None).await;
+            let (_, _, n) = snapshot(&mut op).await;
+            // Committed but not yet answered when killed: in the file, not acknowledged.
+            assert!(
+                n >= acknowledged.len(),
+                "round {round}: {n} tickets, {} acknowledged",
+                acknowledged.len()
+            );
+            // Intakes as fast as the socket takes them; read the answers as they come.
+            let (mut tx, mut rx) = futures_util::StreamExt::split(op);
+            let writer = tokio::spawn(async move {
+                use futures_util::SinkExt;
+                let mut k = 0u64;
+                loop {
+                    let msg = serde_json::to_string(&intake(&format!("r{round}-{k}"))).unwrap();
+                    if tx
+                        .send(tokio_tungstenite::tungstenite::Message::Text(msg.into()))
+                        .await
+                        .is_err()
+                    {
+                        return k;
+                    }
+                    k += 1;
+                }
+            });
+            let mut ok = vec![];
+            let t0 = Instant::now();
+            let mut killed = false;
+            loop {
+                if !killed && t0.elapsed() > Duration::from_millis(700) {
+                    // kill -9: no shutdown, no flush but what was committed.
+                    child.kill().unwrap();
+                    killed = true;
+                }
+                match tokio::time::timeout(
+                    Duration::from_secs(3),
+                    futures_util::StreamExt::next(&mut rx),
+                )
+                .await
+                {
+                    Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => {
+                        if let Ok(ServerMsg::CommandResult {
+                            outcome: CommandOutcome::Ok { id: Some(id), .. },
+                            ..
+                        }) = serde_json::from_str::<ServerMsg>(&t)
+                        {
+                            ok.push(id);
+                        }
+                    }
+                    Ok(Some(Ok(_))) => {}
+                    _ => break,
+                }
+            }
+            let k = writer.await.unwrap_or(0);
+            (ok, k)
+        });
+        let _ = child.wait();
+        assert!(
+            got.0.len() > 10,
+            "round {round}: only {} acknowledged",
+            got.0.len()
+        );
+        sent += got.1;
+        acknowledged.extend(got.0);
+    }
+    // After the last kill: every ticket ever acknowledged is in the file.
+    let (mut child, ws, _) = gateway_process(dir.path(), "", "");
+    rt.block_on(async {
+        let mut v = connect_to(ws, VIEW, None).await;
+        let mut ids = std::collections::BTreeSet::new();
+        loop {
+            match next_real(&mut v).await {
+                ServerMsg::Snapshot(s) => {
+                    ids.extend(s.tickets.iter().map(|t| t.id));
+                    if s.last {
+                        break;
+                    }
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let lost: Vec<_> = acknowledged.iter().filter(|id| !ids.contains(id)).collect();
+        assert!(
+            lost.is_empty(),
+            "lost {} of {} acknowledged: {lost:?}",
+            lost.len(),
+            acknowledged.len()
+        );
+        eprintln!(
+            "kill -9 x3: {} intakes sent, {} acknowledged, {} in the file, 0 lost",
+            sent,
+            acknowledged.len(),
+            ids.len()
+        );
     });
     let _ = child.kill();
     let _ = child.wait();
