@@ -1088,7 +1088,7 @@ async fn metrics_are_prometheus_text_that_promtool_accepts_and_count_what_happen
     bad.lon = 0.0;
     run(&mut admin, cmd("bad", Command::Intake { ticket: bad })).await;
     let _viewer = g.client(VIEW).await;
-    // The state gauges are set once a heartbeat.
+    // The viewer's join reaches the core before the scrape does.
     tokio::time::sleep(Duration::from_millis(1300)).await;
     let (status, text) = http(g.http_addr, "GET", "/metrics", "", "").await;
     assert_eq!(status, 200, "{text}");

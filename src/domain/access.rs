@@ -66,9 +66,7 @@ impl Access {
 
     /// Is the grid (or region id) `id` inside this scope?
     pub fn covers(&self, id: &str) -> bool {
-        self.region.is_empty()
-            || id == self.region
-            || (id.starts_with(&self.region) && id.as_bytes().get(self.region.len()) == Some(&b'-'))
+        within(id, &self.region)
     }
 
     /// The region a feed is scoped to, from the region a hello asks for: its own when it
@@ -86,6 +84,14 @@ impl Access {
             )),
         }
     }
+}
+
+/// Is the region (or grid) `id` the region `region` or inside it? Ids nest by whole
+/// parts: `321102-01-003` is inside `321102-01`, `321102-011` is not. "" holds everything.
+pub fn within(id: &str, region: &str) -> bool {
+    region.is_empty()
+        || id == region
+        || (id.starts_with(region) && id.as_bytes().get(region.len()) == Some(&b'-'))
 }
 
 fn forbidden(msg: impl Into<String>) -> Refusal {

@@ -25,6 +25,14 @@ impl Ticket {
     /// The stages past their deadline at `now_ms` and not yet supervised: what the gateway
     /// supervises on its own. An accepted ticket left idle past its start deadline is one.
     pub fn unsupervised_overdue(&self, now_ms: i64) -> Vec<Stage> {
+        let mut out = self.overdue_stages(now_ms);
+        out.retain(|s| !self.supervised_stages.contains(s));
+        out
+    }
+
+    /// The stages past their deadline at `now_ms`: the current stage's (accept, start
+    /// work) and the resolution's.
+    pub fn overdue_stages(&self, now_ms: i64) -> Vec<Stage> {
         let mut out = Vec::new();
         if !self.status.is_open() {
             return out;
@@ -38,7 +46,6 @@ impl Ticket {
         if self.deadline_ms < now_ms {
             out.push(Stage::Resolve);
         }
-        out.retain(|s| !self.supervised_stages.contains(s));
         out
     }
 }

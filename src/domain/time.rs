@@ -3,7 +3,6 @@
 //! daylight saving since 1991, so a fixed offset is exact and needs no zone database).
 
 pub const SECOND_MS: i64 = 1000;
-pub const MINUTE_MS: i64 = 60_000;
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 86_400_000;
 /// Asia/Shanghai's offset from UTC.

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::text::check_text;
 use crate::protocol::{CommandOutcome, ErrorCode, NewTicket};
 
 /// Lines one request may carry.
@@ -39,12 +40,7 @@ pub fn parse(body: &[u8], max_lines: usize) -> Result<Vec<Parsed>, String> {
         .map(|(n, l)| {
             let line: Line = serde_json::from_str(l).map_err(|e| (n, e.to_string()))?;
             let id = line.source_id.trim();
-            if id.is_empty() || id.chars().count() > 100 || id.chars().any(|c| c.is_control()) {
-                return Err((
-                    n,
-                    "source_id must be 1-100 characters, no control characters".into(),
-                ));
-            }
+            check_text("source_id", id, 1, 100).map_err(|r| (n, r.message))?;
             Ok((n, id.to_string(), line.ticket))
         })
         .collect())

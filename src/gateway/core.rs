@@ -56,6 +56,8 @@ pub enum CoreMsg {
     ReplayEnd,
     /// A line for the access log (logins and refusals).
     Access(AccessEntry),
+    /// A scrape of `/metrics`: set the state gauges, then answer.
+    Gauges(oneshot::Sender<()>),
 }
 
 /// The answer to an HTTP caller: the outcome, and whether this request made the change
@@ -150,7 +152,6 @@ pub async fn run(
                 core.expire_keys();
                 core.reload_accounts();
                 core.write_access_log();
-                core.update_gauges();
                 core.heartbeat();
             }
             _ = stop.changed() => break,
@@ -215,6 +216,10 @@ impl Core {
                     outbox,
                     kill,
                 } => self.join(id, (region, credential, role), resume, outbox, kill),
+                CoreMsg::Gauges(done) => {
+                    self.update_gauges();
+                    let _ = done.send(());
+                }
                 CoreMsg::Access(e) => {
                     if self.access.len() < ACCESS_PER_BEAT {
                         self.access.push(e);
@@ -498,10 +503,10 @@ impl Core {
     }
 
     /// The state gauges of `/metrics`: clients by role, open tickets by status and overdue
-    /// by stage, live warnings by level. One pass over the live tickets a second.
+    /// by stage, live warnings by level. One pass over the live tickets, on a scrape only
+    /// (every 15 s or so), never on the heartbeat.
     fn update_gauges(&self) {
         use super::metrics::Metrics;
-        use crate::protocol::Stage;
         let m = &self.status.metrics;
         let now = crate::domain::time::now_ms();
         let mut roles = [0u64; 4];
@@ -513,14 +518,8 @@ impl Core {
             if let Some(i) = Metrics::status_index(t.status) {
                 open[i] += 1;
             }
-            if let Some((stage, d)) = t.current_deadline()
-                && stage != Stage::Resolve
-                && d < now
-            {
+            for stage in t.overdue_stages(now) {
                 overdue[Metrics::stage_index(stage)] += 1;
-            }
-            if t.status.is_open() && t.deadline_ms < now {
-                overdue[Metrics::stage_index(Stage::Resolve)] += 1;
             }
         }
         let mut levels = [0u64; 4];

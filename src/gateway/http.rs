@@ -100,6 +100,12 @@ pub async fn serve(
 /// like `/healthz`, it asks for no token (a site keeps its HTTP port on the center's
 /// network, or behind TLS).
 async fn metrics(State(h): State<Http>) -> Response {
+    // The core sets the state gauges for this scrape (a busy or stopping core: the last
+    // values stand).
+    let (tx, rx) = oneshot::channel();
+    if h.core.send(CoreMsg::Gauges(tx)).await.is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(1), rx).await;
+    }
     let text = h.status.metrics.render(
         h.status.seq.load(Ordering::Relaxed),
         h.status.cut_off.load(Ordering::Relaxed),
@@ -144,7 +150,7 @@ async fn read_body(body: Body, limit: usize, within: Duration) -> Result<Bytes, 
         )),
         Err(_) => Err(HttpError(
             StatusCode::REQUEST_TIMEOUT,
-            ErrorCode::TooLarge,
+            ErrorCode::Timeout,
             format!("body not received within {} s", within.as_secs()),
         )),
     }

@@ -1,7 +1,7 @@
 //! `/metrics` in the Prometheus text format (version 0.0.4): what a monitoring stack needs
 //! to see the gateway's health. Counters and histograms are atomics updated where things
 //! happen; the state gauges (open and overdue tickets by stage, warnings by level, clients
-//! by role) are set by the core once a heartbeat, so a scrape never waits for the core.
+//! by role) are set by the core when a scrape asks, so the heartbeat never pays for them.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,17 +77,12 @@ const LEVELS: [WarningLevel; 4] = [
 ];
 const STAGES: [Stage; 3] = [Stage::Accept, Stage::Handle, Stage::Resolve];
 
-fn snake(s: TicketStatus) -> &'static str {
-    match s {
-        TicketStatus::Received => "received",
-        TicketStatus::Assigned => "assigned",
-        TicketStatus::Accepted => "accepted",
-        TicketStatus::InProgress => "in_progress",
-        TicketStatus::Returned => "returned",
-        TicketStatus::Resolved => "resolved",
-        TicketStatus::Rated => "rated",
-        TicketStatus::Archived => "archived",
-    }
+/// A status's name on the wire (`in_progress`), as the label.
+fn snake(s: TicketStatus) -> String {
+    serde_json::to_string(&s)
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_string()
 }
 
 /// Every figure `/metrics` shows.

@@ -54,6 +54,8 @@ wire_enum! {
         BadMessage = "bad_message",
         /// Over the size limit.
         TooLarge = "too_large",
+        /// An HTTP body that did not arrive in time.
+        Timeout = "timeout",
         /// A binary frame: the protocol is JSON text.
         Binary = "binary",
         /// The client stopped reading; it is disconnected and may resume.

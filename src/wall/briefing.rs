@@ -12,20 +12,8 @@ use bevy::prelude::*;
 use super::WallSet;
 use super::action::UiAction;
 use super::link::{AuditTrails, FeedLink, MirrorChanged, WallMirror};
-use crate::feed::{Change, Mirror};
+use crate::feed::Change;
 use crate::protocol::{AuditEntry, Briefing, ClientMsg, Incident};
-
-/// The tickets an incident covers: the ticket itself, or the warning's linked tickets.
-pub fn incident_tickets(b: &Briefing, m: &Mirror) -> Vec<u64> {
-    match b.incident {
-        Incident::Ticket { id } => vec![id],
-        Incident::Warning { id } => m
-            .warnings
-            .get(&id)
-            .map(|w| w.tickets.clone())
-            .unwrap_or_default(),
-    }
-}
 
 /// The incident's timeline: the audit entries of its tickets (as they were when the
 /// briefing started), in log order, each with its ticket.

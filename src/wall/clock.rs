@@ -8,35 +8,25 @@ use super::WallSet;
 use super::link::WallMirror;
 use crate::domain::time::now_ms;
 
-#[derive(Resource, Clone, Copy, Debug, PartialEq)]
+#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WallClock {
     /// ms since the Unix epoch, as of this frame.
     pub now_ms: i64,
-    /// The replay's speed while the feed is a replay.
-    pub replay_speed: Option<f64>,
 }
 
 impl Default for WallClock {
     fn default() -> Self {
-        WallClock {
-            now_ms: now_ms(),
-            replay_speed: None,
-        }
+        WallClock { now_ms: now_ms() }
     }
 }
 
 impl WallClock {
     /// The clock for a mirror: the recorded one while it follows a replay.
     pub fn of(mirror: &crate::feed::Mirror) -> WallClock {
-        match mirror.replay {
-            Some((clock_ms, speed, _)) => WallClock {
-                now_ms: clock_ms,
-                replay_speed: Some(speed),
-            },
-            None => WallClock {
-                now_ms: now_ms(),
-                replay_speed: None,
-            },
+        WallClock {
+            now_ms: mirror
+                .replay
+                .map_or_else(now_ms, |(clock_ms, _, _)| clock_ms),
         }
     }
 }

@@ -10,6 +10,7 @@ use bevy::prelude::*;
 use super::layers::Layer;
 use super::rollup::{depth, inside};
 use super::view::MapLayers;
+use crate::domain::access::within;
 
 /// The deepest level the map has: micro-grids.
 pub const MAX_DEPTH: usize = 5;
@@ -29,13 +30,6 @@ pub fn shown_depth(focus: &str, scale: f32) -> usize {
         5
     };
     (depth(focus) + 1).max(by_zoom).min(MAX_DEPTH)
-}
-
-/// Is `id` the region `focus` or inside it?
-pub fn within(id: &str, focus: &str) -> bool {
-    focus.is_empty()
-        || id == focus
-        || (id.starts_with(focus) && id.as_bytes().get(focus.len()) == Some(&b'-'))
 }
 
 /// Inside a polygon with holes: in the exterior ring and in none of the others.

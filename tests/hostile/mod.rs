@@ -321,13 +321,7 @@ impl RawWs {
     }
 
     fn hello(&mut self) {
-        let hello = serde_json::to_vec(&ClientMsg::Hello(yiping::protocol::Hello {
-            protocol: yiping::protocol::PROTOCOL_VERSION,
-            token: VIEW.into(),
-            resume_from: None,
-            region: None,
-        }))
-        .unwrap();
+        let hello = serde_json::to_vec(&yiping::feed::handshake::hello(VIEW, None, None)).unwrap();
         self.frame(0x1, &hello, false);
     }
 
