@@ -135,6 +135,21 @@ async fn slow_or_idle_http_is_closed_and_a_body_is_not_read_before_the_token() {
         let mut head = [0u8; 12];
         over.read_exact(&mut head).expect("an answer before the whole body");
         assert_eq!(&head[9..12], b"413", "{}", String::from_utf8_lossy(&head));
+        // With a token, a body that stops coming: 408 once its second is up.
+        let mut stalled = StdTcp::connect(addr).unwrap();
+        stalled
+            .write_all(
+                format!(
+                    "POST /api/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {OP}\r\nContent-Length: 100\r\n\r\n{{\"chan"
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        stalled.set_read_timeout(Some(Duration::from_secs(4))).unwrap();
+        let mut out = String::new();
+        let _ = stalled.read_to_string(&mut out);
+        assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+        assert!(out.contains("\"timeout\""), "{out}");
     })
     .await
     .unwrap();
