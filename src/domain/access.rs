@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::Refusal;
 use super::state::State;
-use crate::protocol::{Command, ErrorCode, Incident, Ticket};
+use crate::protocol::{Command, ErrorCode, Incident, Ticket, within};
 
 /// What a credential may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -84,14 +84,6 @@ impl Access {
             )),
         }
     }
-}
-
-/// Is the region (or grid) `id` the region `region` or inside it? Ids nest by whole
-/// parts: `321102-01-003` is inside `321102-01`, `321102-011` is not. "" holds everything.
-pub fn within(id: &str, region: &str) -> bool {
-    region.is_empty()
-        || id == region
-        || (id.starts_with(region) && id.as_bytes().get(region.len()) == Some(&b'-'))
 }
 
 fn forbidden(msg: impl Into<String>) -> Refusal {

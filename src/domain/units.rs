@@ -3,7 +3,7 @@
 //! panel's list, which must agree) and the simulator (the units' own routing).
 
 use super::lifecycle::can_dispatch;
-use crate::protocol::{AuditAction, AuditEntry, Command, Level, Ticket, Unit};
+use crate::protocol::{AuditAction, AuditEntry, Command, Level, Ticket, Unit, within};
 
 /// The units that may take `t`, best first: on duty, handling its category, answering
 /// for an area that contains its grid; those whose area matches the ticket's level first
@@ -17,7 +17,7 @@ pub fn rank_units<'a>(units: impl Iterator<Item = &'a Unit>, t: &Ticket) -> Vec<
         Level::County | Level::City => 1,
     };
     let mut out: Vec<(&Unit, (usize, f64))> = units
-        .filter(|u| u.on_duty && u.categories.contains(&t.category) && t.grid.starts_with(&u.area))
+        .filter(|u| u.on_duty && u.categories.contains(&t.category) && within(&t.grid, &u.area))
         .map(|u| {
             let depth = if u.area.is_empty() {
                 0

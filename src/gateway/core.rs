@@ -689,7 +689,7 @@ impl Core {
             .store
             .tickets()
             .values()
-            .filter(|t| t.grid.starts_with(region))
+            .filter(|t| crate::protocol::within(&t.grid, region))
             .collect();
         tickets.sort_unstable_by_key(|t| t.id);
         let warnings = self

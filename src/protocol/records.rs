@@ -103,6 +103,16 @@ pub enum TicketStatus {
     Archived,
 }
 
+/// Is the region (or grid) `id` the region `region` or inside it? Grid ids nest by whole
+/// parts (district-town-village-grid): `321102-01-003` is inside `321102-01`,
+/// `321102-011` is not. "" holds everything. Every scope (a feed's region, a
+/// credential's, a unit's area, the figures') is decided by this.
+pub fn within(id: &str, region: &str) -> bool {
+    region.is_empty()
+        || id == region
+        || (id.starts_with(region) && id.as_bytes().get(region.len()) == Some(&b'-'))
+}
+
 /// A ticket (工单) as the gateway holds it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {

@@ -164,7 +164,7 @@ impl Event {
         grids.is_empty()
             || grids
                 .iter()
-                .any(|g| g.starts_with(region) || region.starts_with(g))
+                .any(|g| super::within(g, region) || super::within(region, g))
     }
 }
 

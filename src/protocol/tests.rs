@@ -41,6 +41,9 @@ fn region_scope_is_a_grid_prefix() {
     assert!(event.in_region("321102"));
     assert!(event.in_region("321102-01"));
     assert!(!event.in_region("321111"));
+    // Whole parts only: a town 321102-0 (were there one) is not 321102-01's parent.
+    assert!(!event.in_region("321102-0"));
+    assert!(!event.in_region("321102-01-003-0"));
 }
 
 /// PROTOCOL.md, as the repository holds it.

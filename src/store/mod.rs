@@ -22,7 +22,7 @@ use crate::domain::time::{DAY_MS, now_ms};
 use crate::domain::{self, Change as Changed, Refusal, State, lifecycle};
 use crate::protocol::{
     AuditEntry, Briefing, Command, CommandOutcome, ErrorCode, Event, Incident, KpiFigures,
-    NewTicket, NewWarning, ServerMsg, Ticket, TicketStatus, Unit, Warning,
+    NewTicket, NewWarning, ServerMsg, Ticket, TicketStatus, Unit, Warning, within,
 };
 
 pub use db::{StoredDelta, read_log};
@@ -178,7 +178,7 @@ impl Store {
         self.kpis = scopes
             .into_iter()
             .map(|s| {
-                let k = Kpis::recompute(all.iter().filter(|t| t.grid.starts_with(&s)), now);
+                let k = Kpis::recompute(all.iter().filter(|t| within(&t.grid, &s)), now);
                 (s, k)
             })
             .collect();
@@ -192,7 +192,7 @@ impl Store {
             return Ok(());
         }
         let all = self.db.all_tickets()?;
-        let k = Kpis::recompute(all.iter().filter(|t| t.grid.starts_with(region)), now_ms());
+        let k = Kpis::recompute(all.iter().filter(|t| within(&t.grid, region)), now_ms());
         self.kpis.insert(region.to_string(), k);
         Ok(())
     }
@@ -212,7 +212,7 @@ impl Store {
     /// One ticket record changed: every scope it is in takes the change.
     fn note_kpis(&mut self, before: Option<&Ticket>, after: &Ticket) {
         for (scope, k) in self.kpis.iter_mut() {
-            if after.grid.starts_with(scope.as_str()) {
+            if within(&after.grid, scope) {
                 k.update(before, after);
             }
         }

@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use super::layers::Layer;
 use super::rollup::{depth, inside};
 use super::view::MapLayers;
-use crate::domain::access::within;
+use crate::protocol::within;
 
 /// The deepest level the map has: micro-grids.
 pub const MAX_DEPTH: usize = 5;

@@ -7,7 +7,7 @@ use bevy::window::PrimaryWindow;
 use bevy_egui::EguiContexts;
 
 use super::camera::pointer_on_panels;
-use crate::domain::access::within;
+use crate::protocol::within;
 use crate::wall::action::UiAction;
 use crate::wall::drill::{child_at, donut_depth};
 use crate::wall::link::WallMirror;

@@ -15,8 +15,8 @@ use bevy::render::storage::ShaderBuffer;
 use bevy::shader::ShaderRef;
 use bevy::sprite_render::{AlphaMode2d, Material2d};
 
-use crate::domain::access::within;
 use crate::feed::Change;
+use crate::protocol::within;
 use crate::wall::action::Selection;
 use crate::wall::clock::WallClock;
 use crate::wall::drill::{MAX_DEPTH, donut_depth, shown_depth};

@@ -6,8 +6,8 @@ use bevy_egui::egui::{self, Align2, Color32, FontId, LayerId, RichText, Stroke, 
 
 use super::PanelCtx;
 use super::frame::{chip, wall_area};
-use crate::domain::access::within;
 use crate::domain::time::HOUR_MS;
+use crate::protocol::within;
 use crate::wall::action::UiAction;
 use crate::wall::drill::donut_depth;
 use crate::wall::fonts::bold;
