@@ -8,6 +8,7 @@
 //! layers for the wall and the simulator.
 
 pub mod bridge;
+pub mod cluster;
 pub mod domain;
 pub mod feed;
 pub mod gateway;

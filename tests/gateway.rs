@@ -13,6 +13,7 @@ use yiping::protocol::{
     examples,
 };
 
+mod cluster;
 mod common;
 mod hostile;
 

@@ -14,7 +14,8 @@ use crate::protocol::{ClientMsg, Resume, ServerMsg};
 
 #[derive(Clone, Debug)]
 pub struct FeedConfig {
-    /// `ws://host:port`
+    /// `ws://host:port`, or several gateways of a cluster separated by commas: after a
+    /// lost connection the next one is tried, and the feed resumes there by (epoch, seq).
     pub url: String,
     pub token: String,
     pub region: Option<String>,
@@ -120,25 +121,51 @@ async fn run(cfg: FeedConfig, events: Sender<FeedEvent>, cmd_rx: Receiver<Client
     // key once, so a command whose answer was lost in the drop is not applied twice.
     let mut unanswered: BTreeMap<String, ClientMsg> = BTreeMap::new();
     let mut attempt: u32 = 0;
+    let urls: Vec<String> = cfg
+        .url
+        .split(',')
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    let mut at = 0usize;
     loop {
+        let url = urls
+            .get(at % urls.len().max(1))
+            .cloned()
+            .unwrap_or_default();
         if events
             .send(FeedEvent::Status(FeedStatus::Connecting))
             .is_err()
         {
             return;
         }
-        let reason = match session(&cfg, &events, &mut commands, &mut resume, &mut unanswered).await
-        {
+        let ended = session(
+            (&cfg, &url),
+            &events,
+            &mut commands,
+            &mut resume,
+            &mut unanswered,
+        )
+        .await;
+        let reason = match ended {
             Ended::ConsumerGone => return,
             Ended::Lost { reason, had_data } => {
                 if had_data {
                     attempt = 0;
                 }
-                reason
+                format!("{url}: {reason}")
             }
         };
         attempt += 1;
-        let exp = cfg.backoff_min.as_millis() as u64 * (1u64 << attempt.min(10));
+        at += 1;
+        // With several gateways, the first try of each other one is quick (a failover);
+        // back-off grows once every one has failed.
+        let round = if urls.len() > 1 {
+            (attempt - 1) / urls.len() as u32
+        } else {
+            attempt
+        };
+        let exp = cfg.backoff_min.as_millis() as u64 * (1u64 << round.min(10));
         let cap = exp.min(cfg.backoff_max.as_millis() as u64);
         // Full jitter: a wall of many clients must not reconnect in lock-step.
         let retry_ms = rand::rng().random_range(cap / 2..=cap.max(1));
@@ -160,7 +187,7 @@ enum Ended {
 }
 
 async fn session(
-    cfg: &FeedConfig,
+    (cfg, url): (&FeedConfig, &str),
     events: &Sender<FeedEvent>,
     commands: &mut mpsc::Receiver<ClientMsg>,
     resume: &mut Option<Resume>,
@@ -175,7 +202,7 @@ async fn session(
         },
         None => None,
     };
-    let mut ws = match super::handshake::open(&cfg.url, tls.as_ref(), &hello).await {
+    let mut ws = match super::handshake::open(url, tls.as_ref(), &hello).await {
         Ok(ws) => ws,
         Err(e) => return lost(e, false),
     };

@@ -26,6 +26,9 @@ pub struct GatewayConfig {
     /// TLS on both ports, when set.
     pub tls: Option<Tls>,
     pub tokens: Vec<TokenConfig>,
+    /// Cluster mode (config/cluster.toml): PostgreSQL is the record and JetStream the log;
+    /// `database` is not used.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
     /// Replay a recording instead of taking commands (`yiping replay`), not from the file.
     #[serde(skip)]
     pub replay: Option<ReplaySource>,
@@ -136,6 +139,7 @@ impl Default for GatewayConfig {
             area: Area::default(),
             tls: None,
             tokens: vec![],
+            cluster: None,
             replay: None,
         }
     }

@@ -19,6 +19,9 @@ use crate::protocol::{CommandOutcome, ErrorCode, Event, Resume, ServerMsg, Snaps
 use crate::store::accounts::AccessEntry;
 use crate::store::{Request, Store};
 
+mod node;
+pub use node::Node;
+
 /// What connections and HTTP handlers ask of the core.
 pub enum CoreMsg {
     /// A client finished its hello: send it a snapshot or its missed deltas, then the feed.
@@ -58,6 +61,13 @@ pub enum CoreMsg {
     Access(AccessEntry),
     /// A scrape of `/metrics`: set the state gauges, then answer.
     Gauges(oneshot::Sender<()>),
+    /// A cluster follower: the writer's answer to a command forwarded to it.
+    Forwarded {
+        id: Option<u64>,
+        key: String,
+        answer: Answer,
+        reply: Option<oneshot::Sender<Answer>>,
+    },
 }
 
 /// The answer to an HTTP caller: the outcome, and whether this request made the change
@@ -106,6 +116,10 @@ struct Core {
     access: Vec<AccessEntry>,
     /// Access-log lines dropped since the last write (a flood of refusals).
     access_dropped: u64,
+    /// The last delta sent to the clients (and kept for resumes): what heartbeats name.
+    fanned: u64,
+    /// Cluster mode: this node's part (writer or follower); `None` for the embedded gateway.
+    node: Option<Node>,
 }
 
 /// Access-log lines written at most per heartbeat; past that they are counted.
@@ -117,9 +131,11 @@ pub async fn run(
     mut rx: mpsc::Receiver<CoreMsg>,
     status: Arc<Status>,
     mut stop: watch::Receiver<bool>,
-    directory: Arc<Directory>,
+    (directory, node): (Arc<Directory>, Option<Node>),
 ) {
     let mut core = Core {
+        fanned: store.seq(),
+        node,
         directory,
         access: Vec::new(),
         access_dropped: 0,
@@ -135,6 +151,10 @@ pub async fn run(
         }),
     };
     core.fill_window();
+    core.start_node();
+    let lease_ms = core.node.as_ref().map_or(3_600_000, |n| n.cfg.lease_ms);
+    let mut lease = tokio::time::interval(Duration::from_millis(lease_ms));
+    lease.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut beat = tokio::time::interval(Duration::from_millis(cfg.limits.heartbeat_ms));
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pending = Vec::with_capacity(cfg.limits.batch);
@@ -142,14 +162,18 @@ pub async fn run(
         tokio::select! {
             n = rx.recv_many(&mut pending, cfg.limits.batch) => {
                 if n == 0 { break; }
-                core.handle(std::mem::take(&mut pending));
+                core.handle(std::mem::take(&mut pending)).await;
             }
+            Some(deltas) = node::followed(&mut core.node) => core.followed(deltas).await,
+            _ = lease.tick(), if core.node.is_some() => core.lease_tick().await,
             _ = beat.tick() => {
                 // A replay shows what happened, nothing more: no supervision of its own.
-                if core.replay.is_none() {
-                    core.auto_supervise();
+                if core.replay.is_none() && core.writes() {
+                    core.auto_supervise().await;
                 }
-                core.expire_keys();
+                if core.writes() {
+                    core.expire_keys();
+                }
                 core.reload_accounts();
                 core.write_access_log();
                 core.heartbeat();
@@ -161,6 +185,9 @@ pub async fn run(
         if let Some(k) = c.kill {
             let _ = k.send("gateway shutting down");
         }
+    }
+    if let Some(n) = core.node.take() {
+        n.stop();
     }
     tracing::info!("gateway core stopped at seq {}", core.store.seq());
 }
@@ -187,9 +214,12 @@ impl Core {
         }
     }
 
-    fn handle(&mut self, msgs: Vec<CoreMsg>) {
+    async fn handle(&mut self, msgs: Vec<CoreMsg>) {
         // Commands first, as one batch (one commit); then the rest in arrival order. A
-        // join handled after the batch gets a snapshot that already reflects it.
+        // join handled after the batch gets a snapshot that already reflects it, except
+        // the join of a client whose own commands are in the batch: it comes first, so
+        // that the answers have somewhere to go (a client that resends what was
+        // unanswered right after its hello).
         let mut batch = Vec::new();
         let mut rest = Vec::new();
         for m in msgs {
@@ -198,62 +228,91 @@ impl Core {
                 other => rest.push(other),
             }
         }
+        let senders: std::collections::HashSet<u64> =
+            batch.iter().filter_map(|(id, _, _)| *id).collect();
+        let (early, rest): (Vec<_>, Vec<_>) = rest
+            .into_iter()
+            .partition(|m| matches!(m, CoreMsg::Join { id, .. } if senders.contains(id)));
+        for m in early {
+            self.other(m);
+        }
         if !batch.is_empty() {
             if self.replay.is_some() {
                 self.refuse_replaying(batch);
             } else {
-                self.apply(batch);
+                self.apply(batch).await;
             }
         }
         for m in rest {
-            match m {
-                CoreMsg::Join {
-                    id,
-                    region,
-                    credential,
-                    role,
-                    resume,
-                    outbox,
-                    kill,
-                } => self.join(id, (region, credential, role), resume, outbox, kill),
-                CoreMsg::Gauges(done) => {
-                    self.update_gauges();
-                    let _ = done.send(());
-                }
-                CoreMsg::Access(e) => {
-                    if self.access.len() < ACCESS_PER_BEAT {
-                        self.access.push(e);
-                    } else {
-                        self.access_dropped += 1;
-                    }
-                }
-                CoreMsg::Leave { id } => {
-                    self.clients.remove(&id);
-                    let clients = &self.clients;
-                    self.store
-                        .untrack_scopes(|s| clients.values().any(|c| c.region == s));
-                }
-                CoreMsg::Audit { id, ticket } => self.audit(id, ticket),
-                CoreMsg::Seed(s) => {
-                    if let Err(e) = self.store.seed(&s) {
-                        tracing::error!("replay: the recorded snapshot does not store: {e}");
-                    }
-                }
-                CoreMsg::Replayed { at_ms, events } => self.replayed(at_ms, events),
-                CoreMsg::ReplayEnd => {
-                    if let Some(r) = self.replay.as_mut() {
-                        r.done = true;
-                    }
-                }
-                CoreMsg::Command { .. } => {}
-            }
+            self.other(m);
         }
         self.status
             .clients
             .store(self.clients.len(), Ordering::Relaxed);
     }
 
-    fn apply(&mut self, batch: Batch) {
+    /// Anything but a command.
+    fn other(&mut self, m: CoreMsg) {
+        match m {
+            CoreMsg::Join {
+                id,
+                region,
+                credential,
+                role,
+                resume,
+                outbox,
+                kill,
+            } => self.join(id, (region, credential, role), resume, outbox, kill),
+            CoreMsg::Gauges(done) => {
+                self.update_gauges();
+                let _ = done.send(());
+            }
+            CoreMsg::Access(e) => {
+                if self.access.len() < ACCESS_PER_BEAT {
+                    self.access.push(e);
+                } else {
+                    self.access_dropped += 1;
+                }
+            }
+            CoreMsg::Leave { id } => {
+                self.clients.remove(&id);
+                let clients = &self.clients;
+                self.store
+                    .untrack_scopes(|s| clients.values().any(|c| c.region == s));
+            }
+            CoreMsg::Audit { id, ticket } => self.audit(id, ticket),
+            CoreMsg::Seed(s) => {
+                if let Err(e) = self.store.seed(&s) {
+                    tracing::error!("replay: the recorded snapshot does not store: {e}");
+                }
+            }
+            CoreMsg::Replayed { at_ms, events } => self.replayed(at_ms, events),
+            CoreMsg::ReplayEnd => {
+                if let Some(r) = self.replay.as_mut() {
+                    r.done = true;
+                }
+            }
+            CoreMsg::Forwarded {
+                id,
+                key,
+                answer,
+                reply,
+            } => self.forwarded(id, key, answer, reply),
+            CoreMsg::Command { .. } => {}
+        }
+    }
+
+    async fn apply(&mut self, batch: Batch) {
+        if self.node.as_ref().is_some_and(|n| !n.writer) {
+            return self.forward_batch(batch);
+        }
+        if !self.settle().await {
+            let answer = crate::cluster::forward::unavailable("the log is not reachable");
+            for (id, request, reply) in batch {
+                self.answer(id, request.key, answer.clone(), reply);
+            }
+            return;
+        }
         let (routes, requests): (Vec<_>, Vec<_>) = batch
             .into_iter()
             .map(|(id, r, reply)| ((id, reply), r))
@@ -300,28 +359,52 @@ impl Core {
                 m.intake.fetch_add(1, Ordering::Relaxed);
             }
         }
+        // A cluster's writer acknowledges only what the stream holds too.
+        let published = self.publish(&results).await;
         // Deltas go out before any result, so a client sees the change before its ack.
         let mut answers = Vec::with_capacity(results.len());
         for ((outcome, delta), key) in results.into_iter().zip(keys) {
             let fresh = delta.is_some();
-            if let Some(d) = delta {
-                self.fan_out(d);
-            }
+            let outcome = match delta {
+                Some(d) if published => {
+                    self.fan_out(d);
+                    outcome
+                }
+                Some(_) => {
+                    crate::cluster::forward::unavailable("the log did not confirm it").outcome
+                }
+                None => outcome,
+            };
             answers.push((key, outcome, fresh));
         }
         self.trim_window();
         for ((id, reply), (key, outcome, fresh)) in routes.into_iter().zip(answers) {
-            if let Some(reply) = reply {
-                let _ = reply.send(Answer { outcome, fresh });
-            } else if let Some(id) = id {
-                let msg = ServerMsg::CommandResult { key, outcome };
-                self.send_to(id, &msg);
-            }
+            self.answer(id, key, Answer { outcome, fresh }, reply);
+        }
+    }
+
+    /// Send a command's answer to whoever asked: an HTTP caller's reply, or a client.
+    fn answer(
+        &mut self,
+        id: Option<u64>,
+        key: String,
+        answer: Answer,
+        reply: Option<oneshot::Sender<Answer>>,
+    ) {
+        if let Some(reply) = reply {
+            let _ = reply.send(answer);
+        } else if let Some(id) = id {
+            let msg = ServerMsg::CommandResult {
+                key,
+                outcome: answer.outcome,
+            };
+            self.send_to(id, &msg);
         }
     }
 
     /// Send a durable change to every client in its scope and keep it for resumes.
     fn fan_out(&mut self, d: crate::store::Delta) {
+        self.fanned = self.fanned.max(d.seq);
         let frame: Utf8Bytes = d.frame.into();
         self.broadcast(&d.event, &frame);
         self.window.push_back(Kept {
@@ -335,7 +418,7 @@ impl Core {
         while self.window.len() > self.cfg.limits.resume_window {
             self.window.pop_front();
         }
-        self.status.seq.store(self.store.seq(), Ordering::Relaxed);
+        self.status.seq.store(self.fanned, Ordering::Relaxed);
     }
 
     /// A replaying gateway takes no commands: each is refused, and nothing changes.
@@ -389,6 +472,12 @@ impl Core {
     }
 
     fn send_to(&mut self, id: u64, msg: &ServerMsg) {
+        if !self.clients.contains_key(&id)
+            && let Some(n) = self.node.as_mut()
+            && n.hold_message(id, msg)
+        {
+            return;
+        }
         let Ok(text) = serde_json::to_string(msg) else {
             return;
         };
@@ -416,7 +505,7 @@ impl Core {
     /// refuses a second, and the idempotency key names the stage and its deadline),
     /// written in the audit trail and sent to every wall like any change. An accepted
     /// ticket left idle past its start deadline comes back up this way.
-    fn auto_supervise(&mut self) {
+    async fn auto_supervise(&mut self) {
         use crate::protocol::{Command, Stage};
         let now = crate::domain::time::now_ms();
         let mut batch: Vec<_> = self
@@ -452,7 +541,7 @@ impl Core {
             .collect();
         batch.truncate(self.cfg.limits.batch);
         if !batch.is_empty() {
-            self.apply(batch);
+            self.apply(batch).await;
         }
     }
 
@@ -547,7 +636,7 @@ impl Core {
     fn heartbeat(&mut self) {
         let msg = ServerMsg::Heartbeat {
             epoch: self.store.epoch().to_string(),
-            seq: self.store.seq(),
+            seq: self.fanned,
             ts_us: now_us(),
         };
         let Ok(text) = serde_json::to_string(&msg) else {
@@ -570,7 +659,7 @@ impl Core {
             .map(|r| r.clock_ms)
             .filter(|c| *c > 0)
             .unwrap_or_else(crate::domain::time::now_ms);
-        let seq = self.store.seq();
+        let seq = self.fanned;
         let mut figures: HashMap<&str, Option<Utf8Bytes>> = HashMap::new();
         for c in self.clients.values() {
             figures.entry(c.region.as_str()).or_insert_with(|| {
@@ -597,7 +686,7 @@ impl Core {
         }
     }
 
-    fn join(
+    pub(super) fn join(
         &mut self,
         id: u64,
         (region, credential, role): (String, String, crate::domain::access::Role),
@@ -612,6 +701,24 @@ impl Core {
         if !self.directory.is_valid(&credential) {
             let _ = kill.send("credential revoked or rotated");
             return;
+        }
+        // A wall that moved here from another node of the cluster may have seen deltas this
+        // node has not applied yet: it waits for them (briefly) instead of a snapshot.
+        if let Some(r) = resume.as_ref()
+            && r.epoch == self.store.epoch()
+            && r.seq > self.fanned
+            && let Some(n) = self.node.as_mut()
+        {
+            let join = node::PendingJoin {
+                id,
+                who: (region, credential, role),
+                resume: r.clone(),
+                outbox,
+                kill,
+                since: std::time::Instant::now(),
+                later: vec![],
+            };
+            return n.hold(join);
         }
         if let Err(e) = self.store.track_scope(&region) {
             tracing::error!("no figures for scope {region:?}: {e}");
@@ -664,10 +771,10 @@ impl Core {
 
     /// The deltas after `r.seq`, if this log and window still hold them all.
     fn resume_frames(&self, r: &Resume, region: &str) -> Option<Vec<Utf8Bytes>> {
-        if r.epoch != self.store.epoch() || r.seq > self.store.seq() {
+        if r.epoch != self.store.epoch() || r.seq > self.fanned {
             return None;
         }
-        if r.seq == self.store.seq() {
+        if r.seq == self.fanned {
             return Some(vec![]);
         }
         let first = self.window.front()?.seq;

@@ -127,6 +127,12 @@ async fn healthz(State(h): State<Http>) -> Json<serde_json::Value> {
         "seq": h.status.seq.load(Ordering::Relaxed),
         "clients": h.status.clients.load(Ordering::Relaxed),
         "cut_off": h.status.cut_off.load(Ordering::Relaxed),
+        "node": h.cfg.cluster.as_ref().map(|c| c.node.as_str()),
+        "role": match &h.cfg.cluster {
+            None => "standalone",
+            Some(_) if h.status.writer.load(Ordering::Relaxed) => "writer",
+            Some(_) => "follower",
+        },
     }))
 }
 
@@ -264,7 +270,7 @@ async fn intake_one(h: &Http, headers: &HeaderMap, body: Body) -> Result<Respons
             Ok((StatusCode::CREATED, Json(json!({ "id": id, "seq": seq }))).into_response())
         }
         CommandOutcome::Refused { code, message } => {
-            let status = if code == ErrorCode::Storage {
+            let status = if matches!(code, ErrorCode::Storage | ErrorCode::Unavailable) {
                 StatusCode::SERVICE_UNAVAILABLE
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY

@@ -27,7 +27,7 @@ pub mod metrics;
 use self::config::GatewayConfig;
 use crate::store::Store;
 
-pub use self::core::CoreMsg;
+pub use self::core::{Answer, CoreMsg};
 
 /// Figures the core publishes for `/healthz` and for tests.
 #[derive(Default)]
@@ -35,6 +35,8 @@ pub struct Status {
     pub seq: AtomicU64,
     pub clients: AtomicUsize,
     pub cut_off: AtomicU64,
+    /// Cluster mode: whether this node holds the writer's lease.
+    pub writer: std::sync::atomic::AtomicBool,
     /// What `/metrics` shows.
     pub metrics: metrics::Metrics,
 }
@@ -76,7 +78,18 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         );
     }
     cfg.limits.max_clients = budget.clients;
-    let store = Store::open(&cfg.database, cfg.policy()?)?;
+    let store = match &cfg.cluster {
+        Some(c) => {
+            let url = c.postgres.clone();
+            let policy = cfg.policy()?;
+            tokio::task::spawn_blocking(move || Store::open_postgres(&url, policy)).await??
+        }
+        None => Store::open(&cfg.database, cfg.policy()?)?,
+    };
+    let log = match &cfg.cluster {
+        Some(c) => Some(crate::cluster::log::JetLog::connect(c, store.epoch()).await?),
+        None => None,
+    };
     if cfg.replay.is_some() && store.seq() > 0 {
         anyhow::bail!(
             "{} already holds a log: a replay needs an empty database (omit --database)",
@@ -101,13 +114,23 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
     let cfg = Arc::new(cfg);
     let (replay_tx, replay_stop) = (core_tx.clone(), stop_rx.clone());
 
+    let node = match (log, &cfg.cluster) {
+        (Some(log), Some(c)) => Some(core::Node::new(
+            c.clone(),
+            log,
+            cfg.policy()?,
+            core_tx.clone(),
+            status.clone(),
+        )),
+        _ => None,
+    };
     let core = tokio::spawn(core::run(
         store,
         cfg.clone(),
         core_rx,
         status.clone(),
         stop_rx.clone(),
-        directory.clone(),
+        (directory.clone(), node),
     ));
     let tls = match &cfg.tls {
         Some(t) => Some(tls::acceptor(&t.cert, &t.key).map_err(anyhow::Error::msg)?),

@@ -84,6 +84,9 @@ wire_enum! {
         Replay = "replay",
         /// Not saved (a database error): retry.
         Storage = "storage",
+        /// A cluster node found no writer to apply it (a failover under way), or the log
+        /// did not confirm it: send it again with the same key.
+        Unavailable = "unavailable",
     }
 }
 

@@ -125,6 +125,17 @@ impl Event {
         }
     }
 
+    /// The warning record a warning event carries.
+    pub fn warning(&self) -> Option<&Warning> {
+        match self {
+            Event::WarningRaised { warning }
+            | Event::WarningAcknowledged { warning }
+            | Event::WarningTaskForce { warning }
+            | Event::WarningLifted { warning } => Some(warning),
+            _ => None,
+        }
+    }
+
     /// The audit line a ticket event carries.
     pub fn audit(&self) -> Option<&AuditEntry> {
         match self {

@@ -7,6 +7,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
+use super::backend::Backend;
 use crate::domain::access::Role;
 
 pub(super) const SCHEMA: &str = "
@@ -66,7 +67,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> {
 const COLUMNS: &str = "id, name, role, region, unit, token_hash, created_ms, revoked_ms";
 
 /// Every account, revoked ones included, by name.
-pub fn all(c: &Connection) -> Result<Vec<Account>, StoreError> {
+pub(super) fn all(c: &Connection) -> Result<Vec<Account>, StoreError> {
     let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM accounts ORDER BY name"))?;
     let rows = st.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
@@ -79,13 +80,7 @@ pub fn all(c: &Connection) -> Result<Vec<Account>, StoreError> {
 }
 
 /// The account with this id or name.
-pub fn find(c: &Connection, id_or_name: &str) -> Result<Option<Account>, StoreError> {
-    Ok(all(c)?
-        .into_iter()
-        .find(|a| a.id == id_or_name || a.name == id_or_name))
-}
-
-pub fn insert(c: &Connection, a: &Account) -> Result<(), StoreError> {
+pub(super) fn insert(c: &Connection, a: &Account) -> Result<(), StoreError> {
     c.execute(
         &format!("INSERT INTO accounts ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
         params![
@@ -102,21 +97,21 @@ pub fn insert(c: &Connection, a: &Account) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub fn set_hash(c: &Connection, id: &str, hash: &str) -> Result<bool, StoreError> {
+pub(super) fn set_hash(c: &Connection, id: &str, hash: &str) -> Result<bool, StoreError> {
     Ok(c.execute(
         "UPDATE accounts SET token_hash = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
         params![id, hash],
     )? == 1)
 }
 
-pub fn revoke(c: &Connection, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+pub(super) fn revoke(c: &Connection, id: &str, at_ms: i64) -> Result<bool, StoreError> {
     Ok(c.execute(
         "UPDATE accounts SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
         params![id, at_ms],
     )? == 1)
 }
 
-pub fn log(c: &Connection, entries: &[AccessEntry]) -> Result<(), StoreError> {
+pub(super) fn log(c: &Connection, entries: &[AccessEntry]) -> Result<(), StoreError> {
     let mut st = c.prepare_cached(
         "INSERT INTO access_log (at_ms, account, event, detail) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -127,7 +122,7 @@ pub fn log(c: &Connection, entries: &[AccessEntry]) -> Result<(), StoreError> {
 }
 
 /// The newest `limit` lines of the access log, newest last.
-pub fn recent_log(c: &Connection, limit: usize) -> Result<Vec<AccessEntry>, StoreError> {
+pub(super) fn recent_log(c: &Connection, limit: usize) -> Result<Vec<AccessEntry>, StoreError> {
     let mut st =
         c.prepare("SELECT at_ms, account, event, detail FROM access_log ORDER BY n DESC LIMIT ?1")?;
     let mut v = st
@@ -146,75 +141,81 @@ pub fn recent_log(c: &Connection, limit: usize) -> Result<Vec<AccessEntry>, Stor
 
 /// SQLite's count of changes committed by other connections: it moves when
 /// `yiping account` writes to the file.
-pub fn data_version(c: &Connection) -> Result<i64, StoreError> {
+pub(super) fn data_version(c: &Connection) -> Result<i64, StoreError> {
     Ok(c.query_row("PRAGMA data_version", [], |r| r.get(0))
         .optional()?
         .unwrap_or(0))
 }
 
-/// The accounts of a gateway's database file, for `yiping account`: it may run while the
-/// gateway does.
+/// The accounts of a gateway's database (a SQLite file, or the cluster's PostgreSQL), for
+/// `yiping account`: it may run while the gateway does.
 pub struct AccountBook {
-    db: super::db::Db,
+    db: Box<dyn Backend>,
 }
 
 impl AccountBook {
     pub fn open(path: &std::path::Path) -> Result<AccountBook, StoreError> {
         Ok(AccountBook {
-            db: super::db::Db::open(path)?,
+            db: Box::new(super::db::Db::open(path)?),
+        })
+    }
+    /// The accounts of a cluster's PostgreSQL database.
+    pub fn open_postgres(url: &str) -> Result<AccountBook, StoreError> {
+        Ok(AccountBook {
+            db: Box::new(super::postgres::Pg::connect(url)?),
         })
     }
     pub fn all(&self) -> Result<Vec<Account>, StoreError> {
-        all(self.db.conn())
+        self.db.accounts()
     }
     pub fn find(&self, id_or_name: &str) -> Result<Option<Account>, StoreError> {
-        find(self.db.conn(), id_or_name)
+        Ok(self
+            .all()?
+            .into_iter()
+            .find(|a| a.id == id_or_name || a.name == id_or_name))
     }
     /// Add an account and log it, in one transaction.
     pub fn add(&self, a: &Account, by: &str) -> Result<(), StoreError> {
-        self.in_tx(|c| {
-            insert(c, a)?;
-            log(
-                c,
-                &[entry(
-                    a.created_ms,
-                    &a.id,
-                    "added",
-                    &format!("{} by {by}", a.role.as_str()),
-                )],
-            )
+        self.in_tx(|db| {
+            db.insert_account(a)?;
+            db.log_access(&[entry(
+                a.created_ms,
+                &a.id,
+                "added",
+                &format!("{} by {by}", a.role.as_str()),
+            )])
         })
     }
     /// Give an account a new token hash (the old token stops working) and log it.
     pub fn rotate(&self, id: &str, hash: &str, at_ms: i64, by: &str) -> Result<bool, StoreError> {
-        self.in_tx(|c| {
-            let done = set_hash(c, id, hash)?;
+        self.in_tx(|db| {
+            let done = db.set_token_hash(id, hash)?;
             if done {
-                log(c, &[entry(at_ms, id, "rotated", &format!("by {by}"))])?;
+                db.log_access(&[entry(at_ms, id, "rotated", &format!("by {by}"))])?;
             }
             Ok(done)
         })
     }
     /// Revoke an account (its sessions end within a second) and log it.
     pub fn revoke(&self, id: &str, at_ms: i64, by: &str) -> Result<bool, StoreError> {
-        self.in_tx(|c| {
-            let done = revoke(c, id, at_ms)?;
+        self.in_tx(|db| {
+            let done = db.revoke_account(id, at_ms)?;
             if done {
-                log(c, &[entry(at_ms, id, "revoked", &format!("by {by}"))])?;
+                db.log_access(&[entry(at_ms, id, "revoked", &format!("by {by}"))])?;
             }
             Ok(done)
         })
     }
     pub fn recent_log(&self, limit: usize) -> Result<Vec<AccessEntry>, StoreError> {
-        recent_log(self.db.conn(), limit)
+        self.db.recent_access(limit)
     }
 
     fn in_tx<T>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+        f: impl FnOnce(&dyn Backend) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.db.begin()?;
-        match f(self.db.conn()) {
+        match f(self.db.as_ref()) {
             Ok(v) => {
                 self.db.commit()?;
                 Ok(v)

@@ -6,7 +6,9 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
-use crate::protocol::{AuditEntry, CommandOutcome, Ticket, Unit, Warning};
+use super::accounts::{self, AccessEntry, Account};
+use super::backend::{Backend, Loaded, StoredDelta, decode, encode, snake};
+use crate::protocol::{AuditEntry, Briefing, CommandOutcome, Ticket, Unit, Warning};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -30,14 +32,6 @@ INSERT OR IGNORE INTO idempotency (credential, key, at_ms, outcome)
     SELECT '', key, CAST(strftime('%s','now') AS INTEGER) * 1000, outcome FROM idem;
 DROP TABLE idem;
 ";
-
-/// A delta as kept in the event log: its number, stamp and frame text.
-#[derive(Clone, Debug)]
-pub struct StoredDelta {
-    pub seq: u64,
-    pub ts_us: i64,
-    pub frame: String,
-}
 
 /// Every event of a gateway's database, read-only (a running gateway may hold it): what
 /// `yiping replay` plays to rewind a gateway's own history.
@@ -63,38 +57,11 @@ fn stored_delta(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelta> {
     })
 }
 
-pub struct Loaded {
-    pub epoch: String,
-    pub seq: u64,
-    pub max_ticket: u64,
-    pub max_warning: u64,
-    pub warnings: Vec<Warning>,
-    pub units: Vec<Unit>,
-    /// (credential, key) → (when, outcome), oldest first.
-    pub idem: Vec<((String, String), i64, CommandOutcome)>,
-}
-
 pub struct Db {
     conn: Connection,
 }
 
-fn decode<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-fn encode<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn snake<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
-    Ok(encode(v)?.trim_matches('"').to_string())
-}
-
 impl Db {
-    pub fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
     pub fn open(path: &Path) -> Result<Db, StoreError> {
         let open_err = |source| StoreError::Open {
             path: path.display().to_string(),
@@ -133,9 +100,15 @@ impl Db {
         }
         Ok(Db { conn })
     }
+}
+
+impl Backend for Db {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
 
     /// One ticket as last written, archived or not.
-    pub fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
+    fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
         let json: Option<String> = self
             .conn
             .prepare_cached("SELECT json FROM tickets WHERE id = ?1")?
@@ -145,7 +118,7 @@ impl Db {
     }
 
     /// Every ticket ever taken in, archived ones included: what the figures sum over.
-    pub fn all_tickets(&self) -> Result<Vec<Ticket>, StoreError> {
+    fn all_tickets(&self) -> Result<Vec<Ticket>, StoreError> {
         let mut st = self.conn.prepare("SELECT json FROM tickets")?;
         let rows = st
             .query_map([], |r| r.get::<_, String>(0))?
@@ -153,7 +126,7 @@ impl Db {
         rows.iter().map(|j| decode("ticket", j)).collect()
     }
 
-    pub fn load(&self) -> Result<Loaded, StoreError> {
+    fn load(&self) -> Result<Loaded, StoreError> {
         let c = &self.conn;
         let epoch: String = c.query_row("SELECT v FROM meta WHERE k='epoch'", [], |r| r.get(0))?;
         let seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
@@ -201,22 +174,22 @@ impl Db {
         })
     }
 
-    pub fn begin(&self) -> Result<(), StoreError> {
+    fn begin(&self) -> Result<(), StoreError> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         Ok(())
     }
-    pub fn commit(&self) -> Result<(), StoreError> {
+    fn commit(&self) -> Result<(), StoreError> {
         self.conn.execute_batch("COMMIT")?;
         Ok(())
     }
-    pub fn rollback(&self) {
+    fn rollback(&self) {
         if let Err(e) = self.conn.execute_batch("ROLLBACK") {
             tracing::warn!("store: rollback: {e}");
         }
     }
 
     /// The running briefing (JSON), or none.
-    pub fn set_briefing(&self, b: Option<&crate::protocol::Briefing>) -> Result<(), StoreError> {
+    fn set_briefing(&self, b: Option<&Briefing>) -> Result<(), StoreError> {
         match b {
             Some(b) => {
                 let json =
@@ -234,7 +207,7 @@ impl Db {
         Ok(())
     }
 
-    pub fn briefing(&self) -> Result<Option<crate::protocol::Briefing>, StoreError> {
+    fn briefing(&self) -> Result<Option<Briefing>, StoreError> {
         let v: Option<String> = self
             .conn
             .query_row("SELECT v FROM meta WHERE k = 'briefing'", [], |r| r.get(0))
@@ -242,13 +215,13 @@ impl Db {
         v.map(|j| decode("briefing", &j)).transpose()
     }
 
-    pub fn insert_event(&self, seq: u64, ts_us: i64, frame: &str) -> Result<(), StoreError> {
+    fn insert_event(&self, seq: u64, ts_us: i64, frame: &str) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("INSERT INTO events (seq, ts_us, frame) VALUES (?1, ?2, ?3)")?
             .execute(params![seq as i64, ts_us, frame])?;
         Ok(())
     }
-    pub fn insert_idem(
+    fn insert_idem(
         &self,
         credential: &str,
         key: &str,
@@ -264,13 +237,13 @@ impl Db {
     }
 
     /// Forget the keys used before `before_ms`; returns how many.
-    pub fn expire_idem(&self, before_ms: i64) -> Result<usize, StoreError> {
+    fn expire_idem(&self, before_ms: i64) -> Result<usize, StoreError> {
         Ok(self
             .conn
             .prepare_cached("DELETE FROM idempotency WHERE at_ms < ?1")?
             .execute([before_ms])?)
     }
-    pub fn upsert_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
+    fn upsert_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO tickets (id, status, json) VALUES (?1, ?2, ?3)",
@@ -278,13 +251,13 @@ impl Db {
             .execute(params![t.id as i64, snake(&t.status)?, encode(t)?])?;
         Ok(())
     }
-    pub fn insert_audit(&self, ticket: u64, a: &AuditEntry) -> Result<(), StoreError> {
+    fn insert_audit(&self, ticket: u64, a: &AuditEntry) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("INSERT INTO audit (seq, ticket, json) VALUES (?1, ?2, ?3)")?
             .execute(params![a.seq as i64, ticket as i64, encode(a)?])?;
         Ok(())
     }
-    pub fn upsert_warning(&self, w: &Warning) -> Result<(), StoreError> {
+    fn upsert_warning(&self, w: &Warning) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO warnings (id, status, json) VALUES (?1, ?2, ?3)",
@@ -292,14 +265,14 @@ impl Db {
             .execute(params![w.id as i64, snake(&w.status)?, encode(w)?])?;
         Ok(())
     }
-    pub fn upsert_unit(&self, u: &Unit) -> Result<(), StoreError> {
+    fn upsert_unit(&self, u: &Unit) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("INSERT OR REPLACE INTO units (id, json) VALUES (?1, ?2)")?
             .execute(params![u.id, encode(u)?])?;
         Ok(())
     }
 
-    pub fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError> {
+    fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError> {
         let mut st = self.conn.prepare_cached(
             "SELECT seq, ts_us, frame FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
@@ -309,7 +282,7 @@ impl Db {
         Ok(v)
     }
 
-    pub fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
+    fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
         let mut st = self
             .conn
             .prepare_cached("SELECT json FROM audit WHERE ticket = ?1 ORDER BY seq")?;
@@ -317,5 +290,27 @@ impl Db {
             .query_map([ticket as i64], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         rows.iter().map(|j| decode("audit entry", j)).collect()
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        accounts::all(&self.conn)
+    }
+    fn insert_account(&self, a: &Account) -> Result<(), StoreError> {
+        accounts::insert(&self.conn, a)
+    }
+    fn set_token_hash(&self, id: &str, hash: &str) -> Result<bool, StoreError> {
+        accounts::set_hash(&self.conn, id, hash)
+    }
+    fn revoke_account(&self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        accounts::revoke(&self.conn, id, at_ms)
+    }
+    fn log_access(&self, entries: &[AccessEntry]) -> Result<(), StoreError> {
+        accounts::log(&self.conn, entries)
+    }
+    fn recent_access(&self, limit: usize) -> Result<Vec<AccessEntry>, StoreError> {
+        accounts::recent_log(&self.conn, limit)
+    }
+    fn accounts_version(&self) -> Result<String, StoreError> {
+        Ok(accounts::data_version(&self.conn)?.to_string())
     }
 }

@@ -7,7 +7,9 @@
 //! arrive in batches so that one commit (one fsync) covers many of them.
 
 pub mod accounts;
+mod backend;
 mod db;
+mod postgres;
 mod replayed;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -25,7 +27,8 @@ use crate::protocol::{
     NewTicket, NewWarning, ServerMsg, Ticket, TicketStatus, Unit, Warning, within,
 };
 
-pub use db::{StoredDelta, read_log};
+pub use backend::{Backend, StoredDelta};
+pub use db::read_log;
 
 #[derive(thiserror::Error, Debug)]
 pub enum StoreError {
@@ -36,6 +39,8 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Pg(String),
     #[error("a stored row does not decode ({0}); was the file written by another program?")]
     Corrupt(String),
 }
@@ -103,7 +108,7 @@ pub struct Applied {
 }
 
 pub struct Store {
-    db: db::Db,
+    db: Box<dyn Backend>,
     epoch: String,
     seq: u64,
     next_ticket: u64,
@@ -118,8 +123,8 @@ pub struct Store {
     /// The figures per scope (a grid-id prefix; "" is the whole city), kept up with every
     /// ticket change.
     kpis: HashMap<String, Kpis>,
-    /// SQLite's `data_version` when last looked at.
-    data_version: i64,
+    /// The accounts' version (`Backend::accounts_version`) when last looked at.
+    accounts_version: String,
     /// How long the last COMMIT took (where SQLite fsyncs), for `/metrics`.
     last_commit_seconds: f64,
 }
@@ -127,7 +132,16 @@ pub struct Store {
 impl Store {
     /// Open (or create) the database at `path` and load the live state.
     pub fn open(path: &Path, policy: Policy) -> Result<Store, StoreError> {
-        let db = db::Db::open(path)?;
+        Store::with_backend(Box::new(db::Db::open(path)?), policy)
+    }
+
+    /// Connect to a cluster's PostgreSQL database (creating the tables if need be) and
+    /// load the live state from it.
+    pub fn open_postgres(url: &str, policy: Policy) -> Result<Store, StoreError> {
+        Store::with_backend(Box::new(postgres::Pg::connect(url)?), policy)
+    }
+
+    fn with_backend(db: Box<dyn Backend>, policy: Policy) -> Result<Store, StoreError> {
         let mut store = Store {
             db,
             epoch: String::new(),
@@ -139,7 +153,7 @@ impl Store {
             idem: HashMap::new(),
             idem_order: VecDeque::new(),
             kpis: HashMap::from([(String::new(), Kpis::default())]),
-            data_version: 0,
+            accounts_version: String::new(),
             last_commit_seconds: 0.0,
         };
         store.reload()?;
@@ -250,24 +264,59 @@ impl Store {
             | Event::TicketUpdated { ticket, audit } => {
                 self.db.upsert_ticket(ticket)?;
                 self.db.insert_audit(ticket.id, audit)?;
-                self.next_ticket = self.next_ticket.max(ticket.id + 1);
             }
             Event::WarningRaised { warning }
             | Event::WarningAcknowledged { warning }
             | Event::WarningTaskForce { warning }
-            | Event::WarningLifted { warning } => {
-                self.db.upsert_warning(warning)?;
-                self.next_warning = self.next_warning.max(warning.id + 1);
-            }
+            | Event::WarningLifted { warning } => self.db.upsert_warning(warning)?,
             Event::UnitStatus { unit } => self.db.upsert_unit(unit)?,
             Event::BriefingChanged { briefing } => self.db.set_briefing(briefing.as_ref())?,
+        }
+        self.remember(event);
+        Ok(())
+    }
+
+    /// Apply an event to memory and the figures (after it was written, here or by the
+    /// cluster's writer).
+    fn remember(&mut self, event: &Event) {
+        if let Some(t) = event.ticket() {
+            self.next_ticket = self.next_ticket.max(t.id + 1);
+        }
+        if let Some(w) = event.warning() {
+            self.next_warning = self.next_warning.max(w.id + 1);
         }
         if let Changed::Ticket { before, .. } = domain::apply(&mut self.state, event)
             && let Some(t) = event.ticket()
         {
             self.note_kpis(before.as_deref(), t);
         }
-        Ok(())
+    }
+
+    /// A cluster follower: take delta `seq`, which the writer made durable, into memory.
+    /// Deltas must come in order; the caller resynchronises on a gap.
+    pub fn follow(&mut self, seq: u64, event: &Event) {
+        debug_assert_eq!(seq, self.seq + 1);
+        self.remember(event);
+        self.seq = seq;
+    }
+
+    /// Load everything again from the database, the record (a cluster node that takes the
+    /// writer's lease does this first).
+    pub fn reload_record(&mut self) -> Result<(), StoreError> {
+        self.reload()
+    }
+
+    /// Whether the database connection works, and whether this store may write (see
+    /// `Backend::try_lead`).
+    pub fn is_alive(&self) -> bool {
+        self.db.is_alive()
+    }
+    pub fn try_lead(&self) -> Result<bool, StoreError> {
+        self.db.try_lead()
+    }
+    /// "sqlite" or "postgresql".
+    pub fn backend(&self) -> &'static str {
+        self.db.kind()
     }
 
     /// Deltas after `seq`, oldest first, at most `limit` of them.
@@ -365,15 +414,15 @@ impl Store {
 
     /// Every account (revoked ones too).
     pub fn accounts(&self) -> Result<Vec<accounts::Account>, StoreError> {
-        accounts::all(self.db.conn())
+        self.db.accounts()
     }
 
     /// Whether another program changed the file since the last call (`yiping account`
     /// adding, rotating or revoking): the accounts are then read again.
     pub fn changed_outside(&mut self) -> Result<bool, StoreError> {
-        let v = accounts::data_version(self.db.conn())?;
-        let changed = v != self.data_version;
-        self.data_version = v;
+        let v = self.db.accounts_version()?;
+        let changed = v != self.accounts_version;
+        self.accounts_version = v;
         Ok(changed)
     }
 
@@ -383,7 +432,7 @@ impl Store {
             return Ok(());
         }
         self.db.begin()?;
-        match accounts::log(self.db.conn(), entries) {
+        match self.db.log_access(entries) {
             Ok(()) => self.db.commit(),
             Err(e) => {
                 self.db.rollback();

@@ -157,7 +157,7 @@ async fn slow_or_idle_http_is_closed_and_a_body_is_not_read_before_the_token() {
 }
 
 /// A bare HTTP request on its own connection; returns (status, body).
-fn http_raw(addr: SocketAddr, req: &str) -> (u16, String) {
+pub(crate) fn http_raw(addr: SocketAddr, req: &str) -> (u16, String) {
     let mut s = StdTcp::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(req.as_bytes()).unwrap();
@@ -458,7 +458,7 @@ fn an_idle_flood_under_a_low_open_file_limit_locks_out_no_wall_and_not_healthz()
 
 /// `yiping gateway` as a process of its own on `dir/g.sqlite` (with `prefix` before it in
 /// the shell, `extra` in its config and the test tokens); returns it and where it listens.
-fn gateway_process(
+pub(crate) fn gateway_process(
     dir: &std::path::Path,
     prefix: &str,
     extra: &str,
@@ -507,7 +507,13 @@ fn gateway_process(
             break (w, h);
         }
     };
-    std::thread::spawn(move || for _ in lines {});
+    // The rest of its log goes to dir/gateway.log, for a failure's post-mortem.
+    let mut log = std::fs::File::create(dir.join("gateway.log")).unwrap();
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            let _ = std::io::Write::write_all(&mut log, format!("{l}\n").as_bytes());
+        }
+    });
     (child, ws, http)
 }
 

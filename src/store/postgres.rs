@@ -1,0 +1,455 @@
+//! PostgreSQL, the record of a cluster: the same tables as the SQLite file, with a
+//! session advisory lock as the writer's lease.
+//!
+//! The lease lives and dies with the connection: a node that holds it writes through the
+//! same connection, so a writer whose process is killed loses it the moment PostgreSQL
+//! sees the socket close, and a writer cut off from PostgreSQL can write nothing more.
+//! `synchronous_commit` stays on: COMMIT returns once the WAL is flushed, which is what
+//! the gateway acknowledges.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use postgres::{Client, NoTls, Statement};
+
+use super::StoreError;
+use super::accounts::{AccessEntry, Account};
+use super::backend::{Backend, Loaded, StoredDelta, decode, encode, snake};
+use crate::domain::access::Role;
+use crate::protocol::{AuditEntry, Briefing, CommandOutcome, Ticket, Unit, Warning};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (seq BIGINT PRIMARY KEY, ts_us BIGINT NOT NULL, frame TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tickets (id BIGINT PRIMARY KEY, status TEXT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tickets_status ON tickets(status);
+CREATE TABLE IF NOT EXISTS audit (seq BIGINT PRIMARY KEY, ticket BIGINT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_ticket ON audit(ticket, seq);
+CREATE TABLE IF NOT EXISTS warnings (id BIGINT PRIMARY KEY, status TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS units (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (credential TEXT NOT NULL, key TEXT NOT NULL,
+    at_ms BIGINT NOT NULL, outcome TEXT NOT NULL, PRIMARY KEY (credential, key));
+CREATE INDEX IF NOT EXISTS idempotency_at ON idempotency(at_ms);
+CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL, region TEXT NOT NULL, unit TEXT, token_hash TEXT NOT NULL,
+    created_ms BIGINT NOT NULL, revoked_ms BIGINT);
+CREATE TABLE IF NOT EXISTS access_log (n BIGSERIAL PRIMARY KEY, at_ms BIGINT NOT NULL,
+    account TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL);
+";
+
+/// Advisory lock keys: one serialises schema creation (several nodes start at once), one is
+/// the writer's lease.
+const SCHEMA_LOCK: i64 = 0x5950_0001;
+const LEASE_LOCK: i64 = 0x5950_0002;
+
+pub struct Pg {
+    client: RefCell<Client>,
+    statements: RefCell<HashMap<&'static str, Statement>>,
+    leading: Cell<bool>,
+}
+
+/// Run a blocking PostgreSQL call from wherever the store is: inside the gateway's
+/// multi-threaded runtime the worker thread is handed over for the call (the blocking
+/// client runs its own small runtime); outside any runtime it just runs.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+fn pg(e: postgres::Error) -> StoreError {
+    StoreError::Pg(e.to_string())
+}
+
+impl Pg {
+    /// Connect (a `postgresql://` URL or `host=… port=… user=… dbname=…`), create the tables
+    /// and the log's epoch if this is a new database.
+    pub fn connect(url: &str) -> Result<Pg, StoreError> {
+        let mut client = blocking(|| Client::connect(url, NoTls))
+            .map_err(|e| StoreError::Pg(format!("cannot connect to {}: {e}", redact(url))))?;
+        blocking(|| -> Result<(), postgres::Error> {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+            tx.batch_execute(SCHEMA)?;
+            // The epoch names this log (and the JetStream stream that carries it): fixed
+            // when the database is created.
+            let epoch = format!("{:016x}", rand::random::<u64>());
+            tx.execute(
+                "INSERT INTO meta (k, v) VALUES ('epoch', $1) ON CONFLICT (k) DO NOTHING",
+                &[&epoch],
+            )?;
+            tx.commit()
+        })
+        .map_err(pg)?;
+        Ok(Pg {
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
+            leading: Cell::new(false),
+        })
+    }
+
+    /// Run `f` with the client and a prepared (cached) statement for `sql`.
+    fn with<T>(
+        &self,
+        sql: &'static str,
+        f: impl FnOnce(&mut Client, &Statement) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        blocking(|| {
+            let mut c = self.client.borrow_mut();
+            let mut cache = self.statements.borrow_mut();
+            let st = match cache.get(sql) {
+                Some(st) => st.clone(),
+                None => {
+                    let st = c.prepare(sql)?;
+                    cache.insert(sql, st.clone());
+                    st
+                }
+            };
+            f(&mut c, &st)
+        })
+        .map_err(pg)
+    }
+
+    fn execute(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        self.with(sql, |c, st| c.execute(st, params))
+    }
+
+    fn rows(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, StoreError> {
+        self.with(sql, |c, st| c.query(st, params))
+    }
+
+    fn texts(&self, sql: &'static str, what: &str) -> Result<Vec<String>, StoreError> {
+        let rows = self.rows(sql, &[])?;
+        rows.iter()
+            .map(|r| {
+                r.try_get::<_, String>(0)
+                    .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+            })
+            .collect()
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        blocking(|| self.client.borrow_mut().batch_execute(sql)).map_err(pg)
+    }
+}
+
+/// A connection string without its password, for messages.
+fn redact(url: &str) -> String {
+    url.split_whitespace()
+        .map(|p| {
+            if p.starts_with("password=") {
+                "password=…"
+            } else {
+                p
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn stored_delta(r: &postgres::Row) -> StoredDelta {
+    StoredDelta {
+        seq: r.get::<_, i64>(0) as u64,
+        ts_us: r.get(1),
+        frame: r.get(2),
+    }
+}
+
+impl Backend for Pg {
+    fn kind(&self) -> &'static str {
+        "postgresql"
+    }
+
+    fn load(&self) -> Result<Loaded, StoreError> {
+        let one = |sql: &'static str| -> Result<i64, StoreError> {
+            Ok(self
+                .rows(sql, &[])?
+                .first()
+                .map(|r| r.get::<_, i64>(0))
+                .unwrap_or(0))
+        };
+        let epoch = self
+            .texts("SELECT v FROM meta WHERE k = 'epoch'", "epoch")?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("no epoch in meta".into()))?;
+        let seq = one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events")?;
+        let max_ticket = one("SELECT COALESCE(MAX(id), 0)::BIGINT FROM tickets")?;
+        let max_warning = one("SELECT COALESCE(MAX(id), 0)::BIGINT FROM warnings")?;
+        let warnings = self
+            .texts(
+                "SELECT json FROM warnings WHERE status != 'lifted'",
+                "warning",
+            )?
+            .iter()
+            .map(|j| decode("warning", j))
+            .collect::<Result<_, _>>()?;
+        let units = self
+            .texts("SELECT json FROM units ORDER BY id", "unit")?
+            .iter()
+            .map(|j| decode("unit", j))
+            .collect::<Result<_, _>>()?;
+        let idem = self
+            .rows(
+                "SELECT credential, key, at_ms, outcome FROM idempotency ORDER BY at_ms",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                let outcome: String = r.get(3);
+                Ok((
+                    (r.get(0), r.get(1)),
+                    r.get(2),
+                    decode("idempotency outcome", &outcome)?,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Loaded {
+            epoch,
+            seq: seq as u64,
+            max_ticket: max_ticket as u64,
+            max_warning: max_warning as u64,
+            warnings,
+            units,
+            idem,
+        })
+    }
+
+    fn all_tickets(&self) -> Result<Vec<Ticket>, StoreError> {
+        self.texts("SELECT json FROM tickets", "ticket")?
+            .iter()
+            .map(|j| decode("ticket", j))
+            .collect()
+    }
+
+    fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
+        let rows = self.rows("SELECT json FROM tickets WHERE id = $1", &[&(id as i64)])?;
+        rows.first()
+            .map(|r| decode("ticket", &r.get::<_, String>(0)))
+            .transpose()
+    }
+
+    fn briefing(&self) -> Result<Option<Briefing>, StoreError> {
+        self.texts("SELECT v FROM meta WHERE k = 'briefing'", "briefing")?
+            .first()
+            .map(|j| decode("briefing", j))
+            .transpose()
+    }
+
+    fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError> {
+        let rows = self.rows(
+            "SELECT seq, ts_us, frame FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&(seq as i64), &(limit as i64)],
+        )?;
+        Ok(rows.iter().map(stored_delta).collect())
+    }
+
+    fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
+        self.rows(
+            "SELECT json FROM audit WHERE ticket = $1 ORDER BY seq",
+            &[&(ticket as i64)],
+        )?
+        .iter()
+        .map(|r| decode("audit entry", &r.get::<_, String>(0)))
+        .collect()
+    }
+
+    fn begin(&self) -> Result<(), StoreError> {
+        self.batch("BEGIN")
+    }
+    fn commit(&self) -> Result<(), StoreError> {
+        self.batch("COMMIT")
+    }
+    fn rollback(&self) {
+        if let Err(e) = self.batch("ROLLBACK") {
+            tracing::warn!("store: rollback: {e}");
+        }
+    }
+
+    fn insert_event(&self, seq: u64, ts_us: i64, frame: &str) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO events (seq, ts_us, frame) VALUES ($1, $2, $3)",
+            &[&(seq as i64), &ts_us, &frame],
+        )?;
+        Ok(())
+    }
+    fn upsert_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO tickets (id, status, json) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json",
+            &[&(t.id as i64), &snake(&t.status)?, &encode(t)?],
+        )?;
+        Ok(())
+    }
+    fn insert_audit(&self, ticket: u64, a: &AuditEntry) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO audit (seq, ticket, json) VALUES ($1, $2, $3)",
+            &[&(a.seq as i64), &(ticket as i64), &encode(a)?],
+        )?;
+        Ok(())
+    }
+    fn upsert_warning(&self, w: &Warning) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO warnings (id, status, json) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json",
+            &[&(w.id as i64), &snake(&w.status)?, &encode(w)?],
+        )?;
+        Ok(())
+    }
+    fn upsert_unit(&self, u: &Unit) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO units (id, json) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET json = EXCLUDED.json",
+            &[&u.id, &encode(u)?],
+        )?;
+        Ok(())
+    }
+    fn set_briefing(&self, b: Option<&Briefing>) -> Result<(), StoreError> {
+        match b {
+            Some(b) => self.execute(
+                "INSERT INTO meta (k, v) VALUES ('briefing', $1)
+                 ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+                &[&encode(b)?],
+            )?,
+            None => self.execute("DELETE FROM meta WHERE k = 'briefing'", &[])?,
+        };
+        Ok(())
+    }
+    fn insert_idem(
+        &self,
+        credential: &str,
+        key: &str,
+        at_ms: i64,
+        outcome: &CommandOutcome,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO idempotency (credential, key, at_ms, outcome) VALUES ($1, $2, $3, $4)",
+            &[&credential, &key, &at_ms, &encode(outcome)?],
+        )?;
+        Ok(())
+    }
+    fn expire_idem(&self, before_ms: i64) -> Result<usize, StoreError> {
+        Ok(self.execute("DELETE FROM idempotency WHERE at_ms < $1", &[&before_ms])? as usize)
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.rows(
+            "SELECT id, name, role, region, unit, token_hash, created_ms, revoked_ms
+             FROM accounts ORDER BY name",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            let role: String = r.get(2);
+            let id: String = r.get(0);
+            Ok(Account {
+                role: Role::parse(&role)
+                    .ok_or_else(|| StoreError::Corrupt(format!("account {id}: role {role}")))?,
+                id,
+                name: r.get(1),
+                region: r.get(3),
+                unit: r.get(4),
+                token_hash: r.get(5),
+                created_ms: r.get(6),
+                revoked_ms: r.get(7),
+            })
+        })
+        .collect()
+    }
+    fn insert_account(&self, a: &Account) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO accounts (id, name, role, region, unit, token_hash, created_ms, revoked_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &a.id,
+                &a.name,
+                &a.role.as_str(),
+                &a.region,
+                &a.unit,
+                &a.token_hash,
+                &a.created_ms,
+                &a.revoked_ms,
+            ],
+        )?;
+        Ok(())
+    }
+    fn set_token_hash(&self, id: &str, hash: &str) -> Result<bool, StoreError> {
+        Ok(self.execute(
+            "UPDATE accounts SET token_hash = $2 WHERE id = $1 AND revoked_ms IS NULL",
+            &[&id, &hash],
+        )? == 1)
+    }
+    fn revoke_account(&self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        Ok(self.execute(
+            "UPDATE accounts SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL",
+            &[&id, &at_ms],
+        )? == 1)
+    }
+    fn log_access(&self, entries: &[AccessEntry]) -> Result<(), StoreError> {
+        for e in entries {
+            self.execute(
+                "INSERT INTO access_log (at_ms, account, event, detail) VALUES ($1, $2, $3, $4)",
+                &[&e.at_ms, &e.account, &e.event, &e.detail],
+            )?;
+        }
+        Ok(())
+    }
+    fn recent_access(&self, limit: usize) -> Result<Vec<AccessEntry>, StoreError> {
+        let mut v: Vec<AccessEntry> = self
+            .rows(
+                "SELECT at_ms, account, event, detail FROM access_log ORDER BY n DESC LIMIT $1",
+                &[&(limit as i64)],
+            )?
+            .iter()
+            .map(|r| AccessEntry {
+                at_ms: r.get(0),
+                account: r.get(1),
+                event: r.get(2),
+                detail: r.get(3),
+            })
+            .collect();
+        v.reverse();
+        Ok(v)
+    }
+    fn accounts_version(&self) -> Result<String, StoreError> {
+        // A digest of what the directory depends on: any add, rotation or revocation by
+        // any node or `yiping account` changes it.
+        Ok(self
+            .texts(
+                "SELECT COALESCE(md5(string_agg(id || ':' || token_hash || ':' ||
+                     COALESCE(revoked_ms::TEXT, '-'), ',' ORDER BY id)), '') FROM accounts",
+                "accounts digest",
+            )?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    fn try_lead(&self) -> Result<bool, StoreError> {
+        if self.leading.get() {
+            // The lease lives with this connection: check that it still does.
+            self.rows("SELECT 1", &[])?;
+            return Ok(true);
+        }
+        let got: bool = self
+            .rows("SELECT pg_try_advisory_lock($1)", &[&LEASE_LOCK])?
+            .first()
+            .map(|r| r.get(0))
+            .unwrap_or(false);
+        self.leading.set(got);
+        Ok(got)
+    }
+
+    fn is_alive(&self) -> bool {
+        !self.client.borrow().is_closed()
+    }
+}

@@ -1,0 +1,327 @@
+//! The cluster end to end: gateway nodes as processes of their own on one PostgreSQL and one
+//! nats-server, both started here in a temporary folder (`yiping::cluster::servers`), walls
+//! and operators as the library's own feed clients with the list of nodes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use yiping::cluster::servers::{Nats, Postgres};
+use yiping::feed::{self, FeedConfig, FeedEvent, FeedStatus};
+use yiping::protocol::{ClientMsg, CommandOutcome, ErrorCode, ServerMsg};
+
+use super::common::*;
+use super::hostile::gateway_process;
+
+struct Node {
+    name: String,
+    child: Option<std::process::Child>,
+    ws: SocketAddr,
+    http: SocketAddr,
+}
+
+impl Node {
+    fn start(root: &Path, name: &str, pg: &Postgres, nats: &Nats) -> Node {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let extra = format!(
+            "[cluster]\nnode = \"{name}\"\npostgres = \"{}\"\nnats = \"{}\"\n",
+            pg.url(),
+            nats.url()
+        );
+        let (child, ws, http) = gateway_process(&dir, "", &extra);
+        Node {
+            name: name.into(),
+            child: Some(child),
+            ws,
+            http,
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            let _ = c.wait();
+        }
+    }
+
+    /// `/healthz` as JSON, or none if the node does not answer.
+    fn health(&self) -> Option<serde_json::Value> {
+        let mut s =
+            std::net::TcpStream::connect_timeout(&self.http, Duration::from_secs(1)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        serde_json::from_str(out.split("\r\n\r\n").nth(1)?).ok()
+    }
+
+    fn role(&self) -> Option<String> {
+        Some(self.health()?["role"].as_str()?.to_string())
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The one writer among `nodes`, once there is exactly one.
+fn writer(nodes: &[Node], within: Duration) -> usize {
+    let t = Instant::now();
+    loop {
+        let writers: Vec<usize> = (0..nodes.len())
+            .filter(|&i| nodes[i].child.is_some() && nodes[i].role().as_deref() == Some("writer"))
+            .collect();
+        if writers.len() == 1 {
+            return writers[0];
+        }
+        assert!(t.elapsed() < within, "no single writer: {writers:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// What one wall saw: every delta's number in order, snapshots, reconnections.
+#[derive(Default)]
+struct Seen {
+    snapshots: u32,
+    last: u64,
+    deltas: u64,
+    gaps: Vec<(u64, u64)>,
+    repeats: u64,
+    lost_at: Option<Instant>,
+    /// How long each lost connection took to give data again.
+    outages: Vec<Duration>,
+    acked: BTreeMap<String, u64>,
+    unavailable: Vec<String>,
+    refused: Vec<String>,
+}
+
+fn watch(url: String, token: &str) -> (Arc<Mutex<Seen>>, crossbeam_channel::Sender<ClientMsg>) {
+    let mut cfg = FeedConfig::new(url, token);
+    cfg.backoff_min = Duration::from_millis(100);
+    cfg.backoff_max = Duration::from_secs(1);
+    let h = feed::spawn(cfg).unwrap();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let s = seen.clone();
+    std::thread::spawn(move || {
+        while let Ok(ev) = h.events.recv() {
+            let mut s = s.lock().unwrap();
+            match ev {
+                FeedEvent::Status(FeedStatus::Reconnecting { .. }) => {
+                    s.lost_at.get_or_insert_with(Instant::now);
+                }
+                FeedEvent::Status(_) => {}
+                FeedEvent::Msg(m, _) => {
+                    if let Some(t) = s.lost_at.take() {
+                        s.outages.push(t.elapsed());
+                    }
+                    match m {
+                        ServerMsg::Snapshot(snap) => {
+                            if snap.part == 0 {
+                                s.snapshots += 1;
+                            }
+                            s.last = snap.seq;
+                        }
+                        ServerMsg::Delta { seq, .. } => {
+                            if seq == s.last + 1 {
+                                s.deltas += 1;
+                            } else if seq <= s.last {
+                                s.repeats += 1;
+                                continue;
+                            } else {
+                                let last = s.last;
+                                s.gaps.push((last, seq));
+                            }
+                            s.last = seq;
+                        }
+                        ServerMsg::CommandResult { key, outcome } => match outcome {
+                            CommandOutcome::Ok { id: Some(id), .. } => {
+                                s.acked.insert(key, id);
+                            }
+                            CommandOutcome::Refused {
+                                code: ErrorCode::Unavailable,
+                                ..
+                            } => s.unavailable.push(key),
+                            other => s.refused.push(format!("{key}: {other:?}")),
+                        },
+                        _ => {}
+                    }
+                }
+            }
+        }
+    });
+    (seen, h.commands)
+}
+
+fn urls(nodes: &[Node], first: usize) -> String {
+    (0..nodes.len())
+        .map(|i| format!("ws://{}", nodes[(first + i) % nodes.len()].ws))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Three nodes, six walls, two operators taking in 1,000 tickets a second between them
+/// (one through the writer, one through a follower). The writer is killed with -9, then a
+/// follower: every acknowledged ticket is in the record, every wall ends at the record's
+/// last delta having seen each delta exactly once and no second snapshot.
+#[test]
+fn kill_9_of_the_writer_then_of_a_follower_loses_nothing_and_every_wall_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(&tmp.path().join("pg")).unwrap();
+    let nats = Nats::start(&tmp.path().join("nats")).unwrap();
+    let mut nodes: Vec<Node> = ["a", "b", "c"]
+        .iter()
+        .map(|n| Node::start(tmp.path(), n, &pg, &nats))
+        .collect();
+    let w = writer(&nodes, Duration::from_secs(10));
+    let f = (w + 1) % 3;
+    // (A wall's command sender is kept: dropping it ends the feed client.)
+    let walls: Vec<_> = (0..6).map(|i| watch(urls(&nodes, i % 3), VIEW)).collect();
+    let ops = [watch(urls(&nodes, w), OP), watch(urls(&nodes, f), OP)];
+    std::thread::sleep(Duration::from_millis(800));
+
+    // 1,000 intakes a second in all; a command refused as `unavailable` (in a failover) is
+    // sent again with its key.
+    let sent = Arc::new(Mutex::new(BTreeSet::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let loaders: Vec<_> = ops
+        .iter()
+        .enumerate()
+        .map(|(o, (seen, tx))| {
+            let (seen, tx, sent, stop) = (seen.clone(), tx.clone(), sent.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut k = 0u64;
+                let t0 = Instant::now();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for _ in 0..5 {
+                        let key = format!("op{o}-{k}");
+                        k += 1;
+                        sent.lock().unwrap().insert(key.clone());
+                        tx.send(intake(&key)).unwrap();
+                    }
+                    let again: Vec<String> = std::mem::take(&mut seen.lock().unwrap().unavailable);
+                    for key in again {
+                        tx.send(intake(&key)).unwrap();
+                    }
+                    let due = t0 + Duration::from_millis(k / 5 * 10);
+                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                }
+            })
+        })
+        .collect();
+
+    std::thread::sleep(Duration::from_secs(2));
+    let killed_writer_at = Instant::now();
+    nodes[w].kill();
+    let w2 = writer(&nodes, Duration::from_secs(10));
+    let took_over = killed_writer_at.elapsed();
+    assert_ne!(w, w2);
+    std::thread::sleep(Duration::from_secs(3));
+    let follower = (0..3).find(|&i| i != w && i != w2).unwrap();
+    nodes[follower].kill();
+    std::thread::sleep(Duration::from_secs(3));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for l in loaders {
+        l.join().unwrap();
+    }
+
+    // Everything sent is answered (resent until it is), then the walls settle.
+    let sent = sent.lock().unwrap().clone();
+    let t = Instant::now();
+    loop {
+        let mut pending = 0;
+        for (seen, tx) in &ops {
+            let again: Vec<String> = std::mem::take(&mut seen.lock().unwrap().unavailable);
+            pending += again.len();
+            for key in again {
+                tx.send(intake(&key)).unwrap();
+            }
+        }
+        let acked: usize = ops.iter().map(|(s, _)| s.lock().unwrap().acked.len()).sum();
+        if acked == sent.len() && pending == 0 {
+            break;
+        }
+        if t.elapsed() > Duration::from_secs(30) {
+            let keep = tmp.keep();
+            for (o, (seen, _)) in ops.iter().enumerate() {
+                let s = seen.lock().unwrap();
+                let mut missing: Vec<u64> = sent
+                    .iter()
+                    .filter(|k| k.starts_with(&format!("op{o}-")) && !s.acked.contains_key(*k))
+                    .filter_map(|k| k.split('-').nth(1)?.parse().ok())
+                    .collect();
+                missing.sort();
+                eprintln!(
+                    "op{o}: {} acked, missing {missing:?}, refused {:?}",
+                    s.acked.len(),
+                    s.refused
+                );
+            }
+            panic!(
+                "{acked} of {} answered; logs in {}",
+                sent.len(),
+                keep.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let last = nodes[w2].health().unwrap()["seq"].as_u64().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // The record has every acknowledged ticket.
+    let mut db = postgres::Client::connect(&pg.url(), postgres::NoTls).unwrap();
+    let in_record: BTreeSet<u64> = db
+        .query("SELECT id FROM tickets", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, i64>(0) as u64)
+        .collect();
+    let max_seq: i64 = db
+        .query_one("SELECT MAX(seq) FROM events", &[])
+        .unwrap()
+        .get(0);
+    let mut acked = 0;
+    for (seen, _) in &ops {
+        let s = seen.lock().unwrap();
+        assert!(
+            s.refused.is_empty(),
+            "refused: {:?}",
+            &s.refused[..s.refused.len().min(5)]
+        );
+        for id in s.acked.values() {
+            assert!(
+                in_record.contains(id),
+                "acknowledged ticket {id} is not in the record"
+            );
+        }
+        acked += s.acked.len();
+    }
+    assert_eq!(max_seq as u64, last, "the writer's seq is the record's");
+    assert!(acked > 5_000, "only {acked} acknowledged");
+
+    // Every wall saw every delta once, in order, from its first snapshot on.
+    let mut outages = vec![];
+    for (i, (seen, _)) in walls.iter().chain(ops.iter()).enumerate() {
+        let s = seen.lock().unwrap();
+        assert_eq!(s.snapshots, 1, "wall {i} took {} snapshots", s.snapshots);
+        assert!(s.gaps.is_empty(), "wall {i} missed deltas: {:?}", s.gaps);
+        assert_eq!(s.repeats, 0, "wall {i} got deltas twice");
+        assert_eq!(s.last, last, "wall {i} ended at {} of {last}", s.last);
+        outages.extend(s.outages.iter().copied());
+    }
+    outages.sort();
+    eprintln!(
+        "cluster kill -9: {} sent, {acked} acknowledged, all in the record (seq {last}); \
+         new writer after {took_over:?}; walls moved: {}, their outages {:?}",
+        sent.len(),
+        outages.len(),
+        outages
+    );
+    let _ = (&nodes[0].name, nats.port);
+}
