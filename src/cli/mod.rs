@@ -177,7 +177,8 @@ enum Cmd {
         #[arg(long)]
         gateway_db: Option<PathBuf>,
     },
-    /// Run the gateway: WebSocket feed, HTTP intake, SQLite store.
+    /// Run the gateway: WebSocket feed, HTTP intake, SQLite store (or, with
+    /// config/cluster.toml, a cluster node on PostgreSQL and JetStream).
     Gateway {
         #[arg(long, default_value = "config/gateway.toml")]
         config: PathBuf,
@@ -190,6 +191,9 @@ enum Cmd {
         /// Override the database file.
         #[arg(long)]
         database: Option<PathBuf>,
+        /// Override the node's name (cluster mode, config/cluster.toml).
+        #[arg(long)]
+        node: Option<String>,
     },
     /// Run the simulated city against a gateway (needs an admin token).
     Sim {
@@ -329,8 +333,17 @@ pub fn main() -> anyhow::Result<()> {
             listen,
             http_listen,
             database,
+            node,
         }) => {
             let mut cfg = GatewayConfig::load(&config)?;
+            if let Some(n) = node {
+                match cfg.cluster.as_mut() {
+                    Some(c) => c.node = n,
+                    None => {
+                        anyhow::bail!("--node is for a cluster's config ([cluster] in the file)")
+                    }
+                }
+            }
             if let Some(a) = listen {
                 cfg.listen = a;
             }

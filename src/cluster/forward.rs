@@ -70,7 +70,9 @@ pub fn spawn_forwarder(
                 .into_iter()
                 .map(|(id, r, reply)| ((id, r.key.clone(), reply), r))
                 .unzip();
+            let n = requests.len();
             let answers = forward(&client, &epoch, requests, timeout).await;
+            tracing::debug!(n, first = ?answers.first().map(|a| &a.outcome), "cluster: forwarded");
             for ((id, key, reply), answer) in routes.into_iter().zip(answers) {
                 let m = CoreMsg::Forwarded {
                     id,
@@ -151,6 +153,7 @@ pub async fn serve(
                 continue;
             }
         };
+        tracing::debug!(n = batch.len(), "cluster: forwarded commands taken");
         let mut pending = Vec::with_capacity(batch.len());
         for wire in batch {
             let (tx, rx) = oneshot::channel();

@@ -78,7 +78,10 @@ impl JetLog {
             .connect(cfg.nats.as_str())
             .await
             .map_err(nats)?;
-        let js = jetstream::new(client.clone());
+        let mut js = jetstream::new(client.clone());
+        // The writer's core waits for the acks of its batch: on a lost server it gives up
+        // after this, answers `unavailable`, and publishes the tail again later.
+        js.set_timeout(Duration::from_secs(2));
         let stream = stream_name(epoch);
         js.get_or_create_stream(stream::Config {
             name: stream.clone(),

@@ -148,6 +148,17 @@ impl Postgres {
         }
     }
 
+    /// A crash: PostgreSQL's immediate shutdown (SIGQUIT to the postmaster: every backend
+    /// ends at once, no checkpoint; the next start recovers from the WAL). Unlike a kill -9
+    /// of the postmaster alone, it leaves no orphaned backends holding the data folder.
+    pub fn crash(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: signalling our own child process.
+            unsafe { libc::kill(c.id() as i32, libc::SIGQUIT) };
+            let _ = c.wait();
+        }
+    }
+
     /// Kill -9 (what a power cut does to the process).
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -327,6 +327,20 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_cluster_config_loads_with_its_cluster_settings() {
+        let cfg = GatewayConfig::load(Path::new("config/cluster.toml")).unwrap();
+        let c = cfg.cluster.expect("[cluster] is set");
+        assert_eq!((c.node.as_str(), c.lease_ms, c.replicas), ("a", 200, 1));
+        assert!(c.postgres.contains("dbname=yiping") && c.nats.starts_with("nats://"));
+        assert!(
+            GatewayConfig::load(Path::new("config/gateway.toml"))
+                .unwrap()
+                .cluster
+                .is_none()
+        );
+    }
+
+    #[test]
     fn a_grid_layer_that_is_missing_is_refused_with_its_path() {
         let mut cfg = GatewayConfig::default();
         cfg.area.grids = Some("no/such/grids.geojson".into());

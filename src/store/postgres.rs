@@ -43,7 +43,8 @@ const SCHEMA_LOCK: i64 = 0x5950_0001;
 const LEASE_LOCK: i64 = 0x5950_0002;
 
 pub struct Pg {
-    client: RefCell<Client>,
+    /// Always `Some` but in `drop`, which closes the connection from where it may block.
+    client: RefCell<Option<Client>>,
     statements: RefCell<HashMap<&'static str, Statement>>,
     leading: Cell<bool>,
 }
@@ -85,7 +86,7 @@ impl Pg {
         })
         .map_err(pg)?;
         Ok(Pg {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             leading: Cell::new(false),
         })
@@ -99,6 +100,7 @@ impl Pg {
     ) -> Result<T, StoreError> {
         blocking(|| {
             let mut c = self.client.borrow_mut();
+            let c = c.as_mut().expect("the client lives until drop");
             let mut cache = self.statements.borrow_mut();
             let st = match cache.get(sql) {
                 Some(st) => st.clone(),
@@ -108,7 +110,7 @@ impl Pg {
                     st
                 }
             };
-            f(&mut c, &st)
+            f(c, &st)
         })
         .map_err(pg)
     }
@@ -140,7 +142,13 @@ impl Pg {
     }
 
     fn batch(&self, sql: &str) -> Result<(), StoreError> {
-        blocking(|| self.client.borrow_mut().batch_execute(sql)).map_err(pg)
+        blocking(|| {
+            let mut c = self.client.borrow_mut();
+            c.as_mut()
+                .expect("the client lives until drop")
+                .batch_execute(sql)
+        })
+        .map_err(pg)
     }
 }
 
@@ -249,7 +257,7 @@ impl Backend for Pg {
     fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError> {
         let rows = self.rows(
             "SELECT seq, ts_us, frame FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-            &[&(seq as i64), &(limit as i64)],
+            &[&(seq as i64), &(limit.min(i64::MAX as usize) as i64)],
         )?;
         Ok(rows.iter().map(stored_delta).collect())
     }
@@ -450,6 +458,20 @@ impl Backend for Pg {
     }
 
     fn is_alive(&self) -> bool {
-        !self.client.borrow().is_closed()
+        self.client
+            .borrow()
+            .as_ref()
+            .is_some_and(|c| !c.is_closed())
+    }
+}
+
+impl Drop for Pg {
+    /// The blocking client's drop says goodbye to the server on its own runtime: inside the
+    /// gateway's runtime that must happen where blocking is allowed (a node that reconnects
+    /// drops its old connection from the core task).
+    fn drop(&mut self) {
+        if let Some(c) = self.client.get_mut().take() {
+            blocking(move || drop(c));
+        }
     }
 }

@@ -475,7 +475,13 @@ pub(crate) fn gateway_process(
     std::fs::write(
         &cfg_path,
         format!(
-            "listen = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\ndatabase = {:?}\n{extra}{tokens}",
+            "{}database = {:?}\n{extra}{tokens}",
+            // `extra` may name the addresses itself (a node restarted on its ports).
+            if extra.contains("listen =") {
+                ""
+            } else {
+                "listen = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\n"
+            },
             dir.join("g.sqlite")
         ),
     )
@@ -487,9 +493,9 @@ pub(crate) fn gateway_process(
             env!("CARGO_BIN_EXE_yiping"),
             cfg_path.display()
         ))
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", "info,yiping=debug")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("gateway.stderr")).unwrap())
         .spawn()
         .unwrap();
     let out = child.stdout.take().unwrap();

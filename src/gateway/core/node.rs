@@ -61,7 +61,7 @@ pub struct PendingJoin {
 }
 
 /// How long a join waits for the stream before it gets a snapshot instead.
-const HOLD_JOIN: Duration = Duration::from_secs(2);
+const HOLD_JOIN: Duration = Duration::from_secs(5);
 
 impl Node {
     pub fn new(
@@ -350,9 +350,9 @@ impl Core {
                     to = seq,
                     "cluster: published the record's tail"
                 ),
-                Err(LogError::Fenced(e)) => {
-                    tracing::error!("cluster: {e}");
-                    self.rejoin().await;
+                Err(e @ LogError::Fenced(_)) => {
+                    // The stream moved while we published: look again next time.
+                    tracing::warn!("cluster: {e}");
                     return false;
                 }
                 Err(e) => {
@@ -404,18 +404,18 @@ impl Core {
         let Some(last) = deltas.last().map(|d| d.0) else {
             return true;
         };
+        tracing::debug!(n = deltas.len(), last, "cluster: publishing");
         match n.log.publish(&deltas).await {
             Ok(()) => {
                 n.published = last;
                 true
             }
-            Err(LogError::Fenced(e)) => {
-                tracing::error!("cluster: {e}");
-                self.rejoin().await;
-                false
-            }
             Err(e) => {
+                // Either way the stream's end is not known now (a restarted server may
+                // have lost its unsynced tail): `settle` reads it and publishes what the
+                // record has beyond it, or steps down if the stream is ahead of the record.
                 tracing::warn!("cluster: batch committed, not yet on the log: {e}");
+                n.published = 0;
                 false
             }
         }
