@@ -193,6 +193,7 @@ async fn a_thousand_bad_frames_change_nothing_and_the_connection_stays_usable() 
             token: OP.into(),
             resume_from: None,
             region: None,
+            rewind: None,
         }))
         .unwrap(),
     ];
@@ -246,6 +247,7 @@ async fn a_wrong_protocol_version_gets_an_error_before_the_close() {
             token: OP.into(),
             resume_from: None,
             region: None,
+            rewind: None,
         }),
     )
     .await;
@@ -336,6 +338,7 @@ async fn a_client_that_stops_reading_is_cut_off_while_a_fast_one_keeps_receiving
             token: VIEW.into(),
             resume_from: None,
             region: None,
+            rewind: None,
         }),
     )
     .await;
@@ -882,6 +885,7 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
         let dir2 = tempfile::tempdir().unwrap();
         let mut cfg = config(&dir2);
         cfg.replay = Some(ReplaySource {
+            postgres: None,
             path: source.clone(),
             speed,
             from_ms,
@@ -1186,4 +1190,39 @@ async fn a_batch_of_tickets_is_taken_in_line_by_line_and_idempotent_on_the_sourc
     let (status, _) = http(g.http_addr, "POST", "/api/tickets/batch", VIEW, &body).await;
     assert_eq!(status, 403);
     g.shutdown().await;
+}
+
+/// A wall rewinds over the wire: the gateway replays its own log on the wall's own
+/// connection (no database file on the wall's machine); the replay shows every ticket,
+/// says when it is done, and takes no commands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wall_rewinds_over_the_wire_without_the_gateways_file() {
+    let g = Gw::start().await;
+    let mut op = g.client(OP).await;
+    let mut made = vec![];
+    for i in 0..5 {
+        if let (_, CommandOutcome::Ok { id: Some(id), .. }) =
+            run(&mut op, intake(&format!("past-{i}"))).await
+        {
+            made.push(id);
+        }
+    }
+    assert_eq!(rewind_ids(g.ws_addr, VIEW, 0).await, made);
+    // A speed out of range is refused with the reason.
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}", g.ws_addr))
+        .await
+        .unwrap();
+    let mut hello = serde_json::to_value(examples::client_messages()[1].1.clone()).unwrap();
+    hello["token"] = VIEW.into();
+    hello["rewind"]["speed"] = 0.into();
+    ws.send(Message::Text(hello.to_string().into()))
+        .await
+        .unwrap();
+    match next(&mut ws).await {
+        ServerMsg::Error { code, message } => {
+            assert_eq!(code, ErrorCode::BadHello);
+            assert!(message.contains("speed"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
 }

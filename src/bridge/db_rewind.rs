@@ -38,6 +38,7 @@ impl crate::wall::rewind::RewindSource for DbRewind {
                 path: self.db.clone(),
                 speed,
                 from_ms: Some(from_ms),
+                postgres: None,
             },
             dir.join("rewind.sqlite"),
             token.clone(),

@@ -3,5 +3,7 @@
 //! this module, above both, joins them. The binary and the tests use it alike.
 
 mod db_rewind;
+mod wire_rewind;
 
 pub use db_rewind::DbRewind;
+pub use wire_rewind::WireRewind;

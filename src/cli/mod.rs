@@ -172,8 +172,8 @@ enum Cmd {
         /// The CA (PEM) that signed a wss:// gateway's certificate.
         #[arg(long)]
         ca: Option<PathBuf>,
-        /// The gateway's database file, readable from here: lets the wall rewind the
-        /// last hours (a replay of it, read-only) during a briefing.
+        /// Rewind from the gateway's database file, readable from here, instead of over
+        /// the wire (the default: the gateway replays its own log to the wall).
         #[arg(long)]
         gateway_db: Option<PathBuf>,
     },
@@ -320,12 +320,16 @@ pub fn main() -> anyhow::Result<()> {
                 yiping::feed::FeedConfig::new(cfg.feed.url.clone(), cfg.feed.token.clone());
             fc.region = (!cfg.feed.region.is_empty()).then(|| cfg.feed.region.clone());
             fc.ca = ca;
-            // With the gateway's database at hand, the wall can rewind its history.
+            // The wall rewinds over the wire (its gateway replays its own log), or, with
+            // the gateway's database file at hand, from that file in this process.
             let rt = tokio::runtime::Runtime::new()?;
-            let rewind = gateway_db.map(|db| {
-                std::sync::Arc::new(yiping::bridge::DbRewind::new(db, rt.handle().clone()))
-                    as std::sync::Arc<dyn yiping::wall::rewind::RewindSource>
-            });
+            let rewind: std::sync::Arc<dyn yiping::wall::rewind::RewindSource> = match gateway_db {
+                Some(db) => {
+                    std::sync::Arc::new(yiping::bridge::DbRewind::new(db, rt.handle().clone()))
+                }
+                None => std::sync::Arc::new(yiping::bridge::WireRewind::new(fc.clone())),
+            };
+            let rewind = Some(rewind);
             open_wall(cfg, fc, &wall, None, rewind)
         }
         Some(Cmd::Gateway {

@@ -123,6 +123,7 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
         path: a.file.clone(),
         speed: a.speed,
         from_ms,
+        postgres: None,
     });
     // A wall of this process watches with a token of its own.
     let viewer = format!("replay-viewer-{:016x}", rand::random::<u64>());

@@ -21,6 +21,8 @@ pub struct FeedConfig {
     pub region: Option<String>,
     /// The CA (PEM) that signed a `wss://` gateway's certificate.
     pub ca: Option<std::path::PathBuf>,
+    /// Watch a rewind of the gateway's own log instead of the live feed.
+    pub rewind: Option<crate::protocol::RewindAsk>,
     /// Messages buffered towards the consumer before the network thread waits.
     pub capacity: usize,
     /// First and largest reconnect delay.
@@ -35,6 +37,7 @@ impl FeedConfig {
             token: token.into(),
             region: None,
             ca: None,
+            rewind: None,
             capacity: 65_536,
             backoff_min: Duration::from_millis(200),
             backoff_max: Duration::from_secs(15),
@@ -194,7 +197,11 @@ async fn session(
     unanswered: &mut BTreeMap<String, ClientMsg>,
 ) -> Ended {
     let lost = |reason: String, had_data| Ended::Lost { reason, had_data };
-    let hello = super::handshake::hello(&cfg.token, resume.clone(), cfg.region.clone());
+    let hello = match &cfg.rewind {
+        // A rewind starts again from its beginning on a new connection.
+        Some(ask) => super::handshake::rewind_hello(&cfg.token, cfg.region.clone(), ask.clone()),
+        None => super::handshake::hello(&cfg.token, resume.clone(), cfg.region.clone()),
+    };
     let tls = match &cfg.ca {
         Some(ca) => match super::handshake::tls(ca) {
             Ok(t) => Some(t),

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use crate::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, Resume};
+use crate::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, Resume, RewindAsk};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -28,6 +28,18 @@ pub fn hello(token: &str, resume_from: Option<Resume>, region: Option<String>) -
         token: token.to_string(),
         resume_from,
         region,
+        rewind: None,
+    })
+}
+
+/// The hello of a rewind: the gateway replays its own log on this connection.
+pub fn rewind_hello(token: &str, region: Option<String>, ask: RewindAsk) -> ClientMsg {
+    ClientMsg::Hello(Hello {
+        protocol: PROTOCOL_VERSION,
+        token: token.to_string(),
+        resume_from: None,
+        region,
+        rewind: Some(ask),
     })
 }
 

@@ -163,7 +163,10 @@ impl GatewayConfig {
 /// A recording to play back into the gateway.
 #[derive(Clone, Debug)]
 pub struct ReplaySource {
+    /// A recording, or a gateway's SQLite file.
     pub path: PathBuf,
+    /// A cluster's PostgreSQL (its event log), read instead of `path` when set.
+    pub postgres: Option<String>,
     /// Recorded seconds per real second.
     pub speed: f64,
     /// Start here (ms since the epoch): what comes before is applied at once.

@@ -193,6 +193,19 @@ async fn serve(stream: TcpStream, conn: Conn, mut stop: watch::Receiver<bool>, m
     };
     // Accepted: the place before the hello is free for the next one.
     drop(pass);
+    if let Some(ask) = hello.rewind {
+        if let Err(m) = super::rewind::check(&ask) {
+            return refuse(ws, ErrorCode::BadHello, m, CloseCode::Policy).await;
+        }
+        log_access(
+            &core,
+            &who.id,
+            "rewind",
+            &format!("from {} x{}, {peer}", ask.from_ms, ask.speed),
+        );
+        tracing::info!(%peer, name = %who.name, from_ms = ask.from_ms, "rewind");
+        return super::rewind::serve(ws, ask, region, &cfg, &mut stop).await;
+    }
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     tracing::info!(client = id, %peer, name = %who.name, role = who.access.role.as_str(), %region, "client joined");
     log_access(

@@ -12,6 +12,7 @@ mod conn;
 mod core;
 mod http;
 mod replay;
+mod rewind;
 pub mod tls;
 
 use std::net::SocketAddr;

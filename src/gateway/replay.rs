@@ -21,7 +21,15 @@ pub async fn run(
     core: mpsc::Sender<CoreMsg>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let mut source = Source::open(&src.path).await?;
+    let mut source = match &src.postgres {
+        Some(url) => {
+            let url = url.clone();
+            let log = tokio::task::spawn_blocking(move || crate::store::read_log_postgres(&url))
+                .await??;
+            Source::Log(log.into_iter())
+        }
+        None => Source::open(&src.path).await?,
+    };
     let speed = if src.speed > 0.0 { src.speed } else { 1.0 };
     let mut seeding = true;
     // (recorded ms of the first event played in time, the real instant it was played)

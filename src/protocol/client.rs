@@ -33,6 +33,20 @@ pub struct Hello {
     /// Scope the feed to tickets whose grid id starts with this prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// A rewind instead of the live feed: the gateway replays its own log on this
+    /// connection (read-only, with `replay` badges), from `from_ms` at `speed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewind: Option<RewindAsk>,
+}
+
+/// What a rewind asks for: where in the past to start, and how fast to play it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewindAsk {
+    /// Milliseconds since the Unix epoch; what comes before is applied at once.
+    pub from_ms: i64,
+    /// Recorded seconds per real second (1 to 3,600).
+    pub speed: f64,
 }
 
 /// A position in a gateway's log: the log's epoch and a sequence number in it.

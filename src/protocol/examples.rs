@@ -126,6 +126,20 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
                     seq: 88,
                 }),
                 region: Some("321102".into()),
+                rewind: None,
+            }),
+        ),
+        (
+            "hello asking for a rewind (the gateway replays its own log on this connection)",
+            ClientMsg::Hello(Hello {
+                protocol: PROTOCOL_VERSION,
+                token: "wall-token".into(),
+                resume_from: None,
+                region: None,
+                rewind: Some(super::RewindAsk {
+                    from_ms: 1_767_225_600_000,
+                    speed: 30.0,
+                }),
             }),
         ),
         ("audit_query", ClientMsg::AuditQuery { ticket: 1024 }),

@@ -13,7 +13,7 @@ pub mod kpi;
 mod records;
 mod server;
 
-pub use client::{ClientMsg, Command, Hello, NewTicket, NewWarning, Resume};
+pub use client::{ClientMsg, Command, Hello, NewTicket, NewWarning, Resume, RewindAsk};
 pub use codes::{AuditAction, ErrorCode, WarningKind};
 pub use kpi::KpiFigures;
 pub use records::*;

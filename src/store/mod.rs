@@ -30,6 +30,11 @@ use crate::protocol::{
 pub use backend::{Backend, StoredDelta};
 pub use db::read_log;
 
+/// Every event of a cluster's log in its PostgreSQL record (a rewind on a cluster node).
+pub fn read_log_postgres(url: &str) -> Result<Vec<StoredDelta>, StoreError> {
+    postgres::Pg::connect(url)?.deltas_after(0, usize::MAX)
+}
+
 #[derive(thiserror::Error, Debug)]
 pub enum StoreError {
     #[error("cannot open the database {path}: {source}")]

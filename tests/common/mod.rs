@@ -58,6 +58,7 @@ pub async fn connect_to(addr: std::net::SocketAddr, token: &str, resume: Option<
             token: token.into(),
             resume_from: resume,
             region: None,
+            rewind: None,
         }),
     )
     .await;
@@ -207,5 +208,40 @@ impl Gw {
 
     pub async fn shutdown(self) {
         self.g.shutdown().await;
+    }
+}
+
+/// Rewind the gateway at `addr` over the wire from `from_ms` at 3,600x and read the replay
+/// to its end: the ids of every ticket it showed (in its snapshot or its deltas).
+pub async fn rewind_ids(addr: std::net::SocketAddr, token: &str, from_ms: i64) -> Vec<u64> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
+        .await
+        .unwrap();
+    say(
+        &mut ws,
+        &ClientMsg::Hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            token: token.into(),
+            resume_from: None,
+            region: None,
+            rewind: Some(yiping::protocol::RewindAsk {
+                from_ms,
+                speed: 3600.0,
+            }),
+        }),
+    )
+    .await;
+    let mut ids = std::collections::BTreeSet::new();
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(60), next(&mut ws))
+            .await
+            .expect("the rewind goes on to its end");
+        match m {
+            ServerMsg::Snapshot(s) => ids.extend(s.tickets.iter().map(|t| t.id)),
+            ServerMsg::Delta { event, .. } => ids.extend(event.ticket().map(|t| t.id)),
+            ServerMsg::Replay { done: true, .. } => return ids.into_iter().collect(),
+            ServerMsg::Error { code, message } => panic!("rewind refused: {code:?} {message}"),
+            _ => {}
+        }
     }
 }
