@@ -24,6 +24,11 @@ pub struct Args {
     /// Measured seconds (after a one-second warm-up).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Run a cluster of this many nodes instead of one gateway: PostgreSQL and nats-server
+    /// are started in a temporary folder (as the tests do); the walls are spread over the
+    /// nodes, the operator sends to the writer.
+    #[arg(long, default_value_t = 0)]
+    cluster: usize,
 }
 
 fn ts_of(text: &str) -> Option<i64> {
@@ -54,16 +59,51 @@ async fn bench(a: Args) -> anyhow::Result<()> {
         TokenConfig::new("bench-operator", Role::Operator, "bench"),
         TokenConfig::new("bench-viewer", Role::Viewer, "wall"),
     ];
-    let g = yiping::gateway::start(cfg).await?;
-    let url = format!("ws://{}", g.ws_addr);
+    // A cluster keeps its servers (and their folder) until the end of the run.
+    let mut servers = None;
+    let nodes = if a.cluster == 0 {
+        vec![yiping::gateway::start(cfg).await?]
+    } else {
+        let pg = yiping::cluster::servers::Postgres::start(&dir.join("pg"))?;
+        let nats = yiping::cluster::servers::Nats::start(&dir.join("nats"))?;
+        let mut nodes = vec![];
+        for i in 0..a.cluster {
+            let mut c = cfg.clone();
+            c.cluster = Some(yiping::cluster::ClusterConfig::new(
+                &format!("n{i}"),
+                &pg.url(),
+                &nats.url(),
+            ));
+            nodes.push(yiping::gateway::start(c).await?);
+        }
+        servers = Some((pg, nats));
+        let t = Instant::now();
+        while !nodes
+            .iter()
+            .any(|g| g.status.writer.load(Ordering::Relaxed))
+        {
+            anyhow::ensure!(t.elapsed() < Duration::from_secs(10), "no writer");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        nodes
+    };
+    let writer = nodes
+        .iter()
+        .position(|g| g.status.writer.load(Ordering::Relaxed))
+        .unwrap_or(0);
+    let url_of = |i: usize| format!("ws://{}", nodes[i % nodes.len()].ws_addr);
     let measuring = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicBool::new(false));
     let delivered = Arc::new(AtomicU64::new(0));
     let mut readers = vec![];
-    for _ in 0..a.clients {
-        let mut ws = handshake::open(&url, None, &handshake::hello("bench-viewer", None, None))
-            .await
-            .map_err(anyhow::Error::msg)?;
+    for i in 0..a.clients {
+        let mut ws = handshake::open(
+            &url_of(i),
+            None,
+            &handshake::hello("bench-viewer", None, None),
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
         let (measuring, done, delivered) = (measuring.clone(), done.clone(), delivered.clone());
         readers.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
@@ -86,9 +126,13 @@ async fn bench(a: Args) -> anyhow::Result<()> {
             lat
         }));
     }
-    let ws = handshake::open(&url, None, &handshake::hello("bench-operator", None, None))
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let ws = handshake::open(
+        &url_of(writer),
+        None,
+        &handshake::hello("bench-operator", None, None),
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
     let (mut tx, mut rx) = ws.split();
     tokio::spawn(async move { while rx.next().await.is_some() {} });
     let ticket = examples::new_ticket();
@@ -133,6 +177,14 @@ async fn bench(a: Args) -> anyhow::Result<()> {
             / 1000.0
     };
     let events = sent - sent0;
+    println!(
+        "gateways           {}",
+        if a.cluster == 0 {
+            "1 (SQLite)".to_string()
+        } else {
+            format!("{} cluster nodes (PostgreSQL + JetStream)", a.cluster)
+        }
+    );
     println!("clients            {}", a.clients);
     println!(
         "events sent        {events} in {window:.1} s ({:.0}/s)",
@@ -148,9 +200,15 @@ async fn bench(a: Args) -> anyhow::Result<()> {
     println!("latency max        {:.2} ms", pct(1.0));
     println!(
         "clients cut off    {}",
-        g.status.cut_off.load(Ordering::Relaxed)
+        nodes
+            .iter()
+            .map(|g| g.status.cut_off.load(Ordering::Relaxed))
+            .sum::<u64>()
     );
-    g.shutdown().await;
+    for g in nodes {
+        g.shutdown().await;
+    }
+    drop(servers);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -4,7 +4,11 @@ use super::*;
 #[test]
 fn every_client_message_round_trips() {
     let msgs = client_messages();
-    assert_eq!(msgs.len(), 22, "one example per client message (two hellos)");
+    assert_eq!(
+        msgs.len(),
+        22,
+        "one example per client message (two hellos)"
+    );
     for (name, msg) in msgs {
         let json = serde_json::to_string(&msg).unwrap();
         let back: ClientMsg = serde_json::from_str(&json).unwrap();
