@@ -8,7 +8,8 @@ pub struct ClusterConfig {
     /// This node's name, in logs, `/healthz` and `/metrics`.
     pub node: String,
     /// PostgreSQL, the record: a `postgresql://user@host:port/db` URL or
-    /// `host=… port=… user=… dbname=…`.
+    /// `host=… port=… user=… dbname=…`. Not used by a town center.
+    #[serde(default)]
     pub postgres: String,
     /// NATS servers with JetStream, comma-separated (`nats://127.0.0.1:4222`).
     pub nats: String,
@@ -22,6 +23,20 @@ pub struct ClusterConfig {
     /// JetStream replicas of the log: 1 on one machine, 3 across machines in production.
     #[serde(default = "default_replicas")]
     pub replicas: usize,
+    /// A county or town center: the region it serves (`321102` or `321102-01`). Its node
+    /// follows a filtered mirror of the city's stream on the local nats-server (a leaf node
+    /// of the city's, with a JetStream domain of its own) and keeps its replica in the
+    /// SQLite file `database`; it needs no PostgreSQL. Cut off from the city it keeps
+    /// serving its walls, read-only; it catches up when the link is back.
+    #[serde(default)]
+    pub town: Option<String>,
+    /// The city's JetStream domain, as the town's leaf node sees it.
+    #[serde(default = "default_hub_domain")]
+    pub hub_domain: String,
+}
+
+fn default_hub_domain() -> String {
+    "hub".into()
 }
 
 fn default_lease_ms() -> u64 {
@@ -43,6 +58,26 @@ impl ClusterConfig {
             lease_ms: default_lease_ms(),
             forward_timeout_ms: default_forward_ms(),
             replicas: default_replicas(),
+            town: None,
+            hub_domain: default_hub_domain(),
         }
+    }
+
+    /// The settings' own errors, before anything starts.
+    pub fn check(&self) -> Result<(), String> {
+        if self.town.is_none() && self.postgres.trim().is_empty() {
+            return Err("[cluster] postgres is required (only a town center goes without)".into());
+        }
+        if let Some(t) = &self.town
+            && (t.is_empty()
+                || !t
+                    .split('-')
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric())))
+        {
+            return Err(format!(
+                "[cluster] town {t:?} is not a region id like 321102-01"
+            ));
+        }
+        Ok(())
     }
 }

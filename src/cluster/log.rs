@@ -15,6 +15,27 @@ use super::ClusterConfig;
 use crate::protocol::Event;
 use crate::store::StoredDelta;
 
+/// The city's epoch, from the name of its stream on the city's JetStream domain (the most
+/// recently created, should there be several).
+async fn city_epoch(client: &async_nats::Client, domain: &str) -> Result<String, LogError> {
+    let hub = jetstream::with_domain(client.clone(), domain);
+    let mut names = hub.stream_names();
+    let mut best: Option<(String, i128)> = None;
+    while let Some(n) = names.next().await {
+        let n = n.map_err(nats)?;
+        let Some(e) = n.strip_prefix("YP_") else {
+            continue;
+        };
+        let mut s = hub.get_stream(&n).await.map_err(nats)?;
+        let created = s.info().await.map_err(nats)?.created.unix_timestamp_nanos();
+        if best.as_ref().is_none_or(|(_, c)| created > *c) {
+            best = Some((e.to_string(), created));
+        }
+    }
+    best.map(|b| b.0)
+        .ok_or_else(|| LogError::Nats(format!("no city stream on JetStream domain {domain:?}")))
+}
+
 /// A stream's name for an epoch.
 pub fn stream_name(epoch: &str) -> String {
     format!("YP_{epoch}")
@@ -104,6 +125,75 @@ impl JetLog {
 
     pub fn epoch(&self) -> &str {
         &self.epoch
+    }
+
+    /// A town center's log: the city's epoch (found on the city's JetStream domain over the
+    /// leaf link), and a mirror of the city's stream on the local server holding only the
+    /// town's subjects, its district's and the city's (units, briefings). Mirrors keep the
+    /// city's sequence numbers, so a wall resumes here by (epoch, seq) too.
+    pub async fn connect_town(cfg: &ClusterConfig, town: &str) -> Result<JetLog, LogError> {
+        let client = async_nats::ConnectOptions::new()
+            .name(format!("yiping-{}", cfg.node))
+            .retry_on_initial_connect()
+            .connection_timeout(Duration::from_secs(2))
+            .connect(cfg.nats.as_str())
+            .await
+            .map_err(nats)?;
+        let mut js = jetstream::new(client.clone());
+        js.set_timeout(Duration::from_secs(2));
+        // The epoch: a mirror made before keeps it, so a cut-off town restarts on its own.
+        let mut names = js.stream_names();
+        let mut local = None;
+        while let Some(n) = names.next().await {
+            let n = n.map_err(nats)?;
+            if let Some(e) = n.strip_prefix("YP_") {
+                local = Some(e.to_string());
+            }
+        }
+        let epoch = match local {
+            Some(e) => e,
+            None => city_epoch(&client, &cfg.hub_domain).await?,
+        };
+        let stream = stream_name(&epoch);
+        let (d, t) = town.split_once('-').unwrap_or((town, ""));
+        let mut filters = vec![format!("yp.{epoch}.ev.city.all")];
+        if t.is_empty() {
+            filters.push(format!("yp.{epoch}.ev.{d}.>"));
+        } else {
+            let t = t.split('-').next().unwrap_or(t);
+            filters.push(format!("yp.{epoch}.ev.{d}.all"));
+            filters.push(format!("yp.{epoch}.ev.{d}.{t}"));
+        }
+        js.get_or_create_stream(stream::Config {
+            name: stream.clone(),
+            storage: stream::StorageType::File,
+            mirror: Some(stream::Source {
+                name: stream.clone(),
+                // The city's JetStream API as seen across the leaf link (the server
+                // takes the domain as this prefix).
+                external: Some(stream::External {
+                    api_prefix: format!("$JS.{}.API", cfg.hub_domain),
+                    delivery_prefix: None,
+                }),
+                subject_transforms: filters
+                    .into_iter()
+                    .map(|f| stream::SubjectTransform {
+                        source: f.clone(),
+                        destination: f,
+                    })
+                    .collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .map_err(nats)?;
+        Ok(JetLog {
+            client,
+            js,
+            epoch,
+            stream,
+        })
     }
 
     /// The stream's last sequence (0 when empty).

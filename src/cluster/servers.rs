@@ -242,6 +242,36 @@ impl Nats {
         Nats::start_with(dir, vec![])
     }
 
+    /// A city's server: JetStream domain `hub`, and a port for town centers' leaf nodes
+    /// (not advertised: a town reaches the city only by the address it was given, so a
+    /// test can cut that link).
+    pub fn start_hub(dir: &Path) -> anyhow::Result<Nats> {
+        let leaf = free_port()?;
+        let conf = format!(
+            "jetstream {{ domain: hub }}\nleafnodes {{ listen: \"127.0.0.1:{leaf}\", no_advertise: true }}\n"
+        );
+        let mut n = Nats::start_conf(dir, &conf)?;
+        n.leaf_port = Some(leaf);
+        Ok(n)
+    }
+
+    /// A town center's server: JetStream domain `domain`, a leaf node of the city's server
+    /// at `hub` (host:port of its leaf-node listener).
+    pub fn start_leaf(dir: &Path, domain: &str, hub: &str) -> anyhow::Result<Nats> {
+        let conf = format!(
+            "jetstream {{ domain: {domain} }}\nleafnodes {{ remotes: [ {{ url: \"nats-leaf://{hub}\" }} ] }}\n"
+        );
+        Nats::start_conf(dir, &conf)
+    }
+
+    /// Start with a configuration file of this text (flags still set the port and store).
+    pub fn start_conf(dir: &Path, conf: &str) -> anyhow::Result<Nats> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("nats.conf");
+        std::fs::write(&path, conf)?;
+        Nats::start_with(dir, vec!["-c".into(), path.display().to_string()])
+    }
+
     /// Start with a configuration file's text (leaf nodes, domains) besides the flags.
     pub fn start_with(dir: &Path, extra: Vec<String>) -> anyhow::Result<Nats> {
         std::fs::create_dir_all(dir)?;

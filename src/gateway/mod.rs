@@ -79,17 +79,27 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         );
     }
     cfg.limits.max_clients = budget.clients;
-    let store = match &cfg.cluster {
+    if let Some(c) = &cfg.cluster {
+        c.check().map_err(anyhow::Error::msg)?;
+    }
+    let (store, log) = match &cfg.cluster {
+        // A town center: its own SQLite replica, named after the city's log.
+        Some(c) if c.town.is_some() => {
+            let town = c.town.clone().unwrap_or_default();
+            let log = crate::cluster::log::JetLog::connect_town(c, &town).await?;
+            let mut store = Store::open(&cfg.database, cfg.policy()?)?;
+            store.adopt_epoch(log.epoch())?;
+            (store, Some(log))
+        }
         Some(c) => {
             let url = c.postgres.clone();
             let policy = cfg.policy()?;
-            tokio::task::spawn_blocking(move || Store::open_postgres(&url, policy)).await??
+            let store =
+                tokio::task::spawn_blocking(move || Store::open_postgres(&url, policy)).await??;
+            let log = crate::cluster::log::JetLog::connect(c, store.epoch()).await?;
+            (store, Some(log))
         }
-        None => Store::open(&cfg.database, cfg.policy()?)?,
-    };
-    let log = match &cfg.cluster {
-        Some(c) => Some(crate::cluster::log::JetLog::connect(c, store.epoch()).await?),
-        None => None,
+        None => (Store::open(&cfg.database, cfg.policy()?)?, None),
     };
     if cfg.replay.is_some() && store.seq() > 0 {
         anyhow::bail!(

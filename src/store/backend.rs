@@ -75,6 +75,10 @@ pub trait Backend: Send {
     /// `data_version`; a digest of the table in PostgreSQL): the directory is read again.
     fn accounts_version(&self) -> Result<String, StoreError>;
 
+    /// Name the log after another's epoch (a town center's replica of the city's log), on
+    /// an empty database only.
+    fn set_epoch(&self, epoch: &str) -> Result<(), StoreError>;
+
     /// Take the writer's lease of a cluster, if free: true while this connection holds it.
     /// SQLite has one writer by construction (the file's lock): always true.
     fn try_lead(&self) -> Result<bool, StoreError> {

@@ -313,4 +313,9 @@ impl Backend for Db {
     fn accounts_version(&self) -> Result<String, StoreError> {
         Ok(accounts::data_version(&self.conn)?.to_string())
     }
+    fn set_epoch(&self, epoch: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("UPDATE meta SET v = ?1 WHERE k = 'epoch'", [epoch])?;
+        Ok(())
+    }
 }

@@ -305,6 +305,38 @@ impl Store {
         self.seq = seq;
     }
 
+    /// A town center's replica takes the city's epoch: on an empty database only (a replica
+    /// of another log must be replaced, not mixed).
+    pub fn adopt_epoch(&mut self, epoch: &str) -> Result<(), StoreError> {
+        if self.epoch == epoch {
+            return Ok(());
+        }
+        if self.seq > 0 {
+            return Err(StoreError::Corrupt(format!(
+                "this database replicates the log {} (seq {}), not {epoch}: start the town \
+                 center on a new file",
+                self.epoch, self.seq
+            )));
+        }
+        self.db.set_epoch(epoch)?;
+        self.epoch = epoch.to_string();
+        Ok(())
+    }
+
+    /// A town center: take deltas of the city's log (in order, with gaps: only its
+    /// region's) into memory and into its own database, in one transaction.
+    pub fn follow_durably(
+        &mut self,
+        deltas: Vec<(u64, i64, Event, String)>,
+    ) -> Result<Vec<Delta>, StoreError> {
+        self.in_one_transaction(deltas, |s, (seq, ts_us, event, frame)| {
+            s.write_event(&event)?;
+            s.db.insert_event(seq, ts_us, &frame)?;
+            s.seq = seq;
+            Ok(Delta { seq, event, frame })
+        })
+    }
+
     /// Load everything again from the database, the record (a cluster node that takes the
     /// writer's lease does this first).
     pub fn reload_record(&mut self) -> Result<(), StoreError> {

@@ -442,6 +442,11 @@ impl Backend for Pg {
             .unwrap_or_default())
     }
 
+    fn set_epoch(&self, epoch: &str) -> Result<(), StoreError> {
+        self.execute("UPDATE meta SET v = $1 WHERE k = 'epoch'", &[&epoch])?;
+        Ok(())
+    }
+
     fn try_lead(&self) -> Result<bool, StoreError> {
         if self.leading.get() {
             // The lease lives with this connection: check that it still does.

@@ -550,3 +550,240 @@ fn failover_time() {
         );
     }
 }
+
+/// A link that the test can cut and restore: a TCP relay from a port of its own to
+/// `target` (a town's leaf node to the city's nats-server).
+struct Link {
+    port: u16,
+    cut: Arc<std::sync::atomic::AtomicBool>,
+    open: Arc<Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Link {
+    fn new(target: SocketAddr) -> Link {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open: Arc<Mutex<Vec<std::net::TcpStream>>> = Arc::default();
+        let (c, o) = (cut.clone(), open.clone());
+        std::thread::spawn(move || {
+            loop {
+                match listener.accept() {
+                    Ok((inbound, _)) => {
+                        if c.load(std::sync::atomic::Ordering::Relaxed) {
+                            continue; // dropped: the link is down
+                        }
+                        inbound.set_nonblocking(false).unwrap();
+                        let Ok(outbound) = std::net::TcpStream::connect(target) else {
+                            continue;
+                        };
+                        let mut open = o.lock().unwrap();
+                        open.push(inbound.try_clone().unwrap());
+                        open.push(outbound.try_clone().unwrap());
+                        for (mut from, mut to) in [
+                            (inbound.try_clone().unwrap(), outbound.try_clone().unwrap()),
+                            (outbound, inbound),
+                        ] {
+                            std::thread::spawn(move || {
+                                let _ = std::io::copy(&mut from, &mut to);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                            });
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Link { port, cut, open }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::Relaxed);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The ids of the tickets a region-scoped client of `addr` holds: its snapshot, then each
+/// delta, until `want` of them are there (or `within` passes).
+async fn region_tickets(ws: &mut Ws, held: &mut BTreeSet<u64>, want: usize, within: Duration) {
+    let t = Instant::now();
+    while held.len() < want && t.elapsed() < within {
+        let Ok(m) = tokio::time::timeout(Duration::from_millis(500), next(ws)).await else {
+            continue;
+        };
+        match m {
+            ServerMsg::Snapshot(s) => held.extend(s.tickets.iter().map(|t| t.id)),
+            ServerMsg::Delta { event, .. } => held.extend(event.ticket().map(|t| t.id)),
+            _ => {}
+        }
+    }
+}
+
+async fn connect_region(addr: SocketAddr, token: &str, region: &str) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
+        .await
+        .unwrap();
+    let mut hello = serde_json::to_value(yiping::feed::handshake::hello(
+        token,
+        None,
+        Some(region.into()),
+    ))
+    .unwrap();
+    hello["region"] = region.into();
+    futures_util::SinkExt::send(
+        &mut ws,
+        tokio_tungstenite::tungstenite::Message::Text(hello.to_string().into()),
+    )
+    .await
+    .unwrap();
+    ws
+}
+
+fn intake_in(key: &str, grid: &str) -> ClientMsg {
+    let mut ticket = yiping::protocol::examples::new_ticket();
+    ticket.grid = grid.into();
+    cmd(key, yiping::protocol::Command::Intake { ticket })
+}
+
+/// A town center (321102-01): its own nats-server as a leaf node of the city's, a filtered
+/// mirror of the city's stream, a gateway node on its own SQLite replica. Its wall shows
+/// the town's tickets and no other town's; cut off from the city it keeps serving (a new
+/// wall gets a snapshot; a command is answered `unavailable`: read-only); when the link
+/// is back it catches up with what the city took in meanwhile, each ticket once.
+#[test]
+fn a_town_center_cut_off_keeps_serving_and_catches_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(&tmp.path().join("pg")).unwrap();
+    let hub = Nats::start_hub(&tmp.path().join("hub")).unwrap();
+    let city = Node::start(tmp.path(), "city", &pg, &hub);
+    writer(std::slice::from_ref(&city), Duration::from_secs(10));
+    let link = Link::new(SocketAddr::from(([127, 0, 0, 1], hub.leaf_port.unwrap())));
+    let town_nats = Nats::start_leaf(
+        &tmp.path().join("town-nats"),
+        "t321102_01",
+        &format!("127.0.0.1:{}", link.port),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut op = rt.block_on(connect_to(city.ws, OP, None));
+    rt.block_on(snapshot(&mut op));
+    let mut ours = BTreeSet::new();
+    for i in 0..10 {
+        for (grid, mine) in [("321102-01-003-07", true), ("321102-02-001-01", false)] {
+            let (_, out) = rt.block_on(run(&mut op, intake_in(&format!("{grid}-{i}"), grid)));
+            let CommandOutcome::Ok { id: Some(id), .. } = out else {
+                panic!("{out:?}")
+            };
+            if mine {
+                ours.insert(id);
+            }
+        }
+    }
+    // The town's node: no PostgreSQL, the town's server, its own replica file.
+    let dir = tmp.path().join("town");
+    std::fs::create_dir_all(&dir).unwrap();
+    let extra = format!(
+        "[cluster]\nnode = \"town\"\nnats = \"{}\"\ntown = \"321102-01\"\n",
+        town_nats.url()
+    );
+    let (mut town_child, town_ws, _) = gateway_process(&dir, "", &extra);
+    let mut wall = rt.block_on(connect_region(town_ws, VIEW, "321102-01"));
+    let mut held = BTreeSet::new();
+    rt.block_on(region_tickets(
+        &mut wall,
+        &mut held,
+        ours.len(),
+        Duration::from_secs(60),
+    ));
+    assert_eq!(
+        held, ours,
+        "the town's wall shows its town's tickets, no other's"
+    );
+
+    link.cut();
+    std::thread::sleep(Duration::from_millis(300));
+    for i in 10..15 {
+        let (_, out) = rt.block_on(run(
+            &mut op,
+            intake_in(&format!("cut-{i}"), "321102-01-003-07"),
+        ));
+        let CommandOutcome::Ok { id: Some(id), .. } = out else {
+            panic!("{out:?}")
+        };
+        ours.insert(id);
+    }
+    // Cut off: the town still serves a new wall what it has, and refuses to act.
+    let mut late = rt.block_on(connect_region(town_ws, VIEW, "321102-01"));
+    let mut late_held = BTreeSet::new();
+    rt.block_on(region_tickets(
+        &mut late,
+        &mut late_held,
+        10,
+        Duration::from_secs(60),
+    ));
+    assert_eq!(
+        late_held.len(),
+        10,
+        "a wall that joins while cut off sees the town as it was"
+    );
+    let mut town_op = rt.block_on(connect_region(town_ws, OP, "321102-01"));
+    rt.block_on(region_tickets(
+        &mut town_op,
+        &mut BTreeSet::new(),
+        10,
+        Duration::from_secs(60),
+    ));
+    let (_, out) = rt.block_on(run(
+        &mut town_op,
+        intake_in("town-while-cut", "321102-01-003-07"),
+    ));
+    assert!(
+        matches!(
+            out,
+            CommandOutcome::Refused {
+                code: ErrorCode::Unavailable,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    rt.block_on(region_tickets(
+        &mut wall,
+        &mut held,
+        15,
+        Duration::from_secs(2),
+    ));
+    assert_eq!(
+        held.len(),
+        10,
+        "nothing reaches the town while it is cut off"
+    );
+
+    let t0 = Instant::now();
+    link.restore();
+    rt.block_on(region_tickets(
+        &mut wall,
+        &mut held,
+        ours.len(),
+        Duration::from_secs(60),
+    ));
+    let caught_up = t0.elapsed();
+    assert_eq!(
+        held,
+        ours,
+        "after the link is back the town has every ticket of its own; logs in {}",
+        tmp.keep().display()
+    );
+    eprintln!(
+        "town center: cut off and rejoined; caught up {caught_up:?} after the link came back"
+    );
+    let _ = town_child.kill();
+    let _ = town_child.wait();
+}

@@ -505,10 +505,10 @@ pub(crate) fn gateway_process(
         line[i..].split_whitespace().next()?.parse().ok()
     };
     let (ws, http) = loop {
-        let line = lines
-            .next()
-            .expect("the gateway says where it listens")
-            .unwrap();
+        let Some(Ok(line)) = lines.next() else {
+            let err = std::fs::read_to_string(dir.join("gateway.stderr")).unwrap_or_default();
+            panic!("the gateway did not say where it listens: {err}");
+        };
         if let (Some(w), Some(h)) = (addr_of(&line, "ws_addr="), addr_of(&line, "http_addr=")) {
             break (w, h);
         }

@@ -16,14 +16,19 @@ use crate::gateway::Status;
 use crate::protocol::{CommandOutcome, Event, ServerMsg};
 use crate::store::{Delta, Policy, Store, StoredDelta};
 
-/// A writer's answer held for its delta: (seq, client, key, answer, HTTP reply).
+/// A writer's answer held for its delta: (seq, client, key, answer, HTTP reply, since).
 type Waiting = (
     u64,
     Option<u64>,
     String,
     Answer,
     Option<oneshot::Sender<Answer>>,
+    std::time::Instant,
 );
+
+/// How long an answer waits for its delta: a town center never gets the deltas outside
+/// its region (a dispatch's unit may be elsewhere), and the answer must not wait forever.
+const HOLD_ANSWER: Duration = Duration::from_secs(2);
 
 pub struct Node {
     pub cfg: ClusterConfig,
@@ -34,6 +39,8 @@ pub struct Node {
     status: Arc<Status>,
     /// Whether this node holds the lease and applies commands.
     pub writer: bool,
+    /// A town center: follows its region's mirror into its own replica; never writes.
+    town: bool,
     /// A follower's deltas from the stream.
     follow: Option<mpsc::Receiver<Vec<StoredDelta>>>,
     /// A follower's queue of commands to the writer.
@@ -78,6 +85,7 @@ impl Node {
             core.clone(),
         );
         Node {
+            town: cfg.town.is_some(),
             cfg,
             log,
             policy,
@@ -182,7 +190,10 @@ impl Core {
             CommandOutcome::Refused { .. } => 0,
         };
         match self.node.as_mut() {
-            Some(n) if seq > self.fanned => n.waiting.push((seq, id, key, answer, reply)),
+            Some(n) if seq > self.fanned => {
+                let since = std::time::Instant::now();
+                n.waiting.push((seq, id, key, answer, reply, since))
+            }
             _ => self.answer(id, key, answer, reply),
         }
     }
@@ -192,9 +203,9 @@ impl Core {
         let fanned = self.fanned;
         let (ready, wait): (Vec<_>, Vec<_>) = std::mem::take(&mut n.waiting)
             .into_iter()
-            .partition(|w| w.0 <= fanned);
+            .partition(|w| w.0 <= fanned || w.5.elapsed() > HOLD_ANSWER);
         n.waiting = wait;
-        for (_, id, key, answer, reply) in ready {
+        for (_, id, key, answer, reply, _) in ready {
             self.answer(id, key, answer, reply);
         }
     }
@@ -203,6 +214,9 @@ impl Core {
     pub(super) async fn followed(&mut self, deltas: Vec<StoredDelta>) {
         if self.writes() {
             return;
+        }
+        if self.node.as_ref().is_some_and(|n| n.town) {
+            return self.followed_town(deltas);
         }
         for d in deltas {
             if d.seq <= self.store.seq() {
@@ -246,10 +260,49 @@ impl Core {
         }
     }
 
+    /// A town center's deltas: only its region's, so with gaps; kept in its own replica.
+    fn followed_town(&mut self, deltas: Vec<StoredDelta>) {
+        let mut items = Vec::with_capacity(deltas.len());
+        let mut last = self.store.seq();
+        for d in deltas {
+            if d.seq <= last {
+                continue;
+            }
+            match serde_json::from_str::<ServerMsg>(&d.frame) {
+                Ok(ServerMsg::Delta {
+                    seq, ts_us, event, ..
+                }) if seq == d.seq => {
+                    last = seq;
+                    items.push((seq, ts_us, event, d.frame));
+                }
+                _ => tracing::warn!(
+                    "town: mirror message {} is not the city's delta {}: skipped",
+                    d.seq,
+                    d.seq
+                ),
+            }
+        }
+        match self.store.follow_durably(items) {
+            Ok(deltas) => {
+                for d in deltas {
+                    self.fan_out(d);
+                }
+            }
+            Err(e) => tracing::error!("town: the replica does not take the deltas: {e}"),
+        }
+        self.trim_window();
+        self.release_waiting();
+        self.release_joins(false);
+    }
+
     /// Every `lease_ms`: a follower tries to take the lease; either checks its connection
     /// to the record; a writer with deltas the stream lacks publishes them.
     pub(super) async fn lease_tick(&mut self) {
         self.release_joins(true);
+        self.release_waiting();
+        if self.node.as_ref().is_some_and(|n| n.town) {
+            return;
+        }
         if !self.store.is_alive() {
             return self.rejoin().await;
         }
