@@ -15,6 +15,9 @@ pub struct AccountArgs {
     /// The gateway's database file.
     #[arg(long, default_value = "yiping.sqlite")]
     database: PathBuf,
+    /// A cluster's PostgreSQL instead (the `[cluster] postgres` of config/cluster.toml).
+    #[arg(long)]
+    postgres: Option<String>,
     /// Who runs this, for the access log.
     #[arg(long, default_value = "yiping account")]
     by: String,
@@ -54,7 +57,10 @@ enum AccountCmd {
 }
 
 pub fn run(a: AccountArgs) -> anyhow::Result<()> {
-    let book = AccountBook::open(&a.database)?;
+    let book = match &a.postgres {
+        Some(url) => AccountBook::open_postgres(url)?,
+        None => AccountBook::open(&a.database)?,
+    };
     let find = |who: &str| -> anyhow::Result<Account> {
         book.find(who)?.ok_or_else(|| {
             anyhow::anyhow!(

@@ -787,3 +787,128 @@ fn a_town_center_cut_off_keeps_serving_and_catches_up() {
     let _ = town_child.kill();
     let _ = town_child.wait();
 }
+
+/// The store on PostgreSQL keeps the promises it keeps on SQLite: what is committed is
+/// there after a reopen (records, audit, log, sequence), a key has one effect (after a
+/// reopen too), a refused command writes nothing, keys expire from the table, accounts
+/// are read from it; and the writer's lease is held by one connection at a time and freed
+/// when that connection closes.
+#[test]
+fn the_store_keeps_its_promises_on_postgresql_and_the_lease_is_exclusive() {
+    use yiping::domain::access::{Access, Role};
+    use yiping::protocol::Command;
+    use yiping::store::{Policy, Request, Store};
+    let tmp = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(&tmp.path().join("pg")).unwrap();
+    let req = |key: &str, command: Command| Request {
+        actor: "测试".into(),
+        credential: "c".into(),
+        access: Access::city(Role::Admin),
+        key: key.into(),
+        command,
+    };
+    let new = || Command::Intake {
+        ticket: yiping::protocol::examples::new_ticket(),
+    };
+    let policy = Policy {
+        key_ttl_ms: 1_000,
+        ..Policy::default()
+    };
+    let now_us = yiping::domain::time::now_us();
+    let epoch = {
+        let mut s = Store::open_postgres(&pg.url(), policy.clone()).unwrap();
+        assert_eq!(s.backend(), "postgresql");
+        let out = s
+            .apply_batch(
+                vec![
+                    req(
+                        "u",
+                        Command::UpsertUnit {
+                            unit: yiping::protocol::examples::unit(),
+                        },
+                    ),
+                    req("a", new()),
+                    req("b", new()),
+                    req(
+                        "d",
+                        Command::Dispatch {
+                            ticket: 1,
+                            unit: yiping::protocol::examples::unit().id,
+                        },
+                    ),
+                    req("x", Command::Accept { ticket: 99 }),
+                ],
+                now_us,
+            )
+            .unwrap();
+        assert!(matches!(out[4].outcome, CommandOutcome::Refused { .. }));
+        assert_eq!(s.seq(), 4, "the refused command took no number");
+        s.epoch().to_string()
+    };
+    let mut s = Store::open_postgres(&pg.url(), policy.clone()).unwrap();
+    assert_eq!(
+        (s.epoch(), s.seq(), s.tickets().len()),
+        (epoch.as_str(), 4, 2)
+    );
+    let trail: Vec<_> = s
+        .audit_of(1)
+        .unwrap()
+        .iter()
+        .map(|a| a.action.as_str().to_string())
+        .collect();
+    assert_eq!(trail, ["intake", "dispatch"]);
+    assert_eq!(
+        s.deltas_after(2, 10)
+            .unwrap()
+            .iter()
+            .map(|d| d.seq)
+            .collect::<Vec<_>>(),
+        [3, 4]
+    );
+    let again = s
+        .apply_batch(vec![req("a", new())], now_us)
+        .unwrap()
+        .remove(0);
+    assert!(
+        again.delta.is_none(),
+        "a repeated key after a reopen is the first outcome"
+    );
+    assert!(matches!(
+        again.outcome,
+        CommandOutcome::Ok { id: Some(1), .. }
+    ));
+    // Keys expire from the table as from memory: after that the key is a new command.
+    assert_eq!(s.expire_keys(now_us / 1000 + 10_000).unwrap(), 4);
+    let mut s = Store::open_postgres(&pg.url(), policy.clone()).unwrap();
+    let fresh = s
+        .apply_batch(vec![req("a", new())], now_us + 20_000_000)
+        .unwrap()
+        .remove(0);
+    assert!(
+        matches!(
+            fresh.outcome,
+            CommandOutcome::Ok {
+                seq: 5,
+                id: Some(3)
+            }
+        ),
+        "{:?}",
+        fresh.outcome
+    );
+    // Accounts live in PostgreSQL too (`yiping account --postgres`).
+    let book = yiping::store::accounts::AccountBook::open_postgres(&pg.url()).unwrap();
+    assert!(book.all().unwrap().is_empty());
+    // One lease: the first connection takes it, a second cannot, until the first is gone.
+    assert!(s.try_lead().unwrap());
+    let other = Store::open_postgres(&pg.url(), policy.clone()).unwrap();
+    assert!(!other.try_lead().unwrap());
+    drop(s);
+    let t = Instant::now();
+    while !other.try_lead().unwrap() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the lease was not freed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
