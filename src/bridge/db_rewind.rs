@@ -26,13 +26,7 @@ impl DbRewind {
 impl crate::wall::rewind::RewindSource for DbRewind {
     fn start(&self, from_ms: i64, speed: f64) -> anyhow::Result<crate::feed::FeedConfig> {
         self.stop();
-        let dir = std::env::temp_dir().join(format!(
-            "yiping-rewind-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        std::fs::create_dir_all(&dir)?;
-        let token = format!("rewind-viewer-{:016x}", rand::random::<u64>());
+        let (dir, token) = crate::gateway::config::replay_workspace()?;
         let cfg = GatewayConfig::for_replay(
             ReplaySource {
                 path: self.db.clone(),

@@ -81,6 +81,24 @@ fn nats<E: std::fmt::Display>(e: E) -> LogError {
     LogError::Nats(e.to_string())
 }
 
+/// A node's NATS connection (reconnecting for ever) and its JetStream context.
+async fn connect_nats(
+    cfg: &ClusterConfig,
+) -> Result<(async_nats::Client, jetstream::Context), LogError> {
+    let client = async_nats::ConnectOptions::new()
+        .name(format!("yiping-{}", cfg.node))
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(2))
+        .connect(cfg.nats.as_str())
+        .await
+        .map_err(nats)?;
+    let mut js = jetstream::new(client.clone());
+    // The writer's core waits for the acks of its batch: on a lost server it gives up after
+    // this, answers `unavailable`, and publishes the tail again later.
+    js.set_timeout(Duration::from_secs(2));
+    Ok((client, js))
+}
+
 #[derive(Clone)]
 pub struct JetLog {
     pub client: async_nats::Client,
@@ -92,17 +110,7 @@ pub struct JetLog {
 impl JetLog {
     /// Connect and make sure the epoch's stream exists.
     pub async fn connect(cfg: &ClusterConfig, epoch: &str) -> Result<JetLog, LogError> {
-        let client = async_nats::ConnectOptions::new()
-            .name(format!("yiping-{}", cfg.node))
-            .retry_on_initial_connect()
-            .connection_timeout(Duration::from_secs(2))
-            .connect(cfg.nats.as_str())
-            .await
-            .map_err(nats)?;
-        let mut js = jetstream::new(client.clone());
-        // The writer's core waits for the acks of its batch: on a lost server it gives up
-        // after this, answers `unavailable`, and publishes the tail again later.
-        js.set_timeout(Duration::from_secs(2));
+        let (client, js) = connect_nats(cfg).await?;
         let stream = stream_name(epoch);
         js.get_or_create_stream(stream::Config {
             name: stream.clone(),
@@ -132,15 +140,7 @@ impl JetLog {
     /// town's subjects, its district's and the city's (units, briefings). Mirrors keep the
     /// city's sequence numbers, so a wall resumes here by (epoch, seq) too.
     pub async fn connect_town(cfg: &ClusterConfig, town: &str) -> Result<JetLog, LogError> {
-        let client = async_nats::ConnectOptions::new()
-            .name(format!("yiping-{}", cfg.node))
-            .retry_on_initial_connect()
-            .connection_timeout(Duration::from_secs(2))
-            .connect(cfg.nats.as_str())
-            .await
-            .map_err(nats)?;
-        let mut js = jetstream::new(client.clone());
-        js.set_timeout(Duration::from_secs(2));
+        let (client, js) = connect_nats(cfg).await?;
         // The epoch: a mirror made before keeps it, so a cut-off town restarts on its own.
         let mut names = js.stream_names();
         let mut local = None;

@@ -160,6 +160,18 @@ impl GatewayConfig {
     }
 }
 
+/// A fresh folder and viewer token for a private replay gateway (a rewind): the folder
+/// holds its database; remove it when the replay ends.
+pub fn replay_workspace() -> std::io::Result<(PathBuf, String)> {
+    let dir = std::env::temp_dir().join(format!(
+        "yiping-rewind-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok((dir, format!("rewind-viewer-{:016x}", rand::random::<u64>())))
+}
+
 /// A recording to play back into the gateway.
 #[derive(Clone, Debug)]
 pub struct ReplaySource {

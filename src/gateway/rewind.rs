@@ -75,13 +75,7 @@ async fn relay(
     cfg: &GatewayConfig,
     stop: &mut watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!(
-        "yiping-rewind-{}-{:08x}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&dir)?;
-    let token = format!("rewind-{:016x}", rand::random::<u64>());
+    let (dir, token) = super::config::replay_workspace()?;
     let source = ReplaySource {
         path: cfg.database.clone(),
         postgres: cfg.cluster.as_ref().map(|c| c.postgres.clone()),

@@ -16,6 +16,14 @@ use yiping::protocol::{ClientMsg, CommandOutcome, ErrorCode, ServerMsg};
 use super::common::*;
 use super::hostile::gateway_process;
 
+/// The cluster tests run one at a time: each starts PostgreSQL, nats-server and several
+/// gateway processes, and together they would starve the other tests' timings on 2 cores.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 struct Node {
     name: String,
     child: Option<std::process::Child>,
@@ -166,6 +174,22 @@ fn watch(url: String, token: &str) -> (Arc<Mutex<Seen>>, crossbeam_channel::Send
     (seen, h.commands)
 }
 
+/// What the record holds: every ticket's id, and the log's last sequence.
+fn record(pg: &Postgres) -> (BTreeSet<u64>, i64) {
+    let mut db = postgres::Client::connect(&pg.url(), postgres::NoTls).unwrap();
+    let ids = db
+        .query("SELECT id FROM tickets", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, i64>(0) as u64)
+        .collect();
+    let last: i64 = db
+        .query_one("SELECT MAX(seq) FROM events", &[])
+        .unwrap()
+        .get(0);
+    (ids, last)
+}
+
 fn urls(nodes: &[Node], first: usize) -> String {
     (0..nodes.len())
         .map(|i| format!("ws://{}", nodes[(first + i) % nodes.len()].ws))
@@ -179,6 +203,7 @@ fn urls(nodes: &[Node], first: usize) -> String {
 /// last delta having seen each delta exactly once and no second snapshot.
 #[test]
 fn kill_9_of_the_writer_then_of_a_follower_loses_nothing_and_every_wall_resumes() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let pg = Postgres::start(&tmp.path().join("pg")).unwrap();
     let nats = Nats::start(&tmp.path().join("nats")).unwrap();
@@ -282,17 +307,7 @@ fn kill_9_of_the_writer_then_of_a_follower_loses_nothing_and_every_wall_resumes(
     std::thread::sleep(Duration::from_millis(1500));
 
     // The record has every acknowledged ticket.
-    let mut db = postgres::Client::connect(&pg.url(), postgres::NoTls).unwrap();
-    let in_record: BTreeSet<u64> = db
-        .query("SELECT id FROM tickets", &[])
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<_, i64>(0) as u64)
-        .collect();
-    let max_seq: i64 = db
-        .query_one("SELECT MAX(seq) FROM events", &[])
-        .unwrap()
-        .get(0);
+    let (in_record, max_seq) = record(&pg);
     let mut acked = 0;
     for (seen, _) in &ops {
         let s = seen.lock().unwrap();
@@ -345,6 +360,7 @@ fn kill_9_of_the_writer_then_of_a_follower_loses_nothing_and_every_wall_resumes(
 /// record, and the walls end at the record's last delta with no gap and no repeat.
 #[test]
 fn a_restart_of_nats_and_of_postgresql_loses_nothing() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let mut pg = Postgres::start(&tmp.path().join("pg")).unwrap();
     let mut nats = Nats::start(&tmp.path().join("nats")).unwrap();
@@ -404,17 +420,7 @@ fn a_restart_of_nats_and_of_postgresql_loses_nothing() {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(1500));
-    let mut db = postgres::Client::connect(&pg.url(), postgres::NoTls).unwrap();
-    let in_record: BTreeSet<u64> = db
-        .query("SELECT id FROM tickets", &[])
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<_, i64>(0) as u64)
-        .collect();
-    let last: i64 = db
-        .query_one("SELECT MAX(seq) FROM events", &[])
-        .unwrap()
-        .get(0);
+    let (in_record, last) = record(&pg);
     let s = op.lock().unwrap();
     assert!(
         s.refused.is_empty(),
@@ -459,6 +465,7 @@ fn a_restart_of_nats_and_of_postgresql_loses_nothing() {
 #[test]
 #[ignore = "a benchmark: run it explicitly"]
 fn failover_time() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let pg = Postgres::start(&tmp.path().join("pg")).unwrap();
     let nats = Nats::start(&tmp.path().join("nats")).unwrap();
@@ -659,6 +666,7 @@ fn intake_in(key: &str, grid: &str) -> ClientMsg {
 /// is back it catches up with what the city took in meanwhile, each ticket once.
 #[test]
 fn a_town_center_cut_off_keeps_serving_and_catches_up() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let pg = Postgres::start(&tmp.path().join("pg")).unwrap();
     let hub = Nats::start_hub(&tmp.path().join("hub")).unwrap();
@@ -795,6 +803,7 @@ fn a_town_center_cut_off_keeps_serving_and_catches_up() {
 /// when that connection closes.
 #[test]
 fn the_store_keeps_its_promises_on_postgresql_and_the_lease_is_exclusive() {
+    let _serial = one_at_a_time();
     use yiping::domain::access::{Access, Role};
     use yiping::protocol::Command;
     use yiping::store::{Policy, Request, Store};

@@ -217,18 +217,13 @@ pub async fn rewind_ids(addr: std::net::SocketAddr, token: &str, from_ms: i64) -
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
         .await
         .unwrap();
+    let ask = yiping::protocol::RewindAsk {
+        from_ms,
+        speed: 3600.0,
+    };
     say(
         &mut ws,
-        &ClientMsg::Hello(Hello {
-            protocol: PROTOCOL_VERSION,
-            token: token.into(),
-            resume_from: None,
-            region: None,
-            rewind: Some(yiping::protocol::RewindAsk {
-                from_ms,
-                speed: 3600.0,
-            }),
-        }),
+        &yiping::feed::handshake::rewind_hello(token, None, ask),
     )
     .await;
     let mut ids = std::collections::BTreeSet::new();
