@@ -160,7 +160,8 @@ enum Cmd {
     Wall {
         #[command(flatten)]
         wall: WallArgs,
-        /// The gateway's feed, e.g. ws://10.0.0.5:7400 (default: config/wall.toml).
+        /// The gateway's feed, e.g. ws://10.0.0.5:7400, or a cluster's nodes comma-separated
+        /// (default: config/wall.toml).
         #[arg(long)]
         feed: Option<String>,
         /// A viewer or operator token (default: config/wall.toml; or YIPING_TOKEN).
@@ -197,6 +198,7 @@ enum Cmd {
     },
     /// Run the simulated city against a gateway (needs an admin token).
     Sim {
+        /// The gateway, or a cluster's nodes comma-separated.
         #[arg(long, default_value = "ws://127.0.0.1:7400")]
         url: String,
         /// The CA (PEM) that signed a wss:// gateway's certificate.

@@ -12,7 +12,7 @@ use super::{WallArgs, wall_config};
 
 #[derive(clap::Args)]
 pub struct RecordArgs {
-    /// The gateway's feed, e.g. ws://127.0.0.1:7400.
+    /// The gateway's feed, e.g. ws://127.0.0.1:7400, or a cluster's nodes comma-separated.
     #[arg(long)]
     feed: String,
     /// A viewer token is enough.

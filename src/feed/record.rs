@@ -6,9 +6,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use futures_util::StreamExt;
+use std::time::Duration;
+
+use crossbeam_channel::RecvTimeoutError;
 use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::domain::time::now_us;
 use crate::protocol::{RecordLine, ServerMsg};
@@ -22,45 +23,40 @@ pub struct Recorded {
     pub last_seq: u64,
 }
 
-/// Record the feed of `url` into `out` (appended to) until `stop` turns true or the
-/// gateway closes the connection.
+/// Record the feed of `url` into `out` (appended to) until `stop` turns true. `url` may
+/// list several gateways of a cluster, comma-separated: the recorder is the feed client,
+/// so on a lost connection it moves to the next and resumes there by (epoch, seq), and the
+/// recording goes on without a gap or a repeat.
 pub async fn record(
     url: &str,
     (token, ca): (&str, Option<&Path>),
     out: &Path,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Recorded> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(out)
         .map_err(|e| anyhow::anyhow!("cannot open {} to record into: {e}", out.display()))?;
-    let mut file = std::io::BufWriter::new(file);
-    let tls = ca
-        .map(super::handshake::tls)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let mut ws = super::handshake::open(
-        url,
-        tls.as_ref(),
-        &super::handshake::hello(token, None, None),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot record: {e}"))?;
+    let mut cfg = super::FeedConfig::new(url, token);
+    cfg.ca = ca.map(Path::to_path_buf);
+    let feed = super::spawn(cfg)?;
+    tokio::task::spawn_blocking(move || write_feed(feed, std::io::BufWriter::new(file), stop))
+        .await?
+}
+
+fn write_feed(
+    feed: super::FeedHandle,
+    mut file: std::io::BufWriter<std::fs::File>,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<Recorded> {
     let mut done = Recorded::default();
-    loop {
-        let frame = tokio::select! {
-            f = ws.next() => f,
-            _ = stop.changed() => break,
+    while !*stop.borrow() {
+        let msg = match feed.events.recv_timeout(Duration::from_millis(50)) {
+            Ok(super::FeedEvent::Msg(m, _)) => m,
+            Ok(super::FeedEvent::Status(_)) | Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
         };
-        let text = match frame {
-            Some(Ok(Message::Text(t))) => t,
-            Some(Ok(Message::Close(_))) | None => break,
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => return Err(anyhow::anyhow!("the feed broke off: {e}")),
-        };
-        let msg: ServerMsg = serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("the gateway sent what this build cannot read: {e}"))?;
         match &msg {
             ServerMsg::Snapshot(s) => done.last_seq = s.seq,
             ServerMsg::Delta { seq, .. } => done.last_seq = *seq,

@@ -216,6 +216,21 @@ fn kill_9_of_the_writer_then_of_a_follower_loses_nothing_and_every_wall_resumes(
     // (A wall's command sender is kept: dropping it ends the feed client.)
     let walls: Vec<_> = (0..6).map(|i| watch(urls(&nodes, i % 3), VIEW)).collect();
     let ops = [watch(urls(&nodes, w), OP), watch(urls(&nodes, f), OP)];
+    // A recorder on the writer first: it must move on too, and its file stay whole.
+    let recording = tmp.path().join("session.jsonl");
+    let (stop_rec, stop_rx) = tokio::sync::watch::channel(false);
+    let recorder = {
+        let (url, path) = (urls(&nodes, w), recording.clone());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(yiping::feed::record::record(
+                &url,
+                (VIEW, None),
+                &path,
+                stop_rx,
+            ))
+        })
+    };
     std::thread::sleep(Duration::from_millis(800));
 
     // 1,000 intakes a second in all; a command refused as `unavailable` (in a failover) is
@@ -343,6 +358,23 @@ fn kill_9_of_the_writer_then_of_a_follower_loses_nothing_and_every_wall_resumes(
         assert_eq!(s.repeats, 0, "wall {i} got deltas twice");
         assert_eq!(s.last, last, "wall {i} ended at {} of {last}", s.last);
         outages.extend(s.outages.iter().copied());
+    }
+    // The recording: one snapshot, then every delta once, in order, to the last.
+    stop_rec.send(true).unwrap();
+    let rec = recorder.join().unwrap().unwrap();
+    assert_eq!(rec.last_seq, last, "the recorder followed to the end");
+    let mut at = 0;
+    for line in std::fs::read_to_string(&recording).unwrap().lines() {
+        let l: yiping::protocol::RecordLine = serde_json::from_str(line).unwrap();
+        match l.msg {
+            ServerMsg::Snapshot(s) if at == 0 || (s.part > 0 && s.seq == at) => at = s.seq,
+            ServerMsg::Snapshot(s) => panic!("a second snapshot in the recording at {}", s.seq),
+            ServerMsg::Delta { seq, .. } => {
+                assert_eq!(seq, at + 1, "the recording jumps from {at} to {seq}");
+                at = seq;
+            }
+            _ => {}
+        }
     }
     outages.sort();
     eprintln!(
