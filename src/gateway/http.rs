@@ -106,10 +106,18 @@ async fn metrics(State(h): State<Http>) -> Response {
     if h.core.send(CoreMsg::Gauges(tx)).await.is_ok() {
         let _ = tokio::time::timeout(Duration::from_secs(1), rx).await;
     }
-    let text = h.status.metrics.render(
+    let mut text = h.status.metrics.render(
         h.status.seq.load(Ordering::Relaxed),
         h.status.cut_off.load(Ordering::Relaxed),
     );
+    if let Some(c) = &h.cfg.cluster {
+        let writer = u8::from(h.status.writer.load(Ordering::Relaxed));
+        text.push_str(&format!(
+            "# HELP yiping_cluster_writer Whether this cluster node holds the writer's lease.\n\
+             # TYPE yiping_cluster_writer gauge\nyiping_cluster_writer{{node=\"{}\"}} {writer}\n",
+            c.node.replace(['\\', '"', '\n'], "_")
+        ));
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -62,16 +62,21 @@ impl Node {
         }
     }
 
-    /// `/healthz` as JSON, or none if the node does not answer.
-    fn health(&self) -> Option<serde_json::Value> {
+    /// The body of `GET path`, or none if the node does not answer.
+    fn get(&self, path: &str) -> Option<String> {
         let mut s =
             std::net::TcpStream::connect_timeout(&self.http, Duration::from_secs(1)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .ok()?;
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).ok()?;
         let mut out = String::new();
         s.read_to_string(&mut out).ok()?;
-        serde_json::from_str(out.split("\r\n\r\n").nth(1)?).ok()
+        Some(out.split_once("\r\n\r\n")?.1.to_string())
+    }
+
+    /// `/healthz` as JSON, or none if the node does not answer.
+    fn health(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.get("/healthz")?).ok()
     }
 
     fn role(&self) -> Option<String> {
@@ -475,6 +480,20 @@ fn a_restart_of_nats_and_of_postgresql_loses_nothing() {
             s.last
         );
     }
+    // Each node's /metrics says which is the writer, in a format promtool accepts.
+    let writers: Vec<bool> = nodes
+        .iter()
+        .map(|n| {
+            let text = n.get("/metrics").unwrap();
+            promtool_accepts(&text);
+            text.contains(&format!("yiping_cluster_writer{{node=\"{}\"}} 1", n.name))
+        })
+        .collect();
+    assert_eq!(
+        writers.iter().filter(|w| **w).count(),
+        1,
+        "one writer: {writers:?}"
+    );
     // A rewind over the wire from either node replays the record's log: every ticket.
     let rt = tokio::runtime::Runtime::new().unwrap();
     for n in &nodes {

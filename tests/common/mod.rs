@@ -240,3 +240,29 @@ pub async fn rewind_ids(addr: std::net::SocketAddr, token: &str, from_ms: i64) -
         }
     }
 }
+
+/// A third-party check of the `/metrics` format: Prometheus's own `promtool check metrics`
+/// (tools/test.sh installs Debian's prometheus package).
+pub fn promtool_accepts(text: &str) {
+    use std::io::Write;
+    let mut promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package; tools/test.sh installs it)");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
