@@ -64,8 +64,15 @@ async fn bench(a: Args) -> anyhow::Result<()> {
     let nodes = if a.cluster == 0 {
         vec![yiping::gateway::start(cfg).await?]
     } else {
-        let pg = yiping::cluster::servers::Postgres::start(&dir.join("pg"))?;
-        let nats = yiping::cluster::servers::Nats::start(&dir.join("nats"))?;
+        // Started off the runtime: they wait for the servers with blocking calls.
+        let d = dir.clone();
+        let (pg, nats) = tokio::task::spawn_blocking(move || {
+            anyhow::Ok((
+                yiping::cluster::servers::Postgres::start(&d.join("pg"))?,
+                yiping::cluster::servers::Nats::start(&d.join("nats"))?,
+            ))
+        })
+        .await??;
         let mut nodes = vec![];
         for i in 0..a.cluster {
             let mut c = cfg.clone();

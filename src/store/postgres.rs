@@ -47,6 +47,24 @@ pub struct Pg {
     client: RefCell<Option<Client>>,
     statements: RefCell<HashMap<&'static str, Statement>>,
     leading: Cell<bool>,
+    /// Inside a transaction: its writes, sent at COMMIT as one statement per table.
+    pending: RefCell<Option<Pending>>,
+}
+
+/// A transaction's writes, kept until COMMIT. One row-at-a-time statement each was four
+/// round trips an intake (measured: 1,000 intakes/s through a cluster node gave a p99 of
+/// 125 ms against SQLite's 34 ms); as arrays through `unnest` a batch of any size is at
+/// most seven round trips. Records written twice in a batch keep their last version.
+#[derive(Default)]
+struct Pending {
+    events: (Vec<i64>, Vec<i64>, Vec<String>),
+    audit: (Vec<i64>, Vec<i64>, Vec<String>),
+    idem: (Vec<String>, Vec<String>, Vec<i64>, Vec<String>),
+    tickets: std::collections::BTreeMap<i64, (String, String)>,
+    warnings: std::collections::BTreeMap<i64, (String, String)>,
+    units: std::collections::BTreeMap<String, String>,
+    /// The briefing's new value (`Some(None)`: cleared).
+    briefing: Option<Option<String>>,
 }
 
 /// Run a blocking PostgreSQL call from wherever the store is: inside the gateway's
@@ -89,6 +107,7 @@ impl Pg {
             client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             leading: Cell::new(false),
+            pending: RefCell::new(None),
         })
     }
 
@@ -139,6 +158,92 @@ impl Pg {
                     .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
             })
             .collect()
+    }
+
+    /// In a transaction, keep a write for COMMIT; outside one, none is kept (`f` gets
+    /// nothing and the caller writes at once).
+    fn buffer(&self, f: impl FnOnce(&mut Pending)) -> bool {
+        match self.pending.borrow_mut().as_mut() {
+            Some(p) => {
+                f(p);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Send a transaction's writes: one statement per table.
+    fn flush(&self, p: Pending) -> Result<(), StoreError> {
+        if !p.events.0.is_empty() {
+            self.execute(
+                "INSERT INTO events (seq, ts_us, frame)
+                 SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[])",
+                &[&p.events.0, &p.events.1, &p.events.2],
+            )?;
+        }
+        if !p.audit.0.is_empty() {
+            self.execute(
+                "INSERT INTO audit (seq, ticket, json)
+                 SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[])",
+                &[&p.audit.0, &p.audit.1, &p.audit.2],
+            )?;
+        }
+        if !p.idem.0.is_empty() {
+            self.execute(
+                "INSERT INTO idempotency (credential, key, at_ms, outcome)
+                 SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[])",
+                &[&p.idem.0, &p.idem.1, &p.idem.2, &p.idem.3],
+            )?;
+        }
+        let split = |m: std::collections::BTreeMap<i64, (String, String)>| {
+            let mut v = (vec![], vec![], vec![]);
+            for (id, (status, json)) in m {
+                v.0.push(id);
+                v.1.push(status);
+                v.2.push(json);
+            }
+            v
+        };
+        if !p.tickets.is_empty() {
+            let (ids, status, json) = split(p.tickets);
+            self.execute(
+                "INSERT INTO tickets (id, status, json)
+                 SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[])
+                 ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json",
+                &[&ids, &status, &json],
+            )?;
+        }
+        if !p.warnings.is_empty() {
+            let (ids, status, json) = split(p.warnings);
+            self.execute(
+                "INSERT INTO warnings (id, status, json)
+                 SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[])
+                 ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json",
+                &[&ids, &status, &json],
+            )?;
+        }
+        if !p.units.is_empty() {
+            let (ids, json): (Vec<String>, Vec<String>) = p.units.into_iter().unzip();
+            self.execute(
+                "INSERT INTO units (id, json) SELECT * FROM unnest($1::TEXT[], $2::TEXT[])
+                 ON CONFLICT (id) DO UPDATE SET json = EXCLUDED.json",
+                &[&ids, &json],
+            )?;
+        }
+        match p.briefing {
+            Some(Some(json)) => {
+                self.execute(
+                    "INSERT INTO meta (k, v) VALUES ('briefing', $1)
+                     ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+                    &[&json],
+                )?;
+            }
+            Some(None) => {
+                self.execute("DELETE FROM meta WHERE k = 'briefing'", &[])?;
+            }
+            None => {}
+        }
+        Ok(())
     }
 
     fn batch(&self, sql: &str) -> Result<(), StoreError> {
@@ -273,18 +378,33 @@ impl Backend for Pg {
     }
 
     fn begin(&self) -> Result<(), StoreError> {
-        self.batch("BEGIN")
+        self.batch("BEGIN")?;
+        *self.pending.borrow_mut() = Some(Pending::default());
+        Ok(())
     }
     fn commit(&self) -> Result<(), StoreError> {
+        let pending = self.pending.borrow_mut().take().unwrap_or_default();
+        if let Err(e) = self.flush(pending) {
+            self.rollback();
+            return Err(e);
+        }
         self.batch("COMMIT")
     }
     fn rollback(&self) {
+        self.pending.borrow_mut().take();
         if let Err(e) = self.batch("ROLLBACK") {
             tracing::warn!("store: rollback: {e}");
         }
     }
 
     fn insert_event(&self, seq: u64, ts_us: i64, frame: &str) -> Result<(), StoreError> {
+        if self.buffer(|p| {
+            p.events.0.push(seq as i64);
+            p.events.1.push(ts_us);
+            p.events.2.push(frame.to_string());
+        }) {
+            return Ok(());
+        }
         self.execute(
             "INSERT INTO events (seq, ts_us, frame) VALUES ($1, $2, $3)",
             &[&(seq as i64), &ts_us, &frame],
@@ -292,6 +412,12 @@ impl Backend for Pg {
         Ok(())
     }
     fn upsert_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
+        let row = (snake(&t.status)?, encode(t)?);
+        if self.buffer(|p| {
+            p.tickets.insert(t.id as i64, row.clone());
+        }) {
+            return Ok(());
+        }
         self.execute(
             "INSERT INTO tickets (id, status, json) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json",
@@ -300,6 +426,14 @@ impl Backend for Pg {
         Ok(())
     }
     fn insert_audit(&self, ticket: u64, a: &AuditEntry) -> Result<(), StoreError> {
+        let json = encode(a)?;
+        if self.buffer(|p| {
+            p.audit.0.push(a.seq as i64);
+            p.audit.1.push(ticket as i64);
+            p.audit.2.push(json.clone());
+        }) {
+            return Ok(());
+        }
         self.execute(
             "INSERT INTO audit (seq, ticket, json) VALUES ($1, $2, $3)",
             &[&(a.seq as i64), &(ticket as i64), &encode(a)?],
@@ -307,6 +441,12 @@ impl Backend for Pg {
         Ok(())
     }
     fn upsert_warning(&self, w: &Warning) -> Result<(), StoreError> {
+        let row = (snake(&w.status)?, encode(w)?);
+        if self.buffer(|p| {
+            p.warnings.insert(w.id as i64, row.clone());
+        }) {
+            return Ok(());
+        }
         self.execute(
             "INSERT INTO warnings (id, status, json) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json",
@@ -315,6 +455,12 @@ impl Backend for Pg {
         Ok(())
     }
     fn upsert_unit(&self, u: &Unit) -> Result<(), StoreError> {
+        let json = encode(u)?;
+        if self.buffer(|p| {
+            p.units.insert(u.id.clone(), json.clone());
+        }) {
+            return Ok(());
+        }
         self.execute(
             "INSERT INTO units (id, json) VALUES ($1, $2)
              ON CONFLICT (id) DO UPDATE SET json = EXCLUDED.json",
@@ -323,6 +469,10 @@ impl Backend for Pg {
         Ok(())
     }
     fn set_briefing(&self, b: Option<&Briefing>) -> Result<(), StoreError> {
+        let json = b.map(encode).transpose()?;
+        if self.buffer(|p| p.briefing = Some(json.clone())) {
+            return Ok(());
+        }
         match b {
             Some(b) => self.execute(
                 "INSERT INTO meta (k, v) VALUES ('briefing', $1)
@@ -340,6 +490,15 @@ impl Backend for Pg {
         at_ms: i64,
         outcome: &CommandOutcome,
     ) -> Result<(), StoreError> {
+        let o = encode(outcome)?;
+        if self.buffer(|p| {
+            p.idem.0.push(credential.to_string());
+            p.idem.1.push(key.to_string());
+            p.idem.2.push(at_ms);
+            p.idem.3.push(o.clone());
+        }) {
+            return Ok(());
+        }
         self.execute(
             "INSERT INTO idempotency (credential, key, at_ms, outcome) VALUES ($1, $2, $3, $4)",
             &[&credential, &key, &at_ms, &encode(outcome)?],
