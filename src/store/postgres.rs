@@ -80,7 +80,11 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 fn pg(e: postgres::Error) -> StoreError {
-    StoreError::Pg(e.to_string())
+    // postgres::Error's Display says only "db error": the server's own words are inside.
+    match e.as_db_error() {
+        Some(d) => StoreError::Pg(format!("{} ({})", d.message(), d.code().code())),
+        None => StoreError::Pg(e.to_string()),
+    }
 }
 
 impl Pg {
@@ -92,7 +96,15 @@ impl Pg {
         blocking(|| -> Result<(), postgres::Error> {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-            tx.batch_execute(SCHEMA)?;
+            // Only a new database gets the DDL: CREATE INDEX IF NOT EXISTS locks its table
+            // even when the index is there, and a node joining a running cluster then
+            // deadlocked with the writer's batch (seen: 40P01 on a restart under load).
+            let made: bool = tx
+                .query_one("SELECT to_regclass('access_log') IS NOT NULL", &[])?
+                .get(0);
+            if !made {
+                tx.batch_execute(SCHEMA)?;
+            }
             // The epoch names this log (and the JetStream stream that carries it): fixed
             // when the database is created.
             let epoch = format!("{:016x}", rand::random::<u64>());
