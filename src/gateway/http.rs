@@ -297,7 +297,16 @@ async fn intake_batch(State(h): State<Http>, headers: HeaderMap, body: Body) -> 
         let who = caller(&h, &headers, "batch intake").await?;
         let within = Duration::from_secs(h.cfg.limits.http_body_timeout_s);
         let body = read_body(body, h.cfg.limits.max_batch_bytes, within).await?;
-        let lines = super::batch::parse(&body, super::batch::MAX_LINES)
+        let csv = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/csv"));
+        let parse = if csv {
+            super::batch::parse_csv
+        } else {
+            super::batch::parse
+        };
+        let lines = parse(&body, super::batch::MAX_LINES)
             .map_err(|e| HttpError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, e))?;
         let mut report = super::batch::Report::default();
         // Every line to the core at once: it commits them in its batches (one fsync for
