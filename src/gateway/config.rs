@@ -26,6 +26,8 @@ pub struct GatewayConfig {
     /// TLS on both ports, when set.
     pub tls: Option<Tls>,
     pub tokens: Vec<TokenConfig>,
+    /// Open311 GeoReport v2 (`/open311/v2/`).
+    pub open311: Open311,
     /// Cluster mode (config/cluster.toml): PostgreSQL is the record and JetStream the log;
     /// `database` is not used.
     pub cluster: Option<crate::cluster::ClusterConfig>,
@@ -88,6 +90,15 @@ pub struct Area {
     pub grids: Option<PathBuf>,
 }
 
+/// `[open311]`: the GeoReport v2 interface.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Open311 {
+    /// Whether `GET requests` answers without an `api_key` (the spec's default); then the
+    /// reporter is left out. Off: reading needs a token too, scoped to its region.
+    pub public_requests: bool,
+}
+
 pub use crate::domain::access::Role;
 
 /// The certificate chain and private key (PEM) that make both ports TLS: `wss://` and
@@ -139,6 +150,7 @@ impl Default for GatewayConfig {
             area: Area::default(),
             tls: None,
             tokens: vec![],
+            open311: Open311::default(),
             cluster: None,
             replay: None,
         }

@@ -61,6 +61,12 @@ pub enum CoreMsg {
     Access(AccessEntry),
     /// A scrape of `/metrics`: set the state gauges, then answer.
     Gauges(oneshot::Sender<()>),
+    /// Tickets for a reader (Open311): those with these ids (archived ones too), or every
+    /// live one.
+    Tickets {
+        ids: Option<Vec<u64>>,
+        reply: oneshot::Sender<Vec<Ticket>>,
+    },
     /// A cluster follower: the writer's answer to a command forwarded to it.
     Forwarded {
         id: Option<u64>,
@@ -298,6 +304,17 @@ impl Core {
                 answer,
                 reply,
             } => self.forwarded(id, key, answer, reply),
+            CoreMsg::Tickets { ids, reply } => {
+                let found = match ids {
+                    Some(ids) => ids
+                        .into_iter()
+                        .take(1000)
+                        .filter_map(|id| self.store.ticket(id).ok().flatten())
+                        .collect(),
+                    None => self.store.tickets().values().cloned().collect(),
+                };
+                let _ = reply.send(found);
+            }
             CoreMsg::Command { .. } => {}
         }
     }

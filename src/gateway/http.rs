@@ -35,6 +35,8 @@ pub struct Http {
     pub core: mpsc::Sender<CoreMsg>,
     pub status: Arc<Status>,
     pub epoch: String,
+    /// The grid layer by position, for Open311 requests (`[area] grids`).
+    pub grids: Option<Arc<crate::gis::GridIndex>>,
 }
 
 pub async fn serve(
@@ -49,6 +51,13 @@ pub async fn serve(
         .route("/metrics", get(metrics))
         .route("/api/tickets", post(intake))
         .route("/api/tickets/batch", post(intake_batch))
+        .route(
+            "/open311/v2/{*path}",
+            get(super::open311::v2).post(super::open311::v2).layer(
+                axum::extract::DefaultBodyLimit::max(state.cfg.limits.max_frame_bytes),
+            ),
+        )
+        .route("/open311/{file}", get(super::open311::discovery))
         .with_state(state);
     // Each connection on its own: hyper closes one whose request head does not arrive
     // within `http_header_timeout_s` (an idle keep-alive connection too, since the

@@ -11,6 +11,7 @@ pub mod batch;
 mod conn;
 mod core;
 mod http;
+mod open311;
 mod replay;
 mod rewind;
 pub mod tls;
@@ -157,7 +158,14 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         ws_gate.clone(),
         (directory.clone(), tls.clone()),
     ));
+    let grids = match &cfg.area.grids {
+        Some(path) => Some(Arc::new(crate::gis::GridIndex::new(
+            &crate::gis::read_layer(path)?,
+        ))),
+        None => None,
+    };
     let http_state = http::Http {
+        grids,
         cfg: cfg.clone(),
         directory,
         core: core_tx,

@@ -97,50 +97,16 @@ const CHANNELS: [(Channel, f64); 8] = [
     (Channel::Petition, 0.03),
 ];
 
-/// Categories with their sub-types and shares.
-const CATEGORIES: [(Category, f64, &[&str]); 8] = [
-    (
-        Category::Dispute,
-        0.24,
-        &[
-            "邻里纠纷",
-            "家庭纠纷",
-            "劳资纠纷",
-            "交通事故纠纷",
-            "土地纠纷",
-        ],
-    ),
-    (
-        Category::CityManagement,
-        0.22,
-        &["占道经营", "违章搭建", "垃圾堆放", "噪音扰民", "路灯损坏"],
-    ),
-    (
-        Category::Livelihood,
-        0.18,
-        &["供水故障", "停电", "物业服务", "社保咨询", "道路破损"],
-    ),
-    (
-        Category::SafetyHazard,
-        0.12,
-        &["消防通道堵塞", "燃气隐患", "危房", "电动车违规充电"],
-    ),
-    (
-        Category::Environment,
-        0.09,
-        &["油烟扰民", "污水排放", "秸秆焚烧", "河道污染"],
-    ),
-    (
-        Category::PublicOrder,
-        0.08,
-        &["可疑人员", "打架斗殴", "盗窃", "噪音滋扰"],
-    ),
-    (Category::Petition, 0.05, &["征地拆迁", "欠薪", "安置补偿"]),
-    (
-        Category::Emergency,
-        0.02,
-        &["火情", "内涝", "交通事故", "人员被困"],
-    ),
+/// Categories with their shares (their sub-types: the domain's service catalogue).
+const CATEGORIES: [(Category, f64); 8] = [
+    (Category::Dispute, 0.24),
+    (Category::CityManagement, 0.22),
+    (Category::Livelihood, 0.18),
+    (Category::SafetyHazard, 0.12),
+    (Category::Environment, 0.09),
+    (Category::PublicOrder, 0.08),
+    (Category::Petition, 0.05),
+    (Category::Emergency, 0.02),
 ];
 
 fn weighted<T: Copy>(rng: &mut SmallRng, items: &[(T, f64)]) -> T {
@@ -290,7 +256,12 @@ impl Sim {
                     .map(|(i, c)| (i, c.1))
                     .collect::<Vec<_>>(),
             );
-            (CATEGORIES[i].0, CATEGORIES[i].2)
+            let c = CATEGORIES[i].0;
+            let subs: &[&str] = crate::domain::services::SUBTYPES
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map_or(&[], |(_, s)| s);
+            (c, subs)
         };
         let subtype = subs
             .choose(&mut self.rng)
