@@ -130,4 +130,14 @@ mod tests {
         assert_eq!(of(Category::Dispute, "别的").code(), "dispute");
         assert!(by_code("dispute-99").is_none() && by_code("").is_none());
     }
+
+    #[test]
+    fn interfaces_md_lists_every_code_with_its_name() {
+        let doc = include_str!("../../INTERFACES.md");
+        for s in all() {
+            let name = s.subtype.unwrap_or(s.category.zh());
+            let row = format!("| `{}` | {name}", s.code());
+            assert!(doc.contains(&row), "INTERFACES.md lacks the row {row:?}");
+        }
+    }
 }
