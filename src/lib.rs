@@ -13,6 +13,7 @@ pub mod domain;
 pub mod feed;
 pub mod gateway;
 pub mod gis;
+pub mod import;
 pub mod protocol;
 pub mod sim;
 pub mod store;

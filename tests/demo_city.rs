@@ -216,3 +216,113 @@ fn a_flood_multiplies_intake_tens_of_times_in_the_affected_districts() {
     };
     assert!((others(hour) as f64) < 3.0 * (others(hour - 24).max(1) as f64));
 }
+
+/// A site's layers in its own form: codes without hyphens in properties of its own
+/// naming (DM/MC, XZDM/XZMC, …), written from the committed demo layers.
+fn site_layers(dir: &Path, drop_town: Option<&str>) -> std::path::PathBuf {
+    let layers = [
+        ("districts", "DM", "MC"),
+        ("towns", "XZDM", "XZMC"),
+        ("villages", "CJDM", "CJMC"),
+        ("grids", "WGDM", "WGMC"),
+        ("micro_grids", "WYDM", "WYMC"),
+    ];
+    let mut spec = String::from("name = \"镇江市\"\ncode = \"321100\"\n");
+    for (layer, code, name) in layers {
+        let text =
+            std::fs::read_to_string(root().join(format!("assets/city/{layer}.geojson"))).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let features = v["features"].as_array_mut().unwrap();
+        features.retain(|f| Some(f["properties"]["id"].as_str().unwrap()) != drop_town);
+        for f in features.iter_mut() {
+            let p = &f["properties"];
+            let props = serde_json::json!({
+                code: p["id"].as_str().unwrap().replace('-', ""),
+                name: p["name"],
+                "WORKER": p["worker"],
+            });
+            f["properties"] = props;
+        }
+        std::fs::write(dir.join(format!("{layer}.geojson")), v.to_string()).unwrap();
+        spec.push_str(&format!(
+            "[{layer}]\nfile = \"{layer}.geojson\"\ncode = \"{code}\"\nname = \"{name}\"\n"
+        ));
+        if layer == "grids" {
+            spec.push_str("worker = \"WORKER\"\n");
+        }
+    }
+    let path = dir.join("site.toml");
+    std::fs::write(&path, spec).unwrap();
+    path
+}
+
+/// `yiping import-city` on a site's own layers (the demo's, recoded: plain codes in
+/// properties of the site's naming) gives back the demo's ids, names and nesting; with a
+/// town left out, every village of it is named as having no town and its district as
+/// not covered, and nothing is written.
+#[test]
+fn a_sites_own_layers_import_to_the_demos_ids_and_every_problem_names_its_code() {
+    use yiping::import::city::{import, read_spec};
+    let dir = tempfile::tempdir().unwrap();
+    let spec = read_spec(&site_layers(dir.path(), None)).unwrap();
+    let city = import(&spec)
+        .unwrap()
+        .unwrap_or_else(|p| panic!("{} problems: {:?}", p.len(), &p[..p.len().min(5)]));
+    let demo = City::load(
+        &root().join("assets/city"),
+        &root().join("assets/geo/zhenjiang_outline.geojson"),
+    )
+    .unwrap();
+    for ((name, got), (_, want)) in city.layers().into_iter().zip(demo.layers()) {
+        let ids = |v: &[Region]| {
+            v.iter()
+                .map(|r| (r.id.clone(), r.name.clone(), r.parent.clone()))
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        assert_eq!(ids(got), ids(want), "{name}");
+    }
+    assert_eq!(
+        city.grids
+            .iter()
+            .find(|g| g.id == "321102-01-001-001")
+            .map(|g| g.worker.as_str()),
+        Some("郭霞玲")
+    );
+    // Written as the wall and the gateway read layers, not marked schematic.
+    let out = dir.path().join("out");
+    city.write_layers_as(&out, false).unwrap();
+    let again = City::load(&out, &root().join("assets/geo/zhenjiang_outline.geojson")).unwrap();
+    assert_eq!(again.grids.len(), demo.grids.len());
+    nests(&again.towns, &again.districts, "imported towns");
+    assert!(
+        std::fs::read_to_string(out.join("grids.geojson"))
+            .unwrap()
+            .contains("\"schematic\":false")
+    );
+
+    // A town missing: every problem has the code of the feature it is about.
+    let bad = tempfile::tempdir().unwrap();
+    let spec = read_spec(&site_layers(bad.path(), Some("321102-01"))).unwrap();
+    let Err(problems) = import(&spec).unwrap() else {
+        panic!("a missing town is a problem")
+    };
+    let orphans: Vec<_> = problems.iter().filter(|p| p.layer == "village").collect();
+    let villages_of_town = demo
+        .villages
+        .iter()
+        .filter(|v| v.parent == "321102-01")
+        .count();
+    assert_eq!(orphans.len(), villages_of_town, "{problems:?}");
+    assert!(
+        orphans
+            .iter()
+            .all(|p| p.code.starts_with("32110201") && p.what.contains("no town")),
+        "{orphans:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.layer == "district" && p.code == "321102" && p.what.contains("cover")),
+        "{problems:?}"
+    );
+}

@@ -1474,3 +1474,65 @@ print(json.dumps(out))
     }
     g.shutdown().await;
 }
+
+/// `yiping import-units`: a site's CSV of units, every row checked before anything is
+/// sent (problems by line), then each an `upsert_unit` with an admin's token; sent again
+/// unchanged, nothing new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sites_units_come_in_from_a_csv_once() {
+    use yiping::import::units::{parse, send};
+    let bad = "id,name,kind,area,categories,lon,lat\n\
+        U-1,京口区城管局,city_management,321102,city_management;environment,119.45,32.2\n\
+        U-2,某所,spaceship,321102,dispute,119.45,32.2\n\
+        U-3,某所,police,321102,dispute,east,32.2\n";
+    let problems = parse(bad.as_bytes()).unwrap_err();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].starts_with("line 3") && problems[0].contains("spaceship"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].starts_with("line 4") && problems[1].contains("lon"),
+        "{problems:?}"
+    );
+    let good = "id,name,kind,area,categories,lon,lat,on_duty\n\
+        U-1,京口区城管局,city_management,321102,city_management;environment,119.45,32.2,true\n\
+        U-2,大港派出所,police,321102-01,public_order;dispute,119.6,32.2,false\n";
+    let units = parse(good.as_bytes()).unwrap();
+    assert_eq!(units[1].area, "321102-01");
+    assert!(!units[1].on_duty);
+    let g = Gw::start().await;
+    let url = format!("ws://{}", g.ws_addr);
+    let out = send(&url, ADMIN, None, &units).await.unwrap();
+    assert!(
+        out.iter()
+            .all(|(_, o)| matches!(o, CommandOutcome::Ok { .. })),
+        "{out:?}"
+    );
+    // An operator may not.
+    let refused = send(&url, OP, None, &units).await.unwrap();
+    assert!(
+        refused.iter().all(|(_, o)| matches!(
+            o,
+            CommandOutcome::Refused {
+                code: ErrorCode::Forbidden,
+                ..
+            }
+        )),
+        "{refused:?}"
+    );
+    let seq = g.status.seq.load(std::sync::atomic::Ordering::Relaxed);
+    send(&url, ADMIN, None, &units).await.unwrap();
+    assert_eq!(
+        g.status.seq.load(std::sync::atomic::Ordering::Relaxed),
+        seq,
+        "the same units again: nothing new"
+    );
+    let mut v = connect(&g, VIEW, None).await;
+    let s = match next_real(&mut v).await {
+        ServerMsg::Snapshot(s) => s,
+        other => panic!("{other:?}"),
+    };
+    let ids: Vec<&str> = s.units.iter().map(|u| u.id.as_str()).collect();
+    assert!(ids.contains(&"U-1") && ids.contains(&"U-2"), "{ids:?}");
+}

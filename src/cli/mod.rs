@@ -259,6 +259,28 @@ enum Cmd {
     Replay(Box<replay_cmd::ReplayArgs>),
     /// The gateway's credentials: add, list, revoke, rotate, and the access log.
     Account(account::AccountArgs),
+    /// A site's own division layers (GeoJSON, the properties named in a TOML) into the
+    /// layer set the wall and the gateway load; every problem listed with its code.
+    ImportCity {
+        /// The settings: the city's name, and per layer its file and its code, name and
+        /// parent properties (see README, "A real city").
+        #[arg(long)]
+        spec: PathBuf,
+        /// Where to write the layers (point config/wall.toml and [area] grids there).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A site's units from a CSV into a gateway (an admin's token).
+    ImportUnits {
+        #[arg(long)]
+        csv: PathBuf,
+        #[arg(long, default_value = "ws://127.0.0.1:7400")]
+        url: String,
+        #[arg(long, env = "YIPING_TOKEN")]
+        token: String,
+        #[arg(long)]
+        ca: Option<PathBuf>,
+    },
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -463,6 +485,58 @@ pub fn main() -> anyhow::Result<()> {
         }
         Some(Cmd::BenchGateway(args)) => bench_gateway::run(args),
         Some(Cmd::Account(args)) => account::run(args),
+        Some(Cmd::ImportCity { spec, out }) => {
+            let spec = yiping::import::city::read_spec(&spec)?;
+            match yiping::import::city::import(&spec)? {
+                Ok(city) => {
+                    city.write_layers_as(&out, false)?;
+                    for (name, regions) in city.layers() {
+                        println!("{name:12} {:6}", regions.len());
+                    }
+                    println!("written to {}", out.display());
+                    Ok(())
+                }
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    anyhow::bail!("{} problems: nothing written", problems.len())
+                }
+            }
+        }
+        Some(Cmd::ImportUnits {
+            csv,
+            url,
+            token,
+            ca,
+        }) => {
+            let units = match yiping::import::units::read(&csv)? {
+                Ok(u) => u,
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{}: {p}", csv.display());
+                    }
+                    anyhow::bail!("{} problems: nothing sent", problems.len());
+                }
+            };
+            let rt = tokio::runtime::Runtime::new()?;
+            let out = rt.block_on(yiping::import::units::send(
+                &url,
+                &token,
+                ca.as_deref(),
+                &units,
+            ))?;
+            let mut refused = 0;
+            for (id, o) in &out {
+                if let yiping::protocol::CommandOutcome::Refused { code, message } = o {
+                    refused += 1;
+                    eprintln!("{id}: {code}: {message}");
+                }
+            }
+            println!("{} units sent, {refused} refused", out.len());
+            anyhow::ensure!(refused == 0, "{refused} units refused");
+            Ok(())
+        }
         Some(Cmd::BenchWall(args)) => bench_wall::run(args),
     }
 }

@@ -116,7 +116,7 @@ fn km_dist(a: [f64; 2], b: [f64; 2]) -> f64 {
 }
 
 /// Urban density at a point: 1 in the countryside, rising towards the district seats.
-fn density(p: [f64; 2]) -> f64 {
+pub fn density(p: [f64; 2]) -> f64 {
     let mut d = 1.0;
     for (_, _, lon, lat, w) in DISTRICTS {
         let r = km_dist(p, [lon, lat]);
@@ -135,7 +135,7 @@ fn is_rect(m: &MultiPolygon<f64>) -> bool {
         })
 }
 
-fn center_of(shape: &MultiPolygon<f64>) -> [f64; 2] {
+pub fn center_of(shape: &MultiPolygon<f64>) -> [f64; 2] {
     shape
         .centroid()
         .map(|c: Point<f64>| [c.x(), c.y()])
@@ -301,12 +301,18 @@ impl City {
         })
     }
 
-    /// Write one GeoJSON file per layer into `dir`.
+    /// Write one GeoJSON file per layer into `dir`, each region marked schematic (示意).
     pub fn write_layers(&self, dir: &Path) -> Result<(), CityError> {
+        self.write_layers_as(dir, true)
+    }
+
+    /// Write one GeoJSON file per layer into `dir`; `schematic`: the regions are not a
+    /// site's official boundaries (the demo's), and the wall says so.
+    pub fn write_layers_as(&self, dir: &Path, schematic: bool) -> Result<(), CityError> {
         std::fs::create_dir_all(dir).map_err(|e| CityError::Write(dir.display().to_string(), e))?;
         for (name, regions) in self.layers() {
             let path = dir.join(format!("{name}.geojson"));
-            let text = layer_geojson(name, regions);
+            let text = layer_geojson(name, regions, schematic);
             std::fs::write(&path, text)
                 .map_err(|e| CityError::Write(path.display().to_string(), e))?;
         }
@@ -578,7 +584,7 @@ fn quarters(grid: &Region, rng: &mut SmallRng) -> Vec<Region> {
     out
 }
 
-fn layer_geojson(layer: &str, regions: &[Region]) -> String {
+fn layer_geojson(layer: &str, regions: &[Region], schematic: bool) -> String {
     let features: Vec<geojson::Feature> = regions
         .iter()
         .map(|r| {
@@ -604,7 +610,7 @@ fn layer_geojson(layer: &str, regions: &[Region]) -> String {
                     .into(),
                 );
             }
-            props.insert("schematic".into(), true.into());
+            props.insert("schematic".into(), schematic.into());
             geojson::Feature {
                 bbox: None,
                 geometry: Some(geojson::Geometry::new(geojson::Value::from(&r.shape))),
