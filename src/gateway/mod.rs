@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admission;
 pub mod batch;
+pub mod cap;
 mod conn;
 mod core;
 mod http;

@@ -64,7 +64,7 @@ fn respond(fmt: Format, status: StatusCode, body: String) -> Response {
     (status, [(axum::http::header::CONTENT_TYPE, ct)], body).into_response()
 }
 
-fn xml_escape(s: &str) -> String {
+pub(super) fn xml_escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -1,0 +1,234 @@
+//! Warnings out as CAP 1.2 (OASIS Common Alerting Protocol; the message structure GB/T
+//! 35965.1 profiles): `GET /cap/warnings/{id}.xml`, one alert, and `GET /cap/warnings.atom`,
+//! an Atom feed of the live warnings linking to each. Any token reads them. The mapping is
+//! in INTERFACES.md; the tests validate every alert against the OASIS schema.
+
+use std::fmt::Write as _;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::oneshot;
+
+use super::CoreMsg;
+use super::accounts::Directory;
+use super::http::Http;
+use super::open311::{iso, xml_escape};
+use crate::protocol::{Warning, WarningKind, WarningLevel, WarningStatus};
+
+pub const CAP_NS: &str = "urn:oasis:names:tc:emergency:cap:1.2";
+
+/// CAP's severity, urgency and certainty for a level (红 Extreme … 蓝 Minor).
+pub fn severity(level: WarningLevel) -> (&'static str, &'static str, &'static str) {
+    match level {
+        WarningLevel::Red => ("Extreme", "Immediate", "Observed"),
+        WarningLevel::Orange => ("Severe", "Immediate", "Likely"),
+        WarningLevel::Yellow => ("Moderate", "Expected", "Likely"),
+        WarningLevel::Blue => ("Minor", "Future", "Possible"),
+    }
+}
+
+/// CAP's category for a kind of warning.
+fn category(kind: WarningKind) -> &'static str {
+    match kind {
+        WarningKind::Flood | WarningKind::Weather => "Met",
+        WarningKind::Crowding => "Safety",
+        WarningKind::GroupDispute | WarningKind::ExtremeRisk | WarningKind::MajorRisk => "Security",
+        WarningKind::RepeatedComplaints | WarningKind::Other => "Other",
+    }
+}
+
+/// The alert's identifier: the log's epoch, the warning and the version (its last change).
+fn identifier(epoch: &str, w: &Warning, at_ms: i64) -> String {
+    format!("yiping.{epoch}.W{}.{at_ms}", w.id)
+}
+
+/// One warning as a CAP 1.2 alert. A warning changed since it was raised is an `Update`
+/// referring to the alert that raised it.
+pub fn alert(epoch: &str, sender: &str, w: &Warning) -> String {
+    let (sev, urgency, certainty) = severity(w.level);
+    let updated = w.updated_ms > w.raised_ms;
+    let mut o = String::with_capacity(2048);
+    let _ = write!(
+        o,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<alert xmlns=\"{CAP_NS}\">\
+         <identifier>{}</identifier><sender>{}</sender><sent>{}</sent><status>Actual</status>\
+         <msgType>{}</msgType><scope>Restricted</scope>\
+         <restriction>社会治理指挥中心内部 for the command center's units</restriction>",
+        identifier(epoch, w, w.updated_ms),
+        xml_escape(sender),
+        iso(w.updated_ms),
+        if updated { "Update" } else { "Alert" },
+    );
+    if updated {
+        let _ = write!(
+            o,
+            "<references>{},{},{}</references>",
+            xml_escape(sender),
+            identifier(epoch, w, w.raised_ms),
+            iso(w.raised_ms)
+        );
+    }
+    let status = match w.status {
+        WarningStatus::Raised => "已发布",
+        WarningStatus::Acknowledged => "已签收",
+        WarningStatus::TaskForce => "专班处置",
+        WarningStatus::Lifted => "已解除",
+    };
+    let _ = write!(
+        o,
+        "<info><language>zh-CN</language><category>{}</category><event>{}</event>\
+         <urgency>{urgency}</urgency><severity>{sev}</severity><certainty>{certainty}</certainty>\
+         <senderName>一屏 Yiping</senderName><headline>{}</headline>\
+         <description>{}</description>",
+        category(w.kind),
+        xml_escape(w.kind.zh()),
+        xml_escape(&format!("{}预警：{}", w.level.zh(), w.title)),
+        xml_escape(&format!(
+            "{}预警（{}），{status}{}；涉及工单 {} 件，网格 {} 个",
+            w.level.zh(),
+            w.kind.zh(),
+            w.task_force
+                .as_ref()
+                .map(|t| format!("，专班：{t}"))
+                .unwrap_or_default(),
+            w.tickets.len(),
+            w.grids.len()
+        )),
+    );
+    let _ = write!(
+        o,
+        "<parameter><valueName>yiping:level</valueName><value>{}</value></parameter>",
+        w.level.en().to_lowercase()
+    );
+    let area = if w.grids.is_empty() {
+        "全市 the whole city".to_string()
+    } else {
+        w.grids.join(", ")
+    };
+    let _ = write!(o, "<area><areaDesc>{}</areaDesc>", xml_escape(&area));
+    for g in &w.grids {
+        let _ = write!(
+            o,
+            "<geocode><valueName>grid</valueName><value>{}</value></geocode>",
+            xml_escape(g)
+        );
+    }
+    o.push_str("</area></info></alert>\n");
+    o
+}
+
+/// The live warnings as an Atom feed, newest first, each entry linking to its alert.
+pub fn feed(epoch: &str, base: &str, warnings: &[Warning]) -> String {
+    let updated = warnings.iter().map(|w| w.updated_ms).max().unwrap_or(0);
+    let mut o = String::with_capacity(1024 + warnings.len() * 512);
+    let _ = write!(
+        o,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\
+         <id>urn:yiping:{epoch}:warnings</id><title>一屏 预警 Yiping warnings</title>\
+         <updated>{}</updated><author><name>一屏 Yiping</name></author>\
+         <link rel=\"self\" href=\"{base}/cap/warnings.atom\"/>",
+        iso(updated)
+    );
+    for w in warnings {
+        let (sev, _, _) = severity(w.level);
+        let _ = write!(
+            o,
+            "<entry><id>urn:yiping:{epoch}:W{id}</id><title>{}</title><updated>{}</updated>\
+             <link rel=\"alternate\" type=\"application/cap+xml\" href=\"{base}/cap/warnings/{id}.xml\"/>\
+             <category term=\"{sev}\"/><summary>{}</summary></entry>",
+            xml_escape(&format!("{}预警：{}", w.level.zh(), w.title)),
+            iso(w.updated_ms),
+            xml_escape(w.kind.zh()),
+            id = w.id,
+        );
+    }
+    o.push_str("</feed>\n");
+    o
+}
+
+async fn live_warnings(h: &Http) -> Option<Vec<Warning>> {
+    let (tx, rx) = oneshot::channel();
+    h.core.send(CoreMsg::Warnings { reply: tx }).await.ok()?;
+    rx.await.ok()
+}
+
+fn xml(status: StatusCode, ct: &'static str, body: String) -> Response {
+    (status, [(axum::http::header::CONTENT_TYPE, ct)], body).into_response()
+}
+
+async fn reader(h: &Http, headers: &HeaderMap) -> Result<String, Response> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    match h.directory.authenticate(token).await {
+        Some(who) => Ok(who.access.region.clone()),
+        None => {
+            super::conn::log_access(&h.core, &Directory::claimed(token), "refused", "CAP read");
+            Err(xml(
+                StatusCode::UNAUTHORIZED,
+                "text/plain; charset=utf-8",
+                "send 'Authorization: Bearer <token>'".into(),
+            ))
+        }
+    }
+}
+
+fn sender(h: &Http) -> String {
+    let node = h
+        .cfg
+        .cluster
+        .as_ref()
+        .map_or("gateway", |c| c.node.as_str());
+    format!("yiping@{node}")
+}
+
+/// `GET /cap/warnings.atom` or `GET /cap/warnings/{id}.xml`.
+pub async fn serve(
+    State(h): State<Http>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let region = match reader(&h, &headers).await {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let Some(mut warnings) = live_warnings(&h).await else {
+        return xml(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain; charset=utf-8",
+            "the gateway is stopping".into(),
+        );
+    };
+    warnings.retain(|w| {
+        crate::protocol::Event::WarningRaised { warning: w.clone() }.in_region(&region)
+    });
+    warnings.sort_by_key(|w| std::cmp::Reverse(w.updated_ms));
+    let scheme = if h.cfg.tls.is_some() { "https" } else { "http" };
+    let base = format!("{scheme}://{}", h.cfg.http_listen);
+    if path == "warnings.atom" {
+        return xml(
+            StatusCode::OK,
+            "application/atom+xml; charset=utf-8",
+            feed(&h.epoch, &base, &warnings),
+        );
+    }
+    let id = path
+        .strip_prefix("warnings/")
+        .and_then(|p| p.strip_suffix(".xml"))
+        .and_then(|p| p.parse::<u64>().ok());
+    match id.and_then(|id| warnings.iter().find(|w| w.id == id)) {
+        Some(w) => xml(
+            StatusCode::OK,
+            "application/cap+xml; charset=utf-8",
+            alert(&h.epoch, &sender(&h), w),
+        ),
+        None => xml(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            format!("no live warning at {path} (GET /cap/warnings.atom lists them)"),
+        ),
+    }
+}
