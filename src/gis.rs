@@ -133,6 +133,25 @@ impl GridIndex {
             .map(|(id, _, _)| id.as_str())
     }
 
+    /// The grids a CAP area names: by id or region (`321102` → every grid inside it).
+    pub fn within(&self, region: &str) -> Vec<String> {
+        self.cells
+            .iter()
+            .filter(|(id, _, _)| crate::protocol::within(id, region))
+            .map(|(id, _, _)| id.clone())
+            .collect()
+    }
+
+    /// The grids whose inside point lies in `area` (a CAP polygon or circle).
+    pub fn inside(&self, area: &geo::Polygon<f64>) -> Vec<String> {
+        use geo::{Contains, InteriorPoint};
+        self.cells
+            .iter()
+            .filter(|(_, _, shape)| shape.interior_point().is_some_and(|p| area.contains(&p)))
+            .map(|(id, _, _)| id.clone())
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.cells.len()
     }

@@ -1653,3 +1653,85 @@ print(json.dumps(out))
     );
     assert_eq!(v["atom_entries"], 2);
 }
+
+/// CAP 1.2 alerts in: an Alert raises a warning on the grids its area names (a region
+/// geocode → every grid in it), an Update replaces it (the old one lifted), a Cancel lifts
+/// it; a malformed alert is refused naming the element, and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cap_alerts_raise_update_and_lift_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    cfg.area.grids = Some("assets/city/grids.geojson".into());
+    let g = gateway::start(cfg).await.unwrap();
+    let addr = g.http_addr;
+    let post = |xml: String| async move {
+        http_as(
+            addr,
+            ("POST", "/cap/alerts"),
+            OP,
+            "application/cap+xml",
+            &xml,
+        )
+        .await
+    };
+    let alert = |id: &str, msg: &str, severity: &str, refs: &str| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+             <alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><identifier>{id}</identifier>\
+             <sender>met@zhenjiang</sender><sent>2026-07-01T10:00:00+08:00</sent>\
+             <status>Actual</status><msgType>{msg}</msgType><scope>Public</scope>{refs}\
+             <info><category>Met</category><event>暴雨内涝</event><urgency>Immediate</urgency>\
+             <severity>{severity}</severity><certainty>Likely</certainty><headline>暴雨预警</headline>\
+             <area><areaDesc>大渡社区</areaDesc><geocode><valueName>region</valueName>\
+             <value>321102-01-001</value></geocode></area></info></alert>"
+        )
+    };
+    let (status, text) = post(alert("A-1", "Alert", "Severe", "")).await;
+    assert_eq!(status, 200, "{text}");
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(r["raised"], 1);
+    let refs = "<references>met@zhenjiang,A-1,2026-07-01T10:00:00+08:00</references>";
+    let (status, text) = post(alert("A-2", "Update", "Extreme", refs)).await;
+    assert_eq!(status, 200, "{text}");
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (r["raised"].clone(), r["lifted"].clone()),
+        (2.into(), serde_json::json!([1]))
+    );
+    let mut v = connect(&g, VIEW, None).await;
+    let live = match next_real(&mut v).await {
+        ServerMsg::Snapshot(s) => s.warnings,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(live.len(), 1, "the update replaced the alert");
+    assert_eq!(serde_json::to_value(live[0].level).unwrap(), "red");
+    assert!(
+        live[0].grids.len() > 1
+            && live[0]
+                .grids
+                .iter()
+                .all(|g| g.starts_with("321102-01-001-"))
+    );
+    // Malformed: refused, naming the element; nothing changes.
+    let (status, text) = post(alert("A-3", "Alert", "Huge", "")).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("alert/info/severity"), "{text}");
+    let (status, text) = post(alert(
+        "A-4",
+        "Cancel",
+        "Minor",
+        "<references>met@zhenjiang,nope,x</references>",
+    ))
+    .await;
+    assert_eq!(status, 422, "{text}");
+    let refs = "<references>met@zhenjiang,A-2,2026-07-01T10:05:00+08:00</references>";
+    let (status, text) = post(alert("A-5", "Cancel", "Minor", refs)).await;
+    assert_eq!(status, 200, "{text}");
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(r["lifted"], serde_json::json!([2]));
+    let mut v = connect(&g, VIEW, None).await;
+    match next_real(&mut v).await {
+        ServerMsg::Snapshot(s) => assert!(s.warnings.is_empty(), "{:?}", s.warnings),
+        other => panic!("{other:?}"),
+    }
+}

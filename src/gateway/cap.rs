@@ -232,3 +232,78 @@ pub async fn serve(
         ),
     }
 }
+
+/// `POST /cap/alerts`: a CAP 1.2 alert in (see `cap_in`).
+pub async fn take(State(h): State<Http>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    use super::http::{HttpError, caller, submit};
+    use crate::protocol::{Command, CommandOutcome, ErrorCode};
+    let run = async {
+        let who = caller(&h, &headers, "CAP alerts").await?;
+        let bad = |m: String| HttpError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, m);
+        let xml = std::str::from_utf8(&body).map_err(|e| bad(format!("not UTF-8: {e}")))?;
+        let alert = super::cap_in::parse(xml, h.grids.as_deref()).map_err(bad)?;
+        let refused = |code: ErrorCode, message: String| {
+            let status = match code {
+                ErrorCode::Storage | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            HttpError(status, code, message)
+        };
+        // The warnings the referred alerts raised: all found before anything changes.
+        let mut lift = vec![];
+        for (sender, identifier) in &alert.references {
+            let (tx, rx) = oneshot::channel();
+            let ask = CoreMsg::KeyOutcome {
+                credential: who.id.clone(),
+                key: super::cap_in::key(sender, identifier),
+                reply: tx,
+            };
+            let _ = h.core.send(ask).await;
+            match rx.await.ok().flatten() {
+                Some(CommandOutcome::Ok { id: Some(id), .. }) => lift.push(id),
+                _ => {
+                    return Err(HttpError(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ErrorCode::UnknownWarning,
+                        format!(
+                            "alert/references: {sender},{identifier} raised no warning here \
+                             (through this credential, within the key window)"
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut lifted = vec![];
+        for id in lift {
+            let note = format!("CAP {} {}", alert.msg_type, alert.identifier);
+            let key = format!(
+                "{}:lift:{id}",
+                super::cap_in::key(&alert.sender, &alert.identifier)
+            );
+            let cmd = Command::LiftWarning { warning: id, note };
+            match submit(&h, who.request(key, cmd)).await? {
+                CommandOutcome::Ok { .. } => lifted.push(id),
+                CommandOutcome::Refused { code, message } => return Err(refused(code, message)),
+            }
+        }
+        let mut raised = None;
+        if let Some(w) = alert.warning {
+            let key = super::cap_in::key(&alert.sender, &alert.identifier);
+            match submit(&h, who.request(key, Command::RaiseWarning { warning: w })).await? {
+                CommandOutcome::Ok { id, .. } => raised = id,
+                CommandOutcome::Refused { code, message } => return Err(refused(code, message)),
+            }
+        }
+        Ok(axum::Json(serde_json::json!({
+            "identifier": alert.identifier,
+            "msg_type": alert.msg_type,
+            "raised": raised,
+            "lifted": lifted,
+        }))
+        .into_response())
+    };
+    match run.await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}

@@ -67,6 +67,13 @@ pub enum CoreMsg {
         ids: Option<Vec<u64>>,
         reply: oneshot::Sender<Vec<Ticket>>,
     },
+    /// The first outcome of a credential's idempotency key, while remembered (CAP
+    /// references: the warning an earlier alert raised).
+    KeyOutcome {
+        credential: String,
+        key: String,
+        reply: oneshot::Sender<Option<CommandOutcome>>,
+    },
     /// The live warnings, for a reader (CAP).
     Warnings {
         reply: oneshot::Sender<Vec<crate::protocol::Warning>>,
@@ -308,6 +315,13 @@ impl Core {
                 answer,
                 reply,
             } => self.forwarded(id, key, answer, reply),
+            CoreMsg::KeyOutcome {
+                credential,
+                key,
+                reply,
+            } => {
+                let _ = reply.send(self.store.key_outcome(&credential, &key).cloned());
+            }
             CoreMsg::Warnings { reply } => {
                 let _ = reply.send(self.store.warnings().values().cloned().collect());
             }

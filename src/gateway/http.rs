@@ -58,6 +58,12 @@ pub async fn serve(
             ),
         )
         .route("/open311/{file}", get(super::open311::discovery))
+        .route(
+            "/cap/alerts",
+            post(super::cap::take).layer(axum::extract::DefaultBodyLimit::max(
+                state.cfg.limits.max_frame_bytes,
+            )),
+        )
         .route("/cap/{*path}", get(super::cap::serve))
         .with_state(state);
     // Each connection on its own: hyper closes one whose request head does not arrive
@@ -181,7 +187,7 @@ async fn read_body(body: Body, limit: usize, within: Duration) -> Result<Bytes, 
 }
 
 /// An error answer: status, code, what to fix.
-struct HttpError(StatusCode, ErrorCode, String);
+pub(super) struct HttpError(pub StatusCode, pub ErrorCode, pub String);
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
@@ -208,7 +214,11 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
 }
 
 /// Who is calling, from `Authorization: Bearer …`: a credential that may command.
-async fn caller(h: &Http, headers: &HeaderMap, what: &str) -> Result<Credential, HttpError> {
+pub(super) async fn caller(
+    h: &Http,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<Credential, HttpError> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -238,7 +248,10 @@ async fn caller(h: &Http, headers: &HeaderMap, what: &str) -> Result<Credential,
 }
 
 /// Hand a command to the core and wait for its outcome.
-async fn submit(h: &Http, request: crate::store::Request) -> Result<CommandOutcome, HttpError> {
+pub(super) async fn submit(
+    h: &Http,
+    request: crate::store::Request,
+) -> Result<CommandOutcome, HttpError> {
     let stopping = || {
         HttpError(
             StatusCode::SERVICE_UNAVAILABLE,

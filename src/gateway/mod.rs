@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod admission;
 pub mod batch;
 pub mod cap;
+pub mod cap_in;
 mod conn;
 mod core;
 mod http;

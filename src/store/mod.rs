@@ -483,6 +483,11 @@ impl Store {
         self.last_commit_seconds
     }
 
+    /// The first outcome of a credential's key, while it is remembered (`key_ttl_ms`).
+    pub fn key_outcome(&self, credential: &str, key: &str) -> Option<&CommandOutcome> {
+        self.idem.get(&(credential.to_string(), key.to_string()))
+    }
+
     /// Idempotency keys remembered now.
     pub fn keys_held(&self) -> usize {
         self.idem.len()
