@@ -1264,23 +1264,26 @@ fn python_tool_with(package: &str, options: &[&str]) -> std::path::PathBuf {
     let dir = std::path::Path::new(&home).join(".cache/yiping-tools/py");
     let name = package.split("==").next().unwrap_or(package);
     if !dir.join(name).exists() {
-        let ok = std::process::Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .arg("--target")
-            .arg(&dir)
-            .args(options)
-            .arg(package)
-            .status()
-            .expect("python3 with pip");
-        assert!(ok.success(), "pip install {package}");
+        yiping::cluster::servers::pip_install(&dir, package, options).unwrap();
     }
     dir
+}
+
+/// Run a Python script with `lib` on its path and one argument; what it prints, as JSON.
+fn run_python(script: &str, arg: &str, lib: &std::path::Path) -> serde_json::Value {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(arg)
+        .env("PYTHONPATH", lib)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Open311 GeoReport v2: a request posted form-encoded with an operator's api_key becomes
@@ -1428,19 +1431,7 @@ for fmt in ("json", "xml"):
         out[fmt]["closed"] = g.get_service_requests(status="closed")
 print(json.dumps(out))
 "#;
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(format!("http://{}/open311/v2", g.http_addr))
-        .env("PYTHONPATH", &lib)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_python(script, &format!("http://{}/open311/v2", g.http_addr), &lib);
     for fmt in ["json", "xml"] {
         let r = &v[fmt];
         assert_eq!(
@@ -1630,19 +1621,7 @@ atom = etree.parse(os.path.join(sys.argv[1], "atom.xml"))
 out["atom_entries"] = len(atom.findall("{http://www.w3.org/2005/Atom}entry"))
 print(json.dumps(out))
 "#;
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(dir.path())
-        .env("PYTHONPATH", &lib)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_python(script, &dir.path().display().to_string(), &lib);
     assert_eq!(v["red"][0], true, "the red alert: {}", v["red"][1]);
     assert_eq!(v["acked"][0], true, "the update: {}", v["acked"][1]);
     assert_eq!(v["broken"][0], false, "the check can fail");

