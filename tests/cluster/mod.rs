@@ -714,7 +714,8 @@ fn intake_in(key: &str, grid: &str) -> ClientMsg {
 /// mirror of the city's stream, a gateway node on its own SQLite replica. Its wall shows
 /// the town's tickets and no other town's; cut off from the city it keeps serving (a new
 /// wall gets a snapshot; a command is answered `unavailable`: read-only); when the link
-/// is back it catches up with what the city took in meanwhile, each ticket once.
+/// is back it catches up with what the city took in meanwhile, each ticket once; killed
+/// and started again on its replica it goes on from there.
 #[test]
 fn a_town_center_cut_off_keeps_serving_and_catches_up() {
     let _serial = one_at_a_time();
@@ -842,6 +843,38 @@ fn a_town_center_cut_off_keeps_serving_and_catches_up() {
     );
     eprintln!(
         "town center: cut off and rejoined; caught up {caught_up:?} after the link came back"
+    );
+    // The town node killed and started again on its replica: it goes on from where its
+    // file stopped (the mirror keeps the city's numbers), with what came in meanwhile.
+    town_child.kill().unwrap();
+    let _ = town_child.wait();
+    for i in 15..18 {
+        let (_, out) = rt.block_on(run(
+            &mut op,
+            intake_in(&format!("down-{i}"), "321102-01-003-07"),
+        ));
+        let CommandOutcome::Ok { id: Some(id), .. } = out else {
+            panic!("{out:?}")
+        };
+        ours.insert(id);
+    }
+    let (mut town_child, town_ws, _) = gateway_process(&dir, "", &extra);
+    let mut after = rt.block_on(connect_region(town_ws, VIEW, "321102-01"));
+    let mut after_held = BTreeSet::new();
+    rt.block_on(region_tickets(
+        &mut after,
+        &mut after_held,
+        ours.len(),
+        Duration::from_secs(60),
+    ));
+    assert_eq!(
+        after_held, ours,
+        "a restarted town node has its replica and what came since"
+    );
+    let log = std::fs::read_to_string(dir.join("gateway.log")).unwrap_or_default();
+    assert!(
+        !log.contains("is not the city's delta"),
+        "the mirror kept the city's numbers"
     );
     let _ = town_child.kill();
     let _ = town_child.wait();
