@@ -1714,3 +1714,60 @@ async fn cap_alerts_raise_update_and_lift_warnings() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The same matter reported twice, merged over the wire: every wall sees the duplicate
+/// marked, the figures the gateway sends count the matter once, Open311 reads it as a
+/// DUPLICATE; unmerged, it counts again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merged_duplicate_counts_once_on_every_wall_and_unmerges() {
+    let g = Gw::start().await;
+    let mut op = g.client(OP).await;
+    run(&mut op, intake("12345")).await;
+    run(&mut op, intake("110")).await;
+    let mut wall = connect(&g, VIEW, None).await;
+    snapshot(&mut wall).await;
+    let (seen, out) = run(&mut op, cmd("m", Command::Merge { ticket: 2, into: 1 })).await;
+    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    assert!(
+        !seen.iter().any(|m| matches!(m, ServerMsg::Error { .. })),
+        "{seen:?}"
+    );
+    // The wall: the duplicate's record carries its master.
+    loop {
+        if let ServerMsg::Delta {
+            event: Event::TicketUpdated { ticket, audit },
+            ..
+        } = next_real(&mut wall).await
+        {
+            assert_eq!((ticket.id, ticket.merged_into), (2, Some(1)));
+            assert_eq!(audit.action.as_str(), "merge");
+            break;
+        }
+    }
+    // The figures that follow count one matter.
+    assert_eq!(next_total(&mut wall).await, 1);
+    let (status, text) = http(
+        g.http_addr,
+        "GET",
+        "/open311/v2/requests/2.json?api_key=viewer-token",
+        VIEW,
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("\"detailed_status\":\"DUPLICATE\""), "{text}");
+    let (_, out) = run(&mut op, cmd("u", Command::Unmerge { ticket: 2 })).await;
+    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    let mut fresh = connect(&g, VIEW, None).await;
+    snapshot(&mut fresh).await;
+    assert_eq!(next_total(&mut fresh).await, 2);
+}
+
+/// The `total` of the next figures a client receives.
+async fn next_total(w: &mut Ws) -> u64 {
+    loop {
+        if let ServerMsg::Kpis { figures, .. } = next(w).await {
+            return figures.total;
+        }
+    }
+}

@@ -148,6 +148,11 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
                 return Err(outside(&format!("grid {}", ticket.grid)));
             }
         }
+        Command::Merge { into, .. } => {
+            if let Some(m) = state.tickets.get(into) {
+                ticket_in_scope(m)?;
+            }
+        }
         Command::UpsertUnit { unit } => {
             if role != Role::Admin {
                 return Err(forbidden("registering units needs an admin credential"));

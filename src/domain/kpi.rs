@@ -114,6 +114,10 @@ impl Kpis {
 
     /// Add (sign 1) or take away (sign -1) what one ticket record contributes.
     fn part(&mut self, t: &Ticket, sign: i32) {
+        // A merged duplicate is its master's matter: counted once, as the master.
+        if t.merged_into.is_some() {
+            return;
+        }
         let open = t.status.is_open();
         add(&mut self.total, true, sign);
         add(&mut self.open, open, sign);

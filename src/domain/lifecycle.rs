@@ -110,6 +110,17 @@ pub fn apply_ticket(
     unit: Option<&Unit>,
     now_ms: i64,
 ) -> Result<TicketChange, Refusal> {
+    if let Some(m) = t.merged_into
+        && !matches!(cmd, Command::Unmerge { .. })
+    {
+        return Err(Refusal::new(
+            ErrorCode::IllegalTransition,
+            format!(
+                "ticket {} is merged into {m}: act on {m}, or unmerge it first",
+                t.id
+            ),
+        ));
+    }
     let mut n = t.clone();
     n.updated_ms = now_ms;
     let mut note = String::new();
@@ -224,6 +235,20 @@ pub fn apply_ticket(
                 return Err(illegal(t, "close", "已办结 or 已回访"));
             }
             n.status = S::Archived;
+        }
+        Command::Merge { into, .. } => {
+            if t.merged_into.is_some() || !t.status.is_open() {
+                return Err(illegal(t, "merge", "an open ticket not merged yet"));
+            }
+            n.merged_into = Some(*into);
+            note = format!("并入 #{into} (merged into #{into})");
+        }
+        Command::Unmerge { .. } => {
+            let Some(m) = t.merged_into else {
+                return Err(illegal(t, "unmerge", "a merged ticket"));
+            };
+            n.merged_into = None;
+            note = format!("撤销并入 #{m} (no longer merged into #{m})");
         }
         other => {
             return Err(Refusal::new(
@@ -369,6 +394,7 @@ pub fn new_ticket(id: u64, n: &NewTicket, now_ms: i64, sla_minutes: [u32; 3]) ->
         resolved_ms: None,
         stage_deadline_ms: None,
         supervised_stages: vec![],
+        merged_into: None,
     }
 }
 

@@ -186,7 +186,11 @@ fn statuses(s: TicketStatus) -> (&'static str, &'static str) {
 
 fn request_json(t: &Ticket, public: bool) -> serde_json::Value {
     let s = services::of(t.category, &t.subtype);
-    let (status, detailed) = statuses(t.status);
+    let (status, detailed) = match t.merged_into {
+        // A duplicate is closed as such: its master carries the matter.
+        Some(_) => ("closed", "DUPLICATE"),
+        None => statuses(t.status),
+    };
     let mut v = serde_json::json!({
         "service_request_id": t.id.to_string(),
         "status": status,
@@ -207,6 +211,12 @@ fn request_json(t: &Ticket, public: bool) -> serde_json::Value {
         "long": t.lon,
         "media_url": "",
     });
+    if let (Some(m), Some(o)) = (t.merged_into, v.as_object_mut()) {
+        o.insert(
+            "status_notes".into(),
+            format!("已合并至 #{m} (duplicate of {m})").into(),
+        );
+    }
     if !public && let Some(m) = v.as_object_mut() {
         m.insert("reporter".into(), t.reporter.clone().into());
     }

@@ -88,6 +88,11 @@ pub enum Command {
     Rate { ticket: u64, satisfied: bool },
     /// 归档: close the ticket.
     Close { ticket: u64 },
+    /// 合并: `ticket` reports the same matter as `into` (another channel, the same place,
+    /// the same kind): it follows `into`'s workflow and the figures count the matter once.
+    Merge { ticket: u64, into: u64 },
+    /// 撤销合并: `ticket` stands on its own again.
+    Unmerge { ticket: u64 },
     /// Raise a warning (rules, analysis, departments).
     RaiseWarning { warning: NewWarning },
     /// 签收 a warning.
@@ -121,7 +126,9 @@ impl Command {
             | Command::Supervise { ticket, .. }
             | Command::Resolve { ticket, .. }
             | Command::Rate { ticket, .. }
-            | Command::Close { ticket } => Some(*ticket),
+            | Command::Close { ticket }
+            | Command::Merge { ticket, .. }
+            | Command::Unmerge { ticket } => Some(*ticket),
             _ => None,
         }
     }
@@ -139,6 +146,8 @@ impl Command {
             Command::Resolve { .. } => AuditAction::Resolve,
             Command::Rate { .. } => AuditAction::Rate,
             Command::Close { .. } => AuditAction::Close,
+            Command::Merge { .. } => AuditAction::Merge,
+            Command::Unmerge { .. } => AuditAction::Unmerge,
             _ => return None,
         })
     }
@@ -156,6 +165,8 @@ impl Command {
             Command::Resolve { .. } => "resolve",
             Command::Rate { .. } => "rate",
             Command::Close { .. } => "close",
+            Command::Merge { .. } => "merge",
+            Command::Unmerge { .. } => "unmerge",
             Command::RaiseWarning { .. } => "raise_warning",
             Command::AckWarning { .. } => "ack_warning",
             Command::AssignTaskForce { .. } => "assign_task_force",

@@ -103,6 +103,8 @@ wire_enum! {
         Resolve = "resolve",
         Rate = "rate",
         Close = "close",
+        Merge = "merge",
+        Unmerge = "unmerge",
     }
 }
 
@@ -119,6 +121,8 @@ impl AuditAction {
             AuditAction::Resolve => "办结",
             AuditAction::Rate => "回访",
             AuditAction::Close => "归档",
+            AuditAction::Merge => "合并",
+            AuditAction::Unmerge => "撤销合并",
         }
     }
 }

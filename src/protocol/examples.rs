@@ -49,6 +49,7 @@ pub fn ticket() -> Ticket {
         resolved_ms: None,
         stage_deadline_ms: Some(1_795_008_700_000),
         supervised_stages: vec![],
+        merged_into: None,
     }
 }
 
@@ -216,6 +217,17 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
             ),
         ),
         ("close", cmd("k-10", Command::Close { ticket: 1024 })),
+        (
+            "merge (the same matter reported again: 1025 follows 1024)",
+            cmd(
+                "k-10m",
+                Command::Merge {
+                    ticket: 1025,
+                    into: 1024,
+                },
+            ),
+        ),
+        ("unmerge", cmd("k-10u", Command::Unmerge { ticket: 1025 })),
         (
             "raise_warning",
             cmd(

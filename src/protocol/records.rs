@@ -159,6 +159,10 @@ pub struct Ticket {
     /// The stages already put under supervision (督办), each at most once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub supervised_stages: Vec<Stage>,
+    /// Merged as a duplicate into this ticket (合并): it follows that ticket's workflow and
+    /// is not counted in the figures on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<u64>,
 }
 
 /// A stage of a ticket with a deadline of its own (分段时限): the unit must accept (签收),

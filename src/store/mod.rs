@@ -564,7 +564,9 @@ impl Store {
             | Command::Supervise { ticket, .. }
             | Command::Resolve { ticket, .. }
             | Command::Rate { ticket, .. }
-            | Command::Close { ticket } => {
+            | Command::Close { ticket }
+            | Command::Merge { ticket, .. }
+            | Command::Unmerge { ticket } => {
                 let t = self.state.tickets.get(ticket).ok_or_else(|| {
                     Refusal::new(
                         ErrorCode::UnknownTicket,
@@ -579,6 +581,9 @@ impl Store {
                     }
                     _ => None,
                 };
+                if let Command::Merge { ticket, into } = cmd {
+                    self.check_merge(t, *ticket, *into)?;
+                }
                 let c = lifecycle::apply_ticket(t, cmd, unit, now_ms)?;
                 let action = cmd.audit_action().ok_or_else(|| {
                     Refusal::new(
@@ -694,6 +699,47 @@ impl Store {
                 }))
             }
         }
+    }
+
+    /// A merge joins a ticket to a live master of the same kind, one level deep: the master
+    /// is not itself merged, and nothing is merged into the ticket being merged.
+    fn check_merge(&self, t: &Ticket, ticket: u64, into: u64) -> Result<(), Refusal> {
+        let invalid = |m: String| Refusal::new(ErrorCode::Invalid, m);
+        if ticket == into {
+            return Err(invalid(format!(
+                "ticket {ticket} cannot be merged into itself"
+            )));
+        }
+        let master = self.state.tickets.get(&into).ok_or_else(|| {
+            Refusal::new(
+                ErrorCode::UnknownTicket,
+                format!("no live ticket {into} to merge into"),
+            )
+        })?;
+        if let Some(m) = master.merged_into {
+            return Err(invalid(format!(
+                "ticket {into} is itself merged into {m}: merge into {m}"
+            )));
+        }
+        if master.category != t.category {
+            return Err(invalid(format!(
+                "ticket {ticket} ({}) and {into} ({}) are not the same kind of matter",
+                t.category.zh(),
+                master.category.zh()
+            )));
+        }
+        if let Some(d) = self
+            .state
+            .tickets
+            .values()
+            .find(|x| x.merged_into == Some(ticket))
+        {
+            return Err(invalid(format!(
+                "ticket {} is merged into {ticket}: unmerge it first",
+                d.id
+            )));
+        }
+        Ok(())
     }
 
     fn check_position(&self, lon: f64, lat: f64) -> Result<(), Refusal> {

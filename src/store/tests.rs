@@ -377,3 +377,73 @@ mod kpis {
         assert_eq!(s.kpi_figures("999999", before.at_ms).unwrap().total, 0);
     }
 }
+
+#[test]
+fn a_merged_duplicate_follows_its_master_and_the_figures_count_the_matter_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let now_us = crate::domain::time::now_us();
+    let ok = |a: &Applied| matches!(a.outcome, CommandOutcome::Ok { .. });
+    let code = |a: &Applied| match &a.outcome {
+        CommandOutcome::Refused { code, message } => Some((*code, message.clone())),
+        _ => None,
+    };
+    let out = s
+        .apply_batch(vec![intake("a"), intake("b"), intake("c")], now_us)
+        .unwrap();
+    assert!(out.iter().all(ok));
+    let figures = |s: &mut Store| {
+        let f = s.kpi_figures("", now_us / 1000).unwrap();
+        (f.total, f.open)
+    };
+    assert_eq!(figures(&mut s), (3, 3));
+    let merge = |key: &str, ticket, into| req(key, Command::Merge { ticket, into });
+    let out = s.apply_batch(vec![merge("m1", 2, 1)], now_us).unwrap();
+    assert!(ok(&out[0]), "{:?}", out[0].outcome);
+    assert_eq!(s.tickets()[&2].merged_into, Some(1));
+    assert_eq!(figures(&mut s), (2, 2), "the matter counts once");
+    let out = s
+        .apply_batch(
+            vec![
+                req("d2", Command::Accept { ticket: 2 }),
+                merge("m2", 3, 2),
+                merge("m3", 1, 3),
+                merge("m4", 3, 3),
+            ],
+            now_us,
+        )
+        .unwrap();
+    let (c0, m0) = code(&out[0]).unwrap();
+    assert_eq!(c0, ErrorCode::IllegalTransition);
+    assert!(m0.contains("merged into 1"), "{m0}");
+    assert!(
+        code(&out[1]).unwrap().1.contains("itself merged into 1"),
+        "one level deep"
+    );
+    assert!(
+        code(&out[2]).unwrap().1.contains("unmerge it first"),
+        "a master is not merged"
+    );
+    assert!(code(&out[3]).unwrap().1.contains("itself"));
+    let out = s
+        .apply_batch(vec![req("u", Command::Unmerge { ticket: 2 })], now_us)
+        .unwrap();
+    assert!(ok(&out[0]));
+    assert_eq!(s.tickets()[&2].merged_into, None);
+    assert_eq!(figures(&mut s), (3, 3), "unmerged, it counts again");
+    let trail: Vec<String> = s
+        .audit_of(2)
+        .unwrap()
+        .iter()
+        .map(|a| format!("{} {}", a.action.as_str(), a.note))
+        .collect();
+    assert_eq!(trail.len(), 3, "{trail:?}");
+    assert!(trail[1].starts_with("merge 并入 #1"), "{trail:?}");
+    assert!(trail[2].starts_with("unmerge"), "{trail:?}");
+    // After a reopen, a merge stands (the record holds it) and still counts once.
+    s.apply_batch(vec![merge("m5", 3, 1)], now_us).unwrap();
+    drop(s);
+    let mut s = open(&dir);
+    assert_eq!(s.tickets()[&3].merged_into, Some(1));
+    assert_eq!(figures(&mut s), (2, 2));
+}

@@ -52,7 +52,7 @@ impl MarkerSlots {
     /// Put, move or remove a ticket's marker. Returns false when the slots are full (the
     /// caller grows them).
     pub fn set(&mut self, t: &Ticket, proj: &Projection) -> bool {
-        if !t.status.is_open() {
+        if !t.status.is_open() || t.merged_into.is_some() {
             self.remove(t.id);
             return true;
         }

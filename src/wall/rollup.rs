@@ -224,7 +224,7 @@ impl RollUps {
             self.ahead.remove(&(old.deadline, id));
             self.add(&old, -1);
         }
-        let Some(t) = t.filter(|t| t.status.is_open()) else {
+        let Some(t) = t.filter(|t| t.status.is_open() && t.merged_into.is_none()) else {
             return;
         };
         let mut regions = regions_of(&t.grid);

@@ -19,6 +19,10 @@ use crate::protocol::{Priority, Ticket};
 pub type QueueKey = (Priority, i64, u64);
 
 pub fn queue_key(t: &Ticket) -> Option<QueueKey> {
+    // A merged duplicate is its master's matter: the queue shows the master only.
+    if t.merged_into.is_some() {
+        return None;
+    }
     let (_, d) = t.current_deadline()?;
     Some((t.priority, d, t.id))
 }
