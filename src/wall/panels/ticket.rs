@@ -140,6 +140,7 @@ pub fn panel(
         );
     }
     ui.separator();
+    duplicates(ui, (t, &mirror.tickets), lang, sel, actions);
 
     // Dispatch: the recommended unit and alternatives, in the order the one-click
     // dispatch uses (the unit that returned it last goes to the back).
@@ -298,4 +299,76 @@ pub fn panel(
                 }
             }
         });
+}
+
+/// The same matter reported again: a merged ticket says whose it is (one click unmerges);
+/// an open one lists the tickets that look alike (same category, place, time) with one
+/// click to merge the later report into the earlier.
+fn duplicates(
+    ui: &mut egui::Ui,
+    (t, tickets): (
+        &crate::protocol::Ticket,
+        &std::collections::HashMap<u64, crate::protocol::Ticket>,
+    ),
+    lang: crate::wall::text::UiLang,
+    sel: &crate::wall::action::Selection,
+    actions: &mut Vec<UiAction>,
+) {
+    if let Some(m) = t.merged_into {
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(lang.t(
+                    &format!("已并入 #{m}，随其办理"),
+                    &format!("Merged into #{m}"),
+                ))
+                .size(18.0)
+                .color(AMBER),
+            );
+            let b = egui::Button::new(RichText::new(lang.t("撤销合并", "Unmerge")).size(17.0));
+            if ui.add_enabled(sel.armed.is_none(), b).clicked() {
+                actions.push(UiAction::Arm {
+                    command: Command::Unmerge { ticket: t.id },
+                    label: format!("{} #{}", lang.t("撤销合并", "Unmerge"), t.id),
+                });
+            }
+        });
+        ui.separator();
+        return;
+    }
+    let alike = crate::domain::duplicates::candidates(t, tickets.values(), 3);
+    if alike.is_empty() {
+        return;
+    }
+    ui.label(
+        RichText::new(lang.t("疑似重复诉求", "Looks like the same matter"))
+            .font(bold(17.0))
+            .color(AMBER),
+    );
+    for o in alike {
+        let (master, dup) = crate::domain::duplicates::master_of(t, o);
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(format!(
+                    "#{} {} · {} · {}",
+                    o.id,
+                    o.title,
+                    lang.channel(o.channel),
+                    hhmm(o.created_ms)
+                ))
+                .size(16.0),
+            );
+            let text = format!("{} #{} → #{}", lang.t("合并", "Merge"), dup.id, master.id);
+            let b = egui::Button::new(RichText::new(&text).size(16.0));
+            if ui.add_enabled(sel.armed.is_none(), b).clicked() {
+                actions.push(UiAction::Arm {
+                    command: Command::Merge {
+                        ticket: dup.id,
+                        into: master.id,
+                    },
+                    label: text.clone(),
+                });
+            }
+        });
+    }
+    ui.separator();
 }
