@@ -1744,6 +1744,27 @@ async fn a_merged_duplicate_counts_once_on_every_wall_and_unmerges() {
             break;
         }
     }
+    // Refused over the wire, with the documented codes: a merge into itself, and any
+    // command but unmerge on the duplicate.
+    let (_, out) = run(&mut op, cmd("self", Command::Merge { ticket: 1, into: 1 })).await;
+    assert!(
+        matches!(
+            out,
+            CommandOutcome::Refused {
+                code: ErrorCode::Invalid,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let (_, out) = run(&mut op, cmd("acc", Command::Accept { ticket: 2 })).await;
+    match out {
+        CommandOutcome::Refused { code, message } => {
+            assert_eq!(code, ErrorCode::IllegalTransition);
+            assert!(message.contains("merged into 1"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
     // The figures that follow count one matter.
     assert_eq!(next_total(&mut wall).await, 1);
     let (status, text) = http(

@@ -146,9 +146,48 @@ pub fn parse_civil(s: &str) -> Option<i64> {
     })
 }
 
+/// ISO 8601 with the zone, in the center's civil time: `2026-12-01T20:53:39+08:00` (what
+/// Open311, CAP and Atom carry).
+pub fn iso(ms: i64) -> String {
+    let c = civil(ms);
+    format!("{}T{}+08:00", c.date(), c.hhmmss())
+}
+
+/// An ISO 8601 date and time with its zone (`2010-01-01T00:00:00Z`, `…+08:00`, `…-05:00`),
+/// or without one (the center's civil time).
+pub fn parse_iso(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (body, offset_ms) = if let Some(b) = s.strip_suffix('Z') {
+        (b, 0)
+    } else if s.len() > 19 && (s[19..].starts_with('+') || s[19..].starts_with('-')) {
+        let (b, z) = s.split_at(19);
+        let sign = if z.starts_with('-') { -1 } else { 1 };
+        let hm: Vec<i64> = z[1..].split(':').filter_map(|p| p.parse().ok()).collect();
+        (
+            b,
+            sign * (hm.first()? * HOUR_MS + hm.get(1).unwrap_or(&0) * 60_000),
+        )
+    } else {
+        (s, TZ_MS)
+    };
+    // parse_civil reads the center's civil time: shift to the offset given.
+    Some(parse_civil(body)? + TZ_MS - offset_ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_times_carry_the_zone_and_read_back_from_any_zone() {
+        let ms = 1_767_225_600_000; // 2026-01-01T08:00:00+08:00
+        assert_eq!(iso(ms), "2026-01-01T08:00:00+08:00");
+        assert_eq!(parse_iso("2026-01-01T00:00:00Z"), Some(ms));
+        assert_eq!(parse_iso("2026-01-01T08:00:00+08:00"), Some(ms));
+        assert_eq!(parse_iso("2025-12-31T19:00:00-05:00"), Some(ms));
+        assert_eq!(parse_iso("2026-01-01T08:00:00"), Some(ms));
+        assert_eq!(parse_iso("nonsense"), None);
+    }
 
     #[test]
     fn civil_time_is_utc_plus_eight() {

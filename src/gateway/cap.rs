@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::oneshot;
 
 use super::CoreMsg;
-use super::accounts::Directory;
 use super::http::Http;
-use super::open311::{iso, xml_escape};
+use super::open311::xml_escape;
+use crate::domain::time::iso;
 use crate::protocol::{Warning, WarningKind, WarningLevel, WarningStatus};
 
 pub const CAP_NS: &str = "urn:oasis:names:tc:emergency:cap:1.2";
@@ -157,25 +157,6 @@ fn xml(status: StatusCode, ct: &'static str, body: String) -> Response {
     (status, [(axum::http::header::CONTENT_TYPE, ct)], body).into_response()
 }
 
-async fn reader(h: &Http, headers: &HeaderMap) -> Result<String, Response> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    match h.directory.authenticate(token).await {
-        Some(who) => Ok(who.access.region.clone()),
-        None => {
-            super::conn::log_access(&h.core, &Directory::claimed(token), "refused", "CAP read");
-            Err(xml(
-                StatusCode::UNAUTHORIZED,
-                "text/plain; charset=utf-8",
-                "send 'Authorization: Bearer <token>'".into(),
-            ))
-        }
-    }
-}
-
 fn sender(h: &Http) -> String {
     let node = h
         .cfg
@@ -191,9 +172,9 @@ pub async fn serve(
     Path(path): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let region = match reader(&h, &headers).await {
-        Ok(r) => r,
-        Err(e) => return e,
+    let region = match super::http::reader(&h, &headers, "CAP read").await {
+        Ok(who) => who.access.region.clone(),
+        Err(e) => return e.into_response(),
     };
     let Some(mut warnings) = live_warnings(&h).await else {
         return xml(
@@ -206,8 +187,7 @@ pub async fn serve(
         crate::protocol::Event::WarningRaised { warning: w.clone() }.in_region(&region)
     });
     warnings.sort_by_key(|w| std::cmp::Reverse(w.updated_ms));
-    let scheme = if h.cfg.tls.is_some() { "https" } else { "http" };
-    let base = format!("{scheme}://{}", h.cfg.http_listen);
+    let base = h.base_url();
     if path == "warnings.atom" {
         return xml(
             StatusCode::OK,

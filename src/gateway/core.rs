@@ -61,10 +61,12 @@ pub enum CoreMsg {
     Access(AccessEntry),
     /// A scrape of `/metrics`: set the state gauges, then answer.
     Gauges(oneshot::Sender<()>),
-    /// Tickets for a reader (Open311): those with these ids (archived ones too), or every
-    /// live one.
+    /// Tickets for a reader (Open311) in `region`: those with these ids (archived ones
+    /// too), or the live ones taken in within `created` (from, to ms).
     Tickets {
         ids: Option<Vec<u64>>,
+        region: String,
+        created: (i64, i64),
         reply: oneshot::Sender<Vec<Ticket>>,
     },
     /// The first outcome of a credential's idempotency key, while remembered (CAP
@@ -325,14 +327,29 @@ impl Core {
             CoreMsg::Warnings { reply } => {
                 let _ = reply.send(self.store.warnings().values().cloned().collect());
             }
-            CoreMsg::Tickets { ids, reply } => {
+            CoreMsg::Tickets {
+                ids,
+                region,
+                created: (from, to),
+                reply,
+            } => {
                 let found = match ids {
                     Some(ids) => ids
                         .into_iter()
                         .take(1000)
                         .filter_map(|id| self.store.ticket(id).ok().flatten())
+                        .filter(|t| crate::protocol::within(&t.grid, &region))
                         .collect(),
-                    None => self.store.tickets().values().cloned().collect(),
+                    None => self
+                        .store
+                        .tickets()
+                        .values()
+                        .filter(|t| {
+                            (from..=to).contains(&t.created_ms)
+                                && crate::protocol::within(&t.grid, &region)
+                        })
+                        .cloned()
+                        .collect(),
                 };
                 let _ = reply.send(found);
             }

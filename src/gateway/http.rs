@@ -39,6 +39,18 @@ pub struct Http {
     pub grids: Option<Arc<crate::gis::GridIndex>>,
 }
 
+impl Http {
+    /// This port's own address as a URL base (`http://127.0.0.1:7401`), for links.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.cfg.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.cfg.http_listen)
+    }
+}
+
 pub async fn serve(
     listener: TcpListener,
     state: Http,
@@ -213,8 +225,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
     }
 }
 
-/// Who is calling, from `Authorization: Bearer …`: a credential that may command.
-pub(super) async fn caller(
+/// Who is calling, from `Authorization: Bearer …`: any known credential (an unknown
+/// token is refused and logged).
+pub(super) async fn reader(
     h: &Http,
     headers: &HeaderMap,
     what: &str,
@@ -224,19 +237,31 @@ pub(super) async fn caller(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    let Some(who) = h.directory.authenticate(token).await else {
-        log_access(
-            &h.core,
-            &Directory::claimed(token),
-            "refused",
-            &format!("unknown token (HTTP {what})"),
-        );
-        return Err(HttpError(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthorized,
-            "send 'Authorization: Bearer <token>' with a token from the gateway config".into(),
-        ));
-    };
+    match h.directory.authenticate(token).await {
+        Some(who) => Ok(who),
+        None => {
+            log_access(
+                &h.core,
+                &Directory::claimed(token),
+                "refused",
+                &format!("unknown token (HTTP {what})"),
+            );
+            Err(HttpError(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "send 'Authorization: Bearer <token>' with a token from the gateway config".into(),
+            ))
+        }
+    }
+}
+
+/// Who is calling: a credential that may command.
+pub(super) async fn caller(
+    h: &Http,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<Credential, HttpError> {
+    let who = reader(h, headers, what).await?;
     if !who.access.role.can_command() {
         return Err(HttpError(
             StatusCode::FORBIDDEN,

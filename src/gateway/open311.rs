@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use super::http::Http;
 use super::{CoreMsg, conn::log_access};
 use crate::domain::services::{self, Service};
-use crate::domain::time::civil;
+use crate::domain::time::{iso, parse_iso};
 use crate::protocol::{
     Channel, Command, CommandOutcome, ErrorCode, NewTicket, Priority, Ticket, TicketStatus,
 };
@@ -127,12 +127,6 @@ fn list(fmt: Format, root: &str, item: &str, items: Vec<serde_json::Value>) -> R
         }
     };
     respond(fmt, StatusCode::OK, body)
-}
-
-/// ISO 8601 with the zone: `2026-12-01T20:53:39+08:00` (the center's civil time).
-pub fn iso(ms: i64) -> String {
-    let c = civil(ms);
-    format!("{}T{}+08:00", c.date(), c.hhmmss())
 }
 
 fn service_json(s: &Service) -> serde_json::Value {
@@ -305,14 +299,13 @@ pub async fn discovery(State(h): State<Http>, Path(file): Path<String>) -> Respo
             "discovery.json or discovery.xml",
         );
     };
-    let scheme = if h.cfg.tls.is_some() { "https" } else { "http" };
     let v = serde_json::json!({
         "changeset": iso(0),
         "contact": "社会治理现代化指挥中心 · 一屏 Yiping",
         "key_service": "api_key: an operator's token or account (yiping account add)",
         "endpoints": [{
             "specification": "http://wiki.open311.org/GeoReport_v2",
-            "url": format!("{scheme}://{}/open311/v2", h.cfg.http_listen),
+            "url": format!("{}/open311/v2", h.base_url()),
             "changeset": iso(0),
             "type": "production",
             "formats": ["application/json", "text/xml"],
@@ -418,20 +411,7 @@ async fn post_request(h: &Http, fmt: Format, params: &Params) -> Response {
         Some((d, a)) => format!("open311:{d}:{a}"),
         None => format!("open311:{:016x}", rand::random::<u64>()),
     };
-    let (tx, rx) = oneshot::channel();
-    let msg = CoreMsg::Command {
-        id: None,
-        request: who.request(key, Command::Intake { ticket }),
-        reply: Some(tx),
-    };
-    if h.core.send(msg).await.is_err() {
-        return error(
-            fmt,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the gateway is stopping",
-        );
-    }
-    match rx.await.map(|a| a.outcome) {
+    match super::http::submit(h, who.request(key, Command::Intake { ticket })).await {
         Ok(CommandOutcome::Ok { id: Some(id), .. }) => list(
             fmt,
             "service_requests",
@@ -480,15 +460,24 @@ async fn get_requests(h: &Http, fmt: Format, params: &Params, one: Option<u64>) 
         ),
         (None, None) => None,
     };
+    let date = |k: &str| param(k).and_then(parse_iso);
+    let now = crate::domain::time::now_ms();
+    let (from, to) = match (date("start_date"), date("end_date")) {
+        (Some(a), Some(b)) => (a, b),
+        (Some(a), None) => (a, now),
+        (None, Some(b)) => (b - 90 * crate::domain::time::DAY_MS, b),
+        (None, None) => (now - 90 * crate::domain::time::DAY_MS, now + 60_000),
+    };
+    // The core hands over only the region's tickets taken in within the range (or those
+    // asked for by id): a listing does not copy every live ticket.
     let (tx, rx) = oneshot::channel();
-    if h.core
-        .send(CoreMsg::Tickets {
-            ids: ids.clone(),
-            reply: tx,
-        })
-        .await
-        .is_err()
-    {
+    let ask = CoreMsg::Tickets {
+        ids: ids.clone(),
+        region: region.unwrap_or_default(),
+        created: (from, to),
+        reply: tx,
+    };
+    if h.core.send(ask).await.is_err() {
         return error(
             fmt,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -502,23 +491,12 @@ async fn get_requests(h: &Http, fmt: Format, params: &Params, one: Option<u64>) 
             "the gateway is stopping",
         );
     };
-    let region = region.unwrap_or_default();
-    tickets.retain(|t| crate::protocol::within(&t.grid, &region));
     let codes: Option<Vec<&str>> = param("service_code").map(|c| c.split(',').collect());
     let wanted_status: Option<Vec<&str>> = param("status").map(|c| c.split(',').collect());
-    let date = |k: &str| param(k).and_then(parse_iso);
-    let now = crate::domain::time::now_ms();
-    let (from, to) = match (date("start_date"), date("end_date")) {
-        (Some(a), Some(b)) => (a, b),
-        (Some(a), None) => (a, now),
-        (None, Some(b)) => (b - 90 * crate::domain::time::DAY_MS, b),
-        (None, None) => (now - 90 * crate::domain::time::DAY_MS, now + 60_000),
-    };
     if ids.is_none() {
         tickets.retain(|t| {
             let code = services::of(t.category, &t.subtype).code();
-            (from..=to).contains(&t.created_ms)
-                && codes.as_ref().is_none_or(|c| c.contains(&code.as_str()))
+            codes.as_ref().is_none_or(|c| c.contains(&code.as_str()))
                 && wanted_status
                     .as_ref()
                     .is_none_or(|s| s.contains(&statuses(t.status).0))
@@ -541,40 +519,9 @@ async fn get_requests(h: &Http, fmt: Format, params: &Params, one: Option<u64>) 
     )
 }
 
-/// `2010-01-01T00:00:00Z`, `…+08:00`, or a date alone (the center's midnight).
-fn parse_iso(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (body, offset_ms) = if let Some(b) = s.strip_suffix('Z') {
-        (b, 0)
-    } else if s.len() > 19 && (s[19..].starts_with('+') || s[19..].starts_with('-')) {
-        let (b, z) = s.split_at(19);
-        let sign = if z.starts_with('-') { -1 } else { 1 };
-        let hm: Vec<i64> = z[1..].split(':').filter_map(|p| p.parse().ok()).collect();
-        (
-            b,
-            sign * (hm.first()? * 3_600_000 + hm.get(1).unwrap_or(&0) * 60_000),
-        )
-    } else {
-        (s, crate::domain::time::TZ_MS)
-    };
-    let local = crate::domain::time::parse_civil(&body.replace('T', " "))?;
-    // parse_civil reads the center's civil time: shift to the offset given.
-    Some(local + crate::domain::time::TZ_MS - offset_ms)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_carry_the_zone_and_read_back_from_any_zone() {
-        let ms = 1_767_225_600_000; // 2026-01-01T08:00:00+08:00
-        assert_eq!(iso(ms), "2026-01-01T08:00:00+08:00");
-        assert_eq!(parse_iso("2026-01-01T00:00:00Z"), Some(ms));
-        assert_eq!(parse_iso("2026-01-01T08:00:00+08:00"), Some(ms));
-        assert_eq!(parse_iso("2025-12-31T19:00:00-05:00"), Some(ms));
-        assert_eq!(parse_iso("nonsense"), None);
-    }
 
     #[test]
     fn xml_is_escaped_and_lists_name_their_items() {

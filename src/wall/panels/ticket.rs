@@ -140,7 +140,7 @@ pub fn panel(
         );
     }
     ui.separator();
-    duplicates(ui, (t, &mirror.tickets), lang, sel, actions);
+    duplicates(ui, (t, &mirror.tickets, mirror.seq), lang, sel, actions);
 
     // Dispatch: the recommended unit and alternatives, in the order the one-click
     // dispatch uses (the unit that returned it last goes to the back).
@@ -306,9 +306,10 @@ pub fn panel(
 /// click to merge the later report into the earlier.
 fn duplicates(
     ui: &mut egui::Ui,
-    (t, tickets): (
+    (t, tickets, seq): (
         &crate::protocol::Ticket,
         &std::collections::HashMap<u64, crate::protocol::Ticket>,
+        u64,
     ),
     lang: crate::wall::text::UiLang,
     sel: &crate::wall::action::Selection,
@@ -335,7 +336,29 @@ fn duplicates(
         ui.separator();
         return;
     }
-    let alike = crate::domain::duplicates::candidates(t, tickets.values(), 3);
+    // A scan of every live ticket: on a new selection, then at most once a second while
+    // the mirror changes, never every frame (kept in egui's memory). What is shown is
+    // checked again each frame, so a ticket merged meanwhile drops out at once.
+    let id = egui::Id::new("duplicate-candidates");
+    let now = ui.input(|i| i.time);
+    let cached: Option<(u64, u64, f64, Vec<u64>)> = ui.ctx().memory_mut(|m| m.data.get_temp(id));
+    let ids = match cached {
+        Some((tid, s, at, ids)) if tid == t.id && (s == seq || now - at < 1.0) => ids,
+        _ => {
+            let ids: Vec<u64> = crate::domain::duplicates::candidates(t, tickets.values(), 3)
+                .iter()
+                .map(|o| o.id)
+                .collect();
+            ui.ctx()
+                .memory_mut(|m| m.data.insert_temp(id, (t.id, seq, now, ids.clone())));
+            ids
+        }
+    };
+    let alike: Vec<&crate::protocol::Ticket> = ids
+        .iter()
+        .filter_map(|i| tickets.get(i))
+        .filter(|o| crate::domain::duplicates::alike(t, o))
+        .collect();
     if alike.is_empty() {
         return;
     }
