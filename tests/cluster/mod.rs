@@ -873,7 +873,7 @@ fn a_town_center_cut_off_keeps_serving_and_catches_up() {
     );
     let log = std::fs::read_to_string(dir.join("gateway.log")).unwrap_or_default();
     assert!(
-        !log.contains("is not the city's delta"),
+        !log.contains("carries the city's delta"),
         "the mirror kept the city's numbers"
     );
     let _ = town_child.kill();

@@ -275,11 +275,12 @@ impl Core {
                     last = seq;
                     items.push((seq, ts_us, event, d.frame));
                 }
-                _ => tracing::warn!(
-                    "town: mirror message {} is not the city's delta {}: skipped",
+                Ok(ServerMsg::Delta { seq, .. }) => tracing::warn!(
+                    "town: mirror message {} carries the city's delta {seq}, not {}: skipped",
                     d.seq,
                     d.seq
                 ),
+                _ => tracing::warn!("town: mirror message {} is not a delta: skipped", d.seq),
             }
         }
         match self.store.follow_durably(items) {
@@ -380,6 +381,8 @@ impl Core {
             self.rejoin().await;
             return false;
         }
+        // The tail read for the stream, kept to catch the walls up without reading it again.
+        let mut tail = None;
         if last < seq {
             let rows = match self.store.deltas_after(last, usize::MAX) {
                 Ok(r) => r,
@@ -413,11 +416,15 @@ impl Core {
                     return false;
                 }
             }
+            tail = Some(rows);
         }
         if let Some(n) = self.node.as_mut() {
             n.published = seq;
         }
-        self.catch_up_from_record();
+        match tail {
+            Some(rows) if last <= self.fanned => self.fan_out_rows(rows),
+            _ => self.catch_up_from_record(),
+        }
         true
     }
 
@@ -427,21 +434,27 @@ impl Core {
             return;
         }
         match self.store.deltas_after(self.fanned, usize::MAX) {
-            Ok(rows) => {
-                for r in rows {
-                    let Some(event) = event_of(&r) else { continue };
-                    self.fan_out(Delta {
-                        seq: r.seq,
-                        event,
-                        frame: r.frame,
-                    });
-                }
-                self.trim_window();
-                self.release_waiting();
-                self.release_joins(false);
-            }
+            Ok(rows) => self.fan_out_rows(rows),
             Err(e) => tracing::warn!("cluster: the record's log does not read: {e}"),
         }
+    }
+
+    /// Fan out the record's rows this node's walls have not seen, in order.
+    fn fan_out_rows(&mut self, rows: Vec<StoredDelta>) {
+        for r in rows {
+            if r.seq <= self.fanned {
+                continue;
+            }
+            let Some(event) = event_of(&r) else { continue };
+            self.fan_out(Delta {
+                seq: r.seq,
+                event,
+                frame: r.frame,
+            });
+        }
+        self.trim_window();
+        self.release_waiting();
+        self.release_joins(false);
     }
 
     /// A writer's publish of its batch: true when the stream has every delta.
