@@ -362,7 +362,7 @@ fn the_demo_renders_the_map_and_the_panels() {
     let status = std::process::Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1920x1080x24"])
         .arg(env!("CARGO_BIN_EXE_yiping"))
-        .args(["demo", "--warmup", "4", "--frames", "40", "--screenshot"])
+        .args(["demo", "--history-days", "2", "--frames", "40", "--screenshot"])
         .arg(&png)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("WGPU_BACKEND", "vulkan")

@@ -148,9 +148,10 @@ enum Cmd {
         /// Simulated seconds per real second.
         #[arg(long, default_value_t = 60.0)]
         speed: f64,
-        /// Seconds of fast-forward first, so the city is lived-in when the wall opens.
-        #[arg(long, default_value_t = 8)]
-        warmup: u64,
+        /// Days of history written first (the simulator on a virtual clock, ending now), so
+        /// the city has a yesterday, a last week and a month when the wall opens (0: none).
+        #[arg(long, default_value_t = 30)]
+        history_days: u32,
         /// Start a flood this many seconds in: 30x intake in 扬中市 and 丹徒区 for an hour
         /// of simulated time.
         #[arg(long)]
@@ -310,15 +311,15 @@ pub fn main() -> anyhow::Result<()> {
                 brief: false,
             },
             60.0,
-            8,
+            30,
             None,
         ),
         Some(Cmd::Demo {
             wall,
             speed,
-            warmup,
+            history_days,
             flood_after,
-        }) => demo::run(wall, speed, warmup, flood_after),
+        }) => demo::run(wall, speed, history_days, flood_after),
         Some(Cmd::Wall {
             wall,
             feed,

@@ -4,6 +4,7 @@
 //! with realistic delays compressed by `speed`. It never touches the wall.
 
 pub mod city;
+pub mod history;
 mod names;
 pub mod units;
 pub mod year;
@@ -135,10 +136,16 @@ pub struct Sim {
     due: std::collections::BTreeSet<(i64, u64)>,
     due_at: HashMap<u64, i64>,
     /// Tickets seen per grid (for the repeated-complaints rule) and raised warnings.
-    per_grid: HashMap<String, std::collections::VecDeque<i64>>,
-    /// Grids that crossed the repeated-complaints threshold since the last step.
-    hot: Vec<String>,
-    warned: HashMap<String, u64>,
+    /// Keyed by (grid, category): a repeated complaint is the same matter again, not any
+    /// four tickets of a busy grid (by grid alone the flood raised ~300 yellow warnings).
+    per_grid: HashMap<(String, Category), std::collections::VecDeque<i64>>,
+    /// (grid, category) pairs that crossed the threshold since the last step.
+    hot: Vec<(String, Category)>,
+    warned: HashMap<(String, Category), u64>,
+    /// Unit ids by (category handled, area), so that routing a ticket looks only at the
+    /// units of its category whose area contains its grid (over all ~900 units, ranking
+    /// was most of a fast-forward's time).
+    units_by_place: HashMap<(Category, String), Vec<String>>,
     next_key: u64,
     pub stats: SimStats,
     pub scenario: Option<Scenario>,
@@ -155,11 +162,22 @@ impl Sim {
                 acc
             })
             .collect();
+        let units = units::units_of(city);
+        let mut units_by_place: HashMap<(Category, String), Vec<String>> = HashMap::new();
+        for u in &units {
+            for c in &u.categories {
+                units_by_place
+                    .entry((*c, u.area.clone()))
+                    .or_default()
+                    .push(u.id.clone());
+            }
+        }
         Sim {
             rng: SmallRng::seed_from_u64(seed),
             grids: city.grids.clone(),
             cumulative,
-            units: units::units_of(city),
+            units,
+            units_by_place,
             speed: speed.max(0.01),
             sla_speed: speed.max(0.01),
             tickets_per_day,
@@ -387,13 +405,14 @@ impl Sim {
                     if before.is_none() {
                         // Repeated complaints: 4 or more in one grid within a simulated day.
                         let window = (86_400_000.0 / self.speed) as i64;
-                        let q = self.per_grid.entry(t.grid.clone()).or_default();
+                        let key = (t.grid.clone(), t.category);
+                        let q = self.per_grid.entry(key.clone()).or_default();
                         q.push_back(now);
                         while q.front().is_some_and(|&f| f < now - window) {
                             q.pop_front();
                         }
-                        if q.len() == 4 && !self.warned.contains_key(&t.grid) {
-                            self.hot.push(t.grid.clone());
+                        if q.len() == 4 && !self.warned.contains_key(&key) {
+                            self.hot.push(key);
                         }
                     }
                 }
@@ -427,7 +446,15 @@ impl Sim {
             let r: f64 = self.rng.random();
             let command = match t.status {
                 S::Received | S::Returned => {
-                    match crate::domain::units::rank_units(mirror.units.values(), t).first() {
+                    // The areas that contain the grid: the city (""), then each id prefix.
+                    let areas = std::iter::once(0)
+                        .chain(t.grid.match_indices('-').map(|(i, _)| i))
+                        .chain(std::iter::once(t.grid.len()));
+                    let nearby = areas
+                        .filter_map(|end| self.units_by_place.get(&(t.category, t.grid[..end].into())))
+                        .flatten()
+                        .filter_map(|id| mirror.units.get(id));
+                    match crate::domain::units::rank_units(nearby, t).first() {
                         Some(u) => Command::Dispatch {
                             ticket: id,
                             unit: u.id.clone(),
@@ -500,15 +527,26 @@ impl Sim {
             out.push(self.cmd(Command::RaiseWarning { warning }));
         }
         let hot = std::mem::take(&mut self.hot);
-        for grid in hot {
-            if self.warned.contains_key(&grid) {
+        // Inside an emergency's area its own warning covers the surge: no yellow card per
+        // flooded grid under the red one.
+        let covered = |grid: &str| {
+            self.scenario.as_ref().is_some_and(|sc| {
+                sc.warned
+                    && now < sc.start_ms + 4 * sc.duration_ms
+                    && sc.districts.iter().any(|d| grid.starts_with(d.as_str()))
+            })
+        };
+        let hot: Vec<_> = hot.into_iter().filter(|(g, _)| !covered(g)).collect();
+        for key in hot {
+            if self.warned.contains_key(&key) {
                 continue;
             }
-            let n = self.per_grid.get(&grid).map(|q| q.len()).unwrap_or(0);
+            let n = self.per_grid.get(&key).map(|q| q.len()).unwrap_or(0);
+            let (grid, category) = key.clone();
             let tickets: Vec<u64> = mirror
                 .tickets
                 .values()
-                .filter(|t| t.grid == grid)
+                .filter(|t| t.grid == grid && t.category == category)
                 .map(|t| t.id)
                 .collect();
             let level = if n >= 8 {
@@ -524,13 +562,13 @@ impl Sim {
                 .find(|g| g.id == grid)
                 .map(|g| g.name.clone())
                 .unwrap_or_default();
-            self.warned.insert(grid.clone(), 0);
+            self.warned.insert(key, 0);
             self.stats.warnings += 1;
             out.push(self.cmd(Command::RaiseWarning {
                 warning: NewWarning {
                     level,
                     kind: crate::protocol::WarningKind::RepeatedComplaints,
-                    title: format!("{name}短期内重复诉求{n}起"),
+                    title: format!("{name}{}类诉求短期内重复{n}起", category.zh()),
                     grids: vec![grid],
                     tickets,
                 },
@@ -551,8 +589,8 @@ impl Sim {
                 }
                 crate::protocol::WarningStatus::TaskForce if age as f64 > 12.0 * step => {
                     for g in &w.grids {
-                        self.per_grid.remove(g);
-                        self.warned.remove(g);
+                        self.per_grid.retain(|k, _| &k.0 != g);
+                        self.warned.retain(|k, _| &k.0 != g);
                     }
                     Some(Command::LiftWarning {
                         warning: w.id,

@@ -78,6 +78,15 @@ pub trait Backend: Send {
     /// Name the log after another's epoch (a town center's replica of the city's log), on
     /// an empty database only.
     fn set_epoch(&self, epoch: &str) -> Result<(), StoreError>;
+    /// Start the log after `seq` (an imported history's last number): the next delta is
+    /// `seq + 1`, so the history's audit entries keep their own numbers. A fresh database
+    /// only; SQLite only (a cluster's record is imported with its own tools).
+    fn set_seq_base(&self, seq: u64) -> Result<(), StoreError>;
+    /// Around a bulk import's writes (inside its transaction): `true` before, `false`
+    /// after. SQLite builds the audit index once at the end instead of row by row.
+    fn bulk_import(&self, _starting: bool) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// Take the writer's lease of a cluster, if free: true while this connection holds it.
     /// SQLite has one writer by construction (the file's lock): always true.

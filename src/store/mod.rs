@@ -94,6 +94,24 @@ pub struct Request {
     pub command: Command,
 }
 
+/// A record of the past as it is made: an audit entry (of ticket id), or a ticket that was
+/// archived (its last record).
+#[derive(Clone, Debug)]
+pub enum Past {
+    Audit(u64, AuditEntry),
+    Archived(Ticket),
+}
+
+/// A past to import (`Store::import_history`): records as they ended and the last
+/// sequence number used (the audit entries come separately, as they are made).
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    pub tickets: Vec<Ticket>,
+    pub warnings: Vec<Warning>,
+    pub units: Vec<Unit>,
+    pub last_seq: u64,
+}
+
 /// A change made durable: its sequence number, the event, and the delta frame as sent.
 #[derive(Clone, Debug)]
 pub struct Delta {
@@ -335,6 +353,52 @@ impl Store {
             s.seq = seq;
             Ok(Delta { seq, event, frame })
         })
+    }
+
+    /// Write a past that was lived elsewhere (the demo's 30 days, run through the same
+    /// lifecycle on a virtual clock) into this fresh database, and close it: every audit
+    /// entry with its own number and every archived ticket as `past` yields them (while
+    /// the past is still being generated: the two overlap), then the records `rest`
+    /// gives: the tickets still open, the warnings and units; the log then starts after
+    /// its `last_seq`. One transaction: all of it or none. A past cannot be slid under a
+    /// present: a database with any ticket or delta is refused.
+    pub fn import_history(
+        self,
+        past: impl IntoIterator<Item = Past>,
+        rest: impl FnOnce() -> History,
+    ) -> Result<(), StoreError> {
+        if self.seq > 0 || !self.state.tickets.is_empty() || self.next_ticket > 1 {
+            return Err(StoreError::Corrupt(
+                "this database already has a history: import into a new file".into(),
+            ));
+        }
+        self.db.begin()?;
+        let written = (|| {
+            self.db.bulk_import(true)?;
+            for p in past {
+                match p {
+                    Past::Audit(ticket, a) => self.db.insert_audit(ticket, &a)?,
+                    Past::Archived(t) => self.db.upsert_ticket(&t)?,
+                }
+            }
+            self.db.bulk_import(false)?;
+            let h = rest();
+            for t in &h.tickets {
+                self.db.upsert_ticket(t)?;
+            }
+            for w in &h.warnings {
+                self.db.upsert_warning(w)?;
+            }
+            for u in &h.units {
+                self.db.upsert_unit(u)?;
+            }
+            self.db.set_seq_base(h.last_seq)
+        })();
+        if let Err(e) = written.and_then(|_| self.db.commit()) {
+            self.db.rollback();
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Load everything again from the database, the record (a cluster node that takes the

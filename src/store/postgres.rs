@@ -618,6 +618,13 @@ impl Backend for Pg {
         Ok(())
     }
 
+    fn set_seq_base(&self, _seq: u64) -> Result<(), StoreError> {
+        Err(StoreError::Pg(
+            "a history is imported into a single node's SQLite file, not a cluster's record"
+                .into(),
+        ))
+    }
+
     fn try_lead(&self) -> Result<bool, StoreError> {
         if self.leading.get() {
             // The lease lives with this connection: check that it still does.

@@ -246,7 +246,15 @@ pub fn ingest(
                 if outbox.feed_epoch != mirror.0.epoch {
                     outbox.feed_epoch = mirror.0.epoch.clone();
                 }
+                let was_loading = health.loading;
                 health.loading = mirror.0.loading || mirror.0.epoch.is_empty();
+                if was_loading && !health.loading {
+                    info!(
+                        "snapshot in: {} tickets, {} warnings",
+                        mirror.0.tickets.len(),
+                        mirror.0.warnings.len()
+                    );
+                }
                 if let Change::Ticket { id, .. } = &change {
                     // A trail we hold is extended by the delta's own audit line.
                     if let ServerMsg::Delta { event, .. } = &msg

@@ -58,7 +58,27 @@ impl ScreenCare {
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<ScreenCare>()
-        .add_systems(Update, wake.in_set(WallSet::Derive));
+        .add_systems(Update, wake.in_set(WallSet::Derive))
+        .add_systems(Update, pace_while_loading.in_set(WallSet::Derive));
+}
+
+/// While the feed connects and the first snapshot loads there is nothing to animate:
+/// four frames a second, so that the rendering (on a software renderer, both cores of
+/// this machine) leaves the CPU to the feed and, in the demo, to the city starting up.
+fn pace_while_loading(
+    health: Res<super::link::FeedHealth>,
+    winit: Option<ResMut<bevy::winit::WinitSettings>>,
+) {
+    let Some(mut winit) = winit else { return };
+    let mode = if health.loading {
+        bevy::winit::UpdateMode::reactive_low_power(Duration::from_millis(250))
+    } else {
+        bevy::winit::UpdateMode::Continuous
+    };
+    if winit.focused_mode != mode {
+        winit.focused_mode = mode;
+        winit.unfocused_mode = mode;
+    }
 }
 
 /// The input devices, each absent in a headless app.

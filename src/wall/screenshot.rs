@@ -1,4 +1,5 @@
-//! `--screenshot FILE --frames N`: render N frames, save the window to a PNG, exit.
+//! `--screenshot FILE --frames N`: render N frames once the first snapshot is in, save the
+//! window to a PNG, exit.
 //! Used by the README's pictures and the screenshot test under Xvfb.
 
 use std::path::PathBuf;
@@ -38,9 +39,14 @@ fn take(
     queue: Res<Queue>,
     mirror: Res<super::link::WallMirror>,
     trails: Res<super::link::AuditTrails>,
+    health: Res<super::link::FeedHealth>,
     mut actions: MessageWriter<UiAction>,
 ) {
     use crate::protocol::{Command, Incident, TicketStatus};
+    // Frames count from the first snapshot on: a picture of "connecting" shows nothing.
+    if health.loading {
+        return;
+    }
     shot.frame += 1;
     if shot.brief && shot.frame == shot.at / 3 {
         let warning = mirror
