@@ -32,6 +32,10 @@ pub struct Feature {
     pub has_geometry: bool,
     /// Its polygons; empty when its geometry is not a (Multi)Polygon.
     pub polygons: Vec<Polygon>,
+    /// Its lines ((Multi)LineString) and points ((Multi)Point): a base map's rivers,
+    /// roads and place names.
+    pub lines: Vec<Ring>,
+    pub points: Vec<[f64; 2]>,
 }
 
 impl Feature {
@@ -90,11 +94,20 @@ pub fn read_layer(path: &Path) -> Result<Vec<Feature>, GisError> {
                 }
                 _ => vec![],
             };
+            let (lines, points) = match f.geometry.as_ref().map(|g| &g.value) {
+                Some(geojson::Value::LineString(l)) => (vec![ring(l)], vec![]),
+                Some(geojson::Value::MultiLineString(ls)) => (ls.iter().map(ring).collect(), vec![]),
+                Some(geojson::Value::Point(p)) if p.len() >= 2 => (vec![], vec![[p[0], p[1]]]),
+                Some(geojson::Value::MultiPoint(ps)) => (vec![], ring(ps)),
+                _ => (vec![], vec![]),
+            };
             Feature {
                 index,
                 properties: f.properties.unwrap_or_default(),
                 has_geometry: f.geometry.is_some(),
                 polygons,
+                lines,
+                points,
             }
         })
         .collect())

@@ -9,6 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::time::{local_day, local_hour};
+use crate::protocol::kpi::{DayFigures, DistrictScore, TREND_DAYS};
 use crate::protocol::{Category, Channel, KpiFigures, Ticket};
 
 /// How many of the hottest grids the figures list.
@@ -35,6 +36,8 @@ pub struct Kpis {
     by_day_channel: HashMap<(i64, Channel), u32>,
     by_day_category: HashMap<(i64, Category), u32>,
     by_day_district: HashMap<(i64, String), u32>,
+    /// What each (day of intake, district)'s tickets came to: the trend and the ranking.
+    days: HashMap<(i64, String), DayFigures>,
     open_by_grid: HashMap<String, u32>,
     /// (open tickets, grid) for the hottest grids: the last entries are the hottest.
     hot: BTreeSet<(u32, String)>,
@@ -145,6 +148,26 @@ impl Kpis {
             (day, district_of(&t.grid).to_string()),
             sign,
         );
+        let cell = self
+            .days
+            .entry((day, district_of(&t.grid).to_string()))
+            .or_insert_with(|| DayFigures {
+                day,
+                ..Default::default()
+            });
+        let one = |v: &mut u32, yes: bool| {
+            if yes {
+                *v = if sign > 0 { *v + 1 } else { v.saturating_sub(1) };
+            }
+        };
+        one(&mut cell.intake, true);
+        one(&mut cell.resolved, resolved);
+        one(
+            &mut cell.on_time,
+            t.resolved_ms.is_some_and(|r| r <= t.deadline_ms),
+        );
+        one(&mut cell.rated, t.satisfied.is_some());
+        one(&mut cell.satisfied, t.satisfied == Some(true));
         if open {
             let was = self.open_by_grid.get(&t.grid).copied().unwrap_or(0);
             if was > 0 {
@@ -194,6 +217,46 @@ impl Kpis {
             .map(|((_, k), v)| (k.clone(), *v))
             .collect();
         by_district.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut trend: Vec<DayFigures> = (today - TREND_DAYS + 1..=today)
+            .map(|day| DayFigures {
+                day,
+                ..Default::default()
+            })
+            .collect();
+        // The last 7 whole days, and the 7 before them, by district.
+        let mut weeks: HashMap<&str, [DayFigures; 2]> = HashMap::new();
+        for ((day, district), f) in &self.days {
+            if let Some(i) = trend.iter().position(|d| d.day == *day) {
+                trend[i].add(f);
+            }
+            let ago = today - day;
+            if (1..=14).contains(&ago) {
+                weeks.entry(district).or_default()[((ago - 1) / 7) as usize].add(f);
+            }
+        }
+        let ranked = |week: usize| {
+            let mut v: Vec<(&str, f64)> = weeks
+                .iter()
+                .filter(|(_, w)| w[week].intake > 0)
+                .map(|(d, w)| (*d, w[week].score()))
+                .collect();
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+            v
+        };
+        let last_week = ranked(1);
+        let ranking = ranked(0)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (d, score))| DistrictScore {
+                district: d.to_string(),
+                score,
+                rank: i as u32 + 1,
+                last_week_rank: last_week
+                    .iter()
+                    .position(|(x, _)| *x == d)
+                    .map(|p| p as u32 + 1),
+            })
+            .collect();
         KpiFigures {
             at_ms: now_ms,
             total: self.total,
@@ -238,6 +301,8 @@ impl Kpis {
                 .take(HOT_GRIDS)
                 .map(|(n, g)| (g.clone(), *n))
                 .collect(),
+            trend,
+            ranking,
         }
     }
 }

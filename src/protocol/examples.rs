@@ -535,6 +535,20 @@ pub fn kpi_figures() -> KpiFigures {
             .collect(),
         by_district: vec![("321102".into(), 2)],
         hot_grids: vec![(ticket().grid, 1)],
+        trend: {
+            let today = crate::domain::time::local_day(ticket().created_ms);
+            (today - super::kpi::TREND_DAYS + 1..=today)
+                .map(|day| super::kpi::DayFigures {
+                    day,
+                    intake: if day == today { 2 } else { 0 },
+                    resolved: (day == today) as u32,
+                    on_time: (day == today) as u32,
+                    ..Default::default()
+                })
+                .collect()
+        },
+        // Both tickets are today's: no whole day of the last week to rank on.
+        ranking: vec![],
     }
 }
 

@@ -44,6 +44,73 @@ pub struct KpiFigures {
     pub by_district: Vec<(String, u32)>,
     /// The grids with the most open tickets, hottest first.
     pub hot_grids: Vec<(String, u32)>,
+    /// The last `TREND_DAYS` local days, oldest first, by day of intake: what each day's
+    /// tickets came to so far (the wall draws each figure's 30-day trend from these).
+    #[serde(default)]
+    pub trend: Vec<DayFigures>,
+    /// 考核: the districts ranked on the last 7 whole days, with their place the 7 days
+    /// before (the change since last week).
+    #[serde(default)]
+    pub ranking: Vec<DistrictScore>,
+}
+
+/// How many days `trend` covers.
+pub const TREND_DAYS: i64 = 30;
+
+/// One day's tickets, counted by the day they were taken in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayFigures {
+    /// Local days since 1970-01-01.
+    pub day: i64,
+    pub intake: u32,
+    pub resolved: u32,
+    pub on_time: u32,
+    pub rated: u32,
+    pub satisfied: u32,
+}
+
+impl DayFigures {
+    /// Resolved, of the day's intake.
+    pub fn closure(&self) -> Option<f64> {
+        (self.intake > 0).then(|| self.resolved as f64 / self.intake as f64)
+    }
+    /// Resolved within time, of the resolved.
+    pub fn on_time_rate(&self) -> Option<f64> {
+        (self.resolved > 0).then(|| self.on_time as f64 / self.resolved as f64)
+    }
+    pub fn satisfaction(&self) -> Option<f64> {
+        (self.rated > 0).then(|| self.satisfied as f64 / self.rated as f64)
+    }
+    /// The 考核 score, 0-100: 40 for resolving within time (of the intake), 30 for
+    /// resolving at all, 30 for satisfaction (a week with no follow-up yet counts full).
+    pub fn score(&self) -> f64 {
+        if self.intake == 0 {
+            return 0.0;
+        }
+        let n = self.intake as f64;
+        40.0 * self.on_time as f64 / n
+            + 30.0 * self.resolved as f64 / n
+            + 30.0 * self.satisfaction().unwrap_or(1.0)
+    }
+    pub fn add(&mut self, o: &DayFigures) {
+        self.intake += o.intake;
+        self.resolved += o.resolved;
+        self.on_time += o.on_time;
+        self.rated += o.rated;
+        self.satisfied += o.satisfied;
+    }
+}
+
+/// A district's place in the 考核 ranking.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DistrictScore {
+    pub district: String,
+    /// `DayFigures::score` of its last 7 whole days.
+    pub score: f64,
+    /// 1 = first.
+    pub rank: u32,
+    /// Its place the 7 days before (none: it had no tickets then).
+    pub last_week_rank: Option<u32>,
 }
 
 impl KpiFigures {

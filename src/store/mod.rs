@@ -664,7 +664,7 @@ impl Store {
             Command::RaiseWarning { warning } => {
                 validate_new_warning(warning)?;
                 for g in &warning.grids {
-                    self.check_grid(g)?;
+                    self.check_region(g)?;
                 }
                 Ok(Change::NewWarning(warning.clone()))
             }
@@ -828,6 +828,25 @@ impl Store {
                 ErrorCode::Invalid,
                 format!("grid {g} is not one of the city's grids"),
             )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A region the city has (a grid, or a district, town or village: a warning may cover
+    /// any of them), when the gateway knows its layers. Warnings are rare: a scan will do.
+    fn check_region(&self, r: &str) -> Result<(), Refusal> {
+        match &self.policy.grids {
+            Some(grids)
+                if !grids.contains(r)
+                    && !grids.iter().any(|g| {
+                        g.len() > r.len() && g.starts_with(r) && g.as_bytes()[r.len()] == b'-'
+                    }) =>
+            {
+                Err(Refusal::new(
+                    ErrorCode::Invalid,
+                    format!("{r} is none of the city's regions (grid, village, town or district)"),
+                ))
+            }
             _ => Ok(()),
         }
     }

@@ -447,3 +447,84 @@ fn a_merged_duplicate_follows_its_master_and_the_figures_count_the_matter_once()
     assert_eq!(s.tickets()[&3].merged_into, Some(1));
     assert_eq!(figures(&mut s), (2, 2));
 }
+
+#[test]
+fn a_warning_may_cover_a_district_or_a_grid_but_not_a_made_up_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let grids: HashSet<String> = ["321182-01-001-001", "321112-02-003-004"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let policy = Policy {
+        grids: Some(Arc::new(grids)),
+        ..Policy::default()
+    };
+    let mut s = Store::open(&dir.path().join("y.sqlite"), policy).unwrap();
+    let warn = |key: &str, grids: &[&str]| {
+        req(
+            key,
+            Command::RaiseWarning {
+                warning: NewWarning {
+                    level: WarningLevel::Red,
+                    kind: crate::protocol::WarningKind::Flood,
+                    title: "暴雨内涝红色预警".into(),
+                    grids: grids.iter().map(|g| g.to_string()).collect(),
+                    tickets: vec![],
+                },
+            },
+        )
+    };
+    let out = s
+        .apply_batch(
+            vec![
+                warn("a", &["321182", "321112"]),
+                warn("b", &["321112-02-003-004"]),
+                warn("c", &["3211"]),
+                warn("d", &["321182-01-001-00"]),
+            ],
+            0,
+        )
+        .unwrap();
+    let ok: Vec<bool> = out
+        .iter()
+        .map(|a| matches!(a.outcome, CommandOutcome::Applied { .. }))
+        .collect();
+    assert_eq!(ok, [true, true, false, false], "{out:?}");
+    assert_eq!(s.warnings().len(), 2);
+}
+
+#[test]
+fn a_history_is_imported_into_a_fresh_file_only_and_the_log_goes_on_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("y.sqlite");
+    let mut t = examples::ticket();
+    t.status = TicketStatus::Archived;
+    let mut a = examples::audit();
+    a.seq = 41;
+    let history = || History {
+        tickets: vec![],
+        warnings: vec![],
+        units: vec![],
+        last_seq: 41,
+    };
+    Store::open(&path, Policy::default())
+        .unwrap()
+        .import_history(
+            [Past::Audit(t.id, a.clone()), Past::Archived(t.clone())],
+            history,
+        )
+        .unwrap();
+    let mut s = Store::open(&path, Policy::default()).unwrap();
+    assert_eq!(s.seq(), 41, "the log starts after the history");
+    assert!(s.tickets().is_empty(), "archived tickets are not live");
+    assert_eq!(s.ticket(t.id).unwrap().unwrap().status, TicketStatus::Archived);
+    assert_eq!(s.audit_of(t.id).unwrap(), vec![a]);
+    assert_eq!(s.kpi_figures("", 0).unwrap().total, 1, "the figures count the past");
+    let out = s.apply_batch(vec![intake("k1")], 0).unwrap();
+    assert_eq!(out[0].delta.as_ref().unwrap().seq, 42);
+    // A file with a present is refused, and nothing changes.
+    let err = s.import_history([], history).unwrap_err();
+    assert!(err.to_string().contains("already has a history"), "{err}");
+    let s = Store::open(&path, Policy::default()).unwrap();
+    assert_eq!(s.seq(), 42);
+}

@@ -11,7 +11,9 @@ use super::WallSet;
 use super::action::{Armed, Selection, UiAction, UndoWindow};
 use super::link::{AuditTrails, FeedLink, Outbox, WallMirror};
 use super::rewind::{REWIND_SPEED, Rewind};
-use super::view::{CameraGoal, Focus, MapLayers};
+use super::drill::bounds;
+use super::map::fit_goal;
+use super::view::{CameraGoal, Focus, Framed, MapLayers, MapView};
 use crate::domain::units;
 use crate::protocol::{ClientMsg, Command};
 
@@ -19,6 +21,7 @@ pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
         .init_resource::<UndoWindow>()
         .init_resource::<Focus>()
+        .init_resource::<super::action::QueueFilter>()
         .add_message::<UiAction>()
         .add_systems(Update, (act, fire_armed).chain().in_set(WallSet::Derive));
 }
@@ -44,10 +47,15 @@ struct Targets<'w> {
     mirror: Res<'w, WallMirror>,
     map: Option<Res<'w, MapLayers>>,
     goal: Option<ResMut<'w, CameraGoal>>,
+    framed: Option<ResMut<'w, Framed>>,
+    base: Option<ResMut<'w, super::basemap::BaseMap>>,
+    filter: ResMut<'w, super::action::QueueFilter>,
+    view: Option<Res<'w, MapView>>,
     rewind: Option<ResMut<'w, Rewind>>,
 }
 
 fn act(mut actions: MessageReader<UiAction>, mut t: Targets, mut commands: Commands) {
+    let area = t.view.as_ref().map_or(Vec2::new(1920.0, 1080.0), |v| v.size);
     for a in actions.read() {
         match a {
             UiAction::Select(id) => {
@@ -61,10 +69,20 @@ fn act(mut actions: MessageReader<UiAction>, mut t: Targets, mut commands: Comma
                         .commands
                         .try_send(ClientMsg::AuditQuery { ticket: *id });
                 }
-                if let (Some(tk), Some(map), Some(goal)) =
-                    (t.mirror.0.tickets.get(id), &t.map, t.goal.as_mut())
-                {
-                    goal.0 = Some((map.proj.to_world(tk.lon, tk.lat), 0.01));
+                // Fly to the ticket with its village and the villages around in view, so
+                // that the place is recognisable (a fixed deep zoom showed one blank cell).
+                if let (Some(tk), Some(map)) = (t.mirror.0.tickets.get(id), &t.map) {
+                    let at = map.proj.to_world(tk.lon, tk.lat);
+                    let village: Vec<&str> = tk.grid.split('-').take(3).collect();
+                    let half = bounds(map, &village.join("-"))
+                        .map_or(Vec2::splat(1.5), |(lo, hi)| (hi - lo).max(Vec2::splat(0.6)) * 1.5);
+                    let (lo, hi) = (at - half, at + half);
+                    if let Some(goal) = t.goal.as_mut() {
+                        goal.0 = Some(fit_goal(lo, hi, area));
+                    }
+                    if let Some(f) = t.framed.as_mut() {
+                        f.0 = Some((lo, hi));
+                    }
                 }
             }
             UiAction::Deselect => {
@@ -88,6 +106,32 @@ fn act(mut actions: MessageReader<UiAction>, mut t: Targets, mut commands: Comma
             UiAction::Focus(r) => {
                 if t.focus.0 != *r {
                     t.focus.0 = r.clone();
+                }
+            }
+            UiAction::Filter(f) => {
+                if *t.filter != *f {
+                    *t.filter = f.clone();
+                }
+            }
+            UiAction::ToggleBase(i) => {
+                if let Some(l) = t.base.as_mut().and_then(|b| b.layers.get_mut(*i)) {
+                    l.visible = !l.visible;
+                }
+            }
+            UiAction::Frame(regions) => {
+                let Some(map) = &t.map else { continue };
+                let boxes: Vec<(Vec2, Vec2)> =
+                    regions.iter().filter_map(|r| bounds(map, r)).collect();
+                if boxes.is_empty() {
+                    continue;
+                }
+                let lo = boxes.iter().fold(Vec2::MAX, |a, b| a.min(b.0));
+                let hi = boxes.iter().fold(Vec2::MIN, |a, b| a.max(b.1));
+                if let Some(goal) = t.goal.as_mut() {
+                    goal.0 = Some(fit_goal(lo, hi, area));
+                }
+                if let Some(f) = t.framed.as_mut() {
+                    f.0 = Some((lo, hi));
                 }
             }
             UiAction::Rewind(to) => {

@@ -99,7 +99,12 @@ fn follow(
         }
         if *shown != now {
             actions.write(UiAction::Deselect);
-            actions.write(UiAction::Focus(incident_region(b)));
+            let region = incident_region(b);
+            actions.write(UiAction::Focus(region.clone()));
+            // A warning over several districts (a flood): frame them all, not the city.
+            if region.is_empty() && !b.grids.is_empty() {
+                actions.write(UiAction::Frame(b.grids.clone()));
+            }
         }
     } else if shown.is_some() {
         asked.clear();

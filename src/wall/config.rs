@@ -52,6 +52,57 @@ pub struct MapConfig {
     pub grids: PathBuf,
     pub micro_grids: PathBuf,
     pub schematic: bool,
+    /// The base map under the grids, bottom up: water areas, rivers, roads, rail, place
+    /// names, each from a GeoJSON file; each can be switched off on the wall.
+    pub base: Vec<BaseLayerConfig>,
+    /// Where the base map comes from, shown beside it (a schematic one says 示意).
+    pub base_note: String,
+}
+
+/// One layer of the base map.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BaseLayerConfig {
+    pub kind: BaseKind,
+    pub file: PathBuf,
+    /// Its name on the layer switch (default: the kind's).
+    #[serde(default)]
+    pub name: String,
+}
+
+/// What a base layer holds, and so how it is drawn.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BaseKind {
+    /// Polygons: rivers' and lakes' areas.
+    Water,
+    /// Lines: rivers and canals too narrow for areas.
+    River,
+    Road,
+    Rail,
+    /// Points with a `name`.
+    Place,
+}
+
+impl BaseKind {
+    pub fn zh(self) -> &'static str {
+        match self {
+            BaseKind::Water => "水系",
+            BaseKind::River => "河道",
+            BaseKind::Road => "道路",
+            BaseKind::Rail => "铁路",
+            BaseKind::Place => "地名",
+        }
+    }
+    pub fn en(self) -> &'static str {
+        match self {
+            BaseKind::Water => "Water",
+            BaseKind::River => "Rivers",
+            BaseKind::Road => "Roads",
+            BaseKind::Rail => "Rail",
+            BaseKind::Place => "Places",
+        }
+    }
 }
 
 impl Default for WallConfig {
@@ -104,6 +155,10 @@ impl Default for WindowConfig {
     }
 }
 
+/// The demo's base map: schematic (tools/gen_base_map.py says how it is drawn and why).
+pub const BASE_NOTE: &str =
+    "底图为示意（长江、夹江、运河、道路、铁路据城市轮廓与区县驻地绘制），非测绘成果";
+
 impl Default for MapConfig {
     fn default() -> Self {
         MapConfig {
@@ -114,6 +169,21 @@ impl Default for MapConfig {
             grids: "assets/city/grids.geojson".into(),
             micro_grids: "assets/city/micro_grids.geojson".into(),
             schematic: true,
+            base: [
+                (BaseKind::Water, "water"),
+                (BaseKind::River, "rivers"),
+                (BaseKind::Road, "roads"),
+                (BaseKind::Rail, "rail"),
+                (BaseKind::Place, "places"),
+            ]
+            .into_iter()
+            .map(|(kind, f)| BaseLayerConfig {
+                kind,
+                file: format!("assets/geo/base/{f}.geojson").into(),
+                name: String::new(),
+            })
+            .collect(),
+            base_note: BASE_NOTE.into(),
         }
     }
 }

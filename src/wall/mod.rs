@@ -15,6 +15,7 @@
 //!   and `panels` (one file per panel kind).
 
 pub mod act;
+pub mod basemap;
 pub mod action;
 pub mod briefing;
 pub mod clock;
@@ -87,6 +88,7 @@ impl Plugin for WallViewPlugin {
             .insert_resource(ClearColor(Color::srgb(0.02, 0.035, 0.06)))
             .add_systems(PreStartup, spawn_camera);
         map::plugin(app);
+        basemap::plugin(app);
         panels::plugin(app);
     }
 }
@@ -192,6 +194,7 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
         opts.config.screen.clone(),
         std::time::Instant::now(),
     ))
+    .insert_resource(basemap::BaseMap::load(&opts.config.map, &layers.proj)?)
     .insert_resource(layers.region_index())
     .insert_resource(layers)
     .insert_resource(opts.feed)

@@ -17,8 +17,8 @@ struct Shot {
     frame: u32,
     /// Select the queue's first ticket half-way, to show the dispatch panel.
     select_top: bool,
-    /// Start a briefing a third of the way (the first ticket in progress, else the worst
-    /// warning with tickets) and promote two of its entries at two thirds.
+    /// Start a briefing half-way (the first ticket in progress, else the worst
+    /// warning with tickets) and promote two of its entries at three quarters.
     brief: bool,
 }
 
@@ -48,15 +48,22 @@ fn take(
         return;
     }
     shot.frame += 1;
-    if shot.brief && shot.frame == shot.at / 3 {
+    if shot.brief && shot.frame == shot.at / 2 {
         let warning = mirror
             .0
             .warnings
             .values()
             .filter(|w| !w.tickets.is_empty())
             .min_by_key(|w| (w.level, std::cmp::Reverse(w.raised_ms)));
-        // A ticket in progress has the richer trail; a warning otherwise.
-        let incident = queue
+        let red = mirror
+            .0
+            .warnings
+            .values()
+            .find(|w| w.level == crate::protocol::WarningLevel::Red)
+            .map(|w| Incident::Warning { id: w.id });
+        // A red warning (the flood) first; then a ticket in progress, which has the
+        // richer trail; then the worst warning with tickets.
+        let incident = red.or_else(|| queue
             .rows
             .iter()
             .find(|id| {
@@ -67,13 +74,13 @@ fn take(
                     .is_some_and(|t| t.status == TicketStatus::InProgress)
             })
             .map(|id| Incident::Ticket { id: *id })
-            .or(warning.map(|w| Incident::Warning { id: w.id }));
+            .or(warning.map(|w| Incident::Warning { id: w.id })));
         if let Some(incident) = incident {
             actions.write(UiAction::Send(Command::StartBriefing { incident }));
         }
     }
     if shot.brief
-        && shot.frame == shot.at * 2 / 3
+        && shot.frame == shot.at * 3 / 4
         && let Some(b) = &mirror.0.briefing
     {
         let tl = super::briefing::timeline(b, &trails);

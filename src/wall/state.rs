@@ -30,10 +30,14 @@ pub fn queue_key(t: &Ticket) -> Option<QueueKey> {
 #[derive(Resource, Default)]
 pub struct Queue {
     pub order: BTreeSet<QueueKey>,
-    /// Sorted position lookups for the table are by iteration; this caches it as a Vec
-    /// when the set changed.
+    /// What the table shows: `order` through the queue filter, as a Vec (the table looks
+    /// rows up by position), made again when the set or the filter changed.
     pub rows: Vec<u64>,
+    /// All open tickets, filtered or not.
+    pub total: usize,
     dirty: bool,
+    /// The second the rows were last filtered at (the overdue filter moves with time).
+    filtered_at: i64,
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -54,8 +58,14 @@ pub fn derive(
     mut changes: MessageReader<MirrorChanged>,
     mut queue: ResMut<Queue>,
     mut rolls: ResMut<RollUps>,
+    filter: Option<Res<super::action::QueueFilter>>,
 ) {
     let now = clock.now_ms;
+    let all = super::action::QueueFilter::All;
+    if filter.as_ref().is_some_and(|f| f.is_changed()) {
+        queue.dirty = true;
+    }
+    let filter = filter.as_deref().unwrap_or(&all);
     let rebuild_rolls = |rolls: &mut RollUps| {
         rolls.clear(now);
         for (id, t) in &mirror.0.tickets {
@@ -89,9 +99,19 @@ pub fn derive(
         }
     }
     rolls.advance(now);
-    if queue.dirty {
-        queue.rows = queue.order.iter().map(|k| k.2).collect();
+    let second = now / 1000;
+    if queue.dirty || (*filter != all && second != queue.filtered_at) {
+        let m = &mirror.0;
+        let rows: Vec<u64> = queue
+            .order
+            .iter()
+            .map(|k| k.2)
+            .filter(|id| m.tickets.get(id).is_some_and(|t| filter.keeps(t, now)))
+            .collect();
+        queue.total = queue.order.len();
+        queue.rows = rows;
         queue.dirty = false;
+        queue.filtered_at = second;
     }
 }
 

@@ -155,6 +155,12 @@ impl MapView {
 #[derive(Resource, Default, Clone, Copy)]
 pub struct MapRect(pub Option<(Vec2, Vec2)>);
 
+/// The world box the camera was last fitted to (a focus, a briefing's area, a ticket's
+/// village with its neighbours): fitted again when the map's area changes size (a
+/// briefing takes the wall, and gives it back).
+#[derive(Resource, Default)]
+pub struct Framed(pub Option<(Vec2, Vec2)>);
+
 /// Fit the whole city into the map area once it is known.
 #[derive(Resource, Default)]
 pub struct FitPending(pub bool);

@@ -8,7 +8,7 @@ use bevy_egui::EguiContexts;
 
 use crate::wall::MapCamera;
 use crate::wall::drill::bounds;
-use crate::wall::view::{CameraGoal, FitPending, Focus, MapLayers, MapRect, MapView};
+use crate::wall::view::{CameraGoal, FitPending, Focus, Framed, MapLayers, MapRect, MapView};
 
 /// Render the map only in the area the panels leave, and fit the city into it once.
 pub(super) fn fit_viewport(
@@ -17,6 +17,7 @@ pub(super) fn fit_viewport(
     mut fit: ResMut<FitPending>,
     focus: Res<Focus>,
     mut goal: ResMut<CameraGoal>,
+    framed: Res<Framed>,
     window: Single<&Window, With<PrimaryWindow>>,
     mut cam: Single<&mut Camera, With<MapCamera>>,
 ) {
@@ -33,6 +34,7 @@ pub(super) fn fit_viewport(
         physical_size: size,
         ..default()
     };
+    let before = cam.viewport.as_ref().map(|v| v.physical_size);
     if cam
         .viewport
         .as_ref()
@@ -40,6 +42,13 @@ pub(super) fn fit_viewport(
         != Some((pos, size))
     {
         cam.viewport = Some(vp);
+        // The area changed size (a briefing took the wall or gave it back): what was
+        // framed is framed again in the new area.
+        if before.is_some_and(|b| b != size)
+            && let Some((lo, hi)) = framed.0
+        {
+            goal.0 = Some(fit_goal(lo, hi, max - min));
+        }
     }
     if fit.0
         && let Some((lo, hi)) = bounds(&map, &focus.0)
@@ -51,7 +60,7 @@ pub(super) fn fit_viewport(
 
 /// Where the camera goes to show the world box (lo, hi) in a map area of `area` pixels,
 /// with a band at the top left free for the breadcrumb.
-fn fit_goal(lo: Vec2, hi: Vec2, area: Vec2) -> (Vec2, f32) {
+pub fn fit_goal(lo: Vec2, hi: Vec2, area: Vec2) -> (Vec2, f32) {
     // The breadcrumb sits from 96 px down, below the red banner's band.
     const TOP: f32 = 210.0;
     let area = Vec2::new(area.x, (area.y - TOP).max(area.y * 0.5)).max(Vec2::ONE);
@@ -66,12 +75,15 @@ pub(super) fn fly_to_focus(
     map: Res<MapLayers>,
     view: Res<MapView>,
     mut goal: ResMut<CameraGoal>,
+    mut framed: ResMut<Framed>,
 ) {
-    if !focus.is_changed() || focus.is_added() {
+    // A frame set this frame (a briefing's area, a ticket's surroundings) wins.
+    if !focus.is_changed() || focus.is_added() || (framed.is_changed() && !framed.is_added()) {
         return;
     }
     if let Some((lo, hi)) = bounds(&map, &focus.0) {
         goal.0 = Some(fit_goal(lo, hi, view.size));
+        framed.0 = Some((lo, hi));
     }
 }
 

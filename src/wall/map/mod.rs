@@ -3,6 +3,7 @@
 //! `UiAction`s. What the rest of the wall knows of the map is in `view.rs`.
 
 mod camera;
+pub use camera::fit_goal;
 mod picking;
 pub mod render;
 
@@ -31,6 +32,7 @@ pub(in crate::wall) fn plugin(app: &mut App) {
         Material2dPlugin::<render::MarkerMaterial>::default(),
     ))
     .init_resource::<CameraGoal>()
+    .init_resource::<super::view::Framed>()
     .init_resource::<MapView>()
     .init_resource::<MapRect>()
     .insert_resource(FitPending(true))

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use bevy_egui::egui::{self, Color32, RichText, Ui};
 
 use super::PanelCtx;
-use crate::protocol::{AuditEntry, Briefing, Command, Incident};
+use crate::protocol::{
+    AuditEntry, Briefing, Command, Incident, Ticket, TicketStatus, Unit, within,
+};
 use crate::wall::action::UiAction;
 use crate::wall::briefing::{incident_region, lane, timeline};
 use crate::wall::fonts::bold;
@@ -35,26 +37,71 @@ fn elapsed(ms: i64) -> String {
     }
 }
 
-fn number(ui: &mut Ui, label: &str, value: String, color: Color32) {
-    ui.vertical(|ui| {
-        ui.label(RichText::new(label).size(20.0).color(DIM));
-        ui.label(RichText::new(value).font(bold(48.0)).color(color));
-    });
+
+/// What the incident comes to: its tickets (a warning raised over whole districts, such
+/// as a flood, lists none: then the tickets taken in within its area since it was raised).
+pub fn incident_tickets<'a>(cx: &PanelCtx<'a>, b: &Briefing) -> Vec<&'a Ticket> {
+    let m = cx.mirror;
+    if !b.tickets.is_empty() {
+        return b.tickets.iter().filter_map(|t| m.tickets.get(t)).collect();
+    }
+    let since = match b.incident {
+        Incident::Warning { id } => m.warnings.get(&id).map_or(b.started_ms, |w| w.raised_ms),
+        Incident::Ticket { .. } => b.started_ms,
+    };
+    let mut v: Vec<&Ticket> = m
+        .tickets
+        .values()
+        .filter(|t| t.created_ms >= since && b.grids.iter().any(|g| within(&t.grid, g)))
+        .collect();
+    v.sort_by_key(|t| t.id);
+    v
 }
 
-/// The briefing board. `operator`: the wall can send commands, so it shows the whole
-/// trail with stars to promote entries, and the end button.
-pub fn board(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) {
+/// The on-duty units not engaged in the incident nearest to its tickets (their middle),
+/// handling one of its categories and answering for its area: who can be sent next.
+pub fn nearest_free<'a>(cx: &PanelCtx<'a>, tickets: &[&Ticket], n: usize) -> Vec<(&'a Unit, f64)> {
+    if tickets.is_empty() {
+        return vec![];
+    }
+    let k = tickets.len() as f64;
+    let lon = tickets.iter().map(|t| t.lon).sum::<f64>() / k;
+    let lat = tickets.iter().map(|t| t.lat).sum::<f64>() / k;
+    let engaged: BTreeSet<&str> = tickets
+        .iter()
+        .filter(|t| t.status.is_open())
+        .filter_map(|t| t.unit.as_deref())
+        .collect();
+    let categories: BTreeSet<_> = tickets.iter().map(|t| t.category).collect();
+    let mut v: Vec<(&Unit, f64)> = cx
+        .mirror
+        .units
+        .values()
+        .filter(|u| u.on_duty && !engaged.contains(u.id.as_str()))
+        .filter(|u| u.categories.iter().any(|c| categories.contains(c)))
+        .filter(|u| tickets.iter().any(|t| within(&t.grid, &u.area)))
+        .map(|u| {
+            // km on the ground: a degree of latitude is 111 km, of longitude 111 cos(lat).
+            let dx = (u.lon - lon) * 111.0 * lat.to_radians().cos();
+            let dy = (u.lat - lat) * 111.0;
+            (u, (dx * dx + dy * dy).sqrt())
+        })
+        .collect();
+    v.sort_by(|a, b| a.1.total_cmp(&b.1));
+    v.truncate(n);
+    v
+}
+
+/// The board's head: what, where, since when, and the key numbers at `size`.
+pub fn head(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, out: &mut Vec<UiAction>) {
     let PanelCtx {
         lang,
         mirror: m,
-        trails,
         map,
         now,
         ..
     } = *cx;
-    let tickets: Vec<&crate::protocol::Ticket> =
-        b.tickets.iter().filter_map(|t| m.tickets.get(t)).collect();
+    let tickets = incident_tickets(cx, b);
     // Title: what, where, since when.
     let (title, color, since) = match b.incident {
         Incident::Ticket { id } => match m.tickets.get(&id) {
@@ -63,7 +110,7 @@ pub fn board(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) 
                 AMBER,
                 t.created_ms,
             ),
-            None => (format!("#{id}"), DIM, b.started_ms),
+            None => (format!("#{id} {}", b.title), DIM, b.started_ms),
         },
         Incident::Warning { id } => match m.warnings.get(&id) {
             Some(w) => (
@@ -72,20 +119,17 @@ pub fn board(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) 
                 w.raised_ms,
             ),
             None => (
-                format!(
-                    "{} {id} {}",
-                    lang.t("预警", "warning"),
-                    lang.t("已解除", "lifted")
-                ),
+                format!("{} · {}", b.title, lang.t("预警已解除", "warning lifted")),
                 DIM,
                 b.started_ms,
             ),
         },
     };
+    let scale = size / 48.0;
     ui.horizontal(|ui| {
         ui.label(
             RichText::new(lang.t("联合会商", "JOINT BRIEFING"))
-                .font(bold(30.0))
+                .font(bold(30.0 * scale))
                 .color(CYAN),
         );
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -102,12 +146,14 @@ pub fn board(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) 
                     lang.t("发起于", "since"),
                     hhmm(b.started_ms)
                 ))
-                .size(18.0)
+                .size(18.0 * scale.min(1.3))
                 .color(DIM),
             );
         });
     });
-    ui.label(RichText::new(title).font(bold(34.0)).color(color));
+    ui.add(
+        egui::Label::new(RichText::new(title).font(bold(34.0 * scale)).color(color)).wrap(),
+    );
     let place = incident_region(b);
     if !place.is_empty() {
         ui.label(
@@ -116,11 +162,11 @@ pub fn board(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) 
                 lang.t("区域", "Area"),
                 region_name(map, &place)
             ))
-            .size(20.0)
+            .size(20.0 * scale)
             .color(DIM),
         );
     }
-    ui.add_space(8.0);
+    ui.add_space(8.0 * scale);
     // Key numbers, large.
     let open = tickets.iter().filter(|t| t.status.is_open()).count();
     let next_due = tickets
@@ -129,91 +175,226 @@ pub fn board(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) 
         .map(|(_, d)| d)
         .min();
     let units: BTreeSet<&str> = tickets.iter().filter_map(|t| t.unit.as_deref()).collect();
-    ui.columns(4, |c| {
-        number(
-            &mut c[0],
-            lang.t("已持续", "Elapsed"),
+    let number = |ui: &mut Ui, label: &str, value: String, color: Color32| {
+        ui.vertical(|ui| {
+            ui.label(RichText::new(label).size(20.0 * scale.min(1.4)).color(DIM));
+            ui.label(RichText::new(value).font(bold(size)).color(color));
+        });
+    };
+    // Four across at a desk; two across in wall type, where a countdown is wide.
+    let cols = if size > 50.0 || ui.available_width() < 700.0 { 2 } else { 4 };
+    let cells: [(String, String, Color32); 4] = [
+        (
+            lang.t("已持续", "Elapsed").into(),
             elapsed(now - since),
             Color32::WHITE,
-        );
-        number(
-            &mut c[1],
-            lang.t("工单 在办/总数", "Tickets open/all"),
+        ),
+        (
+            lang.t("工单 在办/总数", "Tickets open/all").into(),
             format!("{open}/{}", tickets.len()),
             if open > 0 { AMBER } else { GREEN },
-        );
+        ),
         match next_due {
-            Some(d) => number(
-                &mut c[2],
-                lang.t("最近时限", "Next deadline"),
+            Some(d) => (
+                lang.t("最近时限", "Next deadline").into(),
                 countdown(d - now),
                 if d < now { RED } else { AMBER },
             ),
-            None => number(
-                &mut c[2],
-                lang.t("最近时限", "Next deadline"),
-                "—".into(),
-                GREEN,
-            ),
-        }
-        number(
-            &mut c[3],
-            lang.t("联动单位", "Units engaged"),
+            None => (lang.t("最近时限", "Next deadline").into(), "—".into(), GREEN),
+        },
+        (
+            lang.t("联动单位", "Units engaged").into(),
             units.len().to_string(),
             CYAN,
-        );
+        ),
+    ];
+    for row in cells.chunks(cols) {
+        ui.columns(cols, |c| {
+            for (i, (label, value, color)) in row.iter().enumerate() {
+                number(&mut c[i], label, value.clone(), *color);
+            }
+        });
+        ui.add_space(6.0 * scale);
+    }
+    if size > 50.0 {
+        stages(ui, cx, &tickets, scale);
+    }
+}
+
+/// Where the incident's tickets stand, one large count a stage (wall type only: the
+/// console's board has the trail instead).
+fn stages(ui: &mut Ui, cx: &PanelCtx, tickets: &[&Ticket], scale: f32) {
+    let lang = cx.lang;
+    let count = |f: &dyn Fn(TicketStatus) -> bool| tickets.iter().filter(|t| f(t.status)).count();
+    let cells = [
+        (
+            lang.t("待分拨", "To dispatch"),
+            count(&|s| matches!(s, TicketStatus::Received | TicketStatus::Returned)),
+            crate::wall::theme::STATUS[0],
+        ),
+        (
+            lang.t("已派/签收", "Assigned"),
+            count(&|s| matches!(s, TicketStatus::Assigned | TicketStatus::Accepted)),
+            crate::wall::theme::STATUS[1],
+        ),
+        (
+            lang.t("处置中", "In progress"),
+            count(&|s| s == TicketStatus::InProgress),
+            crate::wall::theme::STATUS[2],
+        ),
+        (
+            lang.t("已办结", "Resolved"),
+            count(&|s| !s.is_open()),
+            GREEN,
+        ),
+    ];
+    ui.add_space(6.0 * scale);
+    ui.label(
+        RichText::new(lang.t("处置进度", "Where the tickets stand"))
+            .size(22.0 * scale.min(1.4))
+            .color(DIM),
+    );
+    ui.columns(4, |c| {
+        for (i, (label, n, color)) in cells.iter().enumerate() {
+            c[i].label(RichText::new(n.to_string()).font(bold(40.0 * scale)).color(*color));
+            c[i].label(RichText::new(*label).size(18.0 * scale.min(1.4)).color(DIM));
+        }
     });
-    // Units and where their tickets stand.
-    if !tickets.is_empty() {
-        ui.add_space(6.0);
-        ui.label(RichText::new(lang.t("处置力量", "Units engaged")).font(bold(22.0)));
-        for t in tickets.iter().take(6) {
-            let unit = t
-                .unit
-                .as_deref()
-                .map(|u| m.units.get(u).map(|x| x.name.as_str()).unwrap_or(u))
-                .unwrap_or(lang.t("待分拨", "not yet assigned"));
-            let on_duty = t
-                .unit
-                .as_deref()
-                .and_then(|u| m.units.get(u))
-                .map(|u| u.on_duty);
-            ui.label(
-                RichText::new(format!(
-                    "{unit}{} · #{} {}",
-                    match on_duty {
-                        Some(false) => lang.t("（离岗）", " (off duty)"),
-                        _ => "",
-                    },
-                    t.id,
-                    lang.status(t.status)
-                ))
-                .size(20.0),
-            );
+}
+
+/// The units engaged (and where their tickets stand), then the nearest free ones.
+pub fn units(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, rows: usize) {
+    let PanelCtx {
+        lang, mirror: m, ..
+    } = *cx;
+    let tickets = incident_tickets(cx, b);
+    if tickets.is_empty() {
+        return;
+    }
+    ui.label(
+        RichText::new(lang.t("处置力量", "Units engaged"))
+            .font(bold(size * 1.1))
+            .color(CYAN),
+    );
+    // One line a unit: its name, how many of the incident's tickets it holds, the worst
+    // status among them.
+    let mut by_unit: Vec<(&str, usize, TicketStatus)> = vec![];
+    for t in tickets.iter().filter(|t| t.status.is_open()) {
+        let u = t.unit.as_deref().unwrap_or("");
+        match by_unit.iter_mut().find(|(x, ..)| *x == u) {
+            Some(e) => {
+                e.1 += 1;
+                e.2 = e.2.min(t.status);
+            }
+            None => by_unit.push((u, 1, t.status)),
         }
     }
-    let tl = timeline(b, trails);
-    ui.add_space(8.0);
+    by_unit.sort_by_key(|(u, n, _)| (u.is_empty(), std::cmp::Reverse(*n)));
+    let shown = by_unit.len().min(rows);
+    for (u, n, status) in &by_unit[..shown] {
+        let name = if u.is_empty() {
+            lang.t("待分拨", "not yet assigned").to_string()
+        } else {
+            m.units.get(*u).map_or(u.to_string(), |x| x.name.clone())
+        };
+        let off = m.units.get(*u).is_some_and(|x| !x.on_duty);
+        ui.label(
+            RichText::new(format!(
+                "{name}{} · {n} {} · {}",
+                if off { lang.t("（离岗）", " (off duty)") } else { "" },
+                lang.t("件", "tickets"),
+                lang.status(*status)
+            ))
+            .size(size),
+        );
+    }
+    if by_unit.len() > shown {
+        ui.label(
+            RichText::new(format!(
+                "{} {}",
+                lang.t("另有", "and"),
+                by_unit.len() - shown
+            ))
+            .size(size * 0.85)
+            .color(DIM),
+        );
+    }
+    let free = nearest_free(cx, &tickets, rows.min(5));
+    if !free.is_empty() {
+        ui.add_space(size * 0.4);
+        ui.label(
+            RichText::new(lang.t("最近可调力量", "Nearest free units"))
+                .font(bold(size * 1.1))
+                .color(GREEN),
+        );
+        for (u, km) in free {
+            ui.label(RichText::new(format!("{} · {km:.1} km", u.name)).size(size));
+        }
+    }
+}
+
+/// The significant-events lane, at `size` (≥ 24 px a 1080p panel on a wall).
+pub fn events_lane(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32) {
+    let lang = cx.lang;
+    let tl = timeline(b, cx.trails);
     ui.label(
         RichText::new(lang.t("重要事件", "Significant events"))
-            .font(bold(24.0))
+            .font(bold(size * 1.1))
             .color(AMBER),
     );
     let lane = lane(b, &tl);
     if lane.is_empty() {
         ui.label(
             RichText::new(lang.t(
-                "值班员在下方处置记录中点 ☆ 列入重要事件",
-                "The duty officer stars entries below to list them here",
+                "值班员在处置记录中点 ☆ 列入重要事件",
+                "The duty officer stars entries of the trail to list them here",
             ))
-            .size(18.0)
+            .size(size * 0.8)
             .color(DIM),
         );
     }
     for (t, a) in &lane {
-        ui.label(RichText::new(entry_text(lang, *t, a)).font(bold(24.0)));
+        ui.add(egui::Label::new(RichText::new(entry_text(lang, *t, a)).font(bold(size))).wrap());
     }
-    ui.add_space(8.0);
+}
+
+/// The incident's newest tickets, as many as fit: what is coming in (wall type, under the
+/// lane, so that the lane's panel is never half empty).
+pub fn newest(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32) {
+    let lang = cx.lang;
+    let mut tickets = incident_tickets(cx, b);
+    if tickets.is_empty() {
+        return;
+    }
+    tickets.sort_by_key(|t| std::cmp::Reverse(t.created_ms));
+    ui.add_space(size * 0.6);
+    ui.label(
+        RichText::new(lang.t("最新工单", "Newest tickets"))
+            .font(bold(size))
+            .color(CYAN),
+    );
+    let rows = ((ui.available_height() / (size * 1.45)).floor() as usize).max(1);
+    for t in tickets.iter().take(rows) {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "{} #{} {} · {}",
+                    hhmm(t.created_ms),
+                    t.id,
+                    t.title,
+                    lang.status(t.status)
+                ))
+                .size(size * 0.9),
+            )
+            .truncate(),
+        );
+    }
+}
+
+/// The whole audit trail with a star to promote an entry: the console's.
+pub fn trail(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) {
+    let lang = cx.lang;
+    let tl = timeline(b, cx.trails);
     ui.label(RichText::new(lang.t("处置记录（全留痕）", "Audit trail")).font(bold(20.0)));
     egui::ScrollArea::vertical()
         .id_salt("briefing-trail")
@@ -240,4 +421,14 @@ pub fn board(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) 
                 });
             }
         });
+}
+
+/// The console's board (a desk, or one panel): all of it in one frame over the map.
+pub fn board(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) {
+    head(ui, cx, b, 48.0, out);
+    units(ui, cx, b, 20.0, 6);
+    ui.add_space(8.0);
+    events_lane(ui, cx, b, 24.0);
+    ui.add_space(8.0);
+    trail(ui, cx, b, out);
 }

@@ -9,7 +9,7 @@ use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 
 use super::PanelCtx;
 use crate::protocol::{KpiFigures, Level};
-use crate::wall::action::UiAction;
+use crate::wall::action::{QueueFilter, UiAction};
 use crate::wall::fonts::bold;
 use crate::wall::text::{UiLang, hhmm};
 use crate::wall::theme::{AMBER, BAR, CYAN, DIM, GREEN, RED, STATUS, rating_color};
@@ -44,11 +44,27 @@ fn rate_color(r: Option<f64>) -> Color32 {
 }
 
 /// One figure: its label, then the number, large.
-fn figure(ui: &mut Ui, label: &str, value: String, color: Color32, size: f32) {
-    ui.vertical(|ui| {
-        ui.label(RichText::new(label).size(17.0).color(DIM));
-        ui.label(RichText::new(value).font(bold(size)).color(color));
-    });
+/// A figure: its name small, its value large; with `click`, a click on it filters the
+/// queue to what it counts (the hand cursor says so).
+fn figure(
+    ui: &mut Ui,
+    (label, value, color): (&str, String, Color32),
+    (size, label_size): (f32, f32),
+    click: Option<QueueFilter>,
+    out: &mut Vec<UiAction>,
+) {
+    let r = ui
+        .vertical(|ui| {
+            ui.label(RichText::new(label).size(label_size).color(DIM));
+            ui.label(RichText::new(value).font(bold(size)).color(color));
+        })
+        .response;
+    if let Some(f) = click {
+        let r = r.interact(egui::Sense::click()).on_hover_cursor(egui::CursorIcon::PointingHand);
+        if r.clicked() {
+            out.push(UiAction::Filter(f));
+        }
+    }
 }
 
 /// The figures block: counts and rates in `columns` columns, the level shares and the
@@ -56,10 +72,9 @@ fn figure(ui: &mut Ui, label: &str, value: String, color: Color32, size: f32) {
 pub fn figures(
     ui: &mut Ui,
     lang: UiLang,
-    f: Option<&KpiFigures>,
-    map: Option<&MapLayers>,
-    columns: usize,
-    hot_rows: usize,
+    (f, map): (Option<&KpiFigures>, Option<&MapLayers>),
+    (columns, hot_rows, scale): (usize, usize, f32),
+    out: &mut Vec<UiAction>,
 ) {
     ui.horizontal(|ui| {
         ui.label(RichText::new(lang.t("实时态势", "Live status")).font(bold(22.0)));
@@ -79,7 +94,7 @@ pub fn figures(
         return waiting(ui, lang);
     };
     // On a wall (4 columns) the digits stand about 53 px high on a 1080p panel.
-    let size = if columns >= 4 { 48.0 } else { 34.0 };
+    let size = if columns >= 4 { 48.0 } else { 34.0 } * scale;
     let items: [(&str, &str, String, Color32); 8] = [
         (
             "今日受理",
@@ -122,19 +137,32 @@ pub fn figures(
     ];
     // Rows of equal columns: the same layout every frame (no sizing pass).
     let items: Vec<_> = items.into_iter().collect();
+    // 在办, 办结超期 and 督办中 lead to their tickets.
+    let click = |zh: &str| match zh {
+        "在办工单" => Some(QueueFilter::All),
+        "办结超期" => Some(QueueFilter::Overdue),
+        "督办中" => Some(QueueFilter::Supervised),
+        _ => None,
+    };
     for row in items.chunks(columns) {
         ui.columns(columns, |cols| {
             for (col, (zh, en, v, c)) in cols.iter_mut().zip(row) {
-                figure(col, lang.t(zh, en), v.clone(), *c, size);
+                figure(
+                    col,
+                    (lang.t(zh, en), v.clone(), *c),
+                    (size, 17.0 * scale.sqrt()),
+                    click(zh),
+                    out,
+                );
             }
         });
-        ui.add_space(6.0);
+        ui.add_space(6.0 * scale);
     }
     ui.add_space(10.0);
     level_bar(ui, lang, f);
     if hot_rows > 0 {
         ui.add_space(10.0);
-        hot_grids(ui, lang, f, map, hot_rows);
+        hot_grids(ui, lang, f, map, hot_rows, out);
     }
 }
 
@@ -184,7 +212,14 @@ fn level_bar(ui: &mut Ui, lang: UiLang, f: &KpiFigures) {
 }
 
 /// The grids with the most open tickets.
-fn hot_grids(ui: &mut Ui, lang: UiLang, f: &KpiFigures, map: Option<&MapLayers>, rows: usize) {
+fn hot_grids(
+    ui: &mut Ui,
+    lang: UiLang,
+    f: &KpiFigures,
+    map: Option<&MapLayers>,
+    rows: usize,
+    out: &mut Vec<UiAction>,
+) {
     ui.label(RichText::new(lang.t("热点网格 TOP10", "Hottest grids")).font(bold(20.0)));
     let list: Vec<(usize, String, u32)> = f
         .hot_grids
@@ -209,12 +244,21 @@ fn hot_grids(ui: &mut Ui, lang: UiLang, f: &KpiFigures, map: Option<&MapLayers>,
     };
     let per_col = list.len().div_ceil(cols);
     let row_h = 26.0;
-    let (rect, _) = ui.allocate_exact_size(
+    let (rect, resp) = ui.allocate_exact_size(
         egui::vec2(ui.available_width(), per_col as f32 * row_h),
-        egui::Sense::hover(),
+        egui::Sense::click(),
     );
     let p = ui.painter_at(rect);
     let col_w = rect.width() / cols as f32;
+    // A hot grid clicked: the map flies there and the queue shows its tickets.
+    if let Some(at) = resp.interact_pointer_pos().filter(|_| resp.clicked()) {
+        let k = ((at.x - rect.left()) / col_w) as usize;
+        let r = ((at.y - rect.top()) / row_h) as usize;
+        if let Some((g, _)) = f.hot_grids.get(k * per_col + r).filter(|_| r < per_col) {
+            out.push(UiAction::Focus(g.clone()));
+            out.push(UiAction::Filter(QueueFilter::Region(g.clone())));
+        }
+    }
     for (i, (rank, name, n)) in list.iter().enumerate() {
         let (k, r) = (i / per_col, i % per_col);
         let x0 = rect.left() + k as f32 * col_w;
@@ -253,10 +297,9 @@ fn hot_grids(ui: &mut Ui, lang: UiLang, f: &KpiFigures, map: Option<&MapLayers>,
 pub fn charts(
     ui: &mut Ui,
     lang: UiLang,
-    f: Option<&KpiFigures>,
-    map: Option<&MapLayers>,
-    cols: usize,
-    rows: usize,
+    (f, map): (Option<&KpiFigures>, Option<&MapLayers>),
+    (cols, rows): (usize, usize),
+    out: &mut Vec<UiAction>,
 ) {
     let Some(f) = f else {
         return waiting(ui, lang);
@@ -306,7 +349,23 @@ pub fn charts(
                         0 => hourly(ui, lang, f),
                         _ => {
                             let (title, rows, color) = bars[i - 1];
-                            hbars(ui, title, rows, color)
+                            // A bar clicked: the queue shows its tickets; a district's
+                            // bar also turns the map to it.
+                            if let Some(k) = hbars(ui, title, rows, color) {
+                                match i {
+                                    1 => {
+                                        let d = f.by_district[k].0.clone();
+                                        out.push(UiAction::Focus(d.clone()));
+                                        out.push(UiAction::Filter(QueueFilter::Region(d)));
+                                    }
+                                    2 => out.push(UiAction::Filter(QueueFilter::Channel(
+                                        f.by_channel[k].0,
+                                    ))),
+                                    _ => out.push(UiAction::Filter(QueueFilter::Category(
+                                        f.by_category[k].0,
+                                    ))),
+                                }
+                            }
                         }
                     }
                 });
@@ -363,12 +422,15 @@ fn hourly(ui: &mut Ui, lang: UiLang, f: &KpiFigures) {
 }
 
 /// Horizontal bars with their names and numbers, largest first.
-fn hbars(ui: &mut Ui, title: &str, rows: &[(String, u32)], color: Color32) {
+/// Horizontal bars, largest first; returns the index (in `rows`) of the bar clicked.
+fn hbars(ui: &mut Ui, title: &str, rows: &[(String, u32)], color: Color32) -> Option<usize> {
     ui.label(RichText::new(title).font(bold(20.0)));
-    let mut rows: Vec<&(String, u32)> = rows.iter().collect();
-    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(rows[i].1));
+    let ranked: Vec<&(String, u32)> = order.iter().map(|&i| &rows[i]).collect();
+    let rows = ranked;
     let avail = ui.available_size();
-    let (rect, _) = ui.allocate_exact_size(avail, egui::Sense::hover());
+    let (rect, resp) = ui.allocate_exact_size(avail, egui::Sense::click());
     let p = ui.painter_at(rect);
     // As many rows as fit at a readable height.
     let n = rows.len().min((rect.height() / 20.0) as usize).clamp(1, 8);
@@ -411,6 +473,9 @@ fn hbars(ui: &mut Ui, title: &str, rows: &[(String, u32)], color: Color32) {
             Color32::WHITE,
         );
     }
+    let at = resp.interact_pointer_pos().filter(|_| resp.clicked())?;
+    let i = ((at.y - rect.top()) / row_h) as usize;
+    (i < n).then(|| order[i])
 }
 
 /// How much of the figures a region has room for.
@@ -424,7 +489,7 @@ pub struct Fit {
 /// them), units on duty and, where it fits whole, the legend.
 pub fn column(ui: &mut Ui, cx: &PanelCtx, fit: Fit, with_warnings: bool, out: &mut Vec<UiAction>) {
     let (lang, m, map) = (cx.lang, cx.mirror, cx.map);
-    figures(ui, lang, m.kpis.as_ref(), map, fit.columns, fit.hot_rows);
+    figures(ui, lang, (m.kpis.as_ref(), map), (fit.columns, fit.hot_rows, 1.0), out);
     if with_warnings {
         super::warnings::list(ui, lang, m, out);
     }

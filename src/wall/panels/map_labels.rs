@@ -36,12 +36,16 @@ pub fn labels(
         ))
         .with_clip_rect(rect);
     let hits = donuts(&p, rect, ctx.zoom_factor(), map, view, rolls, focus);
-    let mut placed: Vec<egui::Rect> = Vec::new();
-    let mut put = |w: Vec2, text: &str, font: FontId, color: Color32| {
-        let s = view.to_screen(w) / ctx.zoom_factor();
+    let zoom = ctx.zoom_factor();
+    // Names keep clear of the donuts as of each other.
+    let mut placed: Vec<egui::Rect> = hits
+        .iter()
+        .map(|(c, r, _)| egui::Rect::from_center_size(egui::pos2(c.x, c.y) / zoom, egui::Vec2::splat(2.0 * r / zoom)))
+        .collect();
+    let mut put = |s: Vec2, text: &str, font: FontId, color: Color32| {
         let galley = p.layout_no_wrap(text.to_string(), font.clone(), color);
         let mut r = egui::Rect::from_center_size(egui::pos2(s.x, s.y), galley.size());
-        for _ in 0..4 {
+        for _ in 0..6 {
             match placed.iter().find(|o| o.intersects(r)) {
                 Some(o) => r = r.translate(egui::vec2(0.0, o.bottom() - r.top() + 2.0)),
                 None => break,
@@ -64,13 +68,15 @@ pub fn labels(
         }
         p.galley(r.min, galley, color);
     };
-    // A name sits above its region's donut, if it has one.
-    let lift: std::collections::HashMap<&str, f32> =
-        hits.iter().map(|(_, r, id)| (id.as_str(), *r)).collect();
+    // A name sits above its region's donut (where the donut was placed), if it has one.
+    let lift: std::collections::HashMap<&str, (Vec2, f32)> =
+        hits.iter().map(|(c, r, id)| (id.as_str(), (*c / zoom, *r / zoom))).collect();
     let depth = depth(focus);
     let mut name = |c: &Cell, font: FontId, color: Color32| {
-        let r = lift.get(c.id.as_str()).copied().unwrap_or(0.0) / ctx.zoom_factor();
-        let at = c.center + Vec2::new(0.0, (r + 14.0) * view.scale * ctx.zoom_factor());
+        let at = match lift.get(c.id.as_str()) {
+            Some((d, r)) => *d - Vec2::new(0.0, r + 16.0),
+            None => view.to_screen(c.center) / zoom,
+        };
         put(at, &c.name, font, color);
     };
     if depth == 0 {
@@ -94,6 +100,64 @@ pub fn labels(
     hits
 }
 
+/// Where a donut goes: at a place, or into another's count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Spot {
+    At(egui::Pos2),
+    /// Merged into the donut at this index (it could not move clear nearby).
+    Into(usize),
+}
+
+/// Where donuts of these (centre, radius), largest first, go so that none overlaps
+/// another: each that would moves straight away from the one it hits (up to 8 times,
+/// never farther than three of its diameters from home); one that still cannot stand
+/// clear is merged into the one it hits, which then counts both.
+pub fn spread(items: &[(egui::Pos2, f32)]) -> Vec<Spot> {
+    let mut placed: Vec<(usize, egui::Pos2, f32)> = vec![];
+    let mut out = vec![];
+    for (i, &(home, r)) in items.iter().enumerate() {
+        let mut center = home;
+        let mut hit = None;
+        for _ in 0..8 {
+            hit = placed
+                .iter()
+                .find(|(_, o, orad)| o.distance(center) < orad + r + 6.0)
+                .copied();
+            let Some((_, o, orad)) = hit else { break };
+            let away = (center - o).normalized();
+            let away = if away.is_finite() && away.length() > 0.5 {
+                away
+            } else {
+                egui::vec2(0.0, 1.0)
+            };
+            center = o + away * (orad + r + 8.0);
+            hit = placed
+                .iter()
+                .find(|(_, o, orad)| o.distance(center) < orad + r + 6.0)
+                .copied();
+            if hit.is_none() {
+                break;
+            }
+        }
+        match hit {
+            Some((j, ..)) => out.push(Spot::Into(j)),
+            None if center.distance(home) > 6.0 * r => {
+                let (j, ..) = placed
+                    .iter()
+                    .min_by(|a, b| a.1.distance(home).total_cmp(&b.1.distance(home)))
+                    .copied()
+                    .expect("moved away from one");
+                out.push(Spot::Into(j));
+            }
+            None => {
+                placed.push((i, center, r));
+                out.push(Spot::At(center));
+            }
+        }
+    }
+    out
+}
+
 /// One status donut per region of the donut level inside the focus, with its open count;
 /// returns where they were drawn.
 fn donuts(
@@ -112,17 +176,51 @@ fn donuts(
     let Some(layer) = map.layer(d) else {
         return hits;
     };
-    for c in layer.cells.iter().filter(|c| within(&c.id, focus)) {
-        let roll = rolls.get(&c.id);
-        if roll.open == 0 {
-            continue;
+    // Largest first; a donut that would overlap one already placed moves away from it
+    // (up to 8 steps), with a thin line back to its region's centre.
+    let mut todo: Vec<(&Cell, egui::Pos2, f32)> = layer
+        .cells
+        .iter()
+        .filter(|c| within(&c.id, focus))
+        .filter_map(|c| {
+            let roll = rolls.get(&c.id);
+            if roll.open == 0 {
+                return None;
+            }
+            let s = view.to_screen(c.center) / zoom;
+            let center = egui::pos2(s.x, s.y);
+            rect.contains(center).then(|| {
+                (c, center, (12.0 + 5.0 * (roll.open as f32).log2()).clamp(12.0, 34.0))
+            })
+        })
+        .collect();
+    todo.sort_by(|a, b| b.2.total_cmp(&a.2));
+    // Spread at the levels a leader reads (a few dozen donuts); the grid levels' hundreds
+    // stay where they are.
+    let spots = if todo.len() <= 60 {
+        spread(&todo.iter().map(|(_, h, r)| (*h, *r + 4.0)).collect::<Vec<_>>())
+    } else {
+        todo.iter().map(|(_, h, _)| Spot::At(*h)).collect()
+    };
+    // A merged donut's tickets count in the one it went into.
+    let mut rolled: Vec<crate::wall::rollup::Roll> =
+        todo.iter().map(|(c, ..)| rolls.get(&c.id)).collect();
+    for (i, s) in spots.iter().enumerate() {
+        if let Spot::Into(j) = *s {
+            let add = rolled[i].clone();
+            rolled[j].open += add.open;
+            for (k, n) in add.buckets.iter().enumerate() {
+                rolled[j].buckets[k] += n;
+            }
         }
-        let s = view.to_screen(c.center) / zoom;
-        let center = egui::pos2(s.x, s.y);
-        if !rect.contains(center) {
-            continue;
+    }
+    for (i, (c, home, r)) in todo.into_iter().enumerate() {
+        let Spot::At(center) = spots[i] else { continue };
+        let roll = &rolled[i];
+        if center.distance(home) > 2.0 {
+            p.line_segment([home, center], Stroke::new(1.5, Color32::from_rgba_unmultiplied(200, 230, 255, 160)));
+            p.circle_filled(home, 3.0, Color32::from_rgb(200, 230, 255));
         }
-        let r = (12.0 + 5.0 * (roll.open as f32).log2()).clamp(12.0, 34.0);
         p.circle_filled(
             center,
             r + 4.0,
@@ -285,4 +383,82 @@ pub fn drill_bar(
                 );
             });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wall::config::MapConfig;
+    use crate::wall::view::MapLayers;
+
+    fn clear(spots: &[Spot], items: &[(egui::Pos2, f32)]) {
+        let at: Vec<(egui::Pos2, f32)> = spots
+            .iter()
+            .zip(items)
+            .filter_map(|(s, (_, r))| match s {
+                Spot::At(p) => Some((*p, *r)),
+                Spot::Into(_) => None,
+            })
+            .collect();
+        for (i, a) in at.iter().enumerate() {
+            for b in &at[..i] {
+                assert!(
+                    a.0.distance(b.0) >= a.1 + b.1,
+                    "donuts overlap: {a:?} and {b:?}"
+                );
+            }
+        }
+        for s in spots {
+            if let Spot::Into(j) = s {
+                assert!(matches!(spots[*j], Spot::At(_)), "merged into a merged one");
+            }
+        }
+    }
+
+    #[test]
+    fn donuts_on_one_spot_move_apart_or_merge_and_never_overlap() {
+        let p = egui::pos2(500.0, 500.0);
+        let items: Vec<(egui::Pos2, f32)> = (0..12)
+            .map(|i| (p + egui::vec2(i as f32, 0.0), 38.0 - i as f32))
+            .collect();
+        let spots = spread(&items);
+        clear(&spots, &items);
+        assert!(spots.iter().filter(|s| matches!(s, Spot::At(_))).count() > 3);
+    }
+
+    #[test]
+    fn on_the_city_view_the_district_and_town_donuts_do_not_overlap() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let d = MapConfig::default();
+        let cfg = MapConfig {
+            outline: root.join(&d.outline),
+            districts: root.join(&d.districts),
+            towns: root.join(&d.towns),
+            villages: root.join(&d.villages),
+            grids: root.join(&d.grids),
+            micro_grids: root.join(&d.micro_grids),
+            ..d
+        };
+        let map = MapLayers::load(&cfg).unwrap();
+        let (lo, hi) = crate::wall::drill::bounds(&map, "").unwrap();
+        // The map areas of the 1080p wall, the 2x4 and the 3x3.
+        for area in [Vec2::new(1200.0, 780.0), Vec2::new(3840.0, 2160.0), Vec2::new(3840.0, 2160.0 * 1.5)] {
+            let (center, scale) = crate::wall::map::fit_goal(lo, hi, area);
+            let view = MapView { center, scale, origin: Vec2::ZERO, size: area };
+            for layer in [&map.districts, &map.towns] {
+                let mut items: Vec<(egui::Pos2, f32)> = layer
+                    .cells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let s = view.to_screen(c.center);
+                        // The largest donut a region can have, sizes varied by region.
+                        (egui::pos2(s.x, s.y), 16.0 + (i % 5) as f32 * 5.0)
+                    })
+                    .collect();
+                items.sort_by(|a, b| b.1.total_cmp(&a.1));
+                clear(&spread(&items), &items);
+            }
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub mod queue;
 mod ticket;
 mod top_bar;
 mod tour;
+mod trends;
 mod warnings;
 
 use std::time::Instant;
@@ -82,6 +83,8 @@ struct WallData<'w> {
     notices: Res<'w, Notices>,
     tour: Option<Res<'w, TourState>>,
     rewind: Option<Res<'w, Rewind>>,
+    base: Option<Res<'w, super::basemap::BaseMap>>,
+    filter: Res<'w, super::action::QueueFilter>,
 }
 
 /// What the panels write: the map's area, where the donuts are, the actions.
@@ -119,9 +122,16 @@ fn wall_ui(
         live: d.health.is_live(Instant::now()),
     };
     let mut out = Vec::new();
-    let map_rect = match &d.layout.0 {
-        Some(_) => wall_regions(&ctx, &d, &cx, &mut out),
-        None => desk_panels(&ctx, &d, &cx, &mut out),
+    // A briefing takes a video wall (of more than one panel) over; a console keeps its
+    // panels and shows the board, with the whole trail, over the map.
+    let took_wall = match (&d.layout.0, &cx.mirror.briefing) {
+        (Some(l), Some(_)) => l.columns * l.rows > 1,
+        _ => false,
+    };
+    let map_rect = match (&d.layout.0, &cx.mirror.briefing) {
+        (Some(l), Some(b)) if took_wall => briefing_wall(&ctx, &d, &cx, (l, b), &mut out),
+        (Some(_), _) => wall_regions(&ctx, &d, &cx, &mut out),
+        (None, _) => desk_panels(&ctx, &d, &cx, &mut out),
     };
     // The map camera works in window pixels; egui in points (pixels / zoom).
     let z = ctx.zoom_factor();
@@ -144,9 +154,15 @@ fn wall_ui(
     if let Some(r) = cx.mirror.replay {
         overlays::replay_badge(&ctx, map_rect, cx.lang, r);
     }
+    if let Some(base) = &d.base {
+        overlays::base_map(&ctx, map_rect, &cx, base, &d.view, &mut out);
+    }
+    overlays::red_areas(&ctx, map_rect, &cx, &d.view);
     overlays::red_banner(&ctx, map_rect, &cx, &mut out);
     overlays::supervision_notices(&ctx, map_rect, &cx, &d.notices, &mut out);
-    if let Some(b) = &cx.mirror.briefing {
+    if let Some(b) = &cx.mirror.briefing
+        && !took_wall
+    {
         briefing_area(&ctx, map_rect, |ui| briefing::board(ui, &cx, b, &mut out));
     } else if let Some(t) = &d.tour {
         tour::overlay(&ctx, map_rect, &cx, t, &mut out);
@@ -206,15 +222,17 @@ fn wall_regions(
                 // A wide, low region takes the four charts in a row.
                 let wide = w > 2.5 * h && w > 1200.0;
                 let (cols, rows) = if wide { (4, 1) } else { (2, 2) };
-                kpis::charts(ui, cx.lang, cx.mirror.kpis.as_ref(), cx.map, cols, rows)
+                kpis::charts(ui, cx.lang, (cx.mirror.kpis.as_ref(), cx.map), (cols, rows), out)
             }
             RegionKind::Queue => {
-                queue::region(ui, cx, &d.queue, &d.sel, out);
+                queue::region(ui, cx, (&d.queue, &d.filter), &d.sel, out);
                 if !has_dispatch && d.sel.ticket.is_some() {
                     ui.separator();
                     ticket::panel(ui, cx, &d.sel, &d.outbox, d.undo.0, out);
                 }
             }
+            // No ticket selected: the month behind the figures, not an empty panel.
+            RegionKind::Dispatch if d.sel.ticket.is_none() => trends::panel(ui, cx, out),
             RegionKind::Dispatch => ticket::panel(ui, cx, &d.sel, &d.outbox, d.undo.0, out),
             RegionKind::Map => {}
         });
@@ -223,6 +241,73 @@ fn wall_regions(
         // Feed health is always visible: without a title region it sits on the map.
         top_bar::health_chip(ctx, map_rect, cx, &d.health, d.demo.0);
     }
+    map_rect
+}
+
+/// A briefing on a video wall: the map over every column but the last, framed on the
+/// incident; the last column's panels carry the board in wall type: the head and key
+/// numbers, the units engaged and the nearest free ones, the significant-events lane
+/// (the whole trail stays on the console). Returns the map's area.
+fn briefing_wall(
+    ctx: &egui::Context,
+    d: &WallData,
+    cx: &PanelCtx,
+    (l, b): (&super::layout::Layout, &crate::protocol::Briefing),
+    out: &mut Vec<UiAction>,
+) -> egui::Rect {
+    let zoom = ctx.zoom_factor();
+    let (pw, ph) = (l.panel.width as f32 / zoom, l.panel.height as f32 / zoom);
+    let side = (l.columns - 1) as f32 * pw;
+    let map_rect = egui::Rect::from_min_size(
+        egui::pos2(0.0, 0.0),
+        egui::vec2(side, l.rows as f32 * ph),
+    );
+    let drift = d.care.shift(Instant::now()) / zoom;
+    let guard = (
+        egui::vec2(drift.x, drift.y),
+        d.care.config.shift_px.max(0.0) / zoom,
+    );
+    // Sizes in points: the wall's zoom (1.45 on a 1080p panel) makes the lane's 26 pt
+    // about 38 px, over the 24 px body a 1080p panel needs from 5 m.
+    let cell = |y: f32, h: f32| {
+        egui::Rect::from_min_size(egui::pos2(side, y * ph), egui::vec2(pw, h * ph))
+    };
+    match l.rows {
+        1 => {
+            region(ctx, 100, cell(0.0, 0.55), guard, |ui| {
+                briefing::head(ui, cx, b, 48.0, out);
+                briefing::units(ui, cx, b, 20.0, 3);
+            });
+            region(ctx, 101, cell(0.55, 0.45), guard, |ui| {
+                briefing::events_lane(ui, cx, b, 24.0);
+                briefing::newest(ui, cx, b, 24.0);
+            });
+        }
+        2 => {
+            region(ctx, 100, cell(0.0, 1.0), guard, |ui| {
+                briefing::head(ui, cx, b, 56.0, out);
+                ui.add_space(10.0);
+                briefing::units(ui, cx, b, 22.0, 5);
+            });
+            region(ctx, 101, cell(1.0, 1.0), guard, |ui| {
+                briefing::events_lane(ui, cx, b, 26.0);
+                briefing::newest(ui, cx, b, 26.0);
+            });
+        }
+        _ => {
+            region(ctx, 100, cell(0.0, 1.0), guard, |ui| {
+                briefing::head(ui, cx, b, 64.0, out)
+            });
+            region(ctx, 101, cell(1.0, 1.0), guard, |ui| {
+                briefing::units(ui, cx, b, 26.0, 8)
+            });
+            region(ctx, 102, cell(2.0, 1.0), guard, |ui| {
+                briefing::events_lane(ui, cx, b, 28.0);
+                briefing::newest(ui, cx, b, 28.0);
+            });
+        }
+    }
+    top_bar::health_chip(ctx, map_rect, cx, &d.health, d.demo.0);
     map_rect
 }
 
@@ -256,7 +341,7 @@ fn desk_panels(
         .exact_size(800.0)
         .show(&mut root, |ui| {
             let h = ui.available_height();
-            queue::title(ui, cx, &d.queue);
+            queue::title(ui, cx, (&d.queue, &d.filter), out);
             let selected = d.sel.ticket.is_some();
             let table_h = (if selected { h * 0.42 } else { h - 40.0 }).max(0.0);
             ui.allocate_ui(egui::vec2(ui.available_width(), table_h), |ui| {
@@ -272,7 +357,7 @@ fn desk_panels(
     egui::Panel::bottom("charts")
         .exact_size(250.0)
         .show(&mut root, |ui| {
-            kpis::charts(ui, cx.lang, cx.mirror.kpis.as_ref(), cx.map, 2, 1)
+            kpis::charts(ui, cx.lang, (cx.mirror.kpis.as_ref(), cx.map), (2, 1), out)
         });
     root.available_rect_before_wrap()
 }

@@ -15,6 +15,7 @@ use crate::wall::fonts::bold;
 use crate::wall::link::{FeedHealth, Notices};
 use crate::wall::text::{UiLang, hhmm};
 use crate::wall::theme::{AMBER, BG, DIM};
+use crate::wall::view::MapView;
 
 pub fn watermarks(
     ctx: &egui::Context,
@@ -223,4 +224,118 @@ pub fn dimming(ctx: &egui::Context, dim: f32) {
                 Color32::from_black_alpha((dim * 255.0) as u8),
             );
     }
+}
+
+/// Every live red warning's area outlined on the map in red, its title beside it: a red
+/// warning stays on the map while it lives, acknowledged or not (the banner above is for
+/// the ones nobody has acknowledged yet).
+pub fn red_areas(ctx: &egui::Context, rect: egui::Rect, cx: &PanelCtx, view: &MapView) {
+    let Some(map) = cx.map else { return };
+    let zoom = ctx.zoom_factor();
+    let p = ctx
+        .layer_painter(egui::LayerId::new(
+            egui::Order::Background,
+            egui::Id::new("red-areas"),
+        ))
+        .with_clip_rect(rect);
+    let red = Color32::from_rgb(255, 60, 60);
+    for w in cx
+        .mirror
+        .warnings
+        .values()
+        .filter(|w| w.level == WarningLevel::Red)
+    {
+        let mut label_at: Option<egui::Pos2> = None;
+        for g in &w.grids {
+            let Some(layer) = map.layer(crate::wall::rollup::depth(g)) else {
+                continue;
+            };
+            let Some(&i) = layer.index.get(g.as_str()) else {
+                continue;
+            };
+            let cell = &layer.cells[i as usize];
+            for poly in &cell.polygons {
+                let pts: Vec<egui::Pos2> = poly[0]
+                    .iter()
+                    .map(|v| {
+                        let s = view.to_screen(*v) / zoom;
+                        egui::pos2(s.x, s.y)
+                    })
+                    .collect();
+                p.add(egui::Shape::closed_line(pts, egui::Stroke::new(4.0, red)));
+            }
+            let c = view.to_screen(cell.center) / zoom;
+            label_at.get_or_insert(egui::pos2(c.x, c.y));
+        }
+        if let Some(at) = label_at {
+            let text = format!("{} {}", cx.lang.t("红色预警", "RED"), w.title);
+            let galley = p.layout_no_wrap(text, crate::wall::fonts::bold(20.0), Color32::WHITE);
+            let r = egui::Rect::from_center_size(at, galley.size()).expand(6.0);
+            p.rect_filled(r, 6.0, Color32::from_rgba_unmultiplied(150, 0, 0, 220));
+            p.galley(r.min + egui::vec2(6.0, 6.0), galley, Color32::WHITE);
+        }
+    }
+}
+
+/// The base map's place names on the map, and its layer switch with where it comes from,
+/// at the map's lower right.
+pub fn base_map(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    cx: &PanelCtx,
+    base: &crate::wall::basemap::BaseMap,
+    view: &MapView,
+    out: &mut Vec<UiAction>,
+) {
+    let zoom = ctx.zoom_factor();
+    let p = ctx
+        .layer_painter(egui::LayerId::new(
+            egui::Order::Background,
+            egui::Id::new("base-places"),
+        ))
+        .with_clip_rect(rect);
+    for l in base.layers.iter().filter(|l| l.visible) {
+        for (at, name) in &l.places {
+            let s = view.to_screen(*at) / zoom;
+            let pos = egui::pos2(s.x, s.y);
+            if name.is_empty() || !rect.contains(pos) {
+                continue;
+            }
+            for d in [egui::vec2(-1.0, 0.0), egui::vec2(1.0, 0.0), egui::vec2(0.0, 1.0)] {
+                p.text(pos + d, Align2::CENTER_CENTER, name, FontId::proportional(18.0), Color32::BLACK);
+            }
+            p.text(
+                pos,
+                Align2::CENTER_CENTER,
+                name,
+                FontId::proportional(18.0),
+                Color32::from_rgb(140, 200, 255),
+            );
+        }
+    }
+    if base.layers.is_empty() {
+        return;
+    }
+    let lang = cx.lang;
+    wall_area("base-layers", egui::Order::Middle)
+        .anchor(Align2::RIGHT_BOTTOM, egui::vec2(rect.right() - ctx.viewport_rect().right() - 12.0, rect.bottom() - ctx.viewport_rect().bottom() - 36.0))
+        .show(ctx, |ui| {
+            super::frame::chip().show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(lang.t("底图", "Base map")).size(15.0).color(DIM));
+                    for (i, l) in base.layers.iter().enumerate() {
+                        let name = lang.t(&l.name, l.kind.en()).to_string();
+                        if ui
+                            .selectable_label(l.visible, RichText::new(name).size(15.0))
+                            .clicked()
+                        {
+                            out.push(UiAction::ToggleBase(i));
+                        }
+                    }
+                });
+                if !base.note.is_empty() {
+                    ui.label(RichText::new(&base.note).size(13.0).color(DIM));
+                }
+            });
+        });
 }

@@ -6,7 +6,8 @@ use egui_extras::{Column, TableBuilder};
 
 use super::PanelCtx;
 use crate::protocol::{Priority, Stage};
-use crate::wall::action::{Selection, UiAction};
+use crate::wall::action::{QueueFilter, Selection, UiAction};
+use crate::wall::view::region_name;
 use crate::wall::fonts::bold;
 use crate::wall::state::{Queue, Sla, sla};
 use crate::wall::text::{countdown, hhmm};
@@ -16,26 +17,61 @@ use crate::wall::theme::{AMBER, DIM, RED};
 pub fn region(
     ui: &mut egui::Ui,
     cx: &PanelCtx,
-    queue: &Queue,
+    (queue, filter): (&Queue, &QueueFilter),
     sel: &Selection,
     out: &mut Vec<UiAction>,
 ) {
-    title(ui, cx, queue);
+    title(ui, cx, (queue, filter), out);
     if let Some(id) = table(ui, cx, queue, sel.ticket) {
         out.push(UiAction::Select(id));
     }
 }
 
-/// `工单队列 · 123`
-pub fn title(ui: &mut egui::Ui, cx: &PanelCtx, queue: &Queue) {
-    ui.label(
-        RichText::new(format!(
-            "{} · {}",
-            cx.lang.t("工单队列", "Ticket queue"),
-            queue.rows.len()
-        ))
-        .font(bold(22.0)),
-    );
+/// `工单队列 · 123`, and the filter a figure or a bar set, with one click to clear it.
+pub fn title(
+    ui: &mut egui::Ui,
+    cx: &PanelCtx,
+    (queue, filter): (&Queue, &QueueFilter),
+    out: &mut Vec<UiAction>,
+) {
+    let lang = cx.lang;
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new(format!(
+                "{} · {}",
+                lang.t("工单队列", "Ticket queue"),
+                queue.rows.len()
+            ))
+            .font(bold(22.0)),
+        );
+        if *filter == QueueFilter::All {
+            return;
+        }
+        let what = match filter {
+            QueueFilter::All => String::new(),
+            QueueFilter::Overdue => lang.t("办结超期", "overdue").into(),
+            QueueFilter::Supervised => lang.t("督办中", "supervised").into(),
+            QueueFilter::Region(r) => region_name(cx.map, r),
+            QueueFilter::Channel(c) => lang.channel(*c).into(),
+            QueueFilter::Category(c) => lang.category(*c).into(),
+        };
+        ui.label(
+            RichText::new(format!(
+                "{} {what} · {} {}",
+                lang.t("筛选", "filter"),
+                lang.t("共", "of"),
+                queue.total
+            ))
+            .font(bold(20.0))
+            .color(AMBER),
+        );
+        if ui
+            .button(RichText::new(lang.t("✕ 全部", "✕ all")).font(bold(18.0)))
+            .clicked()
+        {
+            out.push(UiAction::Filter(QueueFilter::All));
+        }
+    });
 }
 
 /// Draw the queue; returns the ticket clicked, if any.

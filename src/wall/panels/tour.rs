@@ -36,9 +36,14 @@ pub fn overlay(
                         ui.set_min_size(big.size() - egui::vec2(40.0, 40.0));
                         ui.set_max_size(big.size() - egui::vec2(40.0, 40.0));
                         if step.view == View::Kpis {
-                            super::kpis::figures(ui, lang, m.kpis.as_ref(), map, 4, 10);
+                            // For visitors: the figures at 2.2 times their size on the
+                            // wall, then the month behind them (not the charts the wall
+                            // already shows).
+                            super::kpis::figures(ui, lang, (m.kpis.as_ref(), map), (4, 0, 2.2), out);
                             ui.add_space(16.0);
-                            super::kpis::charts(ui, lang, m.kpis.as_ref(), map, 4, 1);
+                            if let Some(f) = m.kpis.as_ref() {
+                                super::trends::trends(ui, cx, f);
+                            }
                         } else {
                             super::warnings::board(ui, cx, out);
                         }

@@ -116,8 +116,47 @@ pub fn list(ui: &mut Ui, lang: UiLang, m: &Mirror, out: &mut Vec<UiAction>) {
     }
 }
 
-/// A wall region's board: one column per level, each warning a card with its title,
-/// kind, time raised, where, and its next step.
+/// Warnings of one level and kind in one district: one card with a count on the board
+/// (a storm of repeated-complaint warnings is one line, not three hundred cards).
+pub struct Group<'a> {
+    pub level: WarningLevel,
+    pub kind: WarningKind,
+    /// The district (first part of the first grid's id); "" for city-wide.
+    pub area: String,
+    /// Newest first.
+    pub members: Vec<&'a Warning>,
+}
+
+/// The live warnings grouped, worst level first, then the group with the newest warning.
+pub fn groups(m: &Mirror) -> Vec<Group<'_>> {
+    let mut out: Vec<Group> = vec![];
+    for w in sorted(m) {
+        let area = w
+            .grids
+            .first()
+            .map(|g| crate::domain::kpi::district_of(g).to_string())
+            .unwrap_or_default();
+        // A red warning stands alone: each is read, not counted.
+        let joins = w.level != WarningLevel::Red;
+        match out
+            .iter_mut()
+            .find(|g| joins && g.level == w.level && g.kind == w.kind && g.area == area)
+        {
+            Some(g) => g.members.push(w),
+            None => out.push(Group {
+                level: w.level,
+                kind: w.kind,
+                area,
+                members: vec![w],
+            }),
+        }
+    }
+    out
+}
+
+/// A wall region's board: the red warnings across the top, each on its own; below, a
+/// column for each other level with its warnings grouped by kind and district (a group
+/// card opens to list its warnings); cards that do not fit are counted, never cut.
 pub fn board(ui: &mut Ui, cx: &PanelCtx, out: &mut Vec<UiAction>) {
     let PanelCtx {
         lang,
@@ -132,38 +171,118 @@ pub fn board(ui: &mut Ui, cx: &PanelCtx, out: &mut Vec<UiAction>) {
         counts(ui, lang, m);
     });
     ui.add_space(6.0);
-    let ws = sorted(m);
-    // As many cards as fit in a column; the rest are counted, never cut in half.
+    let all = groups(m);
+    let (red, rest): (Vec<&Group>, Vec<&Group>) =
+        all.iter().partition(|g| g.level == WarningLevel::Red);
+    // Red first, the whole width, up to half the board.
+    let red_fits = (((ui.available_height() * 0.5) / CARD_H).floor() as usize).max(1);
+    let red_shown = if red.len() > red_fits { red_fits - 1 } else { red.len() };
+    for g in red.iter().take(red_shown.max(1).min(red.len())) {
+        card(ui, lang, g.members[0], map, now_ms, out);
+    }
+    more(ui, lang, WarningLevel::Red, red.len().saturating_sub(red_shown.max(1)));
     let fits = ((ui.available_height() - 40.0) / CARD_H).floor().max(1.0) as usize;
-    ui.columns(4, |cols| {
-        for (col, l) in cols.iter_mut().zip(LEVELS) {
-            let mine: Vec<&&Warning> = ws.iter().filter(|w| w.level == l).collect();
+    ui.columns(3, |cols| {
+        for (col, l) in cols.iter_mut().zip(&LEVELS[1..]) {
+            let mine: Vec<&&Group> = rest.iter().filter(|g| g.level == *l).collect();
+            let n: usize = mine.iter().map(|g| g.members.len()).sum();
             col.label(
-                RichText::new(format!("{} · {}", level_name(lang, l), mine.len()))
+                RichText::new(format!("{} · {n}", level_name(lang, *l)))
                     .font(bold(20.0))
-                    .color(level_color(l)),
+                    .color(level_color(*l)),
             );
             if mine.is_empty() {
                 col.label(RichText::new(lang.t("无", "none")).size(17.0).color(DIM));
             }
             let shown = if mine.len() > fits { fits - 1 } else { fits };
-            for w in mine.iter().take(shown) {
-                card(col, lang, w, map, now_ms, out);
+            for g in mine.iter().take(shown) {
+                if g.members.len() == 1 {
+                    card(col, lang, g.members[0], map, now_ms, out);
+                } else {
+                    group_card(col, cx, g, out);
+                }
             }
-            if mine.len() > shown {
-                col.label(
-                    RichText::new(format!(
-                        "{} {} {}",
-                        lang.t("另有", "and"),
-                        mine.len() - shown,
-                        lang.t("条", "more")
-                    ))
-                    .font(bold(18.0))
-                    .color(level_color(l)),
-                );
-            }
+            let left: usize = mine.iter().skip(shown).map(|g| g.members.len()).sum();
+            more(col, lang, *l, left);
         }
     });
+}
+
+fn more(ui: &mut Ui, lang: UiLang, l: WarningLevel, n: usize) {
+    if n > 0 {
+        ui.label(
+            RichText::new(format!(
+                "{} {n} {}",
+                lang.t("另有", "and"),
+                lang.t("条", "more")
+            ))
+            .font(bold(18.0))
+            .color(level_color(l)),
+        );
+    }
+}
+
+/// A group's card: kind, district, how many, the newest; a click opens the list.
+fn group_card(ui: &mut Ui, cx: &PanelCtx, g: &Group, out: &mut Vec<UiAction>) {
+    let lang = cx.lang;
+    let c = level_color(g.level);
+    let id = ui.make_persistent_id(("warning-group", g.level, g.kind, &g.area));
+    let open = ui.data(|d| d.get_temp::<bool>(id).unwrap_or(false));
+    let raised = g.members.iter().filter(|w| w.status == WarningStatus::Raised).count();
+    let place = if g.area.is_empty() {
+        lang.t("全市", "city-wide").to_string()
+    } else {
+        region_name(cx.map, &g.area)
+    };
+    egui::Frame::new()
+        .fill(Color32::from_rgb(14, 22, 36))
+        .stroke(egui::Stroke::new(if raised > 0 { 2.0 } else { 1.0 }, c))
+        .corner_radius(6.0)
+        .inner_margin(8.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            let head = ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "{} {} · {place} · {} {}",
+                        if open { "▾" } else { "▸" },
+                        kind_name(lang, g.kind),
+                        g.members.len(),
+                        lang.t("条", "warnings")
+                    ))
+                    .font(bold(18.0))
+                    .color(c),
+                )
+                .sense(egui::Sense::click())
+                .truncate(),
+            );
+            if head.clicked() {
+                ui.data_mut(|d| d.insert_temp(id, !open));
+            }
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "{} {} · {} {}",
+                        lang.t("最新", "newest"),
+                        hhmm(g.members[0].raised_ms),
+                        raised,
+                        lang.t("条待签收", "not acknowledged")
+                    ))
+                    .size(17.0)
+                    .color(DIM),
+                )
+                .truncate(),
+            );
+            if open {
+                for w in &g.members {
+                    ui.add(
+                        egui::Label::new(RichText::new(&w.title).size(16.0).color(c)).truncate(),
+                    );
+                    actions(ui, lang, w, 15.0, out);
+                }
+            }
+        });
+    ui.add_space(6.0);
 }
 
 /// A card's height in points (title, one line of facts, the actions, margins).
