@@ -96,7 +96,9 @@ pub fn read_layer(path: &Path) -> Result<Vec<Feature>, GisError> {
             };
             let (lines, points) = match f.geometry.as_ref().map(|g| &g.value) {
                 Some(geojson::Value::LineString(l)) => (vec![ring(l)], vec![]),
-                Some(geojson::Value::MultiLineString(ls)) => (ls.iter().map(ring).collect(), vec![]),
+                Some(geojson::Value::MultiLineString(ls)) => {
+                    (ls.iter().map(ring).collect(), vec![])
+                }
                 Some(geojson::Value::Point(p)) if p.len() >= 2 => (vec![], vec![[p[0], p[1]]]),
                 Some(geojson::Value::MultiPoint(ps)) => (vec![], ring(ps)),
                 _ => (vec![], vec![]),

@@ -221,6 +221,50 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
 }
 
 #[test]
+fn a_figure_or_a_bar_filters_the_queue_and_one_click_shows_all_again() {
+    use yiping::wall::action::QueueFilter;
+    let (mut app, feed, _commands) = app();
+    let now = now_ms();
+    let mut supervised = ticket(2, Priority::Normal, now + 3_600_000, "321111-01-001-001");
+    supervised.supervised = true;
+    let tickets = vec![
+        ticket(1, Priority::Normal, now - 60_000, "321102-01-003-07"),
+        supervised,
+        ticket(3, Priority::Urgent, now + 7_200_000, "321102-02-001-001"),
+    ];
+    feed.send(FeedEvent::Status(FeedStatus::Connected)).unwrap();
+    feed.send(snap("e", 5, tickets, vec![], vec![])).unwrap();
+    app.update();
+    assert_eq!(app.world().resource::<Queue>().rows, vec![3, 1, 2]);
+    let mut shown = |f: QueueFilter| {
+        app.world_mut().write_message(UiAction::Filter(f));
+        app.update();
+        app.update();
+        let q = app.world().resource::<Queue>();
+        assert_eq!(q.total, 3, "the filter hides, it does not drop");
+        q.rows.clone()
+    };
+    assert_eq!(shown(QueueFilter::Overdue), vec![1], "办结超期");
+    assert_eq!(shown(QueueFilter::Supervised), vec![2], "督办中");
+    assert_eq!(
+        shown(QueueFilter::Region("321102".into())),
+        vec![3, 1],
+        "a district's bar"
+    );
+    assert_eq!(
+        shown(QueueFilter::Channel(examples::ticket().channel)),
+        vec![3, 1, 2]
+    );
+    assert_eq!(
+        shown(QueueFilter::All),
+        vec![3, 1, 2],
+        "cleared with one click"
+    );
+    // The mirror was never touched.
+    assert_eq!(app.world().resource::<WallMirror>().0.tickets.len(), 3);
+}
+
+#[test]
 fn a_wall_that_hears_nothing_says_it_is_stale() {
     let (mut app, feed, _c) = app();
     feed.send(FeedEvent::Status(FeedStatus::Connected)).unwrap();

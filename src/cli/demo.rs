@@ -34,7 +34,9 @@ pub fn run(
     let admin = format!("demo-admin-{:016x}", rand::random::<u64>());
     let operator = format!("demo-operator-{:016x}", rand::random::<u64>());
     // The wall needs the address before the gateway is up: take a free port now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut gcfg = GatewayConfig {
         listen: format!("127.0.0.1:{port}").parse()?,
         http_listen: "127.0.0.1:0".parse()?,

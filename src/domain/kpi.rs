@@ -157,7 +157,11 @@ impl Kpis {
             });
         let one = |v: &mut u32, yes: bool| {
             if yes {
-                *v = if sign > 0 { *v + 1 } else { v.saturating_sub(1) };
+                *v = if sign > 0 {
+                    *v + 1
+                } else {
+                    v.saturating_sub(1)
+                };
             }
         };
         one(&mut cell.intake, true);
@@ -311,6 +315,54 @@ impl Kpis {
 mod tests {
     use super::*;
     use crate::protocol::examples;
+
+    #[test]
+    fn the_ranking_scores_the_last_whole_week_and_says_the_change_since_the_week_before() {
+        use crate::domain::time::DAY_MS;
+        let now = examples::ticket().created_ms;
+        let mut tickets = vec![];
+        let mut id = 0;
+        // (district, days ago, resolved within time)
+        let mut add = |grid: &str, ago: i64, on_time: bool| {
+            id += 1;
+            let mut t = examples::ticket();
+            t.id = id;
+            t.grid = format!("{grid}-01-001-001");
+            t.created_ms = now - ago * DAY_MS;
+            t.deadline_ms = t.created_ms + 3_600_000;
+            t.status = crate::protocol::TicketStatus::Resolved;
+            t.resolved_level = Some(crate::protocol::Level::Village);
+            t.resolved_ms = Some(t.created_ms + if on_time { 60_000 } else { 7_200_000 });
+            tickets.push(t);
+        };
+        // Last week: A late, B on time. The week before: the other way round.
+        add("321102", 3, false);
+        add("321111", 3, true);
+        add("321102", 10, true);
+        add("321111", 10, false);
+        // Today's tickets do not count yet.
+        add("321183", 0, true);
+        let k = Kpis::recompute(tickets.iter(), now);
+        let f = k.figures(now);
+        let r: Vec<(&str, u32, Option<u32>)> = f
+            .ranking
+            .iter()
+            .map(|d| (d.district.as_str(), d.rank, d.last_week_rank))
+            .collect();
+        assert_eq!(r, [("321111", 1, Some(2)), ("321102", 2, Some(1))]);
+        assert!((f.ranking[0].score - 100.0).abs() < 1e-9);
+        assert!((f.ranking[1].score - 60.0).abs() < 1e-9);
+        assert_eq!(f.trend.len(), 30);
+        assert_eq!(f.trend.last().unwrap().intake, 1);
+        assert_eq!(f.trend[29 - 3].intake, 2);
+        assert_eq!(f.trend[29 - 3].on_time, 1);
+        // Kept up by changes as by a recount.
+        let mut inc = Kpis::new(now);
+        for t in &tickets {
+            inc.update(None, t);
+        }
+        assert_eq!(inc.figures(now), f);
+    }
 
     #[test]
     fn the_protocol_example_figures_are_what_the_accumulator_computes() {

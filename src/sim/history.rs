@@ -79,7 +79,11 @@ mod tests {
             Past::Archived(t) => archived.push(t),
         });
         assert!(archived.len() > 70_000, "{}", archived.len());
-        assert!(h.tickets.len() < 5_000, "open at the end: {}", h.tickets.len());
+        assert!(
+            h.tickets.len() < 5_000,
+            "open at the end: {}",
+            h.tickets.len()
+        );
         assert!(h.tickets.iter().all(|t| t.status != TicketStatus::Archived));
         let all: Vec<Ticket> = archived.into_iter().chain(h.tickets.clone()).collect();
         // Every audit entry has its own number, below the log's base.
@@ -90,12 +94,23 @@ mod tests {
         assert!(*seqs.last().unwrap() <= h.last_seq);
         let f = Kpis::recompute(all.iter(), now).figures(now);
         let hours_today = f.hourly_today.iter().filter(|&&n| n > 0).count();
-        assert!(hours_today >= 14, "today's intake over the hours so far: {:?}", f.hourly_today);
-        assert!(f.hourly_yesterday.iter().all(|&n| n > 0), "{:?}", f.hourly_yesterday);
+        assert!(
+            hours_today >= 14,
+            "today's intake over the hours so far: {:?}",
+            f.hourly_today
+        );
+        assert!(
+            f.hourly_yesterday.iter().all(|&n| n > 0),
+            "{:?}",
+            f.hourly_yesterday
+        );
         let closure = f.closure_rate.unwrap();
         let satisfaction = f.satisfaction.unwrap();
         assert!((0.975..0.995).contains(&closure), "closure {closure}");
-        assert!((0.97..0.99).contains(&satisfaction), "satisfaction {satisfaction}");
+        assert!(
+            (0.97..0.99).contains(&satisfaction),
+            "satisfaction {satisfaction}"
+        );
         let first_day = all.iter().map(|t| local_day(t.created_ms)).min().unwrap();
         assert_eq!(local_day(now) - first_day, 30);
     }

@@ -451,7 +451,9 @@ impl Sim {
                         .chain(t.grid.match_indices('-').map(|(i, _)| i))
                         .chain(std::iter::once(t.grid.len()));
                     let nearby = areas
-                        .filter_map(|end| self.units_by_place.get(&(t.category, t.grid[..end].into())))
+                        .filter_map(|end| {
+                            self.units_by_place.get(&(t.category, t.grid[..end].into()))
+                        })
                         .flatten()
                         .filter_map(|id| mirror.units.get(id));
                     match crate::domain::units::rank_units(nearby, t).first() {

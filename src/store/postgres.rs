@@ -620,8 +620,7 @@ impl Backend for Pg {
 
     fn set_seq_base(&self, _seq: u64) -> Result<(), StoreError> {
         Err(StoreError::Pg(
-            "a history is imported into a single node's SQLite file, not a cluster's record"
-                .into(),
+            "a history is imported into a single node's SQLite file, not a cluster's record".into(),
         ))
     }
 

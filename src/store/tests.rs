@@ -465,7 +465,7 @@ fn a_warning_may_cover_a_district_or_a_grid_but_not_a_made_up_region() {
             key,
             Command::RaiseWarning {
                 warning: NewWarning {
-                    level: WarningLevel::Red,
+                    level: crate::protocol::WarningLevel::Red,
                     kind: crate::protocol::WarningKind::Flood,
                     title: "暴雨内涝红色预警".into(),
                     grids: grids.iter().map(|g| g.to_string()).collect(),
@@ -487,7 +487,7 @@ fn a_warning_may_cover_a_district_or_a_grid_but_not_a_made_up_region() {
         .unwrap();
     let ok: Vec<bool> = out
         .iter()
-        .map(|a| matches!(a.outcome, CommandOutcome::Applied { .. }))
+        .map(|a| matches!(a.outcome, CommandOutcome::Ok { .. }))
         .collect();
     assert_eq!(ok, [true, true, false, false], "{out:?}");
     assert_eq!(s.warnings().len(), 2);
@@ -517,9 +517,16 @@ fn a_history_is_imported_into_a_fresh_file_only_and_the_log_goes_on_after_it() {
     let mut s = Store::open(&path, Policy::default()).unwrap();
     assert_eq!(s.seq(), 41, "the log starts after the history");
     assert!(s.tickets().is_empty(), "archived tickets are not live");
-    assert_eq!(s.ticket(t.id).unwrap().unwrap().status, TicketStatus::Archived);
+    assert_eq!(
+        s.ticket(t.id).unwrap().unwrap().status,
+        TicketStatus::Archived
+    );
     assert_eq!(s.audit_of(t.id).unwrap(), vec![a]);
-    assert_eq!(s.kpi_figures("", 0).unwrap().total, 1, "the figures count the past");
+    assert_eq!(
+        s.kpi_figures("", 0).unwrap().total,
+        1,
+        "the figures count the past"
+    );
     let out = s.apply_batch(vec![intake("k1")], 0).unwrap();
     assert_eq!(out[0].delta.as_ref().unwrap().seq, 42);
     // A file with a present is refused, and nothing changes.

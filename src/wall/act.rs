@@ -9,10 +9,10 @@ use bevy::prelude::*;
 
 use super::WallSet;
 use super::action::{Armed, Selection, UiAction, UndoWindow};
-use super::link::{AuditTrails, FeedLink, Outbox, WallMirror};
-use super::rewind::{REWIND_SPEED, Rewind};
 use super::drill::bounds;
+use super::link::{AuditTrails, FeedLink, Outbox, WallMirror};
 use super::map::fit_goal;
+use super::rewind::{REWIND_SPEED, Rewind};
 use super::view::{CameraGoal, Focus, Framed, MapLayers, MapView};
 use crate::domain::units;
 use crate::protocol::{ClientMsg, Command};
@@ -55,7 +55,10 @@ struct Targets<'w> {
 }
 
 fn act(mut actions: MessageReader<UiAction>, mut t: Targets, mut commands: Commands) {
-    let area = t.view.as_ref().map_or(Vec2::new(1920.0, 1080.0), |v| v.size);
+    let area = t
+        .view
+        .as_ref()
+        .map_or(Vec2::new(1920.0, 1080.0), |v| v.size);
     for a in actions.read() {
         match a {
             UiAction::Select(id) => {
@@ -75,7 +78,9 @@ fn act(mut actions: MessageReader<UiAction>, mut t: Targets, mut commands: Comma
                     let at = map.proj.to_world(tk.lon, tk.lat);
                     let village: Vec<&str> = tk.grid.split('-').take(3).collect();
                     let half = bounds(map, &village.join("-"))
-                        .map_or(Vec2::splat(1.5), |(lo, hi)| (hi - lo).max(Vec2::splat(0.6)) * 1.5);
+                        .map_or(Vec2::splat(1.5), |(lo, hi)| {
+                            (hi - lo).max(Vec2::splat(0.6)) * 1.5
+                        });
                     let (lo, hi) = (at - half, at + half);
                     if let Some(goal) = t.goal.as_mut() {
                         goal.0 = Some(fit_goal(lo, hi, area));

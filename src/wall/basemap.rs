@@ -48,12 +48,21 @@ impl BaseMap {
     }
 }
 
-fn load_layer(path: &Path, kind: BaseKind, name: &str, proj: &Projection) -> anyhow::Result<BaseLayer> {
+fn load_layer(
+    path: &Path,
+    kind: BaseKind,
+    name: &str,
+    proj: &Projection,
+) -> anyhow::Result<BaseLayer> {
     let features = crate::gis::read_layer(path)
         .map_err(|e| anyhow::anyhow!("base map layer ({}): {e}", kind.en()))?;
     let mut l = BaseLayer {
         kind,
-        name: if name.is_empty() { kind.zh().into() } else { name.into() },
+        name: if name.is_empty() {
+            kind.zh().into()
+        } else {
+            name.into()
+        },
         areas: Layer::default(),
         lines: vec![],
         places: vec![],
@@ -77,7 +86,8 @@ fn load_layer(path: &Path, kind: BaseKind, name: &str, proj: &Projection) -> any
         }
         l.lines
             .extend(f.lines.iter().map(|r| r.iter().map(w).collect::<Vec<_>>()));
-        l.places.extend(f.points.iter().map(|p| (w(p), f.prop("name").to_string())));
+        l.places
+            .extend(f.points.iter().map(|p| (w(p), f.prop("name").to_string())));
     }
     if l.areas.cells.is_empty() && l.lines.is_empty() && l.places.is_empty() {
         anyhow::bail!(
@@ -107,16 +117,22 @@ fn line_mesh(lines: &[Vec<Vec2>], width: f32) -> Mesh {
             idx.extend([base, base + 1, base + 2, base, base + 2, base + 3]);
         }
     }
-    Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::default())
-        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, pos)
-        .with_inserted_indices(Indices::U32(idx))
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, pos)
+    .with_inserted_indices(Indices::U32(idx))
 }
 
 fn area_mesh(layer: &Layer) -> Mesh {
     let t = super::layers::fill(layer, 0.0);
-    Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::default())
-        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, t.positions)
-        .with_inserted_indices(Indices::U32(t.indices))
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, t.positions)
+    .with_inserted_indices(Indices::U32(t.indices))
 }
 
 /// How a kind is drawn: colour, width in pixels, and z (over the cells' tint at 1.0,
@@ -161,7 +177,10 @@ fn spawn(
             .id();
         if !l.areas.cells.is_empty() {
             let child = commands
-                .spawn((Mesh2d(meshes.add(area_mesh(&l.areas))), MeshMaterial2d(material.clone())))
+                .spawn((
+                    Mesh2d(meshes.add(area_mesh(&l.areas))),
+                    MeshMaterial2d(material.clone()),
+                ))
                 .id();
             commands.entity(parent).add_child(child);
         }

@@ -15,8 +15,8 @@
 //!   and `panels` (one file per panel kind).
 
 pub mod act;
-pub mod basemap;
 pub mod action;
+pub mod basemap;
 pub mod briefing;
 pub mod clock;
 pub mod config;

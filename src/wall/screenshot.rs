@@ -63,18 +63,20 @@ fn take(
             .map(|w| Incident::Warning { id: w.id });
         // A red warning (the flood) first; then a ticket in progress, which has the
         // richer trail; then the worst warning with tickets.
-        let incident = red.or_else(|| queue
-            .rows
-            .iter()
-            .find(|id| {
-                mirror
-                    .0
-                    .tickets
-                    .get(id)
-                    .is_some_and(|t| t.status == TicketStatus::InProgress)
-            })
-            .map(|id| Incident::Ticket { id: *id })
-            .or(warning.map(|w| Incident::Warning { id: w.id })));
+        let incident = red.or_else(|| {
+            queue
+                .rows
+                .iter()
+                .find(|id| {
+                    mirror
+                        .0
+                        .tickets
+                        .get(id)
+                        .is_some_and(|t| t.status == TicketStatus::InProgress)
+                })
+                .map(|id| Incident::Ticket { id: *id })
+                .or(warning.map(|w| Incident::Warning { id: w.id }))
+        });
         if let Some(incident) = incident {
             actions.write(UiAction::Send(Command::StartBriefing { incident }));
         }

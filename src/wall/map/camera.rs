@@ -15,9 +15,7 @@ pub(super) fn fit_viewport(
     rect: Res<MapRect>,
     map: Res<MapLayers>,
     mut fit: ResMut<FitPending>,
-    focus: Res<Focus>,
-    mut goal: ResMut<CameraGoal>,
-    framed: Res<Framed>,
+    (focus, mut goal, framed): (Res<Focus>, ResMut<CameraGoal>, Res<Framed>),
     window: Single<&Window, With<PrimaryWindow>>,
     mut cam: Single<&mut Camera, With<MapCamera>>,
 ) {

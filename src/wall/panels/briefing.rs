@@ -37,7 +37,6 @@ fn elapsed(ms: i64) -> String {
     }
 }
 
-
 /// What the incident comes to: its tickets (a warning raised over whole districts, such
 /// as a flood, lists none: then the tickets taken in within its area since it was raised).
 pub fn incident_tickets<'a>(cx: &PanelCtx<'a>, b: &Briefing) -> Vec<&'a Ticket> {
@@ -125,11 +124,13 @@ pub fn head(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, out: &mut Vec<U
             ),
         },
     };
+    // Whole points only: every fractional size is another set of glyphs in egui's atlas.
     let scale = size / 48.0;
+    let pt = |x: f32| x.round();
     ui.horizontal(|ui| {
         ui.label(
             RichText::new(lang.t("联合会商", "JOINT BRIEFING"))
-                .font(bold(30.0 * scale))
+                .font(bold(pt(30.0 * scale)))
                 .color(CYAN),
         );
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -146,13 +147,18 @@ pub fn head(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, out: &mut Vec<U
                     lang.t("发起于", "since"),
                     hhmm(b.started_ms)
                 ))
-                .size(18.0 * scale.min(1.3))
+                .size(pt(18.0 * scale.min(1.3)))
                 .color(DIM),
             );
         });
     });
     ui.add(
-        egui::Label::new(RichText::new(title).font(bold(34.0 * scale)).color(color)).wrap(),
+        egui::Label::new(
+            RichText::new(title)
+                .font(bold(pt(34.0 * scale)))
+                .color(color),
+        )
+        .wrap(),
     );
     let place = incident_region(b);
     if !place.is_empty() {
@@ -162,7 +168,7 @@ pub fn head(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, out: &mut Vec<U
                 lang.t("区域", "Area"),
                 region_name(map, &place)
             ))
-            .size(20.0 * scale)
+            .size(pt(20.0 * scale))
             .color(DIM),
         );
     }
@@ -177,12 +183,20 @@ pub fn head(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, out: &mut Vec<U
     let units: BTreeSet<&str> = tickets.iter().filter_map(|t| t.unit.as_deref()).collect();
     let number = |ui: &mut Ui, label: &str, value: String, color: Color32| {
         ui.vertical(|ui| {
-            ui.label(RichText::new(label).size(20.0 * scale.min(1.4)).color(DIM));
+            ui.label(
+                RichText::new(label)
+                    .size(pt(20.0 * scale.min(1.4)))
+                    .color(DIM),
+            );
             ui.label(RichText::new(value).font(bold(size)).color(color));
         });
     };
     // Four across at a desk; two across in wall type, where a countdown is wide.
-    let cols = if size > 50.0 || ui.available_width() < 700.0 { 2 } else { 4 };
+    let cols = if size > 50.0 || ui.available_width() < 700.0 {
+        2
+    } else {
+        4
+    };
     let cells: [(String, String, Color32); 4] = [
         (
             lang.t("已持续", "Elapsed").into(),
@@ -200,7 +214,11 @@ pub fn head(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, out: &mut Vec<U
                 countdown(d - now),
                 if d < now { RED } else { AMBER },
             ),
-            None => (lang.t("最近时限", "Next deadline").into(), "—".into(), GREEN),
+            None => (
+                lang.t("最近时限", "Next deadline").into(),
+                "—".into(),
+                GREEN,
+            ),
         },
         (
             lang.t("联动单位", "Units engaged").into(),
@@ -251,13 +269,21 @@ fn stages(ui: &mut Ui, cx: &PanelCtx, tickets: &[&Ticket], scale: f32) {
     ui.add_space(6.0 * scale);
     ui.label(
         RichText::new(lang.t("处置进度", "Where the tickets stand"))
-            .size(22.0 * scale.min(1.4))
+            .size((22.0 * scale.min(1.4)).round())
             .color(DIM),
     );
     ui.columns(4, |c| {
         for (i, (label, n, color)) in cells.iter().enumerate() {
-            c[i].label(RichText::new(n.to_string()).font(bold(40.0 * scale)).color(*color));
-            c[i].label(RichText::new(*label).size(18.0 * scale.min(1.4)).color(DIM));
+            c[i].label(
+                RichText::new(n.to_string())
+                    .font(bold((40.0 * scale).round()))
+                    .color(*color),
+            );
+            c[i].label(
+                RichText::new(*label)
+                    .size((18.0 * scale.min(1.4)).round())
+                    .color(DIM),
+            );
         }
     });
 }
@@ -301,7 +327,11 @@ pub fn units(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, rows: usize) {
         ui.label(
             RichText::new(format!(
                 "{name}{} · {n} {} · {}",
-                if off { lang.t("（离岗）", " (off duty)") } else { "" },
+                if off {
+                    lang.t("（离岗）", " (off duty)")
+                } else {
+                    ""
+                },
                 lang.t("件", "tickets"),
                 lang.status(*status)
             ))

@@ -60,7 +60,9 @@ fn figure(
         })
         .response;
     if let Some(f) = click {
-        let r = r.interact(egui::Sense::click()).on_hover_cursor(egui::CursorIcon::PointingHand);
+        let r = r
+            .interact(egui::Sense::click())
+            .on_hover_cursor(egui::CursorIcon::PointingHand);
         if r.clicked() {
             out.push(UiAction::Filter(f));
         }
@@ -150,7 +152,7 @@ pub fn figures(
                 figure(
                     col,
                     (lang.t(zh, en), v.clone(), *c),
-                    (size, 17.0 * scale.sqrt()),
+                    (size.round(), (17.0 * scale.sqrt()).round()),
                     click(zh),
                     out,
                 );
@@ -489,7 +491,13 @@ pub struct Fit {
 /// them), units on duty and, where it fits whole, the legend.
 pub fn column(ui: &mut Ui, cx: &PanelCtx, fit: Fit, with_warnings: bool, out: &mut Vec<UiAction>) {
     let (lang, m, map) = (cx.lang, cx.mirror, cx.map);
-    figures(ui, lang, (m.kpis.as_ref(), map), (fit.columns, fit.hot_rows, 1.0), out);
+    figures(
+        ui,
+        lang,
+        (m.kpis.as_ref(), map),
+        (fit.columns, fit.hot_rows, 1.0),
+        out,
+    );
     if with_warnings {
         super::warnings::list(ui, lang, m, out);
     }

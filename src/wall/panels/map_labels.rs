@@ -40,7 +40,12 @@ pub fn labels(
     // Names keep clear of the donuts as of each other.
     let mut placed: Vec<egui::Rect> = hits
         .iter()
-        .map(|(c, r, _)| egui::Rect::from_center_size(egui::pos2(c.x, c.y) / zoom, egui::Vec2::splat(2.0 * r / zoom)))
+        .map(|(c, r, _)| {
+            egui::Rect::from_center_size(
+                egui::pos2(c.x, c.y) / zoom,
+                egui::Vec2::splat(2.0 * r / zoom),
+            )
+        })
         .collect();
     let mut put = |s: Vec2, text: &str, font: FontId, color: Color32| {
         let galley = p.layout_no_wrap(text.to_string(), font.clone(), color);
@@ -69,8 +74,10 @@ pub fn labels(
         p.galley(r.min, galley, color);
     };
     // A name sits above its region's donut (where the donut was placed), if it has one.
-    let lift: std::collections::HashMap<&str, (Vec2, f32)> =
-        hits.iter().map(|(c, r, id)| (id.as_str(), (*c / zoom, *r / zoom))).collect();
+    let lift: std::collections::HashMap<&str, (Vec2, f32)> = hits
+        .iter()
+        .map(|(c, r, id)| (id.as_str(), (*c / zoom, *r / zoom)))
+        .collect();
     let depth = depth(focus);
     let mut name = |c: &Cell, font: FontId, color: Color32| {
         let at = match lift.get(c.id.as_str()) {
@@ -109,50 +116,38 @@ pub enum Spot {
 }
 
 /// Where donuts of these (centre, radius), largest first, go so that none overlaps
-/// another: each that would moves straight away from the one it hits (up to 8 times,
-/// never farther than three of its diameters from home); one that still cannot stand
-/// clear is merged into the one it hits, which then counts both.
+/// another: one that would is tried at twelve bearings on up to three rings around its
+/// region's centre (the nearest clear place wins); one that finds none is merged into the
+/// donut it hits, which then counts both.
 pub fn spread(items: &[(egui::Pos2, f32)]) -> Vec<Spot> {
     let mut placed: Vec<(usize, egui::Pos2, f32)> = vec![];
     let mut out = vec![];
     for (i, &(home, r)) in items.iter().enumerate() {
-        let mut center = home;
-        let mut hit = None;
-        for _ in 0..8 {
-            hit = placed
+        let hits = |c: egui::Pos2, placed: &[(usize, egui::Pos2, f32)]| {
+            placed
                 .iter()
-                .find(|(_, o, orad)| o.distance(center) < orad + r + 6.0)
-                .copied();
-            let Some((_, o, orad)) = hit else { break };
-            let away = (center - o).normalized();
-            let away = if away.is_finite() && away.length() > 0.5 {
-                away
-            } else {
-                egui::vec2(0.0, 1.0)
-            };
-            center = o + away * (orad + r + 8.0);
-            hit = placed
-                .iter()
-                .find(|(_, o, orad)| o.distance(center) < orad + r + 6.0)
-                .copied();
-            if hit.is_none() {
-                break;
+                .find(|(_, o, orad)| o.distance(c) < orad + r + 4.0)
+                .map(|(j, ..)| *j)
+        };
+        let Some(first) = hits(home, &placed) else {
+            placed.push((i, home, r));
+            out.push(Spot::At(home));
+            continue;
+        };
+        let step = 2.0 * r + 8.0;
+        let found = (1..=3).find_map(|ring| {
+            (0..12).find_map(|k| {
+                let a = std::f32::consts::TAU * k as f32 / 12.0 - std::f32::consts::FRAC_PI_2;
+                let c = home + egui::vec2(a.cos(), a.sin()) * step * ring as f32;
+                hits(c, &placed).is_none().then_some(c)
+            })
+        });
+        match found {
+            Some(c) => {
+                placed.push((i, c, r));
+                out.push(Spot::At(c));
             }
-        }
-        match hit {
-            Some((j, ..)) => out.push(Spot::Into(j)),
-            None if center.distance(home) > 6.0 * r => {
-                let (j, ..) = placed
-                    .iter()
-                    .min_by(|a, b| a.1.distance(home).total_cmp(&b.1.distance(home)))
-                    .copied()
-                    .expect("moved away from one");
-                out.push(Spot::Into(j));
-            }
-            None => {
-                placed.push((i, center, r));
-                out.push(Spot::At(center));
-            }
+            None => out.push(Spot::Into(first)),
         }
     }
     out
@@ -190,7 +185,11 @@ fn donuts(
             let s = view.to_screen(c.center) / zoom;
             let center = egui::pos2(s.x, s.y);
             rect.contains(center).then(|| {
-                (c, center, (12.0 + 5.0 * (roll.open as f32).log2()).clamp(12.0, 34.0))
+                (
+                    c,
+                    center,
+                    (12.0 + 5.0 * (roll.open as f32).log2()).clamp(12.0, 34.0),
+                )
             })
         })
         .collect();
@@ -198,7 +197,12 @@ fn donuts(
     // Spread at the levels a leader reads (a few dozen donuts); the grid levels' hundreds
     // stay where they are.
     let spots = if todo.len() <= 60 {
-        spread(&todo.iter().map(|(_, h, r)| (*h, *r + 4.0)).collect::<Vec<_>>())
+        spread(
+            &todo
+                .iter()
+                .map(|(_, h, r)| (*h, *r + 4.0))
+                .collect::<Vec<_>>(),
+        )
     } else {
         todo.iter().map(|(_, h, _)| Spot::At(*h)).collect()
     };
@@ -207,7 +211,7 @@ fn donuts(
         todo.iter().map(|(c, ..)| rolls.get(&c.id)).collect();
     for (i, s) in spots.iter().enumerate() {
         if let Spot::Into(j) = *s {
-            let add = rolled[i].clone();
+            let add = rolled[i];
             rolled[j].open += add.open;
             for (k, n) in add.buckets.iter().enumerate() {
                 rolled[j].buckets[k] += n;
@@ -218,7 +222,10 @@ fn donuts(
         let Spot::At(center) = spots[i] else { continue };
         let roll = &rolled[i];
         if center.distance(home) > 2.0 {
-            p.line_segment([home, center], Stroke::new(1.5, Color32::from_rgba_unmultiplied(200, 230, 255, 160)));
+            p.line_segment(
+                [home, center],
+                Stroke::new(1.5, Color32::from_rgba_unmultiplied(200, 230, 255, 160)),
+            );
             p.circle_filled(home, 3.0, Color32::from_rgb(200, 230, 255));
         }
         p.circle_filled(
@@ -442,9 +449,18 @@ mod tests {
         let map = MapLayers::load(&cfg).unwrap();
         let (lo, hi) = crate::wall::drill::bounds(&map, "").unwrap();
         // The map areas of the 1080p wall, the 2x4 and the 3x3.
-        for area in [Vec2::new(1200.0, 780.0), Vec2::new(3840.0, 2160.0), Vec2::new(3840.0, 2160.0 * 1.5)] {
+        for area in [
+            Vec2::new(1200.0, 780.0),
+            Vec2::new(3840.0, 2160.0),
+            Vec2::new(3840.0, 2160.0 * 1.5),
+        ] {
             let (center, scale) = crate::wall::map::fit_goal(lo, hi, area);
-            let view = MapView { center, scale, origin: Vec2::ZERO, size: area };
+            let view = MapView {
+                center,
+                scale,
+                origin: Vec2::ZERO,
+                size: area,
+            };
             for layer in [&map.districts, &map.towns] {
                 let mut items: Vec<(egui::Pos2, f32)> = layer
                     .cells

@@ -222,7 +222,13 @@ fn wall_regions(
                 // A wide, low region takes the four charts in a row.
                 let wide = w > 2.5 * h && w > 1200.0;
                 let (cols, rows) = if wide { (4, 1) } else { (2, 2) };
-                kpis::charts(ui, cx.lang, (cx.mirror.kpis.as_ref(), cx.map), (cols, rows), out)
+                kpis::charts(
+                    ui,
+                    cx.lang,
+                    (cx.mirror.kpis.as_ref(), cx.map),
+                    (cols, rows),
+                    out,
+                )
             }
             RegionKind::Queue => {
                 queue::region(ui, cx, (&d.queue, &d.filter), &d.sel, out);
@@ -258,10 +264,8 @@ fn briefing_wall(
     let zoom = ctx.zoom_factor();
     let (pw, ph) = (l.panel.width as f32 / zoom, l.panel.height as f32 / zoom);
     let side = (l.columns - 1) as f32 * pw;
-    let map_rect = egui::Rect::from_min_size(
-        egui::pos2(0.0, 0.0),
-        egui::vec2(side, l.rows as f32 * ph),
-    );
+    let map_rect =
+        egui::Rect::from_min_size(egui::pos2(0.0, 0.0), egui::vec2(side, l.rows as f32 * ph));
     let drift = d.care.shift(Instant::now()) / zoom;
     let guard = (
         egui::vec2(drift.x, drift.y),

@@ -301,8 +301,18 @@ pub fn base_map(
             if name.is_empty() || !rect.contains(pos) {
                 continue;
             }
-            for d in [egui::vec2(-1.0, 0.0), egui::vec2(1.0, 0.0), egui::vec2(0.0, 1.0)] {
-                p.text(pos + d, Align2::CENTER_CENTER, name, FontId::proportional(18.0), Color32::BLACK);
+            for d in [
+                egui::vec2(-1.0, 0.0),
+                egui::vec2(1.0, 0.0),
+                egui::vec2(0.0, 1.0),
+            ] {
+                p.text(
+                    pos + d,
+                    Align2::CENTER_CENTER,
+                    name,
+                    FontId::proportional(18.0),
+                    Color32::BLACK,
+                );
             }
             p.text(
                 pos,
@@ -318,11 +328,23 @@ pub fn base_map(
     }
     let lang = cx.lang;
     wall_area("base-layers", egui::Order::Middle)
-        .anchor(Align2::RIGHT_BOTTOM, egui::vec2(rect.right() - ctx.viewport_rect().right() - 12.0, rect.bottom() - ctx.viewport_rect().bottom() - 36.0))
+        // The map's upper right, under the health chip's band: the lower edge is the
+        // supervision notices'.
+        .anchor(
+            Align2::RIGHT_TOP,
+            egui::vec2(
+                rect.right() - ctx.viewport_rect().right() - 12.0,
+                rect.top() - ctx.viewport_rect().top() + 64.0,
+            ),
+        )
         .show(ctx, |ui| {
             super::frame::chip().show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new(lang.t("底图", "Base map")).size(15.0).color(DIM));
+                    ui.label(
+                        RichText::new(lang.t("底图", "Base map"))
+                            .size(15.0)
+                            .color(DIM),
+                    );
                     for (i, l) in base.layers.iter().enumerate() {
                         let name = lang.t(&l.name, l.kind.en()).to_string();
                         if ui

@@ -7,11 +7,11 @@ use egui_extras::{Column, TableBuilder};
 use super::PanelCtx;
 use crate::protocol::{Priority, Stage};
 use crate::wall::action::{QueueFilter, Selection, UiAction};
-use crate::wall::view::region_name;
 use crate::wall::fonts::bold;
 use crate::wall::state::{Queue, Sla, sla};
 use crate::wall::text::{countdown, hhmm};
 use crate::wall::theme::{AMBER, DIM, RED};
+use crate::wall::view::region_name;
 
 /// The queue's region: its title with the count, then the table; a click selects.
 pub fn region(

@@ -39,7 +39,13 @@ pub fn overlay(
                             // For visitors: the figures at 2.2 times their size on the
                             // wall, then the month behind them (not the charts the wall
                             // already shows).
-                            super::kpis::figures(ui, lang, (m.kpis.as_ref(), map), (4, 0, 2.2), out);
+                            super::kpis::figures(
+                                ui,
+                                lang,
+                                (m.kpis.as_ref(), map),
+                                (4, 0, 2.2),
+                                out,
+                            );
                             ui.add_space(16.0);
                             if let Some(f) = m.kpis.as_ref() {
                                 super::trends::trends(ui, cx, f);

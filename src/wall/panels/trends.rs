@@ -30,10 +30,7 @@ pub fn panel(ui: &mut Ui, cx: &PanelCtx, out: &mut Vec<UiAction>) {
 /// 考核: the districts ranked on the last 7 whole days, with the change in place.
 pub fn ranking(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures, out: &mut Vec<UiAction>) {
     let lang = cx.lang;
-    ui.label(
-        RichText::new(lang.t("考核排名 · 近7日", "Ranking · last 7 days"))
-            .font(bold(20.0)),
-    );
+    ui.label(RichText::new(lang.t("考核排名 · 近7日", "Ranking · last 7 days")).font(bold(20.0)));
     if f.ranking.is_empty() {
         ui.label(
             RichText::new(lang.t("近7日尚无工单", "No tickets in the last 7 days"))
@@ -47,9 +44,11 @@ pub fn ranking(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures, out: &mut Vec<UiActio
         .spacing(egui::vec2(18.0, 4.0))
         .show(ui, |ui| {
             for d in &f.ranking {
-                ui.label(RichText::new(d.rank.to_string()).font(bold(20.0)).color(
-                    if d.rank <= 3 { AMBER } else { DIM },
-                ));
+                ui.label(
+                    RichText::new(d.rank.to_string())
+                        .font(bold(20.0))
+                        .color(if d.rank <= 3 { AMBER } else { DIM }),
+                );
                 let name = region_name(cx.map, &d.district);
                 if ui
                     .add(
@@ -87,9 +86,27 @@ pub fn trends(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures) {
     type Pick = fn(&DayFigures) -> Option<f64>;
     let series: [(&str, &str, Pick, Color32, bool); 4] = [
         ("受理量", "Intake", |d| Some(d.intake as f64), CYAN, false),
-        ("办结率", "Closure", |d| d.closure().map(|r| r * 100.0), GREEN, true),
-        ("按时办结率", "On time", |d| d.on_time_rate().map(|r| r * 100.0), AMBER, true),
-        ("满意率", "Satisfied", |d| d.satisfaction().map(|r| r * 100.0), GREEN, true),
+        (
+            "办结率",
+            "Closure",
+            |d| d.closure().map(|r| r * 100.0),
+            GREEN,
+            true,
+        ),
+        (
+            "按时办结率",
+            "On time",
+            |d| d.on_time_rate().map(|r| r * 100.0),
+            AMBER,
+            true,
+        ),
+        (
+            "满意率",
+            "Satisfied",
+            |d| d.satisfaction().map(|r| r * 100.0),
+            GREEN,
+            true,
+        ),
     ];
     let cell_h = ((ui.available_height() - 8.0) / 2.0 - 30.0).max(40.0);
     let w = ui.available_width() / 2.0 - 8.0;
@@ -134,7 +151,11 @@ pub fn trends(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures) {
                         .include_y(if *rate { lo.min(95.0) } else { 0.0 })
                         .include_y(if *rate { 100.0 } else { 0.0 })
                         .show(ui, |p| {
-                            p.line(Line::new(lang.t(zh, en), PlotPoints::from(pts)).color(*color).width(2.5));
+                            p.line(
+                                Line::new(lang.t(zh, en), PlotPoints::from(pts))
+                                    .color(*color)
+                                    .width(2.5),
+                            );
                         });
                 });
                 if i % 2 == 1 {

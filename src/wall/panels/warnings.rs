@@ -172,15 +172,65 @@ pub fn board(ui: &mut Ui, cx: &PanelCtx, out: &mut Vec<UiAction>) {
     });
     ui.add_space(6.0);
     let all = groups(m);
+    if all.is_empty() {
+        // No live warning: say so large, and what would raise one, not an empty board.
+        ui.add_space(ui.available_height() * 0.12);
+        ui.vertical_centered(|ui| {
+            ui.label(
+                RichText::new(lang.t("当前无预警 · 运行平稳", "No live warnings · all calm"))
+                    .font(bold(40.0))
+                    .color(crate::wall::theme::GREEN),
+            );
+            ui.add_space(12.0);
+            for (l, zh, en) in [
+                (
+                    WarningLevel::Red,
+                    "红色 I级：重大突发事件、多区县灾情",
+                    "Red I: major emergencies, disasters across districts",
+                ),
+                (
+                    WarningLevel::Orange,
+                    "橙色 II级：较大事件、同一诉求短期内多发",
+                    "Orange II: serious events, one matter many times",
+                ),
+                (
+                    WarningLevel::Yellow,
+                    "黄色 III级：同一网格同类诉求短期重复",
+                    "Yellow III: one grid, one matter, repeated",
+                ),
+                (
+                    WarningLevel::Blue,
+                    "蓝色 IV级：需要关注的苗头",
+                    "Blue IV: early signs to watch",
+                ),
+            ] {
+                ui.label(
+                    RichText::new(lang.t(zh, en))
+                        .size(19.0)
+                        .color(level_color(l)),
+                );
+            }
+        });
+        return;
+    }
     let (red, rest): (Vec<&Group>, Vec<&Group>) =
         all.iter().partition(|g| g.level == WarningLevel::Red);
     // Red first, the whole width, up to half the board.
     let red_fits = (((ui.available_height() * 0.5) / CARD_H).floor() as usize).max(1);
-    let red_shown = if red.len() > red_fits { red_fits - 1 } else { red.len() };
+    let red_shown = if red.len() > red_fits {
+        red_fits - 1
+    } else {
+        red.len()
+    };
     for g in red.iter().take(red_shown.max(1).min(red.len())) {
         card(ui, lang, g.members[0], map, now_ms, out);
     }
-    more(ui, lang, WarningLevel::Red, red.len().saturating_sub(red_shown.max(1)));
+    more(
+        ui,
+        lang,
+        WarningLevel::Red,
+        red.len().saturating_sub(red_shown.max(1)),
+    );
     let fits = ((ui.available_height() - 40.0) / CARD_H).floor().max(1.0) as usize;
     ui.columns(3, |cols| {
         for (col, l) in cols.iter_mut().zip(&LEVELS[1..]) {
@@ -228,7 +278,11 @@ fn group_card(ui: &mut Ui, cx: &PanelCtx, g: &Group, out: &mut Vec<UiAction>) {
     let c = level_color(g.level);
     let id = ui.make_persistent_id(("warning-group", g.level, g.kind, &g.area));
     let open = ui.data(|d| d.get_temp::<bool>(id).unwrap_or(false));
-    let raised = g.members.iter().filter(|w| w.status == WarningStatus::Raised).count();
+    let raised = g
+        .members
+        .iter()
+        .filter(|w| w.status == WarningStatus::Raised)
+        .count();
     let place = if g.area.is_empty() {
         lang.t("全市", "city-wide").to_string()
     } else {
@@ -355,4 +409,56 @@ fn card(
             });
         });
     ui.add_space(6.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::examples;
+
+    #[test]
+    fn a_storm_of_one_kind_in_one_district_is_one_group_and_red_stands_alone_on_top() {
+        let mut m = Mirror::default();
+        let mut add = |id: u64, level: WarningLevel, kind: WarningKind, grid: &str| {
+            let mut w = examples::warning();
+            w.id = id;
+            w.level = level;
+            w.kind = kind;
+            w.grids = vec![grid.into()];
+            w.raised_ms = id as i64;
+            m.warnings.insert(id, w);
+        };
+        for i in 0..300 {
+            add(
+                i,
+                WarningLevel::Yellow,
+                WarningKind::RepeatedComplaints,
+                &format!("321182-01-001-{i:03}"),
+            );
+        }
+        add(
+            400,
+            WarningLevel::Yellow,
+            WarningKind::RepeatedComplaints,
+            "321102-01-001-001",
+        );
+        add(500, WarningLevel::Red, WarningKind::Flood, "321182");
+        add(501, WarningLevel::Red, WarningKind::Flood, "321112");
+        let g = groups(&m);
+        let shape: Vec<(WarningLevel, &str, usize)> = g
+            .iter()
+            .map(|g| (g.level, g.area.as_str(), g.members.len()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (WarningLevel::Red, "321112", 1),
+                (WarningLevel::Red, "321182", 1),
+                (WarningLevel::Yellow, "321102", 1),
+                (WarningLevel::Yellow, "321182", 300),
+            ]
+        );
+        // Newest first inside a group.
+        assert_eq!(g[3].members[0].id, 299);
+    }
 }
