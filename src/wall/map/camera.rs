@@ -40,13 +40,15 @@ pub(super) fn fit_viewport(
         != Some((pos, size))
     {
         cam.viewport = Some(vp);
-        // The area changed size (a briefing took the wall or gave it back): what was
-        // framed is framed again in the new area.
-        if before.is_some_and(|b| b != size)
-            && let Some((lo, hi)) = framed.0
-        {
-            goal.0 = Some(fit_goal(lo, hi, max - min));
-        }
+    }
+    // Something was framed (a focus, a briefing's area, a ticket's surroundings), or the
+    // area changed size (a briefing took the wall or gave it back): fit it to the area as
+    // it is now. Whoever framed it may have measured an area that a briefing's layout was
+    // about to change.
+    if (framed.is_changed() || before.is_some_and(|b| b != size))
+        && let Some((lo, hi)) = framed.0
+    {
+        goal.0 = Some(fit_goal(lo, hi, max - min));
     }
     if fit.0
         && let Some((lo, hi)) = bounds(&map, &focus.0)

@@ -490,6 +490,18 @@ pub struct Fit {
 /// The figures column: the figures, the warnings list (where no warnings region shows
 /// them), units on duty and, where it fits whole, the legend.
 pub fn column(ui: &mut Ui, cx: &PanelCtx, fit: Fit, with_warnings: bool, out: &mut Vec<UiAction>) {
+    column_with(ui, cx, fit, (with_warnings, false), out)
+}
+
+/// The figures column; `with_trends`: where no dispatch region shows the 考核 ranking and
+/// the 30-day trends, they fill the column's foot when it has room for them.
+pub fn column_with(
+    ui: &mut Ui,
+    cx: &PanelCtx,
+    fit: Fit,
+    (with_warnings, with_trends): (bool, bool),
+    out: &mut Vec<UiAction>,
+) {
     let (lang, m, map) = (cx.lang, cx.mirror, cx.map);
     figures(
         ui,
@@ -512,6 +524,15 @@ pub fn column(ui: &mut Ui, cx: &PanelCtx, fit: Fit, with_warnings: bool, out: &m
         .size(18.0)
         .color(DIM),
     );
+    if with_trends && ui.available_height() > 120.0 {
+        ui.add_space(10.0);
+        match m.kpis.as_ref() {
+            Some(_) if ui.available_height() > 420.0 => super::trends::panel(ui, cx, out),
+            Some(f) => super::trends::ranking(ui, cx, f, out),
+            None => {}
+        }
+        return;
+    }
     // The legend only where it fits whole: a region never shows half of it.
     if ui.available_height() < 170.0 {
         return;

@@ -13,7 +13,7 @@ pub mod queue;
 mod ticket;
 mod top_bar;
 mod tour;
-mod trends;
+pub mod trends;
 mod warnings;
 
 use std::time::Instant;
@@ -207,14 +207,14 @@ fn wall_regions(
         let (w, h) = (r.w * pw, r.h * ph);
         region(ctx, i, rect, guard, |ui| match r.kind {
             RegionKind::Title => top_bar::bar(ui, cx, &d.health, d.demo.0),
-            RegionKind::Kpis => kpis::column(
+            RegionKind::Kpis => kpis::column_with(
                 ui,
                 cx,
                 kpis::Fit {
                     columns: if w >= 900.0 { 4 } else { 2 },
                     hot_rows: if h >= 700.0 { 10 } else { 5 },
                 },
-                !has_warnings,
+                (!has_warnings, !has_dispatch),
                 out,
             ),
             RegionKind::Warnings => warnings::board(ui, cx, out),

@@ -39,35 +39,47 @@ pub fn ranking(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures, out: &mut Vec<UiActio
         );
         return;
     }
+    // Side by side in two halves where the height is short (a figures column's foot).
+    let halves = if ui.available_height() < 26.0 * f.ranking.len() as f32 {
+        2
+    } else {
+        1
+    };
+    let rows = f.ranking.len().div_ceil(halves);
     egui::Grid::new("ranking")
-        .num_columns(4)
+        .num_columns(4 * halves)
         .spacing(egui::vec2(18.0, 4.0))
         .show(ui, |ui| {
-            for d in &f.ranking {
-                ui.label(
-                    RichText::new(d.rank.to_string())
-                        .font(bold(20.0))
-                        .color(if d.rank <= 3 { AMBER } else { DIM }),
-                );
-                let name = region_name(cx.map, &d.district);
-                if ui
-                    .add(
-                        egui::Label::new(RichText::new(name).size(19.0))
-                            .sense(egui::Sense::click()),
-                    )
-                    .on_hover_text(lang.t("地图转到该区县", "Show it on the map"))
-                    .clicked()
-                {
-                    out.push(UiAction::Focus(d.district.clone()));
+            for r in 0..rows {
+                for h in 0..halves {
+                    let Some(d) = f.ranking.get(h * rows + r) else {
+                        continue;
+                    };
+                    ui.label(
+                        RichText::new(d.rank.to_string())
+                            .font(bold(20.0))
+                            .color(if d.rank <= 3 { AMBER } else { DIM }),
+                    );
+                    let name = region_name(cx.map, &d.district);
+                    if ui
+                        .add(
+                            egui::Label::new(RichText::new(name).size(19.0))
+                                .sense(egui::Sense::click()),
+                        )
+                        .on_hover_text(lang.t("地图转到该区县", "Show it on the map"))
+                        .clicked()
+                    {
+                        out.push(UiAction::Focus(d.district.clone()));
+                    }
+                    ui.label(RichText::new(format!("{:.1}", d.score)).font(bold(19.0)));
+                    let (text, color) = match d.last_week_rank {
+                        Some(w) if w > d.rank => (format!("↑{}", w - d.rank), GREEN),
+                        Some(w) if w < d.rank => (format!("↓{}", d.rank - w), RED),
+                        Some(_) => ("—".to_string(), DIM),
+                        None => (lang.t("新", "new").to_string(), CYAN),
+                    };
+                    ui.label(RichText::new(text).font(bold(18.0)).color(color));
                 }
-                ui.label(RichText::new(format!("{:.1}", d.score)).font(bold(19.0)));
-                let (text, color) = match d.last_week_rank {
-                    Some(w) if w > d.rank => (format!("↑{}", w - d.rank), GREEN),
-                    Some(w) if w < d.rank => (format!("↓{}", d.rank - w), RED),
-                    Some(_) => ("—".to_string(), DIM),
-                    None => (lang.t("新", "new").to_string(), CYAN),
-                };
-                ui.label(RichText::new(text).font(bold(18.0)).color(color));
                 ui.end_row();
             }
         });
