@@ -98,6 +98,7 @@ struct WallOut<'w> {
 fn wall_ui(
     mut contexts: EguiContexts,
     mut fonts: ResMut<FontsReady>,
+    mut warmed: Local<bool>,
     d: WallData,
     mut w: WallOut,
 ) -> Result {
@@ -112,6 +113,21 @@ fn wall_ui(
         }
         fonts.0 = true;
         return Ok(());
+    }
+    if !*warmed {
+        // The figures' digits at every size the wall shows them, laid out once before
+        // any figure needs them: a digit used for the first time showed blank for the
+        // frame it appeared in ("3 1" for 301 in a screenshot at 5760x3240).
+        ctx.fonts_mut(|f| {
+            for size in [34.0, 40.0, 48.0, 56.0, 64.0, 75.0, 106.0] {
+                f.layout_no_wrap(
+                    "0123456789%.:/-—".into(),
+                    super::fonts::bold(size),
+                    Color32::WHITE,
+                );
+            }
+        });
+        *warmed = true;
     }
     let cx = PanelCtx {
         lang: *d.lang,
