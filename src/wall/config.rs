@@ -53,9 +53,13 @@ pub struct MapConfig {
     pub micro_grids: PathBuf,
     pub schematic: bool,
     /// The base map under the grids, bottom up: water areas, rivers, roads, rail, place
-    /// names, each from a GeoJSON file; each can be switched off on the wall.
+    /// names, each from a GeoJSON file; each can be switched off on the wall. A `[map]`
+    /// section without `[[map.base]]` has none: a site with its own divisions does not get
+    /// the demo's rivers (without a wall.toml at all, the demo's are the default).
+    #[serde(default)]
     pub base: Vec<BaseLayerConfig>,
     /// Where the base map comes from, shown beside it (a schematic one says 示意).
+    #[serde(default)]
     pub base_note: String,
 }
 
@@ -206,5 +210,28 @@ impl WallConfig {
             );
         }
         Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod base_map_tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_wall_toml_names_the_demo_base_map_and_a_site_without_one_gets_none() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let shipped = WallConfig::load(&root.join("config/wall.toml")).unwrap();
+        let demo = MapConfig::default();
+        assert_eq!(shipped.map.base, demo.base);
+        assert_eq!(shipped.map.base_note, demo.base_note);
+        let site: WallConfig = toml::from_str("[map]\ngrids = \"site/grids.geojson\"\n").unwrap();
+        assert!(
+            site.map.base.is_empty(),
+            "a site's own map gets no demo rivers"
+        );
+        let bad = toml::from_str::<WallConfig>(
+            "[map]\n[[map.base]]\nkind = \"lake\"\nfile = \"x.geojson\"\n",
+        );
+        assert!(bad.unwrap_err().to_string().contains("unknown variant"));
     }
 }
