@@ -216,23 +216,26 @@ impl Pg {
             }
             v
         };
-        if !p.tickets.is_empty() {
-            let (ids, status, json) = split(p.tickets);
-            self.execute(
-                "INSERT INTO tickets (id, status, json)
-                 SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[])
-                 ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json",
-                &[&ids, &status, &json],
-            )?;
+        // Tickets and warnings have the same columns: one statement shape for both.
+        macro_rules! upsert {
+            ($table:literal) => {
+                concat!(
+                    "INSERT INTO ",
+                    $table,
+                    " (id, status, json)
+                     SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[])
+                     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json"
+                )
+            };
         }
-        if !p.warnings.is_empty() {
-            let (ids, status, json) = split(p.warnings);
-            self.execute(
-                "INSERT INTO warnings (id, status, json)
-                 SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[])
-                 ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json",
-                &[&ids, &status, &json],
-            )?;
+        for (sql, rows) in [
+            (upsert!("tickets"), p.tickets),
+            (upsert!("warnings"), p.warnings),
+        ] {
+            if !rows.is_empty() {
+                let (ids, status, json) = split(rows);
+                self.execute(sql, &[&ids, &status, &json])?;
+            }
         }
         if !p.units.is_empty() {
             let (ids, json): (Vec<String>, Vec<String>) = p.units.into_iter().unzip();

@@ -11,9 +11,8 @@ use super::WallSet;
 use super::action::{Armed, Selection, UiAction, UndoWindow};
 use super::drill::bounds;
 use super::link::{AuditTrails, FeedLink, Outbox, WallMirror};
-use super::map::fit_goal;
 use super::rewind::{REWIND_SPEED, Rewind};
-use super::view::{CameraGoal, Focus, Framed, MapLayers, MapView};
+use super::view::{Focus, Framed, MapLayers};
 use crate::domain::units;
 use crate::protocol::{ClientMsg, Command};
 
@@ -46,19 +45,13 @@ struct Targets<'w> {
     link: Option<Res<'w, FeedLink>>,
     mirror: Res<'w, WallMirror>,
     map: Option<Res<'w, MapLayers>>,
-    goal: Option<ResMut<'w, CameraGoal>>,
     framed: Option<ResMut<'w, Framed>>,
     base: Option<ResMut<'w, super::basemap::BaseMap>>,
     filter: ResMut<'w, super::action::QueueFilter>,
-    view: Option<Res<'w, MapView>>,
     rewind: Option<ResMut<'w, Rewind>>,
 }
 
 fn act(mut actions: MessageReader<UiAction>, mut t: Targets, mut commands: Commands) {
-    let area = t
-        .view
-        .as_ref()
-        .map_or(Vec2::new(1920.0, 1080.0), |v| v.size);
     for a in actions.read() {
         match a {
             UiAction::Select(id) => {
@@ -81,12 +74,8 @@ fn act(mut actions: MessageReader<UiAction>, mut t: Targets, mut commands: Comma
                         .map_or(Vec2::splat(1.5), |(lo, hi)| {
                             (hi - lo).max(Vec2::splat(0.6)) * 1.5
                         });
-                    let (lo, hi) = (at - half, at + half);
-                    if let Some(goal) = t.goal.as_mut() {
-                        goal.0 = Some(fit_goal(lo, hi, area));
-                    }
                     if let Some(f) = t.framed.as_mut() {
-                        f.0 = Some((lo, hi));
+                        f.0 = Some((at - half, at + half));
                     }
                 }
             }
@@ -132,9 +121,6 @@ fn act(mut actions: MessageReader<UiAction>, mut t: Targets, mut commands: Comma
                 }
                 let lo = boxes.iter().fold(Vec2::MAX, |a, b| a.min(b.0));
                 let hi = boxes.iter().fold(Vec2::MIN, |a, b| a.max(b.1));
-                if let Some(goal) = t.goal.as_mut() {
-                    goal.0 = Some(fit_goal(lo, hi, area));
-                }
                 if let Some(f) = t.framed.as_mut() {
                     f.0 = Some((lo, hi));
                 }

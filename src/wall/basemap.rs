@@ -14,7 +14,7 @@ use bevy::prelude::*;
 
 use super::config::{BaseKind, MapConfig};
 use super::layers::{Cell, Layer, Projection};
-use super::map::render::ZoomBand;
+use super::map::render::{BANDS, ZoomBand};
 
 /// One loaded layer: its shapes in world km, and the entity that shows it.
 pub struct BaseLayer {
@@ -159,13 +159,6 @@ fn spawn(
     mut colors: ResMut<Assets<ColorMaterial>>,
 ) {
     let Some(mut base) = base else { return };
-    // The widths of the map's outlines: (shown from, below, km per pixel to build at).
-    const BANDS: [(f32, f32, f32); 4] = [
-        (0.06, f32::MAX, 0.14),
-        (0.02, 0.06, 0.04),
-        (0.006, 0.02, 0.012),
-        (0.0, 0.006, 0.003),
-    ];
     for l in base.layers.iter_mut() {
         let (color, px, z) = style(l.kind);
         if l.kind == BaseKind::Place {

@@ -251,6 +251,22 @@ async fn the_decoder_and_the_store_refuse_what_is_not_documented() {
         refused(&o).1.contains("not one of the city's grids"),
         "{o:?}"
     );
+    // A warning may name a district (the grid's first part), not a made-up region.
+    let warning = |grids: &[&str]| Command::RaiseWarning {
+        warning: yiping::protocol::NewWarning {
+            level: yiping::protocol::WarningLevel::Red,
+            kind: yiping::protocol::WarningKind::Flood,
+            title: "暴雨内涝红色预警".into(),
+            grids: grids.iter().map(|g| g.to_string()).collect(),
+            tickets: vec![],
+        },
+    };
+    let (_, o) = run(&mut op, cmd("w1", warning(&["3211"]))).await;
+    let (code, message) = refused(&o);
+    assert_eq!(code, ErrorCode::Invalid);
+    assert!(message.contains("none of the city's regions"), "{message}");
+    let (_, o) = run(&mut op, cmd("w2", warning(&["321102"]))).await;
+    assert!(matches!(o, CommandOutcome::Ok { .. }), "{o:?}");
     let mut t = examples::new_ticket();
     t.created_ms = Some(0);
     let (_, o) = run(&mut op, cmd("c3", Command::Intake { ticket: t.clone() })).await;

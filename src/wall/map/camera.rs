@@ -15,7 +15,7 @@ pub(super) fn fit_viewport(
     rect: Res<MapRect>,
     map: Res<MapLayers>,
     mut fit: ResMut<FitPending>,
-    (focus, mut goal, framed): (Res<Focus>, ResMut<CameraGoal>, Res<Framed>),
+    (focus, mut goal, mut framed): (Res<Focus>, ResMut<CameraGoal>, ResMut<Framed>),
     window: Single<&Window, With<PrimaryWindow>>,
     mut cam: Single<&mut Camera, With<MapCamera>>,
 ) {
@@ -41,20 +41,18 @@ pub(super) fn fit_viewport(
     {
         cam.viewport = Some(vp);
     }
-    // Something was framed (a focus, a briefing's area, a ticket's surroundings), or the
-    // area changed size (a briefing took the wall or gave it back): fit it to the area as
-    // it is now. Whoever framed it may have measured an area that a briefing's layout was
-    // about to change.
+    if fit.0 {
+        framed.0 = bounds(&map, &focus.0);
+        fit.0 = false;
+    }
+    // The one place a framed box becomes the camera's goal: when something was framed (a
+    // focus, a briefing's area, a ticket's surroundings) or the area changed size (a
+    // briefing took the wall or gave it back), fitted to the area as it is now (whoever
+    // framed it may have run before a briefing's layout changed the area).
     if (framed.is_changed() || before.is_some_and(|b| b != size))
         && let Some((lo, hi)) = framed.0
     {
         goal.0 = Some(fit_goal(lo, hi, max - min));
-    }
-    if fit.0
-        && let Some((lo, hi)) = bounds(&map, &focus.0)
-    {
-        goal.0 = Some(fit_goal(lo, hi, max - min));
-        fit.0 = false;
     }
 }
 
@@ -69,21 +67,14 @@ pub fn fit_goal(lo: Vec2, hi: Vec2, area: Vec2) -> (Vec2, f32) {
     ((lo + hi) / 2.0 + Vec2::new(0.0, TOP / 2.0 * scale), scale)
 }
 
-/// Fly to the focus when it changes.
-pub(super) fn fly_to_focus(
-    focus: Res<Focus>,
-    map: Res<MapLayers>,
-    view: Res<MapView>,
-    mut goal: ResMut<CameraGoal>,
-    mut framed: ResMut<Framed>,
-) {
+/// Frame the focus when it changes (`fit_viewport` flies there).
+pub(super) fn fly_to_focus(focus: Res<Focus>, map: Res<MapLayers>, mut framed: ResMut<Framed>) {
     // A frame set this frame (a briefing's area, a ticket's surroundings) wins.
     if !focus.is_changed() || focus.is_added() || (framed.is_changed() && !framed.is_added()) {
         return;
     }
-    if let Some((lo, hi)) = bounds(&map, &focus.0) {
-        goal.0 = Some(fit_goal(lo, hi, view.size));
-        framed.0 = Some((lo, hi));
+    if let Some(b) = bounds(&map, &focus.0) {
+        framed.0 = Some(b);
     }
 }
 

@@ -98,6 +98,15 @@ pub struct ZoomBand {
     pub max: f32,
 }
 
+/// Lines keep about the same width in pixels: each is built at a few widths, each shown
+/// in its own band of zoom: (shown from, shown below, km per pixel it is built for).
+pub const BANDS: [(f32, f32, f32); 4] = [
+    (0.06, f32::MAX, 0.14),
+    (0.02, 0.06, 0.04),
+    (0.006, 0.02, 0.012),
+    (0.0, 0.006, 0.003),
+];
+
 /// Cells outside the focus: dark, so the focus stands out.
 const OUTSIDE: [f32; 4] = [0.03, 0.05, 0.08, 0.80];
 
@@ -218,14 +227,7 @@ pub(super) fn setup(
         ));
         fills.push(colors);
     }
-    // Outlines keep about the same width in pixels: each layer is built at a few widths,
-    // each shown in its own band of zoom (km per pixel).
-    const BANDS: [(f32, f32, f32); 4] = [
-        (0.06, f32::MAX, 0.14),
-        (0.02, 0.06, 0.04),
-        (0.006, 0.02, 0.012),
-        (0.0, 0.006, 0.003),
-    ];
+    // Outlines keep about the same width in pixels (`BANDS`).
     let outlines = [
         (
             &map.micro_grids,

@@ -7,11 +7,9 @@ use std::collections::BTreeSet;
 use bevy_egui::egui::{self, Color32, RichText, Ui};
 
 use super::PanelCtx;
-use crate::protocol::{
-    AuditEntry, Briefing, Command, Incident, Ticket, TicketStatus, Unit, within,
-};
+use crate::protocol::{AuditEntry, Briefing, Command, Incident, Ticket, TicketStatus, Unit};
 use crate::wall::action::UiAction;
-use crate::wall::briefing::{incident_region, lane, timeline};
+use crate::wall::briefing::{IncidentView, incident_region, lane, timeline};
 use crate::wall::fonts::bold;
 use crate::wall::text::{UiLang, action, countdown, hhmm};
 use crate::wall::theme::{AMBER, CYAN, DIM, GREEN, RED, level_color};
@@ -37,62 +35,39 @@ fn elapsed(ms: i64) -> String {
     }
 }
 
-/// What the incident comes to: its tickets (a warning raised over whole districts, such
-/// as a flood, lists none: then the tickets taken in within its area since it was raised).
-pub fn incident_tickets<'a>(cx: &PanelCtx<'a>, b: &Briefing) -> Vec<&'a Ticket> {
-    let m = cx.mirror;
-    if !b.tickets.is_empty() {
-        return b.tickets.iter().filter_map(|t| m.tickets.get(t)).collect();
-    }
-    let since = match b.incident {
-        Incident::Warning { id } => m.warnings.get(&id).map_or(b.started_ms, |w| w.raised_ms),
-        Incident::Ticket { .. } => b.started_ms,
-    };
-    let mut v: Vec<&Ticket> = m
-        .tickets
-        .values()
-        .filter(|t| t.created_ms >= since && b.grids.iter().any(|g| within(&t.grid, g)))
-        .collect();
-    v.sort_by_key(|t| t.id);
-    v
+/// The incident as the board draws it this frame, looked up from `IncidentView` (kept up
+/// by changes): its tickets, newest first, and the nearest free units with their km.
+pub struct Shown<'a> {
+    pub tickets: Vec<&'a Ticket>,
+    pub free: Vec<(&'a Unit, f64)>,
 }
 
-/// The on-duty units not engaged in the incident nearest to its tickets (their middle),
-/// handling one of its categories and answering for its area: who can be sent next.
-pub fn nearest_free<'a>(cx: &PanelCtx<'a>, tickets: &[&Ticket], n: usize) -> Vec<(&'a Unit, f64)> {
-    if tickets.is_empty() {
-        return vec![];
+impl<'a> Shown<'a> {
+    pub fn of(cx: &PanelCtx<'a>, v: &IncidentView) -> Shown<'a> {
+        let m = cx.mirror;
+        Shown {
+            tickets: v
+                .tickets
+                .iter()
+                .filter_map(|(_, id)| m.tickets.get(id))
+                .collect(),
+            free: v
+                .free
+                .iter()
+                .filter_map(|(id, km)| m.units.get(id).map(|u| (u, *km)))
+                .collect(),
+        }
     }
-    let k = tickets.len() as f64;
-    let lon = tickets.iter().map(|t| t.lon).sum::<f64>() / k;
-    let lat = tickets.iter().map(|t| t.lat).sum::<f64>() / k;
-    let engaged: BTreeSet<&str> = tickets
-        .iter()
-        .filter(|t| t.status.is_open())
-        .filter_map(|t| t.unit.as_deref())
-        .collect();
-    let categories: BTreeSet<_> = tickets.iter().map(|t| t.category).collect();
-    let mut v: Vec<(&Unit, f64)> = cx
-        .mirror
-        .units
-        .values()
-        .filter(|u| u.on_duty && !engaged.contains(u.id.as_str()))
-        .filter(|u| u.categories.iter().any(|c| categories.contains(c)))
-        .filter(|u| tickets.iter().any(|t| within(&t.grid, &u.area)))
-        .map(|u| {
-            // km on the ground: a degree of latitude is 111 km, of longitude 111 cos(lat).
-            let dx = (u.lon - lon) * 111.0 * lat.to_radians().cos();
-            let dy = (u.lat - lat) * 111.0;
-            (u, (dx * dx + dy * dy).sqrt())
-        })
-        .collect();
-    v.sort_by(|a, b| a.1.total_cmp(&b.1));
-    v.truncate(n);
-    v
 }
 
 /// The board's head: what, where, since when, and the key numbers at `size`.
-pub fn head(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, out: &mut Vec<UiAction>) {
+pub fn head(
+    ui: &mut Ui,
+    cx: &PanelCtx,
+    (b, shown): (&Briefing, &Shown),
+    size: f32,
+    out: &mut Vec<UiAction>,
+) {
     let PanelCtx {
         lang,
         mirror: m,
@@ -100,7 +75,7 @@ pub fn head(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, out: &mut Vec<U
         now,
         ..
     } = *cx;
-    let tickets = incident_tickets(cx, b);
+    let tickets = &shown.tickets;
     // Title: what, where, since when.
     let (title, color, since) = match b.incident {
         Incident::Ticket { id } => match m.tickets.get(&id) {
@@ -235,7 +210,7 @@ pub fn head(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, out: &mut Vec<U
         ui.add_space(6.0 * scale);
     }
     if size > 50.0 {
-        stages(ui, cx, &tickets, scale);
+        stages(ui, cx, tickets, scale);
     }
 }
 
@@ -289,11 +264,11 @@ fn stages(ui: &mut Ui, cx: &PanelCtx, tickets: &[&Ticket], scale: f32) {
 }
 
 /// The units engaged (and where their tickets stand), then the nearest free ones.
-pub fn units(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, rows: usize) {
+pub fn units(ui: &mut Ui, cx: &PanelCtx, shown: &Shown, size: f32, rows: usize) {
     let PanelCtx {
         lang, mirror: m, ..
     } = *cx;
-    let tickets = incident_tickets(cx, b);
+    let tickets = &shown.tickets;
     if tickets.is_empty() {
         return;
     }
@@ -316,8 +291,8 @@ pub fn units(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, rows: usize) {
         }
     }
     by_unit.sort_by_key(|(u, n, _)| (u.is_empty(), std::cmp::Reverse(*n)));
-    let shown = by_unit.len().min(rows);
-    for (u, n, status) in &by_unit[..shown] {
+    let listed = by_unit.len().min(rows);
+    for (u, n, status) in &by_unit[..listed] {
         let name = if u.is_empty() {
             lang.t("待分拨", "not yet assigned").to_string()
         } else {
@@ -338,18 +313,18 @@ pub fn units(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32, rows: usize) {
             .size(size),
         );
     }
-    if by_unit.len() > shown {
+    if by_unit.len() > listed {
         ui.label(
             RichText::new(format!(
                 "{} {}",
                 lang.t("另有", "and"),
-                by_unit.len() - shown
+                by_unit.len() - listed
             ))
             .size(size * 0.85)
             .color(DIM),
         );
     }
-    let free = nearest_free(cx, &tickets, rows.min(5));
+    let free = &shown.free[..shown.free.len().min(rows.min(5))];
     if !free.is_empty() {
         ui.add_space(size * 0.4);
         ui.label(
@@ -390,13 +365,12 @@ pub fn events_lane(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32) {
 
 /// The incident's newest tickets, as many as fit: what is coming in (wall type, under the
 /// lane, so that the lane's panel is never half empty).
-pub fn newest(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, size: f32) {
+pub fn newest(ui: &mut Ui, cx: &PanelCtx, shown: &Shown, size: f32) {
     let lang = cx.lang;
-    let mut tickets = incident_tickets(cx, b);
+    let tickets = &shown.tickets;
     if tickets.is_empty() {
         return;
     }
-    tickets.sort_by_key(|t| std::cmp::Reverse(t.created_ms));
     ui.add_space(size * 0.6);
     ui.label(
         RichText::new(lang.t("最新工单", "Newest tickets"))
@@ -454,9 +428,9 @@ pub fn trail(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) 
 }
 
 /// The console's board (a desk, or one panel): all of it in one frame over the map.
-pub fn board(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) {
-    head(ui, cx, b, 48.0, out);
-    units(ui, cx, b, 20.0, 6);
+pub fn board(ui: &mut Ui, cx: &PanelCtx, (b, shown): (&Briefing, &Shown), out: &mut Vec<UiAction>) {
+    head(ui, cx, (b, shown), 48.0, out);
+    units(ui, cx, shown, 20.0, 6);
     ui.add_space(8.0);
     events_lane(ui, cx, b, 24.0);
     ui.add_space(8.0);

@@ -400,14 +400,8 @@ fn hourly(ui: &mut Ui, lang: UiLang, f: &KpiFigures) {
         .map(|(h, n)| [h as f64, *n as f64])
         .collect();
     let h = ui.available_height().max(60.0);
-    Plot::new("hourly")
+    still_plot("hourly")
         .height(h)
-        .allow_drag(false)
-        .allow_zoom(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .show_x(false)
-        .show_y(false)
         .include_x(-0.6)
         .include_x(23.6)
         .include_y(0.0)
@@ -424,6 +418,17 @@ fn hourly(ui: &mut Ui, lang: UiLang, f: &KpiFigures) {
 }
 
 /// Horizontal bars with their names and numbers, largest first.
+/// A chart on a wall: nothing to drag, zoom or hover (a wall has no hand on it).
+pub fn still_plot<'a>(id: impl egui::AsId) -> Plot<'a> {
+    Plot::new(id)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .show_x(false)
+        .show_y(false)
+}
+
 /// Horizontal bars, largest first; returns the index (in `rows`) of the bar clicked.
 fn hbars(ui: &mut Ui, title: &str, rows: &[(String, u32)], color: Color32) -> Option<usize> {
     ui.label(RichText::new(title).font(bold(20.0)));
@@ -489,13 +494,9 @@ pub struct Fit {
 
 /// The figures column: the figures, the warnings list (where no warnings region shows
 /// them), units on duty and, where it fits whole, the legend.
-pub fn column(ui: &mut Ui, cx: &PanelCtx, fit: Fit, with_warnings: bool, out: &mut Vec<UiAction>) {
-    column_with(ui, cx, fit, (with_warnings, false), out)
-}
-
-/// The figures column; `with_trends`: where no dispatch region shows the 考核 ranking and
-/// the 30-day trends, they fill the column's foot when it has room for them.
-pub fn column_with(
+/// `with_trends`: where no dispatch region shows the 考核 ranking and the 30-day trends,
+/// they fill the column's foot when it has room for them.
+pub fn column(
     ui: &mut Ui,
     cx: &PanelCtx,
     fit: Fit,

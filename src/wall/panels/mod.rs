@@ -85,6 +85,7 @@ struct WallData<'w> {
     rewind: Option<Res<'w, Rewind>>,
     base: Option<Res<'w, super::basemap::BaseMap>>,
     filter: Res<'w, super::action::QueueFilter>,
+    incident: Res<'w, super::briefing::IncidentView>,
 }
 
 /// What the panels write: the map's area, where the donuts are, the actions.
@@ -179,7 +180,10 @@ fn wall_ui(
     if let Some(b) = &cx.mirror.briefing
         && !took_wall
     {
-        briefing_area(&ctx, map_rect, |ui| briefing::board(ui, &cx, b, &mut out));
+        let shown = briefing::Shown::of(&cx, &d.incident);
+        briefing_area(&ctx, map_rect, |ui| {
+            briefing::board(ui, &cx, (b, &shown), &mut out)
+        });
     } else if let Some(t) = &d.tour {
         tour::overlay(&ctx, map_rect, &cx, t, &mut out);
     }
@@ -223,7 +227,7 @@ fn wall_regions(
         let (w, h) = (r.w * pw, r.h * ph);
         region(ctx, i, rect, guard, |ui| match r.kind {
             RegionKind::Title => top_bar::bar(ui, cx, &d.health, d.demo.0),
-            RegionKind::Kpis => kpis::column_with(
+            RegionKind::Kpis => kpis::column(
                 ui,
                 cx,
                 kpis::Fit {
@@ -289,41 +293,42 @@ fn briefing_wall(
     );
     // Sizes in points: the wall's zoom (1.45 on a 1080p panel) makes the lane's 26 pt
     // about 38 px, over the 24 px body a 1080p panel needs from 5 m.
+    let shown = briefing::Shown::of(cx, &d.incident);
     let cell = |y: f32, h: f32| {
         egui::Rect::from_min_size(egui::pos2(side, y * ph), egui::vec2(pw, h * ph))
     };
     match l.rows {
         1 => {
             region(ctx, 100, cell(0.0, 0.55), guard, |ui| {
-                briefing::head(ui, cx, b, 48.0, out);
-                briefing::units(ui, cx, b, 20.0, 3);
+                briefing::head(ui, cx, (b, &shown), 48.0, out);
+                briefing::units(ui, cx, &shown, 20.0, 3);
             });
             region(ctx, 101, cell(0.55, 0.45), guard, |ui| {
                 briefing::events_lane(ui, cx, b, 24.0);
-                briefing::newest(ui, cx, b, 24.0);
+                briefing::newest(ui, cx, &shown, 24.0);
             });
         }
         2 => {
             region(ctx, 100, cell(0.0, 1.0), guard, |ui| {
-                briefing::head(ui, cx, b, 56.0, out);
+                briefing::head(ui, cx, (b, &shown), 56.0, out);
                 ui.add_space(10.0);
-                briefing::units(ui, cx, b, 22.0, 5);
+                briefing::units(ui, cx, &shown, 22.0, 5);
             });
             region(ctx, 101, cell(1.0, 1.0), guard, |ui| {
                 briefing::events_lane(ui, cx, b, 26.0);
-                briefing::newest(ui, cx, b, 26.0);
+                briefing::newest(ui, cx, &shown, 26.0);
             });
         }
         _ => {
             region(ctx, 100, cell(0.0, 1.0), guard, |ui| {
-                briefing::head(ui, cx, b, 64.0, out)
+                briefing::head(ui, cx, (b, &shown), 64.0, out)
             });
             region(ctx, 101, cell(1.0, 1.0), guard, |ui| {
-                briefing::units(ui, cx, b, 26.0, 8)
+                briefing::units(ui, cx, &shown, 26.0, 8)
             });
             region(ctx, 102, cell(2.0, 1.0), guard, |ui| {
                 briefing::events_lane(ui, cx, b, 28.0);
-                briefing::newest(ui, cx, b, 28.0);
+                briefing::newest(ui, cx, &shown, 28.0);
             });
         }
     }
@@ -355,7 +360,7 @@ fn desk_panels(
                 columns: 2,
                 hot_rows: 5,
             };
-            kpis::column(ui, cx, fit, true, out)
+            kpis::column(ui, cx, fit, (true, false), out)
         });
     egui::Panel::right("queue")
         .exact_size(800.0)

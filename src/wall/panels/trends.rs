@@ -4,7 +4,7 @@
 //! selected, so that no panel of a wall stands empty.
 
 use bevy_egui::egui::{self, Color32, RichText, Ui};
-use egui_plot::{Line, Plot, PlotPoints};
+use egui_plot::{Line, PlotPoints};
 
 use super::PanelCtx;
 use crate::protocol::KpiFigures;
@@ -150,15 +150,9 @@ pub fn trends(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures) {
                         .color(*color),
                     );
                     let lo = pts.iter().map(|p| p[1]).fold(f64::MAX, f64::min);
-                    Plot::new(("trend", i))
+                    super::kpis::still_plot(("trend", i))
                         .height(cell_h)
                         .width(w)
-                        .allow_drag(false)
-                        .allow_zoom(false)
-                        .allow_scroll(false)
-                        .allow_boxed_zoom(false)
-                        .show_x(false)
-                        .show_y(false)
                         .show_axes([false, true])
                         .include_y(if *rate { lo.min(95.0) } else { 0.0 })
                         .include_y(if *rate { 100.0 } else { 0.0 })
