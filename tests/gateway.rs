@@ -194,6 +194,7 @@ async fn a_thousand_bad_frames_change_nothing_and_the_connection_stays_usable() 
             resume_from: None,
             region: None,
             rewind: None,
+            encoding: Default::default(),
         }))
         .unwrap(),
     ];
@@ -248,6 +249,7 @@ async fn a_wrong_protocol_version_gets_an_error_before_the_close() {
             resume_from: None,
             region: None,
             rewind: None,
+            encoding: Default::default(),
         }),
     )
     .await;
@@ -339,6 +341,7 @@ async fn a_client_that_stops_reading_is_cut_off_while_a_fast_one_keeps_receiving
             resume_from: None,
             region: None,
             rewind: None,
+            encoding: Default::default(),
         }),
     )
     .await;

@@ -115,7 +115,7 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
     assert_eq!(app.world().resource::<WallMirror>().0.tickets.len(), 4);
     assert!(app.world().resource::<FeedHealth>().is_live(Instant::now()));
     // Priority first, then the nearest deadline.
-    assert_eq!(app.world().resource::<Queue>().rows, vec![3, 2, 4, 1]);
+    assert_eq!(app.world().resource::<Queue>().ids().collect::<Vec<_>>(), vec![3, 2, 4, 1]);
     let rolls = app.world().resource::<RollUps>();
     assert_eq!(rolls.get(g).open, 3);
     // The roll-ups climb the grid id: the village, town, district and city see all four.
@@ -138,7 +138,7 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
     stale.status = TicketStatus::Archived;
     feed.send(delta(9, stale)).unwrap();
     app.update();
-    assert_eq!(app.world().resource::<Queue>().rows, vec![2, 4, 1]);
+    assert_eq!(app.world().resource::<Queue>().ids().collect::<Vec<_>>(), vec![2, 4, 1]);
     assert_eq!(
         app.world()
             .resource::<RollUps>()
@@ -235,7 +235,7 @@ fn a_figure_or_a_bar_filters_the_queue_and_one_click_shows_all_again() {
     feed.send(FeedEvent::Status(FeedStatus::Connected)).unwrap();
     feed.send(snap("e", 5, tickets, vec![], vec![])).unwrap();
     app.update();
-    assert_eq!(app.world().resource::<Queue>().rows, vec![3, 1, 2]);
+    assert_eq!(app.world().resource::<Queue>().ids().collect::<Vec<_>>(), vec![3, 1, 2]);
     let mut shown = |f: QueueFilter| {
         app.world_mut().write_message(UiAction::Filter(f));
         app.update();

@@ -30,15 +30,27 @@ use yiping::wall::{FeedLink, WallCorePlugin, WallSet};
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, default_value_t = 20_000)]
-    cells: usize,
-    #[arg(long, default_value_t = 100_000)]
-    tickets: usize,
+    /// Grid cells, one size after another (a city, then a province): with two sizes the
+    /// run ends with the second's per-frame cost over the first's.
+    #[arg(long, value_delimiter = ',', default_values_t = [20_000, 200_000])]
+    cells: Vec<usize>,
+    /// Open tickets in the snapshot, one per size.
+    #[arg(long, value_delimiter = ',', default_values_t = [100_000, 1_000_000])]
+    tickets: Vec<usize>,
     /// Deltas per second.
     #[arg(long, default_value_t = 1000)]
     rate: usize,
     #[arg(long, default_value_t = 600)]
     frames: usize,
+    /// Tickets per snapshot part (the gateway's `limits.snapshot_part`).
+    #[arg(long, default_value_t = 2000)]
+    part: usize,
+}
+
+/// One size's per-frame figures, ms.
+struct Figures {
+    mean: f64,
+    p99: f64,
 }
 
 /// Collected by a system in the Draw set, as the map's systems do.
@@ -59,8 +71,34 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let mut rng = SmallRng::seed_from_u64(7);
-    let grids: Vec<String> = (0..a.cells)
+    if a.cells.len() != a.tickets.len() || a.cells.is_empty() {
+        anyhow::bail!("give as many --cells as --tickets (e.g. --cells 20000,200000 --tickets 100000,1000000)");
+    }
+    if a.part == 0 || a.frames <= 10 {
+        anyhow::bail!("--part must be > 0 and --frames > 10");
+    }
+    let mut all = vec![];
+    for (&cells, &tickets) in a.cells.iter().zip(&a.tickets) {
+        all.push(run_size(cells, tickets, &a)?);
+        println!();
+    }
+    if let [first, .., last] = &all[..] {
+        println!(
+            "per-frame total, {} cells + {} tickets over {} + {}: mean {:.2}x, p99 {:.2}x",
+            a.cells[a.cells.len() - 1],
+            a.tickets[a.tickets.len() - 1],
+            a.cells[0],
+            a.tickets[0],
+            last.mean / first.mean,
+            last.p99 / first.p99
+        );
+    }
+    Ok(())
+}
+
+/// `cells` grid ids of one district, in the city's id scheme.
+pub fn grid_ids(cells: usize) -> Vec<String> {
+    (0..cells)
         .map(|i| {
             format!(
                 "321102-{:02}-{:03}-{:03}",
@@ -69,9 +107,27 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 i % 100
             )
         })
-        .collect();
-    // The grid layer as the map holds it (no shapes: only the colour writes are timed).
-    let grid_layer = Layer {
+        .collect()
+}
+
+/// A ticket of the benches: open, on a random grid of `grids`, with a deadline from an
+/// hour ago to a day ahead.
+pub fn bench_ticket(rng: &mut SmallRng, grids: &[String], id: u64, now: i64) -> Ticket {
+    Ticket {
+        id,
+        grid: grids[rng.random_range(0..grids.len())].clone(),
+        priority: [Priority::Urgent, Priority::Important, Priority::Normal][rng.random_range(0..3)],
+        deadline_ms: now + rng.random_range(-3_600_000..86_400_000),
+        lon: 119.2 + rng.random_range(0.0..0.6),
+        lat: 31.9 + rng.random_range(0.0..0.4),
+        status: TicketStatus::InProgress,
+        ..examples::ticket()
+    }
+}
+
+/// The grid layer as the map holds it (no shapes: only the colour writes are timed).
+pub fn grid_layer(grids: &[String]) -> Layer {
+    Layer {
         cells: grids
             .iter()
             .map(|g| Cell {
@@ -87,66 +143,134 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             .enumerate()
             .map(|(i, g)| (g.clone(), i as u32))
             .collect::<HashMap<String, u32>>(),
+    }
+}
+
+/// A headless wall: the state plugins on one thread, fed by `link`.
+pub fn wall_app(link: FeedLink) -> App {
+    let mut app = App::new();
+    // One thread: the figures are the systems' CPU time, without the task pool's wake-ups
+    // (which on two cores moved the mean by 2x between identical runs).
+    app.add_plugins((MinimalPlugins, WallCorePlugin))
+        .edit_schedule(Update, |s| {
+            s.set_executor(bevy::ecs::schedule::SingleThreadedExecutor::new());
+        })
+        .insert_resource(link)
+        .init_resource::<Changed>()
+        .add_systems(Update, collect.in_set(WallSet::Draw));
+    app
+}
+
+/// The map's whole write after a snapshot (every marker, every cell's colour), as the
+/// map system does it; returns the marker slots and buffers it keeps for later frames.
+pub fn full_map_write(app: &mut App, layer: &Layer, tickets: usize, now: i64) -> MapBuffers {
+    let proj = Projection::new(119.45, 32.1);
+    let mut slots = MarkerSlots::new((tickets as u32 * 5 / 4).next_power_of_two(), now);
+    // The GPU buffer's bytes, as the map system keeps them.
+    let mut marker_gpu = vec![0u8; slots.bytes.len()];
+    let mut grid_bytes = vec![0u8; layer.cells.len() * 16];
+    let w = app.world_mut();
+    let mirror = &w.resource::<WallMirror>().0;
+    for t in mirror.tickets.values() {
+        slots.set(t, &proj);
+    }
+    slots.flush_all_into(&mut marker_gpu);
+    let index = RegionIndex::default();
+    let mut rolls = w.resource_mut::<RollUps>();
+    recolor(layer, "", &mut rolls, &index, &mut grid_bytes, true);
+    w.resource_mut::<Changed>().0.clear();
+    MapBuffers {
+        proj,
+        slots,
+        marker_gpu,
+        grid_bytes,
+    }
+}
+
+pub struct MapBuffers {
+    proj: Projection,
+    slots: MarkerSlots,
+    marker_gpu: Vec<u8>,
+    grid_bytes: Vec<u8>,
+}
+
+/// The queue table laid out once, as a 1080p panel shows it.
+pub fn queue_table(app: &App, ctx: &egui::Context) {
+    let input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1920.0, 1080.0),
+        )),
+        ..Default::default()
     };
+    let w = app.world();
+    let (q, m) = (w.resource::<Queue>(), &w.resource::<WallMirror>().0);
+    let trails = yiping::wall::link::AuditTrails::default();
+    let cx = PanelCtx {
+        lang: UiLang::default(),
+        mirror: m,
+        map: None,
+        trails: &trails,
+        now: now_ms(),
+        live: true,
+    };
+    let _ = ctx.run_ui(input, |ui| {
+        egui::Panel::right("q").exact_size(800.0).show(ui, |ui| {
+            yiping::wall::panels::queue::table(ui, &cx, q, None);
+        });
+    });
+}
+
+fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
+    let mut rng = SmallRng::seed_from_u64(7);
+    let grids = grid_ids(cells);
+    let grid_layer = grid_layer(&grids);
     let index = RegionIndex::default();
     let now = now_ms();
-    let mk = |rng: &mut SmallRng, id: u64| Ticket {
-        id,
-        grid: grids[rng.random_range(0..grids.len())].clone(),
-        priority: [Priority::Urgent, Priority::Important, Priority::Normal][rng.random_range(0..3)],
-        deadline_ms: now + rng.random_range(-3_600_000..86_400_000),
-        lon: 119.2 + rng.random_range(0.0..0.6),
-        lat: 31.9 + rng.random_range(0.0..0.4),
-        status: TicketStatus::InProgress,
-        ..examples::ticket()
-    };
-    let tickets: Vec<Ticket> = (1..=a.tickets as u64).map(|id| mk(&mut rng, id)).collect();
+    let mk = |rng: &mut SmallRng, id: u64| bench_ticket(rng, &grids, id, now);
+    let all: Vec<Ticket> = (1..=tickets as u64).map(|id| mk(&mut rng, id)).collect();
 
     let (tx, rx) = bounded(1 << 20);
     let (ctx_tx, _cmd_rx) = bounded(16);
-    let mut app = App::new();
-    app.add_plugins((MinimalPlugins, WallCorePlugin))
-        .insert_resource(FeedLink {
-            events: rx,
-            commands: ctx_tx,
-        })
-        .init_resource::<Changed>()
-        .add_systems(Update, collect.in_set(WallSet::Draw));
-    tx.send(FeedEvent::Msg(
-        ServerMsg::Snapshot(Snapshot {
-            epoch: "e".into(),
-            seq: 0,
-            part: 0,
-            last: true,
-            tickets,
-            warnings: vec![],
-            units: vec![],
-            briefing: None,
-        }),
-        now_us(),
-    ))?;
+    let mut app = wall_app(FeedLink {
+        events: rx,
+        commands: ctx_tx,
+    });
+    // In parts, as the gateway sends it; the frames run until the last is in.
+    let parts: Vec<Vec<Ticket>> = all.chunks(a.part).map(|c| c.to_vec()).collect();
+    drop(all);
+    let n_parts = parts.len();
     let t0 = Instant::now();
-    app.update();
+    for (i, p) in parts.into_iter().enumerate() {
+        tx.send(FeedEvent::Msg(
+            ServerMsg::Snapshot(Snapshot {
+                epoch: "e".into(),
+                seq: 0,
+                part: i as u32,
+                last: i + 1 == n_parts,
+                tickets: p,
+                warnings: vec![],
+                units: vec![],
+                briefing: None,
+            }),
+            now_us(),
+        ))?;
+    }
+    let mut snapshot_frames = 0;
+    while app.world().resource::<yiping::wall::link::FeedHealth>().loading || !tx.is_empty() {
+        app.update();
+        snapshot_frames += 1;
+    }
     let snapshot_ms = t0.elapsed().as_secs_f64() * 1000.0;
 
-    let proj = Projection::new(119.45, 32.1);
-    let mut slots = MarkerSlots::new((a.tickets as u32 * 5 / 4).next_power_of_two(), now);
-    // The GPU buffer's bytes, as the map system keeps them.
-    let mut marker_gpu = vec![0u8; slots.bytes.len()];
-    let mut grid_bytes = vec![0u8; a.cells * 16];
     let t0 = Instant::now();
-    {
-        let w = app.world_mut();
-        let mirror = &w.resource::<WallMirror>().0;
-        for t in mirror.tickets.values() {
-            slots.set(t, &proj);
-        }
-        slots.flush_all_into(&mut marker_gpu);
-        let mut rolls = w.resource_mut::<RollUps>();
-        recolor(&grid_layer, "", &mut rolls, &index, &mut grid_bytes, true);
-    }
+    let MapBuffers {
+        proj,
+        mut slots,
+        mut marker_gpu,
+        mut grid_bytes,
+    } = full_map_write(&mut app, &grid_layer, tickets, now);
     let full_map_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    app.world_mut().resource_mut::<Changed>().0.clear();
 
     let ctx = egui::Context::default();
     let per_frame = a.rate as f64 / 60.0;
@@ -158,7 +282,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         carry += per_frame;
         while carry >= 1.0 {
             carry -= 1.0;
-            let id = rng.random_range(1..=a.tickets as u64);
+            let id = rng.random_range(1..=tickets as u64);
             let t = mk(&mut rng, id);
             let audit = AuditEntry {
                 seq,
@@ -195,31 +319,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             changed_cells += recolor(&grid_layer, "", &mut rolls, &index, &mut grid_bytes, false);
         }
         let t2 = Instant::now();
-        let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(
-                egui::Pos2::ZERO,
-                egui::vec2(1920.0, 1080.0),
-            )),
-            ..Default::default()
-        };
-        {
-            let w = app.world();
-            let (q, m) = (w.resource::<Queue>(), &w.resource::<WallMirror>().0);
-            let trails = yiping::wall::link::AuditTrails::default();
-            let cx = PanelCtx {
-                lang: UiLang::default(),
-                mirror: m,
-                map: None,
-                trails: &trails,
-                now: now_ms(),
-                live: true,
-            };
-            let _ = ctx.run_ui(input, |ui| {
-                egui::Panel::right("q").exact_size(800.0).show(ui, |ui| {
-                    yiping::wall::panels::queue::table(ui, &cx, q, None);
-                });
-            });
-        }
+        queue_table(&app, &ctx);
         let t3 = Instant::now();
         if f >= 10 {
             upd.push((t1 - t0).as_secs_f64() * 1000.0);
@@ -233,12 +333,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
     println!(
         "cells {} · tickets {} · {} deltas/s at 60 frames/s · {} frames",
-        a.cells,
-        a.tickets,
+        cells,
+        tickets,
         a.rate,
         total.len()
     );
-    println!("snapshot ingest+derive (once)   {snapshot_ms:8.1} ms");
+    println!(
+        "snapshot ingest+derive (once)   {snapshot_ms:8.1} ms  ({n_parts} parts in {snapshot_frames} frames)"
+    );
     println!("full map write (once)           {full_map_ms:8.1} ms");
     println!("per frame            mean      p99");
     println!(
@@ -257,10 +359,26 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         mean(&ui),
         pct(&mut ui, 0.99)
     );
+    let figures = Figures {
+        mean: mean(&total),
+        p99: pct(&mut total, 0.99),
+    };
     println!(
         "  total            {:7.3}  {:7.3} ms",
-        mean(&total),
-        pct(&mut total, 0.99)
+        figures.mean, figures.p99
     );
-    Ok(())
+    println!("  resident now     {:7.0} MB", rss_mb());
+    Ok(figures)
+}
+
+/// This process's resident memory, MB (Linux).
+pub fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }

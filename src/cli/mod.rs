@@ -14,6 +14,7 @@ use yiping::sim::{self, city::City};
 mod account;
 mod bench_gateway;
 mod bench_kpi;
+mod bench_snapshot;
 mod bench_wall;
 mod demo;
 mod replay_cmd;
@@ -249,8 +250,12 @@ enum Cmd {
     ProtocolExamples,
     /// Load-test a gateway: N clients, a paced event rate, delivery rate and latency.
     BenchGateway(bench_gateway::Args),
-    /// CPU time per frame of the wall's own systems, headless.
+    /// CPU time per frame of the wall's own systems, headless, at a city's and a
+    /// province's size.
     BenchWall(bench_wall::Args),
+    /// A province's snapshot end to end: gateway to a wall's first full frame, bytes
+    /// and decode time per encoding, other clients' delivery during ten joins.
+    BenchSnapshot(bench_snapshot::Args),
     /// What one event costs the KPI figures as the history grows.
     BenchKpi(bench_kpi::Args),
     /// Record a gateway's feed into an append-only file (one JSON line per message).
@@ -539,5 +544,6 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::BenchWall(args)) => bench_wall::run(args),
+        Some(Cmd::BenchSnapshot(args)) => bench_snapshot::run(args),
     }
 }

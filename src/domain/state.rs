@@ -20,9 +20,12 @@ pub struct State {
 /// the wall's queue and roll-ups).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
-    /// Everything was replaced (snapshot part 0) or extended (later parts).
+    /// Everything was replaced (snapshot part 0, `first`) or extended (later parts) by
+    /// the tickets `ids`; `last`: the snapshot is whole.
     Snapshot {
+        first: bool,
         last: bool,
+        ids: Vec<u64>,
     },
     /// One ticket changed; `before` is its previous live version, if there was one.
     Ticket {

@@ -28,6 +28,8 @@ pub struct FeedConfig {
     /// First and largest reconnect delay.
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// How the snapshot comes (compact by default: a quarter of the bytes).
+    pub encoding: crate::protocol::compact::Encoding,
 }
 
 impl FeedConfig {
@@ -41,6 +43,7 @@ impl FeedConfig {
             capacity: 65_536,
             backoff_min: Duration::from_millis(200),
             backoff_max: Duration::from_secs(15),
+            encoding: crate::protocol::compact::Encoding::Compact,
         }
     }
 }
@@ -200,7 +203,12 @@ async fn session(
     let hello = match &cfg.rewind {
         // A rewind starts again from its beginning on a new connection.
         Some(ask) => super::handshake::rewind_hello(&cfg.token, cfg.region.clone(), ask.clone()),
-        None => super::handshake::hello(&cfg.token, resume.clone(), cfg.region.clone()),
+        None => super::handshake::hello_with(
+            &cfg.token,
+            resume.clone(),
+            cfg.region.clone(),
+            cfg.encoding,
+        ),
     };
     let tls = match &cfg.ca {
         Some(ca) => match super::handshake::tls(ca) {
@@ -231,11 +239,17 @@ async fn session(
     loop {
         tokio::select! {
             frame = tokio::time::timeout(silence, ws.next()) => {
-                let text = match frame {
+                let decoded = match frame {
                     Err(_) => return lost("no data for 5 s".into(), had_data),
                     Ok(None) => return lost("closed by gateway".into(), had_data),
                     Ok(Some(Err(e))) => return lost(e.to_string(), had_data),
-                    Ok(Some(Ok(Message::Text(t)))) => t,
+                    Ok(Some(Ok(Message::Text(t)))) => {
+                        serde_json::from_str::<ServerMsg>(&t).map_err(|e| (false, e.to_string()))
+                    }
+                    // A compact snapshot part (asked for in the hello).
+                    Ok(Some(Ok(Message::Binary(b)))) => crate::protocol::compact::decode_part(&b)
+                        .map(ServerMsg::Snapshot)
+                        .map_err(|e| (true, e.to_string())),
                     Ok(Some(Ok(Message::Close(c)))) => {
                         let why = c.map(|c| c.reason.to_string()).unwrap_or_default();
                         return lost(format!("closed by gateway: {why}"), had_data);
@@ -243,9 +257,13 @@ async fn session(
                     Ok(Some(Ok(_))) => continue,
                 };
                 let at = now_us();
-                let msg = match serde_json::from_str::<ServerMsg>(&text) {
+                let msg = match decoded {
                     Ok(m) => m,
-                    Err(e) => {
+                    // A snapshot with a part missing would be a wrong mirror: start again.
+                    Err((true, e)) => {
+                        return lost(format!("snapshot part does not decode: {e}"), had_data);
+                    }
+                    Err((false, e)) => {
                         tracing::warn!("feed: undecodable frame: {e}");
                         continue;
                     }

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
+use crate::protocol::compact::Encoding;
 use crate::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, Resume, RewindAsk};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -21,14 +22,25 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// How long a connection may take to open.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The hello this build sends.
+/// The hello this build sends, for a JSON snapshot.
 pub fn hello(token: &str, resume_from: Option<Resume>, region: Option<String>) -> ClientMsg {
+    hello_with(token, resume_from, region, Encoding::Json)
+}
+
+/// The hello, asking for the snapshot in `encoding`.
+pub fn hello_with(
+    token: &str,
+    resume_from: Option<Resume>,
+    region: Option<String>,
+    encoding: Encoding,
+) -> ClientMsg {
     ClientMsg::Hello(Hello {
         protocol: PROTOCOL_VERSION,
         token: token.to_string(),
         resume_from,
         region,
         rewind: None,
+        encoding,
     })
 }
 
@@ -40,6 +52,7 @@ pub fn rewind_hello(token: &str, region: Option<String>, ask: RewindAsk) -> Clie
         resume_from: None,
         region,
         rewind: Some(ask),
+        encoding: Encoding::Json,
     })
 }
 

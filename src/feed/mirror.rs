@@ -37,29 +37,42 @@ impl DerefMut for Mirror {
 }
 
 impl Mirror {
+    /// Apply a message the caller gives away: a snapshot part's records move into the
+    /// state (a million tickets are not copied on their way in).
+    pub fn take(&mut self, msg: ServerMsg) -> Change {
+        let ServerMsg::Snapshot(s) = msg else {
+            return self.apply(&msg);
+        };
+        let first = s.part == 0;
+        if first {
+            self.state.clear();
+            self.epoch = s.epoch;
+            self.state.briefing = s.briefing;
+            // A new feed (a rewind, or back to live): its gateway sends its own
+            // figures and replay clock within a second.
+            self.replay = None;
+            self.kpis = None;
+        }
+        self.seq = s.seq;
+        self.loading = !s.last;
+        let st = &mut self.state;
+        let ids = s.tickets.iter().map(|t| t.id).collect();
+        st.tickets.reserve(s.tickets.len());
+        st.tickets.extend(s.tickets.into_iter().map(|t| (t.id, t)));
+        st.warnings
+            .extend(s.warnings.into_iter().map(|w| (w.id, w)));
+        st.units
+            .extend(s.units.into_iter().map(|u| (u.id.clone(), u)));
+        Change::Snapshot {
+            first,
+            last: s.last,
+            ids,
+        }
+    }
+
     pub fn apply(&mut self, msg: &ServerMsg) -> Change {
         match msg {
-            ServerMsg::Snapshot(s) => {
-                if s.part == 0 {
-                    self.state.clear();
-                    self.epoch = s.epoch.clone();
-                    self.state.briefing = s.briefing.clone();
-                    // A new feed (a rewind, or back to live): its gateway sends its own
-                    // figures and replay clock within a second.
-                    self.replay = None;
-                    self.kpis = None;
-                }
-                self.seq = s.seq;
-                self.loading = !s.last;
-                let st = &mut self.state;
-                st.tickets
-                    .extend(s.tickets.iter().map(|t| (t.id, t.clone())));
-                st.warnings
-                    .extend(s.warnings.iter().map(|w| (w.id, w.clone())));
-                st.units
-                    .extend(s.units.iter().map(|u| (u.id.clone(), u.clone())));
-                Change::Snapshot { last: s.last }
-            }
+            ServerMsg::Snapshot(s) => self.take(ServerMsg::Snapshot(s.clone())),
             ServerMsg::Delta {
                 epoch,
                 seq,

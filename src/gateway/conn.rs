@@ -221,6 +221,7 @@ async fn serve(stream: TcpStream, conn: Conn, mut stop: watch::Receiver<bool>, m
         id,
         region,
         resume: hello.resume_from,
+        encoding: hello.encoding,
         who,
     };
     session(ws, opened, cfg, core, &mut stop).await;
@@ -233,6 +234,7 @@ struct Opened {
     /// The region its feed is scoped to (its credential's, or narrower).
     region: String,
     resume: Option<Resume>,
+    encoding: crate::protocol::compact::Encoding,
     who: Credential,
 }
 
@@ -277,10 +279,12 @@ async fn session(
         id,
         region,
         resume,
+        encoding,
         who,
     } = opened;
     let (outbox_tx, mut outbox) = mpsc::channel::<Utf8Bytes>(cfg.limits.outbox);
     let (kill_tx, mut kill) = oneshot::channel::<&'static str>();
+    let (snap_tx, snap_rx) = oneshot::channel();
     let join = CoreMsg::Join {
         id,
         region,
@@ -289,6 +293,10 @@ async fn session(
         resume,
         outbox: outbox_tx.clone(),
         kill: kill_tx,
+        snapshot: super::snapshot::Ask {
+            encoding,
+            reply: snap_tx,
+        },
     };
     if core.send(join).await.is_err() {
         return;
@@ -299,7 +307,30 @@ async fn session(
 
     let writer = async {
         let mut buf = Vec::with_capacity(64);
-        let why = loop {
+        // The snapshot first, when the core has one built for this client (it drops the
+        // ask when the client resumes instead); the outbox holds what came after it.
+        let snapshot = async {
+            let Ok(mut built) = snap_rx.await else {
+                return Ok(());
+            };
+            let frames = match built.wait_for(|f| f.is_some()).await {
+                Ok(f) => f.clone().unwrap_or_default(),
+                Err(_) => return Err(()),
+            };
+            for f in frames.iter() {
+                sink.feed(f.clone()).await.map_err(|_| ())?;
+            }
+            sink.flush().await.map_err(|_| ())
+        };
+        let why = tokio::select! {
+            biased;
+            why = &mut kill => Some(why.unwrap_or("closed")),
+            r = snapshot => match r {
+                Ok(()) => None,
+                Err(()) => return,
+            },
+        };
+        let why = if let Some(why) = why { why } else { loop {
             tokio::select! {
                 biased;
                 why = &mut kill => break why.unwrap_or("closed"),
@@ -321,7 +352,7 @@ async fn session(
                     buf.clear();
                 }
             }
-        };
+        } };
         let send = async {
             let _ = sink.send(error_frame(ErrorCode::CutOff, why)).await;
             let frame = CloseFrame {

@@ -13,6 +13,8 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::Status;
 use super::accounts::Directory;
 use super::config::GatewayConfig;
+use super::snapshot;
+use crate::protocol::compact::Encoding;
 use crate::domain::access::Access;
 use crate::domain::time::now_us;
 use crate::protocol::{CommandOutcome, ErrorCode, Event, Resume, ServerMsg, Snapshot, Ticket};
@@ -34,6 +36,8 @@ pub enum CoreMsg {
         resume: Option<Resume>,
         outbox: mpsc::Sender<Utf8Bytes>,
         kill: oneshot::Sender<&'static str>,
+        /// Where its snapshot comes from, if it gets one.
+        snapshot: snapshot::Ask,
     },
     Leave {
         id: u64,
@@ -139,6 +143,8 @@ struct Core {
     fanned: u64,
     /// Cluster mode: this node's part (writer or follower); `None` for the embedded gateway.
     node: Option<Node>,
+    /// Snapshots building or just built, by scope and encoding, for joins to share.
+    snapshots: HashMap<(String, Encoding), snapshot::Built>,
 }
 
 /// Access-log lines written at most per heartbeat; past that they are counted.
@@ -155,6 +161,7 @@ pub async fn run(
     let mut core = Core {
         fanned: store.seq(),
         node,
+        snapshots: HashMap::new(),
         directory,
         access: Vec::new(),
         access_dropped: 0,
@@ -194,6 +201,7 @@ pub async fn run(
                     core.expire_keys();
                 }
                 core.reload_accounts();
+                core.forget_snapshots();
                 core.write_access_log();
                 core.heartbeat();
             }
@@ -281,7 +289,8 @@ impl Core {
                 resume,
                 outbox,
                 kill,
-            } => self.join(id, (region, credential, role), resume, outbox, kill),
+                snapshot,
+            } => self.join(id, (region, credential, role), resume, (outbox, kill), snapshot),
             CoreMsg::Gauges(done) => {
                 self.update_gauges();
                 let _ = done.send(());
@@ -746,8 +755,8 @@ impl Core {
         id: u64,
         (region, credential, role): (String, String, crate::domain::access::Role),
         resume: Option<Resume>,
-        outbox: mpsc::Sender<Utf8Bytes>,
-        kill: oneshot::Sender<&'static str>,
+        (outbox, kill): (mpsc::Sender<Utf8Bytes>, oneshot::Sender<&'static str>),
+        ask: snapshot::Ask,
     ) {
         if self.clients.len() >= self.cfg.limits.max_clients {
             let _ = kill.send("too many clients: the gateway is full");
@@ -770,6 +779,7 @@ impl Core {
                 resume: r.clone(),
                 outbox,
                 kill,
+                ask,
                 since: std::time::Instant::now(),
                 later: vec![],
             };
@@ -779,23 +789,80 @@ impl Core {
             tracing::error!("no figures for scope {region:?}: {e}");
         }
         let m = &self.status.metrics;
-        let frames = match resume.and_then(|r| self.resume_frames(&r, &region)) {
+        let resumed = resume
+            .and_then(|r| self.resume_frames(&r, &region))
+            // A resume longer than the outbox would cut the client off at once: a
+            // snapshot is smaller.
+            .filter(|f| f.len() < self.cfg.limits.outbox);
+        let frames = match resumed {
             Some(frames) => {
                 m.joins_resume.fetch_add(1, Ordering::Relaxed);
                 frames
             }
             None => {
                 m.joins_snapshot.fetch_add(1, Ordering::Relaxed);
-                self.snapshot_frames(&region)
+                let (built, since) = self.snapshot_for(&region, ask.encoding);
+                let _ = ask.reply.send(built);
+                since
             }
         };
-        if frames.len() >= self.cfg.limits.outbox {
-            // A resume longer than the outbox would cut the client off at once: a
-            // snapshot is smaller.
-            let snap = self.snapshot_frames(&region);
-            return self.enqueue_join(id, (region, credential, role), snap, outbox, kill);
-        }
         self.enqueue_join(id, (region, credential, role), frames, outbox, kill);
+    }
+
+    /// A snapshot of `region` for a join, and the deltas since its `seq`: one being built
+    /// or built within `SHARE_FOR` if the window still has what came after it, else a new
+    /// one (started on its own thread: nothing here grows with the number of tickets).
+    fn snapshot_for(&mut self, region: &str, encoding: Encoding) -> (snapshot::Frames, Vec<Utf8Bytes>) {
+        let key = (region.to_string(), encoding);
+        if let Some(b) = self.snapshots.get(&key)
+            && b.at.elapsed() < snapshot::SHARE_FOR
+        {
+            let r = Resume {
+                epoch: b.epoch.clone(),
+                seq: b.seq,
+            };
+            if let Some(since) = self
+                .resume_frames(&r, region)
+                .filter(|f| f.len() < self.cfg.limits.outbox / 2)
+            {
+                self.status
+                    .metrics
+                    .snapshots_shared
+                    .fetch_add(1, Ordering::Relaxed);
+                return (b.frames.clone(), since);
+            }
+        }
+        let store = &self.store;
+        let view = snapshot::View {
+            epoch: store.epoch().to_string(),
+            seq: store.seq(),
+            rows: store.rows(),
+            warnings: store
+                .warnings()
+                .values()
+                .filter(|w| {
+                    Event::WarningRaised {
+                        warning: (*w).clone(),
+                    }
+                    .in_region(region)
+                })
+                .cloned()
+                .collect(),
+            units: store.units().values().cloned().collect(),
+            briefing: store.briefing().cloned(),
+            region: region.to_string(),
+            part: self.cfg.limits.snapshot_part,
+        };
+        let built = snapshot::start(view, encoding);
+        let frames = built.frames.clone();
+        self.snapshots.insert(key, built);
+        (frames, vec![])
+    }
+
+    /// Forget builds too old to share (their frames go once their clients have them).
+    fn forget_snapshots(&mut self) {
+        self.snapshots
+            .retain(|_, b| b.at.elapsed() < snapshot::SHARE_FOR);
     }
 
     fn enqueue_join(
@@ -844,58 +911,6 @@ impl Core {
                 .map(|k| k.frame.clone())
                 .collect(),
         )
-    }
-
-    fn snapshot_frames(&self, region: &str) -> Vec<Utf8Bytes> {
-        let mut tickets: Vec<&Ticket> = self
-            .store
-            .tickets()
-            .values()
-            .filter(|t| crate::protocol::within(&t.grid, region))
-            .collect();
-        tickets.sort_unstable_by_key(|t| t.id);
-        let warnings = self
-            .store
-            .warnings()
-            .values()
-            .filter(|w| {
-                Event::WarningRaised {
-                    warning: (*w).clone(),
-                }
-                .in_region(region)
-            })
-            .cloned()
-            .collect::<Vec<_>>();
-        let units = self.store.units().values().cloned().collect::<Vec<_>>();
-        let per = self.cfg.limits.snapshot_part;
-        let chunks: Vec<&[&Ticket]> = if tickets.is_empty() {
-            vec![&[]]
-        } else {
-            tickets.chunks(per).collect()
-        };
-        let n = chunks.len();
-        let mut out = Vec::with_capacity(n);
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            let msg = ServerMsg::Snapshot(Snapshot {
-                epoch: self.store.epoch().to_string(),
-                seq: self.store.seq(),
-                part: i as u32,
-                last: i + 1 == n,
-                tickets: chunk.iter().map(|t| (*t).clone()).collect(),
-                warnings: if i == 0 { warnings.clone() } else { vec![] },
-                units: if i == 0 { units.clone() } else { vec![] },
-                briefing: if i == 0 {
-                    self.store.briefing().cloned()
-                } else {
-                    None
-                },
-            });
-            match serde_json::to_string(&msg) {
-                Ok(s) => out.push(s.into()),
-                Err(e) => tracing::error!("snapshot part {i} does not serialize: {e}"),
-            }
-        }
-        out
     }
 
     fn audit(&mut self, id: u64, ticket: u64) {

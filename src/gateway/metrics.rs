@@ -93,6 +93,8 @@ pub struct Metrics {
     pub intake: AtomicU64,
     pub joins_snapshot: AtomicU64,
     pub joins_resume: AtomicU64,
+    /// Snapshot joins that shared a build started for an earlier join.
+    pub snapshots_shared: AtomicU64,
     pub batch_size: Histogram,
     /// One batch: decide, write, commit.
     pub batch_seconds: Histogram,
@@ -114,6 +116,7 @@ impl Default for Metrics {
             intake: AtomicU64::new(0),
             joins_snapshot: AtomicU64::new(0),
             joins_resume: AtomicU64::new(0),
+            snapshots_shared: AtomicU64::new(0),
             batch_size: Histogram::new(SIZES),
             batch_seconds: Histogram::new(SECONDS),
             commit_seconds: Histogram::new(SECONDS),
@@ -179,6 +182,12 @@ impl Metrics {
                 ("{kind=\"resume\"}".into(), get(&self.joins_resume)),
                 ("{kind=\"snapshot\"}".into(), get(&self.joins_snapshot)),
             ],
+        );
+        one(
+            "yiping_snapshots_shared_total",
+            "counter",
+            "Snapshot joins served by a build started for another join of the same scope.",
+            vec![(String::new(), get(&self.snapshots_shared))],
         );
         one(
             "yiping_commands_total",

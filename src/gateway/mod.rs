@@ -16,6 +16,7 @@ mod http;
 mod open311;
 mod replay;
 mod rewind;
+mod snapshot;
 pub mod tls;
 
 use std::net::SocketAddr;

@@ -37,6 +37,14 @@ pub struct Hello {
     /// connection (read-only, with `replay` badges), from `from_ms` at `speed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rewind: Option<RewindAsk>,
+    /// How the snapshot comes: `json` (the default) or `compact` (binary frames,
+    /// `protocol::compact`). Everything else is JSON either way.
+    #[serde(default, skip_serializing_if = "is_json")]
+    pub encoding: super::compact::Encoding,
+}
+
+fn is_json(e: &super::compact::Encoding) -> bool {
+    *e == super::compact::Encoding::Json
 }
 
 /// What a rewind asks for: where in the past to start, and how fast to play it.

@@ -128,6 +128,7 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
                 }),
                 region: Some("321102".into()),
                 rewind: None,
+                encoding: super::compact::Encoding::Compact,
             }),
         ),
         (
@@ -141,6 +142,7 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
                     from_ms: 1_767_225_600_000,
                     speed: 30.0,
                 }),
+                encoding: Default::default(),
             }),
         ),
         ("audit_query", ClientMsg::AuditQuery { ticket: 1024 }),

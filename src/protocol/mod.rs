@@ -6,6 +6,7 @@
 
 mod client;
 mod codes;
+pub mod compact;
 pub mod decode;
 #[doc(hidden)]
 pub mod examples;

@@ -22,6 +22,7 @@ use crate::domain::sla::{DEFAULT_SLA_MINUTES, MAX_SLA_MINUTES};
 use crate::domain::text::check_text;
 use crate::domain::time::{DAY_MS, now_ms};
 use crate::domain::{self, Change as Changed, Refusal, State, lifecycle};
+use crate::protocol::compact;
 use crate::protocol::{
     AuditEntry, Briefing, Command, CommandOutcome, ErrorCode, Event, Incident, KpiFigures,
     NewTicket, NewWarning, ServerMsg, Ticket, TicketStatus, Unit, Warning, within,
@@ -130,6 +131,9 @@ pub struct Applied {
     pub delta: Option<Delta>,
 }
 
+/// Live tickets' compact rows by id (see `Store::rows`).
+pub type Rows = imbl::OrdMap<u64, Arc<[u8]>>;
+
 pub struct Store {
     db: Box<dyn Backend>,
     epoch: String,
@@ -139,6 +143,10 @@ pub struct Store {
     policy: Policy,
     /// The live state, changed only by `domain::apply` of the events written.
     state: State,
+    /// Every live ticket's compact row (`protocol::compact`), in id order: what a
+    /// snapshot is made of. A persistent map, so that `rows()` is an O(1) copy that a
+    /// snapshot builder reads off the core while the core goes on changing its own.
+    rows: Rows,
     /// Idempotency keys by (credential, key), with their first outcome.
     idem: HashMap<(String, String), CommandOutcome>,
     /// The same keys oldest first, with when they were used, for expiry.
@@ -173,6 +181,7 @@ impl Store {
             next_warning: 1,
             policy,
             state: State::default(),
+            rows: Rows::new(),
             idem: HashMap::new(),
             idem_order: VecDeque::new(),
             kpis: HashMap::from([(String::new(), Kpis::default())]),
@@ -210,6 +219,12 @@ impl Store {
             .iter()
             .filter(|t| t.status != TicketStatus::Archived)
             .map(|t| (t.id, t.clone()))
+            .collect();
+        self.rows = self
+            .state
+            .tickets
+            .values()
+            .map(|t| (t.id, Arc::<[u8]>::from(compact::ticket_row(t))))
             .collect();
         let now = now_ms();
         self.kpis = scopes
@@ -266,6 +281,22 @@ impl Store {
     pub fn tickets(&self) -> &HashMap<u64, Ticket> {
         &self.state.tickets
     }
+    /// The live tickets' compact rows, as of `seq()`: a copy that costs nothing now and
+    /// shares what does not change later.
+    pub fn rows(&self) -> Rows {
+        self.rows.clone()
+    }
+    /// Keep ticket `id`'s row as the state has it now.
+    fn sync_row(&mut self, id: u64) {
+        match self.state.tickets.get(&id) {
+            Some(t) => {
+                self.rows.insert(id, Arc::<[u8]>::from(compact::ticket_row(t)));
+            }
+            None => {
+                self.rows.remove(&id);
+            }
+        }
+    }
     /// Live warnings (not lifted).
     pub fn warnings(&self) -> &BTreeMap<u64, Warning> {
         &self.state.warnings
@@ -308,10 +339,11 @@ impl Store {
         if let Some(w) = event.warning() {
             self.next_warning = self.next_warning.max(w.id + 1);
         }
-        if let Changed::Ticket { before, .. } = domain::apply(&mut self.state, event)
+        if let Changed::Ticket { id, before } = domain::apply(&mut self.state, event)
             && let Some(t) = event.ticket()
         {
             self.note_kpis(before.as_deref(), t);
+            self.sync_row(id);
         }
     }
 

@@ -165,7 +165,7 @@ fn keep_view(
     let (mut rebuild, mut moved) = (false, false);
     for MirrorChanged(c) in changes.read() {
         match c {
-            Change::Briefing | Change::Snapshot { last: true } | Change::Warning { .. } => {
+            Change::Briefing | Change::Snapshot { last: true, .. } | Change::Warning { .. } => {
                 rebuild = true
             }
             Change::Ticket { id, before } => {
@@ -212,7 +212,7 @@ fn follow(
     let relevant = changes.read().any(|MirrorChanged(c)| {
         matches!(
             c,
-            Change::Briefing | Change::Snapshot { last: true } | Change::Warning { .. }
+            Change::Briefing | Change::Snapshot { last: true, .. } | Change::Warning { .. }
         )
     });
     if !relevant {

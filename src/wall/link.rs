@@ -17,6 +17,10 @@ use crate::protocol::{
 
 /// Drain the feed for at most this long a frame; the rest waits for the next frame.
 const INGEST_BUDGET: Duration = Duration::from_millis(2);
+/// The same while a snapshot comes in: the wall shows only its progress meanwhile, and a
+/// province's million tickets come in 500 parts of about 2 ms each — at 2 ms a frame
+/// that alone took 500 frames (over 8 s at 60 frames a second).
+const LOADING_BUDGET: Duration = Duration::from_millis(12);
 /// No data (deltas or heartbeats, which come every second) for this long: stale.
 pub const STALE_AFTER: Duration = Duration::from_secs(3);
 
@@ -197,7 +201,15 @@ pub fn ingest(
     let Some(link) = link else { return };
     let start = Instant::now();
     let mut n = 0;
-    while start.elapsed() < INGEST_BUDGET {
+    loop {
+        let budget = if health.loading {
+            LOADING_BUDGET
+        } else {
+            INGEST_BUDGET
+        };
+        if start.elapsed() >= budget {
+            break;
+        }
         let Ok(ev) = link.events.try_recv() else {
             break;
         };
@@ -242,7 +254,11 @@ pub fn ingest(
                     }
                     _ => {}
                 }
-                let change = mirror.0.apply(&msg);
+                let audit = match &msg {
+                    ServerMsg::Delta { event, .. } => event.audit().cloned(),
+                    _ => None,
+                };
+                let change = mirror.0.take(msg);
                 if outbox.feed_epoch != mirror.0.epoch {
                     outbox.feed_epoch = mirror.0.epoch.clone();
                 }
@@ -255,23 +271,16 @@ pub fn ingest(
                         mirror.0.warnings.len()
                     );
                 }
-                if let Change::Ticket { id, .. } = &change {
+                if let (Change::Ticket { id, .. }, Some(a)) = (&change, audit) {
                     // A trail we hold is extended by the delta's own audit line.
-                    if let ServerMsg::Delta { event, .. } = &msg
-                        && let Some(a) = event.audit()
-                        && let Some(t) = trails.0.get_mut(id)
-                    {
+                    if let Some(t) = trails.0.get_mut(id) {
                         t.push(a.clone());
                     }
-                    if let ServerMsg::Delta { event, .. } = &msg
-                        && let Some(a) = event.audit()
-                        && a.action == AuditAction::Supervise
+                    if a.action == AuditAction::Supervise
                         && a.actor == crate::protocol::AUTO_SUPERVISOR
                     {
                         let title = mirror.0.tickets.get(id).map(|t| t.title.clone());
-                        notices
-                            .0
-                            .push_back((*id, title.unwrap_or_default(), a.clone()));
+                        notices.0.push_back((*id, title.unwrap_or_default(), a));
                         if notices.0.len() > Notices::KEEP {
                             notices.0.pop_front();
                         }

@@ -29,6 +29,7 @@ pub mod map;
 pub mod markers;
 pub mod panels;
 pub mod rewind;
+pub mod ranked;
 pub mod rollup;
 pub mod screen;
 mod screenshot;

@@ -155,11 +155,14 @@ impl RegionIndex {
     }
 }
 
-/// What one open ticket adds to its regions.
-#[derive(Clone, Debug)]
+/// What one open ticket adds to its regions: the chain of regions it is in (an index
+/// into `RollUps::chains`), its donut segment, urgency and deadline. 16 bytes: at a
+/// province's million tickets the parts are 16 MB, where a list of region names per
+/// ticket was six strings each (hundreds of MB, and six allocations per ticket).
+#[derive(Clone, Copy, Debug)]
 struct Part {
-    regions: Vec<String>,
-    bucket: usize,
+    chain: u32,
+    bucket: u8,
     urgent: bool,
     deadline: i64,
 }
@@ -174,20 +177,40 @@ fn bucket(s: TicketStatus) -> usize {
 
 #[derive(Resource, Default)]
 pub struct RollUps {
-    pub by_region: HashMap<String, Roll>,
+    /// Every region seen, by number: its id and its roll-up.
+    regions: Vec<(String, Roll)>,
+    region_no: HashMap<String, u32>,
+    /// The regions a ticket counts in, city first: one list per grid (and per grid and
+    /// micro-grid), shared by all the tickets there.
+    chains: Vec<Vec<u32>>,
+    /// Grid → its chain without a micro-grid; grid + "/" + micro-grid → with it.
+    chain_no: HashMap<String, u32>,
     parts: HashMap<u64, Part>,
     /// Open tickets not yet overdue, by deadline.
     ahead: BTreeSet<(i64, u64)>,
     clock: i64,
     /// Regions whose roll-up changed since the map last looked.
     pub dirty: HashSet<String>,
-    /// Every region changed (after a snapshot).
+    /// Every region changed (after a snapshot): `dirty` is not kept meanwhile.
     pub all_dirty: bool,
 }
 
 impl RollUps {
     pub fn get(&self, region: &str) -> Roll {
-        self.by_region.get(region).copied().unwrap_or_default()
+        self.region_no
+            .get(region)
+            .map(|&i| self.regions[i as usize].1)
+            .unwrap_or_default()
+    }
+
+    /// Every region with a roll-up, and the roll-up.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Roll)> {
+        self.regions.iter().map(|(id, r)| (id.as_str(), r))
+    }
+
+    /// How many open tickets are counted.
+    pub fn tickets(&self) -> usize {
+        self.parts.len()
     }
 
     /// The time overdue is counted against.
@@ -195,9 +218,12 @@ impl RollUps {
         self.clock
     }
 
-    /// Forget everything (a snapshot follows), with the clock at `now_ms`.
+    /// Forget every ticket and warning (a snapshot follows), with the clock at `now_ms`.
+    /// The regions and chains stay: they are names, the same in the next snapshot.
     pub fn clear(&mut self, now_ms: i64) {
-        self.by_region.clear();
+        for (_, r) in &mut self.regions {
+            *r = Roll::default();
+        }
         self.parts.clear();
         self.ahead.clear();
         self.clock = now_ms;
@@ -205,16 +231,51 @@ impl RollUps {
         self.all_dirty = true;
     }
 
+    fn region(&mut self, id: &str) -> u32 {
+        if let Some(&i) = self.region_no.get(id) {
+            return i;
+        }
+        let i = self.regions.len() as u32;
+        self.regions.push((id.to_string(), Roll::default()));
+        self.region_no.insert(id.to_string(), i);
+        i
+    }
+
+    /// The chain of `grid` (with its micro-grid, if any), made on first use.
+    fn chain(&mut self, grid: &str, micro: Option<&str>) -> u32 {
+        let found = match micro {
+            None => self.chain_no.get(grid).copied(),
+            Some(m) => self.chain_no.get(&format!("{grid}/{m}")).copied(),
+        };
+        if let Some(c) = found {
+            return c;
+        }
+        let mut chain: Vec<u32> = regions_of(grid).iter().map(|r| self.region(r)).collect();
+        let key = match micro {
+            None => grid.to_string(),
+            Some(m) => {
+                chain.push(self.region(m));
+                format!("{grid}/{m}")
+            }
+        };
+        let c = self.chains.len() as u32;
+        self.chains.push(chain);
+        self.chain_no.insert(key, c);
+        c
+    }
+
     fn add(&mut self, p: &Part, sign: i32) {
-        for r in &p.regions {
-            let roll = self.by_region.entry(r.clone()).or_default();
-            let f = |v: &mut u32| *v = (*v as i32 + sign).max(0) as u32;
+        let f = |v: &mut u32| *v = (*v as i32 + sign).max(0) as u32;
+        for &r in &self.chains[p.chain as usize] {
+            let (id, roll) = &mut self.regions[r as usize];
             f(&mut roll.open);
             if p.urgent {
                 f(&mut roll.urgent);
             }
-            f(&mut roll.buckets[p.bucket]);
-            self.dirty.insert(r.clone());
+            f(&mut roll.buckets[p.bucket as usize]);
+            if !self.all_dirty && !self.dirty.contains(id.as_str()) {
+                self.dirty.insert(id.clone());
+            }
         }
     }
 
@@ -227,14 +288,11 @@ impl RollUps {
         let Some(t) = t.filter(|t| t.status.is_open() && t.merged_into.is_none()) else {
             return;
         };
-        let mut regions = regions_of(&t.grid);
-        if let Some(m) = index.micro_of(&t.grid, t.lon, t.lat) {
-            regions.push(m.to_string());
-        }
+        let chain = self.chain(&t.grid, index.micro_of(&t.grid, t.lon, t.lat));
         let overdue = t.deadline_ms < self.clock;
         let part = Part {
-            regions,
-            bucket: if overdue { OVERDUE } else { bucket(t.status) },
+            chain,
+            bucket: if overdue { OVERDUE } else { bucket(t.status) } as u8,
             urgent: t.priority == Priority::Urgent,
             deadline: t.deadline_ms,
         };
@@ -258,7 +316,7 @@ impl RollUps {
             self.ahead.remove(&(d, id));
             if let Some(mut p) = self.parts.remove(&id) {
                 self.add(&p, -1);
-                p.bucket = OVERDUE;
+                p.bucket = OVERDUE as u8;
                 self.add(&p, 1);
                 self.parts.insert(id, p);
             }
@@ -268,7 +326,7 @@ impl RollUps {
     /// The worst live warning of every region, from the warnings' grids (few warnings,
     /// so this is recomputed whole when one changes).
     pub fn set_warnings<'a>(&mut self, warnings: impl Iterator<Item = &'a Warning>) {
-        for (id, r) in self.by_region.iter_mut() {
+        for (id, r) in self.regions.iter_mut() {
             if r.worst.take().is_some() | std::mem::take(&mut r.alarm) {
                 self.dirty.insert(id.clone());
             }
@@ -276,7 +334,8 @@ impl RollUps {
         for w in warnings {
             for g in &w.grids {
                 for r in regions_of(g) {
-                    let roll = self.by_region.entry(r.clone()).or_default();
+                    let i = self.region(&r) as usize;
+                    let roll = &mut self.regions[i].1;
                     if roll.worst.is_none_or(|x| w.level < x) {
                         roll.worst = Some(w.level);
                     }
@@ -394,7 +453,7 @@ mod tests {
         r.set_warnings([&w].into_iter());
         // Every region with children: open, urgent and each bucket add up.
         let mut children: HashMap<&str, Vec<&Roll>> = HashMap::new();
-        for (id, roll) in &r.by_region {
+        for (id, roll) in r.iter() {
             if let Some(p) = parent(id) {
                 children.entry(p).or_default().push(roll);
             }

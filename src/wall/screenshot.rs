@@ -65,8 +65,7 @@ fn take(
         // richer trail; then the worst warning with tickets.
         let incident = red.or_else(|| {
             queue
-                .rows
-                .iter()
+                .ids()
                 .find(|id| {
                     mirror
                         .0
@@ -74,7 +73,7 @@ fn take(
                         .get(id)
                         .is_some_and(|t| t.status == TicketStatus::InProgress)
                 })
-                .map(|id| Incident::Ticket { id: *id })
+                .map(|id| Incident::Ticket { id })
                 .or(warning.map(|w| Incident::Warning { id: w.id }))
         });
         if let Some(incident) = incident {
@@ -96,8 +95,7 @@ fn take(
     // The first ticket still waiting for dispatch, else the first of the queue.
     let waiting = || {
         queue
-            .rows
-            .iter()
+            .ids()
             .find(|id| {
                 mirror.0.tickets.get(id).is_some_and(|t| {
                     matches!(
@@ -107,8 +105,7 @@ fn take(
                     )
                 })
             })
-            .or(queue.rows.first())
-            .copied()
+            .or(queue.ids().next())
     };
     if shot.select_top
         && shot.frame == shot.at / 2

@@ -1,12 +1,12 @@
 //! Derived state, kept up incrementally from mirror changes: the ticket queue's order and
 //! the roll-ups of every region (which the map colours and the drill-down reads). Nothing here rescans every ticket
-//! per frame; a snapshot rebuilds once.
-
-use std::collections::BTreeSet;
+//! per frame; a snapshot builds them part by part as it arrives.
 
 use bevy::prelude::*;
 
 use super::WallSet;
+use super::action::QueueFilter;
+use super::ranked::Ranked;
 use super::clock::WallClock;
 use super::link::{MirrorChanged, WallMirror};
 use super::rollup::{RegionIndex, RollUps};
@@ -27,17 +27,98 @@ pub fn queue_key(t: &Ticket) -> Option<QueueKey> {
     Some((t.priority, d, t.id))
 }
 
+/// The ticket queue, kept up by the changes: all open tickets in queue order, and what the
+/// table shows (the same through the queue filter). A ticket change moves one key in
+/// each; only a new snapshot or a new filter goes over every ticket.
 #[derive(Resource, Default)]
 pub struct Queue {
-    pub order: BTreeSet<QueueKey>,
-    /// What the table shows: `order` through the queue filter, as a Vec (the table looks
-    /// rows up by position), made again when the set or the filter changed.
-    pub rows: Vec<u64>,
+    pub order: Ranked<QueueKey>,
+    /// `order` through the filter; `None` while the filter keeps all.
+    filtered: Option<Ranked<QueueKey>>,
+    /// The filter `filtered` was made for.
+    filter: QueueFilter,
+    /// The overdue filter holds the keys whose deadline is before this.
+    overdue_before: i64,
+    /// The keys of the snapshot parts received so far (sorted once it is whole).
+    loading: Vec<QueueKey>,
+}
+
+impl Queue {
+    /// What the table shows, in order.
+    pub fn rows(&self) -> &Ranked<QueueKey> {
+        self.filtered.as_ref().unwrap_or(&self.order)
+    }
+    /// How many rows the table shows.
+    pub fn len(&self) -> usize {
+        self.rows().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.rows().is_empty()
+    }
     /// All open tickets, filtered or not.
-    pub total: usize,
-    dirty: bool,
-    /// The second the rows were last filtered at (the overdue filter moves with time).
-    filtered_at: i64,
+    pub fn total(&self) -> usize {
+        self.order.len()
+    }
+    /// The ticket in row `i`.
+    pub fn row(&self, i: usize) -> Option<u64> {
+        self.rows().get(i).map(|k| k.2)
+    }
+    /// The tickets the table shows, in order.
+    pub fn ids(&self) -> impl Iterator<Item = u64> + '_ {
+        self.rows().iter().map(|k| k.2)
+    }
+
+    /// Filter the whole queue again (a new filter or a new snapshot).
+    fn refilter(&mut self, filter: &QueueFilter, m: &crate::feed::Mirror, now: i64) {
+        self.filter = filter.clone();
+        self.overdue_before = now;
+        self.filtered = (*filter != QueueFilter::All).then(|| {
+            Ranked::from_unsorted(
+                self.order
+                    .iter()
+                    .filter(|k| m.tickets.get(&k.2).is_some_and(|t| filter.keeps(t, now)))
+                    .copied()
+                    .collect(),
+            )
+        });
+    }
+
+    /// The overdue filter as the clock moves: keys whose deadline it passed join.
+    fn advance(&mut self, now: i64) {
+        let (Some(rows), QueueFilter::Overdue) = (self.filtered.as_mut(), &self.filter) else {
+            return;
+        };
+        if now <= self.overdue_before {
+            return;
+        }
+        for p in [Priority::Urgent, Priority::Important, Priority::Normal] {
+            let from = (p, self.overdue_before, 0);
+            for k in self.order.range(from, (p, now, 0)) {
+                rows.insert(*k);
+            }
+        }
+        self.overdue_before = now;
+    }
+
+    /// Ticket `id` changed from `before` to `now_t`.
+    fn set(&mut self, before: Option<&Ticket>, now_t: Option<&Ticket>, now: i64) {
+        if let Some(k) = before.and_then(queue_key) {
+            self.order.remove(&k);
+            if let Some(f) = self.filtered.as_mut() {
+                f.remove(&k);
+            }
+        }
+        if let Some(t) = now_t
+            && let Some(k) = queue_key(t)
+        {
+            self.order.insert(k);
+            if let Some(f) = self.filtered.as_mut()
+                && self.filter.keeps(t, now)
+            {
+                f.insert(k);
+            }
+        }
+    }
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -58,61 +139,53 @@ pub fn derive(
     mut changes: MessageReader<MirrorChanged>,
     mut queue: ResMut<Queue>,
     mut rolls: ResMut<RollUps>,
-    filter: Option<Res<super::action::QueueFilter>>,
+    filter: Option<Res<QueueFilter>>,
 ) {
     let now = clock.now_ms;
-    let all = super::action::QueueFilter::All;
-    if filter.as_ref().is_some_and(|f| f.is_changed()) {
-        queue.dirty = true;
-    }
-    let filter = filter.as_deref().unwrap_or(&all);
-    let rebuild_rolls = |rolls: &mut RollUps| {
+    let m = &mirror.0;
+    let filter = filter.as_deref().cloned().unwrap_or_default();
+    if now < rolls.clock() - CLOCK_WENT_BACK_MS {
         rolls.clear(now);
-        for (id, t) in &mirror.0.tickets {
+        for (id, t) in &m.tickets {
             rolls.set_ticket(*id, Some(t), &index);
         }
-        rolls.set_warnings(mirror.0.warnings.values());
-    };
-    if now < rolls.clock() - CLOCK_WENT_BACK_MS {
-        rebuild_rolls(&mut rolls);
+        rolls.set_warnings(m.warnings.values());
+        queue.refilter(&filter, m, now);
     }
+    if filter != queue.filter {
+        queue.refilter(&filter, m, now);
+    }
+    queue.advance(now);
     for MirrorChanged(change) in changes.read() {
         match change {
-            Change::Snapshot { last: true } => {
-                queue.order = mirror.0.tickets.values().filter_map(queue_key).collect();
-                rebuild_rolls(&mut rolls);
-                queue.dirty = true;
+            Change::Snapshot { first, last, ids } => {
+                // Each part as it comes (the network thread decodes the next meanwhile);
+                // the queue's order is sorted once, when the last part is in.
+                if *first {
+                    queue.loading.clear();
+                    rolls.clear(now);
+                }
+                for id in ids {
+                    let t = m.tickets.get(id);
+                    queue.loading.extend(t.and_then(queue_key));
+                    rolls.set_ticket(*id, t, &index);
+                }
+                if *last {
+                    queue.order = Ranked::from_unsorted(std::mem::take(&mut queue.loading));
+                    queue.refilter(&filter, m, now);
+                    rolls.set_warnings(m.warnings.values());
+                }
             }
             Change::Ticket { id, before } => {
-                if let Some(k) = before.as_deref().and_then(queue_key) {
-                    queue.order.remove(&k);
-                }
-                let t = mirror.0.tickets.get(id);
-                if let Some(k) = t.and_then(queue_key) {
-                    queue.order.insert(k);
-                }
+                let t = m.tickets.get(id);
+                queue.set(before.as_deref(), t, now);
                 rolls.set_ticket(*id, t, &index);
-                queue.dirty = true;
             }
-            Change::Warning { .. } => rolls.set_warnings(mirror.0.warnings.values()),
+            Change::Warning { .. } => rolls.set_warnings(m.warnings.values()),
             _ => {}
         }
     }
     rolls.advance(now);
-    let second = now / 1000;
-    if queue.dirty || (*filter != all && second != queue.filtered_at) {
-        let m = &mirror.0;
-        let rows: Vec<u64> = queue
-            .order
-            .iter()
-            .map(|k| k.2)
-            .filter(|id| m.tickets.get(id).is_some_and(|t| filter.keeps(t, now)))
-            .collect();
-        queue.total = queue.order.len();
-        queue.rows = rows;
-        queue.dirty = false;
-        queue.filtered_at = second;
-    }
 }
 
 /// Where a ticket stands against its deadline.

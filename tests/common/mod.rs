@@ -59,6 +59,7 @@ pub async fn connect_to(addr: std::net::SocketAddr, token: &str, resume: Option<
             resume_from: resume,
             region: None,
             rewind: None,
+            encoding: Default::default(),
         }),
     )
     .await;

@@ -62,6 +62,7 @@ pub struct PendingJoin {
     pub resume: crate::protocol::Resume,
     pub outbox: mpsc::Sender<tokio_tungstenite::tungstenite::Utf8Bytes>,
     pub kill: oneshot::Sender<&'static str>,
+    pub ask: super::snapshot::Ask,
     pub since: std::time::Instant,
     /// Answers to its commands meanwhile, sent after its resume.
     pub later: Vec<ServerMsg>,
@@ -253,7 +254,7 @@ impl Core {
         n.joins = held;
         for j in ready {
             let resume = (j.resume.seq <= fanned).then_some(j.resume);
-            self.join(j.id, j.who, resume, j.outbox, j.kill);
+            self.join(j.id, j.who, resume, (j.outbox, j.kill), j.ask);
             for m in j.later {
                 self.send_to(j.id, &m);
             }

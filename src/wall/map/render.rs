@@ -465,7 +465,7 @@ pub(super) fn update_markers(
     let mut full = false;
     for MirrorChanged(change) in changes.read() {
         match change {
-            Change::Snapshot { last: true } => {
+            Change::Snapshot { last: true, .. } => {
                 let need = (mirror.0.tickets.len() as u32 * 5 / 4)
                     .max(16_384)
                     .next_power_of_two();

@@ -40,7 +40,7 @@ pub fn title(
             RichText::new(format!(
                 "{} · {}",
                 lang.t("工单队列", "Ticket queue"),
-                queue.rows.len()
+                queue.len()
             ))
             .font(bold(22.0)),
         );
@@ -60,7 +60,7 @@ pub fn title(
                 "{} {what} · {} {}",
                 lang.t("筛选", "filter"),
                 lang.t("共", "of"),
-                queue.total
+                queue.total()
             ))
             .font(bold(20.0))
             .color(AMBER),
@@ -118,11 +118,10 @@ pub fn table(
             }
         })
         .body(|body| {
-            body.rows(row_h, queue.rows.len(), |mut row| {
+            body.rows(row_h, queue.len(), |mut row| {
                 let Some(t) = queue
-                    .rows
-                    .get(row.index())
-                    .and_then(|id| mirror.tickets.get(id))
+                    .row(row.index())
+                    .and_then(|id| mirror.tickets.get(&id))
                 else {
                     return;
                 };

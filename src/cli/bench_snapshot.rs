@@ -1,0 +1,402 @@
+//! `yiping bench-snapshot`: a province's snapshot end to end, over loopback, with the
+//! gateway in a process of its own (so that each side's memory is its own):
+//!
+//! 1. a child process writes `--tickets` open tickets over `--cells` grids into a fresh
+//!    SQLite file (`Store::import_history`), and a gateway child opens it;
+//! 2. a headless wall (the wall's state plugins and its real feed thread, compact
+//!    snapshot) connects: the time to its first full frame (snapshot in, queue and
+//!    roll-ups built, every marker and cell written, the queue table laid out), and its
+//!    resident memory then;
+//! 3. the snapshot's bytes per ticket and decode time, compact against JSON;
+//! 4. `--watchers` clients watching another district while an operator takes tickets in
+//!    there at `--rate` a second: their delivery p99 alone, then while `--walls` clients
+//!    join at once and each reads the whole snapshot.
+
+use std::io::Write;
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bevy_egui::egui;
+use futures_util::{SinkExt, StreamExt};
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use tokio_tungstenite::tungstenite::Message;
+use yiping::domain::time::{now_ms, now_us};
+use yiping::feed::handshake;
+use yiping::protocol::compact::{self, Encoding};
+use yiping::protocol::{ClientMsg, Command, ServerMsg, examples};
+use yiping::store::{History, Policy, Store};
+use yiping::wall::FeedLink;
+use yiping::wall::link::FeedHealth;
+use yiping::wall::state::Queue;
+
+use super::bench_wall::{bench_ticket, full_map_write, grid_ids, grid_layer, queue_table, rss_mb};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, default_value_t = 1_000_000)]
+    tickets: usize,
+    #[arg(long, default_value_t = 200_000)]
+    cells: usize,
+    /// Clients that join at once, each reading the whole snapshot.
+    #[arg(long, default_value_t = 10)]
+    walls: usize,
+    /// Clients watching the deltas meanwhile (their delivery is measured).
+    #[arg(long, default_value_t = 20)]
+    watchers: usize,
+    /// Tickets taken in a second meanwhile.
+    #[arg(long, default_value_t = 1000)]
+    rate: u32,
+    /// Seconds of delivery measured without the joins.
+    #[arg(long, default_value_t = 8)]
+    seconds: u64,
+    /// (Internal) only write the database into this folder, then exit.
+    #[arg(long, hide = true)]
+    prepare: Option<std::path::PathBuf>,
+}
+
+const VIEW: &str = "bench-viewer-token";
+const OP: &str = "bench-operator-token";
+/// The district the watchers watch and the operator's tickets go to (the snapshot's
+/// tickets are all in 321102).
+const OTHER: &str = "321181";
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    if let Some(dir) = &a.prepare {
+        return prepare(dir, &a);
+    }
+    let dir = std::env::temp_dir().join(format!("yiping-bench-snap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let exe = std::env::current_exe()?;
+    let t0 = Instant::now();
+    let st = Process::new(&exe)
+        .args(["bench-snapshot", "--tickets", &a.tickets.to_string()])
+        .args(["--cells", &a.cells.to_string(), "--prepare"])
+        .arg(&dir)
+        .status()?;
+    anyhow::ensure!(st.success(), "writing the database failed");
+    println!(
+        "database: {} open tickets over {} grids written in {:.1} s",
+        a.tickets,
+        a.cells,
+        t0.elapsed().as_secs_f64()
+    );
+    let (mut gateway, url) = start_gateway(&exe, &dir)?;
+    let result = measure(&a, &url, gateway.id());
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn prepare(dir: &std::path::Path, a: &Args) -> anyhow::Result<()> {
+    let grids = grid_ids(a.cells);
+    let mut rng = SmallRng::seed_from_u64(11);
+    let now = now_ms();
+    let tickets = (1..=a.tickets as u64)
+        .map(|id| bench_ticket(&mut rng, &grids, id, now))
+        .collect();
+    let store = Store::open(&dir.join("gateway.sqlite"), Policy::default())?;
+    store.import_history(std::iter::empty(), || History {
+        tickets,
+        warnings: vec![],
+        units: vec![],
+        last_seq: 0,
+    })?;
+    Ok(())
+}
+
+fn start_gateway(exe: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<(Child, String)> {
+    let port = |_| -> anyhow::Result<u16> {
+        Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    };
+    let (ws, http) = (port(0)?, port(1)?);
+    let cfg = dir.join("gateway.toml");
+    let mut f = std::fs::File::create(&cfg)?;
+    writeln!(
+        f,
+        "listen = \"127.0.0.1:{ws}\"\nhttp_listen = \"127.0.0.1:{http}\"\n\
+         database = \"{}\"\n\n[limits]\nmax_frame_bytes = 65536\n\n\
+         [[tokens]]\ntoken = \"{VIEW}\"\nrole = \"viewer\"\nname = \"wall\"\n\n\
+         [[tokens]]\ntoken = \"{OP}\"\nrole = \"operator\"\nname = \"bench\"\n",
+        dir.join("gateway.sqlite").display()
+    )?;
+    let t0 = Instant::now();
+    let child = Process::new(exe)
+        .args(["gateway", "--config"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    // Up when its port answers (it loads every ticket first).
+    while std::net::TcpStream::connect(("127.0.0.1", ws)).is_err() {
+        anyhow::ensure!(t0.elapsed() < Duration::from_secs(300), "the gateway did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!(
+        "gateway: up in {:.1} s, resident {:.0} MB",
+        t0.elapsed().as_secs_f64(),
+        rss_of(child.id())
+    );
+    Ok((child, format!("ws://127.0.0.1:{ws}")))
+}
+
+/// A process's resident memory, MB (Linux).
+fn rss_of(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn measure(a: &Args, url: &str, gateway: u32) -> anyhow::Result<()> {
+    first_frame(a, url)?;
+    println!("gateway resident after the wall's snapshot: {:.0} MB", rss_of(gateway));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(encodings(a, url))?;
+    rt.block_on(joins_under_load(a, url))?;
+    println!("gateway resident at the end: {:.0} MB", rss_of(gateway));
+    Ok(())
+}
+
+/// Step 2: a wall from connect to its first full frame.
+fn first_frame(a: &Args, url: &str) -> anyhow::Result<()> {
+    let layer = grid_layer(&grid_ids(a.cells));
+    let ctx = egui::Context::default();
+    let before = rss_mb();
+    let t0 = Instant::now();
+    let mut cfg = yiping::feed::FeedConfig::new(url, VIEW);
+    cfg.encoding = Encoding::Compact;
+    let feed = yiping::feed::spawn(cfg)?;
+    let mut app = super::bench_wall::wall_app(FeedLink {
+        events: feed.events,
+        commands: feed.commands,
+    });
+    let mut frames = 0;
+    loop {
+        app.update();
+        frames += 1;
+        let w = app.world();
+        if !w.resource::<FeedHealth>().loading && w.resource::<Queue>().total() >= a.tickets {
+            break;
+        }
+        anyhow::ensure!(t0.elapsed() < Duration::from_secs(120), "no snapshot in 120 s");
+    }
+    let loaded = t0.elapsed();
+    let _map = full_map_write(&mut app, &layer, a.tickets, now_ms());
+    queue_table(&app, &ctx);
+    let first = t0.elapsed();
+    println!(
+        "wall: {} tickets, snapshot in after {:.0} ms ({frames} frames); first full frame \
+         (markers, cells, queue table) at {:.0} ms",
+        a.tickets,
+        loaded.as_secs_f64() * 1000.0,
+        first.as_secs_f64() * 1000.0
+    );
+    println!(
+        "wall: resident {:.0} MB (before connecting: {before:.0} MB, the grid layer and egui)",
+        rss_mb()
+    );
+    Ok(())
+}
+
+/// Hello for the whole city in `encoding`, over a raw socket.
+async fn connect(url: &str, encoding: Encoding, region: Option<String>) -> anyhow::Result<handshake::Ws> {
+    handshake::open(url, None, &handshake::hello_with(VIEW, None, region, encoding))
+        .await
+        .map_err(anyhow::Error::msg)
+}
+
+/// Read a snapshot to its last part: its frames, and the seconds that took.
+async fn read_snapshot(ws: &mut handshake::Ws) -> anyhow::Result<(Vec<Message>, f64)> {
+    let t0 = Instant::now();
+    let mut frames = vec![];
+    loop {
+        let m = ws.next().await.ok_or_else(|| anyhow::anyhow!("closed"))??;
+        let last = match &m {
+            Message::Binary(b) => b.get(..4) == Some(compact::MAGIC) && {
+                compact::decode_part(b)?.last
+            },
+            Message::Text(t) if t.starts_with("{\"type\":\"snapshot\"") => {
+                t.contains("\"last\":true")
+            }
+            _ => continue,
+        };
+        frames.push(m);
+        if last {
+            return Ok((frames, t0.elapsed().as_secs_f64()));
+        }
+    }
+}
+
+/// Step 3: bytes per ticket and decode time, each encoding.
+async fn encodings(a: &Args, url: &str) -> anyhow::Result<()> {
+    for enc in [Encoding::Compact, Encoding::Json] {
+        let mut ws = connect(url, enc, None).await?;
+        let (frames, secs) = read_snapshot(&mut ws).await?;
+        drop(ws);
+        let bytes: usize = frames.iter().map(|m| m.len()).sum();
+        let t0 = Instant::now();
+        let mut n = 0;
+        for m in &frames {
+            n += match m {
+                Message::Binary(b) => compact::decode_part(b)?.tickets.len(),
+                Message::Text(t) => match serde_json::from_str::<ServerMsg>(t)? {
+                    ServerMsg::Snapshot(s) => s.tickets.len(),
+                    _ => 0,
+                },
+                _ => 0,
+            };
+        }
+        let decode = t0.elapsed().as_secs_f64();
+        anyhow::ensure!(n >= a.tickets, "{enc:?}: {n} tickets decoded, not {}", a.tickets);
+        println!(
+            "{:<8} {} parts, {:.0} MB, {:.0} bytes a ticket; received in {:.2} s; decoded \
+             in {:.2} s ({:.2} µs a ticket)",
+            format!("{enc:?}:"),
+            frames.len(),
+            bytes as f64 / 1e6,
+            bytes as f64 / n as f64,
+            secs,
+            decode,
+            decode * 1e6 / n as f64
+        );
+    }
+    Ok(())
+}
+
+/// Step 4: delivery to watchers, without and with `walls` snapshots at once.
+async fn joins_under_load(a: &Args, url: &str) -> anyhow::Result<()> {
+    let measuring = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let lat = Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
+    let mut readers = vec![];
+    for _ in 0..a.watchers {
+        let mut ws = connect(url, Encoding::Json, Some(OTHER.into())).await?;
+        let (measuring, done, lat) = (measuring.clone(), done.clone(), lat.clone());
+        readers.push(tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                let Ok(Some(Ok(Message::Text(t)))) =
+                    tokio::time::timeout(Duration::from_millis(200), ws.next()).await
+                else {
+                    continue;
+                };
+                let Some(ts) = t.starts_with("{\"type\":\"delta\"").then(|| ts_of(&t)).flatten()
+                else {
+                    continue;
+                };
+                if measuring.load(Ordering::Relaxed) {
+                    let l = (now_us() - ts).max(0) as u32;
+                    lat.lock().unwrap_or_else(|e| e.into_inner()).push(l);
+                }
+            }
+        }));
+    }
+    let ws = handshake::open(url, None, &handshake::hello(OP, None, None))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let (mut tx, mut rx) = ws.split();
+    tokio::spawn(async move { while rx.next().await.is_some() {} });
+    let op_done = done.clone();
+    let rate = a.rate;
+    let operator = tokio::spawn(async move {
+        let mut ticket = examples::new_ticket();
+        ticket.grid = format!("{OTHER}-01-001-001");
+        let per_tick = (rate / 100).max(1);
+        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        let mut sent = 0u64;
+        while !op_done.load(Ordering::Relaxed) {
+            tick.tick().await;
+            for _ in 0..per_tick {
+                sent += 1;
+                let m = ClientMsg::Command {
+                    key: format!("s{sent}"),
+                    command: Command::Intake {
+                        ticket: ticket.clone(),
+                    },
+                };
+                let text = serde_json::to_string(&m).unwrap_or_default();
+                if tx.send(Message::Text(text.into())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let p99 = |v: &mut Vec<u32>| {
+        v.sort_unstable();
+        let at = |p: f64| {
+            v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0) as f64
+                / 1000.0
+        };
+        (v.len(), at(0.5), at(0.99), at(1.0))
+    };
+    let take = |lat: &std::sync::Mutex<Vec<u32>>| {
+        std::mem::take(&mut *lat.lock().unwrap_or_else(|e| e.into_inner()))
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    measuring.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(a.seconds)).await;
+    let (n0, p50_0, p99_0, max0) = p99(&mut take(&lat));
+    // The joins, all at once; measured until the last has its whole snapshot (and for
+    // at least as long as the baseline).
+    let t0 = Instant::now();
+    let mut joins = vec![];
+    for _ in 0..a.walls {
+        let url = url.to_string();
+        joins.push(tokio::spawn(async move {
+            let mut ws = connect(&url, Encoding::Compact, None).await?;
+            let (frames, secs) = read_snapshot(&mut ws).await?;
+            anyhow::Ok((frames.iter().map(|m| m.len()).sum::<usize>(), secs))
+        }));
+    }
+    let mut walls = vec![];
+    for j in joins {
+        walls.push(j.await??);
+    }
+    let all_in = t0.elapsed().as_secs_f64();
+    if t0.elapsed() < Duration::from_secs(a.seconds) {
+        tokio::time::sleep(Duration::from_secs(a.seconds) - t0.elapsed()).await;
+    }
+    let (n1, p50_1, p99_1, max1) = p99(&mut take(&lat));
+    done.store(true, Ordering::Relaxed);
+    let _ = operator.await;
+    for r in readers {
+        let _ = r.await;
+    }
+    println!(
+        "{} watchers, {} tickets/s taken in: delivery p50 / p99 / max (ms)",
+        a.watchers, a.rate
+    );
+    println!("  alone                    {p50_0:6.2} / {p99_0:6.2} / {max0:7.2}  ({n0} deliveries)");
+    println!(
+        "  {} snapshots at once     {p50_1:6.2} / {p99_1:6.2} / {max1:7.2}  ({n1} deliveries)",
+        a.walls
+    );
+    println!("  p99 with the joins / alone: {:.2}x", p99_1 / p99_0.max(0.001));
+    let slowest = walls.iter().map(|w| w.1).fold(0.0, f64::max);
+    println!(
+        "  the {} snapshots ({:.0} MB each) all read in {all_in:.2} s (slowest {slowest:.2} s)",
+        a.walls,
+        walls.first().map_or(0.0, |w| w.0 as f64 / 1e6)
+    );
+    Ok(())
+}
+
+fn ts_of(text: &str) -> Option<i64> {
+    let i = text.find("\"ts_us\":")? + 8;
+    let rest = &text[i..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
