@@ -19,7 +19,7 @@ fn frame() -> (String, Mirror) {
     for i in 0..100_000u64 {
         let mut t = examples::ticket();
         t.id = i;
-        mirror.tickets.insert(i, t);
+        mirror.tickets.insert(i, Box::new(t));
     }
     (serde_json::to_string(&msg).expect("serializes"), mirror)
 }

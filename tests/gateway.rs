@@ -1795,3 +1795,60 @@ async fn next_total(w: &mut Ws) -> u64 {
         }
     }
 }
+
+/// A wall that asks for the compact snapshot (binary frames) gets the same records as one
+/// that takes JSON, then the same deltas as JSON text; a damaged part is refused whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compact_snapshot_holds_what_the_json_one_does() {
+    use yiping::protocol::compact::{self, Encoding};
+    let g = Gw::start().await;
+    let mut op = g.client(OP).await;
+    for i in 0..30 {
+        run(&mut op, intake(&format!("c-{i}"))).await;
+    }
+    let hello = yiping::feed::handshake::hello_with(VIEW, None, None, Encoding::Compact);
+    let url = format!("ws://{}", g.ws_addr);
+    let mut bin = yiping::feed::handshake::open(&url, None, &hello)
+        .await
+        .unwrap();
+    let mut json = connect(&g, VIEW, None).await;
+    let mut parts = vec![];
+    loop {
+        let Some(Ok(Message::Binary(b))) = bin.next().await else {
+            panic!("a compact snapshot comes as binary frames")
+        };
+        let part = compact::decode_part(&b).unwrap();
+        assert!(
+            compact::decode_part(&b[..b.len() - 1]).is_err(),
+            "cut short"
+        );
+        let last = part.last;
+        parts.push(part);
+        if last {
+            break;
+        }
+    }
+    let mut want = vec![];
+    loop {
+        let ServerMsg::Snapshot(s) = next_real(&mut json).await else {
+            panic!("a snapshot first")
+        };
+        let last = s.last;
+        want.push(s);
+        if last {
+            break;
+        }
+    }
+    assert_eq!(parts, want, "the same parts, records and seq");
+    assert_eq!(parts.iter().map(|p| p.tickets.len()).sum::<usize>(), 30);
+    // Then deltas, as text.
+    let (_, outcome) = run(&mut op, intake("after")).await;
+    let CommandOutcome::Ok { seq, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    let got = next_real(&mut bin).await;
+    assert!(
+        matches!(got, ServerMsg::Delta { seq: s, .. } if s == seq),
+        "{got:?}"
+    );
+}

@@ -72,7 +72,9 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     if a.cells.len() != a.tickets.len() || a.cells.is_empty() {
-        anyhow::bail!("give as many --cells as --tickets (e.g. --cells 20000,200000 --tickets 100000,1000000)");
+        anyhow::bail!(
+            "give as many --cells as --tickets (e.g. --cells 20000,200000 --tickets 100000,1000000)"
+        );
     }
     if a.part == 0 || a.frames <= 10 {
         anyhow::bail!("--part must be > 0 and --frames > 10");
@@ -257,7 +259,12 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
         ))?;
     }
     let mut snapshot_frames = 0;
-    while app.world().resource::<yiping::wall::link::FeedHealth>().loading || !tx.is_empty() {
+    while app
+        .world()
+        .resource::<yiping::wall::link::FeedHealth>()
+        .loading
+        || !tx.is_empty()
+    {
         app.update();
         snapshot_frames += 1;
     }

@@ -219,13 +219,13 @@ mod tests {
         let mut s = State::default();
         let mut t = examples::ticket(); // grid 321102-01-003-07
         t.unit = Some("U-1".into());
-        s.tickets.insert(t.id, t);
+        s.tickets.insert(t.id, Box::new(t));
         let other = Ticket {
             id: 7,
             grid: "321111-02-001-01".into(),
             ..examples::ticket()
         };
-        s.tickets.insert(7, other);
+        s.tickets.insert(7, Box::new(other));
         s
     }
 

@@ -30,6 +30,21 @@ impl Ticket {
         out
     }
 
+    /// When the first of its not yet supervised stages falls due (`None`: none will, or it
+    /// is closed): the gateway's supervision looks only at tickets whose time has come.
+    pub fn next_supervision(&self) -> Option<i64> {
+        if !self.status.is_open() {
+            return None;
+        }
+        let stage = self
+            .current_deadline()
+            .filter(|(s, _)| *s != Stage::Resolve && !self.supervised_stages.contains(s))
+            .map(|(_, d)| d);
+        let resolve =
+            (!self.supervised_stages.contains(&Stage::Resolve)).then_some(self.deadline_ms);
+        stage.into_iter().chain(resolve).min()
+    }
+
     /// The stages past their deadline at `now_ms`: the current stage's (accept, start
     /// work) and the resolution's.
     pub fn overdue_stages(&self, now_ms: i64) -> Vec<Stage> {

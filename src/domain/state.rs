@@ -10,7 +10,10 @@ use crate::protocol::{Briefing, Event, Ticket, TicketStatus, Unit, Warning, Warn
 /// Live tickets (not archived), live warnings (not lifted), units, the briefing running.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct State {
-    pub tickets: HashMap<u64, Ticket>,
+    /// Boxed: a hash table keeps spare slots (at a million tickets it has two million),
+    /// and a spare slot of 16 bytes costs less than one of a ticket's 250 — 250 MB less
+    /// in a wall's mirror at a province's size.
+    pub tickets: HashMap<u64, Box<Ticket>>,
     pub warnings: BTreeMap<u64, Warning>,
     pub units: BTreeMap<String, Unit>,
     pub briefing: Option<Briefing>,
@@ -59,11 +62,11 @@ pub fn apply(state: &mut State, event: &Event) -> Change {
             let before = if ticket.status == TicketStatus::Archived {
                 state.tickets.remove(&ticket.id)
             } else {
-                state.tickets.insert(ticket.id, ticket.clone())
+                state.tickets.insert(ticket.id, Box::new(ticket.clone()))
             };
             Change::Ticket {
                 id: ticket.id,
-                before: before.map(Box::new),
+                before,
             }
         }
         Event::WarningRaised { warning }

@@ -58,7 +58,8 @@ impl Mirror {
         let st = &mut self.state;
         let ids = s.tickets.iter().map(|t| t.id).collect();
         st.tickets.reserve(s.tickets.len());
-        st.tickets.extend(s.tickets.into_iter().map(|t| (t.id, t)));
+        st.tickets
+            .extend(s.tickets.into_iter().map(|t| (t.id, Box::new(t))));
         st.warnings
             .extend(s.warnings.into_iter().map(|w| (w.id, w)));
         st.units

@@ -330,29 +330,33 @@ async fn session(
                 Err(()) => return,
             },
         };
-        let why = if let Some(why) = why { why } else { loop {
-            tokio::select! {
-                biased;
-                why = &mut kill => break why.unwrap_or("closed"),
-                n = outbox.recv_many(&mut buf, 64) => {
-                    if n == 0 { return; }
-                    let write = async {
-                        for f in buf.drain(..) {
-                            sink.feed(Message::Text(f)).await?;
+        let why = if let Some(why) = why {
+            why
+        } else {
+            loop {
+                tokio::select! {
+                    biased;
+                    why = &mut kill => break why.unwrap_or("closed"),
+                    n = outbox.recv_many(&mut buf, 64) => {
+                        if n == 0 { return; }
+                        let write = async {
+                            for f in buf.drain(..) {
+                                sink.feed(Message::Text(f)).await?;
+                            }
+                            sink.flush().await
+                        };
+                        // A client that stops reading blocks the write: the kill must still
+                        // get through.
+                        tokio::select! {
+                            biased;
+                            why = &mut kill => break why.unwrap_or("closed"),
+                            r = write => if r.is_err() { return; },
                         }
-                        sink.flush().await
-                    };
-                    // A client that stops reading blocks the write: the kill must still
-                    // get through.
-                    tokio::select! {
-                        biased;
-                        why = &mut kill => break why.unwrap_or("closed"),
-                        r = write => if r.is_err() { return; },
+                        buf.clear();
                     }
-                    buf.clear();
                 }
             }
-        } };
+        };
         let send = async {
             let _ = sink.send(error_frame(ErrorCode::CutOff, why)).await;
             let frame = CloseFrame {

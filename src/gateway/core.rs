@@ -14,9 +14,9 @@ use super::Status;
 use super::accounts::Directory;
 use super::config::GatewayConfig;
 use super::snapshot;
-use crate::protocol::compact::Encoding;
 use crate::domain::access::Access;
 use crate::domain::time::now_us;
+use crate::protocol::compact::Encoding;
 use crate::protocol::{CommandOutcome, ErrorCode, Event, Resume, ServerMsg, Snapshot, Ticket};
 use crate::store::accounts::AccessEntry;
 use crate::store::{Request, Store};
@@ -290,7 +290,13 @@ impl Core {
                 outbox,
                 kill,
                 snapshot,
-            } => self.join(id, (region, credential, role), resume, (outbox, kill), snapshot),
+            } => self.join(
+                id,
+                (region, credential, role),
+                resume,
+                (outbox, kill),
+                snapshot,
+            ),
             CoreMsg::Gauges(done) => {
                 self.update_gauges();
                 let _ = done.send(());
@@ -357,7 +363,7 @@ impl Core {
                             (from..=to).contains(&t.created_ms)
                                 && crate::protocol::within(&t.grid, &region)
                         })
-                        .cloned()
+                        .map(|t| (**t).clone())
                         .collect(),
                 };
                 let _ = reply.send(found);
@@ -572,10 +578,10 @@ impl Core {
     async fn auto_supervise(&mut self) {
         use crate::protocol::{Command, Stage};
         let now = crate::domain::time::now_ms();
-        let mut batch: Vec<_> = self
+        // The tickets whose time has come (an index by due time): not every ticket a beat.
+        let batch: Vec<_> = self
             .store
-            .tickets()
-            .values()
+            .due_before(now)
             .flat_map(|t| {
                 t.unsupervised_overdue(now).into_iter().map(move |stage| {
                     let (deadline, note) = match stage {
@@ -602,8 +608,8 @@ impl Core {
                     (None, request, None)
                 })
             })
+            .take(self.cfg.limits.batch)
             .collect();
-        batch.truncate(self.cfg.limits.batch);
         if !batch.is_empty() {
             self.apply(batch).await;
         }
@@ -812,10 +818,18 @@ impl Core {
     /// A snapshot of `region` for a join, and the deltas since its `seq`: one being built
     /// or built within `SHARE_FOR` if the window still has what came after it, else a new
     /// one (started on its own thread: nothing here grows with the number of tickets).
-    fn snapshot_for(&mut self, region: &str, encoding: Encoding) -> (snapshot::Frames, Vec<Utf8Bytes>) {
+    fn snapshot_for(
+        &mut self,
+        region: &str,
+        encoding: Encoding,
+    ) -> (snapshot::Frames, Vec<Utf8Bytes>) {
         let key = (region.to_string(), encoding);
+        // Shared: a build of this very state, or one still in progress (a join during a
+        // province's build waits for it rather than start another).
         if let Some(b) = self.snapshots.get(&key)
             && b.at.elapsed() < snapshot::SHARE_FOR
+            && (b.seq == self.store.seq() && b.epoch == self.store.epoch()
+                || b.frames.borrow().is_none())
         {
             let r = Resume {
                 epoch: b.epoch.clone(),

@@ -1,9 +1,9 @@
 //! Snapshots, built off the core task. At a join the core takes an O(1) copy of the
 //! store's ticket rows (`Store::rows`, a persistent map) with the few warnings and units,
 //! and a thread of its own cuts that copy into parts; the core goes straight back to its
-//! batches. Joins of the same scope and encoding within `SHARE_FOR` share one build and
-//! take the deltas since its `seq` from the resume window (10 walls at a province's
-//! million tickets: one build, not ten).
+//! batches. A join of the same scope and encoding while a build is still running (or of
+//! the very same state) shares it and takes the deltas since its `seq` from the resume
+//! window (10 walls joining at once at a province's million tickets: one build, not ten).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ pub struct Ask {
     pub reply: oneshot::Sender<Frames>,
 }
 
-/// How long a build serves later joins (which then resume from its `seq`).
+/// How long a build may serve later joins (which then resume from its `seq`).
 pub const SHARE_FOR: Duration = Duration::from_secs(2);
 
 /// What a snapshot is made from, as of `seq`.
@@ -88,9 +88,7 @@ pub fn build(v: &View, encoding: Encoding) -> Vec<Message> {
         .rows
         .values()
         .map(|r| &r[..])
-        .filter(|r| {
-            v.region.is_empty() || compact::row_grid(r).is_ok_and(|g| within(g, &v.region))
-        })
+        .filter(|r| v.region.is_empty() || compact::row_grid(r).is_ok_and(|g| within(g, &v.region)))
         .collect();
     let chunks: Vec<&[&[u8]]> = if rows.is_empty() {
         vec![&[]]

@@ -176,10 +176,7 @@ pub struct PartHead<'a> {
 }
 
 /// One compact part: the head, then the rows as they are.
-pub fn encode_part<'r>(
-    head: &PartHead,
-    rows: impl ExactSizeIterator<Item = &'r [u8]>,
-) -> Vec<u8> {
+pub fn encode_part<'r>(head: &PartHead, rows: impl ExactSizeIterator<Item = &'r [u8]>) -> Vec<u8> {
     // Plain records: their JSON cannot fail.
     let warnings = serde_json::to_string(head.warnings).unwrap_or_default();
     let units = serde_json::to_string(head.units).unwrap_or_default();

@@ -45,7 +45,7 @@ pub fn generate(
             }
         }
     });
-    let mut tickets: Vec<Ticket> = run.mirror.tickets.values().cloned().collect();
+    let mut tickets: Vec<Ticket> = run.mirror.tickets.values().map(|t| (**t).clone()).collect();
     tickets.sort_by_key(|t| t.id);
     let mut warnings: Vec<Warning> = warnings.into_values().collect();
     warnings.sort_by_key(|w| w.id);

@@ -12,7 +12,7 @@ mod db;
 mod postgres;
 mod replayed;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -147,6 +147,10 @@ pub struct Store {
     /// snapshot is made of. A persistent map, so that `rows()` is an O(1) copy that a
     /// snapshot builder reads off the core while the core goes on changing its own.
     rows: Rows,
+    /// Open tickets by when their first unsupervised stage falls due (`next_supervision`),
+    /// and each one's entry: supervision reads the front, not every ticket.
+    due: BTreeSet<(i64, u64)>,
+    due_of: HashMap<u64, i64>,
     /// Idempotency keys by (credential, key), with their first outcome.
     idem: HashMap<(String, String), CommandOutcome>,
     /// The same keys oldest first, with when they were used, for expiry.
@@ -182,6 +186,8 @@ impl Store {
             policy,
             state: State::default(),
             rows: Rows::new(),
+            due: BTreeSet::new(),
+            due_of: HashMap::new(),
             idem: HashMap::new(),
             idem_order: VecDeque::new(),
             kpis: HashMap::from([(String::new(), Kpis::default())]),
@@ -218,7 +224,7 @@ impl Store {
         self.state.tickets = all
             .iter()
             .filter(|t| t.status != TicketStatus::Archived)
-            .map(|t| (t.id, t.clone()))
+            .map(|t| (t.id, Box::new(t.clone())))
             .collect();
         self.rows = self
             .state
@@ -226,6 +232,13 @@ impl Store {
             .values()
             .map(|t| (t.id, Arc::<[u8]>::from(compact::ticket_row(t))))
             .collect();
+        self.due_of = self
+            .state
+            .tickets
+            .values()
+            .filter_map(|t| Some((t.id, t.next_supervision()?)))
+            .collect();
+        self.due = self.due_of.iter().map(|(id, d)| (*d, *id)).collect();
         let now = now_ms();
         self.kpis = scopes
             .into_iter()
@@ -278,7 +291,7 @@ impl Store {
         self.seq
     }
     /// Live tickets (not archived).
-    pub fn tickets(&self) -> &HashMap<u64, Ticket> {
+    pub fn tickets(&self) -> &HashMap<u64, Box<Ticket>> {
         &self.state.tickets
     }
     /// The live tickets' compact rows, as of `seq()`: a copy that costs nothing now and
@@ -286,11 +299,26 @@ impl Store {
     pub fn rows(&self) -> Rows {
         self.rows.clone()
     }
-    /// Keep ticket `id`'s row as the state has it now.
+    /// Open tickets with a stage due for supervision before `now_ms`, earliest first.
+    pub fn due_before(&self, now_ms: i64) -> impl Iterator<Item = &Ticket> {
+        self.due
+            .range(..(now_ms, 0))
+            .filter_map(|(_, id)| self.state.tickets.get(id).map(|t| &**t))
+    }
+
+    /// Keep ticket `id`'s row and supervision entry as the state has it now.
     fn sync_row(&mut self, id: u64) {
+        if let Some(d) = self.due_of.remove(&id) {
+            self.due.remove(&(d, id));
+        }
         match self.state.tickets.get(&id) {
             Some(t) => {
-                self.rows.insert(id, Arc::<[u8]>::from(compact::ticket_row(t)));
+                self.rows
+                    .insert(id, Arc::<[u8]>::from(compact::ticket_row(t)));
+                if let Some(d) = t.next_supervision() {
+                    self.due.insert((d, id));
+                    self.due_of.insert(id, d);
+                }
             }
             None => {
                 self.rows.remove(&id);
@@ -472,7 +500,7 @@ impl Store {
     /// A ticket, live or archived.
     pub fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
         match self.state.tickets.get(&id) {
-            Some(t) => Ok(Some(t.clone())),
+            Some(t) => Ok(Some((**t).clone())),
             None => self.db.ticket(id),
         }
     }

@@ -30,8 +30,8 @@ impl Store {
         let r = (|| {
             for t in &s.tickets {
                 self.db.upsert_ticket(t)?;
-                let before = self.state.tickets.insert(t.id, t.clone());
-                self.note_kpis(before.as_ref(), t);
+                let before = self.state.tickets.insert(t.id, Box::new(t.clone()));
+                self.note_kpis(before.as_deref(), t);
                 self.sync_row(t.id);
                 self.next_ticket = self.next_ticket.max(t.id + 1);
             }

@@ -193,7 +193,7 @@ fn keep_view(
         let tickets: Vec<&Ticket> = view
             .tickets
             .iter()
-            .filter_map(|(_, id)| m.tickets.get(id))
+            .filter_map(|(_, id)| m.tickets.get(id).map(|t| &**t))
             .collect();
         view.free = nearest_free(m, &tickets);
     }

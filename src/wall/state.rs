@@ -6,9 +6,9 @@ use bevy::prelude::*;
 
 use super::WallSet;
 use super::action::QueueFilter;
-use super::ranked::Ranked;
 use super::clock::WallClock;
 use super::link::{MirrorChanged, WallMirror};
+use super::ranked::Ranked;
 use super::rollup::{RegionIndex, RollUps};
 use crate::feed::Change;
 use crate::protocol::{Priority, Ticket};
@@ -164,20 +164,22 @@ pub fn derive(
                 if *first {
                     queue.loading.clear();
                     rolls.clear(now);
+                    rolls.begin_bulk();
                 }
                 for id in ids {
-                    let t = m.tickets.get(id);
+                    let t = m.tickets.get(id).map(|t| &**t);
                     queue.loading.extend(t.and_then(queue_key));
                     rolls.set_ticket(*id, t, &index);
                 }
                 if *last {
+                    rolls.end_bulk();
                     queue.order = Ranked::from_unsorted(std::mem::take(&mut queue.loading));
                     queue.refilter(&filter, m, now);
                     rolls.set_warnings(m.warnings.values());
                 }
             }
             Change::Ticket { id, before } => {
-                let t = m.tickets.get(id);
+                let t = m.tickets.get(id).map(|t| &**t);
                 queue.set(before.as_deref(), t, now);
                 rolls.set_ticket(*id, t, &index);
             }

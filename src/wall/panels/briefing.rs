@@ -49,7 +49,7 @@ impl<'a> Shown<'a> {
             tickets: v
                 .tickets
                 .iter()
-                .filter_map(|(_, id)| m.tickets.get(id))
+                .filter_map(|(_, id)| m.tickets.get(id).map(|t| &**t))
                 .collect(),
             free: v
                 .free

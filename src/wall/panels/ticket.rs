@@ -308,7 +308,7 @@ fn duplicates(
     ui: &mut egui::Ui,
     (t, tickets, seq): (
         &crate::protocol::Ticket,
-        &std::collections::HashMap<u64, crate::protocol::Ticket>,
+        &std::collections::HashMap<u64, Box<crate::protocol::Ticket>>,
         u64,
     ),
     lang: crate::wall::text::UiLang,
@@ -345,10 +345,11 @@ fn duplicates(
     let ids = match cached {
         Some((tid, s, at, ids)) if tid == t.id && (s == seq || now - at < 1.0) => ids,
         _ => {
-            let ids: Vec<u64> = crate::domain::duplicates::candidates(t, tickets.values(), 3)
-                .iter()
-                .map(|o| o.id)
-                .collect();
+            let ids: Vec<u64> =
+                crate::domain::duplicates::candidates(t, tickets.values().map(|b| &**b), 3)
+                    .iter()
+                    .map(|o| o.id)
+                    .collect();
             ui.ctx()
                 .memory_mut(|m| m.data.insert_temp(id, (t.id, seq, now, ids.clone())));
             ids
@@ -356,7 +357,7 @@ fn duplicates(
     };
     let alike: Vec<&crate::protocol::Ticket> = ids
         .iter()
-        .filter_map(|i| tickets.get(i))
+        .filter_map(|i| tickets.get(i).map(|b| &**b))
         .filter(|o| crate::domain::duplicates::alike(t, o))
         .collect();
     if alike.is_empty() {
