@@ -136,7 +136,9 @@ fn start_gateway(exe: &std::path::Path, dir: &std::path::Path) -> anyhow::Result
         .args(["gateway", "--config"])
         .arg(&cfg)
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(std::env::temp_dir().join("yiping-bench-gateway.log"))?)
+        .stderr(std::fs::File::create(
+            std::env::temp_dir().join("yiping-bench-gateway.log"),
+        )?)
         .spawn()?;
     // Up when its port answers (it loads every ticket first).
     while std::net::TcpStream::connect(("127.0.0.1", ws)).is_err() {
