@@ -1851,4 +1851,20 @@ async fn a_compact_snapshot_holds_what_the_json_one_does() {
         matches!(got, ServerMsg::Delta { seq: s, .. } if s == seq),
         "{got:?}"
     );
+    // An encoding the protocol does not name is refused at the hello, with the reason.
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let mut hello = serde_json::to_value(examples::client_messages()[0].1.clone()).unwrap();
+    hello["token"] = VIEW.into();
+    hello["resume_from"] = serde_json::Value::Null;
+    hello["encoding"] = "gzip".into();
+    ws.send(Message::Text(hello.to_string().into()))
+        .await
+        .unwrap();
+    match next(&mut ws).await {
+        ServerMsg::Error { code, message } => {
+            assert_eq!(code, ErrorCode::BadHello);
+            assert!(message.contains("gzip"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
 }

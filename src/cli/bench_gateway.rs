@@ -31,7 +31,8 @@ pub struct Args {
     cluster: usize,
 }
 
-fn ts_of(text: &str) -> Option<i64> {
+/// The gateway's stamp of a delta frame, read without decoding the frame.
+pub(super) fn ts_of(text: &str) -> Option<i64> {
     let i = text.find("\"ts_us\":")? + 8;
     let rest = &text[i..];
     let end = rest

@@ -11,6 +11,8 @@
 //! 4. `--watchers` clients watching another district while an operator takes tickets in
 //!    there at `--rate` a second: their delivery p99 alone, then while `--walls` clients
 //!    join at once and each reads the whole snapshot.
+//!
+//! The gateway's log goes to `yiping-bench-gateway.log` in the temporary folder.
 
 use std::io::Write;
 use std::process::{Child, Command as Process, Stdio};
@@ -32,7 +34,10 @@ use yiping::wall::FeedLink;
 use yiping::wall::link::FeedHealth;
 use yiping::wall::state::Queue;
 
-use super::bench_wall::{bench_ticket, full_map_write, grid_ids, grid_layer, queue_table, rss_mb};
+use super::bench_gateway::ts_of;
+use super::bench_wall::{
+    bench_ticket, full_map_write, grid_ids, grid_layer, queue_table, rss_mb, rss_of,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -153,24 +158,7 @@ fn start_gateway(exe: &std::path::Path, dir: &std::path::Path) -> anyhow::Result
         t0.elapsed().as_secs_f64(),
         rss_of(child.id())
     );
-    if let Ok(wait) = std::env::var("YIPING_BENCH_PAUSE_S") {
-        // For attaching a profiler to this process before the wall connects.
-        println!("pid {}: waiting {wait} s", std::process::id());
-        std::thread::sleep(Duration::from_secs(wait.parse().unwrap_or(0)));
-    }
     Ok((child, format!("ws://127.0.0.1:{ws}")))
-}
-
-/// A process's resident memory, MB (Linux).
-fn rss_of(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn measure(a: &Args, url: &str, gateway: u32) -> anyhow::Result<()> {
@@ -437,13 +425,4 @@ async fn joins_under_load(a: &Args, url: &str) -> anyhow::Result<()> {
         walls.first().map_or(0.0, |w| w.0 as f64 / 1e6)
     );
     Ok(())
-}
-
-fn ts_of(text: &str) -> Option<i64> {
-    let i = text.find("\"ts_us\":")? + 8;
-    let rest = &text[i..];
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok()
 }

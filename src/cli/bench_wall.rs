@@ -380,7 +380,12 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
 
 /// This process's resident memory, MB (Linux).
 pub fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    rss_of("self")
+}
+
+/// A process's resident memory (`pid`, or "self"), MB (Linux; 0 where unreadable).
+pub fn rss_of(pid: impl std::fmt::Display) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

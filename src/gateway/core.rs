@@ -889,7 +889,7 @@ impl Core {
     ) {
         for f in frames {
             if outbox.try_send(f).is_err() {
-                let _ = kill.send("snapshot larger than the outbox: raise limits.outbox");
+                let _ = kill.send("missed deltas larger than the outbox: raise limits.outbox");
                 return;
             }
         }

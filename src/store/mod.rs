@@ -306,8 +306,8 @@ impl Store {
             .filter_map(|(_, id)| self.state.tickets.get(id).map(|t| &**t))
     }
 
-    /// Keep ticket `id`'s row and supervision entry as the state has it now.
-    fn sync_row(&mut self, id: u64) {
+    /// Keep ticket `id`'s compact row and supervision entry as the state has it now.
+    fn sync_indexes(&mut self, id: u64) {
         if let Some(d) = self.due_of.remove(&id) {
             self.due.remove(&(d, id));
         }
@@ -371,7 +371,7 @@ impl Store {
             && let Some(t) = event.ticket()
         {
             self.note_kpis(before.as_deref(), t);
-            self.sync_row(id);
+            self.sync_indexes(id);
         }
     }
 

@@ -32,7 +32,7 @@ impl Store {
                 self.db.upsert_ticket(t)?;
                 let before = self.state.tickets.insert(t.id, Box::new(t.clone()));
                 self.note_kpis(before.as_deref(), t);
-                self.sync_row(t.id);
+                self.sync_indexes(t.id);
                 self.next_ticket = self.next_ticket.max(t.id + 1);
             }
             for e in &events {

@@ -143,17 +143,18 @@ pub fn derive(
 ) {
     let now = clock.now_ms;
     let m = &mirror.0;
-    let filter = filter.as_deref().cloned().unwrap_or_default();
+    let all = QueueFilter::All;
+    let filter = filter.as_deref().unwrap_or(&all);
     if now < rolls.clock() - CLOCK_WENT_BACK_MS {
         rolls.clear(now);
         for (id, t) in &m.tickets {
             rolls.set_ticket(*id, Some(t), &index);
         }
         rolls.set_warnings(m.warnings.values());
-        queue.refilter(&filter, m, now);
+        queue.refilter(filter, m, now);
     }
-    if filter != queue.filter {
-        queue.refilter(&filter, m, now);
+    if *filter != queue.filter {
+        queue.refilter(filter, m, now);
     }
     queue.advance(now);
     for MirrorChanged(change) in changes.read() {
@@ -174,7 +175,7 @@ pub fn derive(
                 if *last {
                     rolls.end_bulk();
                     queue.order = Ranked::from_unsorted(std::mem::take(&mut queue.loading));
-                    queue.refilter(&filter, m, now);
+                    queue.refilter(filter, m, now);
                     rolls.set_warnings(m.warnings.values());
                 }
             }
