@@ -57,9 +57,17 @@ pub struct Args {
     /// Seconds of delivery measured without the joins.
     #[arg(long, default_value_t = 8)]
     seconds: u64,
+    /// The joining walls' process runs at this niceness: on a site they are other
+    /// machines, here they share the gateway's two cores (0: an equal share).
+    #[arg(long, default_value_t = 10)]
+    walls_nice: i32,
     /// (Internal) only write the database into this folder, then exit.
     #[arg(long, hide = true)]
     prepare: Option<std::path::PathBuf>,
+    /// (Internal) join this gateway `--walls` times at once, read and decode each
+    /// snapshot, print what each read, then exit.
+    #[arg(long, hide = true)]
+    join: Option<String>,
 }
 
 const VIEW: &str = "bench-viewer-token";
@@ -71,6 +79,9 @@ const OTHER: &str = "321181";
 pub fn run(a: Args) -> anyhow::Result<()> {
     if let Some(dir) = &a.prepare {
         return prepare(dir, &a);
+    }
+    if let Some(url) = &a.join {
+        return join_walls(url, a.walls, a.walls_nice);
     }
     let dir = std::env::temp_dir().join(format!("yiping-bench-snap-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -88,10 +99,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         a.cells,
         t0.elapsed().as_secs_f64()
     );
-    let (mut gateway, url) = start_gateway(&exe, &dir)?;
-    let result = measure(&a, &url, gateway.id());
-    let _ = gateway.kill();
-    let _ = gateway.wait();
+    let tail = format!(
+        "\n[limits]\nmax_frame_bytes = 65536\n\n\
+         [[tokens]]\ntoken = \"{VIEW}\"\nrole = \"viewer\"\nname = \"wall\"\n\n\
+         [[tokens]]\ntoken = \"{OP}\"\nrole = \"operator\"\nname = \"bench\"\n"
+    );
+    let mut gateway = start_gateway(&exe, &dir, &tail, &[])?;
+    let result = measure(&a, &gateway.url, gateway.child.id());
+    let _ = gateway.child.kill();
+    let _ = gateway.child.wait();
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
@@ -119,7 +135,21 @@ fn prepare(dir: &std::path::Path, a: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn start_gateway(exe: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<(Child, String)> {
+/// A gateway child process on `dir/gateway.sqlite` and two free ports, with `tail`
+/// appended to its config (tokens, limits) and `args` after its own: up when its port
+/// answers. Its log goes to `yiping-bench-gateway.log` in the temporary folder.
+pub(super) struct Gateway {
+    pub child: Child,
+    pub url: String,
+    pub http_port: u16,
+}
+
+pub(super) fn start_gateway(
+    exe: &std::path::Path,
+    dir: &std::path::Path,
+    tail: &str,
+    args: &[String],
+) -> anyhow::Result<Gateway> {
     let port = |_| -> anyhow::Result<u16> {
         Ok(std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
@@ -131,15 +161,14 @@ fn start_gateway(exe: &std::path::Path, dir: &std::path::Path) -> anyhow::Result
     writeln!(
         f,
         "listen = \"127.0.0.1:{ws}\"\nhttp_listen = \"127.0.0.1:{http}\"\n\
-         database = \"{}\"\n\n[limits]\nmax_frame_bytes = 65536\n\n\
-         [[tokens]]\ntoken = \"{VIEW}\"\nrole = \"viewer\"\nname = \"wall\"\n\n\
-         [[tokens]]\ntoken = \"{OP}\"\nrole = \"operator\"\nname = \"bench\"\n",
+         database = \"{}\"\n{tail}",
         dir.join("gateway.sqlite").display()
     )?;
     let t0 = Instant::now();
     let child = Process::new(exe)
         .args(["gateway", "--config"])
         .arg(&cfg)
+        .args(args)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(
             std::env::temp_dir().join("yiping-bench-gateway.log"),
@@ -149,7 +178,7 @@ fn start_gateway(exe: &std::path::Path, dir: &std::path::Path) -> anyhow::Result
     while std::net::TcpStream::connect(("127.0.0.1", ws)).is_err() {
         anyhow::ensure!(
             t0.elapsed() < Duration::from_secs(300),
-            "the gateway did not start"
+            "the gateway did not start (see yiping-bench-gateway.log in the temporary folder)"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -158,7 +187,11 @@ fn start_gateway(exe: &std::path::Path, dir: &std::path::Path) -> anyhow::Result
         t0.elapsed().as_secs_f64(),
         rss_of(child.id())
     );
-    Ok((child, format!("ws://127.0.0.1:{ws}")))
+    Ok(Gateway {
+        child,
+        url: format!("ws://127.0.0.1:{ws}"),
+        http_port: http,
+    })
 }
 
 fn measure(a: &Args, url: &str, gateway: u32) -> anyhow::Result<()> {
@@ -380,19 +413,25 @@ async fn joins_under_load(a: &Args, url: &str) -> anyhow::Result<()> {
     // The joins, all at once; measured until the last has its whole snapshot (and for
     // at least as long as the baseline).
     let t0 = Instant::now();
-    let mut joins = vec![];
-    for _ in 0..a.walls {
-        let url = url.to_string();
-        joins.push(tokio::spawn(async move {
-            let mut ws = connect(&url, Encoding::Compact, None).await?;
-            let (frames, secs) = read_snapshot(&mut ws).await?;
-            anyhow::Ok((frames.iter().map(|m| m.len()).sum::<usize>(), secs))
-        }));
-    }
-    let mut walls = vec![];
-    for j in joins {
-        walls.push(j.await??);
-    }
+    let mut walls = Process::new(std::env::current_exe()?);
+    walls
+        .args(["bench-snapshot", "--join", url, "--walls", &a.walls.to_string()])
+        .args(["--walls-nice", &a.walls_nice.to_string()]);
+    let out = tokio::task::spawn_blocking(move || walls.output()).await??;
+    anyhow::ensure!(
+        out.status.success(),
+        "the joining walls failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One line a wall: bytes read, seconds taken.
+    let walls: Vec<(usize, f64)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (b, s) = l.split_once(' ')?;
+            Some((b.parse().ok()?, s.parse().ok()?))
+        })
+        .collect();
+    anyhow::ensure!(walls.len() == a.walls, "not every wall read its snapshot");
     let all_in = t0.elapsed().as_secs_f64();
     if t0.elapsed() < Duration::from_secs(a.seconds) {
         tokio::time::sleep(Duration::from_secs(a.seconds) - t0.elapsed()).await;
@@ -420,9 +459,39 @@ async fn joins_under_load(a: &Args, url: &str) -> anyhow::Result<()> {
     );
     let slowest = walls.iter().map(|w| w.1).fold(0.0, f64::max);
     println!(
-        "  the {} snapshots ({:.0} MB each) all read in {all_in:.2} s (slowest {slowest:.2} s)",
+        "  the {} snapshots ({:.0} MB each, read and decoded in a process of their own at \
+         nice {}) all in {all_in:.2} s (slowest {slowest:.2} s)",
         a.walls,
-        walls.first().map_or(0.0, |w| w.0 as f64 / 1e6)
+        walls.first().map_or(0.0, |w| w.0 as f64 / 1e6),
+        a.walls_nice
     );
     Ok(())
+}
+
+/// The joining walls' process: `walls` connections at once, each reading and decoding
+/// its whole snapshot; a line each on stdout, "bytes seconds".
+fn join_walls(url: &str, walls: usize, nice: i32) -> anyhow::Result<()> {
+    // SAFETY: setpriority on this process (who 0: the caller), no memory involved.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, nice);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut joins = vec![];
+        for _ in 0..walls {
+            let url = url.to_string();
+            joins.push(tokio::spawn(async move {
+                let mut ws = connect(&url, Encoding::Compact, None).await?;
+                let (frames, secs) = read_snapshot(&mut ws).await?;
+                anyhow::Ok((frames.iter().map(|m| m.len()).sum::<usize>(), secs))
+            }));
+        }
+        for j in joins {
+            let (bytes, secs) = j.await??;
+            println!("{bytes} {secs}");
+        }
+        anyhow::Ok(())
+    })
 }

@@ -16,6 +16,7 @@ mod bench_gateway;
 mod bench_kpi;
 mod bench_snapshot;
 mod bench_wall;
+mod bench_year;
 mod demo;
 mod replay_cmd;
 
@@ -197,6 +198,12 @@ enum Cmd {
         /// Override the node's name (cluster mode, config/cluster.toml).
         #[arg(long)]
         node: Option<String>,
+        /// (Benches only) run the gateway's clock this many times as fast as the wall
+        /// clock, from `--clock-origin-ms` on (see `bench-year`).
+        #[arg(long, hide = true, requires = "clock_origin_ms")]
+        clock_speed: Option<f64>,
+        #[arg(long, hide = true)]
+        clock_origin_ms: Option<i64>,
     },
     /// Run the simulated city against a gateway (needs an admin token).
     Sim {
@@ -256,6 +263,9 @@ enum Cmd {
     /// A province's snapshot end to end: gateway to a wall's first full frame, bytes
     /// and decode time per encoding, other clients' delivery during ten joins.
     BenchSnapshot(bench_snapshot::Args),
+    /// The gateway's memory over a simulated year: the demo city's simulator against a
+    /// gateway whose clock runs fast, resident memory day by day.
+    BenchYear(bench_year::Args),
     /// What one event costs the KPI figures as the history grows.
     BenchKpi(bench_kpi::Args),
     /// Record a gateway's feed into an append-only file (one JSON line per message).
@@ -368,7 +378,13 @@ pub fn main() -> anyhow::Result<()> {
             http_listen,
             database,
             node,
+            clock_speed,
+            clock_origin_ms,
         }) => {
+            if let (Some(speed), Some(origin)) = (clock_speed, clock_origin_ms) {
+                yiping::domain::time::run_fast(origin, speed).map_err(anyhow::Error::msg)?;
+                tracing::warn!("the gateway's clock runs {speed} times as fast (a bench)");
+            }
             let mut cfg = GatewayConfig::load(&config)?;
             if let Some(n) = node {
                 match cfg.cluster.as_mut() {
@@ -545,5 +561,6 @@ pub fn main() -> anyhow::Result<()> {
         }
         Some(Cmd::BenchWall(args)) => bench_wall::run(args),
         Some(Cmd::BenchSnapshot(args)) => bench_snapshot::run(args),
+        Some(Cmd::BenchYear(args)) => bench_year::run(args),
     }
 }

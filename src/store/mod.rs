@@ -291,7 +291,7 @@ impl Store {
         self.seq
     }
     /// Live tickets (not archived).
-    pub fn tickets(&self) -> &HashMap<u64, Box<Ticket>> {
+    pub fn tickets(&self) -> &crate::domain::state::Tickets {
         &self.state.tickets
     }
     /// The live tickets' compact rows, as of `seq()`: a copy that costs nothing now and

@@ -1,8 +1,6 @@
 //! Marker slots: one fixed slot per open ticket in a storage buffer of vec4s
 //! (x, y, deadline s, code). A ticket change rewrites its own 16 bytes; nothing else.
 
-use std::collections::HashMap;
-
 use super::layers::Projection;
 use crate::protocol::Ticket;
 
@@ -11,7 +9,8 @@ pub const SLOT_BYTES: usize = 16;
 
 #[derive(Default)]
 pub struct MarkerSlots {
-    pub slot_of: HashMap<u64, u32>,
+    /// foldhash: a province's snapshot places a million markers at once.
+    pub slot_of: crate::domain::state::IdMap<u32>,
     free: Vec<u32>,
     pub capacity: u32,
     /// The buffer contents, as the shader reads them.
@@ -40,7 +39,7 @@ impl MarkerSlots {
             base_ms,
             bytes: vec![0; capacity as usize * SLOT_BYTES],
             free: (0..capacity).rev().collect(),
-            slot_of: HashMap::new(),
+            slot_of: Default::default(),
             dirty: vec![],
         };
         for i in 0..capacity {

@@ -289,7 +289,24 @@ impl RollUps {
 
     /// Ticket `id` is now `t` (`None`: it left the mirror).
     pub fn set_ticket(&mut self, id: u64, t: Option<&Ticket>, index: &RegionIndex) {
-        if let Some(old) = self.parts.remove(&id) {
+        let now = t
+            .filter(|t| t.status.is_open() && t.merged_into.is_none())
+            .map(|t| {
+                let overdue = t.deadline_ms < self.clock;
+                Part {
+                    chain: self.chain(&t.grid, index.micro_of(&t.grid, t.lon, t.lat)),
+                    bucket: if overdue { OVERDUE } else { bucket(t.status) } as u8,
+                    urgent: t.priority == Priority::Urgent,
+                    deadline: t.deadline_ms,
+                }
+            });
+        // One look-up for both the old part and the new (a snapshot's million tickets
+        // are all new: a removal first was a second miss each).
+        let old = match now {
+            Some(p) => self.parts.insert(id, p),
+            None => self.parts.remove(&id),
+        };
+        if let Some(old) = old {
             match self.bulk.as_mut() {
                 Some(b) => b.retain(|e| *e != (old.deadline, id)),
                 None => {
@@ -298,27 +315,17 @@ impl RollUps {
             }
             self.add(&old, -1);
         }
-        let Some(t) = t.filter(|t| t.status.is_open() && t.merged_into.is_none()) else {
-            return;
-        };
-        let chain = self.chain(&t.grid, index.micro_of(&t.grid, t.lon, t.lat));
-        let overdue = t.deadline_ms < self.clock;
-        let part = Part {
-            chain,
-            bucket: if overdue { OVERDUE } else { bucket(t.status) } as u8,
-            urgent: t.priority == Priority::Urgent,
-            deadline: t.deadline_ms,
-        };
-        if !overdue {
-            match self.bulk.as_mut() {
-                Some(b) => b.push((t.deadline_ms, id)),
-                None => {
-                    self.ahead.insert((t.deadline_ms, id));
+        if let Some(p) = now {
+            if p.bucket != OVERDUE as u8 {
+                match self.bulk.as_mut() {
+                    Some(b) => b.push((p.deadline, id)),
+                    None => {
+                        self.ahead.insert((p.deadline, id));
+                    }
                 }
             }
+            self.add(&p, 1);
         }
-        self.add(&part, 1);
-        self.parts.insert(id, part);
     }
 
     /// A snapshot begins coming in (after `clear`): collect, sort once at `end_bulk`.
@@ -330,7 +337,12 @@ impl RollUps {
     pub fn end_bulk(&mut self) {
         if let Some(mut b) = self.bulk.take() {
             b.sort_unstable();
-            self.ahead.extend(b);
+            if self.ahead.is_empty() {
+                // Built from sorted keys at once, not a million inserts.
+                self.ahead = b.into_iter().collect();
+            } else {
+                self.ahead.extend(b);
+            }
         }
     }
 

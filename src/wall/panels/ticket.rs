@@ -308,7 +308,7 @@ fn duplicates(
     ui: &mut egui::Ui,
     (t, tickets, seq): (
         &crate::protocol::Ticket,
-        &std::collections::HashMap<u64, Box<crate::protocol::Ticket>>,
+        &crate::domain::state::Tickets,
         u64,
     ),
     lang: crate::wall::text::UiLang,
