@@ -29,6 +29,7 @@ fn app() -> (App, Sender<FeedEvent>, Receiver<ClientMsg>) {
         .insert_resource(FeedLink {
             events: ev_rx,
             commands: cmd_tx,
+            wake: Default::default(),
         })
         .insert_resource(UndoWindow(Duration::ZERO));
     (app, ev_tx, cmd_rx)
@@ -325,6 +326,7 @@ fn wall_on(url: &str, token: &str) -> App {
         .insert_resource(FeedLink {
             events: h.events,
             commands: h.commands,
+            wake: Default::default(),
         })
         .insert_resource(UndoWindow(Duration::ZERO));
     app

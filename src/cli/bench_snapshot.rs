@@ -36,8 +36,11 @@ use yiping::wall::state::Queue;
 
 use super::bench_gateway::ts_of;
 use super::bench_wall::{
-    bench_ticket, full_map_write, grid_ids, grid_layer, queue_table, rss_mb, rss_of,
+    bench_ticket, full_map_write, grid_ids, grid_layer, place_markers, queue_table, rss_mb, rss_of,
 };
+use yiping::wall::layers::Projection;
+use yiping::wall::markers::MarkerSlots;
+use yiping::wall::screen::LOADING_FRAME;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -218,14 +221,28 @@ fn first_frame(a: &Args, url: &str) -> anyhow::Result<()> {
     let mut cfg = yiping::feed::FeedConfig::new(url, VIEW);
     cfg.encoding = Encoding::Compact;
     let feed = yiping::feed::spawn(cfg)?;
-    let mut app = super::bench_wall::wall_app(FeedLink {
-        events: feed.events,
-        commands: feed.commands,
+    // The wall's event loop, woken by the feed as a part arrives (`screen::wake_on_parts`).
+    let (woken, wakes) = crossbeam_channel::bounded::<()>(1);
+    feed.wake.set(move || {
+        let _ = woken.try_send(());
     });
+    let mut app = super::bench_wall::wall_app(FeedLink::from(feed));
     let mut frames = 0;
+    let proj = Projection::new(119.45, 32.1);
+    let mut slots = MarkerSlots::new(16_384, now_ms());
     loop {
+        // Paced as the wall paces itself while it loads (`screen::pace_while_loading`: a
+        // frame every LOADING_FRAME while nothing waits in the channel, or as soon as the
+        // feed wakes it), not back to back: a spinning main thread would take a core from
+        // the feed thread and the gateway.
+        let began = Instant::now();
         app.update();
+        place_markers(&mut app, &mut slots, &proj);
         frames += 1;
+        let h = app.world().resource::<FeedHealth>();
+        if h.loading && h.backlog == 0 {
+            let _ = wakes.recv_timeout(LOADING_FRAME.saturating_sub(began.elapsed()));
+        }
         let w = app.world();
         if !w.resource::<FeedHealth>().loading && w.resource::<Queue>().total() >= a.tickets {
             break;
@@ -236,7 +253,7 @@ fn first_frame(a: &Args, url: &str) -> anyhow::Result<()> {
         );
     }
     let loaded = t0.elapsed();
-    let _map = full_map_write(&mut app, &layer, a.tickets, now_ms());
+    let _map = full_map_write(&mut app, &layer, slots, proj);
     queue_table(&app, &ctx);
     let first = t0.elapsed();
     println!(
@@ -415,7 +432,13 @@ async fn joins_under_load(a: &Args, url: &str) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let mut walls = Process::new(std::env::current_exe()?);
     walls
-        .args(["bench-snapshot", "--join", url, "--walls", &a.walls.to_string()])
+        .args([
+            "bench-snapshot",
+            "--join",
+            url,
+            "--walls",
+            &a.walls.to_string(),
+        ])
         .args(["--walls-nice", &a.walls_nice.to_string()]);
     let out = tokio::task::spawn_blocking(move || walls.output()).await??;
     anyhow::ensure!(

@@ -53,16 +53,27 @@ struct Figures {
     p99: f64,
 }
 
-/// Collected by a system in the Draw set, as the map's systems do.
+/// The mirror's changes, collected by a system in the Draw set as the map's systems read
+/// them; the bench places the markers from them between frames (`place_markers`), so
+/// that the map's share is timed apart.
 #[derive(Resource, Default)]
-struct Changed(Vec<u64>);
+struct Changed(Vec<yiping::feed::Change>);
 
 fn collect(mut r: MessageReader<MirrorChanged>, mut c: ResMut<Changed>) {
-    for MirrorChanged(ch) in r.read() {
-        if let yiping::feed::Change::Ticket { id, .. } = ch {
-            c.0.push(*id);
-        }
+    c.0.extend(r.read().map(|MirrorChanged(ch)| ch.clone()));
+}
+
+/// The markers the map would place for the changes since the last call (the map's own
+/// `MarkerSlots::take`): whether the GPU buffer is whole again (a snapshot's last part).
+pub fn place_markers(app: &mut App, slots: &mut MarkerSlots, proj: &Projection) -> bool {
+    let w = app.world_mut();
+    let changes = std::mem::take(&mut w.resource_mut::<Changed>().0);
+    let tickets = &w.resource::<WallMirror>().0.tickets;
+    let mut whole = false;
+    for c in &changes {
+        whole |= slots.take(c, tickets, proj) == yiping::wall::markers::Placed::Whole;
     }
+    whole
 }
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
@@ -163,24 +174,23 @@ pub fn wall_app(link: FeedLink) -> App {
     app
 }
 
-/// The map's whole write after a snapshot (every marker, every cell's colour), as the
-/// map system does it; returns the marker slots and buffers it keeps for later frames.
-pub fn full_map_write(app: &mut App, layer: &Layer, tickets: usize, now: i64) -> MapBuffers {
-    let proj = Projection::new(119.45, 32.1);
-    let mut slots = MarkerSlots::new((tickets as u32 * 5 / 4).next_power_of_two(), now);
+/// The map's whole write after a snapshot, as the map system does it: every marker slot
+/// (placed part by part as the snapshot came, `place_markers`) copied to the GPU buffer,
+/// every cell's colour; returns the buffers it keeps for later frames.
+pub fn full_map_write(
+    app: &mut App,
+    layer: &Layer,
+    mut slots: MarkerSlots,
+    proj: Projection,
+) -> MapBuffers {
     // The GPU buffer's bytes, as the map system keeps them.
     let mut marker_gpu = vec![0u8; slots.bytes.len()];
     let mut grid_bytes = vec![0u8; layer.cells.len() * 16];
-    let w = app.world_mut();
-    let mirror = &w.resource::<WallMirror>().0;
-    for t in mirror.tickets.values() {
-        slots.set(t, &proj);
-    }
     slots.flush_all_into(&mut marker_gpu);
     let index = RegionIndex::default();
+    let w = app.world_mut();
     let mut rolls = w.resource_mut::<RollUps>();
     recolor(layer, "", &mut rolls, &index, &mut grid_bytes, true);
-    w.resource_mut::<Changed>().0.clear();
     MapBuffers {
         proj,
         slots,
@@ -237,6 +247,7 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
     let mut app = wall_app(FeedLink {
         events: rx,
         commands: ctx_tx,
+        wake: Default::default(),
     });
     // In parts, as the gateway sends it; the frames run until the last is in.
     let parts: Vec<Vec<Ticket>> = all.chunks(a.part).map(|c| c.to_vec()).collect();
@@ -259,6 +270,8 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
         ))?;
     }
     let mut snapshot_frames = 0;
+    let proj = Projection::new(119.45, 32.1);
+    let mut slots = MarkerSlots::new(16_384, now);
     while app
         .world()
         .resource::<yiping::wall::link::FeedHealth>()
@@ -266,6 +279,7 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
         || !tx.is_empty()
     {
         app.update();
+        place_markers(&mut app, &mut slots, &proj);
         snapshot_frames += 1;
     }
     let snapshot_ms = t0.elapsed().as_secs_f64() * 1000.0;
@@ -276,7 +290,7 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
         mut slots,
         mut marker_gpu,
         mut grid_bytes,
-    } = full_map_write(&mut app, &grid_layer, tickets, now);
+    } = full_map_write(&mut app, &grid_layer, slots, proj);
     let full_map_ms = t0.elapsed().as_secs_f64() * 1000.0;
 
     let ctx = egui::Context::default();
@@ -310,19 +324,9 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
         app.update();
         let t1 = Instant::now();
         {
-            let w = app.world_mut();
-            let ids = std::mem::take(&mut w.resource_mut::<Changed>().0);
-            let mirror = &w.resource::<WallMirror>().0;
-            for id in ids {
-                match mirror.tickets.get(&id) {
-                    Some(t) => {
-                        slots.set(t, &proj);
-                    }
-                    None => slots.remove(id),
-                }
-            }
+            place_markers(&mut app, &mut slots, &proj);
             slots.flush_into(&mut marker_gpu);
-            let mut rolls = w.resource_mut::<RollUps>();
+            let mut rolls = app.world_mut().resource_mut::<RollUps>();
             changed_cells += recolor(&grid_layer, "", &mut rolls, &index, &mut grid_bytes, false);
         }
         let t2 = Instant::now();
@@ -346,7 +350,7 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
         total.len()
     );
     println!(
-        "snapshot ingest+derive (once)   {snapshot_ms:8.1} ms  ({n_parts} parts in {snapshot_frames} frames)"
+        "snapshot ingest+derive+markers  {snapshot_ms:8.1} ms  ({n_parts} parts in {snapshot_frames} frames)"
     );
     println!("full map write (once)           {full_map_ms:8.1} ms");
     println!("per frame            mean      p99");

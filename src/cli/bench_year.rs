@@ -97,7 +97,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let result = watch(&a, origin, &gateway);
     stop.store(true, Ordering::Relaxed);
-    let stats = sim.join().map_err(|_| anyhow::anyhow!("the simulator panicked"))??;
+    let stats = sim
+        .join()
+        .map_err(|_| anyhow::anyhow!("the simulator panicked"))??;
     println!(
         "simulator: {} tickets, {} commands, {} refused",
         stats.intake, stats.commands, stats.refused

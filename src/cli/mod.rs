@@ -38,10 +38,7 @@ fn open_wall(
     let h = yiping::feed::spawn(feed)?;
     yiping::wall::run(yiping::wall::WallOptions {
         config,
-        feed: yiping::wall::FeedLink {
-            events: h.events,
-            commands: h.commands,
-        },
+        feed: yiping::wall::FeedLink::from(h),
         demo: demo.is_some(),
         own_epoch: demo,
         tour: args.tour.clone().map(|p| (p, args.tour_step.max(1) - 1)),

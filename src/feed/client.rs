@@ -30,6 +30,32 @@ pub struct FeedConfig {
     pub backoff_max: Duration,
     /// How the snapshot comes (compact by default: a quarter of the bytes).
     pub encoding: crate::protocol::compact::Encoding,
+    /// Called as each snapshot part is handed over (the wall wakes its event loop).
+    pub wake: Wake,
+}
+
+/// What the network thread calls when a snapshot part is handed over: a wall that
+/// sleeps between frames while it loads (`wall::screen`) wakes to take the part instead
+/// of at its next frame (up to a quarter second later). Set once, by the consumer.
+#[derive(Clone, Default)]
+pub struct Wake(std::sync::Arc<std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>>);
+
+impl Wake {
+    /// Call `f` from now on (a second call is ignored).
+    pub fn set(&self, f: impl Fn() + Send + Sync + 'static) {
+        let _ = self.0.set(Box::new(f));
+    }
+    fn wake(&self) {
+        if let Some(f) = self.0.get() {
+            f();
+        }
+    }
+}
+
+impl std::fmt::Debug for Wake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Wake(set: {})", self.0.get().is_some())
+    }
 }
 
 impl FeedConfig {
@@ -44,6 +70,7 @@ impl FeedConfig {
             backoff_min: Duration::from_millis(200),
             backoff_max: Duration::from_secs(15),
             encoding: crate::protocol::compact::Encoding::Compact,
+            wake: Wake::default(),
         }
     }
 }
@@ -75,12 +102,15 @@ pub enum FeedEvent {
 pub struct FeedHandle {
     pub events: Receiver<FeedEvent>,
     pub commands: Sender<ClientMsg>,
+    /// The config's `wake`, for a consumer to set.
+    pub wake: Wake,
 }
 
 /// Start the network thread. It runs until `commands` and `events` are both dropped.
 pub fn spawn(cfg: FeedConfig) -> std::io::Result<FeedHandle> {
     let (ev_tx, ev_rx) = bounded(cfg.capacity);
     let (cmd_tx, cmd_rx) = bounded::<ClientMsg>(1024);
+    let wake = cfg.wake.clone();
     std::thread::Builder::new()
         .name("yiping-feed".into())
         .spawn(move || {
@@ -99,6 +129,7 @@ pub fn spawn(cfg: FeedConfig) -> std::io::Result<FeedHandle> {
     Ok(FeedHandle {
         events: ev_rx,
         commands: cmd_tx,
+        wake,
     })
 }
 
@@ -270,8 +301,12 @@ async fn session(
                 };
                 had_data = true;
                 track(&msg, resume, unanswered);
+                let part = matches!(msg, ServerMsg::Snapshot(_));
                 if events.send(FeedEvent::Msg(msg, at)).is_err() {
                     return Ended::ConsumerGone;
+                }
+                if part {
+                    cfg.wake.wake();
                 }
             }
             cmd = commands.recv() => {

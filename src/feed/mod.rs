@@ -9,5 +9,5 @@ mod mirror;
 pub mod record;
 
 pub use crate::domain::Change;
-pub use client::{FeedConfig, FeedEvent, FeedHandle, FeedStatus, spawn};
+pub use client::{FeedConfig, FeedEvent, FeedHandle, FeedStatus, Wake, spawn};
 pub use mirror::Mirror;

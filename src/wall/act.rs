@@ -159,10 +159,7 @@ fn switch(rewind: &mut Rewind, to: Option<i64>) -> Option<FeedLink> {
     match crate::feed::spawn(cfg) {
         Ok(h) => {
             rewind.error = None;
-            Some(FeedLink {
-                events: h.events,
-                commands: h.commands,
-            })
+            Some(FeedLink::from(h))
         }
         Err(e) => {
             rewind.error = Some(e.to_string());

@@ -17,10 +17,13 @@ use crate::protocol::{
 
 /// Drain the feed for at most this long a frame; the rest waits for the next frame.
 const INGEST_BUDGET: Duration = Duration::from_millis(2);
-/// The same while a snapshot comes in: the wall shows only its progress meanwhile, and a
-/// province's million tickets come in 500 parts of about 2 ms each — at 2 ms a frame
-/// that alone took 500 frames (over 8 s at 60 frames a second).
-const LOADING_BUDGET: Duration = Duration::from_millis(12);
+/// The same while a snapshot comes in. The wall shows only its progress meanwhile, at
+/// four frames a second (`screen::LOADING_FRAME`); a ticket costs the frame about six
+/// times its ingest again in roll-ups, queue and markers, so 40 ms of ingest make a
+/// frame of about a quarter second: the main thread works all the time and the progress
+/// still moves four times a second. (At 12 ms a frame and four frames a second a
+/// province's million tickets took over 40 s.)
+const LOADING_BUDGET: Duration = Duration::from_millis(40);
 /// No data (deltas or heartbeats, which come every second) for this long: stale.
 pub const STALE_AFTER: Duration = Duration::from_secs(3);
 
@@ -28,6 +31,18 @@ pub const STALE_AFTER: Duration = Duration::from_secs(3);
 pub struct FeedLink {
     pub events: Receiver<FeedEvent>,
     pub commands: Sender<ClientMsg>,
+    /// Set by the wall to wake its event loop when a snapshot part arrives.
+    pub wake: crate::feed::Wake,
+}
+
+impl From<crate::feed::FeedHandle> for FeedLink {
+    fn from(h: crate::feed::FeedHandle) -> Self {
+        FeedLink {
+            events: h.events,
+            commands: h.commands,
+            wake: h.wake,
+        }
+    }
 }
 
 /// The wall's copy of the gateway's live state.

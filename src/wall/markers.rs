@@ -2,7 +2,20 @@
 //! (x, y, deadline s, code). A ticket change rewrites its own 16 bytes; nothing else.
 
 use super::layers::Projection;
+use crate::feed::Change;
 use crate::protocol::Ticket;
+
+/// What a change left for the GPU buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placed {
+    Nothing,
+    /// Some slots were written (`flush_into`).
+    Some,
+    /// A snapshot is coming in: the buffer waits for its last part.
+    Loading,
+    /// A snapshot is whole: every slot is new (`flush_all_into`).
+    Whole,
+}
 
 /// Bytes per slot: one vec4<f32>.
 pub const SLOT_BYTES: usize = 16;
@@ -72,6 +85,67 @@ impl MarkerSlots {
         true
     }
 
+    /// Room for `capacity` markers: the slots grow by extension, so the markers placed
+    /// keep their slots (a snapshot's parts are placed as they come, before its size is
+    /// known).
+    pub fn grow_to(&mut self, capacity: u32) {
+        if capacity <= self.capacity {
+            return;
+        }
+        self.bytes.resize(capacity as usize * SLOT_BYTES, 0);
+        for i in self.capacity..capacity {
+            put(&mut self.bytes, i, [0.0, 0.0, 0.0, -1.0]);
+        }
+        // Popped from the end: the lowest new slot first.
+        self.free.splice(0..0, (self.capacity..capacity).rev());
+        self.capacity = capacity;
+    }
+
+    /// Put, move or remove a ticket's marker, growing the slots when they are full.
+    pub fn place(&mut self, t: &Ticket, proj: &Projection) {
+        if !self.set(t, proj) {
+            self.grow_to(self.capacity.max(1024) * 2);
+            self.set(t, proj);
+        }
+    }
+
+    /// Take one change of the mirror: a snapshot's first part empties the slots, each
+    /// part's markers are placed as it comes (in the frame its tickets were read in, not
+    /// all at once at its end: at a province's million that was 0.4 s of the first full
+    /// frame), a ticket's marker moves. What the GPU buffer needs after it.
+    pub fn take(
+        &mut self,
+        change: &Change,
+        tickets: &crate::domain::state::Tickets,
+        proj: &Projection,
+    ) -> Placed {
+        match change {
+            Change::Snapshot { first, last, ids } => {
+                if *first {
+                    *self = MarkerSlots::new(self.capacity, self.base_ms);
+                }
+                for id in ids {
+                    if let Some(t) = tickets.get(id) {
+                        self.place(t, proj);
+                    }
+                }
+                if *last {
+                    Placed::Whole
+                } else {
+                    Placed::Loading
+                }
+            }
+            Change::Ticket { id, .. } => {
+                match tickets.get(id) {
+                    Some(t) => self.place(t, proj),
+                    None => self.remove(*id),
+                }
+                Placed::Some
+            }
+            _ => Placed::Nothing,
+        }
+    }
+
     pub fn remove(&mut self, id: u64) {
         if let Some(s) = self.slot_of.remove(&id) {
             put(&mut self.bytes, s, [0.0, 0.0, 0.0, -1.0]);
@@ -139,5 +213,55 @@ mod tests {
         let slot = s.slot_of[&3] as usize;
         let w = f32::from_le_bytes(s.bytes[slot * 16 + 12..slot * 16 + 16].try_into().unwrap());
         assert_eq!(w, code(&c));
+    }
+
+    #[test]
+    fn a_snapshot_is_placed_part_by_part_and_the_slots_grow_keeping_the_placed() {
+        let proj = Projection::new(119.45, 32.1);
+        let mut s = MarkerSlots::new(4, 0);
+        let tickets: crate::domain::state::Tickets = (1..=3000u64)
+            .map(|id| {
+                let mut t = examples::ticket();
+                t.id = id;
+                t.lon = 119.0 + id as f64 * 1e-4;
+                (id, Box::new(t))
+            })
+            .collect();
+        let part = |first: bool, last: bool, ids: std::ops::RangeInclusive<u64>| Change::Snapshot {
+            first,
+            last,
+            ids: ids.collect(),
+        };
+        assert_eq!(
+            s.take(&part(true, false, 1..=1000), &tickets, &proj),
+            Placed::Loading
+        );
+        let slot_of_7 = s.slot_of[&7];
+        let bytes_of_7 = s.bytes[slot_of_7 as usize * 16..][..16].to_vec();
+        assert_eq!(
+            s.take(&part(false, true, 1001..=3000), &tickets, &proj),
+            Placed::Whole
+        );
+        assert_eq!(s.len(), 3000);
+        assert!(s.capacity >= 3000);
+        // Growing kept what was placed, and every ticket has a slot of its own.
+        assert_eq!(s.slot_of[&7], slot_of_7);
+        assert_eq!(s.bytes[slot_of_7 as usize * 16..][..16], bytes_of_7[..]);
+        let distinct: std::collections::HashSet<u32> = s.slot_of.values().copied().collect();
+        assert_eq!(distinct.len(), 3000);
+        // The slots no ticket holds are empty markers.
+        let empty = (0..s.capacity).filter(|i| !distinct.contains(i)).count();
+        let codes_empty = (0..s.capacity as usize)
+            .filter(|i| {
+                f32::from_le_bytes(s.bytes[i * 16 + 12..i * 16 + 16].try_into().unwrap()) == -1.0
+            })
+            .count();
+        assert_eq!(empty, codes_empty);
+        // A new snapshot starts from empty slots.
+        assert_eq!(
+            s.take(&part(true, true, 1..=2), &tickets, &proj),
+            Placed::Whole
+        );
+        assert_eq!(s.len(), 2);
     }
 }

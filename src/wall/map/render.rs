@@ -15,14 +15,13 @@ use bevy::render::storage::ShaderBuffer;
 use bevy::shader::ShaderRef;
 use bevy::sprite_render::{AlphaMode2d, Material2d};
 
-use crate::feed::Change;
 use crate::protocol::within;
 use crate::wall::action::Selection;
 use crate::wall::clock::WallClock;
 use crate::wall::drill::{MAX_DEPTH, donut_depth, shown_depth};
 use crate::wall::layers::{self, Layer};
 use crate::wall::link::{MirrorChanged, WallMirror};
-use crate::wall::markers::MarkerSlots;
+use crate::wall::markers::{MarkerSlots, Placed};
 use crate::wall::rollup::{Rating, RegionIndex, RollUps, rating};
 use crate::wall::theme::cell_color;
 use crate::wall::view::{Focus, MapLayers, MapView};
@@ -439,7 +438,8 @@ pub(super) struct MarkerRead<'w> {
     selection: Res<'w, Selection>,
 }
 
-/// Move markers for the tickets that changed; grow the slots when they run out.
+/// Place the markers of the tickets that changed (a snapshot's part by part); the GPU
+/// buffer takes the slots written, or all of them after a snapshot or a growth.
 pub(super) fn update_markers(
     at: MarkerRead,
     handles: Option<ResMut<MapHandles>>,
@@ -459,44 +459,18 @@ pub(super) fn update_markers(
         meshes,
     } = &mut assets;
     let Some(mut h) = handles else { return };
-    let mut touched = false;
-    // The slots were rebuilt (a snapshot, or grown): the whole buffer is new.
-    let mut rebuilt = false;
-    let mut full = false;
+    let (mut touched, mut rebuilt) = (false, false);
     for MirrorChanged(change) in changes.read() {
-        match change {
-            Change::Snapshot { last: true, .. } => {
-                let need = (mirror.0.tickets.len() as u32 * 5 / 4)
-                    .max(16_384)
-                    .next_power_of_two();
-                let mut slots = MarkerSlots::new(need.max(h.slots.capacity), h.slots.base_ms);
-                for t in mirror.0.tickets.values() {
-                    full |= !slots.set(t, &map.proj);
-                }
-                h.slots = slots;
-                touched = true;
-                rebuilt = true;
-            }
-            Change::Ticket { id, .. } => {
-                match mirror.0.tickets.get(id) {
-                    Some(t) => full |= !h.slots.set(t, &map.proj),
-                    None => h.slots.remove(*id),
-                }
-                touched = true;
-            }
-            _ => {}
+        match h.slots.take(change, &mirror.0.tickets, &map.proj) {
+            Placed::Whole => rebuilt = true,
+            Placed::Some => touched = true,
+            Placed::Loading | Placed::Nothing => {}
         }
     }
-    if full {
-        // Out of slots: double them and place every live ticket again.
-        let mut slots = MarkerSlots::new(h.slots.capacity * 2, h.slots.base_ms);
-        for t in mirror.0.tickets.values() {
-            slots.set(t, &map.proj);
-        }
-        h.slots = slots;
-        rebuilt = true;
-    }
-    let grown = {
+    touched |= rebuilt;
+    // While a snapshot comes in the GPU buffer waits for its last part.
+    let waiting = mirror.0.loading && !rebuilt;
+    let grown = !waiting && {
         let cap = h.slots.capacity;
         match buffers.get(&h.marker_buffer) {
             Some(b) => b.data.as_ref().map(|d| d.len()) != Some(cap as usize * 16),
@@ -509,7 +483,8 @@ pub(super) fn update_markers(
             m.0 = new_mesh;
         }
     }
-    if (touched || grown)
+    if !waiting
+        && (touched || grown)
         && let Some(mut b) = buffers.get_mut(&h.marker_buffer)
     {
         if grown {
