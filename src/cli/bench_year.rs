@@ -132,7 +132,7 @@ fn watch(a: &Args, origin: i64, g: &super::bench_snapshot::Gateway) -> anyhow::R
         while readings.len() <= day {
             readings.push(r);
         }
-        if day % 15 == 0 || day == a.compare as usize || day >= a.days as usize {
+        if day.is_multiple_of(15) || day == a.compare as usize || day >= a.days as usize {
             println!(
                 "{day:>3}  {:>6.0}  {:>11.0}  {:>7.0}  {:>10.0}  {:>8.0}  {:>7.0}",
                 started.elapsed().as_secs_f64(),
