@@ -158,14 +158,7 @@ async fn bench(a: Args) -> anyhow::Result<()> {
         }
         for _ in 0..per_tick {
             sent += 1;
-            let m = ClientMsg::Command {
-                key: format!("b{sent}"),
-                command: Command::Intake {
-                    ticket: ticket.clone(),
-                },
-            };
-            tx.send(Message::Text(serde_json::to_string(&m)?.into()))
-                .await?;
+            tx.send(intake_frame(format!("b{sent}"), &ticket)?).await?;
         }
     }
     let (t0, sent0) = measured_from.unwrap_or((start, 0));
@@ -225,4 +218,18 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let d = std::env::temp_dir().join(format!("yiping-bench-{}", std::process::id()));
     std::fs::create_dir_all(&d)?;
     Ok(d)
+}
+
+/// An operator's intake of `ticket` under idempotency key `key`, as a text frame.
+pub(super) fn intake_frame(
+    key: String,
+    ticket: &yiping::protocol::NewTicket,
+) -> anyhow::Result<Message> {
+    let m = ClientMsg::Command {
+        key,
+        command: Command::Intake {
+            ticket: ticket.clone(),
+        },
+    };
+    Ok(Message::Text(serde_json::to_string(&m)?.into()))
 }

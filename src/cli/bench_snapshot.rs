@@ -28,13 +28,13 @@ use tokio_tungstenite::tungstenite::Message;
 use yiping::domain::time::{now_ms, now_us};
 use yiping::feed::handshake;
 use yiping::protocol::compact::{self, Encoding};
-use yiping::protocol::{ClientMsg, Command, ServerMsg, examples};
+use yiping::protocol::{ServerMsg, examples};
 use yiping::store::{History, Policy, Store};
 use yiping::wall::FeedLink;
 use yiping::wall::link::FeedHealth;
 use yiping::wall::state::Queue;
 
-use super::bench_gateway::ts_of;
+use super::bench_gateway::{intake_frame, ts_of};
 use super::bench_wall::{
     bench_ticket, full_map_write, grid_ids, grid_layer, place_markers, queue_table, rss_mb, rss_of,
 };
@@ -395,14 +395,10 @@ async fn joins_under_load(a: &Args, url: &str) -> anyhow::Result<()> {
             tick.tick().await;
             for _ in 0..per_tick {
                 sent += 1;
-                let m = ClientMsg::Command {
-                    key: format!("s{sent}"),
-                    command: Command::Intake {
-                        ticket: ticket.clone(),
-                    },
+                let Ok(frame) = intake_frame(format!("s{sent}"), &ticket) else {
+                    return;
                 };
-                let text = serde_json::to_string(&m).unwrap_or_default();
-                if tx.send(Message::Text(text.into())).await.is_err() {
+                if tx.send(frame).await.is_err() {
                     return;
                 }
             }

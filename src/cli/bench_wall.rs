@@ -389,12 +389,18 @@ pub fn rss_mb() -> f64 {
 
 /// A process's resident memory (`pid`, or "self"), MB (Linux; 0 where unreadable).
 pub fn rss_of(pid: impl std::fmt::Display) -> f64 {
+    status_mb(pid, "VmRSS")
+}
+
+/// A memory field of a process's /proc status (`VmRSS`, `VmHWM`: the peak), MB (Linux; 0
+/// where unreadable).
+pub fn status_mb(pid: impl std::fmt::Display, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
 }

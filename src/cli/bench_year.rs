@@ -20,7 +20,7 @@ use yiping::sim::city::City;
 use yiping::sim::{self, SimOptions};
 
 use super::bench_snapshot::start_gateway;
-use super::bench_wall::rss_of;
+use super::bench_wall::{rss_of, status_mb};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -137,7 +137,7 @@ fn watch(a: &Args, origin: i64, g: &super::bench_snapshot::Gateway) -> anyhow::R
                 "{day:>3}  {:>6.0}  {:>11.0}  {:>7.0}  {:>10.0}  {:>8.0}  {:>7.0}",
                 started.elapsed().as_secs_f64(),
                 r.rss_mb,
-                peak_of(pid),
+                status_mb(pid, "VmHWM"),
                 r.intake,
                 r.open,
                 r.seq
@@ -157,18 +157,6 @@ fn watch(a: &Args, origin: i64, g: &super::bench_snapshot::Gateway) -> anyhow::R
         end.intake
     );
     Ok(())
-}
-
-/// A process's peak resident memory (VmHWM), MB.
-fn peak_of(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// The figures read from `/metrics`.

@@ -14,7 +14,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use yiping::gateway::config::{GatewayConfig, Role, TokenConfig};
 use yiping::gateway::{self, GatewayHandle};
 use yiping::protocol::{
-    ClientMsg, Command, CommandOutcome, Hello, PROTOCOL_VERSION, Resume, ServerMsg, examples,
+    ClientMsg, Command, CommandOutcome, ErrorCode, Hello, PROTOCOL_VERSION, Resume, ServerMsg,
+    examples,
 };
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -82,6 +83,17 @@ pub async fn next(ws: &mut Ws) -> ServerMsg {
         if let Message::Text(t) = frame {
             return serde_json::from_str(&t).unwrap();
         }
+    }
+}
+
+/// The next message is the error `code`, and its message names `says`.
+pub async fn expect_error(ws: &mut Ws, code: ErrorCode, says: &str) {
+    match next(ws).await {
+        ServerMsg::Error { code: got, message } => {
+            assert_eq!(got, code, "{message}");
+            assert!(message.contains(says), "{message}");
+        }
+        other => panic!("{other:?}"),
     }
 }
 

@@ -2,7 +2,7 @@
 //! (never over each other), and the drill-down's breadcrumb with the rewind buttons.
 
 use bevy::prelude::*;
-use bevy_egui::egui::{self, Align2, Color32, FontId, LayerId, RichText, Stroke, Ui};
+use bevy_egui::egui::{self, Align2, Color32, FontId, RichText, Stroke, Ui};
 
 use super::PanelCtx;
 use super::frame::{chip, wall_area};
@@ -29,12 +29,7 @@ pub fn labels(
     rolls: &RollUps,
     focus: &str,
 ) -> Vec<(Vec2, f32, String)> {
-    let p = ctx
-        .layer_painter(LayerId::new(
-            egui::Order::Background,
-            egui::Id::new("map-labels"),
-        ))
-        .with_clip_rect(rect);
+    let p = super::map_painter(ctx, rect, "map-labels");
     let hits = donuts(&p, rect, ctx.zoom_factor(), map, view, rolls, focus);
     let zoom = ctx.zoom_factor();
     // Names keep clear of the donuts as of each other.

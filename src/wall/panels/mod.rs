@@ -412,3 +412,14 @@ fn briefing_area(ctx: &egui::Context, map_rect: egui::Rect, add: impl FnOnce(&mu
                 });
         });
 }
+
+/// A painter under the panels and over the map's cells, clipped to the map's `rect`: what
+/// is drawn on the map itself (labels, warnings' areas, base-map places), each on its
+/// layer `name`.
+pub fn map_painter(ctx: &egui::Context, rect: egui::Rect, name: &'static str) -> egui::Painter {
+    ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Background,
+        egui::Id::new(name),
+    ))
+    .with_clip_rect(rect)
+}

@@ -232,12 +232,7 @@ pub fn dimming(ctx: &egui::Context, dim: f32) {
 pub fn red_areas(ctx: &egui::Context, rect: egui::Rect, cx: &PanelCtx, view: &MapView) {
     let Some(map) = cx.map else { return };
     let zoom = ctx.zoom_factor();
-    let p = ctx
-        .layer_painter(egui::LayerId::new(
-            egui::Order::Background,
-            egui::Id::new("red-areas"),
-        ))
-        .with_clip_rect(rect);
+    let p = super::map_painter(ctx, rect, "red-areas");
     let red = Color32::from_rgb(255, 60, 60);
     for w in cx
         .mirror
@@ -288,12 +283,7 @@ pub fn base_map(
     out: &mut Vec<UiAction>,
 ) {
     let zoom = ctx.zoom_factor();
-    let p = ctx
-        .layer_painter(egui::LayerId::new(
-            egui::Order::Background,
-            egui::Id::new("base-places"),
-        ))
-        .with_clip_rect(rect);
+    let p = super::map_painter(ctx, rect, "base-places");
     for l in base.layers.iter().filter(|l| l.visible) {
         for (at, name) in &l.places {
             let s = view.to_screen(*at) / zoom;
