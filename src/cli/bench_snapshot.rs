@@ -64,6 +64,9 @@ pub struct Args {
     /// machines, here they share the gateway's two cores (0: an equal share).
     #[arg(long, default_value_t = 10)]
     walls_nice: i32,
+    /// Measure only the wall's first full frame (step 2), then stop.
+    #[arg(long)]
+    first_frame_only: bool,
     /// (Internal) only write the database into this folder, then exit.
     #[arg(long, hide = true)]
     prepare: Option<std::path::PathBuf>,
@@ -199,6 +202,9 @@ pub(super) fn start_gateway(
 
 fn measure(a: &Args, url: &str, gateway: u32) -> anyhow::Result<()> {
     first_frame(a, url)?;
+    if a.first_frame_only {
+        return Ok(());
+    }
     println!(
         "gateway resident after the wall's snapshot: {:.0} MB",
         rss_of(gateway)
@@ -222,8 +228,12 @@ fn first_frame(a: &Args, url: &str) -> anyhow::Result<()> {
     cfg.encoding = Encoding::Compact;
     let feed = yiping::feed::spawn(cfg)?;
     // The wall's event loop, woken by the feed as a part arrives (`screen::wake_on_parts`).
+    // It also notes when it handed over the last part: the feed's share of the time.
     let (woken, wakes) = crossbeam_channel::bounded::<()>(1);
+    let handed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let last_part = handed.clone();
     feed.wake.set(move || {
+        last_part.store(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
         let _ = woken.try_send(());
     });
     let mut app = super::bench_wall::wall_app(FeedLink::from(feed));
@@ -257,9 +267,10 @@ fn first_frame(a: &Args, url: &str) -> anyhow::Result<()> {
     queue_table(&app, &ctx);
     let first = t0.elapsed();
     println!(
-        "wall: {} tickets, snapshot in after {:.0} ms ({frames} frames); first full frame \
-         (markers, cells, queue table) at {:.0} ms",
+        "wall: {} tickets, the feed's last part handed over at {:.0} ms, snapshot in after \
+         {:.0} ms ({frames} frames); first full frame (markers, cells, queue table) at {:.0} ms",
         a.tickets,
+        handed.load(Ordering::Relaxed) as f64 / 1000.0,
         loaded.as_secs_f64() * 1000.0,
         first.as_secs_f64() * 1000.0
     );
