@@ -905,8 +905,13 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
             speed,
             from_ms,
         });
+        // From the middle the replay's clock starts at the first delta at or after it
+        // (the pause before that delta is not played).
         let played_ms = match from_ms {
-            Some(f) => last_us / 1000 - f,
+            Some(f) => {
+                let start = delta_at.iter().map(|u| u / 1000).find(|&a| a >= f);
+                last_us / 1000 - start.unwrap_or(f)
+            }
             None => span_ms,
         };
         let t0 = std::time::Instant::now();

@@ -36,10 +36,8 @@ use yiping::wall::state::Queue;
 
 use super::bench_gateway::{intake_frame, ts_of};
 use super::bench_wall::{
-    bench_ticket, full_map_write, grid_ids, grid_layer, place_markers, queue_table, rss_mb, rss_of,
+    Threads, bench_ticket, full_map_write, grid_ids, grid_layer, queue_table, rss_mb, rss_of,
 };
-use yiping::wall::layers::Projection;
-use yiping::wall::markers::MarkerSlots;
 use yiping::wall::screen::LOADING_FRAME;
 
 #[derive(clap::Args)]
@@ -236,10 +234,8 @@ fn first_frame(a: &Args, url: &str) -> anyhow::Result<()> {
         last_part.store(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
         let _ = woken.try_send(());
     });
-    let mut app = super::bench_wall::wall_app(FeedLink::from(feed));
+    let mut app = super::bench_wall::wall_app(FeedLink::from(feed), Threads::AsTheWall);
     let mut frames = 0;
-    let proj = Projection::new(119.45, 32.1);
-    let mut slots = MarkerSlots::new(16_384, now_ms());
     loop {
         // Paced as the wall paces itself while it loads (`screen::pace_while_loading`: a
         // frame every LOADING_FRAME while nothing waits in the channel, or as soon as the
@@ -247,7 +243,6 @@ fn first_frame(a: &Args, url: &str) -> anyhow::Result<()> {
         // the feed thread and the gateway.
         let began = Instant::now();
         app.update();
-        place_markers(&mut app, &mut slots, &proj);
         frames += 1;
         let h = app.world().resource::<FeedHealth>();
         if h.loading && h.backlog == 0 {
@@ -263,7 +258,7 @@ fn first_frame(a: &Args, url: &str) -> anyhow::Result<()> {
         );
     }
     let loaded = t0.elapsed();
-    let _map = full_map_write(&mut app, &layer, slots, proj);
+    let _map = full_map_write(&mut app, &layer);
     queue_table(&app, &ctx);
     let first = t0.elapsed();
     println!(

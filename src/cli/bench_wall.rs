@@ -1,8 +1,9 @@
 //! `yiping bench-wall`: the CPU cost per frame of the wall's own work, headless. A wall
 //! app (MinimalPlugins + the wall's state plugins) mirrors a snapshot of `--tickets`
 //! tickets over `--cells` grids, then takes `--rate` deltas a second at 60 frames a second;
-//! each frame is timed in parts: ingest + derive (the app's update), the map's recolour
-//! and marker writes, and the egui layout of the queue table. The software renderer is too
+//! each frame is timed in parts: ingest + derive (the app's update: the mirror, queue,
+//! roll-ups and marker slots), the map's writes (marker slots to the GPU buffer's bytes,
+//! cells recoloured), and the egui layout of the queue table. The software renderer is too
 //! slow to time frames honestly, so the GPU side is not in these figures.
 
 use std::collections::HashMap;
@@ -19,14 +20,14 @@ use yiping::protocol::{
     AuditEntry, Event, Priority, ServerMsg, Snapshot, Ticket, TicketStatus, examples,
 };
 use yiping::wall::layers::{Cell, Layer, Projection};
-use yiping::wall::link::{MirrorChanged, WallMirror};
+use yiping::wall::link::WallMirror;
 use yiping::wall::map::render::recolor;
 use yiping::wall::markers::MarkerSlots;
 use yiping::wall::panels::PanelCtx;
 use yiping::wall::rollup::{RegionIndex, RollUps};
 use yiping::wall::state::Queue;
 use yiping::wall::text::UiLang;
-use yiping::wall::{FeedLink, WallCorePlugin, WallSet};
+use yiping::wall::{FeedLink, WallCorePlugin};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -51,29 +52,6 @@ pub struct Args {
 struct Figures {
     mean: f64,
     p99: f64,
-}
-
-/// The mirror's changes, collected by a system in the Draw set as the map's systems read
-/// them; the bench places the markers from them between frames (`place_markers`), so
-/// that the map's share is timed apart.
-#[derive(Resource, Default)]
-struct Changed(Vec<yiping::feed::Change>);
-
-fn collect(mut r: MessageReader<MirrorChanged>, mut c: ResMut<Changed>) {
-    c.0.extend(r.read().map(|MirrorChanged(ch)| ch.clone()));
-}
-
-/// The markers the map would place for the changes since the last call (the map's own
-/// `MarkerSlots::take`): whether the GPU buffer is whole again (a snapshot's last part).
-pub fn place_markers(app: &mut App, slots: &mut MarkerSlots, proj: &Projection) -> bool {
-    let w = app.world_mut();
-    let changes = std::mem::take(&mut w.resource_mut::<Changed>().0);
-    let tickets = &w.resource::<WallMirror>().0.tickets;
-    let mut whole = false;
-    for c in &changes {
-        whole |= slots.take(c, tickets, proj) == yiping::wall::markers::Placed::Whole;
-    }
-    whole
 }
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
@@ -159,49 +137,60 @@ pub fn grid_layer(grids: &[String]) -> Layer {
     }
 }
 
-/// A headless wall: the state plugins on one thread, fed by `link`.
-pub fn wall_app(link: FeedLink) -> App {
+/// How a headless wall runs its systems.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Threads {
+    /// One thread: the figures are the systems' CPU time, without the task pool's
+    /// wake-ups (which on two cores moved the mean by 2x between identical runs).
+    One,
+    /// Bevy's multi-threaded executor, as the wall runs (systems that share nothing run
+    /// at once).
+    AsTheWall,
+}
+
+/// A headless wall: the state plugins, fed by `link`, with marker slots as the map keeps
+/// them.
+pub fn wall_app(link: FeedLink, threads: Threads) -> App {
     let mut app = App::new();
-    // One thread: the figures are the systems' CPU time, without the task pool's wake-ups
-    // (which on two cores moved the mean by 2x between identical runs).
-    app.add_plugins((MinimalPlugins, WallCorePlugin))
-        .edit_schedule(Update, |s| {
+    app.add_plugins((
+        MinimalPlugins.set(yiping::wall::task_pools()),
+        WallCorePlugin,
+    ))
+    .insert_resource(link)
+    .insert_resource(MarkerSlots::new(
+        16_384,
+        now_ms(),
+        Projection::new(119.45, 32.1),
+    ));
+    if threads == Threads::One {
+        app.edit_schedule(Update, |s| {
             s.set_executor(bevy::ecs::schedule::SingleThreadedExecutor::new());
-        })
-        .insert_resource(link)
-        .init_resource::<Changed>()
-        .add_systems(Update, collect.in_set(WallSet::Draw));
+        });
+    }
     app
 }
 
 /// The map's whole write after a snapshot, as the map system does it: every marker slot
-/// (placed part by part as the snapshot came, `place_markers`) copied to the GPU buffer,
+/// (placed part by part as the snapshot came, `markers::place`) copied to the GPU buffer,
 /// every cell's colour; returns the buffers it keeps for later frames.
-pub fn full_map_write(
-    app: &mut App,
-    layer: &Layer,
-    mut slots: MarkerSlots,
-    proj: Projection,
-) -> MapBuffers {
-    // The GPU buffer's bytes, as the map system keeps them.
-    let mut marker_gpu = vec![0u8; slots.bytes.len()];
-    let mut grid_bytes = vec![0u8; layer.cells.len() * 16];
-    slots.flush_all_into(&mut marker_gpu);
-    let index = RegionIndex::default();
+pub fn full_map_write(app: &mut App, layer: &Layer) -> MapBuffers {
     let w = app.world_mut();
+    // The GPU buffer's bytes, as the map system keeps them.
+    let mut slots = w.resource_mut::<MarkerSlots>();
+    let mut marker_gpu = vec![0u8; slots.bytes.len()];
+    slots.flush_all_into(&mut marker_gpu);
+    slots.take_pending();
+    let mut grid_bytes = vec![0u8; layer.cells.len() * 16];
+    let index = RegionIndex::default();
     let mut rolls = w.resource_mut::<RollUps>();
     recolor(layer, "", &mut rolls, &index, &mut grid_bytes, true);
     MapBuffers {
-        proj,
-        slots,
         marker_gpu,
         grid_bytes,
     }
 }
 
 pub struct MapBuffers {
-    proj: Projection,
-    slots: MarkerSlots,
     marker_gpu: Vec<u8>,
     grid_bytes: Vec<u8>,
 }
@@ -244,11 +233,14 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
 
     let (tx, rx) = bounded(1 << 20);
     let (ctx_tx, _cmd_rx) = bounded(16);
-    let mut app = wall_app(FeedLink {
-        events: rx,
-        commands: ctx_tx,
-        wake: Default::default(),
-    });
+    let mut app = wall_app(
+        FeedLink {
+            events: rx,
+            commands: ctx_tx,
+            wake: Default::default(),
+        },
+        Threads::One,
+    );
     // In parts, as the gateway sends it; the frames run until the last is in.
     let parts: Vec<Vec<Ticket>> = all.chunks(a.part).map(|c| c.to_vec()).collect();
     drop(all);
@@ -270,8 +262,6 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
         ))?;
     }
     let mut snapshot_frames = 0;
-    let proj = Projection::new(119.45, 32.1);
-    let mut slots = MarkerSlots::new(16_384, now);
     while app
         .world()
         .resource::<yiping::wall::link::FeedHealth>()
@@ -279,18 +269,15 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
         || !tx.is_empty()
     {
         app.update();
-        place_markers(&mut app, &mut slots, &proj);
         snapshot_frames += 1;
     }
     let snapshot_ms = t0.elapsed().as_secs_f64() * 1000.0;
 
     let t0 = Instant::now();
     let MapBuffers {
-        proj,
-        mut slots,
         mut marker_gpu,
         mut grid_bytes,
-    } = full_map_write(&mut app, &grid_layer, slots, proj);
+    } = full_map_write(&mut app, &grid_layer);
     let full_map_ms = t0.elapsed().as_secs_f64() * 1000.0;
 
     let ctx = egui::Context::default();
@@ -324,9 +311,9 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
         app.update();
         let t1 = Instant::now();
         {
-            place_markers(&mut app, &mut slots, &proj);
-            slots.flush_into(&mut marker_gpu);
-            let mut rolls = app.world_mut().resource_mut::<RollUps>();
+            let w = app.world_mut();
+            w.resource_mut::<MarkerSlots>().flush_into(&mut marker_gpu);
+            let mut rolls = w.resource_mut::<RollUps>();
             changed_cells += recolor(&grid_layer, "", &mut rolls, &index, &mut grid_bytes, false);
         }
         let t2 = Instant::now();
@@ -355,7 +342,7 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
     println!("full map write (once)           {full_map_ms:8.1} ms");
     println!("per frame            mean      p99");
     println!(
-        "  ingest + derive  {:7.3}  {:7.3} ms",
+        "  ingest + derive  {:7.3}  {:7.3} ms  (mirror, queue, roll-ups, marker slots)",
         mean(&upd),
         pct(&mut upd, 0.99)
     );

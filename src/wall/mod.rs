@@ -6,9 +6,10 @@
 //! - vocabulary, imported by the features and importing none of them: `action` (what
 //!   widgets ask for, the selection), `view` (the map's layers, focus, camera view),
 //!   `clock` (the time every view counts against), `theme` (the palette), `text`
-//!   (language and formats), `fonts`, `config`, `layout`, `layers`, `rollup`, `markers`;
+//!   (language and formats), `fonts`, `config`, `layout`, `layers`, `rollup`;
 //! - features, each a plugin over the vocabulary: `link` (the feed into the mirror,
-//!   time-boxed), `state` (queue and roll-ups, kept up by the changes), `act` (applies
+//!   time-boxed), `state` (queue and roll-ups, kept up by the changes), `markers` (each
+//!   open ticket's slot for the map's marker buffer, kept up beside them), `act` (applies
 //!   every `UiAction`), `briefing`, `tour`, `screen` (burn-in, dimming), `drill` (which
 //!   level where), `rewind` (the source it is handed);
 //! - views, which read everything and nothing imports: `map` (render, camera, picking)
@@ -72,6 +73,7 @@ impl Plugin for WallCorePlugin {
         link::plugin(app);
         clock::plugin(app);
         state::plugin(app);
+        markers::plugin(app);
         act::plugin(app);
         screen::plugin(app);
         tour::plugin(app);
@@ -132,6 +134,26 @@ fn spawn_camera(mut commands: Commands, mut egui: ResMut<bevy_egui::EguiGlobalSe
     ));
 }
 
+/// The task pools: at least two threads for the systems. Bevy's multi-threaded executor
+/// runs systems on the compute pool only (the main thread waits for them), and on two
+/// cores its default gives that pool one thread (and one each to I/O and async compute):
+/// the queue, the roll-ups and the marker slots, which share nothing and could run at
+/// once, ran one after the other. Measured with `yiping bench-snapshot
+/// --first-frame-only` (a million tickets, this 2-core machine): see BENCHMARKS.md, "A
+/// province".
+pub fn task_pools() -> TaskPoolPlugin {
+    let d = TaskPoolOptions::default();
+    TaskPoolPlugin {
+        task_pool_options: TaskPoolOptions {
+            compute: bevy::app::TaskPoolThreadAssignmentPolicy {
+                min_threads: 2,
+                ..d.compute
+            },
+            ..d
+        },
+    }
+}
+
 /// How to run a wall.
 pub struct WallOptions {
     pub config: config::WallConfig,
@@ -186,6 +208,7 @@ pub fn run(opts: WallOptions) -> anyhow::Result<()> {
                 primary_window: Some(window),
                 ..default()
             })
+            .set(task_pools())
             // The binary sets up tracing itself.
             .disable::<bevy::log::LogPlugin>(),
     )

@@ -41,6 +41,8 @@ pub struct Queue {
     overdue_before: i64,
     /// The keys of the snapshot parts received so far (sorted once it is whole).
     loading: Vec<QueueKey>,
+    /// The clock it last saw (one going back means a replay began: filter again).
+    clock: i64,
 }
 
 impl Queue {
@@ -125,37 +127,35 @@ pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Queue>()
         .init_resource::<RollUps>()
         .init_resource::<RegionIndex>()
-        .add_systems(Update, derive.in_set(WallSet::Derive));
+        .add_systems(
+            Update,
+            (derive_queue, derive_rollups).in_set(WallSet::Derive),
+        );
 }
 
 /// A clock this far behind the roll-ups' means another clock took over (a replay began):
 /// what is overdue is counted again against it. Live and replay clocks only go forward.
 const CLOCK_WENT_BACK_MS: i64 = 1000;
 
-pub fn derive(
+/// The queue, kept up by the mirror's changes. A system of its own beside the roll-ups
+/// and the markers (`markers::place`): each reads the mirror and writes only its own
+/// view, so Bevy runs them at once. At a province's snapshot, one after the other on the
+/// main thread, they were the wall's last second before its first full frame.
+pub fn derive_queue(
     mirror: Res<WallMirror>,
-    index: Res<RegionIndex>,
     clock: Res<WallClock>,
     mut changes: MessageReader<MirrorChanged>,
     mut queue: ResMut<Queue>,
-    mut rolls: ResMut<RollUps>,
     filter: Option<Res<QueueFilter>>,
 ) {
     let now = clock.now_ms;
     let m = &mirror.0;
     let all = QueueFilter::All;
     let filter = filter.as_deref().unwrap_or(&all);
-    if now < rolls.clock() - CLOCK_WENT_BACK_MS {
-        rolls.clear(now);
-        for (id, t) in &m.tickets {
-            rolls.set_ticket(*id, Some(t), &index);
-        }
-        rolls.set_warnings(m.warnings.values());
+    if now < queue.clock - CLOCK_WENT_BACK_MS || *filter != queue.filter {
         queue.refilter(filter, m, now);
     }
-    if *filter != queue.filter {
-        queue.refilter(filter, m, now);
-    }
+    queue.clock = now;
     queue.advance(now);
     for MirrorChanged(change) in changes.read() {
         match change {
@@ -164,25 +164,60 @@ pub fn derive(
                 // the queue's order is sorted once, when the last part is in.
                 if *first {
                     queue.loading.clear();
-                    rolls.clear(now);
-                    rolls.begin_bulk();
                 }
-                for id in ids {
-                    let t = m.tickets.get(id).map(|t| &**t);
-                    queue.loading.extend(t.and_then(queue_key));
-                    rolls.set_ticket(*id, t, &index);
-                }
+                let keys = ids
+                    .iter()
+                    .filter_map(|id| m.tickets.get(id).and_then(|t| queue_key(t)));
+                queue.loading.extend(keys);
                 if *last {
-                    rolls.end_bulk();
                     queue.order = Ranked::from_unsorted(std::mem::take(&mut queue.loading));
                     queue.refilter(filter, m, now);
-                    rolls.set_warnings(m.warnings.values());
                 }
             }
             Change::Ticket { id, before } => {
                 let t = m.tickets.get(id).map(|t| &**t);
                 queue.set(before.as_deref(), t, now);
-                rolls.set_ticket(*id, t, &index);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every region's roll-up, kept up by the mirror's changes (beside the queue: see
+/// `derive_queue`).
+pub fn derive_rollups(
+    mirror: Res<WallMirror>,
+    index: Res<RegionIndex>,
+    clock: Res<WallClock>,
+    mut changes: MessageReader<MirrorChanged>,
+    mut rolls: ResMut<RollUps>,
+) {
+    let now = clock.now_ms;
+    let m = &mirror.0;
+    if now < rolls.clock() - CLOCK_WENT_BACK_MS {
+        rolls.clear(now);
+        for (id, t) in &m.tickets {
+            rolls.set_ticket(*id, Some(t), &index);
+        }
+        rolls.set_warnings(m.warnings.values());
+    }
+    for MirrorChanged(change) in changes.read() {
+        match change {
+            Change::Snapshot { first, last, ids } => {
+                if *first {
+                    rolls.clear(now);
+                    rolls.begin_bulk();
+                }
+                for id in ids {
+                    rolls.set_ticket(*id, m.tickets.get(id).map(|t| &**t), &index);
+                }
+                if *last {
+                    rolls.end_bulk();
+                    rolls.set_warnings(m.warnings.values());
+                }
+            }
+            Change::Ticket { id, .. } => {
+                rolls.set_ticket(*id, m.tickets.get(id).map(|t| &**t), &index);
             }
             Change::Warning { .. } => rolls.set_warnings(m.warnings.values()),
             _ => {}

@@ -20,7 +20,7 @@ use crate::wall::action::Selection;
 use crate::wall::clock::WallClock;
 use crate::wall::drill::{MAX_DEPTH, donut_depth, shown_depth};
 use crate::wall::layers::{self, Layer};
-use crate::wall::link::{MirrorChanged, WallMirror};
+use crate::wall::link::WallMirror;
 use crate::wall::markers::{MarkerSlots, Placed};
 use crate::wall::rollup::{Rating, RegionIndex, RollUps, rating};
 use crate::wall::theme::cell_color;
@@ -87,7 +87,6 @@ pub struct MapHandles {
     pub marker_buffer: Handle<ShaderBuffer>,
     pub marker_material: Handle<MarkerMaterial>,
     pub marker_mesh: Entity,
-    pub slots: MarkerSlots,
 }
 
 #[derive(Component)]
@@ -282,7 +281,7 @@ pub(super) fn setup(
             ));
         }
     }
-    let slots = MarkerSlots::new(16_384, clock.now_ms);
+    let slots = MarkerSlots::new(16_384, clock.now_ms, map.proj);
     let marker_buffer = buffers.add(ShaderBuffer::new(
         &slots.bytes,
         RenderAssetUsages::default(),
@@ -305,8 +304,8 @@ pub(super) fn setup(
         marker_buffer,
         marker_material,
         marker_mesh,
-        slots,
     });
+    commands.insert_resource(slots);
 }
 
 /// Write the colours of the cells of the layer at `depth` whose roll-up changed (all of
@@ -429,26 +428,24 @@ pub(super) struct MarkerAssets<'w> {
     meshes: ResMut<'w, Assets<Mesh>>,
 }
 
-/// What the markers read: where tickets are, the clock, the selection.
+/// What the markers read: whether a snapshot is coming in, the clock, the selection.
 #[derive(SystemParam)]
 pub(super) struct MarkerRead<'w> {
-    map: Res<'w, MapLayers>,
     mirror: Res<'w, WallMirror>,
     clock: Res<'w, WallClock>,
     selection: Res<'w, Selection>,
 }
 
-/// Place the markers of the tickets that changed (a snapshot's part by part); the GPU
-/// buffer takes the slots written, or all of them after a snapshot or a growth.
+/// The markers placed this frame (`markers::place`, in the derive step) to the GPU: the
+/// slots written, or all of them after a snapshot or a growth.
 pub(super) fn update_markers(
     at: MarkerRead,
-    handles: Option<ResMut<MapHandles>>,
-    mut changes: MessageReader<MirrorChanged>,
+    handles: Option<Res<MapHandles>>,
+    slots: Option<ResMut<MarkerSlots>>,
     mut assets: MarkerAssets,
     mut q: Query<&mut Mesh2d>,
 ) {
     let MarkerRead {
-        map,
         mirror,
         clock,
         selection,
@@ -458,27 +455,23 @@ pub(super) fn update_markers(
         materials,
         meshes,
     } = &mut assets;
-    let Some(mut h) = handles else { return };
-    let (mut touched, mut rebuilt) = (false, false);
-    for MirrorChanged(change) in changes.read() {
-        match h.slots.take(change, &mirror.0.tickets, &map.proj) {
-            Placed::Whole => rebuilt = true,
-            Placed::Some => touched = true,
-            Placed::Loading | Placed::Nothing => {}
-        }
-    }
-    touched |= rebuilt;
+    let (Some(h), Some(mut slots)) = (handles, slots) else {
+        return;
+    };
+    let placed = slots.take_pending();
+    let rebuilt = placed == Placed::Whole;
+    let touched = matches!(placed, Placed::Some | Placed::Whole);
     // While a snapshot comes in the GPU buffer waits for its last part.
     let waiting = mirror.0.loading && !rebuilt;
     let grown = !waiting && {
-        let cap = h.slots.capacity;
+        let cap = slots.capacity;
         match buffers.get(&h.marker_buffer) {
             Some(b) => b.data.as_ref().map(|d| d.len()) != Some(cap as usize * 16),
             None => false,
         }
     };
     if grown {
-        let new_mesh = meshes.add(marker_mesh(h.slots.capacity));
+        let new_mesh = meshes.add(marker_mesh(slots.capacity));
         if let Ok(mut m) = q.get_mut(h.marker_mesh) {
             m.0 = new_mesh;
         }
@@ -488,21 +481,21 @@ pub(super) fn update_markers(
         && let Some(mut b) = buffers.get_mut(&h.marker_buffer)
     {
         if grown {
-            *b = ShaderBuffer::new(&h.slots.bytes, RenderAssetUsages::default());
-            h.slots.mark_clean();
+            *b = ShaderBuffer::new(&slots.bytes, RenderAssetUsages::default());
+            slots.mark_clean();
         } else if let Some(d) = b.data.as_mut() {
             if rebuilt {
-                h.slots.flush_all_into(d);
+                slots.flush_all_into(d);
             } else {
-                h.slots.flush_into(d);
+                slots.flush_into(d);
             }
         }
     }
     // The pulse and the overdue colour count against the wall's clock (a replay's own).
-    let now_s = (clock.now_ms - h.slots.base_ms) as f32 / 1000.0;
+    let now_s = (clock.now_ms - slots.base_ms) as f32 / 1000.0;
     let sel = selection
         .ticket
-        .and_then(|id| h.slots.slot_of.get(&id))
+        .and_then(|id| slots.slot_of.get(&id))
         .map(|s| *s as f32)
         .unwrap_or(-1.0);
     if let Some(mut m) = materials.get_mut(&h.marker_material) {
