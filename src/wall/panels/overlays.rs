@@ -317,19 +317,37 @@ pub fn base_map(
         return;
     }
     let lang = cx.lang;
+    // The map's upper right, under the health chip's band: the lower edge is the
+    // supervision notices'. On a narrow map (a 1080p console's is 800 px wide) it would
+    // cover the right of the drill-down bar and its figures (超期, 紧急): then it goes
+    // under that bar. Both sizes are last frame's (egui keeps each area's rect).
+    let top = rect.top() + 64.0;
+    let last = |id: &str| ctx.memory(|m| m.area_rect(egui::Id::new(id)));
+    let top = match (last("base-layers"), last("drill-bar")) {
+        (Some(me), Some(drill)) => {
+            let here = egui::Rect::from_min_size(
+                egui::pos2(rect.right() - 12.0 - me.width(), top),
+                me.size(),
+            );
+            if here.intersects(drill) {
+                drill.bottom() + 8.0
+            } else {
+                top
+            }
+        }
+        _ => top,
+    };
     wall_area("base-layers", egui::Order::Middle)
-        // The map's upper right, under the health chip's band: the lower edge is the
-        // supervision notices'.
         .anchor(
             Align2::RIGHT_TOP,
             egui::vec2(
                 rect.right() - ctx.viewport_rect().right() - 12.0,
-                rect.top() - ctx.viewport_rect().top() + 64.0,
+                top - ctx.viewport_rect().top(),
             ),
         )
         .show(ctx, |ui| {
             super::frame::chip().show(ui, |ui| {
-                ui.horizontal(|ui| {
+                let row = ui.horizontal(|ui| {
                     ui.label(
                         RichText::new(lang.t("底图", "Base map"))
                             .size(15.0)
@@ -345,6 +363,9 @@ pub fn base_map(
                         }
                     }
                 });
+                // The note wraps to the toggles' width: on one line it made the chip
+                // twice as wide, into the drill-down bar of a 1080p map.
+                ui.set_max_width(row.response.rect.width());
                 if !base.note.is_empty() {
                     ui.label(RichText::new(&base.note).size(13.0).color(DIM));
                 }
