@@ -135,9 +135,10 @@ impl MarkerSlots {
         let placed = match change {
             Change::Snapshot { first, last, ids } => {
                 if *first {
-                    let pending = self.pending;
-                    *self = MarkerSlots::new(self.capacity, self.base_ms, self.proj);
-                    self.pending = pending;
+                    *self = MarkerSlots {
+                        pending: self.pending,
+                        ..MarkerSlots::new(self.capacity, self.base_ms, self.proj)
+                    };
                 }
                 for id in ids {
                     if let Some(t) = tickets.get(id) {

@@ -464,6 +464,21 @@ mod tests {
         assert_eq!(parent(""), None);
     }
 
+    const NOW: i64 = 1_795_000_000_000;
+
+    /// `n` grids over three districts of `towns` towns of `villages` villages, and their
+    /// index (`index`).
+    fn city(n: usize, towns: usize, villages: usize) -> (Vec<String>, RegionIndex) {
+        let grids: Vec<String> = (0..n)
+            .map(|i| {
+                let (t, v) = (i % towns, i % villages);
+                format!("3211{:02}-{:02}-{:03}-{:03}", i % 3, t, v, i)
+            })
+            .collect();
+        let ix = index(&grids);
+        (grids, ix)
+    }
+
     /// Two micro-grids per grid: the west and east halves of a 1 km square at the grid's
     /// index along x.
     fn index(grids: &[String]) -> RegionIndex {
@@ -499,13 +514,10 @@ mod tests {
 
     #[test]
     fn every_level_is_the_sum_of_the_one_below() {
-        let grids: Vec<String> = (0..40)
-            .map(|i| format!("3211{:02}-{:02}-{:03}-{:03}", i % 3, i % 5, i % 7, i))
-            .collect();
-        let ix = index(&grids);
+        let (grids, ix) = city(40, 5, 7);
         let proj = ix.proj.unwrap();
         let mut rng = SmallRng::seed_from_u64(5);
-        let now = 1_795_000_000_000;
+        let now = NOW;
         let mut r = RollUps::default();
         r.clear(now);
         let statuses = [
@@ -593,13 +605,10 @@ mod tests {
 
     #[test]
     fn a_snapshot_taken_in_bulk_rolls_up_as_one_taken_ticket_by_ticket() {
-        let grids: Vec<String> = (0..30)
-            .map(|i| format!("3211{:02}-{:02}-{:03}-{:03}", i % 3, i % 4, i % 6, i))
-            .collect();
-        let ix = index(&grids);
+        let (grids, ix) = city(30, 4, 6);
         let proj = ix.proj.unwrap();
         let mut rng = SmallRng::seed_from_u64(9);
-        let now = 1_795_000_000_000;
+        let now = NOW;
         let statuses = [
             TicketStatus::Received,
             TicketStatus::Assigned,
