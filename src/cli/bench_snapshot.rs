@@ -15,7 +15,7 @@
 //! The gateway's log goes to `yiping-bench-gateway.log` in the temporary folder.
 
 use std::io::Write;
-use std::process::{Child, Command as Process, Stdio};
+use std::process::{Child, Command as Process};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -55,9 +55,12 @@ pub struct Args {
     /// Tickets taken in a second meanwhile.
     #[arg(long, default_value_t = 1000)]
     rate: u32,
-    /// Seconds of delivery measured without the joins.
+    /// Seconds of delivery measured without the joins (and at least with them), a round.
     #[arg(long, default_value_t = 8)]
     seconds: u64,
+    /// Rounds of the two windows, alone then with the joins; the p99s pool all rounds.
+    #[arg(long, default_value_t = 3)]
+    rounds: u32,
     /// The joining walls' process runs at this niceness: on a site they are other
     /// machines, here they share the gateway's two cores (0: an equal share).
     #[arg(long, default_value_t = 10)]
@@ -109,7 +112,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
          [[tokens]]\ntoken = \"{OP}\"\nrole = \"operator\"\nname = \"bench\"\n"
     );
     let mut gateway = start_gateway(&exe, &dir, &tail, &[])?;
-    let result = measure(&a, &gateway.url, gateway.child.id());
+    let result = measure(&a, &gateway);
     let _ = gateway.child.kill();
     let _ = gateway.child.wait();
     let _ = std::fs::remove_dir_all(&dir);
@@ -169,14 +172,14 @@ pub(super) fn start_gateway(
         dir.join("gateway.sqlite").display()
     )?;
     let t0 = Instant::now();
+    // Its log (tracing writes to stdout) and any panic, in one file.
+    let log = std::fs::File::create(std::env::temp_dir().join("yiping-bench-gateway.log"))?;
     let child = Process::new(exe)
         .args(["gateway", "--config"])
         .arg(&cfg)
         .args(args)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(
-            std::env::temp_dir().join("yiping-bench-gateway.log"),
-        )?)
+        .stdout(log.try_clone()?)
+        .stderr(log)
         .spawn()?;
     // Up when its port answers (it loads every ticket first).
     while std::net::TcpStream::connect(("127.0.0.1", ws)).is_err() {
@@ -198,7 +201,8 @@ pub(super) fn start_gateway(
     })
 }
 
-fn measure(a: &Args, url: &str, gateway: u32) -> anyhow::Result<()> {
+fn measure(a: &Args, g: &Gateway) -> anyhow::Result<()> {
+    let (url, gateway) = (g.url.as_str(), g.child.id());
     first_frame(a, url)?;
     if a.first_frame_only {
         return Ok(());
@@ -211,7 +215,7 @@ fn measure(a: &Args, url: &str, gateway: u32) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(encodings(a, url))?;
-    rt.block_on(joins_under_load(a, url))?;
+    rt.block_on(joins_under_load(a, url, g.http_port))?;
     println!("gateway resident at the end: {:.0} MB", rss_of(gateway));
     Ok(())
 }
@@ -353,8 +357,13 @@ async fn encodings(a: &Args, url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Step 4: delivery to watchers, without and with `walls` snapshots at once.
-async fn joins_under_load(a: &Args, url: &str) -> anyhow::Result<()> {
+/// Step 4: delivery to watchers, without and with `walls` snapshots at once, in `rounds`
+/// rounds (each: a window alone, then one with the joins). On this machine one 8 s
+/// window's p99 is set by a few stalls of 10-40 ms from outside the gateway (the
+/// hypervisor's steal, the disk's fsync): two windows *without* joins differed by up to
+/// 3.4x. So the deliveries of every round are pooled, each side, before the p99 is taken;
+/// `--walls 0` runs the same rounds with no joins at all, the noise floor of the ratio.
+async fn joins_under_load(a: &Args, url: &str, http_port: u16) -> anyhow::Result<()> {
     let measuring = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicBool::new(false));
     let lat = Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
@@ -383,21 +392,110 @@ async fn joins_under_load(a: &Args, url: &str) -> anyhow::Result<()> {
             }
         }));
     }
-    // Scoped too: a city-wide operator would itself take a million-ticket snapshot.
+    let operator = operator(url, a.rate, done.clone()).await?;
+    let take = || std::mem::take(&mut *lat.lock().unwrap_or_else(|e| e.into_inner()));
+    // The first join of a scope reads every ticket of the file for that scope's figures,
+    // on the core (seconds at a million): measured after it.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    measuring.store(true, Ordering::Relaxed);
+    let window = Duration::from_secs(a.seconds);
+    let (mut alone, mut joined) = (Vec::new(), Vec::new());
+    let (mut stalls_alone, mut stalls_joined) = (Stalls::default(), Stalls::default());
+    let mut joins = Vec::new();
+    println!(
+        "{} watchers, {} tickets/s taken in: delivery p50 / p99 / max (ms)",
+        a.watchers, a.rate
+    );
+    let mut steal = (0.0, 0.0);
+    for round in 1..=a.rounds {
+        let before = Stalls::read(http_port)?;
+        take();
+        let s0 = steal_ms();
+        tokio::time::sleep(window).await;
+        let mut lat0 = take();
+        let s1 = steal_ms();
+        let between = Stalls::read(http_port)?;
+        // The joins, all at once; measured until the last has its whole snapshot (and
+        // for at least as long as the window alone).
+        let t0 = Instant::now();
+        let walls = join_in_child(url, a.walls, a.walls_nice).await?;
+        let all_in = t0.elapsed().as_secs_f64();
+        if t0.elapsed() < window {
+            tokio::time::sleep(window - t0.elapsed()).await;
+        }
+        let mut lat1 = take();
+        let s2 = steal_ms();
+        let after = Stalls::read(http_port)?;
+        let (r0, r1) = (Spread::of(&mut lat0), Spread::of(&mut lat1));
+        println!(
+            "  round {round}: alone {r0}; {} snapshots at once {r1}; p99 ratio {:.2}x; \
+             steal {:.0} / {:.0} ms",
+            a.walls,
+            r1.p99 / r0.p99.max(0.001),
+            s1 - s0,
+            s2 - s1
+        );
+        steal = (steal.0 + s1 - s0, steal.1 + s2 - s1);
+        stalls_alone.add(&between, &before);
+        stalls_joined.add(&after, &between);
+        alone.append(&mut lat0);
+        joined.append(&mut lat1);
+        joins.push((walls, all_in));
+    }
+    done.store(true, Ordering::Relaxed);
+    let _ = operator.await;
+    for r in readers {
+        let _ = r.await;
+    }
+    let (p0, p1) = (Spread::of(&mut alone), Spread::of(&mut joined));
+    println!("  all {} rounds pooled:", a.rounds);
+    println!("    alone                  {p0}");
+    println!("    {} snapshots at once   {p1}", a.walls);
+    println!(
+        "    p99 with the joins / alone: {:.2}x",
+        p1.p99 / p0.p99.max(0.001)
+    );
+    println!(
+        "    the gateway's batches (apply and commit) over 10 ms: alone {stalls_alone}, with \
+         the joins {stalls_joined}"
+    );
+    println!(
+        "    time the hypervisor took from this machine's CPUs (steal): alone {:.0} ms, with \
+         the joins {:.0} ms",
+        steal.0, steal.1
+    );
+    for (walls, all_in) in joins.iter().filter(|(w, _)| !w.is_empty()) {
+        let slowest = walls.iter().map(|w| w.1).fold(0.0, f64::max);
+        println!(
+            "    the {} snapshots ({:.0} MB each, read and decoded in a process of their own \
+             at nice {}) all in {all_in:.2} s (slowest {slowest:.2} s)",
+            a.walls,
+            walls.first().map_or(0.0, |w| w.0 as f64 / 1e6),
+            a.walls_nice
+        );
+    }
+    Ok(())
+}
+
+/// An operator scoped to `OTHER` (a city-wide one would itself take a million-ticket
+/// snapshot) taking tickets in at `rate` a second until `done`.
+async fn operator(
+    url: &str,
+    rate: u32,
+    done: Arc<AtomicBool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let ws = handshake::open(url, None, &handshake::hello(OP, None, Some(OTHER.into())))
         .await
         .map_err(anyhow::Error::msg)?;
     let (mut tx, mut rx) = ws.split();
     tokio::spawn(async move { while rx.next().await.is_some() {} });
-    let op_done = done.clone();
-    let rate = a.rate;
-    let operator = tokio::spawn(async move {
+    Ok(tokio::spawn(async move {
         let mut ticket = examples::new_ticket();
         ticket.grid = format!("{OTHER}-01-001-001");
         let per_tick = (rate / 100).max(1);
         let mut tick = tokio::time::interval(Duration::from_millis(10));
         let mut sent = 0u64;
-        while !op_done.load(Ordering::Relaxed) {
+        while !done.load(Ordering::Relaxed) {
             tick.tick().await;
             for _ in 0..per_tick {
                 sent += 1;
@@ -409,8 +507,71 @@ async fn joins_under_load(a: &Args, url: &str) -> anyhow::Result<()> {
                 }
             }
         }
-    });
-    let p99 = |v: &mut Vec<u32>| {
+    }))
+}
+
+/// `walls` joins at once from a child process (`--join`): what each read, bytes and
+/// seconds.
+async fn join_in_child(url: &str, walls: usize, nice: i32) -> anyhow::Result<Vec<(usize, f64)>> {
+    if walls == 0 {
+        return Ok(vec![]);
+    }
+    let mut child = Process::new(std::env::current_exe()?);
+    child
+        .args([
+            "bench-snapshot",
+            "--join",
+            url,
+            "--walls",
+            &walls.to_string(),
+        ])
+        .args(["--walls-nice", &nice.to_string()]);
+    let out = tokio::task::spawn_blocking(move || child.output()).await??;
+    anyhow::ensure!(
+        out.status.success(),
+        "the joining walls failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One line a wall: bytes read, seconds taken.
+    let read: Vec<(usize, f64)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (b, s) = l.split_once(' ')?;
+            Some((b.parse().ok()?, s.parse().ok()?))
+        })
+        .collect();
+    anyhow::ensure!(read.len() == walls, "not every wall read its snapshot");
+    Ok(read)
+}
+
+/// The CPU time the hypervisor has taken from this virtual machine so far, ms (`steal` in
+/// /proc/stat, in USER_HZ ticks of 10 ms; 0 where there is none).
+fn steal_ms() -> f64 {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let cpu = s
+                .lines()
+                .next()?
+                .split_whitespace()
+                .nth(8)?
+                .parse::<f64>()
+                .ok()?;
+            Some(cpu * 10.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Delivery times in µs, summed up: count, p50, p99, max in ms.
+struct Spread {
+    n: usize,
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(v: &mut [u32]) -> Spread {
         v.sort_unstable();
         let at = |p: f64| {
             v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
@@ -418,79 +579,23 @@ async fn joins_under_load(a: &Args, url: &str) -> anyhow::Result<()> {
                 .unwrap_or(0) as f64
                 / 1000.0
         };
-        (v.len(), at(0.5), at(0.99), at(1.0))
-    };
-    let take = |lat: &std::sync::Mutex<Vec<u32>>| {
-        std::mem::take(&mut *lat.lock().unwrap_or_else(|e| e.into_inner()))
-    };
-    // The first join of a scope reads every ticket of the file for that scope's figures,
-    // on the core (seconds at a million): measured after it.
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    measuring.store(true, Ordering::Relaxed);
-    tokio::time::sleep(Duration::from_secs(a.seconds)).await;
-    let (n0, p50_0, p99_0, max0) = p99(&mut take(&lat));
-    // The joins, all at once; measured until the last has its whole snapshot (and for
-    // at least as long as the baseline).
-    let t0 = Instant::now();
-    let mut walls = Process::new(std::env::current_exe()?);
-    walls
-        .args([
-            "bench-snapshot",
-            "--join",
-            url,
-            "--walls",
-            &a.walls.to_string(),
-        ])
-        .args(["--walls-nice", &a.walls_nice.to_string()]);
-    let out = tokio::task::spawn_blocking(move || walls.output()).await??;
-    anyhow::ensure!(
-        out.status.success(),
-        "the joining walls failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // One line a wall: bytes read, seconds taken.
-    let walls: Vec<(usize, f64)> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let (b, s) = l.split_once(' ')?;
-            Some((b.parse().ok()?, s.parse().ok()?))
-        })
-        .collect();
-    anyhow::ensure!(walls.len() == a.walls, "not every wall read its snapshot");
-    let all_in = t0.elapsed().as_secs_f64();
-    if t0.elapsed() < Duration::from_secs(a.seconds) {
-        tokio::time::sleep(Duration::from_secs(a.seconds) - t0.elapsed()).await;
+        Spread {
+            n: v.len(),
+            p50: at(0.5),
+            p99: at(0.99),
+            max: at(1.0),
+        }
     }
-    let (n1, p50_1, p99_1, max1) = p99(&mut take(&lat));
-    done.store(true, Ordering::Relaxed);
-    let _ = operator.await;
-    for r in readers {
-        let _ = r.await;
+}
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.2} / {:.2} / {:.2} ({} deliveries)",
+            self.p50, self.p99, self.max, self.n
+        )
     }
-    println!(
-        "{} watchers, {} tickets/s taken in: delivery p50 / p99 / max (ms)",
-        a.watchers, a.rate
-    );
-    println!(
-        "  alone                    {p50_0:6.2} / {p99_0:6.2} / {max0:7.2}  ({n0} deliveries)"
-    );
-    println!(
-        "  {} snapshots at once     {p50_1:6.2} / {p99_1:6.2} / {max1:7.2}  ({n1} deliveries)",
-        a.walls
-    );
-    println!(
-        "  p99 with the joins / alone: {:.2}x",
-        p99_1 / p99_0.max(0.001)
-    );
-    let slowest = walls.iter().map(|w| w.1).fold(0.0, f64::max);
-    println!(
-        "  the {} snapshots ({:.0} MB each, read and decoded in a process of their own at \
-         nice {}) all in {all_in:.2} s (slowest {slowest:.2} s)",
-        a.walls,
-        walls.first().map_or(0.0, |w| w.0 as f64 / 1e6),
-        a.walls_nice
-    );
-    Ok(())
 }
 
 /// The joining walls' process: `walls` connections at once, each reading and decoding
@@ -519,4 +624,45 @@ fn join_walls(url: &str, walls: usize, nice: i32) -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     })
+}
+
+/// The gateway's own count of slow batches, from `/metrics`: tells a stall on the disk
+/// (the commit) from one in the scheduling (delivery slow, batches fast).
+#[derive(Default)]
+struct Stalls {
+    batches: f64,
+    slow_batches: f64,
+    slow_commits: f64,
+}
+
+impl Stalls {
+    fn read(port: u16) -> anyhow::Result<Stalls> {
+        let t = super::bench_year::metrics_text(port)?;
+        let over = |h: &str| {
+            super::bench_year::series(&t, &format!("{h}_count"))
+                - super::bench_year::series(&t, &format!("{h}_bucket{{le=\"0.01\"}}"))
+        };
+        Ok(Stalls {
+            batches: super::bench_year::series(&t, "yiping_batch_seconds_count"),
+            slow_batches: over("yiping_batch_seconds"),
+            slow_commits: over("yiping_commit_seconds"),
+        })
+    }
+
+    /// Add what happened between the readings `earlier` and `later`.
+    fn add(&mut self, later: &Stalls, earlier: &Stalls) {
+        self.batches += later.batches - earlier.batches;
+        self.slow_batches += later.slow_batches - earlier.slow_batches;
+        self.slow_commits += later.slow_commits - earlier.slow_commits;
+    }
+}
+
+impl std::fmt::Display for Stalls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.0} of {:.0} ({:.0} in the commit)",
+            self.slow_batches, self.batches, self.slow_commits
+        )
+    }
 }

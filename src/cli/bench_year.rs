@@ -169,6 +169,16 @@ struct Scraped {
 
 /// GET /metrics over plain HTTP/1.1 and sum the series the bench prints.
 fn scrape(port: u16) -> anyhow::Result<Scraped> {
+    let text = metrics_text(port)?;
+    Ok(Scraped {
+        intake: series(&text, "yiping_intake_total"),
+        open: series(&text, "yiping_open_tickets"),
+        seq: series(&text, "yiping_log_seq"),
+    })
+}
+
+/// The gateway's `/metrics` page, over plain HTTP/1.1.
+pub(super) fn metrics_text(port: u16) -> anyhow::Result<String> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
     write!(
@@ -177,18 +187,17 @@ fn scrape(port: u16) -> anyhow::Result<Scraped> {
     )?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
-    let sum = |name: &str| -> f64 {
-        text.lines()
-            .filter(|l| {
-                l.strip_prefix(name)
-                    .is_some_and(|r| r.starts_with(' ') || r.starts_with('{'))
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    };
-    Ok(Scraped {
-        intake: sum("yiping_intake_total"),
-        open: sum("yiping_open_tickets"),
-        seq: sum("yiping_log_seq"),
-    })
+    Ok(text)
+}
+
+/// The sum of a series over its labels; `name` may carry labels of its own
+/// (`x_bucket{le="0.01"}`).
+pub(super) fn series(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|r| r.starts_with(' ') || r.starts_with('{'))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -301,7 +302,9 @@ async fn session(
     if core.send(join).await.is_err() {
         return;
     }
-    let (mut sink, mut stream) = ws.split();
+    let (sink, mut stream) = ws.split();
+    // Lent to the bulk thread while the snapshot goes out (`bulk`), then back here.
+    let mut sink = Some(sink);
     // How the reader ended: the peer closed, or broke the protocol (with the close code).
     let mut ended: Option<(CloseCode, &'static str)> = None;
 
@@ -317,10 +320,15 @@ async fn session(
                 Ok(f) => f.clone().unwrap_or_default(),
                 Err(_) => return Err(()),
             };
-            for f in frames.iter() {
-                sink.feed(f.clone()).await.map_err(|_| ())?;
-            }
-            sink.flush().await.map_err(|_| ())
+            let mut lent = sink.take().ok_or(())?;
+            let (back, sent) = super::bulk::run(async move {
+                let sent = send_all(&mut lent, &frames).await;
+                (lent, sent)
+            })
+            .await
+            .map_err(|_| ())?;
+            sink = Some(back);
+            sent
         };
         let why = tokio::select! {
             biased;
@@ -329,6 +337,10 @@ async fn session(
                 Ok(()) => None,
                 Err(()) => return,
             },
+        };
+        let Some(sink) = sink.as_mut() else {
+            // Cut off while its snapshot went out: the bulk thread dropped the socket.
+            return;
         };
         let why = if let Some(why) = why {
             why
@@ -435,6 +447,9 @@ async fn session(
         // Answer the peer's close (its reply is queued: a flush sends it), or close with
         // the code that says what it broke.
         let close = async {
+            let Some(sink) = sink.as_mut() else {
+                return;
+            };
             if code == CloseCode::Normal {
                 let _ = sink.flush().await;
             } else {
@@ -447,6 +462,16 @@ async fn session(
         };
         let _ = tokio::time::timeout(CLOSE_WAIT, close).await;
     }
+}
+
+/// A snapshot's frames onto the socket, each part its own turn: the thread's other
+/// sends get in between parts, not after the whole snapshot.
+async fn send_all(sink: &mut SplitSink<Ws, Message>, frames: &[Message]) -> Result<(), ()> {
+    for f in frames {
+        sink.feed(f.clone()).await.map_err(|_| ())?;
+        tokio::task::yield_now().await;
+    }
+    sink.flush().await.map_err(|_| ())
 }
 
 fn reply_error(outbox: &mpsc::Sender<Utf8Bytes>, code: ErrorCode, message: impl Into<String>) {

@@ -664,22 +664,23 @@ impl Core {
     /// The state gauges of `/metrics`: clients by role, open tickets by status and overdue
     /// by stage, live warnings by level. One pass over the live tickets, on a scrape only
     /// (every 15 s or so), never on the heartbeat.
-    fn update_gauges(&self) {
+    fn update_gauges(&mut self) {
         use super::metrics::Metrics;
         let m = &self.status.metrics;
-        let now = crate::domain::time::now_ms();
         let mut roles = [0u64; 4];
         for c in self.clients.values() {
             roles[Metrics::role_index(c.role)] += 1;
         }
+        // Kept up with every change (`store::gauges`): not a walk of every ticket.
+        let reading = self.store.gauges(crate::domain::time::now_ms());
         let (mut open, mut overdue) = ([0u64; 5], [0u64; 3]);
-        for t in self.store.tickets().values() {
-            if let Some(i) = Metrics::status_index(t.status) {
-                open[i] += 1;
+        for (status, n) in &reading.by_status {
+            if let Some(i) = Metrics::status_index(*status) {
+                open[i] += n;
             }
-            for stage in t.overdue_stages(now) {
-                overdue[Metrics::stage_index(stage)] += 1;
-            }
+        }
+        for (stage, n) in &reading.overdue {
+            overdue[Metrics::stage_index(*stage)] += n;
         }
         let mut levels = [0u64; 4];
         for w in self.store.warnings().values() {

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admission;
 pub mod batch;
+mod bulk;
 pub mod cap;
 pub mod cap_in;
 mod conn;

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::StoreError;
 use super::accounts::{self, AccessEntry, Account};
 use super::backend::{Backend, Loaded, StoredDelta, decode, encode, snake};
+use super::checkpoint::{self, Checkpointer};
 use crate::protocol::{AuditEntry, Briefing, CommandOutcome, Ticket, Unit, Warning};
 
 const SCHEMA: &str = "
@@ -59,6 +60,8 @@ fn stored_delta(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelta> {
 
 pub struct Db {
     conn: Connection,
+    /// Declared after `conn`: the writer closes first, then the checkpoints stop.
+    _checkpoints: Option<Checkpointer>,
 }
 
 impl Db {
@@ -98,7 +101,14 @@ impl Db {
             let epoch = format!("{:016x}", rand::random::<u64>());
             conn.execute("INSERT INTO meta (k, v) VALUES ('epoch', ?1)", [epoch])?;
         }
-        Ok(Db { conn })
+        let checkpoints = Checkpointer::start(path);
+        if checkpoints.is_some() {
+            conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP)?;
+        }
+        Ok(Db {
+            conn,
+            _checkpoints: checkpoints,
+        })
     }
 }
 

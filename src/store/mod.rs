@@ -8,7 +8,9 @@
 
 pub mod accounts;
 mod backend;
+mod checkpoint;
 mod db;
+pub mod gauges;
 mod postgres;
 mod replayed;
 
@@ -151,6 +153,8 @@ pub struct Store {
     /// and each one's entry: supervision reads the front, not every ticket.
     due: BTreeSet<(i64, u64)>,
     due_of: HashMap<u64, i64>,
+    /// Live tickets by status and overdue ones by stage, for `/metrics`.
+    gauges: gauges::Gauges,
     /// Idempotency keys by (credential, key), with their first outcome.
     idem: HashMap<(String, String), CommandOutcome>,
     /// The same keys oldest first, with when they were used, for expiry.
@@ -188,6 +192,7 @@ impl Store {
             rows: Rows::new(),
             due: BTreeSet::new(),
             due_of: HashMap::new(),
+            gauges: gauges::Gauges::default(),
             idem: HashMap::new(),
             idem_order: VecDeque::new(),
             kpis: HashMap::from([(String::new(), Kpis::default())]),
@@ -239,6 +244,7 @@ impl Store {
             .filter_map(|t| Some((t.id, t.next_supervision()?)))
             .collect();
         self.due = self.due_of.iter().map(|(id, d)| (*d, *id)).collect();
+        self.gauges = gauges::Gauges::of(self.state.tickets.values().map(|t| &**t));
         let now = now_ms();
         self.kpis = scopes
             .into_iter()
@@ -276,6 +282,7 @@ impl Store {
 
     /// One ticket record changed: every scope it is in takes the change.
     fn note_kpis(&mut self, before: Option<&Ticket>, after: &Ticket) {
+        self.gauges.change(before, Some(after));
         for (scope, k) in self.kpis.iter_mut() {
             if within(&after.grid, scope) {
                 k.update(before, after);
@@ -298,6 +305,10 @@ impl Store {
     /// shares what does not change later.
     pub fn rows(&self) -> Rows {
         self.rows.clone()
+    }
+    /// Live tickets by status and open ones past a deadline by stage, at `now_ms`.
+    pub fn gauges(&mut self, now_ms: i64) -> gauges::Reading {
+        self.gauges.read(now_ms)
     }
     /// Open tickets with a stage due for supervision before `now_ms`, earliest first.
     pub fn due_before(&self, now_ms: i64) -> impl Iterator<Item = &Ticket> {

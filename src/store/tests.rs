@@ -24,6 +24,38 @@ fn open(dir: &tempfile::TempDir) -> Store {
     Store::open(&dir.path().join("y.sqlite"), Policy::default()).unwrap()
 }
 
+/// The WAL reaches the main file without the writer's help: its own checkpoints start
+/// only at `checkpoint::BACKSTOP` pages, far above what is written here, so without the
+/// checkpoint thread the main file would stay as it was until the store closed.
+#[test]
+fn the_checkpoint_thread_moves_the_wal_into_the_main_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("y.sqlite");
+    let mut s = Store::open(&path, Policy::default()).unwrap();
+    let main_size = || std::fs::metadata(&path).unwrap().len();
+    // Settle: the schema's own pages reach the main file first.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let before = main_size();
+    let batch = (0..400).map(|i| intake(&format!("k{i}"))).collect();
+    let applied = s.apply_batch(batch, 0).unwrap();
+    assert_eq!(applied.len(), 400);
+    let wal = std::fs::metadata(dir.path().join("y.sqlite-wal"))
+        .unwrap()
+        .len();
+    assert!(wal > 100 * 4096, "the batch is in the WAL: {wal} bytes");
+    let t0 = std::time::Instant::now();
+    while main_size() <= before {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(5),
+            "the main file is still {before} bytes 5 s after the commit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // And the store reads back what it wrote.
+    drop(s);
+    assert_eq!(open(&dir).tickets().len(), 400);
+}
+
 #[test]
 fn a_reopened_store_has_every_ticket_and_its_sequence_goes_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -223,6 +255,7 @@ mod kpis {
     use crate::domain::kpi::Kpis;
     use crate::domain::lifecycle;
     use crate::protocol::{Category, Channel, Command, NewTicket, Priority, Ticket, examples};
+    use crate::store::gauges::{Gauges, Reading};
 
     /// One step of a history: which op, on which ticket, how much time passes.
     #[derive(Clone, Debug)]
@@ -275,6 +308,8 @@ mod kpis {
             let mut now = 1_795_000_000_000i64;
             let mut all: HashMap<u64, Ticket> = HashMap::new();
             let mut inc = Kpis::new(now);
+            // The `/metrics` counts, kept up by the same changes.
+            let mut gauges = Gauges::default();
             let mut next = 1u64;
             for s in steps {
                 now += s.minutes * 60_000;
@@ -293,6 +328,7 @@ mod kpis {
                     let t = lifecycle::new_ticket(next, &n, now, [240, 1440, 4320]);
                     next += 1;
                     inc.update(None, &t);
+                    gauges.change(None, Some(&t));
                     all.insert(t.id, t);
                     continue;
                 }
@@ -313,7 +349,11 @@ mod kpis {
                 };
                 if let Ok(c) = lifecycle::apply_ticket(t, &cmd, Some(&unit), now) {
                     inc.update(Some(t), &c.ticket);
+                    gauges.change(Some(t), Some(&c.ticket));
                     all.insert(id, c.ticket);
+                }
+                if s.op % 4 == 0 {
+                    prop_assert_eq!(gauges.read(now), Reading::recount(all.values(), now));
                 }
             }
             let brute = Kpis::recompute(all.values(), now);
@@ -324,6 +364,7 @@ mod kpis {
             let later = now + 86_400_000;
             inc.advance(later);
             prop_assert_eq!(inc.figures(later), Kpis::recompute(all.values(), later).figures(later));
+            prop_assert_eq!(gauges.read(later), Reading::recount(all.values(), later));
         }
     }
 
