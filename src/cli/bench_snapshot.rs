@@ -65,6 +65,10 @@ pub struct Args {
     /// machines, here they share the gateway's two cores (0: an equal share).
     #[arg(long, default_value_t = 10)]
     walls_nice: i32,
+    /// The joining walls' process runs at SCHED_IDLE instead (nearer to other machines:
+    /// it takes only what the gateway and the watchers leave, and yields at once).
+    #[arg(long)]
+    walls_idle: bool,
     /// Measure only the wall's first full frame (step 2), then stop.
     #[arg(long)]
     first_frame_only: bool,
@@ -88,7 +92,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return prepare(dir, &a);
     }
     if let Some(url) = &a.join {
-        return join_walls(url, a.walls, a.walls_nice);
+        return join_walls(url, a.walls, (a.walls_nice, a.walls_idle));
     }
     let dir = std::env::temp_dir().join(format!("yiping-bench-snap-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -400,6 +404,9 @@ async fn joins_under_load(a: &Args, url: &str, http_port: u16) -> anyhow::Result
     measuring.store(true, Ordering::Relaxed);
     let window = Duration::from_secs(a.seconds);
     let (mut alone, mut joined) = (Vec::new(), Vec::new());
+    // The same, of the rounds the hypervisor left alone (under QUIET ms of steal in both
+    // windows): shown beside the whole, never instead of it.
+    let (mut quiet_alone, mut quiet_joined, mut quiet) = (Vec::new(), Vec::new(), 0);
     let (mut stalls_alone, mut stalls_joined) = (Stalls::default(), Stalls::default());
     let mut joins = Vec::new();
     println!(
@@ -418,7 +425,7 @@ async fn joins_under_load(a: &Args, url: &str, http_port: u16) -> anyhow::Result
         // The joins, all at once; measured until the last has its whole snapshot (and
         // for at least as long as the window alone).
         let t0 = Instant::now();
-        let walls = join_in_child(url, a.walls, a.walls_nice).await?;
+        let walls = join_in_child(url, a.walls, (a.walls_nice, a.walls_idle)).await?;
         let all_in = t0.elapsed().as_secs_f64();
         if t0.elapsed() < window {
             tokio::time::sleep(window - t0.elapsed()).await;
@@ -436,6 +443,11 @@ async fn joins_under_load(a: &Args, url: &str, http_port: u16) -> anyhow::Result
             s2 - s1
         );
         steal = (steal.0 + s1 - s0, steal.1 + s2 - s1);
+        if s1 - s0 < QUIET && s2 - s1 < QUIET {
+            quiet += 1;
+            quiet_alone.extend_from_slice(&lat0);
+            quiet_joined.extend_from_slice(&lat1);
+        }
         stalls_alone.add(&between, &before);
         stalls_joined.add(&after, &between);
         alone.append(&mut lat0);
@@ -464,14 +476,29 @@ async fn joins_under_load(a: &Args, url: &str, http_port: u16) -> anyhow::Result
          the joins {:.0} ms",
         steal.0, steal.1
     );
+    if quiet > 0 {
+        let (q0, q1) = (Spread::of(&mut quiet_alone), Spread::of(&mut quiet_joined));
+        println!(
+            "  the {quiet} of {} rounds with under {QUIET:.0} ms of steal in each window, pooled: \
+             alone p99 {:.2} ms, with the joins {:.2} ms: {:.2}x",
+            a.rounds,
+            q0.p99,
+            q1.p99,
+            q1.p99 / q0.p99.max(0.001)
+        );
+    }
     for (walls, all_in) in joins.iter().filter(|(w, _)| !w.is_empty()) {
         let slowest = walls.iter().map(|w| w.1).fold(0.0, f64::max);
         println!(
             "    the {} snapshots ({:.0} MB each, read and decoded in a process of their own \
-             at nice {}) all in {all_in:.2} s (slowest {slowest:.2} s)",
+             at {}) all in {all_in:.2} s (slowest {slowest:.2} s)",
             a.walls,
             walls.first().map_or(0.0, |w| w.0 as f64 / 1e6),
-            a.walls_nice
+            if a.walls_idle {
+                "SCHED_IDLE".to_string()
+            } else {
+                format!("nice {}", a.walls_nice)
+            }
         );
     }
     Ok(())
@@ -512,7 +539,11 @@ async fn operator(
 
 /// `walls` joins at once from a child process (`--join`): what each read, bytes and
 /// seconds.
-async fn join_in_child(url: &str, walls: usize, nice: i32) -> anyhow::Result<Vec<(usize, f64)>> {
+async fn join_in_child(
+    url: &str,
+    walls: usize,
+    (nice, idle): (i32, bool),
+) -> anyhow::Result<Vec<(usize, f64)>> {
     if walls == 0 {
         return Ok(vec![]);
     }
@@ -526,6 +557,9 @@ async fn join_in_child(url: &str, walls: usize, nice: i32) -> anyhow::Result<Vec
             &walls.to_string(),
         ])
         .args(["--walls-nice", &nice.to_string()]);
+    if idle {
+        child.arg("--walls-idle");
+    }
     let out = tokio::task::spawn_blocking(move || child.output()).await??;
     anyhow::ensure!(
         out.status.success(),
@@ -543,6 +577,9 @@ async fn join_in_child(url: &str, walls: usize, nice: i32) -> anyhow::Result<Vec
     anyhow::ensure!(read.len() == walls, "not every wall read its snapshot");
     Ok(read)
 }
+
+/// Steal (ms in a window) under which a round counts as quiet.
+const QUIET: f64 = 100.0;
 
 /// The CPU time the hypervisor has taken from this virtual machine so far, ms (`steal` in
 /// /proc/stat, in USER_HZ ticks of 10 ms; 0 where there is none).
@@ -600,10 +637,15 @@ impl std::fmt::Display for Spread {
 
 /// The joining walls' process: `walls` connections at once, each reading and decoding
 /// its whole snapshot; a line each on stdout, "bytes seconds".
-fn join_walls(url: &str, walls: usize, nice: i32) -> anyhow::Result<()> {
-    // SAFETY: setpriority on this process (who 0: the caller), no memory involved.
+fn join_walls(url: &str, walls: usize, (nice, idle): (i32, bool)) -> anyhow::Result<()> {
+    // SAFETY: setpriority and sched_setscheduler on the calling thread (0), before any
+    // other thread is made (they inherit it); the param is a local the call only reads.
     unsafe {
         libc::setpriority(libc::PRIO_PROCESS, 0, nice);
+        if idle {
+            let param = libc::sched_param { sched_priority: 0 };
+            libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
+        }
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -8,7 +8,6 @@ use std::future::Future;
 use std::sync::OnceLock;
 
 use tokio::runtime::Runtime;
-use tokio::task::JoinHandle;
 
 /// The bulk runtime: one worker at nice 10 (`None` if it could not be made: bulk work
 /// then runs where it is asked for).
@@ -27,29 +26,13 @@ fn runtime() -> Option<&'static Runtime> {
     .as_ref()
 }
 
-/// Run `work` on the bulk thread; dropping what this returns (a client cut off while its
-/// snapshot goes out) stops the work there too.
+/// Run `work` on the bulk thread. It runs to its end even if what awaits it is dropped:
+/// give it a way to stop (the snapshot sender stops when its connection's writer is gone).
 pub async fn run<T: Send + 'static>(
     work: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, tokio::task::JoinError> {
-    let task = match runtime() {
-        Some(rt) => rt.spawn(work),
-        None => tokio::spawn(work),
-    };
-    Aborting(task).await_result().await
-}
-
-/// A task aborted when dropped before it ends.
-struct Aborting<T>(JoinHandle<T>);
-
-impl<T> Aborting<T> {
-    async fn await_result(mut self) -> Result<T, tokio::task::JoinError> {
-        (&mut self.0).await
-    }
-}
-
-impl<T> Drop for Aborting<T> {
-    fn drop(&mut self) {
-        self.0.abort();
+    match runtime() {
+        Some(rt) => rt.spawn(work).await,
+        None => tokio::spawn(work).await,
     }
 }

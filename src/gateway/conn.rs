@@ -303,8 +303,9 @@ async fn session(
         return;
     }
     let (sink, mut stream) = ws.split();
-    // Lent to the bulk thread while the snapshot goes out (`bulk`), then back here.
-    let mut sink = Some(sink);
+    // Held by the bulk thread while the snapshot goes out (`bulk`), then by the writer,
+    // then by the close below.
+    let sink = Arc::new(tokio::sync::Mutex::new(sink));
     // How the reader ended: the peer closed, or broke the protocol (with the close code).
     let mut ended: Option<(CloseCode, &'static str)> = None;
 
@@ -320,15 +321,19 @@ async fn session(
                 Ok(f) => f.clone().unwrap_or_default(),
                 Err(_) => return Err(()),
             };
-            let mut lent = sink.take().ok_or(())?;
-            let (back, sent) = super::bulk::run(async move {
-                let sent = send_all(&mut lent, &frames).await;
-                (lent, sent)
+            let mut held = sink.clone().lock_owned().await;
+            // Dropped with this future (a kill, or the reader ending): the bulk thread
+            // stops at the next part and lets go of the socket for the close.
+            let (_going_on, stopped) = oneshot::channel::<()>();
+            super::bulk::run(async move {
+                tokio::select! {
+                    biased;
+                    _ = stopped => Err(()),
+                    sent = send_all(&mut held, &frames) => sent,
+                }
             })
             .await
-            .map_err(|_| ())?;
-            sink = Some(back);
-            sent
+            .map_err(|_| ())?
         };
         let why = tokio::select! {
             biased;
@@ -338,10 +343,7 @@ async fn session(
                 Err(()) => return,
             },
         };
-        let Some(sink) = sink.as_mut() else {
-            // Cut off while its snapshot went out: the bulk thread dropped the socket.
-            return;
-        };
+        let mut sink = sink.lock().await;
         let why = if let Some(why) = why {
             why
         } else {
@@ -447,9 +449,7 @@ async fn session(
         // Answer the peer's close (its reply is queued: a flush sends it), or close with
         // the code that says what it broke.
         let close = async {
-            let Some(sink) = sink.as_mut() else {
-                return;
-            };
+            let mut sink = sink.lock().await;
             if code == CloseCode::Normal {
                 let _ = sink.flush().await;
             } else {

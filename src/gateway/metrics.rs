@@ -1,7 +1,9 @@
 //! `/metrics` in the Prometheus text format (version 0.0.4): what a monitoring stack needs
 //! to see the gateway's health. Counters and histograms are atomics updated where things
 //! happen; the state gauges (open and overdue tickets by stage, warnings by level, clients
-//! by role) are set by the core when a scrape asks, so the heartbeat never pays for them.
+//! by role) are set by the core when a scrape asks, so the heartbeat never pays for them;
+//! the store keeps the ticket counts up with each change (`store::gauges`), so a scrape
+//! does not walk every ticket.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
