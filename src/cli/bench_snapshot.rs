@@ -398,8 +398,9 @@ async fn joins_under_load(a: &Args, url: &str, http_port: u16) -> anyhow::Result
     }
     let operator = operator(url, a.rate, done.clone()).await?;
     let take = || std::mem::take(&mut *lat.lock().unwrap_or_else(|e| e.into_inner()));
-    // The first join of a scope reads every ticket of the file for that scope's figures,
-    // on the core (seconds at a million): measured after it.
+    // The first join of a scope sums that scope's figures from every ticket of the file
+    // (seconds at a million, on a thread at SCHED_IDLE since `Store::track_scope_later`):
+    // measured after it.
     tokio::time::sleep(Duration::from_secs(6)).await;
     measuring.store(true, Ordering::Relaxed);
     let window = Duration::from_secs(a.seconds);

@@ -145,7 +145,16 @@ struct Core {
     node: Option<Node>,
     /// Snapshots building or just built, by scope and encoding, for joins to share.
     snapshots: HashMap<(String, Encoding), snapshot::Built>,
+    /// New scopes' figures, summed on threads of their own (`sum_scope`), come back here.
+    scopes: (ScopeSums, mpsc::Receiver<ScopeSum>),
 }
+
+/// A scope's figures summed off the core: the scope, and its sum.
+type ScopeSum = (
+    String,
+    Result<crate::domain::kpi::Kpis, crate::store::StoreError>,
+);
+type ScopeSums = mpsc::Sender<ScopeSum>;
 
 /// Access-log lines written at most per heartbeat; past that they are counted.
 const ACCESS_PER_BEAT: usize = 1000;
@@ -162,6 +171,7 @@ pub async fn run(
         fanned: store.seq(),
         node,
         snapshots: HashMap::new(),
+        scopes: mpsc::channel(16),
         directory,
         access: Vec::new(),
         access_dropped: 0,
@@ -191,6 +201,7 @@ pub async fn run(
                 core.handle(std::mem::take(&mut pending)).await;
             }
             Some(deltas) = node::followed(&mut core.node) => core.followed(deltas).await,
+            Some((region, sum)) = core.scopes.1.recv() => core.store.scope_built(region, sum),
             _ = lease.tick(), if core.node.is_some() => core.lease_tick().await,
             _ = beat.tick() => {
                 // A replay shows what happened, nothing more: no supervision of its own.
@@ -757,6 +768,28 @@ impl Core {
         }
     }
 
+    /// Sum a new scope's figures on a thread of its own, at a lower priority (seconds at
+    /// a province's million tickets); the core takes the sum when it comes.
+    fn sum_scope(&self, read: crate::store::ScopeRead) {
+        let back = self.scopes.0.clone();
+        let spawned = std::thread::Builder::new()
+            .name("yiping-scope".into())
+            .spawn(move || {
+                snapshot::lower_priority();
+                let t0 = std::time::Instant::now();
+                let (region, sum) = read.run();
+                tracing::info!(
+                    %region,
+                    ms = t0.elapsed().as_millis() as u64,
+                    "a new scope's figures summed off the core"
+                );
+                let _ = back.blocking_send((region, sum));
+            });
+        if let Err(e) = spawned {
+            tracing::error!("no thread for a scope's figures: {e}");
+        }
+    }
+
     pub(super) fn join(
         &mut self,
         id: u64,
@@ -792,8 +825,10 @@ impl Core {
             };
             return n.hold(join);
         }
-        if let Err(e) = self.store.track_scope(&region) {
-            tracing::error!("no figures for scope {region:?}: {e}");
+        match self.store.track_scope_later(&region) {
+            Ok(Some(read)) => self.sum_scope(read),
+            Ok(None) => {}
+            Err(e) => tracing::error!("no figures for scope {region:?}: {e}"),
         }
         let m = &self.status.metrics;
         let resumed = resume

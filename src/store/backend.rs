@@ -29,6 +29,10 @@ pub struct Loaded {
     pub idem: Vec<((String, String), i64, CommandOutcome)>,
 }
 
+/// A read of every ticket, pinned to the state when it was made and finished on another
+/// thread (`Backend::pinned_tickets`).
+pub type PinnedRead = Box<dyn FnOnce() -> Result<Vec<Ticket>, StoreError> + Send>;
+
 pub trait Backend: Send {
     /// "sqlite" or "postgresql", for logs and `/metrics`.
     fn kind(&self) -> &'static str;
@@ -38,6 +42,11 @@ pub trait Backend: Send {
     fn all_tickets(&self) -> Result<Vec<Ticket>, StoreError>;
     /// One ticket as last written, archived or not.
     fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError>;
+    /// Every ticket as of the last commit, read later on another thread while this one
+    /// goes on writing; `None`: this backend reads only on the caller's thread.
+    fn pinned_tickets(&self) -> Result<Option<PinnedRead>, StoreError> {
+        Ok(None)
+    }
     fn briefing(&self) -> Result<Option<Briefing>, StoreError>;
     fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError>;
     fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError>;

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 use super::accounts::{self, AccessEntry, Account};
-use super::backend::{Backend, Loaded, StoredDelta, decode, encode, snake};
+use super::backend::{Backend, Loaded, PinnedRead, StoredDelta, decode, encode, snake};
 use super::checkpoint::{self, Checkpointer};
 use crate::protocol::{AuditEntry, Briefing, CommandOutcome, Ticket, Unit, Warning};
 
@@ -58,8 +58,18 @@ fn stored_delta(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelta> {
     })
 }
 
+/// Every ticket row of `conn`'s database, decoded.
+fn every_ticket(conn: &Connection) -> Result<Vec<Ticket>, StoreError> {
+    let mut st = conn.prepare("SELECT json FROM tickets")?;
+    let rows = st
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.iter().map(|j| decode("ticket", j)).collect()
+}
+
 pub struct Db {
     conn: Connection,
+    path: std::path::PathBuf,
     /// Declared after `conn`: the writer closes first, then the checkpoints stop.
     _checkpoints: Option<Checkpointer>,
 }
@@ -107,6 +117,7 @@ impl Db {
         }
         Ok(Db {
             conn,
+            path: path.to_path_buf(),
             _checkpoints: checkpoints,
         })
     }
@@ -129,11 +140,21 @@ impl Backend for Db {
 
     /// Every ticket ever taken in, archived ones included: what the figures sum over.
     fn all_tickets(&self) -> Result<Vec<Ticket>, StoreError> {
-        let mut st = self.conn.prepare("SELECT json FROM tickets")?;
-        let rows = st
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.iter().map(|j| decode("ticket", j)).collect()
+        every_ticket(&self.conn)
+    }
+
+    /// A read-only connection whose read transaction starts here (WAL: it sees the file
+    /// as of the last commit, whatever the writer commits after).
+    fn pinned_tickets(&self) -> Result<Option<PinnedRead>, StoreError> {
+        let conn =
+            Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.execute_batch("BEGIN")?;
+        conn.query_row("SELECT COUNT(*) FROM meta", [], |_| Ok(()))?;
+        Ok(Some(Box::new(move || {
+            let all = every_ticket(&conn)?;
+            conn.execute_batch("COMMIT")?;
+            Ok(all)
+        })))
     }
 
     fn load(&self) -> Result<Loaded, StoreError> {

@@ -136,6 +136,26 @@ pub struct Applied {
 /// Live tickets' compact rows by id (see `Store::rows`).
 pub type Rows = imbl::OrdMap<u64, Arc<[u8]>>;
 
+/// A scope's figures to sum off the core (`Store::track_scope_later`).
+pub struct ScopeRead {
+    pub region: String,
+    read: backend::PinnedRead,
+}
+
+impl ScopeRead {
+    /// Read every ticket as pinned and sum the scope's: slow (seconds at a million), so
+    /// on a thread of its own.
+    pub fn run(self) -> (String, Result<Kpis, StoreError>) {
+        let sum = (self.read)().map(|all| {
+            Kpis::recompute(
+                all.iter().filter(|t| within(&t.grid, &self.region)),
+                now_ms(),
+            )
+        });
+        (self.region, sum)
+    }
+}
+
 pub struct Store {
     db: Box<dyn Backend>,
     epoch: String,
@@ -162,6 +182,9 @@ pub struct Store {
     /// The figures per scope (a grid-id prefix; "" is the whole city), kept up with every
     /// ticket change.
     kpis: HashMap<String, Kpis>,
+    /// Scopes whose figures are being summed off the core (`track_scope_later`), with the
+    /// ticket changes since the read was pinned, (before, after), to add on arrival.
+    building: HashMap<String, Vec<(Option<Ticket>, Ticket)>>,
     /// The accounts' version (`Backend::accounts_version`) when last looked at.
     accounts_version: String,
     /// How long the last COMMIT took (where SQLite fsyncs), for `/metrics`.
@@ -196,6 +219,7 @@ impl Store {
             idem: HashMap::new(),
             idem_order: VecDeque::new(),
             kpis: HashMap::from([(String::new(), Kpis::default())]),
+            building: HashMap::new(),
             accounts_version: String::new(),
             last_commit_seconds: 0.0,
         };
@@ -223,7 +247,15 @@ impl Store {
             .collect();
         self.idem = loaded.idem.into_iter().map(|(k, _, o)| (k, o)).collect();
         self.state.briefing = self.db.briefing()?;
-        let scopes: Vec<String> = self.kpis.keys().cloned().collect();
+        // Scopes being summed elsewhere are summed here instead: their pinned reads may
+        // have seen what was just rolled back.
+        let scopes: Vec<String> = self
+            .kpis
+            .keys()
+            .chain(self.building.keys())
+            .cloned()
+            .collect();
+        self.building.clear();
         // One read of every ticket: the live ones for memory, all of them for the figures.
         let all = self.db.all_tickets()?;
         self.state.tickets = all
@@ -268,9 +300,47 @@ impl Store {
         Ok(())
     }
 
+    /// Start keeping figures for the scope `region` without reading the file here: the
+    /// read is pinned now and handed back to run on another thread; `scope_built` takes
+    /// its sum with the changes since. At a province's million tickets the read and sum
+    /// took seconds, on the core, at the first join of each new scope. `None`: nothing to
+    /// do (tracked already, under way, or done here on a backend without pinned reads).
+    pub fn track_scope_later(&mut self, region: &str) -> Result<Option<ScopeRead>, StoreError> {
+        if self.kpis.contains_key(region) || self.building.contains_key(region) {
+            return Ok(None);
+        }
+        let Some(read) = self.db.pinned_tickets()? else {
+            self.track_scope(region)?;
+            return Ok(None);
+        };
+        self.building.insert(region.to_string(), Vec::new());
+        Ok(Some(ScopeRead {
+            region: region.to_string(),
+            read,
+        }))
+    }
+
+    /// The sum of a `ScopeRead`: the changes since its read was pinned are added, and the
+    /// scope's figures are kept up from here on (unless no one wants them any more).
+    pub fn scope_built(&mut self, region: String, sum: Result<Kpis, StoreError>) {
+        let Some(since) = self.building.remove(&region) else {
+            return;
+        };
+        match sum {
+            Ok(mut k) => {
+                for (before, after) in &since {
+                    k.update(before.as_ref(), after);
+                }
+                self.kpis.insert(region, k);
+            }
+            Err(e) => tracing::error!("no figures for scope {region:?}: {e}"),
+        }
+    }
+
     /// Stop keeping figures for the scopes `keep` says no to (the city's stay).
     pub fn untrack_scopes(&mut self, keep: impl Fn(&str) -> bool) {
         self.kpis.retain(|s, _| s.is_empty() || keep(s));
+        self.building.retain(|s, _| keep(s));
     }
 
     /// The figures of a tracked scope at `now_ms`.
@@ -283,6 +353,11 @@ impl Store {
     /// One ticket record changed: every scope it is in takes the change.
     fn note_kpis(&mut self, before: Option<&Ticket>, after: &Ticket) {
         self.gauges.change(before, Some(after));
+        for (scope, since) in self.building.iter_mut() {
+            if within(&after.grid, scope) {
+                since.push((before.cloned(), after.clone()));
+            }
+        }
         for (scope, k) in self.kpis.iter_mut() {
             if within(&after.grid, scope) {
                 k.update(before, after);

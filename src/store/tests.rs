@@ -417,6 +417,70 @@ mod kpis {
         s.track_scope("999999").unwrap();
         assert_eq!(s.kpi_figures("999999", before.at_ms).unwrap().total, 0);
     }
+
+    /// A new scope's figures summed off the core (`track_scope_later`): the read is
+    /// pinned when asked, the changes made before the sum comes back are added to it,
+    /// and the result is what a sum of every ticket gives then.
+    #[test]
+    fn a_scope_summed_elsewhere_takes_the_changes_made_meanwhile() {
+        use super::{intake, open, req};
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = open(&dir);
+        let now_us = crate::domain::time::now_us;
+        let other = |k: &str| {
+            let mut r = intake(k);
+            if let Command::Intake { ticket } = &mut r.command {
+                ticket.grid = "321181-05-010-003".into();
+            }
+            r
+        };
+        let mut first = vec![req(
+            "u",
+            Command::UpsertUnit {
+                unit: examples::unit(),
+            },
+        )];
+        first.extend((0..6).map(|i| intake(&format!("a{i}"))));
+        first.extend((0..3).map(|i| other(&format!("o{i}"))));
+        s.apply_batch(first, now_us()).unwrap();
+        let read = s
+            .track_scope_later("321102")
+            .unwrap()
+            .expect("SQLite sums a new scope off the caller's thread");
+        assert!(
+            s.track_scope_later("321102").unwrap().is_none(),
+            "under way"
+        );
+        assert!(s.kpi_figures("321102", 0).is_none(), "not yet summed");
+        // Meanwhile: three more in scope, one elsewhere, one of the first resolved.
+        let mut later: Vec<_> = (0..3).map(|i| intake(&format!("b{i}"))).collect();
+        later.push(other("o9"));
+        for (k, c) in [
+            Command::Dispatch {
+                ticket: 2,
+                unit: examples::unit().id,
+            },
+            Command::Accept { ticket: 2 },
+            Command::Resolve {
+                ticket: 2,
+                note: "ok".into(),
+            },
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            later.push(req(&format!("c{k}"), c));
+        }
+        s.apply_batch(later, now_us()).unwrap();
+        let (region, sum) = std::thread::spawn(move || read.run()).join().unwrap();
+        s.scope_built(region, sum);
+        let now = crate::domain::time::now_ms();
+        let got = s.kpi_figures("321102", now).expect("summed");
+        assert_eq!((got.total, got.resolved, got.open), (9, 1, 8));
+        let all: Vec<Ticket> = s.tickets().values().map(|t| (**t).clone()).collect();
+        let brute = Kpis::recompute(all.iter().filter(|t| t.grid.starts_with("321102")), now);
+        assert_eq!(got, brute.figures(now));
+    }
 }
 
 #[test]
