@@ -170,13 +170,7 @@ async fn bench(a: Args) -> anyhow::Result<()> {
     for r in readers {
         all.extend(r.await?);
     }
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
-    };
+    let spread = Spread::of(&mut all);
     let events = sent - sent0;
     println!(
         "gateways           {}",
@@ -196,9 +190,9 @@ async fn bench(a: Args) -> anyhow::Result<()> {
         delivered.load(Ordering::Relaxed),
         delivered.load(Ordering::Relaxed) as f64 / window
     );
-    println!("latency p50        {:.2} ms", pct(0.50));
-    println!("latency p99        {:.2} ms", pct(0.99));
-    println!("latency max        {:.2} ms", pct(1.0));
+    println!("latency p50        {:.2} ms", spread.p50);
+    println!("latency p99        {:.2} ms", spread.p99);
+    println!("latency max        {:.2} ms", spread.max);
     println!(
         "clients cut off    {}",
         nodes
@@ -232,4 +226,40 @@ pub(super) fn intake_frame(
         },
     };
     Ok(Message::Text(serde_json::to_string(&m)?.into()))
+}
+
+/// Delivery times in µs, summed up: count, p50, p99, max in ms.
+pub(super) struct Spread {
+    pub n: usize,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    pub(super) fn of(v: &mut [u32]) -> Spread {
+        v.sort_unstable();
+        let at = |p: f64| {
+            v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0) as f64
+                / 1000.0
+        };
+        Spread {
+            n: v.len(),
+            p50: at(0.5),
+            p99: at(0.99),
+            max: at(1.0),
+        }
+    }
+}
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.2} / {:.2} / {:.2} ({} deliveries)",
+            self.p50, self.p99, self.max, self.n
+        )
+    }
 }

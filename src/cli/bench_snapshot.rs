@@ -34,7 +34,7 @@ use yiping::wall::FeedLink;
 use yiping::wall::link::FeedHealth;
 use yiping::wall::state::Queue;
 
-use super::bench_gateway::{intake_frame, ts_of};
+use super::bench_gateway::{Spread, intake_frame, ts_of};
 use super::bench_wall::{
     Threads, bench_ticket, full_map_write, grid_ids, grid_layer, queue_table, rss_mb, rss_of,
 };
@@ -598,42 +598,6 @@ fn steal_ms() -> f64 {
             Some(cpu * 10.0)
         })
         .unwrap_or(0.0)
-}
-
-/// Delivery times in µs, summed up: count, p50, p99, max in ms.
-struct Spread {
-    n: usize,
-    p50: f64,
-    p99: f64,
-    max: f64,
-}
-
-impl Spread {
-    fn of(v: &mut [u32]) -> Spread {
-        v.sort_unstable();
-        let at = |p: f64| {
-            v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or(0) as f64
-                / 1000.0
-        };
-        Spread {
-            n: v.len(),
-            p50: at(0.5),
-            p99: at(0.99),
-            max: at(1.0),
-        }
-    }
-}
-
-impl std::fmt::Display for Spread {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{:.2} / {:.2} / {:.2} ({} deliveries)",
-            self.p50, self.p99, self.max, self.n
-        )
-    }
 }
 
 /// The joining walls' process: `walls` connections at once, each reading and decoding

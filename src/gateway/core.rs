@@ -145,8 +145,10 @@ struct Core {
     node: Option<Node>,
     /// Snapshots building or just built, by scope and encoding, for joins to share.
     snapshots: HashMap<(String, Encoding), snapshot::Built>,
-    /// New scopes' figures, summed on threads of their own (`sum_scope`), come back here.
-    scopes: (ScopeSums, mpsc::Receiver<ScopeSum>),
+    /// New scopes' figures, summed on threads of their own (`sum_scope`), come back on
+    /// `scope_sums` through the sender `sum_scope` hands each thread.
+    scope_sender: mpsc::Sender<ScopeSum>,
+    scope_sums: mpsc::Receiver<ScopeSum>,
 }
 
 /// A scope's figures summed off the core: the scope, and its sum.
@@ -154,7 +156,6 @@ type ScopeSum = (
     String,
     Result<crate::domain::kpi::Kpis, crate::store::StoreError>,
 );
-type ScopeSums = mpsc::Sender<ScopeSum>;
 
 /// Access-log lines written at most per heartbeat; past that they are counted.
 const ACCESS_PER_BEAT: usize = 1000;
@@ -167,11 +168,13 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
     (directory, node): (Arc<Directory>, Option<Node>),
 ) {
+    let (scope_sender, scope_sums) = mpsc::channel(16);
     let mut core = Core {
         fanned: store.seq(),
         node,
         snapshots: HashMap::new(),
-        scopes: mpsc::channel(16),
+        scope_sender,
+        scope_sums,
         directory,
         access: Vec::new(),
         access_dropped: 0,
@@ -201,7 +204,7 @@ pub async fn run(
                 core.handle(std::mem::take(&mut pending)).await;
             }
             Some(deltas) = node::followed(&mut core.node) => core.followed(deltas).await,
-            Some((region, sum)) = core.scopes.1.recv() => core.store.scope_built(region, sum),
+            Some((region, sum)) = core.scope_sums.recv() => core.store.scope_built(region, sum),
             _ = lease.tick(), if core.node.is_some() => core.lease_tick().await,
             _ = beat.tick() => {
                 // A replay shows what happened, nothing more: no supervision of its own.
@@ -771,7 +774,7 @@ impl Core {
     /// Sum a new scope's figures on a thread of its own, at a lower priority (seconds at
     /// a province's million tickets); the core takes the sum when it comes.
     fn sum_scope(&self, read: crate::store::ScopeRead) {
-        let back = self.scopes.0.clone();
+        let back = self.scope_sender.clone();
         let spawned = std::thread::Builder::new()
             .name("yiping-scope".into())
             .spawn(move || {

@@ -368,6 +368,23 @@ mod kpis {
         }
     }
 
+    /// Ticket `id` dispatched to the example unit, accepted and resolved (keys c0-c2).
+    fn resolved(id: u64) -> Vec<crate::store::Request> {
+        let unit = examples::unit().id;
+        [
+            Command::Dispatch { ticket: id, unit },
+            Command::Accept { ticket: id },
+            Command::Resolve {
+                ticket: id,
+                note: "ok".into(),
+            },
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(k, c)| super::req(&format!("c{k}"), c))
+        .collect()
+    }
+
     #[test]
     fn the_store_keeps_its_figures_across_a_restart() {
         use super::{intake, open, req};
@@ -381,27 +398,15 @@ mod kpis {
                 },
             )];
             reqs.extend((0..5).map(|i| intake(&format!("t{i}"))));
-            for (k, c) in [
-                Command::Dispatch {
-                    ticket: 1,
-                    unit: examples::unit().id,
-                },
-                Command::Accept { ticket: 1 },
-                Command::Resolve {
-                    ticket: 1,
-                    note: "ok".into(),
-                },
+            reqs.extend(resolved(1));
+            reqs.push(req(
+                "c3",
                 Command::Rate {
                     ticket: 1,
                     satisfied: true,
                 },
-                Command::Close { ticket: 1 },
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                reqs.push(req(&format!("c{k}"), c));
-            }
+            ));
+            reqs.push(req("c4", Command::Close { ticket: 1 }));
             s.apply_batch(reqs, crate::domain::time::now_us()).unwrap();
             let f = s.kpi_figures("", crate::domain::time::now_ms()).unwrap();
             assert_eq!((f.total, f.resolved, f.open), (5, 1, 4));
@@ -455,22 +460,7 @@ mod kpis {
         // Meanwhile: three more in scope, one elsewhere, one of the first resolved.
         let mut later: Vec<_> = (0..3).map(|i| intake(&format!("b{i}"))).collect();
         later.push(other("o9"));
-        for (k, c) in [
-            Command::Dispatch {
-                ticket: 2,
-                unit: examples::unit().id,
-            },
-            Command::Accept { ticket: 2 },
-            Command::Resolve {
-                ticket: 2,
-                note: "ok".into(),
-            },
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            later.push(req(&format!("c{k}"), c));
-        }
+        later.extend(resolved(2));
         s.apply_batch(later, now_us()).unwrap();
         let (region, sum) = std::thread::spawn(move || read.run()).join().unwrap();
         s.scope_built(region, sum);
