@@ -35,6 +35,7 @@ use yiping::wall::link::FeedHealth;
 use yiping::wall::state::Queue;
 
 use super::bench_gateway::{Spread, intake_frame, ts_of};
+use super::bench_host::{Host, Waits};
 use super::bench_wall::{
     Threads, bench_ticket, full_map_write, grid_ids, grid_layer, queue_table, rss_mb, rss_of,
 };
@@ -61,14 +62,16 @@ pub struct Args {
     /// Rounds of the two windows, alone then with the joins; the p99s pool all rounds.
     #[arg(long, default_value_t = 3)]
     rounds: u32,
-    /// The joining walls' process runs at this niceness: on a site they are other
-    /// machines, here they share the gateway's two cores (0: an equal share).
-    #[arg(long, default_value_t = 10)]
-    walls_nice: i32,
-    /// The joining walls' process runs at SCHED_IDLE instead (nearer to other machines:
-    /// it takes only what the gateway and the watchers leave, and yields at once).
+    /// Run the joining walls' process at this niceness instead of SCHED_IDLE (10: the
+    /// bench's default until 2026-12-02; 0: an equal share of the gateway's cores).
+    ///
+    /// On a site the walls are other machines. Here they share the gateway's two cores, and
+    /// at SCHED_IDLE they take only what the gateway and the watchers leave, as near to
+    /// "elsewhere" as one machine comes. At nice 10 their decoding (1.5 GB in 3 s) slowed
+    /// the gateway's own commits: over four rounds, commits over 2 ms went from 19 without
+    /// the joins to 75 with them; at SCHED_IDLE from 43 to 45 (BENCHMARKS.md).
     #[arg(long)]
-    walls_idle: bool,
+    walls_nice: Option<i32>,
     /// Measure only the wall's first full frame (step 2), then stop.
     #[arg(long)]
     first_frame_only: bool,
@@ -92,7 +95,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return prepare(dir, &a);
     }
     if let Some(url) = &a.join {
-        return join_walls(url, a.walls, (a.walls_nice, a.walls_idle));
+        return join_walls(url, a.walls, a.walls_nice);
     }
     let dir = std::env::temp_dir().join(format!("yiping-bench-snap-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -219,7 +222,7 @@ fn measure(a: &Args, g: &Gateway) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(encodings(a, url))?;
-    rt.block_on(joins_under_load(a, url, g.http_port))?;
+    rt.block_on(joins_under_load(a, url, g.http_port, gateway))?;
     println!("gateway resident at the end: {:.0} MB", rss_of(gateway));
     Ok(())
 }
@@ -321,6 +324,25 @@ async fn read_snapshot(ws: &mut handshake::Ws) -> anyhow::Result<(Vec<Message>, 
     }
 }
 
+/// Read a snapshot as a wall does, a part at a time: each decoded, then let go (a wall
+/// keeps its tickets, not the frames; ten walls keeping theirs held 1.45 GB in one
+/// process on the gateway's machine). Its bytes, and the seconds that took.
+async fn read_and_drop(ws: &mut handshake::Ws) -> anyhow::Result<(usize, f64)> {
+    let t0 = Instant::now();
+    let mut bytes = 0;
+    loop {
+        let m = ws.next().await.ok_or_else(|| anyhow::anyhow!("closed"))??;
+        let Message::Binary(b) = &m else { continue };
+        if b.get(..4) != Some(compact::MAGIC) {
+            continue;
+        }
+        bytes += b.len();
+        if compact::decode_part(b)?.last {
+            return Ok((bytes, t0.elapsed().as_secs_f64()));
+        }
+    }
+}
+
 /// Step 3: bytes per ticket and decode time, each encoding.
 async fn encodings(a: &Args, url: &str) -> anyhow::Result<()> {
     for enc in [Encoding::Compact, Encoding::Json] {
@@ -367,7 +389,7 @@ async fn encodings(a: &Args, url: &str) -> anyhow::Result<()> {
 /// hypervisor's steal, the disk's fsync): two windows *without* joins differed by up to
 /// 3.4x. So the deliveries of every round are pooled, each side, before the p99 is taken;
 /// `--walls 0` runs the same rounds with no joins at all, the noise floor of the ratio.
-async fn joins_under_load(a: &Args, url: &str, http_port: u16) -> anyhow::Result<()> {
+async fn joins_under_load(a: &Args, url: &str, http_port: u16, gateway: u32) -> anyhow::Result<()> {
     let measuring = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicBool::new(false));
     let lat = Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
@@ -408,49 +430,44 @@ async fn joins_under_load(a: &Args, url: &str, http_port: u16) -> anyhow::Result
     // The same, of the rounds the hypervisor left alone (under QUIET ms of steal in both
     // windows): shown beside the whole, never instead of it.
     let (mut quiet_alone, mut quiet_joined, mut quiet) = (Vec::new(), Vec::new(), 0);
-    let (mut stalls_alone, mut stalls_joined) = (Stalls::default(), Stalls::default());
     let mut joins = Vec::new();
     println!(
         "{} watchers, {} tickets/s taken in: delivery p50 / p99 / max (ms)",
         a.watchers, a.rate
     );
-    let mut steal = (0.0, 0.0);
+    let mut sides = (Side::default(), Side::default());
     for round in 1..=a.rounds {
-        let before = Stalls::read(http_port)?;
+        let before = Reading::take(http_port, gateway)?;
         take();
-        let s0 = steal_ms();
         tokio::time::sleep(window).await;
         let mut lat0 = take();
-        let s1 = steal_ms();
-        let between = Stalls::read(http_port)?;
+        let between = Reading::take(http_port, gateway)?;
         // The joins, all at once; measured until the last has its whole snapshot (and
         // for at least as long as the window alone).
         let t0 = Instant::now();
-        let walls = join_in_child(url, a.walls, (a.walls_nice, a.walls_idle)).await?;
+        let walls = join_in_child(url, a.walls, a.walls_nice).await?;
         let all_in = t0.elapsed().as_secs_f64();
         if t0.elapsed() < window {
             tokio::time::sleep(window - t0.elapsed()).await;
         }
         let mut lat1 = take();
-        let s2 = steal_ms();
-        let after = Stalls::read(http_port)?;
+        let after = Reading::take(http_port, gateway)?;
+        let (w0, w1) = (between.since(&before), after.since(&between));
         let (r0, r1) = (Spread::of(&mut lat0), Spread::of(&mut lat1));
         println!(
-            "  round {round}: alone {r0}; {} snapshots at once {r1}; p99 ratio {:.2}x; \
-             steal {:.0} / {:.0} ms",
+            "  round {round}: alone {r0}; {} snapshots at once {r1}; p99 ratio {:.2}x",
             a.walls,
             r1.p99 / r0.p99.max(0.001),
-            s1 - s0,
-            s2 - s1
         );
-        steal = (steal.0 + s1 - s0, steal.1 + s2 - s1);
-        if s1 - s0 < QUIET && s2 - s1 < QUIET {
+        println!("    alone:      {w0}");
+        println!("    the joins:  {w1}");
+        if w0.host.steal_ms < QUIET && w1.host.steal_ms < QUIET {
             quiet += 1;
             quiet_alone.extend_from_slice(&lat0);
             quiet_joined.extend_from_slice(&lat1);
         }
-        stalls_alone.add(&between, &before);
-        stalls_joined.add(&after, &between);
+        sides.0.add(&w0);
+        sides.1.add(&w1);
         alone.append(&mut lat0);
         joined.append(&mut lat1);
         joins.push((walls, all_in));
@@ -468,15 +485,8 @@ async fn joins_under_load(a: &Args, url: &str, http_port: u16) -> anyhow::Result
         "    p99 with the joins / alone: {:.2}x",
         p1.p99 / p0.p99.max(0.001)
     );
-    println!(
-        "    the gateway's batches (apply and commit) over 10 ms: alone {stalls_alone}, with \
-         the joins {stalls_joined}"
-    );
-    println!(
-        "    time the hypervisor took from this machine's CPUs (steal): alone {:.0} ms, with \
-         the joins {:.0} ms",
-        steal.0, steal.1
-    );
+    println!("    alone, summed:      {}", sides.0);
+    println!("    the joins, summed:  {}", sides.1);
     if quiet > 0 {
         let (q0, q1) = (Spread::of(&mut quiet_alone), Spread::of(&mut quiet_joined));
         println!(
@@ -495,11 +505,8 @@ async fn joins_under_load(a: &Args, url: &str, http_port: u16) -> anyhow::Result
              at {}) all in {all_in:.2} s (slowest {slowest:.2} s)",
             a.walls,
             walls.first().map_or(0.0, |w| w.0 as f64 / 1e6),
-            if a.walls_idle {
-                "SCHED_IDLE".to_string()
-            } else {
-                format!("nice {}", a.walls_nice)
-            }
+            a.walls_nice
+                .map_or("SCHED_IDLE".to_string(), |n| format!("nice {n}"))
         );
     }
     Ok(())
@@ -543,23 +550,21 @@ async fn operator(
 async fn join_in_child(
     url: &str,
     walls: usize,
-    (nice, idle): (i32, bool),
+    nice: Option<i32>,
 ) -> anyhow::Result<Vec<(usize, f64)>> {
     if walls == 0 {
         return Ok(vec![]);
     }
     let mut child = Process::new(std::env::current_exe()?);
-    child
-        .args([
-            "bench-snapshot",
-            "--join",
-            url,
-            "--walls",
-            &walls.to_string(),
-        ])
-        .args(["--walls-nice", &nice.to_string()]);
-    if idle {
-        child.arg("--walls-idle");
+    child.args([
+        "bench-snapshot",
+        "--join",
+        url,
+        "--walls",
+        &walls.to_string(),
+    ]);
+    if let Some(n) = nice {
+        child.args(["--walls-nice", &n.to_string()]);
     }
     let out = tokio::task::spawn_blocking(move || child.output()).await??;
     anyhow::ensure!(
@@ -582,36 +587,25 @@ async fn join_in_child(
 /// Steal (ms in a window) under which a round counts as quiet.
 const QUIET: f64 = 100.0;
 
-/// The CPU time the hypervisor has taken from this virtual machine so far, ms (`steal` in
-/// /proc/stat, in USER_HZ ticks of 10 ms; 0 where there is none).
-fn steal_ms() -> f64 {
-    std::fs::read_to_string("/proc/stat")
-        .ok()
-        .and_then(|s| {
-            let cpu = s
-                .lines()
-                .next()?
-                .split_whitespace()
-                .nth(8)?
-                .parse::<f64>()
-                .ok()?;
-            Some(cpu * 10.0)
-        })
-        .unwrap_or(0.0)
-}
-
 /// The joining walls' process: `walls` connections at once, each reading and decoding
 /// its whole snapshot; a line each on stdout, "bytes seconds".
-fn join_walls(url: &str, walls: usize, (nice, idle): (i32, bool)) -> anyhow::Result<()> {
+fn join_walls(url: &str, walls: usize, nice: Option<i32>) -> anyhow::Result<()> {
     // SAFETY: setpriority and sched_setscheduler on the calling thread (0), before any
     // other thread is made (they inherit it); the param is a local the call only reads.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, nice);
-        if idle {
-            let param = libc::sched_param { sched_priority: 0 };
-            libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
+    let set = unsafe {
+        match nice {
+            Some(n) => libc::setpriority(libc::PRIO_PROCESS, 0, n),
+            None => {
+                let param = libc::sched_param { sched_priority: 0 };
+                libc::sched_setscheduler(0, libc::SCHED_IDLE, &param)
+            }
         }
-    }
+    };
+    anyhow::ensure!(
+        set == 0,
+        "the joining walls' priority was not set: {}",
+        std::io::Error::last_os_error()
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -621,8 +615,7 @@ fn join_walls(url: &str, walls: usize, (nice, idle): (i32, bool)) -> anyhow::Res
             let url = url.to_string();
             joins.push(tokio::spawn(async move {
                 let mut ws = connect(&url, Encoding::Compact, None).await?;
-                let (frames, secs) = read_snapshot(&mut ws).await?;
-                anyhow::Ok((frames.iter().map(|m| m.len()).sum::<usize>(), secs))
+                read_and_drop(&mut ws).await
             }));
         }
         for j in joins {
@@ -634,42 +627,114 @@ fn join_walls(url: &str, walls: usize, (nice, idle): (i32, bool)) -> anyhow::Res
 }
 
 /// The gateway's own count of slow batches, from `/metrics`: tells a stall on the disk
-/// (the commit) from one in the scheduling (delivery slow, batches fast).
+/// (the commit) from one in the scheduling (delivery slow, batches fast). Counted over
+/// each of `OVER`'s bounds: a p99 that moves by 2-3 ms shows in the first.
 #[derive(Default)]
 struct Stalls {
     batches: f64,
-    slow_batches: f64,
-    slow_commits: f64,
+    slow_batches: [f64; 3],
+    slow_commits: [f64; 3],
 }
+
+/// The bounds (s, buckets of the gateway's histograms) a batch is counted over.
+const OVER: [&str; 3] = ["0.002", "0.005", "0.01"];
 
 impl Stalls {
     fn read(port: u16) -> anyhow::Result<Stalls> {
         let t = super::bench_year::metrics_text(port)?;
+        let series = |s: &str| super::bench_year::series(&t, s);
         let over = |h: &str| {
-            super::bench_year::series(&t, &format!("{h}_count"))
-                - super::bench_year::series(&t, &format!("{h}_bucket{{le=\"0.01\"}}"))
+            OVER.map(|le| {
+                series(&format!("{h}_count")) - series(&format!("{h}_bucket{{le=\"{le}\"}}"))
+            })
         };
         Ok(Stalls {
-            batches: super::bench_year::series(&t, "yiping_batch_seconds_count"),
+            batches: series("yiping_batch_seconds_count"),
             slow_batches: over("yiping_batch_seconds"),
             slow_commits: over("yiping_commit_seconds"),
         })
     }
 
-    /// Add what happened between the readings `earlier` and `later`.
-    fn add(&mut self, later: &Stalls, earlier: &Stalls) {
-        self.batches += later.batches - earlier.batches;
-        self.slow_batches += later.slow_batches - earlier.slow_batches;
-        self.slow_commits += later.slow_commits - earlier.slow_commits;
+    /// What happened between the reading `earlier` and this one.
+    fn since(&self, earlier: &Stalls) -> Stalls {
+        let minus = |a: [f64; 3], b: [f64; 3]| [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+        Stalls {
+            batches: self.batches - earlier.batches,
+            slow_batches: minus(self.slow_batches, earlier.slow_batches),
+            slow_commits: minus(self.slow_commits, earlier.slow_commits),
+        }
+    }
+
+    fn add(&mut self, o: &Stalls) {
+        self.batches += o.batches;
+        for i in 0..OVER.len() {
+            self.slow_batches[i] += o.slow_batches[i];
+            self.slow_commits[i] += o.slow_commits[i];
+        }
+    }
+}
+
+/// What is read at a window's edge (and, as differences, what a window or a side of all
+/// rounds saw): the gateway's slow batches, the host's steal and softirq time, and how
+/// long the gateway's threads and this process's (the watchers and the operator) waited
+/// for a CPU.
+#[derive(Default)]
+struct Reading {
+    stalls: Stalls,
+    host: Host,
+    gateway: Waits,
+    watchers: Waits,
+}
+
+/// A side (alone, or with the joins) of every round, summed.
+type Side = Reading;
+
+impl Reading {
+    fn take(port: u16, gateway: u32) -> anyhow::Result<Reading> {
+        Ok(Reading {
+            stalls: Stalls::read(port)?,
+            host: Host::read(),
+            gateway: Waits::of(gateway),
+            watchers: Waits::of(std::process::id()),
+        })
+    }
+
+    fn since(&self, earlier: &Reading) -> Reading {
+        Reading {
+            stalls: self.stalls.since(&earlier.stalls),
+            host: self.host - earlier.host,
+            gateway: self.gateway - earlier.gateway,
+            watchers: self.watchers - earlier.watchers,
+        }
+    }
+
+    fn add(&mut self, w: &Reading) {
+        self.stalls.add(&w.stalls);
+        self.host += w.host;
+        self.gateway += w.gateway;
+        self.watchers += w.watchers;
+    }
+}
+
+impl std::fmt::Display for Reading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "steal {:.0} ms, softirq {:.0} ms; the gateway's batches over 2 / 5 / 10 ms {}; \
+             waited for a CPU: the gateway's threads {}, the watchers' {}",
+            self.host.steal_ms, self.host.softirq_ms, self.stalls, self.gateway, self.watchers
+        )
     }
 }
 
 impl std::fmt::Display for Stalls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [b2, b5, b10] = self.slow_batches;
+        let [c2, c5, c10] = self.slow_commits;
         write!(
             f,
-            "{:.0} of {:.0} ({:.0} in the commit)",
-            self.slow_batches, self.batches, self.slow_commits
+            "{b2:.0} / {b5:.0} / {b10:.0} of {:.0} (the commit {c2:.0} / {c5:.0} / {c10:.0})",
+            self.batches
         )
     }
 }

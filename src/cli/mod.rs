@@ -13,6 +13,7 @@ use yiping::sim::{self, city::City};
 
 mod account;
 mod bench_gateway;
+mod bench_host;
 mod bench_kpi;
 mod bench_snapshot;
 mod bench_wall;
