@@ -19,7 +19,7 @@ use crate::domain::time::now_us;
 use crate::protocol::compact::Encoding;
 use crate::protocol::{CommandOutcome, ErrorCode, Event, Resume, ServerMsg, Snapshot, Ticket};
 use crate::store::accounts::AccessEntry;
-use crate::store::{Request, Store};
+use crate::store::{Request, ScopeSum, Store};
 
 mod node;
 pub use node::Node;
@@ -151,12 +151,6 @@ struct Core {
     scope_sums: mpsc::Receiver<ScopeSum>,
 }
 
-/// A scope's figures summed off the core: the scope, and its sum.
-type ScopeSum = (
-    String,
-    Result<crate::domain::kpi::Kpis, crate::store::StoreError>,
-);
-
 /// Access-log lines written at most per heartbeat; past that they are counted.
 const ACCESS_PER_BEAT: usize = 1000;
 
@@ -204,7 +198,7 @@ pub async fn run(
                 core.handle(std::mem::take(&mut pending)).await;
             }
             Some(deltas) = node::followed(&mut core.node) => core.followed(deltas).await,
-            Some((region, sum)) = core.scope_sums.recv() => core.store.scope_built(region, sum),
+            Some(done) = core.scope_sums.recv() => core.store.scope_built(done),
             _ = lease.tick(), if core.node.is_some() => core.lease_tick().await,
             _ = beat.tick() => {
                 // A replay shows what happened, nothing more: no supervision of its own.
@@ -780,13 +774,13 @@ impl Core {
             .spawn(move || {
                 snapshot::lower_priority();
                 let t0 = std::time::Instant::now();
-                let (region, sum) = read.run();
+                let done = read.run();
                 tracing::info!(
-                    %region,
+                    region = %done.region,
                     ms = t0.elapsed().as_millis() as u64,
                     "a new scope's figures summed off the core"
                 );
-                let _ = back.blocking_send((region, sum));
+                let _ = back.blocking_send(done);
             });
         if let Err(e) = spawned {
             tracing::error!("no thread for a scope's figures: {e}");

@@ -29,9 +29,9 @@ pub struct Loaded {
     pub idem: Vec<((String, String), i64, CommandOutcome)>,
 }
 
-/// A read of every ticket, pinned to the state when it was made and finished on another
-/// thread (`Backend::pinned_tickets`).
-pub type PinnedRead = Box<dyn FnOnce() -> Result<Vec<Ticket>, StoreError> + Send>;
+/// A read of every ticket made on another thread, in one transaction of its own
+/// (`Backend::tickets_later`): the log's last `seq` it saw, and the tickets as of then.
+pub type TicketsLater = Box<dyn FnOnce() -> Result<(u64, Vec<Ticket>), StoreError> + Send>;
 
 pub trait Backend: Send {
     /// "sqlite" or "postgresql", for logs and `/metrics`.
@@ -42,9 +42,10 @@ pub trait Backend: Send {
     fn all_tickets(&self) -> Result<Vec<Ticket>, StoreError>;
     /// One ticket as last written, archived or not.
     fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError>;
-    /// Every ticket as of the last commit, read later on another thread while this one
-    /// goes on writing; `None`: this backend reads only on the caller's thread.
-    fn pinned_tickets(&self) -> Result<Option<PinnedRead>, StoreError> {
+    /// Every ticket, read later on another thread (on a connection of its own) while this
+    /// one goes on writing, with the seq that read is as of; `None`: this backend reads
+    /// only on the caller's thread.
+    fn tickets_later(&self) -> Result<Option<TicketsLater>, StoreError> {
         Ok(None)
     }
     fn briefing(&self) -> Result<Option<Briefing>, StoreError>;

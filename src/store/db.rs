@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 use super::accounts::{self, AccessEntry, Account};
-use super::backend::{Backend, Loaded, PinnedRead, StoredDelta, decode, encode, snake};
+use super::backend::{Backend, Loaded, StoredDelta, TicketsLater, decode, encode, snake};
 use super::checkpoint::{self, Checkpointer};
 use crate::protocol::{AuditEntry, Briefing, CommandOutcome, Ticket, Unit, Warning};
 
@@ -57,6 +57,11 @@ fn stored_delta(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelta> {
         frame: r.get(2)?,
     })
 }
+
+/// The log's last number. An imported history (the demo's past) leaves its last number
+/// as the log's base.
+const LAST_SEQ: &str = "SELECT MAX(COALESCE((SELECT MAX(seq) FROM events), 0), \
+     COALESCE((SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'seq_base'), 0))";
 
 /// Every ticket row of `conn`'s database, decoded.
 fn every_ticket(conn: &Connection) -> Result<Vec<Ticket>, StoreError> {
@@ -143,30 +148,25 @@ impl Backend for Db {
         every_ticket(&self.conn)
     }
 
-    /// A read-only connection whose read transaction starts here (WAL: it sees the file
-    /// as of the last commit, whatever the writer commits after).
-    fn pinned_tickets(&self) -> Result<Option<PinnedRead>, StoreError> {
-        let conn =
-            Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        conn.execute_batch("BEGIN")?;
-        conn.query_row("SELECT COUNT(*) FROM meta", [], |_| Ok(()))?;
+    /// A read-only connection of its own, opened where the read runs: WAL lets it read
+    /// while the writer writes, and its one transaction sees a single commit's state.
+    fn tickets_later(&self) -> Result<Option<TicketsLater>, StoreError> {
+        let path = self.path.clone();
         Ok(Some(Box::new(move || {
+            let conn =
+                Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            conn.execute_batch("BEGIN")?;
+            let seq: i64 = conn.query_row(LAST_SEQ, [], |r| r.get(0))?;
             let all = every_ticket(&conn)?;
             conn.execute_batch("COMMIT")?;
-            Ok(all)
+            Ok((seq as u64, all))
         })))
     }
 
     fn load(&self) -> Result<Loaded, StoreError> {
         let c = &self.conn;
         let epoch: String = c.query_row("SELECT v FROM meta WHERE k='epoch'", [], |r| r.get(0))?;
-        // An imported history (the demo's past) leaves its last number as the log's base.
-        let seq: i64 = c.query_row(
-            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM events), 0), \
-             COALESCE((SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'seq_base'), 0))",
-            [],
-            |r| r.get(0),
-        )?;
+        let seq: i64 = c.query_row(LAST_SEQ, [], |r| r.get(0))?;
         let max_ticket: i64 =
             c.query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |r| r.get(0))?;
         let max_warning: i64 =

@@ -139,20 +139,30 @@ pub type Rows = imbl::OrdMap<u64, Arc<[u8]>>;
 /// A scope's figures to sum off the core (`Store::track_scope_later`).
 pub struct ScopeRead {
     pub region: String,
-    read: backend::PinnedRead,
+    read: backend::TicketsLater,
+}
+
+/// What a `ScopeRead` gave: the scope's figures as of the log's `seq` its read saw.
+pub struct ScopeSum {
+    pub region: String,
+    pub sum: Result<(u64, Kpis), StoreError>,
 }
 
 impl ScopeRead {
-    /// Read every ticket as pinned and sum the scope's: slow (seconds at a million), so
-    /// on a thread of its own.
-    pub fn run(self) -> (String, Result<Kpis, StoreError>) {
-        let sum = (self.read)().map(|all| {
-            Kpis::recompute(
+    /// Read every ticket and sum the scope's: slow (seconds at a million), so on a
+    /// thread of its own.
+    pub fn run(self) -> ScopeSum {
+        let sum = (self.read)().map(|(seq, all)| {
+            let k = Kpis::recompute(
                 all.iter().filter(|t| within(&t.grid, &self.region)),
                 now_ms(),
-            )
+            );
+            (seq, k)
         });
-        (self.region, sum)
+        ScopeSum {
+            region: self.region,
+            sum,
+        }
     }
 }
 
@@ -183,8 +193,9 @@ pub struct Store {
     /// ticket change.
     kpis: HashMap<String, Kpis>,
     /// Scopes whose figures are being summed off the core (`track_scope_later`), with the
-    /// ticket changes since the read was pinned, (before, after), to add on arrival.
-    building: HashMap<String, Vec<(Option<Ticket>, Ticket)>>,
+    /// ticket changes since it was asked, (seq, before, after): those after the seq the
+    /// read saw are added on arrival.
+    building: HashMap<String, Vec<(u64, Option<Ticket>, Ticket)>>,
     /// The accounts' version (`Backend::accounts_version`) when last looked at.
     accounts_version: String,
     /// How long the last COMMIT took (where SQLite fsyncs), for `/metrics`.
@@ -247,8 +258,8 @@ impl Store {
             .collect();
         self.idem = loaded.idem.into_iter().map(|(k, _, o)| (k, o)).collect();
         self.state.briefing = self.db.briefing()?;
-        // Scopes being summed elsewhere are summed here instead: their pinned reads may
-        // have seen what was just rolled back.
+        // Scopes being summed elsewhere are summed here instead: the changes noted for
+        // them may include what was just rolled back.
         let scopes: Vec<String> = self
             .kpis
             .keys()
@@ -301,15 +312,16 @@ impl Store {
     }
 
     /// Start keeping figures for the scope `region` without reading the file here: the
-    /// read is pinned now and handed back to run on another thread; `scope_built` takes
-    /// its sum with the changes since. At a province's million tickets the read and sum
-    /// took seconds, on the core, at the first join of each new scope. `None`: nothing to
-    /// do (tracked already, under way, or done here on a backend without pinned reads).
+    /// read is handed back to run on another thread, and `scope_built` takes its sum with
+    /// the changes made after what it read. At a province's million tickets the read and
+    /// sum took seconds, on the core, at the first join of each new scope. `None`:
+    /// nothing to do (tracked already, under way, or done here on a backend that reads
+    /// only here).
     pub fn track_scope_later(&mut self, region: &str) -> Result<Option<ScopeRead>, StoreError> {
         if self.kpis.contains_key(region) || self.building.contains_key(region) {
             return Ok(None);
         }
-        let Some(read) = self.db.pinned_tickets()? else {
+        let Some(read) = self.db.tickets_later()? else {
             self.track_scope(region)?;
             return Ok(None);
         };
@@ -320,20 +332,23 @@ impl Store {
         }))
     }
 
-    /// The sum of a `ScopeRead`: the changes since its read was pinned are added, and the
-    /// scope's figures are kept up from here on (unless no one wants them any more).
-    pub fn scope_built(&mut self, region: String, sum: Result<Kpis, StoreError>) {
-        let Some(since) = self.building.remove(&region) else {
+    /// The sum of a `ScopeRead`, as of the seq its read saw: every change noted since the
+    /// scope was asked for and numbered after that seq is added (those up to it are in the
+    /// read already: a cluster follower's read of PostgreSQL may be ahead of what it has
+    /// applied, and any read runs a little after it was asked for). From here on the
+    /// scope's figures are kept up like the city's, unless no one wants them any more.
+    pub fn scope_built(&mut self, done: ScopeSum) {
+        let Some(since) = self.building.remove(&done.region) else {
             return;
         };
-        match sum {
-            Ok(mut k) => {
-                for (before, after) in &since {
+        match done.sum {
+            Ok((seen, mut k)) => {
+                for (_, before, after) in since.iter().filter(|(seq, ..)| *seq > seen) {
                     k.update(before.as_ref(), after);
                 }
-                self.kpis.insert(region, k);
+                self.kpis.insert(done.region, k);
             }
-            Err(e) => tracing::error!("no figures for scope {region:?}: {e}"),
+            Err(e) => tracing::error!("no figures for scope {:?}: {e}", done.region),
         }
     }
 
@@ -350,12 +365,14 @@ impl Store {
         Some(k.figures(now_ms))
     }
 
-    /// One ticket record changed: every scope it is in takes the change.
+    /// One ticket record changed (by the change numbered `self.seq + 1`, on every path
+    /// that numbers one): every scope it is in takes the change.
     fn note_kpis(&mut self, before: Option<&Ticket>, after: &Ticket) {
         self.gauges.change(before, Some(after));
+        let seq = self.seq + 1;
         for (scope, since) in self.building.iter_mut() {
             if within(&after.grid, scope) {
-                since.push((before.cloned(), after.clone()));
+                since.push((seq, before.cloned(), after.clone()));
             }
         }
         for (scope, k) in self.kpis.iter_mut() {

@@ -14,7 +14,7 @@ use postgres::{Client, NoTls, Statement};
 
 use super::StoreError;
 use super::accounts::{AccessEntry, Account};
-use super::backend::{Backend, Loaded, StoredDelta, decode, encode, snake};
+use super::backend::{Backend, Loaded, StoredDelta, TicketsLater, decode, encode, snake};
 use crate::domain::access::Role;
 use crate::protocol::{AuditEntry, Briefing, CommandOutcome, Ticket, Unit, Warning};
 
@@ -43,6 +43,8 @@ const SCHEMA_LOCK: i64 = 0x5950_0001;
 const LEASE_LOCK: i64 = 0x5950_0002;
 
 pub struct Pg {
+    /// Where it connected, for reads on connections of their own (`tickets_later`).
+    url: String,
     /// Always `Some` but in `drop`, which closes the connection from where it may block.
     client: RefCell<Option<Client>>,
     statements: RefCell<HashMap<&'static str, Statement>>,
@@ -116,6 +118,7 @@ impl Pg {
         })
         .map_err(pg)?;
         Ok(Pg {
+            url: url.to_string(),
             client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             leading: Cell::new(false),
@@ -358,6 +361,36 @@ impl Backend for Pg {
             .iter()
             .map(|j| decode("ticket", j))
             .collect()
+    }
+
+    /// A connection of its own, made where the read runs; REPEATABLE READ takes one
+    /// snapshot of the database at the transaction's first query, so the seq and the
+    /// tickets agree. On a follower that snapshot may be ahead of what the node has
+    /// applied: the seq says how far (`Store::scope_built`).
+    fn tickets_later(&self) -> Result<Option<TicketsLater>, StoreError> {
+        let url = self.url.clone();
+        Ok(Some(Box::new(move || {
+            let mut client = Client::connect(&url, NoTls)
+                .map_err(|e| StoreError::Pg(format!("cannot connect to {}: {e}", redact(&url))))?;
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(pg)?;
+            let seq: i64 = tx
+                .query_one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events", &[])
+                .map_err(pg)?
+                .get(0);
+            let all = tx
+                .query("SELECT json FROM tickets", &[])
+                .map_err(pg)?
+                .iter()
+                .map(|r| decode("ticket", r.get::<_, &str>(0)))
+                .collect::<Result<Vec<Ticket>, _>>()?;
+            tx.commit().map_err(pg)?;
+            Ok((seq as u64, all))
+        })))
     }
 
     fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {

@@ -423,9 +423,10 @@ mod kpis {
         assert_eq!(s.kpi_figures("999999", before.at_ms).unwrap().total, 0);
     }
 
-    /// A new scope's figures summed off the core (`track_scope_later`): the read is
-    /// pinned when asked, the changes made before the sum comes back are added to it,
-    /// and the result is what a sum of every ticket gives then.
+    /// A new scope's figures summed off the core (`track_scope_later`): the read runs on
+    /// another thread after some changes were made, others come before its sum is taken;
+    /// each change is counted once (those the read saw are not added again), and the
+    /// result is what a sum of every ticket gives then.
     #[test]
     fn a_scope_summed_elsewhere_takes_the_changes_made_meanwhile() {
         use super::{intake, open, req};
@@ -462,14 +463,20 @@ mod kpis {
         later.push(other("o9"));
         later.extend(resolved(2));
         s.apply_batch(later, now_us()).unwrap();
-        let (region, sum) = std::thread::spawn(move || read.run()).join().unwrap();
-        s.scope_built(region, sum);
+        // The read runs now, on another thread, and sees those; then two more come.
+        let done = std::thread::spawn(move || read.run()).join().unwrap();
+        let more = vec![intake("n0"), other("o10")];
+        s.apply_batch(more, now_us()).unwrap();
+        s.scope_built(done);
         let now = crate::domain::time::now_ms();
         let got = s.kpi_figures("321102", now).expect("summed");
-        assert_eq!((got.total, got.resolved, got.open), (9, 1, 8));
+        assert_eq!((got.total, got.resolved, got.open), (10, 1, 9));
         let all: Vec<Ticket> = s.tickets().values().map(|t| (**t).clone()).collect();
         let brute = Kpis::recompute(all.iter().filter(|t| t.grid.starts_with("321102")), now);
         assert_eq!(got, brute.figures(now));
+        // And kept up from here.
+        s.apply_batch(vec![intake("n1")], now_us()).unwrap();
+        assert_eq!(s.kpi_figures("321102", now).unwrap().total, 11);
     }
 }
 

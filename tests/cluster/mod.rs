@@ -1005,3 +1005,70 @@ fn the_store_keeps_its_promises_on_postgresql_and_the_lease_is_exclusive() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A cluster follower sums a new scope's figures off its core from PostgreSQL
+/// (`Store::track_scope_later`), whose state may be ahead of what the follower has
+/// applied: each change is counted once, whether the read saw it or not, and the figures
+/// are what a sum of the follower's tickets gives.
+#[test]
+fn a_follower_sums_a_new_scope_from_postgresql_counting_each_change_once() {
+    let _serial = one_at_a_time();
+    use yiping::domain::access::{Access, Role};
+    use yiping::domain::kpi::Kpis;
+    use yiping::protocol::Command;
+    use yiping::store::{Policy, Request, Store};
+    let tmp = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(&tmp.path().join("pg")).unwrap();
+    let intake = |key: &str, grid: &str| {
+        let mut ticket = yiping::protocol::examples::new_ticket();
+        ticket.grid = grid.into();
+        Request {
+            actor: "测试".into(),
+            credential: "c".into(),
+            access: Access::city(Role::Admin),
+            key: key.into(),
+            command: Command::Intake { ticket },
+        }
+    };
+    let (here, elsewhere) = ("321102-01-001-001", "321181-05-010-003");
+    let mut writer = Store::open_postgres(&pg.url(), Policy::default()).unwrap();
+    let now_us = yiping::domain::time::now_us;
+    let deltas = |s: &mut Store, reqs: Vec<Request>| -> Vec<_> {
+        s.apply_batch(reqs, now_us())
+            .unwrap()
+            .into_iter()
+            .filter_map(|a| a.delta)
+            .collect()
+    };
+    deltas(
+        &mut writer,
+        vec![intake("a", here), intake("b", here), intake("c", elsewhere)],
+    );
+    let mut follower = Store::open_postgres(&pg.url(), Policy::default()).unwrap();
+    assert_eq!(follower.seq(), 3);
+    let read = follower
+        .track_scope_later("321102")
+        .unwrap()
+        .expect("PostgreSQL sums a new scope off the caller's thread");
+    // The writer goes on; the follower has applied only the first of these when the read
+    // runs, so PostgreSQL is ahead of it.
+    let second = deltas(
+        &mut writer,
+        vec![intake("d", here), intake("e", here), intake("f", elsewhere)],
+    );
+    follower.follow(second[0].seq, &second[0].event);
+    let done = std::thread::spawn(move || read.run()).join().unwrap();
+    for d in &second[1..] {
+        follower.follow(d.seq, &d.event);
+    }
+    for d in deltas(&mut writer, vec![intake("g", here)]) {
+        follower.follow(d.seq, &d.event);
+    }
+    follower.scope_built(done);
+    let now = yiping::domain::time::now_ms();
+    let got = follower.kpi_figures("321102", now).expect("summed");
+    assert_eq!(got.total, 5, "a, b, d, e, g: each once");
+    let all: Vec<_> = follower.tickets().values().map(|t| (**t).clone()).collect();
+    let brute = Kpis::recompute(all.iter().filter(|t| t.grid.starts_with("321102")), now);
+    assert_eq!(got, brute.figures(now));
+}
