@@ -11,6 +11,7 @@ use super::frame::wall_area;
 use crate::domain::time::civil;
 use crate::protocol::{Command, WarningLevel, WarningStatus};
 use crate::wall::action::UiAction;
+use crate::wall::config::Lang;
 use crate::wall::fonts::bold;
 use crate::wall::link::{FeedHealth, Notices};
 use crate::wall::text::{UiLang, hhmm};
@@ -130,6 +131,11 @@ pub fn red_banner(ctx: &egui::Context, rect: egui::Rect, cx: &PanelCtx, out: &mu
 
 /// The gateway's latest automatic supervisions (督办), over the map's bottom-right corner:
 /// every wall says so. Each line selects its ticket. Shown for ten minutes.
+///
+/// A line a notice, cut to the box (the whole note on hover), the box at most 38% of the
+/// map's width: writing each note in full covered a quarter of a 1080p map and the
+/// districts' labels under it (seen in the README's screenshot), while every automatic
+/// note says the same but for its stage.
 pub fn supervision_notices(
     ctx: &egui::Context,
     rect: egui::Rect,
@@ -143,11 +149,11 @@ pub fn supervision_notices(
         .iter()
         .rev()
         .filter(|(_, _, a)| now - a.at_ms < 600_000)
-        .take(3)
         .collect();
     if recent.is_empty() {
         return;
     }
+    let width = (rect.width() * 0.38).clamp(280.0, 520.0);
     wall_area("supervision-notices", egui::Order::Middle)
         .pivot(Align2::RIGHT_BOTTOM)
         .fixed_pos(rect.right_bottom() + egui::vec2(-12.0, -40.0))
@@ -158,27 +164,52 @@ pub fn supervision_notices(
                 .corner_radius(6.0)
                 .inner_margin(8.0)
                 .show(ui, |ui| {
-                    ui.label(
-                        RichText::new(
-                            lang.t("督办提醒 · 系统自动督办", "Supervised by the gateway"),
-                        )
-                        .font(bold(20.0))
-                        .color(AMBER),
-                    );
-                    for (id, title, a) in recent {
-                        let text = format!("{} #{id} {title} · {}", hhmm(a.at_ms), a.note);
-                        if ui
+                    ui.set_width(width);
+                    ui.horizontal(|ui| {
+                        ui.label(
+                            RichText::new(
+                                lang.t("督办提醒 · 系统自动督办", "Supervised by the gateway"),
+                            )
+                            .font(bold(20.0))
+                            .color(AMBER),
+                        );
+                        if recent.len() > SHOWN {
+                            ui.label(
+                                RichText::new(match lang.0 {
+                                    Lang::Zh => format!("10分钟内 {} 件", recent.len()),
+                                    Lang::En => format!("{} in 10 min", recent.len()),
+                                })
+                                .size(16.0)
+                                .color(AMBER),
+                            );
+                        }
+                    });
+                    for (id, title, a) in recent.iter().take(SHOWN) {
+                        let line =
+                            format!("{} {} #{id} {title}", hhmm(a.at_ms), stage_tag(&a.note));
+                        let r = ui
                             .add(
-                                egui::Label::new(RichText::new(text).size(17.0))
+                                egui::Label::new(RichText::new(line).size(17.0))
+                                    .truncate()
                                     .sense(egui::Sense::click()),
                             )
-                            .clicked()
-                        {
+                            .on_hover_text(&a.note);
+                        if r.clicked() {
                             out.push(UiAction::Select(*id));
                         }
                     }
                 });
         });
+}
+
+/// Notices listed at once; the rest are counted in the heading.
+const SHOWN: usize = 3;
+
+/// The stage an automatic note names, "[办结]" of "[办结] 超过办理时限…" ("" if none).
+fn stage_tag(note: &str) -> &str {
+    note.strip_prefix('[')
+        .and_then(|rest| rest.find(']'))
+        .map_or("", |end| &note[..end + 2])
 }
 
 /// A replay never passes for live: a badge with the recorded clock and the speed.
@@ -371,4 +402,17 @@ pub fn base_map(
                 }
             });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_notes_stage_is_its_bracketed_head() {
+        assert_eq!(
+            super::stage_tag("[办结] 超过办理时限，系统自动督办"),
+            "[办结]"
+        );
+        assert_eq!(super::stage_tag("督办: 请尽快处理"), "");
+        assert_eq!(super::stage_tag("[未闭合"), "");
+    }
 }
