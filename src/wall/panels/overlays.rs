@@ -175,9 +175,14 @@ pub fn supervision_notices(
                         );
                         if recent.len() > SHOWN {
                             ui.label(
-                                RichText::new(match lang.0 {
-                                    Lang::Zh => format!("10分钟内 {} 件", recent.len()),
-                                    Lang::En => format!("{} in 10 min", recent.len()),
+                                // The wall keeps the last `Notices::KEEP`: at that many, "or more".
+                                RichText::new({
+                                    let n = recent.len();
+                                    let more = if n >= Notices::KEEP { "+" } else { "" };
+                                    match lang.0 {
+                                        Lang::Zh => format!("10分钟内 {n}{more} 件"),
+                                        Lang::En => format!("{n}{more} in 10 min"),
+                                    }
                                 })
                                 .size(16.0)
                                 .color(AMBER),
