@@ -421,7 +421,7 @@ async fn joins_under_load(a: &Args, url: &str, http_port: u16, gateway: u32) -> 
     let operator = operator(url, a.rate, done.clone()).await?;
     let take = || std::mem::take(&mut *lat.lock().unwrap_or_else(|e| e.into_inner()));
     // The first join of a scope sums that scope's figures from every ticket of the file
-    // (seconds at a million, on a thread at SCHED_IDLE since `Store::track_scope_later`):
+    // (seconds at a million, on a thread at SCHED_IDLE since `Store::track_scopes_later`):
     // measured after it.
     tokio::time::sleep(Duration::from_secs(6)).await;
     measuring.store(true, Ordering::Relaxed);

@@ -767,7 +767,17 @@ impl Core {
 
     /// Sum a new scope's figures on a thread of its own, at a lower priority (seconds at
     /// a province's million tickets); the core takes the sum when it comes.
-    fn sum_scope(&self, read: crate::store::ScopeRead) {
+    /// Figures for the scopes `regions` too: summed on a thread at SCHED_IDLE from one
+    /// read of every ticket, taken back by the core's loop (`Store::scope_built`).
+    fn sum_scopes(&mut self, regions: &[String]) {
+        let read = match self.store.track_scopes_later(regions) {
+            Ok(Some(read)) => read,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!("no figures for scopes {regions:?}: {e}");
+                return;
+            }
+        };
         let back = self.scope_sender.clone();
         let spawned = std::thread::Builder::new()
             .name("yiping-scope".into())
@@ -776,14 +786,14 @@ impl Core {
                 let t0 = std::time::Instant::now();
                 let done = read.run();
                 tracing::info!(
-                    region = %done.region,
+                    regions = ?done.regions,
                     ms = t0.elapsed().as_millis() as u64,
                     "a new scope's figures summed off the core"
                 );
                 let _ = back.blocking_send(done);
             });
         if let Err(e) = spawned {
-            tracing::error!("no thread for a scope's figures: {e}");
+            tracing::error!("no thread for scopes' figures: {e}");
         }
     }
 
@@ -822,11 +832,7 @@ impl Core {
             };
             return n.hold(join);
         }
-        match self.store.track_scope_later(&region) {
-            Ok(Some(read)) => self.sum_scope(read),
-            Ok(None) => {}
-            Err(e) => tracing::error!("no figures for scope {region:?}: {e}"),
-        }
+        self.sum_scopes(std::slice::from_ref(&region));
         let m = &self.status.metrics;
         let resumed = resume
             .and_then(|r| self.resume_frames(&r, &region))

@@ -136,31 +136,34 @@ pub struct Applied {
 /// Live tickets' compact rows by id (see `Store::rows`).
 pub type Rows = imbl::OrdMap<u64, Arc<[u8]>>;
 
-/// A scope's figures to sum off the core (`Store::track_scope_later`).
+/// Scopes' figures to sum off the core, from one read (`Store::track_scopes_later`).
 pub struct ScopeRead {
-    pub region: String,
+    pub regions: Vec<String>,
     read: backend::TicketsLater,
 }
 
-/// What a `ScopeRead` gave: the scope's figures as of the log's `seq` its read saw.
+/// What a `ScopeRead` gave: each scope's figures, in `regions`' order, as of the log's
+/// seq its read saw.
 pub struct ScopeSum {
-    pub region: String,
-    pub sum: Result<(u64, Kpis), StoreError>,
+    pub regions: Vec<String>,
+    pub sum: Result<(u64, Vec<Kpis>), StoreError>,
 }
 
 impl ScopeRead {
-    /// Read every ticket and sum the scope's: slow (seconds at a million), so on a
+    /// Read every ticket once and sum each scope's: slow (seconds at a million), so on a
     /// thread of its own.
     pub fn run(self) -> ScopeSum {
         let sum = (self.read)().map(|(seq, all)| {
-            let k = Kpis::recompute(
-                all.iter().filter(|t| within(&t.grid, &self.region)),
-                now_ms(),
-            );
-            (seq, k)
+            let now = now_ms();
+            let each = self
+                .regions
+                .iter()
+                .map(|r| Kpis::recompute(all.iter().filter(|t| within(&t.grid, r)), now))
+                .collect();
+            (seq, each)
         });
         ScopeSum {
-            region: self.region,
+            regions: self.regions,
             sum,
         }
     }
@@ -192,7 +195,7 @@ pub struct Store {
     /// The figures per scope (a grid-id prefix; "" is the whole city), kept up with every
     /// ticket change.
     kpis: HashMap<String, Kpis>,
-    /// Scopes whose figures are being summed off the core (`track_scope_later`), with the
+    /// Scopes whose figures are being summed off the core (`track_scopes_later`), with the
     /// ticket changes since it was asked, (seq, before, after): those after the seq the
     /// read saw are added on arrival.
     building: HashMap<String, Vec<(u64, Option<Ticket>, Ticket)>>,
@@ -302,53 +305,83 @@ impl Store {
     /// Keep figures for the scope `region` too (a wall scoped to it joined): built once
     /// from every ticket in the file, then kept up like the city's.
     pub fn track_scope(&mut self, region: &str) -> Result<(), StoreError> {
-        if self.kpis.contains_key(region) {
+        self.track_scopes(&[region.to_string()])
+    }
+
+    /// `track_scope` for several, from one read of the file.
+    fn track_scopes(&mut self, regions: &[String]) -> Result<(), StoreError> {
+        let new: Vec<&String> = regions
+            .iter()
+            .filter(|r| !self.kpis.contains_key(*r))
+            .collect();
+        if new.is_empty() {
             return Ok(());
         }
         let all = self.db.all_tickets()?;
-        let k = Kpis::recompute(all.iter().filter(|t| within(&t.grid, region)), now_ms());
-        self.kpis.insert(region.to_string(), k);
+        let now = now_ms();
+        for r in new {
+            let k = Kpis::recompute(all.iter().filter(|t| within(&t.grid, r)), now);
+            self.kpis.insert(r.clone(), k);
+        }
         Ok(())
     }
 
-    /// Start keeping figures for the scope `region` without reading the file here: the
-    /// read is handed back to run on another thread, and `scope_built` takes its sum with
-    /// the changes made after what it read. At a province's million tickets the read and
-    /// sum took seconds, on the core, at the first join of each new scope. `None`:
-    /// nothing to do (tracked already, under way, or done here on a backend that reads
-    /// only here).
-    pub fn track_scope_later(&mut self, region: &str) -> Result<Option<ScopeRead>, StoreError> {
-        if self.kpis.contains_key(region) || self.building.contains_key(region) {
+    /// Start keeping figures for the scopes `regions` without reading the file here: one
+    /// read is handed back to run on another thread, and `scope_built` takes its sums with
+    /// the changes made after what it read. At a province's million tickets a read and
+    /// sum took seconds, on the core, at the first join of each new scope (and, on a
+    /// cluster node that reconnects to PostgreSQL, once for every scope its walls watch).
+    /// `None`: nothing to do (tracked already, under way, or done here on a backend that
+    /// reads only here).
+    pub fn track_scopes_later(
+        &mut self,
+        regions: &[String],
+    ) -> Result<Option<ScopeRead>, StoreError> {
+        let mut new: Vec<String> = regions
+            .iter()
+            .filter(|r| !self.kpis.contains_key(*r) && !self.building.contains_key(*r))
+            .cloned()
+            .collect();
+        new.sort();
+        new.dedup();
+        if new.is_empty() {
             return Ok(None);
         }
         let Some(read) = self.db.tickets_later()? else {
-            self.track_scope(region)?;
+            self.track_scopes(&new)?;
             return Ok(None);
         };
-        self.building.insert(region.to_string(), Vec::new());
-        Ok(Some(ScopeRead {
-            region: region.to_string(),
-            read,
-        }))
+        for r in &new {
+            self.building.insert(r.clone(), Vec::new());
+        }
+        Ok(Some(ScopeRead { regions: new, read }))
     }
 
-    /// The sum of a `ScopeRead`, as of the seq its read saw: every change noted since the
-    /// scope was asked for and numbered after that seq is added (those up to it are in the
-    /// read already: a cluster follower's read of PostgreSQL may be ahead of what it has
-    /// applied, and any read runs a little after it was asked for). From here on the
-    /// scope's figures are kept up like the city's, unless no one wants them any more.
+    /// The sums of a `ScopeRead`, as of the seq its read saw: to each, every change noted
+    /// since the scope was asked for and numbered after that seq is added (those up to it
+    /// are in the read already: a cluster follower's read of PostgreSQL may be ahead of
+    /// what it has applied, and any read runs a little after it was asked for). From here
+    /// on each scope's figures are kept up like the city's, unless no one wants them any
+    /// more.
     pub fn scope_built(&mut self, done: ScopeSum) {
-        let Some(since) = self.building.remove(&done.region) else {
-            return;
-        };
-        match done.sum {
-            Ok((seen, mut k)) => {
-                for (_, before, after) in since.iter().filter(|(seq, ..)| *seq > seen) {
-                    k.update(before.as_ref(), after);
+        let (seen, sums) = match done.sum {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("no figures for scopes {:?}: {e}", done.regions);
+                for r in &done.regions {
+                    self.building.remove(r);
                 }
-                self.kpis.insert(done.region, k);
+                return;
             }
-            Err(e) => tracing::error!("no figures for scope {:?}: {e}", done.region),
+        };
+        for (region, mut k) in done.regions.into_iter().zip(sums) {
+            let Some(since) = self.building.remove(&region) else {
+                continue;
+            };
+            for (_, before, after) in since.iter().filter(|(seq, ..)| *seq > seen) {
+                k.update(before.as_ref(), after);
+            }
+            self.kpis.insert(region, k);
         }
     }
 

@@ -423,7 +423,7 @@ mod kpis {
         assert_eq!(s.kpi_figures("999999", before.at_ms).unwrap().total, 0);
     }
 
-    /// A new scope's figures summed off the core (`track_scope_later`): the read runs on
+    /// A new scope's figures summed off the core (`track_scopes_later`): the read runs on
     /// another thread after some changes were made, others come before its sum is taken;
     /// each change is counted once (those the read saw are not added again), and the
     /// result is what a sum of every ticket gives then.
@@ -450,11 +450,11 @@ mod kpis {
         first.extend((0..3).map(|i| other(&format!("o{i}"))));
         s.apply_batch(first, now_us()).unwrap();
         let read = s
-            .track_scope_later("321102")
+            .track_scopes_later(&["321102".into()])
             .unwrap()
             .expect("SQLite sums a new scope off the caller's thread");
         assert!(
-            s.track_scope_later("321102").unwrap().is_none(),
+            s.track_scopes_later(&["321102".into()]).unwrap().is_none(),
             "under way"
         );
         assert!(s.kpi_figures("321102", 0).is_none(), "not yet summed");

@@ -1006,12 +1006,13 @@ fn the_store_keeps_its_promises_on_postgresql_and_the_lease_is_exclusive() {
     }
 }
 
-/// A cluster follower sums a new scope's figures off its core from PostgreSQL
-/// (`Store::track_scope_later`), whose state may be ahead of what the follower has
-/// applied: each change is counted once, whether the read saw it or not, and the figures
-/// are what a sum of the follower's tickets gives.
+/// A cluster follower sums new scopes' figures off its core from PostgreSQL, two from one
+/// read (`Store::track_scopes_later`, as a node does for its walls when it reconnects),
+/// whose state may be ahead of what the follower has applied: each change is counted
+/// once, whether the read saw it or not, and each scope's figures are what a sum of the
+/// follower's tickets gives.
 #[test]
-fn a_follower_sums_a_new_scope_from_postgresql_counting_each_change_once() {
+fn a_follower_sums_new_scopes_from_postgresql_counting_each_change_once() {
     let _serial = one_at_a_time();
     use yiping::domain::access::{Access, Role};
     use yiping::domain::kpi::Kpis;
@@ -1030,7 +1031,7 @@ fn a_follower_sums_a_new_scope_from_postgresql_counting_each_change_once() {
             command: Command::Intake { ticket },
         }
     };
-    let (here, elsewhere) = ("321102-01-001-001", "321181-05-010-003");
+    let (here, there) = ("321102-01-001-001", "321181-05-010-003");
     let mut writer = Store::open_postgres(&pg.url(), Policy::default()).unwrap();
     let now_us = yiping::domain::time::now_us;
     let deltas = |s: &mut Store, reqs: Vec<Request>| -> Vec<_> {
@@ -1042,33 +1043,36 @@ fn a_follower_sums_a_new_scope_from_postgresql_counting_each_change_once() {
     };
     deltas(
         &mut writer,
-        vec![intake("a", here), intake("b", here), intake("c", elsewhere)],
+        vec![intake("a", here), intake("b", here), intake("c", there)],
     );
     let mut follower = Store::open_postgres(&pg.url(), Policy::default()).unwrap();
     assert_eq!(follower.seq(), 3);
+    let scopes = ["321102".to_string(), "321181".to_string()];
     let read = follower
-        .track_scope_later("321102")
+        .track_scopes_later(&scopes)
         .unwrap()
-        .expect("PostgreSQL sums a new scope off the caller's thread");
+        .expect("PostgreSQL sums new scopes off the caller's thread");
     // The writer goes on; the follower has applied only the first of these when the read
     // runs, so PostgreSQL is ahead of it.
     let second = deltas(
         &mut writer,
-        vec![intake("d", here), intake("e", here), intake("f", elsewhere)],
+        vec![intake("d", here), intake("e", there), intake("f", here)],
     );
     follower.follow(second[0].seq, &second[0].event);
     let done = std::thread::spawn(move || read.run()).join().unwrap();
     for d in &second[1..] {
         follower.follow(d.seq, &d.event);
     }
-    for d in deltas(&mut writer, vec![intake("g", here)]) {
+    for d in deltas(&mut writer, vec![intake("g", here), intake("h", there)]) {
         follower.follow(d.seq, &d.event);
     }
     follower.scope_built(done);
     let now = yiping::domain::time::now_ms();
-    let got = follower.kpi_figures("321102", now).expect("summed");
-    assert_eq!(got.total, 5, "a, b, d, e, g: each once");
     let all: Vec<_> = follower.tickets().values().map(|t| (**t).clone()).collect();
-    let brute = Kpis::recompute(all.iter().filter(|t| t.grid.starts_with("321102")), now);
-    assert_eq!(got, brute.figures(now));
+    for (scope, want) in [("321102", 5), ("321181", 3)] {
+        let got = follower.kpi_figures(scope, now).expect("summed");
+        assert_eq!(got.total, want, "{scope}: each ticket once");
+        let brute = Kpis::recompute(all.iter().filter(|t| t.grid.starts_with(scope)), now);
+        assert_eq!(got, brute.figures(now), "{scope}");
+    }
 }

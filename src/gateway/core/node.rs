@@ -498,12 +498,7 @@ impl Core {
         n.set_writer(false);
         let (url, policy) = (n.cfg.postgres.clone(), n.policy.clone());
         match Store::open_postgres(&url, policy) {
-            Ok(mut store) => {
-                let regions: Vec<String> =
-                    self.clients.values().map(|c| c.region.clone()).collect();
-                for r in regions {
-                    let _ = store.track_scope(&r);
-                }
+            Ok(store) => {
                 if store.seq() < self.fanned {
                     tracing::error!(
                         record = store.seq(),
@@ -518,6 +513,11 @@ impl Core {
                     self.fanned = store.seq();
                 }
                 self.store = store;
+                // The walls' scopes, summed off the core from one read (they were one
+                // read of every ticket each, here).
+                let regions: Vec<String> =
+                    self.clients.values().map(|c| c.region.clone()).collect();
+                self.sum_scopes(&regions);
                 self.catch_up_from_record();
                 let seq = self.store.seq();
                 if let Some(n) = self.node.as_mut() {
