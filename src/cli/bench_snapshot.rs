@@ -10,7 +10,10 @@
 //! 3. the snapshot's bytes per ticket and decode time, compact against JSON;
 //! 4. `--watchers` clients watching another district while an operator takes tickets in
 //!    there at `--rate` a second: their delivery p99 alone, then while `--walls` clients
-//!    join at once and each reads the whole snapshot.
+//!    join at once and each reads the whole snapshot (from a process at SCHED_IDLE: on a
+//!    site walls are other machines), in `--rounds` rounds; beside each window what the
+//!    machine did meanwhile (`bench_host`: steal, softirq, run-queue waits) and the
+//!    gateway's slow batches and commits.
 //!
 //! The gateway's log goes to `yiping-bench-gateway.log` in the temporary folder.
 
@@ -60,7 +63,7 @@ pub struct Args {
     #[arg(long, default_value_t = 8)]
     seconds: u64,
     /// Rounds of the two windows, alone then with the joins; the p99s pool all rounds.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 4)]
     rounds: u32,
     /// Run the joining walls' process at this niceness instead of SCHED_IDLE (10: the
     /// bench's default until 2026-12-02; 0: an equal share of the gateway's cores).
@@ -435,7 +438,8 @@ async fn joins_under_load(a: &Args, url: &str, http_port: u16, gateway: u32) -> 
         "{} watchers, {} tickets/s taken in: delivery p50 / p99 / max (ms)",
         a.watchers, a.rate
     );
-    let mut sides = (Side::default(), Side::default());
+    // Each side (alone, with the joins) of every round, summed.
+    let mut sides = (Reading::default(), Reading::default());
     for round in 1..=a.rounds {
         let before = Reading::take(http_port, gateway)?;
         take();
@@ -685,9 +689,6 @@ struct Reading {
     gateway: Waits,
     watchers: Waits,
 }
-
-/// A side (alone, or with the joins) of every round, summed.
-type Side = Reading;
 
 impl Reading {
     fn take(port: u16, gateway: u32) -> anyhow::Result<Reading> {
