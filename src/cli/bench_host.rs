@@ -161,7 +161,7 @@ mod tests {
         // A thread of this test at SCHED_IDLE, read back from the kernel's own line.
         let (tx, rx) = std::sync::mpsc::sync_channel(0);
         let t = std::thread::spawn(move || {
-            to_idle();
+            yiping::gateway::lower_priority();
             // SAFETY: gettid has no arguments and cannot fail.
             let tid = unsafe { libc::syscall(libc::SYS_gettid) };
             let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
@@ -176,12 +176,6 @@ mod tests {
         let odd = mine.replacen('(', "(a ) (b ", 1);
         assert_eq!(policy(&odd), Some(0));
         assert_eq!(policy("no name"), None);
-    }
-
-    fn to_idle() {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: on the calling thread (0); the param is a local the call only reads.
-        unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
     }
 
     #[test]

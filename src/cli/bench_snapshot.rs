@@ -594,22 +594,17 @@ const QUIET: f64 = 100.0;
 /// The joining walls' process: `walls` connections at once, each reading and decoding
 /// its whole snapshot; a line each on stdout, "bytes seconds".
 fn join_walls(url: &str, walls: usize, nice: Option<i32>) -> anyhow::Result<()> {
-    // SAFETY: setpriority and sched_setscheduler on the calling thread (0), before any
-    // other thread is made (they inherit it); the param is a local the call only reads.
-    let set = unsafe {
-        match nice {
-            Some(n) => libc::setpriority(libc::PRIO_PROCESS, 0, n),
-            None => {
-                let param = libc::sched_param { sched_priority: 0 };
-                libc::sched_setscheduler(0, libc::SCHED_IDLE, &param)
-            }
-        }
-    };
-    anyhow::ensure!(
-        set == 0,
-        "the joining walls' priority was not set: {}",
-        std::io::Error::last_os_error()
-    );
+    // Set on this thread before any other is made: they inherit it.
+    match nice {
+        // SAFETY: setpriority on the calling thread (0); no memory is touched.
+        Some(n) => anyhow::ensure!(
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, n) } == 0,
+            "the joining walls' niceness was not set: {}",
+            std::io::Error::last_os_error()
+        ),
+        // As the gateway's own snapshot threads.
+        None => yiping::gateway::lower_priority(),
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -215,11 +215,14 @@ pub fn queue_table(app: &App, ctx: &egui::Context) {
         now: now_ms(),
         live: true,
     };
-    let _ = ctx.run_ui(input, |ui| {
+    let mut out = ctx.run_ui(input, |ui| {
         egui::Panel::right("q").exact_size(800.0).show(ui, |ui| {
             yiping::wall::panels::queue::table(ui, &cx, q, None);
         });
     });
+    // No renderer takes the font texture here: dropped unapplied, egui's debug build
+    // panics (seen running `bench-snapshot` from a debug build).
+    out.textures_delta.clear();
 }
 
 fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {

@@ -9,15 +9,15 @@ use std::sync::OnceLock;
 
 use tokio::runtime::Runtime;
 
-/// The bulk runtime: one worker at nice 10 (`None` if it could not be made: bulk work
-/// then runs where it is asked for).
+/// The bulk runtime: one worker at SCHED_IDLE (`lower_priority`); `None` if it could not
+/// be made: bulk work then runs where it is asked for.
 fn runtime() -> Option<&'static Runtime> {
     static BULK: OnceLock<Option<Runtime>> = OnceLock::new();
     BULK.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("yiping-bulk")
-            .on_thread_start(super::snapshot::lower_priority)
+            .on_thread_start(super::lower_priority)
             .enable_all()
             .build()
             .map_err(|e| tracing::warn!("no bulk thread, snapshots go from the workers: {e}"))

@@ -145,8 +145,8 @@ struct Core {
     node: Option<Node>,
     /// Snapshots building or just built, by scope and encoding, for joins to share.
     snapshots: HashMap<(String, Encoding), snapshot::Built>,
-    /// New scopes' figures, summed on threads of their own (`sum_scope`), come back on
-    /// `scope_sums` through the sender `sum_scope` hands each thread.
+    /// New scopes' figures, summed on threads of their own (`sum_scopes`), come back on
+    /// `scope_sums` through the sender `sum_scopes` hands each thread.
     scope_sender: mpsc::Sender<ScopeSum>,
     scope_sums: mpsc::Receiver<ScopeSum>,
 }
@@ -765,9 +765,7 @@ impl Core {
         }
     }
 
-    /// Sum a new scope's figures on a thread of its own, at a lower priority (seconds at
-    /// a province's million tickets); the core takes the sum when it comes.
-    /// Figures for the scopes `regions` too: summed on a thread at SCHED_IDLE from one
+    /// Figures for the scopes `regions` too (seconds at a province's million tickets): summed on a thread at SCHED_IDLE from one
     /// read of every ticket, taken back by the core's loop (`Store::scope_built`).
     fn sum_scopes(&mut self, regions: &[String]) {
         let read = match self.store.track_scopes_later(regions) {
@@ -782,7 +780,7 @@ impl Core {
         let spawned = std::thread::Builder::new()
             .name("yiping-scope".into())
             .spawn(move || {
-                snapshot::lower_priority();
+                super::lower_priority();
                 let t0 = std::time::Instant::now();
                 let done = read.run();
                 tracing::info!(

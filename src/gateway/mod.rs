@@ -20,6 +20,8 @@ mod rewind;
 mod snapshot;
 pub mod tls;
 
+pub use snapshot::lower_priority;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

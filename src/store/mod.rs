@@ -158,7 +158,7 @@ impl ScopeRead {
             let each = self
                 .regions
                 .iter()
-                .map(|r| Kpis::recompute(all.iter().filter(|t| within(&t.grid, r)), now))
+                .map(|r| scope_kpis(&all, r, now))
                 .collect();
             (seq, each)
         });
@@ -167,6 +167,11 @@ impl ScopeRead {
             sum,
         }
     }
+}
+
+/// A scope's figures summed from every ticket ever taken in (`all`).
+fn scope_kpis(all: &[Ticket], region: &str, now_ms: i64) -> Kpis {
+    Kpis::recompute(all.iter().filter(|t| within(&t.grid, region)), now_ms)
 }
 
 pub struct Store {
@@ -295,7 +300,7 @@ impl Store {
         self.kpis = scopes
             .into_iter()
             .map(|s| {
-                let k = Kpis::recompute(all.iter().filter(|t| within(&t.grid, &s)), now);
+                let k = scope_kpis(&all, &s, now);
                 (s, k)
             })
             .collect();
@@ -320,7 +325,7 @@ impl Store {
         let all = self.db.all_tickets()?;
         let now = now_ms();
         for r in new {
-            let k = Kpis::recompute(all.iter().filter(|t| within(&t.grid, r)), now);
+            let k = scope_kpis(&all, r, now);
             self.kpis.insert(r.clone(), k);
         }
         Ok(())
