@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use geo::{Area, MultiPolygon};
-use yiping::sim::city::{City, CitySpec, Region, read_outline};
+use yiping::gis::city::{City, Region, read_outline};
+use yiping::sim::city::{CitySpec, density, generate};
 use yiping::sim::year::fast_forward;
 
 fn root() -> &'static Path {
@@ -52,7 +53,7 @@ fn nests(children: &[Region], parents: &[Region], what: &str) {
 fn the_generated_city_nests_exactly_matches_its_spec_and_is_the_committed_one() {
     let outline = read_outline(&root().join("assets/geo/zhenjiang_outline.geojson")).unwrap();
     let spec = CitySpec::default();
-    let city = City::generate(outline.clone(), &spec);
+    let city = generate(outline.clone(), &spec);
 
     // Counts as the spec says: 6 → 61 → 700 → 3,416 + 585 grids → about 16,000 micro-grids.
     assert_eq!(city.districts.len(), 6);
@@ -107,13 +108,13 @@ fn the_generated_city_nests_exactly_matches_its_spec_and_is_the_committed_one() 
     let core: Vec<f64> = city
         .grids
         .iter()
-        .filter(|g| g.density > 5.0)
+        .filter(|g| density(g.center) > 5.0)
         .map(|g| area(&g.shape))
         .collect();
     let rural: Vec<f64> = city
         .grids
         .iter()
-        .filter(|g| g.density < 1.5)
+        .filter(|g| density(g.center) < 1.5)
         .map(|g| area(&g.shape))
         .collect();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;

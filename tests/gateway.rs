@@ -13,9 +13,7 @@ use yiping::protocol::{
     examples,
 };
 
-mod cluster;
 mod common;
-mod hostile;
 
 use common::*;
 
@@ -508,7 +506,8 @@ async fn the_feed_client_mirrors_the_gateway_and_survives_a_gateway_restart() {
 fn the_simulator_runs_a_city_through_the_gateway_with_only_legal_commands() {
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
-    use yiping::sim::{self, city::City};
+    use yiping::gis::city::City;
+    use yiping::sim;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let g = rt.block_on(gateway::start(config(&dir))).unwrap();
@@ -1268,7 +1267,7 @@ fn python_tool_with(package: &str, options: &[&str]) -> std::path::PathBuf {
     let dir = std::path::Path::new(&home).join(".cache/yiping-tools/py");
     let name = package.split("==").next().unwrap_or(package);
     if !dir.join(name).exists() {
-        yiping::cluster::servers::pip_install(&dir, package, options).unwrap();
+        testkit::pip_install(&dir, package, options).unwrap();
     }
     dir
 }
@@ -1807,11 +1806,9 @@ async fn a_compact_snapshot_holds_what_the_json_one_does() {
     for i in 0..30 {
         run(&mut op, intake(&format!("c-{i}"))).await;
     }
-    let hello = yiping::feed::handshake::hello_with(VIEW, None, None, Encoding::Compact);
+    let hello = yiping::wire::hello_with(VIEW, None, None, Encoding::Compact);
     let url = format!("ws://{}", g.ws_addr);
-    let mut bin = yiping::feed::handshake::open(&url, None, &hello)
-        .await
-        .unwrap();
+    let mut bin = yiping::wire::open(&url, None, &hello).await.unwrap();
     let mut json = connect(&g, VIEW, None).await;
     let mut parts = vec![];
     loop {
@@ -1862,4 +1859,31 @@ async fn a_compact_snapshot_holds_what_the_json_one_does() {
         .await
         .unwrap();
     expect_error(&mut ws, ErrorCode::BadHello, "gzip").await;
+}
+
+// The shipped config files, read as a site reads them (paths relative to the checkout).
+#[test]
+fn the_shipped_config_loads_and_knows_the_demo_citys_grids() {
+    let cfg =
+        gateway::config::GatewayConfig::load(std::path::Path::new("config/gateway.toml")).unwrap();
+    let policy = cfg.policy().unwrap();
+    let grids = policy.grids.expect("[area] grids is set");
+    assert!(grids.len() > 3000, "{} grids", grids.len());
+    assert_eq!(policy.key_ttl_ms, 24 * 3_600_000);
+    assert_eq!(cfg.limits.max_unauthenticated, 256);
+}
+
+#[test]
+fn the_shipped_cluster_config_loads_with_its_cluster_settings() {
+    let cfg =
+        gateway::config::GatewayConfig::load(std::path::Path::new("config/cluster.toml")).unwrap();
+    let c = cfg.cluster.expect("[cluster] is set");
+    assert_eq!((c.node.as_str(), c.lease_ms, c.replicas), ("a", 200, 1));
+    assert!(c.postgres.contains("dbname=yiping") && c.nats.starts_with("nats://"));
+    assert!(
+        gateway::config::GatewayConfig::load(std::path::Path::new("config/gateway.toml"))
+            .unwrap()
+            .cluster
+            .is_none()
+    );
 }

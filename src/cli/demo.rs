@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use yiping::gateway::config::{GatewayConfig, Role, TokenConfig};
-use yiping::sim::{self, city::City};
+use yiping::gis::city::City;
+use yiping::sim;
 use yiping::store::Past;
 
 use super::{WallArgs, wall_config};

@@ -8,16 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use yiping::gateway::config::GatewayConfig;
-use yiping::sim::{self, city::City};
+use yiping::gis::city::City;
+use yiping::sim;
 
-mod account;
-mod bench_gateway;
-mod bench_host;
-mod bench_kpi;
-mod bench_snapshot;
-mod bench_wall;
-mod bench_year;
 mod demo;
 mod replay_cmd;
 
@@ -181,28 +174,7 @@ enum Cmd {
     },
     /// Run the gateway: WebSocket feed, HTTP intake, SQLite store (or, with
     /// config/cluster.toml, a cluster node on PostgreSQL and JetStream).
-    Gateway {
-        #[arg(long, default_value = "config/gateway.toml")]
-        config: PathBuf,
-        /// Override the WebSocket address.
-        #[arg(long)]
-        listen: Option<std::net::SocketAddr>,
-        /// Override the HTTP address.
-        #[arg(long)]
-        http_listen: Option<std::net::SocketAddr>,
-        /// Override the database file.
-        #[arg(long)]
-        database: Option<PathBuf>,
-        /// Override the node's name (cluster mode, config/cluster.toml).
-        #[arg(long)]
-        node: Option<String>,
-        /// (Benches only) run the gateway's clock this many times as fast as the wall
-        /// clock, from `--clock-origin-ms` on (see `bench-year`).
-        #[arg(long, hide = true, requires = "clock_origin_ms")]
-        clock_speed: Option<f64>,
-        #[arg(long, hide = true)]
-        clock_origin_ms: Option<i64>,
-    },
+    Gateway(yiping::gateway::cli::ServeArgs),
     /// Run the simulated city against a gateway (needs an admin token).
     Sim {
         /// The gateway, or a cluster's nodes comma-separated.
@@ -253,26 +225,13 @@ enum Cmd {
     },
     /// Print one JSON example of every protocol message (the source of PROTOCOL.md).
     ProtocolExamples,
-    /// Load-test a gateway: N clients, a paced event rate, delivery rate and latency.
-    BenchGateway(bench_gateway::Args),
-    /// CPU time per frame of the wall's own systems, headless, at a city's and a
-    /// province's size.
-    BenchWall(bench_wall::Args),
-    /// A province's snapshot end to end: gateway to a wall's first full frame, bytes
-    /// and decode time per encoding, other clients' delivery during ten joins.
-    BenchSnapshot(bench_snapshot::Args),
-    /// The gateway's memory over a simulated year: the demo city's simulator against a
-    /// gateway whose clock runs fast, resident memory day by day.
-    BenchYear(bench_year::Args),
-    /// What one event costs the KPI figures as the history grows.
-    BenchKpi(bench_kpi::Args),
     /// Record a gateway's feed into an append-only file (one JSON line per message).
     Record(replay_cmd::RecordArgs),
     /// Play a recording back through a gateway of its own, as if live (walls connect to
     /// it and show a replay badge); `--wall` opens one.
     Replay(Box<replay_cmd::ReplayArgs>),
     /// The gateway's credentials: add, list, revoke, rotate, and the access log.
-    Account(account::AccountArgs),
+    Account(yiping::gateway::cli::account::AccountArgs),
     /// A site's own division layers (GeoJSON, the properties named in a TOML) into the
     /// layer set the wall and the gateway load; every problem listed with its code.
     ImportCity {
@@ -370,46 +329,7 @@ pub fn main() -> anyhow::Result<()> {
             let rewind = Some(rewind);
             open_wall(cfg, fc, &wall, None, rewind)
         }
-        Some(Cmd::Gateway {
-            config,
-            listen,
-            http_listen,
-            database,
-            node,
-            clock_speed,
-            clock_origin_ms,
-        }) => {
-            if let (Some(speed), Some(origin)) = (clock_speed, clock_origin_ms) {
-                yiping::domain::time::run_fast(origin, speed).map_err(anyhow::Error::msg)?;
-                tracing::warn!("the gateway's clock runs {speed} times as fast (a bench)");
-            }
-            let mut cfg = GatewayConfig::load(&config)?;
-            if let Some(n) = node {
-                match cfg.cluster.as_mut() {
-                    Some(c) => c.node = n,
-                    None => {
-                        anyhow::bail!("--node is for a cluster's config ([cluster] in the file)")
-                    }
-                }
-            }
-            if let Some(a) = listen {
-                cfg.listen = a;
-            }
-            if let Some(a) = http_listen {
-                cfg.http_listen = a;
-            }
-            if let Some(d) = database {
-                cfg.database = d;
-            }
-            let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(async {
-                let g = yiping::gateway::start(cfg).await?;
-                tokio::signal::ctrl_c().await?;
-                tracing::info!("stopping");
-                g.shutdown().await;
-                anyhow::Ok(())
-            })
-        }
+        Some(Cmd::Gateway(args)) => yiping::gateway::cli::serve(args),
         Some(Cmd::Sim {
             url,
             ca,
@@ -443,12 +363,12 @@ pub fn main() -> anyhow::Result<()> {
         }
         Some(Cmd::GenCity { out, outline, seed }) => {
             let t = std::time::Instant::now();
-            let shape = sim::city::read_outline(&outline)?;
+            let shape = yiping::gis::city::read_outline(&outline)?;
             let spec = sim::city::CitySpec {
                 seed,
                 ..Default::default()
             };
-            let city = City::generate(shape, &spec);
+            let city = sim::city::generate(shape, &spec);
             let gen_s = t.elapsed().as_secs_f64();
             city.write_layers(&out)?;
             for (name, regions) in city.layers() {
@@ -496,15 +416,13 @@ pub fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Some(Cmd::BenchKpi(a)) => bench_kpi::run(a),
         Some(Cmd::Record(a)) => replay_cmd::record(a),
         Some(Cmd::Replay(a)) => replay_cmd::replay(*a),
         Some(Cmd::ProtocolExamples) => {
             print!("{}", yiping::protocol::examples::markdown());
             Ok(())
         }
-        Some(Cmd::BenchGateway(args)) => bench_gateway::run(args),
-        Some(Cmd::Account(args)) => account::run(args),
+        Some(Cmd::Account(args)) => yiping::gateway::cli::account::run(args),
         Some(Cmd::ImportCity { spec, out }) => {
             let spec = yiping::import::city::read_spec(&spec)?;
             match yiping::import::city::import(&spec)? {
@@ -557,8 +475,5 @@ pub fn main() -> anyhow::Result<()> {
             anyhow::ensure!(refused == 0, "{refused} units refused");
             Ok(())
         }
-        Some(Cmd::BenchWall(args)) => bench_wall::run(args),
-        Some(Cmd::BenchSnapshot(args)) => bench_snapshot::run(args),
-        Some(Cmd::BenchYear(args)) => bench_year::run(args),
     }
 }

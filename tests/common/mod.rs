@@ -234,11 +234,7 @@ pub async fn rewind_ids(addr: std::net::SocketAddr, token: &str, from_ms: i64) -
         from_ms,
         speed: 3600.0,
     };
-    say(
-        &mut ws,
-        &yiping::feed::handshake::rewind_hello(token, None, ask),
-    )
-    .await;
+    say(&mut ws, &yiping::wire::rewind_hello(token, None, ask)).await;
     let mut ids = std::collections::BTreeSet::new();
     loop {
         let m = tokio::time::timeout(Duration::from_secs(60), next(&mut ws))
@@ -278,4 +274,78 @@ pub fn promtool_accepts(text: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `yiping gateway` as a process of its own on `dir/g.sqlite` (with `prefix` before it in
+/// the shell, `extra` in its config and the test tokens); returns it and where it listens.
+pub fn gateway_process(
+    dir: &std::path::Path,
+    prefix: &str,
+    extra: &str,
+) -> (
+    std::process::Child,
+    std::net::SocketAddr,
+    std::net::SocketAddr,
+) {
+    let cfg_path = dir.join("gateway.toml");
+    let tokens: String = [
+        (VIEW, "viewer", "大屏"),
+        (OP, "operator", "值班员"),
+        (ADMIN, "admin", "管理员"),
+    ]
+    .iter()
+    .map(|(t, r, n)| format!("[[tokens]]\ntoken = \"{t}\"\nrole = \"{r}\"\nname = \"{n}\"\n"))
+    .collect();
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "{}database = {:?}\n{extra}{tokens}",
+            // `extra` may name the addresses itself (a node restarted on its ports).
+            if extra.contains("listen =") {
+                ""
+            } else {
+                "listen = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\n"
+            },
+            dir.join("g.sqlite")
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{prefix}exec {} gateway --config {}",
+            env!("CARGO_BIN_EXE_yiping"),
+            cfg_path.display()
+        ))
+        .env(
+            "RUST_LOG",
+            "info,yiping=debug,yiping_gateway=debug,yiping_store=debug,yiping_cluster=debug",
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(dir.join("gateway.stderr")).unwrap())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(out));
+    let addr_of = |line: &str, key: &str| -> Option<std::net::SocketAddr> {
+        let i = line.find(key)? + key.len();
+        line[i..].split_whitespace().next()?.parse().ok()
+    };
+    let (ws, http) = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let err = std::fs::read_to_string(dir.join("gateway.stderr")).unwrap_or_default();
+            panic!("the gateway did not say where it listens: {err}");
+        };
+        if let (Some(w), Some(h)) = (addr_of(&line, "ws_addr="), addr_of(&line, "http_addr=")) {
+            break (w, h);
+        }
+    };
+    // The rest of its log goes to dir/gateway.log, for a failure's post-mortem.
+    let mut log = std::fs::File::create(dir.join("gateway.log")).unwrap();
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            let _ = std::io::Write::write_all(&mut log, format!("{l}\n").as_bytes());
+        }
+    });
+    (child, ws, http)
 }

@@ -1,0 +1,277 @@
+//! Who may do what, where: a credential's role and region scope, checked against a
+//! command and the records it touches. The one place this is decided: the store asks it
+//! for every command, the gateway for every hello.
+
+use serde::Deserialize;
+
+use super::Refusal;
+use super::state::State;
+use protocol::{Command, ErrorCode, Incident, Ticket, within};
+
+/// What a credential may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Watches the feed.
+    Viewer,
+    /// A linked unit's screen or person: accepts, starts, resolves or returns the tickets
+    /// assigned to its own unit, nothing else.
+    Unit,
+    /// Watches and commands.
+    Operator,
+    /// Also registers units and imports history (`created_ms`).
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Unit => "unit",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Viewer, Role::Unit, Role::Operator, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+
+    /// Sends commands at all.
+    pub fn can_command(self) -> bool {
+        self != Role::Viewer
+    }
+}
+
+/// What a connection or request may do: the role, the region it is scoped to (a grid-id
+/// prefix; "" is the whole city) and, for the unit role, its unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub role: Role,
+    pub region: String,
+    pub unit: Option<String>,
+}
+
+impl Access {
+    /// The whole city with `role` (a credential with no scope).
+    pub fn city(role: Role) -> Access {
+        Access {
+            role,
+            region: String::new(),
+            unit: None,
+        }
+    }
+
+    /// Is the grid (or region id) `id` inside this scope?
+    pub fn covers(&self, id: &str) -> bool {
+        within(id, &self.region)
+    }
+
+    /// The region a feed is scoped to, from the region a hello asks for: its own when it
+    /// asks for none, a narrower one inside it, never a wider one.
+    pub fn feed_region(&self, asked: Option<&str>) -> Result<String, Refusal> {
+        match asked {
+            None | Some("") => Ok(self.region.clone()),
+            Some(r) if self.covers(r) => Ok(r.to_string()),
+            Some(r) => Err(Refusal::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "this credential is scoped to region {}: it cannot watch {r}",
+                    self.region
+                ),
+            )),
+        }
+    }
+}
+
+fn forbidden(msg: impl Into<String>) -> Refusal {
+    Refusal::new(ErrorCode::Forbidden, msg)
+}
+
+/// May `access` send `cmd`, given the live state? (Unknown records are left to the
+/// lifecycle, which says so in its own words.)
+pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Refusal> {
+    let role = access.role;
+    if !role.can_command() {
+        return Err(forbidden(format!(
+            "a viewer credential cannot send commands ({}): ask for an operator's",
+            cmd.name()
+        )));
+    }
+    let outside = |what: &str| {
+        forbidden(format!(
+            "{what} is outside this credential's region {}",
+            access.region
+        ))
+    };
+    let ticket_in_scope = |t: &Ticket| {
+        if access.covers(&t.grid) {
+            Ok(())
+        } else {
+            Err(outside(&format!("ticket {} (grid {})", t.id, t.grid)))
+        }
+    };
+    if role == Role::Unit {
+        // A unit acts on its own tickets only, and only as the unit.
+        let allowed = matches!(
+            cmd,
+            Command::Accept { .. }
+                | Command::Start { .. }
+                | Command::Resolve { .. }
+                | Command::Return { .. }
+        );
+        if !allowed {
+            return Err(forbidden(format!(
+                "a unit credential may accept, start, resolve or return its unit's tickets, not {}",
+                cmd.name()
+            )));
+        }
+        if let Some(t) = cmd.ticket().and_then(|id| state.tickets.get(&id))
+            && t.unit != access.unit
+        {
+            return Err(forbidden(format!(
+                "ticket {} is not assigned to this credential's unit",
+                t.id
+            )));
+        }
+    }
+    match cmd {
+        Command::Intake { ticket } => {
+            if ticket.created_ms.is_some() && role != Role::Admin {
+                return Err(forbidden(
+                    "created_ms (an intake time of its own) is an import's: an admin credential's; leave it out to mean now",
+                ));
+            }
+            if !access.covers(&ticket.grid) {
+                return Err(outside(&format!("grid {}", ticket.grid)));
+            }
+        }
+        Command::Merge { into, .. } => {
+            if let Some(m) = state.tickets.get(into) {
+                ticket_in_scope(m)?;
+            }
+        }
+        Command::UpsertUnit { unit } => {
+            if role != Role::Admin {
+                return Err(forbidden("registering units needs an admin credential"));
+            }
+            if !access.covers(&unit.area) {
+                return Err(outside(&format!("unit area {}", unit.area)));
+            }
+        }
+        Command::SetUnitDuty { unit, .. } => {
+            if let Some(u) = state.units.get(unit)
+                && !access.covers(&u.area)
+            {
+                return Err(outside(&format!("unit {}", u.id)));
+            }
+        }
+        Command::RaiseWarning { warning } => {
+            if let Some(g) = warning.grids.iter().find(|g| !access.covers(g)) {
+                return Err(outside(&format!("grid {g}")));
+            }
+            if warning.grids.is_empty() && !access.region.is_empty() {
+                return Err(outside("a city-wide warning"));
+            }
+        }
+        Command::AckWarning { warning }
+        | Command::AssignTaskForce { warning, .. }
+        | Command::LiftWarning { warning, .. } => {
+            if let Some(w) = state.warnings.get(warning)
+                && (w.grids.iter().any(|g| !access.covers(g))
+                    || (w.grids.is_empty() && !access.region.is_empty()))
+            {
+                return Err(outside(&format!("warning {}", w.id)));
+            }
+        }
+        // A briefing turns every wall of the city: a city-wide credential's.
+        Command::StartBriefing { .. } | Command::Promote { .. } | Command::EndBriefing
+            if !access.region.is_empty() =>
+        {
+            return Err(forbidden(
+                "a briefing turns every wall of the city: it needs a city-wide credential",
+            ));
+        }
+        Command::StartBriefing {
+            incident: Incident::Ticket { id },
+        } => {
+            if let Some(t) = state.tickets.get(id) {
+                ticket_in_scope(t)?;
+            }
+        }
+        other => {
+            if let Some(t) = other.ticket().and_then(|id| state.tickets.get(&id)) {
+                ticket_in_scope(t)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{Ticket, examples};
+
+    fn state() -> State {
+        let mut s = State::default();
+        let mut t = examples::ticket(); // grid 321102-01-003-07
+        t.unit = Some("U-1".into());
+        s.tickets.insert(t.id, Box::new(t));
+        let other = Ticket {
+            id: 7,
+            grid: "321111-02-001-01".into(),
+            ..examples::ticket()
+        };
+        s.tickets.insert(7, Box::new(other));
+        s
+    }
+
+    #[test]
+    fn a_town_operator_commands_its_town_only() {
+        let s = state();
+        let town = Access {
+            role: Role::Operator,
+            region: "321102-01".into(),
+            unit: None,
+        };
+        assert!(authorize(&town, &Command::Accept { ticket: 1024 }, &s).is_ok());
+        let e = authorize(&town, &Command::Accept { ticket: 7 }, &s).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        assert!(e.message.contains("outside"), "{}", e.message);
+        let mut n = examples::new_ticket();
+        assert!(authorize(&town, &Command::Intake { ticket: n.clone() }, &s).is_ok());
+        n.grid = "321102-02-001-01".into();
+        assert!(authorize(&town, &Command::Intake { ticket: n }, &s).is_err());
+        assert!(authorize(&town, &Command::EndBriefing, &s).is_err());
+        // "321102-011" is not inside "321102-01".
+        assert!(!town.covers("321102-011-001"));
+        assert_eq!(town.feed_region(None).unwrap(), "321102-01");
+        assert_eq!(
+            town.feed_region(Some("321102-01-003")).unwrap(),
+            "321102-01-003"
+        );
+        assert!(town.feed_region(Some("321102")).is_err());
+    }
+
+    #[test]
+    fn a_unit_acts_on_its_own_tickets_only() {
+        let s = state();
+        let unit = Access {
+            role: Role::Unit,
+            region: String::new(),
+            unit: Some("U-1".into()),
+        };
+        assert!(authorize(&unit, &Command::Accept { ticket: 1024 }, &s).is_ok());
+        assert!(authorize(&unit, &Command::Accept { ticket: 7 }, &s).is_err());
+        let d = Command::Dispatch {
+            ticket: 1024,
+            unit: "U-1".into(),
+        };
+        assert!(authorize(&unit, &d, &s).is_err());
+        let viewer = Access::city(Role::Viewer);
+        assert!(authorize(&viewer, &Command::Accept { ticket: 1024 }, &s).is_err());
+    }
+}

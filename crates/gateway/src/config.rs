@@ -1,0 +1,353 @@
+//! The gateway's settings: `config/gateway.toml`, every field with a documented default.
+//! Command-line flags override the file for one run (see `src/cli/`).
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use domain::sla::DEFAULT_SLA_MINUTES;
+use store::Policy;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// WebSocket feed address.
+    pub listen: SocketAddr,
+    /// HTTP intake and health address.
+    pub http_listen: SocketAddr,
+    /// The SQLite file; created on first start.
+    pub database: PathBuf,
+    pub limits: Limits,
+    pub sla: Sla,
+    pub area: Area,
+    /// TLS on both ports, when set.
+    pub tls: Option<Tls>,
+    pub tokens: Vec<TokenConfig>,
+    /// Open311 GeoReport v2 (`/open311/v2/`).
+    pub open311: Open311,
+    /// Cluster mode (config/cluster.toml): PostgreSQL is the record and JetStream the log;
+    /// `database` is not used.
+    pub cluster: Option<cluster::ClusterConfig>,
+    /// Replay a recording instead of taking commands (`yiping replay`), not from the file.
+    #[serde(skip)]
+    pub replay: Option<ReplaySource>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// A client frame longer than this gets an `too_large` error; the connection stays.
+    pub max_frame_bytes: usize,
+    /// A frame longer than this closes the connection (the WebSocket layer's own limit).
+    pub hard_frame_bytes: usize,
+    /// Messages queued for one client before it is cut off as too slow.
+    pub outbox: usize,
+    /// Deltas kept for resuming clients; an older resume point gets a fresh snapshot.
+    pub resume_window: usize,
+    /// Commands committed together in one transaction at most.
+    pub batch: usize,
+    /// Tickets per snapshot part.
+    pub snapshot_part: usize,
+    pub heartbeat_ms: u64,
+    /// Authenticated clients at most (fewer if the open-file limit leaves less room).
+    pub max_clients: usize,
+    /// Seconds a new WebSocket connection has, from its accept, to finish the upgrade and
+    /// send its hello.
+    pub hello_timeout_s: u64,
+    /// WebSocket connections waiting for their hello at most; a new one closes the oldest.
+    pub max_unauthenticated: usize,
+    /// HTTP connections at most; a new one closes the oldest.
+    pub max_http_connections: usize,
+    /// Seconds an HTTP request's head may take (an idle keep-alive connection is closed
+    /// after as long).
+    pub http_header_timeout_s: u64,
+    /// Seconds an HTTP request's body may take, once the caller is authenticated.
+    pub http_body_timeout_s: u64,
+    /// Hours an idempotency key is remembered (a repeat after that is a new command).
+    pub idempotency_hours: u64,
+    /// Bytes a batch intake (`POST /api/tickets/batch`) may carry.
+    pub max_batch_bytes: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sla {
+    pub urgent_minutes: u32,
+    pub important_minutes: u32,
+    pub normal_minutes: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Area {
+    /// Positions accepted on intake: [min_lon, min_lat, max_lon, max_lat].
+    pub bbox: [f64; 4],
+    /// The city's grid layer (GeoJSON, an `id` per feature): when set, a ticket or a
+    /// warning on a grid it does not hold is refused.
+    pub grids: Option<PathBuf>,
+}
+
+/// `[open311]`: the GeoReport v2 interface.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Open311 {
+    /// Whether `GET requests` answers without an `api_key` (the spec's default); then the
+    /// reporter is left out. Off: reading needs a token too, scoped to its region.
+    pub public_requests: bool,
+}
+
+pub use domain::access::Role;
+
+/// The certificate chain and private key (PEM) that make both ports TLS: `wss://` and
+/// `https://`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+/// A static token of gateway.toml (for local use; a site's credentials are accounts).
+pub struct TokenConfig {
+    pub token: String,
+    pub role: Role,
+    /// Who this token is, as written in the audit trail.
+    pub name: String,
+    /// The region it is scoped to (a grid-id prefix); "" or absent: the whole city.
+    #[serde(default)]
+    pub region: String,
+    /// The unit a `unit` token acts for.
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+impl TokenConfig {
+    /// A city-wide token.
+    pub fn new(token: impl Into<String>, role: Role, name: impl Into<String>) -> TokenConfig {
+        TokenConfig {
+            token: token.into(),
+            role,
+            name: name.into(),
+            region: String::new(),
+            unit: None,
+        }
+    }
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            listen: ([127, 0, 0, 1], 7400).into(),
+            http_listen: ([127, 0, 0, 1], 7401).into(),
+            database: "yiping.sqlite".into(),
+            limits: Limits::default(),
+            sla: Sla::default(),
+            area: Area::default(),
+            tls: None,
+            tokens: vec![],
+            open311: Open311::default(),
+            cluster: None,
+            replay: None,
+        }
+    }
+}
+
+impl GatewayConfig {
+    /// A gateway on loopback (any free port) that replays `source` on a fresh database
+    /// at `database`, watched with one viewer token.
+    pub fn for_replay(source: ReplaySource, database: PathBuf, viewer_token: String) -> Self {
+        GatewayConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            http_listen: ([127, 0, 0, 1], 0).into(),
+            database,
+            tokens: vec![TokenConfig::new(viewer_token, Role::Viewer, "回看")],
+            replay: Some(source),
+            ..Default::default()
+        }
+    }
+}
+
+/// A fresh folder and viewer token for a private replay gateway (a rewind): the folder
+/// holds its database; remove it when the replay ends.
+pub fn replay_workspace() -> std::io::Result<(PathBuf, String)> {
+    let dir = std::env::temp_dir().join(format!(
+        "yiping-rewind-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok((dir, format!("rewind-viewer-{:016x}", rand::random::<u64>())))
+}
+
+/// A recording to play back into the gateway.
+#[derive(Clone, Debug)]
+pub struct ReplaySource {
+    /// A recording, or a gateway's SQLite file.
+    pub path: PathBuf,
+    /// A cluster's PostgreSQL (its event log), read instead of `path` when set.
+    pub postgres: Option<String>,
+    /// Recorded seconds per real second.
+    pub speed: f64,
+    /// Start here (ms since the epoch): what comes before is applied at once.
+    pub from_ms: Option<i64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_bytes: 64 * 1024,
+            hard_frame_bytes: 1024 * 1024,
+            outbox: 8192,
+            resume_window: 100_000,
+            batch: 512,
+            snapshot_part: 2000,
+            heartbeat_ms: 1000,
+            max_clients: 1000,
+            hello_timeout_s: 10,
+            max_unauthenticated: 256,
+            max_http_connections: 256,
+            http_header_timeout_s: 10,
+            http_body_timeout_s: 10,
+            idempotency_hours: 24,
+            max_batch_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for Sla {
+    fn default() -> Self {
+        Sla {
+            urgent_minutes: DEFAULT_SLA_MINUTES[0],
+            important_minutes: DEFAULT_SLA_MINUTES[1],
+            normal_minutes: DEFAULT_SLA_MINUTES[2],
+        }
+    }
+}
+
+impl Default for Area {
+    fn default() -> Self {
+        // Mainland China, roughly; a site narrows it to its own city.
+        Area {
+            bbox: [73.0, 3.0, 136.0, 54.0],
+            grids: None,
+        }
+    }
+}
+
+#[derive(thiserror::Error, Debug)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid gateway config: {source}")]
+    Parse {
+        path: String,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl GatewayConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let cfg: GatewayConfig = toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: origin.into(),
+            source: Box::new(source),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        let bad = |m: &str| Err(ConfigError::Invalid(m.into()));
+        if l.max_frame_bytes == 0 || l.hard_frame_bytes < l.max_frame_bytes {
+            return bad("limits: hard_frame_bytes must be at least max_frame_bytes (> 0)");
+        }
+        if l.batch == 0 || l.snapshot_part == 0 || l.heartbeat_ms == 0 {
+            return bad("limits: batch, snapshot_part and heartbeat_ms must be > 0");
+        }
+        // One batch can put a delta and a result in a client's outbox per command: a
+        // smaller outbox would cut off a client that reads as fast as it can.
+        if l.outbox < 2 * l.batch + 16 {
+            return bad("limits: outbox must be at least 2 x batch + 16");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for t in &self.tokens {
+            if t.token.len() < 8 {
+                return Err(ConfigError::Invalid(format!(
+                    "token for '{}' is shorter than 8 characters",
+                    t.name
+                )));
+            }
+            if !seen.insert(&t.token) {
+                return Err(ConfigError::Invalid(format!(
+                    "token for '{}' is listed twice",
+                    t.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The store's rules from these settings (reads the grid layer, if one is set).
+    pub fn policy(&self) -> Result<Policy, ConfigError> {
+        let grids = match &self.area.grids {
+            None => None,
+            Some(path) => {
+                let features = gis::read_layer(path)
+                    .map_err(|e| ConfigError::Invalid(format!("[area] grids: {e}")))?;
+                let ids: HashSet<String> = features
+                    .iter()
+                    .map(|f| f.prop("id").to_string())
+                    .filter(|id| !id.is_empty())
+                    .collect();
+                if ids.is_empty() {
+                    return Err(ConfigError::Invalid(format!(
+                        "[area] grids: {} holds no feature with an id",
+                        path.display()
+                    )));
+                }
+                Some(Arc::new(ids))
+            }
+        };
+        Ok(Policy {
+            sla_minutes: [
+                self.sla.urgent_minutes,
+                self.sla.important_minutes,
+                self.sla.normal_minutes,
+            ],
+            bbox: self.area.bbox,
+            grids,
+            key_ttl_ms: self.limits.idempotency_hours as i64 * 3_600_000,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grid_layer_that_is_missing_is_refused_with_its_path() {
+        let mut cfg = GatewayConfig::default();
+        cfg.area.grids = Some("no/such/grids.geojson".into());
+        let e = cfg.policy().unwrap_err().to_string();
+        assert!(e.contains("no/such/grids.geojson"), "{e}");
+    }
+}

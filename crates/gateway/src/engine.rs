@@ -1,0 +1,999 @@
+//! The core task: the one owner of the store and of the client list. It applies commands
+//! in batches (one commit each), fans each delta out to every client whose scope it is in,
+//! answers resumes from a window of recent deltas, and sends the heartbeat.
+
+use domain::Deadlines;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use super::Status;
+use super::accounts::Directory;
+use super::config::GatewayConfig;
+use super::snapshot;
+use domain::access::Access;
+use domain::time::now_us;
+use protocol::compact::Encoding;
+use protocol::{CommandOutcome, ErrorCode, Event, Resume, ServerMsg, Snapshot, Ticket};
+use store::accounts::AccessEntry;
+use store::{Request, ScopeSum, Store};
+
+mod node;
+pub use node::Node;
+
+/// What connections and HTTP handlers ask of the core.
+pub enum CoreMsg {
+    /// A client finished its hello: send it a snapshot or its missed deltas, then the feed.
+    Join {
+        id: u64,
+        region: String,
+        /// The credential it came with: its session ends when that is revoked.
+        credential: String,
+        role: domain::access::Role,
+        resume: Option<Resume>,
+        outbox: mpsc::Sender<Utf8Bytes>,
+        kill: oneshot::Sender<&'static str>,
+        /// Where its snapshot comes from, if it gets one.
+        snapshot: snapshot::Ask,
+    },
+    Leave {
+        id: u64,
+    },
+    /// A command; the result goes to the client `id`'s outbox, or to `reply`.
+    Command {
+        id: Option<u64>,
+        request: Request,
+        reply: Option<oneshot::Sender<Answer>>,
+    },
+    Audit {
+        id: u64,
+        ticket: u64,
+    },
+    /// Replay: one part of the recorded snapshot.
+    Seed(Box<Snapshot>),
+    /// Replay: recorded events, the last of them recorded at `at_ms`.
+    Replayed {
+        at_ms: i64,
+        events: Vec<Event>,
+    },
+    /// Replay: the recording has ended.
+    ReplayEnd,
+    /// A line for the access log (logins and refusals).
+    Access(AccessEntry),
+    /// A scrape of `/metrics`: set the state gauges, then answer.
+    Gauges(oneshot::Sender<()>),
+    /// Tickets for a reader (Open311) in `region`: those with these ids (archived ones
+    /// too), or the live ones taken in within `created` (from, to ms).
+    Tickets {
+        ids: Option<Vec<u64>>,
+        region: String,
+        created: (i64, i64),
+        reply: oneshot::Sender<Vec<Ticket>>,
+    },
+    /// The first outcome of a credential's idempotency key, while remembered (CAP
+    /// references: the warning an earlier alert raised).
+    KeyOutcome {
+        credential: String,
+        key: String,
+        reply: oneshot::Sender<Option<CommandOutcome>>,
+    },
+    /// The live warnings, for a reader (CAP).
+    Warnings {
+        reply: oneshot::Sender<Vec<protocol::Warning>>,
+    },
+    /// A cluster follower: the writer's answer to a command forwarded to it.
+    Forwarded {
+        id: Option<u64>,
+        key: String,
+        answer: Answer,
+        reply: Option<oneshot::Sender<Answer>>,
+    },
+}
+
+/// The answer to an HTTP caller: the outcome, and whether this request made the change
+/// (`false` for a repeat of a key already applied, which gets the first outcome).
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub outcome: CommandOutcome,
+    pub fresh: bool,
+}
+
+/// Where a replay stands, for the walls' badge.
+struct ReplayClock {
+    clock_ms: i64,
+    speed: f64,
+    done: bool,
+}
+
+/// Commands taken together: who sent each (a client, or an HTTP caller's reply).
+type Batch = Vec<(Option<u64>, Request, Option<oneshot::Sender<Answer>>)>;
+
+struct Client {
+    region: String,
+    credential: String,
+    role: domain::access::Role,
+    outbox: mpsc::Sender<Utf8Bytes>,
+    kill: Option<oneshot::Sender<&'static str>>,
+}
+
+/// A delta kept for resumes: its number, the grids it concerns, the frame as sent.
+struct Kept {
+    seq: u64,
+    event: Event,
+    frame: Utf8Bytes,
+}
+
+struct Core {
+    store: Store,
+    cfg: Arc<GatewayConfig>,
+    status: Arc<Status>,
+    clients: HashMap<u64, Client>,
+    window: VecDeque<Kept>,
+    /// Set while the gateway plays a recording back: commands are refused.
+    replay: Option<ReplayClock>,
+    directory: Arc<Directory>,
+    /// Access-log lines waiting for the next heartbeat's write.
+    access: Vec<AccessEntry>,
+    /// Access-log lines dropped since the last write (a flood of refusals).
+    access_dropped: u64,
+    /// The last delta sent to the clients (and kept for resumes): what heartbeats name.
+    fanned: u64,
+    /// Cluster mode: this node's part (writer or follower); `None` for the embedded gateway.
+    node: Option<Node>,
+    /// Snapshots building or just built, by scope and encoding, for joins to share.
+    snapshots: HashMap<(String, Encoding), snapshot::Built>,
+    /// New scopes' figures, summed on threads of their own (`sum_scopes`), come back on
+    /// `scope_sums` through the sender `sum_scopes` hands each thread.
+    scope_sender: mpsc::Sender<ScopeSum>,
+    scope_sums: mpsc::Receiver<ScopeSum>,
+}
+
+/// Access-log lines written at most per heartbeat; past that they are counted.
+const ACCESS_PER_BEAT: usize = 1000;
+
+pub async fn run(
+    store: Store,
+    cfg: Arc<GatewayConfig>,
+    mut rx: mpsc::Receiver<CoreMsg>,
+    status: Arc<Status>,
+    mut stop: watch::Receiver<bool>,
+    (directory, node): (Arc<Directory>, Option<Node>),
+) {
+    let (scope_sender, scope_sums) = mpsc::channel(16);
+    let mut core = Core {
+        fanned: store.seq(),
+        node,
+        snapshots: HashMap::new(),
+        scope_sender,
+        scope_sums,
+        directory,
+        access: Vec::new(),
+        access_dropped: 0,
+        store,
+        cfg: cfg.clone(),
+        status,
+        clients: HashMap::new(),
+        window: VecDeque::new(),
+        replay: cfg.replay.as_ref().map(|r| ReplayClock {
+            clock_ms: 0,
+            speed: r.speed,
+            done: false,
+        }),
+    };
+    core.fill_window();
+    core.start_node();
+    let lease_ms = core.node.as_ref().map_or(3_600_000, |n| n.cfg.lease_ms);
+    let mut lease = tokio::time::interval(Duration::from_millis(lease_ms));
+    lease.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut beat = tokio::time::interval(Duration::from_millis(cfg.limits.heartbeat_ms));
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pending = Vec::with_capacity(cfg.limits.batch);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut pending, cfg.limits.batch) => {
+                if n == 0 { break; }
+                core.handle(std::mem::take(&mut pending)).await;
+            }
+            Some(deltas) = node::followed(&mut core.node) => core.followed(deltas).await,
+            Some(done) = core.scope_sums.recv() => core.store.scope_built(done),
+            _ = lease.tick(), if core.node.is_some() => core.lease_tick().await,
+            _ = beat.tick() => {
+                // A replay shows what happened, nothing more: no supervision of its own.
+                if core.replay.is_none() && core.writes() {
+                    core.auto_supervise().await;
+                }
+                if core.writes() {
+                    core.expire_keys();
+                }
+                core.reload_accounts();
+                core.forget_snapshots();
+                core.write_access_log();
+                core.heartbeat();
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    for (_, c) in core.clients.drain() {
+        if let Some(k) = c.kill {
+            let _ = k.send("gateway shutting down");
+        }
+    }
+    if let Some(n) = core.node.take() {
+        n.stop();
+    }
+    tracing::info!("gateway core stopped at seq {}", core.store.seq());
+}
+
+impl Core {
+    /// Load the last deltas of the log so that clients can resume across a restart.
+    fn fill_window(&mut self) {
+        let want = self.cfg.limits.resume_window as u64;
+        let from = self.store.seq().saturating_sub(want);
+        match self.store.deltas_after(from, want as usize) {
+            Ok(rows) => {
+                for r in rows {
+                    match serde_json::from_str::<ServerMsg>(&r.frame) {
+                        Ok(ServerMsg::Delta { event, .. }) => self.window.push_back(Kept {
+                            seq: r.seq,
+                            event,
+                            frame: r.frame.into(),
+                        }),
+                        _ => tracing::warn!("event {} in the log does not decode; skipped", r.seq),
+                    }
+                }
+            }
+            Err(e) => tracing::error!("cannot read the event log for resumes: {e}"),
+        }
+    }
+
+    async fn handle(&mut self, msgs: Vec<CoreMsg>) {
+        // Commands first, as one batch (one commit); then the rest in arrival order. A
+        // join handled after the batch gets a snapshot that already reflects it, except
+        // the join of a client whose own commands are in the batch: it comes first, so
+        // that the answers have somewhere to go (a client that resends what was
+        // unanswered right after its hello).
+        let mut batch = Vec::new();
+        let mut rest = Vec::new();
+        for m in msgs {
+            match m {
+                CoreMsg::Command { id, request, reply } => batch.push((id, request, reply)),
+                other => rest.push(other),
+            }
+        }
+        let senders: std::collections::HashSet<u64> =
+            batch.iter().filter_map(|(id, _, _)| *id).collect();
+        let (early, rest): (Vec<_>, Vec<_>) = rest
+            .into_iter()
+            .partition(|m| matches!(m, CoreMsg::Join { id, .. } if senders.contains(id)));
+        for m in early {
+            self.other(m);
+        }
+        if !batch.is_empty() {
+            if self.replay.is_some() {
+                self.refuse_replaying(batch);
+            } else {
+                self.apply(batch).await;
+            }
+        }
+        for m in rest {
+            self.other(m);
+        }
+        self.status
+            .clients
+            .store(self.clients.len(), Ordering::Relaxed);
+    }
+
+    /// Anything but a command.
+    fn other(&mut self, m: CoreMsg) {
+        match m {
+            CoreMsg::Join {
+                id,
+                region,
+                credential,
+                role,
+                resume,
+                outbox,
+                kill,
+                snapshot,
+            } => self.join(
+                id,
+                (region, credential, role),
+                resume,
+                (outbox, kill),
+                snapshot,
+            ),
+            CoreMsg::Gauges(done) => {
+                self.update_gauges();
+                let _ = done.send(());
+            }
+            CoreMsg::Access(e) => {
+                if self.access.len() < ACCESS_PER_BEAT {
+                    self.access.push(e);
+                } else {
+                    self.access_dropped += 1;
+                }
+            }
+            CoreMsg::Leave { id } => {
+                self.clients.remove(&id);
+                let clients = &self.clients;
+                self.store
+                    .untrack_scopes(|s| clients.values().any(|c| c.region == s));
+            }
+            CoreMsg::Audit { id, ticket } => self.audit(id, ticket),
+            CoreMsg::Seed(s) => {
+                if let Err(e) = self.store.seed(&s) {
+                    tracing::error!("replay: the recorded snapshot does not store: {e}");
+                }
+            }
+            CoreMsg::Replayed { at_ms, events } => self.replayed(at_ms, events),
+            CoreMsg::ReplayEnd => {
+                if let Some(r) = self.replay.as_mut() {
+                    r.done = true;
+                }
+            }
+            CoreMsg::Forwarded {
+                id,
+                key,
+                answer,
+                reply,
+            } => self.forwarded(id, key, answer, reply),
+            CoreMsg::KeyOutcome {
+                credential,
+                key,
+                reply,
+            } => {
+                let _ = reply.send(self.store.key_outcome(&credential, &key).cloned());
+            }
+            CoreMsg::Warnings { reply } => {
+                let _ = reply.send(self.store.warnings().values().cloned().collect());
+            }
+            CoreMsg::Tickets {
+                ids,
+                region,
+                created: (from, to),
+                reply,
+            } => {
+                let found = match ids {
+                    Some(ids) => ids
+                        .into_iter()
+                        .take(1000)
+                        .filter_map(|id| self.store.ticket(id).ok().flatten())
+                        .filter(|t| protocol::within(&t.grid, &region))
+                        .collect(),
+                    None => self
+                        .store
+                        .tickets()
+                        .values()
+                        .filter(|t| {
+                            (from..=to).contains(&t.created_ms)
+                                && protocol::within(&t.grid, &region)
+                        })
+                        .map(|t| (**t).clone())
+                        .collect(),
+                };
+                let _ = reply.send(found);
+            }
+            CoreMsg::Command { .. } => {}
+        }
+    }
+
+    async fn apply(&mut self, batch: Batch) {
+        if self.node.as_ref().is_some_and(|n| !n.writer) {
+            return self.forward_batch(batch);
+        }
+        if !self.settle().await {
+            let answer = crate::forward::unavailable("the log is not reachable");
+            for (id, request, reply) in batch {
+                self.answer(id, request.key, answer.clone(), reply);
+            }
+            return;
+        }
+        let (routes, requests): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|(id, r, reply)| ((id, reply), r))
+            .unzip();
+        let keys: Vec<String> = requests.iter().map(|r| r.key.clone()).collect();
+        let intakes: Vec<bool> = requests
+            .iter()
+            .map(|r| matches!(r.command, protocol::Command::Intake { .. }))
+            .collect();
+        let m = &self.status.metrics;
+        m.batch_size.observe(requests.len() as f64);
+        let started = std::time::Instant::now();
+        let applied = self.store.apply_batch(requests, now_us());
+        m.batch_seconds.observe(started.elapsed().as_secs_f64());
+        if applied.is_ok() {
+            m.commit_seconds.observe(self.store.last_commit_seconds());
+        }
+        let results = match applied {
+            Ok(v) => v
+                .into_iter()
+                .map(|a| (a.outcome, a.delta))
+                .collect::<Vec<_>>(),
+            Err(e) => keys
+                .iter()
+                .map(|_| {
+                    (
+                        CommandOutcome::Refused {
+                            code: ErrorCode::Storage,
+                            message: format!("not saved, try again: {e}"),
+                        },
+                        None,
+                    )
+                })
+                .collect(),
+        };
+        for ((outcome, delta), intake) in results.iter().zip(&intakes) {
+            let counter = match (outcome, delta) {
+                (CommandOutcome::Ok { .. }, Some(_)) => &m.commands_ok,
+                (CommandOutcome::Ok { .. }, None) => &m.commands_repeated,
+                (CommandOutcome::Refused { .. }, _) => &m.commands_refused,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            if *intake && delta.is_some() {
+                m.intake.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        // A cluster's writer acknowledges only what the stream holds too.
+        let published = self.publish(&results).await;
+        // Deltas go out before any result, so a client sees the change before its ack.
+        let mut answers = Vec::with_capacity(results.len());
+        for ((outcome, delta), key) in results.into_iter().zip(keys) {
+            let fresh = delta.is_some();
+            let outcome = match delta {
+                Some(d) if published => {
+                    self.fan_out(d);
+                    outcome
+                }
+                Some(_) => crate::forward::unavailable("the log did not confirm it").outcome,
+                None => outcome,
+            };
+            answers.push((key, outcome, fresh));
+        }
+        self.trim_window();
+        for ((id, reply), (key, outcome, fresh)) in routes.into_iter().zip(answers) {
+            self.answer(id, key, Answer { outcome, fresh }, reply);
+        }
+    }
+
+    /// Send a command's answer to whoever asked: an HTTP caller's reply, or a client.
+    fn answer(
+        &mut self,
+        id: Option<u64>,
+        key: String,
+        answer: Answer,
+        reply: Option<oneshot::Sender<Answer>>,
+    ) {
+        if let Some(reply) = reply {
+            let _ = reply.send(answer);
+        } else if let Some(id) = id {
+            let msg = ServerMsg::CommandResult {
+                key,
+                outcome: answer.outcome,
+            };
+            self.send_to(id, &msg);
+        }
+    }
+
+    /// Send a durable change to every client in its scope and keep it for resumes.
+    fn fan_out(&mut self, d: store::Delta) {
+        self.fanned = self.fanned.max(d.seq);
+        let frame: Utf8Bytes = d.frame.into();
+        self.broadcast(&d.event, &frame);
+        self.window.push_back(Kept {
+            seq: d.seq,
+            event: d.event,
+            frame,
+        });
+    }
+
+    fn trim_window(&mut self) {
+        while self.window.len() > self.cfg.limits.resume_window {
+            self.window.pop_front();
+        }
+        self.status.seq.store(self.fanned, Ordering::Relaxed);
+    }
+
+    /// A replaying gateway takes no commands: each is refused, and nothing changes.
+    fn refuse_replaying(&mut self, batch: Batch) {
+        for (id, request, reply) in batch {
+            let outcome = CommandOutcome::Refused {
+                code: ErrorCode::Replay,
+                message: "this gateway is replaying a recording: it takes no commands".into(),
+            };
+            if let Some(reply) = reply {
+                let _ = reply.send(Answer {
+                    outcome,
+                    fresh: false,
+                });
+            } else if let Some(id) = id {
+                let msg = ServerMsg::CommandResult {
+                    key: request.key,
+                    outcome,
+                };
+                self.send_to(id, &msg);
+            }
+        }
+    }
+
+    /// Recorded events: written, then fanned out like live changes.
+    fn replayed(&mut self, at_ms: i64, events: Vec<Event>) {
+        match self.store.apply_replayed(events, now_us()) {
+            Ok(deltas) => {
+                for d in deltas {
+                    self.fan_out(d);
+                }
+                self.trim_window();
+            }
+            Err(e) => tracing::error!("replay: events not stored: {e}"),
+        }
+        if let Some(r) = self.replay.as_mut() {
+            r.clock_ms = at_ms;
+        }
+    }
+
+    fn broadcast(&mut self, event: &Event, frame: &Utf8Bytes) {
+        let mut slow = Vec::new();
+        for (id, c) in &self.clients {
+            if event.in_region(&c.region) && c.outbox.try_send(frame.clone()).is_err() {
+                slow.push(*id);
+            }
+        }
+        for id in slow {
+            self.cut_off(id, "too slow: outbox full; reconnect to resume");
+        }
+    }
+
+    fn send_to(&mut self, id: u64, msg: &ServerMsg) {
+        if !self.clients.contains_key(&id)
+            && let Some(n) = self.node.as_mut()
+            && n.hold_message(id, msg)
+        {
+            return;
+        }
+        let Ok(text) = serde_json::to_string(msg) else {
+            return;
+        };
+        let full = match self.clients.get(&id) {
+            Some(c) => c.outbox.try_send(text.into()).is_err(),
+            None => false,
+        };
+        if full {
+            self.cut_off(id, "too slow: outbox full; reconnect to resume");
+        }
+    }
+
+    fn cut_off(&mut self, id: u64, why: &'static str) {
+        if let Some(mut c) = self.clients.remove(&id) {
+            tracing::warn!(client = id, "cut off: {why}");
+            self.status.cut_off.fetch_add(1, Ordering::Relaxed);
+            if let Some(k) = c.kill.take() {
+                let _ = k.send(why);
+            }
+        }
+    }
+
+    /// 督办 on its own: every stage of an open ticket past its deadline (accept, start
+    /// work, resolve) is put under supervision by the gateway, once per stage (the store
+    /// refuses a second, and the idempotency key names the stage and its deadline),
+    /// written in the audit trail and sent to every wall like any change. An accepted
+    /// ticket left idle past its start deadline comes back up this way.
+    async fn auto_supervise(&mut self) {
+        use protocol::{Command, Stage};
+        let now = domain::time::now_ms();
+        // The tickets whose time has come (an index by due time): not every ticket a beat.
+        let batch: Vec<_> = self
+            .store
+            .due_before(now)
+            .flat_map(|t| {
+                t.unsupervised_overdue(now).into_iter().map(move |stage| {
+                    let (deadline, note) = match stage {
+                        Stage::Accept => (t.stage_deadline_ms, "超过签收时限，系统自动督办"),
+                        Stage::Handle => (t.stage_deadline_ms, "签收后超时未处置，重新提请并督办"),
+                        Stage::Resolve => (Some(t.deadline_ms), "超过办理时限，系统自动督办"),
+                    };
+                    let request = Request {
+                        actor: protocol::AUTO_SUPERVISOR.into(),
+                        credential: protocol::AUTO_SUPERVISOR.into(),
+                        access: Access::city(domain::access::Role::Operator),
+                        key: format!(
+                            "auto-supervise-{}-{}-{}",
+                            t.id,
+                            stage.en(),
+                            deadline.unwrap_or(0)
+                        ),
+                        command: Command::Supervise {
+                            ticket: t.id,
+                            note: note.into(),
+                            stage: Some(stage),
+                        },
+                    };
+                    (None, request, None)
+                })
+            })
+            .take(self.cfg.limits.batch)
+            .collect();
+        if !batch.is_empty() {
+            self.apply(batch).await;
+        }
+    }
+
+    /// Accounts changed in the file (`yiping account`): take them, and end the sessions
+    /// of credentials revoked or rotated, at once.
+    fn reload_accounts(&mut self) {
+        match self.store.changed_outside() {
+            Ok(false) => return,
+            Ok(true) => {}
+            Err(e) => return tracing::warn!("accounts not checked: {e}"),
+        }
+        let accounts = match self.store.accounts() {
+            Ok(a) => a,
+            Err(e) => return tracing::warn!("accounts not read: {e}"),
+        };
+        let ended = self.directory.replace(accounts);
+        let gone: Vec<u64> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| ended.contains(&c.credential))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            if let Some(mut c) = self.clients.remove(&id) {
+                tracing::info!(client = id, credential = %c.credential, "credential revoked: session ended");
+                if let Some(k) = c.kill.take() {
+                    let _ = k.send("credential revoked or rotated");
+                }
+            }
+        }
+    }
+
+    /// Write the access-log lines gathered since the last heartbeat, in one transaction.
+    fn write_access_log(&mut self) {
+        if self.access_dropped > 0 {
+            let n = std::mem::take(&mut self.access_dropped);
+            self.access.push(store::accounts::entry(
+                domain::time::now_ms(),
+                "?",
+                "dropped",
+                &format!("{n} more lines in one second were not written (a flood)"),
+            ));
+        }
+        let lines = std::mem::take(&mut self.access);
+        if let Err(e) = self.store.log_access(&lines) {
+            tracing::warn!("access log not written: {e}");
+        }
+    }
+
+    /// The state gauges of `/metrics`: clients by role, open tickets by status and overdue
+    /// by stage, live warnings by level. One pass over the live tickets, on a scrape only
+    /// (every 15 s or so), never on the heartbeat.
+    fn update_gauges(&mut self) {
+        use super::metrics::Metrics;
+        let m = &self.status.metrics;
+        let mut roles = [0u64; 4];
+        for c in self.clients.values() {
+            roles[Metrics::role_index(c.role)] += 1;
+        }
+        // Kept up with every change (`store::gauges`): not a walk of every ticket.
+        let reading = self.store.gauges(domain::time::now_ms());
+        let (mut open, mut overdue) = ([0u64; 5], [0u64; 3]);
+        for (status, n) in &reading.by_status {
+            if let Some(i) = Metrics::status_index(*status) {
+                open[i] += n;
+            }
+        }
+        for (stage, n) in &reading.overdue {
+            overdue[Metrics::stage_index(*stage)] += n;
+        }
+        let mut levels = [0u64; 4];
+        for w in self.store.warnings().values() {
+            levels[Metrics::level_index(w.level)] += 1;
+        }
+        let set = |a: &[std::sync::atomic::AtomicU64], v: &[u64]| {
+            for (a, v) in a.iter().zip(v) {
+                a.store(*v, Ordering::Relaxed);
+            }
+        };
+        set(&m.clients_by_role, &roles);
+        set(&m.open_by_status, &open);
+        set(&m.overdue_by_stage, &overdue);
+        set(&m.warnings_by_level, &levels);
+    }
+
+    /// Forget idempotency keys past their time, so that memory stays bounded over months.
+    fn expire_keys(&mut self) {
+        if let Err(e) = self.store.expire_keys(domain::time::now_ms()) {
+            tracing::warn!("idempotency keys not expired: {e}");
+        }
+    }
+
+    fn heartbeat(&mut self) {
+        let msg = ServerMsg::Heartbeat {
+            epoch: self.store.epoch().to_string(),
+            seq: self.fanned,
+            ts_us: now_us(),
+        };
+        let Ok(text) = serde_json::to_string(&msg) else {
+            return;
+        };
+        let frame: Utf8Bytes = text.into();
+        let replay = self.replay.as_ref().and_then(|r| {
+            let msg = ServerMsg::Replay {
+                clock_ms: r.clock_ms,
+                speed: r.speed,
+                done: r.done,
+            };
+            serde_json::to_string(&msg).ok().map(Utf8Bytes::from)
+        });
+        // The figures, once per scope in use, serialized once each; a replay's are at
+        // its recorded clock.
+        let now = self
+            .replay
+            .as_ref()
+            .map(|r| r.clock_ms)
+            .filter(|c| *c > 0)
+            .unwrap_or_else(domain::time::now_ms);
+        let seq = self.fanned;
+        let mut figures: HashMap<&str, Option<Utf8Bytes>> = HashMap::new();
+        for c in self.clients.values() {
+            figures.entry(c.region.as_str()).or_insert_with(|| {
+                let f = self.store.kpi_figures(&c.region, now)?;
+                let msg = ServerMsg::Kpis {
+                    seq,
+                    figures: Box::new(f),
+                };
+                serde_json::to_string(&msg).ok().map(Utf8Bytes::from)
+            });
+        }
+        let mut slow = Vec::new();
+        for (id, c) in &self.clients {
+            let kpis = figures.get(c.region.as_str()).cloned().flatten();
+            let sent = c.outbox.try_send(frame.clone()).is_ok()
+                && replay.clone().is_none_or(|r| c.outbox.try_send(r).is_ok())
+                && kpis.is_none_or(|k| c.outbox.try_send(k).is_ok());
+            if !sent {
+                slow.push(*id);
+            }
+        }
+        for id in slow {
+            self.cut_off(id, "too slow: outbox full; reconnect to resume");
+        }
+    }
+
+    /// Figures for the scopes `regions` too (seconds at a province's million tickets): summed on a thread at SCHED_IDLE from one
+    /// read of every ticket, taken back by the core's loop (`Store::scope_built`).
+    fn sum_scopes(&mut self, regions: &[String]) {
+        let read = match self.store.track_scopes_later(regions) {
+            Ok(Some(read)) => read,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!("no figures for scopes {regions:?}: {e}");
+                return;
+            }
+        };
+        let back = self.scope_sender.clone();
+        let spawned = std::thread::Builder::new()
+            .name("yiping-scope".into())
+            .spawn(move || {
+                super::lower_priority();
+                let t0 = std::time::Instant::now();
+                let done = read.run();
+                tracing::info!(
+                    regions = ?done.regions,
+                    ms = t0.elapsed().as_millis() as u64,
+                    "a new scope's figures summed off the core"
+                );
+                let _ = back.blocking_send(done);
+            });
+        if let Err(e) = spawned {
+            tracing::error!("no thread for scopes' figures: {e}");
+        }
+    }
+
+    pub(super) fn join(
+        &mut self,
+        id: u64,
+        (region, credential, role): (String, String, domain::access::Role),
+        resume: Option<Resume>,
+        (outbox, kill): (mpsc::Sender<Utf8Bytes>, oneshot::Sender<&'static str>),
+        ask: snapshot::Ask,
+    ) {
+        if self.clients.len() >= self.cfg.limits.max_clients {
+            let _ = kill.send("too many clients: the gateway is full");
+            return;
+        }
+        if !self.directory.is_valid(&credential) {
+            let _ = kill.send("credential revoked or rotated");
+            return;
+        }
+        // A wall that moved here from another node of the cluster may have seen deltas this
+        // node has not applied yet: it waits for them (briefly) instead of a snapshot.
+        if let Some(r) = resume.as_ref()
+            && r.epoch == self.store.epoch()
+            && r.seq > self.fanned
+            && let Some(n) = self.node.as_mut()
+        {
+            let join = node::PendingJoin {
+                id,
+                who: (region, credential, role),
+                resume: r.clone(),
+                outbox,
+                kill,
+                ask,
+                since: std::time::Instant::now(),
+                later: vec![],
+            };
+            return n.hold(join);
+        }
+        self.sum_scopes(std::slice::from_ref(&region));
+        let m = &self.status.metrics;
+        let resumed = resume
+            .and_then(|r| self.resume_frames(&r, &region))
+            // A resume longer than the outbox would cut the client off at once: a
+            // snapshot is smaller.
+            .filter(|f| f.len() < self.cfg.limits.outbox);
+        let frames = match resumed {
+            Some(frames) => {
+                m.joins_resume.fetch_add(1, Ordering::Relaxed);
+                frames
+            }
+            None => {
+                m.joins_snapshot.fetch_add(1, Ordering::Relaxed);
+                let (built, since) = self.snapshot_for(&region, ask.encoding);
+                let _ = ask.reply.send(built);
+                since
+            }
+        };
+        self.enqueue_join(id, (region, credential, role), frames, outbox, kill);
+    }
+
+    /// A snapshot of `region` for a join, and the deltas since its `seq`: one being built
+    /// or built within `SHARE_FOR` if the window still has what came after it, else a new
+    /// one (started on its own thread: nothing here grows with the number of tickets).
+    fn snapshot_for(
+        &mut self,
+        region: &str,
+        encoding: Encoding,
+    ) -> (snapshot::Frames, Vec<Utf8Bytes>) {
+        let key = (region.to_string(), encoding);
+        // Shared: a build of this very state, or one still in progress (a join during a
+        // province's build waits for it rather than start another).
+        if let Some(b) = self.snapshots.get(&key)
+            && b.at.elapsed() < snapshot::SHARE_FOR
+            && (b.seq == self.store.seq() && b.epoch == self.store.epoch()
+                || b.frames.borrow().is_none())
+        {
+            let r = Resume {
+                epoch: b.epoch.clone(),
+                seq: b.seq,
+            };
+            if let Some(since) = self
+                .resume_frames(&r, region)
+                .filter(|f| f.len() < self.cfg.limits.outbox / 2)
+            {
+                self.status
+                    .metrics
+                    .snapshots_shared
+                    .fetch_add(1, Ordering::Relaxed);
+                return (b.frames.clone(), since);
+            }
+        }
+        let store = &self.store;
+        let view = snapshot::View {
+            epoch: store.epoch().to_string(),
+            seq: store.seq(),
+            rows: store.rows(),
+            warnings: store
+                .warnings()
+                .values()
+                .filter(|w| {
+                    Event::WarningRaised {
+                        warning: (*w).clone(),
+                    }
+                    .in_region(region)
+                })
+                .cloned()
+                .collect(),
+            units: store.units().values().cloned().collect(),
+            briefing: store.briefing().cloned(),
+            region: region.to_string(),
+            part: self.cfg.limits.snapshot_part,
+        };
+        let built = snapshot::start(view, encoding);
+        let frames = built.frames.clone();
+        self.snapshots.insert(key, built);
+        (frames, vec![])
+    }
+
+    /// Forget builds too old to share (their frames go once their clients have them).
+    fn forget_snapshots(&mut self) {
+        self.snapshots
+            .retain(|_, b| b.at.elapsed() < snapshot::SHARE_FOR);
+    }
+
+    fn enqueue_join(
+        &mut self,
+        id: u64,
+        (region, credential, role): (String, String, domain::access::Role),
+        frames: Vec<Utf8Bytes>,
+        outbox: mpsc::Sender<Utf8Bytes>,
+        kill: oneshot::Sender<&'static str>,
+    ) {
+        for f in frames {
+            if outbox.try_send(f).is_err() {
+                let _ = kill.send("missed deltas larger than the outbox: raise limits.outbox");
+                return;
+            }
+        }
+        self.clients.insert(
+            id,
+            Client {
+                region,
+                credential,
+                role,
+                outbox,
+                kill: Some(kill),
+            },
+        );
+    }
+
+    /// The deltas after `r.seq`, if this log and window still hold them all.
+    fn resume_frames(&self, r: &Resume, region: &str) -> Option<Vec<Utf8Bytes>> {
+        if r.epoch != self.store.epoch() || r.seq > self.fanned {
+            return None;
+        }
+        if r.seq == self.fanned {
+            return Some(vec![]);
+        }
+        let first = self.window.front()?.seq;
+        if first > r.seq + 1 {
+            return None;
+        }
+        let start = self.window.partition_point(|k| k.seq <= r.seq);
+        Some(
+            self.window
+                .range(start..)
+                .filter(|k| k.event.in_region(region))
+                .map(|k| k.frame.clone())
+                .collect(),
+        )
+    }
+
+    fn audit(&mut self, id: u64, ticket: u64) {
+        // A scoped client reads the trails of its region's tickets only; others are as
+        // unknown to it as tickets that never were.
+        let region = self
+            .clients
+            .get(&id)
+            .map(|c| c.region.clone())
+            .unwrap_or_default();
+        let scope = Access {
+            region,
+            ..Access::city(domain::access::Role::Viewer)
+        };
+        let visible = match self.store.ticket(ticket) {
+            Ok(Some(t)) => scope.covers(&t.grid),
+            _ => true,
+        };
+        let msg = match self.store.audit_of(ticket) {
+            _ if !visible => ServerMsg::Error {
+                code: ErrorCode::UnknownTicket,
+                message: format!("no ticket {ticket} in this feed's region"),
+            },
+            Ok(entries) if entries.is_empty() => ServerMsg::Error {
+                code: ErrorCode::UnknownTicket,
+                message: format!("no ticket {ticket}"),
+            },
+            Ok(entries) => ServerMsg::Audit { ticket, entries },
+            Err(e) => ServerMsg::Error {
+                code: ErrorCode::Storage,
+                message: e.to_string(),
+            },
+        };
+        self.send_to(id, &msg);
+    }
+}

@@ -1,0 +1,400 @@
+//! HTTP on the gateway: `POST /api/tickets` (intake, validated, acknowledged once
+//! durable) and `GET /healthz`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+
+use super::accounts::{Credential, Directory};
+use super::admission::Gate;
+use super::config::GatewayConfig;
+use super::conn::log_access;
+use super::{CoreMsg, Status};
+use protocol::{Command, CommandOutcome, ErrorCode, NewTicket};
+use tokio_rustls::TlsAcceptor;
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct Http {
+    pub cfg: Arc<GatewayConfig>,
+    pub directory: Arc<Directory>,
+    pub core: mpsc::Sender<CoreMsg>,
+    pub status: Arc<Status>,
+    pub epoch: String,
+    /// The grid layer by position, for Open311 requests (`[area] grids`).
+    pub grids: Option<Arc<gis::GridIndex>>,
+}
+
+impl Http {
+    /// This port's own address as a URL base (`http://127.0.0.1:7401`), for links.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.cfg.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.cfg.http_listen)
+    }
+}
+
+pub async fn serve(
+    listener: TcpListener,
+    state: Http,
+    mut stop: watch::Receiver<bool>,
+    (gate, tls): (Gate, Option<TlsAcceptor>),
+) {
+    let header_timeout = Duration::from_secs(state.cfg.limits.http_header_timeout_s);
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/tickets", post(intake))
+        .route("/api/tickets/batch", post(intake_batch))
+        .route(
+            "/open311/v2/{*path}",
+            get(super::open311::v2).post(super::open311::v2).layer(
+                axum::extract::DefaultBodyLimit::max(state.cfg.limits.max_frame_bytes),
+            ),
+        )
+        .route("/open311/{file}", get(super::open311::discovery))
+        .route(
+            "/cap/alerts",
+            post(super::cap::take).layer(axum::extract::DefaultBodyLimit::max(
+                state.cfg.limits.max_frame_bytes,
+            )),
+        )
+        .route("/cap/{*path}", get(super::cap::serve))
+        .with_state(state);
+    // Each connection on its own: hyper closes one whose request head does not arrive
+    // within `http_header_timeout_s` (an idle keep-alive connection too, since the
+    // timer runs whenever a head is awaited), and the gate closes the oldest when full.
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!("http accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let mut pass = gate.enter();
+        let service = TowerToHyperService::new(app.clone());
+        let mut stop = stop.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            // The TLS handshake gets the head's time limit too.
+            let stream = match tokio::time::timeout(
+                header_timeout,
+                super::tls::accept(stream, tls.as_ref()),
+            )
+            .await
+            {
+                Ok(Ok(s)) => s,
+                _ => return,
+            };
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => if let Err(e) = r {
+                    tracing::debug!(%peer, "http connection: {e}");
+                },
+                _ = &mut pass.evicted => tracing::debug!(%peer, "http connection closed: the gate needed its place"),
+                _ = stop.changed() => conn.as_mut().graceful_shutdown(),
+            }
+        });
+    }
+}
+
+/// The Prometheus text format, version 0.0.4. Aggregate figures only, no ticket or person:
+/// like `/healthz`, it asks for no token (a site keeps its HTTP port on the center's
+/// network, or behind TLS).
+async fn metrics(State(h): State<Http>) -> Response {
+    // The core sets the state gauges for this scrape (a busy or stopping core: the last
+    // values stand).
+    let (tx, rx) = oneshot::channel();
+    if h.core.send(CoreMsg::Gauges(tx)).await.is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(1), rx).await;
+    }
+    let mut text = h.status.metrics.render(
+        h.status.seq.load(Ordering::Relaxed),
+        h.status.cut_off.load(Ordering::Relaxed),
+    );
+    if let Some(c) = &h.cfg.cluster {
+        let writer = u8::from(h.status.writer.load(Ordering::Relaxed));
+        text.push_str(&format!(
+            "# HELP yiping_cluster_writer Whether this cluster node holds the writer's lease.\n\
+             # TYPE yiping_cluster_writer gauge\nyiping_cluster_writer{{node=\"{}\"}} {writer}\n",
+            c.node.replace(['\\', '"', '\n'], "_")
+        ));
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn healthz(State(h): State<Http>) -> Json<serde_json::Value> {
+    Json(json!({
+        "status": "ok",
+        "epoch": h.epoch,
+        "seq": h.status.seq.load(Ordering::Relaxed),
+        "clients": h.status.clients.load(Ordering::Relaxed),
+        "cut_off": h.status.cut_off.load(Ordering::Relaxed),
+        "node": h.cfg.cluster.as_ref().map(|c| c.node.as_str()),
+        "role": match &h.cfg.cluster {
+            None => "standalone",
+            Some(_) if h.status.writer.load(Ordering::Relaxed) => "writer",
+            Some(_) => "follower",
+        },
+    }))
+}
+
+fn error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "code": code, "message": message.into() })),
+    )
+        .into_response()
+}
+
+/// Read a request body of at most `limit` bytes within `within`: the limit applies as the
+/// bytes come, never after buffering them all.
+async fn read_body(body: Body, limit: usize, within: Duration) -> Result<Bytes, HttpError> {
+    match tokio::time::timeout(within, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(_)) => Err(HttpError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge,
+            format!("body over {limit} bytes"),
+        )),
+        Err(_) => Err(HttpError(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::Timeout,
+            format!("body not received within {} s", within.as_secs()),
+        )),
+    }
+}
+
+/// An error answer: status, code, what to fix.
+pub(super) struct HttpError(pub StatusCode, pub ErrorCode, pub String);
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        error(self.0, self.1, self.2)
+    }
+}
+
+/// The `Idempotency-Key` header: absent, or 1-128 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(k) if (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(k.to_string()))
+        }
+        _ => Err(HttpError(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::Invalid,
+            "Idempotency-Key must be 1-128 visible ASCII characters (letters, digits, punctuation)"
+                .into(),
+        )),
+    }
+}
+
+/// Who is calling, from `Authorization: Bearer …`: any known credential (an unknown
+/// token is refused and logged).
+pub(super) async fn reader(
+    h: &Http,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<Credential, HttpError> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    match h.directory.authenticate(token).await {
+        Some(who) => Ok(who),
+        None => {
+            log_access(
+                &h.core,
+                &Directory::claimed(token),
+                "refused",
+                &format!("unknown token (HTTP {what})"),
+            );
+            Err(HttpError(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "send 'Authorization: Bearer <token>' with a token from the gateway config".into(),
+            ))
+        }
+    }
+}
+
+/// Who is calling: a credential that may command.
+pub(super) async fn caller(
+    h: &Http,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<Credential, HttpError> {
+    let who = reader(h, headers, what).await?;
+    if !who.access.role.can_command() {
+        return Err(HttpError(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            format!("{what} needs an operator token"),
+        ));
+    }
+    Ok(who)
+}
+
+/// Hand a command to the core and wait for its outcome.
+pub(super) async fn submit(h: &Http, request: store::Request) -> Result<CommandOutcome, HttpError> {
+    let stopping = || {
+        HttpError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Stopping,
+            "gateway is stopping".into(),
+        )
+    };
+    let (tx, rx) = oneshot::channel();
+    let msg = CoreMsg::Command {
+        id: None,
+        request,
+        reply: Some(tx),
+    };
+    h.core.send(msg).await.map_err(|_| stopping())?;
+    rx.await.map(|a| a.outcome).map_err(|_| stopping())
+}
+
+async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Response {
+    match intake_one(&h, &headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn intake_one(h: &Http, headers: &HeaderMap, body: Body) -> Result<Response, HttpError> {
+    let who = caller(h, headers, "intake").await?;
+    let key = idempotency_key(headers)?;
+    // Only now, with the caller known, is the body read.
+    let within = Duration::from_secs(h.cfg.limits.http_body_timeout_s);
+    let body = read_body(body, h.cfg.limits.max_frame_bytes, within).await?;
+    let ticket: NewTicket = serde_json::from_slice(&body).map_err(|e| {
+        HttpError(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadMessage,
+            e.to_string(),
+        )
+    })?;
+    let key = key.unwrap_or_else(|| {
+        format!(
+            "http-{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        )
+    });
+    match submit(h, who.request(key, Command::Intake { ticket })).await? {
+        CommandOutcome::Ok { seq, id } => {
+            Ok((StatusCode::CREATED, Json(json!({ "id": id, "seq": seq }))).into_response())
+        }
+        CommandOutcome::Refused { code, message } => {
+            let status = if matches!(code, ErrorCode::Storage | ErrorCode::Unavailable) {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Err(HttpError(status, code, message))
+        }
+    }
+}
+
+/// `POST /api/tickets/batch`: JSON Lines, one `{"source_id", "ticket"}` a line, from
+/// another system (a hotline's export). Idempotent on the source system's id: a line
+/// posted again is a repeat, not a second ticket. Each ticket is taken in whole or not at
+/// all; the answer counts them and says, line by line, what was refused and why.
+async fn intake_batch(State(h): State<Http>, headers: HeaderMap, body: Body) -> Response {
+    let run = async {
+        let who = caller(&h, &headers, "batch intake").await?;
+        let within = Duration::from_secs(h.cfg.limits.http_body_timeout_s);
+        let body = read_body(body, h.cfg.limits.max_batch_bytes, within).await?;
+        let csv = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/csv"));
+        let parse = if csv {
+            super::batch::parse_csv
+        } else {
+            super::batch::parse
+        };
+        let lines = parse(&body, super::batch::MAX_LINES)
+            .map_err(|e| HttpError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, e))?;
+        let mut report = super::batch::Report::default();
+        // Every line to the core at once: it commits them in its batches (one fsync for
+        // many), each ticket whole or not at all.
+        let mut pending = Vec::new();
+        for line in lines {
+            match line {
+                Ok((n, source_id, ticket)) => {
+                    let request =
+                        who.request(format!("source:{source_id}"), Command::Intake { ticket });
+                    let (tx, rx) = oneshot::channel();
+                    let msg = CoreMsg::Command {
+                        id: None,
+                        request,
+                        reply: Some(tx),
+                    };
+                    if h.core.send(msg).await.is_err() {
+                        return Err(HttpError(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            ErrorCode::Stopping,
+                            "gateway is stopping".into(),
+                        ));
+                    }
+                    pending.push((n, source_id, rx));
+                }
+                Err((n, message)) => report.refuse(n, None, ErrorCode::BadMessage, message),
+            }
+        }
+        for (n, source_id, rx) in pending {
+            match rx.await {
+                Ok(a) => report.outcome(n, source_id, a.outcome, a.fresh),
+                Err(_) => report.refuse(
+                    n,
+                    Some(source_id),
+                    ErrorCode::Stopping,
+                    "gateway is stopping".into(),
+                ),
+            }
+        }
+        Ok::<_, HttpError>(Json(report.finish()).into_response())
+    };
+    match run.await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}

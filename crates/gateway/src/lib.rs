@@ -1,0 +1,203 @@
+//! The gateway: takes tickets in (HTTP and WebSocket commands), keeps them durably (the
+//! store), fans the feed out to every wall, and carries commands back.
+//!
+//! One task, the core, owns the store and the list of clients; connections and the HTTP
+//! handlers talk to it over a bounded channel. That keeps every change in one order (the
+//! log's) and lets the core commit commands in batches.
+
+pub mod accounts;
+pub mod admission;
+pub mod batch;
+mod bulk;
+pub mod cap;
+pub mod cap_in;
+pub mod cli;
+mod conn;
+mod engine;
+mod forward;
+mod http;
+mod open311;
+mod replay;
+mod rewind;
+mod snapshot;
+pub mod tls;
+
+pub use snapshot::lower_priority;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+pub mod config;
+pub mod metrics;
+
+use self::config::GatewayConfig;
+use store::Store;
+
+pub use engine::{Answer, CoreMsg};
+
+/// Figures the core publishes for `/healthz` and for tests.
+#[derive(Default)]
+pub struct Status {
+    pub seq: AtomicU64,
+    pub clients: AtomicUsize,
+    pub cut_off: AtomicU64,
+    /// Cluster mode: whether this node holds the writer's lease.
+    pub writer: std::sync::atomic::AtomicBool,
+    /// What `/metrics` shows.
+    pub metrics: metrics::Metrics,
+}
+
+/// A running gateway. Dropping it does not stop it; call `shutdown`.
+pub struct GatewayHandle {
+    pub ws_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    pub epoch: String,
+    pub status: Arc<Status>,
+    stop: watch::Sender<bool>,
+    core: tokio::task::JoinHandle<()>,
+}
+
+impl GatewayHandle {
+    /// Stop accepting, close every connection, and wait until the store is closed.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.core.await;
+    }
+}
+
+/// Open the store and start serving on the configured addresses (port 0 picks a free
+/// one; the handle says which).
+pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
+    let open_files = admission::raise_open_files();
+    let budget = admission::Budget::new(
+        open_files,
+        cfg.limits.max_unauthenticated,
+        cfg.limits.max_http_connections,
+        cfg.limits.max_clients,
+    );
+    if budget.clients < cfg.limits.max_clients {
+        tracing::warn!(
+            open_files,
+            "the open-file limit leaves room for {} clients, not {}: raise it (ulimit -n)",
+            budget.clients,
+            cfg.limits.max_clients
+        );
+    }
+    cfg.limits.max_clients = budget.clients;
+    if let Some(c) = &cfg.cluster {
+        c.check().map_err(anyhow::Error::msg)?;
+    }
+    let (store, log) = match &cfg.cluster {
+        // A town center: its own SQLite replica, named after the city's log.
+        Some(c) if c.town.is_some() => {
+            let town = c.town.clone().unwrap_or_default();
+            let log = cluster::log::JetLog::connect_town(c, &town).await?;
+            let mut store = Store::open(&cfg.database, cfg.policy()?)?;
+            store.adopt_epoch(log.epoch())?;
+            (store, Some(log))
+        }
+        Some(c) => {
+            let url = c.postgres.clone();
+            let policy = cfg.policy()?;
+            let store =
+                tokio::task::spawn_blocking(move || Store::open_postgres(&url, policy)).await??;
+            let log = cluster::log::JetLog::connect(c, store.epoch()).await?;
+            (store, Some(log))
+        }
+        None => (Store::open(&cfg.database, cfg.policy()?)?, None),
+    };
+    if cfg.replay.is_some() && store.seq() > 0 {
+        anyhow::bail!(
+            "{} already holds a log: a replay needs an empty database (omit --database)",
+            cfg.database.display()
+        );
+    }
+    let epoch = store.epoch().to_string();
+    let directory = accounts::Directory::new(cfg.tokens.clone());
+    directory.replace(store.accounts()?);
+    let ws = TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (WebSocket): {e}", cfg.listen))?;
+    let httpl = TcpListener::bind(cfg.http_listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (HTTP): {e}", cfg.http_listen))?;
+    let ws_addr = ws.local_addr()?;
+    let http_addr = httpl.local_addr()?;
+    let status = Arc::new(Status::default());
+    status.seq.store(store.seq(), Ordering::Relaxed);
+    let (stop, stop_rx) = watch::channel(false);
+    let (core_tx, core_rx) = mpsc::channel(4096);
+    let cfg = Arc::new(cfg);
+    let (replay_tx, replay_stop) = (core_tx.clone(), stop_rx.clone());
+
+    let node = match (log, &cfg.cluster) {
+        (Some(log), Some(c)) => Some(engine::Node::new(
+            c.clone(),
+            log,
+            cfg.policy()?,
+            core_tx.clone(),
+            status.clone(),
+        )),
+        _ => None,
+    };
+    let core = tokio::spawn(engine::run(
+        store,
+        cfg.clone(),
+        core_rx,
+        status.clone(),
+        stop_rx.clone(),
+        (directory.clone(), node),
+    ));
+    let tls = match &cfg.tls {
+        Some(t) => Some(tls::acceptor(&t.cert, &t.key).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let ws_gate = admission::Gate::new(budget.unauthenticated);
+    let http_gate = admission::Gate::new(budget.http);
+    tokio::spawn(conn::accept_loop(
+        ws,
+        cfg.clone(),
+        core_tx.clone(),
+        stop_rx.clone(),
+        ws_gate.clone(),
+        (directory.clone(), tls.clone()),
+    ));
+    let grids = match &cfg.area.grids {
+        Some(path) => Some(Arc::new(gis::GridIndex::new(&gis::read_layer(path)?))),
+        None => None,
+    };
+    let http_state = http::Http {
+        grids,
+        cfg: cfg.clone(),
+        directory,
+        core: core_tx,
+        status: status.clone(),
+        epoch: epoch.clone(),
+    };
+    tokio::spawn(http::serve(
+        httpl,
+        http_state,
+        stop_rx,
+        (http_gate.clone(), tls),
+    ));
+    if let Some(src) = cfg.replay.clone() {
+        tokio::spawn(async move {
+            if let Err(e) = replay::run(src, replay_tx, replay_stop).await {
+                tracing::error!("replay: {e:#}");
+            }
+        });
+    }
+    tracing::info!(%ws_addr, %http_addr, %epoch, "gateway listening");
+    Ok(GatewayHandle {
+        ws_addr,
+        http_addr,
+        epoch,
+        status,
+        stop,
+        core,
+    })
+}

@@ -1,0 +1,162 @@
+//! Rewind served over the wire: a client whose hello asks for a `rewind` gets, on its own
+//! connection, a replay of this gateway's log (its SQLite file, or the cluster's record in
+//! PostgreSQL) from the time it asked, at the speed it asked. So a wall on another machine
+//! or in a town center rewinds during a briefing without the gateway's database at hand.
+//!
+//! The replay runs on a private gateway of its own (a fresh temporary database, loopback,
+//! a token made for it, the client's region), exactly as `yiping replay` does; this
+//! connection relays its frames. Commands are refused: a rewind shows what happened.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{oneshot, watch};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::config::{GatewayConfig, ReplaySource};
+use super::tls;
+use protocol::{ErrorCode, RewindAsk, ServerMsg};
+
+/// Rewinds served at once by one gateway at most (each replays the whole log).
+pub const MAX_REWINDS: usize = 4;
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+fn error(code: ErrorCode, message: String) -> Message {
+    let m = ServerMsg::Error { code, message };
+    Message::Text(serde_json::to_string(&m).unwrap_or_default().into())
+}
+
+/// Check a rewind's ask: a speed from 1 to 3,600, a start not in the future.
+pub fn check(ask: &RewindAsk) -> Result<(), String> {
+    if !(1.0..=3600.0).contains(&ask.speed) {
+        return Err(format!(
+            "rewind speed {} is not within 1 to 3600",
+            ask.speed
+        ));
+    }
+    if ask.from_ms > domain::time::now_ms() {
+        return Err("a rewind starts in the past".into());
+    }
+    Ok(())
+}
+
+/// Relay a replay of this gateway's log to `ws` until either side ends.
+pub(super) async fn serve(
+    mut ws: WebSocketStream<tls::Stream>,
+    ask: RewindAsk,
+    region: String,
+    cfg: &GatewayConfig,
+    stop: &mut watch::Receiver<bool>,
+) {
+    if RUNNING.fetch_add(1, Ordering::SeqCst) >= MAX_REWINDS {
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        let m = format!("{MAX_REWINDS} rewinds are running on this gateway: try again soon");
+        let _ = ws.send(error(ErrorCode::Unavailable, m)).await;
+        return;
+    }
+    if let Err(e) = relay(&mut ws, ask, region, cfg, stop).await {
+        tracing::warn!("rewind: {e:#}");
+        let _ = ws
+            .send(error(
+                ErrorCode::Storage,
+                format!("the rewind stopped: {e}"),
+            ))
+            .await;
+    }
+    RUNNING.fetch_sub(1, Ordering::SeqCst);
+    let _ = ws.close(None).await;
+}
+
+async fn relay(
+    ws: &mut WebSocketStream<tls::Stream>,
+    ask: RewindAsk,
+    region: String,
+    cfg: &GatewayConfig,
+    stop: &mut watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let (dir, token) = super::config::replay_workspace()?;
+    let source = ReplaySource {
+        path: cfg.database.clone(),
+        postgres: cfg.cluster.as_ref().map(|c| c.postgres.clone()),
+        speed: ask.speed,
+        from_ms: Some(ask.from_ms),
+    };
+    let mut rcfg = GatewayConfig::for_replay(source, dir.join("rewind.sqlite"), token.clone());
+    rcfg.limits = cfg.limits.clone();
+    let (addr, done) = private_gateway(rcfg);
+    let addr = addr.await??;
+    let result = async {
+        let hello = wire::hello(&token, None, Some(region).filter(|r| !r.is_empty()));
+        let mut inner = wire::open(&format!("ws://{addr}"), None, &hello)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        loop {
+            tokio::select! {
+                m = inner.next() => match m {
+                    Some(Ok(Message::Text(t))) => ws.send(Message::Text(t)).await?,
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => anyhow::bail!("the replay's feed: {e}"),
+                    None => return Ok(()),
+                },
+                m = ws.next() => match m {
+                    Some(Ok(Message::Text(_))) => {
+                        let m = "a rewind takes no commands: return to live to act".into();
+                        ws.send(error(ErrorCode::Replay, m)).await?;
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(()),
+                    Some(Ok(_)) => {}
+                },
+                _ = stop.changed() => return Ok(()),
+            }
+        }
+    }
+    .await;
+    let _ = done.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// Start a replay gateway on a thread and runtime of its own (a gateway's connection
+/// cannot await a whole gateway's start inside its own task: the types would contain
+/// themselves); returns where it listens, and the switch that stops it.
+fn private_gateway(
+    cfg: GatewayConfig,
+) -> (
+    oneshot::Receiver<anyhow::Result<std::net::SocketAddr>>,
+    oneshot::Sender<()>,
+) {
+    let (addr_tx, addr_rx) = oneshot::channel();
+    let (done_tx, done_rx) = oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("yiping-rewind".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = addr_tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match super::start(cfg).await {
+                    Ok(g) => {
+                        let _ = addr_tx.send(Ok(g.ws_addr));
+                        let _ = done_rx.await;
+                        g.shutdown().await;
+                    }
+                    Err(e) => {
+                        let _ = addr_tx.send(Err(e));
+                    }
+                }
+            });
+        });
+    if let Err(e) = spawned {
+        tracing::error!("rewind: no thread: {e}");
+    }
+    (addr_rx, done_tx)
+}

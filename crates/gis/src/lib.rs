@@ -1,0 +1,179 @@
+//! Reading a polygon layer from GeoJSON, in one place: the wall's map layers, the
+//! simulator's city and (to come) a site's own layers all read FeatureCollections of
+//! (Multi)Polygons with string properties (`id`, `name`, `parent`, …). What each reader
+//! does with the shapes (a projection for the GPU, geo's polygons for the simulator) is
+//! its own.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+pub mod city;
+
+#[derive(thiserror::Error, Debug)]
+pub enum GisError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("{0} is not GeoJSON: {1}")]
+    Parse(String, String),
+    #[error("{0} is not a FeatureCollection")]
+    NotCollection(String),
+}
+
+/// A ring: [lon, lat] points, WGS84 degrees.
+pub type Ring = Vec<[f64; 2]>;
+/// A polygon: its exterior ring, then its holes.
+pub type Polygon = Vec<Ring>;
+
+/// One feature of a layer.
+pub struct Feature {
+    /// Its place in the file, from 0: errors name it when it has no id.
+    pub index: usize,
+    pub properties: Map<String, Value>,
+    /// False when the feature has no geometry at all.
+    pub has_geometry: bool,
+    /// Its polygons; empty when its geometry is not a (Multi)Polygon.
+    pub polygons: Vec<Polygon>,
+    /// Its lines ((Multi)LineString) and points ((Multi)Point): a base map's rivers,
+    /// roads and place names.
+    pub lines: Vec<Ring>,
+    pub points: Vec<[f64; 2]>,
+}
+
+impl Feature {
+    /// A string property ("" when absent or not a string).
+    pub fn prop(&self, key: &str) -> &str {
+        self.properties
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// A property as a [lon, lat] pair, if it is one.
+    pub fn point(&self, key: &str) -> Option<[f64; 2]> {
+        serde_json::from_value(self.properties.get(key)?.clone()).ok()
+    }
+
+    /// Its polygons as geo's.
+    pub fn to_geo(&self) -> geo::MultiPolygon<f64> {
+        let line =
+            |r: &Ring| geo::LineString::from(r.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>());
+        geo::MultiPolygon(
+            self.polygons
+                .iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| geo::Polygon::new(line(&p[0]), p[1..].iter().map(line).collect()))
+                .collect(),
+        )
+    }
+}
+
+/// Read every feature of a GeoJSON FeatureCollection.
+pub fn read_layer(path: &Path) -> Result<Vec<Feature>, GisError> {
+    let p = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| GisError::Read(p.clone(), e))?;
+    let gj: geojson::GeoJson = text
+        .parse()
+        .map_err(|e| GisError::Parse(p.clone(), format!("{e}")))?;
+    let geojson::GeoJson::FeatureCollection(fc) = gj else {
+        return Err(GisError::NotCollection(p));
+    };
+    let ring = |r: &Vec<Vec<f64>>| -> Ring {
+        r.iter()
+            .filter(|c| c.len() >= 2)
+            .map(|c| [c[0], c[1]])
+            .collect()
+    };
+    Ok(fc
+        .features
+        .into_iter()
+        .enumerate()
+        .map(|(index, f)| {
+            let polygons = match f.geometry.as_ref().map(|g| &g.value) {
+                Some(geojson::Value::Polygon(p)) => vec![p.iter().map(ring).collect()],
+                Some(geojson::Value::MultiPolygon(mp)) => {
+                    mp.iter().map(|p| p.iter().map(ring).collect()).collect()
+                }
+                _ => vec![],
+            };
+            let (lines, points) = match f.geometry.as_ref().map(|g| &g.value) {
+                Some(geojson::Value::LineString(l)) => (vec![ring(l)], vec![]),
+                Some(geojson::Value::MultiLineString(ls)) => {
+                    (ls.iter().map(ring).collect(), vec![])
+                }
+                Some(geojson::Value::Point(p)) if p.len() >= 2 => (vec![], vec![[p[0], p[1]]]),
+                Some(geojson::Value::MultiPoint(ps)) => (vec![], ring(ps)),
+                _ => (vec![], vec![]),
+            };
+            Feature {
+                index,
+                properties: f.properties.unwrap_or_default(),
+                has_geometry: f.geometry.is_some(),
+                polygons,
+                lines,
+                points,
+            }
+        })
+        .collect())
+}
+
+/// Grids by position: which grid holds a point (an Open311 request brings a position, not
+/// a grid). A bounding-box test first, then the polygon.
+pub struct GridIndex {
+    cells: Vec<(String, geo::Rect<f64>, geo::MultiPolygon<f64>)>,
+}
+
+impl GridIndex {
+    /// From a grid layer: every feature with an `id` and a polygon.
+    pub fn new(features: &[Feature]) -> GridIndex {
+        use geo::BoundingRect;
+        GridIndex {
+            cells: features
+                .iter()
+                .filter(|f| !f.prop("id").is_empty())
+                .filter_map(|f| {
+                    let shape = f.to_geo();
+                    let rect = shape.bounding_rect()?;
+                    Some((f.prop("id").to_string(), rect, shape))
+                })
+                .collect(),
+        }
+    }
+
+    /// The grid holding (lon, lat), if any.
+    pub fn locate(&self, lon: f64, lat: f64) -> Option<&str> {
+        use geo::Contains;
+        let p = geo::Point::new(lon, lat);
+        self.cells
+            .iter()
+            .find(|(_, r, shape)| r.contains(&p) && shape.contains(&p))
+            .map(|(id, _, _)| id.as_str())
+    }
+
+    /// The grids a CAP area names: by id or region (`321102` → every grid inside it).
+    pub fn within(&self, region: &str) -> Vec<String> {
+        self.cells
+            .iter()
+            .filter(|(id, _, _)| protocol::within(id, region))
+            .map(|(id, _, _)| id.clone())
+            .collect()
+    }
+
+    /// The grids whose inside point lies in `area` (a CAP polygon or circle).
+    pub fn inside(&self, area: &geo::Polygon<f64>) -> Vec<String> {
+        use geo::{Contains, InteriorPoint};
+        self.cells
+            .iter()
+            .filter(|(_, _, shape)| shape.interior_point().is_some_and(|p| area.contains(&p)))
+            .map(|(id, _, _)| id.clone())
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+}

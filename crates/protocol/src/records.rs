@@ -1,0 +1,315 @@
+//! The domain nouns that cross the wire: tickets (工单), warnings (预警), units (联动单位)
+//! and the audit trail, as plain data. Their rules (lifecycles, deadlines, names) are in
+//! `domain`; the words follow shared/DOMAIN.md.
+
+use serde::{Deserialize, Serialize};
+
+use super::codes::{AuditAction, WarningKind};
+
+/// Where a ticket came from (来源).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// 12345 government service hotline.
+    Hotline12345,
+    /// 110 police.
+    Police110,
+    /// A grid worker's report through the city's app (网格员上报).
+    GridApp,
+    /// WeChat mini-program.
+    Wechat,
+    /// Walk-in visit (人民来访).
+    WalkIn,
+    /// Petition (信访).
+    Petition,
+    /// Video AI detection.
+    VideoAi,
+    /// A linked department's own system.
+    Department,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 8] = [
+        Channel::Hotline12345,
+        Channel::Police110,
+        Channel::GridApp,
+        Channel::Wechat,
+        Channel::WalkIn,
+        Channel::Petition,
+        Channel::VideoAi,
+        Channel::Department,
+    ];
+}
+
+/// What a ticket is about (类别).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Dispute,
+    SafetyHazard,
+    CityManagement,
+    Environment,
+    PublicOrder,
+    Livelihood,
+    Petition,
+    Emergency,
+}
+
+impl Category {
+    pub const ALL: [Category; 8] = [
+        Category::Dispute,
+        Category::SafetyHazard,
+        Category::CityManagement,
+        Category::Environment,
+        Category::PublicOrder,
+        Category::Livelihood,
+        Category::Petition,
+        Category::Emergency,
+    ];
+}
+
+/// 紧急 / 重要 / 一般. Ordered so that `Urgent` sorts first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Urgent,
+    Important,
+    Normal,
+}
+
+/// The administrative level that holds a ticket; escalation (上报) moves it one up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Village,
+    Town,
+    County,
+    City,
+}
+
+/// A ticket's place in its lifecycle (shared/DOMAIN.md):
+/// 受理 → 分拨 → 签收 → 处置中 → 办结 → 回访 → 归档, with 退回 as a side path.
+/// Escalation (上报) and supervision (督办) are recorded on the ticket, not as states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Received,
+    Assigned,
+    Accepted,
+    InProgress,
+    Returned,
+    Resolved,
+    Rated,
+    Archived,
+}
+
+/// Is the region (or grid) `id` the region `region` or inside it? Grid ids nest by whole
+/// parts (district-town-village-grid): `321102-01-003` is inside `321102-01`,
+/// `321102-011` is not. "" holds everything. Every scope (a feed's region, a
+/// credential's, a unit's area, the figures') is decided by this.
+pub fn within(id: &str, region: &str) -> bool {
+    region.is_empty()
+        || id == region
+        || (id.starts_with(region) && id.as_bytes().get(region.len()) == Some(&b'-'))
+}
+
+/// A ticket (工单) as the gateway holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// Gateway-assigned, unique for the life of the database.
+    pub id: u64,
+    pub channel: Channel,
+    pub category: Category,
+    /// Sub-type within the category, free text (e.g. 邻里纠纷).
+    pub subtype: String,
+    pub priority: Priority,
+    pub status: TicketStatus,
+    /// Longitude, WGS84 degrees.
+    pub lon: f64,
+    /// Latitude, WGS84 degrees.
+    pub lat: f64,
+    /// The grid (网格) id; hierarchical ids put the district and town first, so a region
+    /// scope is a prefix.
+    pub grid: String,
+    pub title: String,
+    pub reporter: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    /// SLA deadline for resolution, milliseconds since the Unix epoch.
+    pub deadline_ms: i64,
+    /// The level that holds the ticket now.
+    pub level: Level,
+    /// The unit it is assigned to, if any.
+    pub unit: Option<String>,
+    /// Under supervision (督办).
+    pub supervised: bool,
+    /// The level it was resolved at, once resolved.
+    pub resolved_level: Option<Level>,
+    /// Follow-up rating (回访): satisfied or not.
+    pub satisfied: Option<bool>,
+    /// When it was resolved (办结), once resolved: the on-time rate compares it with
+    /// `deadline_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_ms: Option<i64>,
+    /// The deadline of the current stage, while it has one: 签收 (accept) while assigned,
+    /// 处置 (start work) while accepted. The resolution deadline is `deadline_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_deadline_ms: Option<i64>,
+    /// The stages already put under supervision (督办), each at most once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supervised_stages: Vec<Stage>,
+    /// Merged as a duplicate into this ticket (合并): it follows that ticket's workflow and
+    /// is not counted in the figures on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<u64>,
+}
+
+/// A stage of a ticket with a deadline of its own (分段时限): the unit must accept (签收),
+/// then start work (处置), then resolve (办结) in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Accept,
+    Handle,
+    Resolve,
+}
+
+/// One line of the audit trail (全留痕): every change to a ticket or warning.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The gateway sequence number of the change.
+    pub seq: u64,
+    pub at_ms: i64,
+    /// Who did it: the name bound to the token that sent the command.
+    pub actor: String,
+    /// What was done.
+    pub action: AuditAction,
+    pub from: Option<TicketStatus>,
+    pub to: Option<TicketStatus>,
+    pub note: String,
+    /// The unit the entry concerns: the one dispatched to (`dispatch`), or the one that
+    /// gave the ticket back (`return`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+/// 红 I > 橙 II > 黄 III > 蓝 IV. Ordered so that `Red` sorts first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningLevel {
+    Red,
+    Orange,
+    Yellow,
+    Blue,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningStatus {
+    Raised,
+    Acknowledged,
+    TaskForce,
+    Lifted,
+}
+
+/// A warning (预警) raised by analysis, rules, a department or video AI.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    pub id: u64,
+    pub level: WarningLevel,
+    pub status: WarningStatus,
+    pub kind: WarningKind,
+    pub title: String,
+    pub grids: Vec<String>,
+    pub tickets: Vec<u64>,
+    pub raised_ms: i64,
+    pub updated_ms: i64,
+    /// The task force (专班) assigned, once assigned.
+    pub task_force: Option<String>,
+}
+
+/// What kind of linked unit (联动单位) this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    Police,
+    CityManagement,
+    EmergencyManagement,
+    Environment,
+    Labour,
+    Water,
+    Power,
+    JusticeOffice,
+    PetitionBureau,
+    MarketRegulation,
+    TownCenter,
+    GridWorker,
+    Mediator,
+}
+
+/// A linked unit that tickets are dispatched to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    pub id: String,
+    pub name: String,
+    pub kind: UnitKind,
+    /// The region it answers for, as a grid-id prefix ("" = the whole city).
+    pub area: String,
+    /// The categories it handles.
+    pub categories: Vec<Category>,
+    pub lon: f64,
+    pub lat: f64,
+    pub on_duty: bool,
+}
+
+/// What a briefing (联合会商) is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Incident {
+    Ticket { id: u64 },
+    Warning { id: u64 },
+}
+
+/// The briefing every wall shows while one runs: its incident and the audit entries a
+/// duty officer promoted to the "significant events" lane, in the order promoted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Briefing {
+    pub incident: Incident,
+    /// The incident's title, tickets and grids as they were when the briefing started
+    /// (a warning may be lifted while its briefing goes on).
+    pub title: String,
+    #[serde(default)]
+    pub tickets: Vec<u64>,
+    #[serde(default)]
+    pub grids: Vec<String>,
+    /// Audit entries (by their `seq`) in the significant-events lane.
+    #[serde(default)]
+    pub significant: Vec<u64>,
+    pub started_ms: i64,
+    /// Who started it.
+    pub by: String,
+}
+
+impl Level {
+    /// The level above, where escalation (上报) takes a ticket.
+    pub fn up(self) -> Option<Level> {
+        match self {
+            Level::Village => Some(Level::Town),
+            Level::Town => Some(Level::County),
+            Level::County => Some(Level::City),
+            Level::City => None,
+        }
+    }
+}
+
+impl TicketStatus {
+    /// Still waiting for work: counts as open and can go overdue.
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            TicketStatus::Resolved | TicketStatus::Rated | TicketStatus::Archived
+        )
+    }
+}

@@ -1,0 +1,685 @@
+//! The simulator: a feed source that runs a city by itself. It connects to a gateway like
+//! any client (an admin token), registers the units, takes tickets in across channels and
+//! categories with a daily rhythm, and moves them through their lifecycle as units would,
+//! with realistic delays compressed by `speed`. It never touches the wall.
+
+pub mod city;
+pub mod history;
+mod names;
+pub mod units;
+pub mod year;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::rngs::SmallRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+
+use domain::time::now_ms;
+use feed::{self, Change, FeedConfig, FeedEvent, Mirror};
+use gis::city::{City, Region};
+use protocol::{
+    Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority,
+    TicketStatus as S, Unit, WarningLevel,
+};
+
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    pub url: String,
+    /// The CA (PEM) of a `wss://` gateway.
+    pub ca: Option<std::path::PathBuf>,
+    /// Needs the admin role (it registers units).
+    pub token: String,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// Tickets a simulated day across the whole city.
+    pub tickets_per_day: f64,
+    pub seed: u64,
+    /// Stop after this much real time (None: until stopped).
+    pub duration: Option<Duration>,
+    /// Run this long at this speed first, so that a fresh demo starts with a lived-in
+    /// city (deadlines stay scaled to `speed`).
+    pub warmup: Option<(Duration, f64)>,
+    /// Start a flood (typhoon rain) this long after the start: an hour of simulated time
+    /// with 30 times the usual intake in 扬中市 and 丹徒区.
+    pub flood_after: Option<Duration>,
+}
+
+/// What a run did, for logs and tests.
+#[derive(Clone, Debug, Default)]
+pub struct SimStats {
+    pub intake: u64,
+    pub commands: u64,
+    pub warnings: u64,
+    /// Commands the gateway refused (a simulator that follows the lifecycle makes none,
+    /// but for races with other clients).
+    pub refused: u64,
+    pub accepted: u64,
+}
+
+/// Share of tickets that are hard cases (months to resolve).
+const HARD_SHARE: f64 = 0.012;
+
+/// An emergency (typhoon, flood): intake in the affected districts multiplied for a while.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    /// When it starts and how long it lasts, ms on the simulator's clock.
+    pub start_ms: i64,
+    pub duration_ms: i64,
+    /// The affected grids (indices into the city's grids) and their share of normal intake.
+    pub grids: Vec<usize>,
+    pub share: f64,
+    /// Intake multiplier in the affected area.
+    pub factor: f64,
+    /// The districts, for the weather warning it raises.
+    pub districts: Vec<String>,
+    pub warned: bool,
+}
+
+/// Hourly intake weights: quiet nights, a morning and an evening peak.
+const HOURLY: [f64; 24] = [
+    0.25, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 1.0, 1.5, 1.7, 1.6, 1.4, 1.1, 1.2, 1.4, 1.5, 1.5, 1.6,
+    1.5, 1.3, 1.1, 0.9, 0.6, 0.4,
+];
+
+/// Channel mix (Jiangyin-like: hotline and grid reports dominate).
+const CHANNELS: [(Channel, f64); 8] = [
+    (Channel::Hotline12345, 0.34),
+    (Channel::GridApp, 0.30),
+    (Channel::Wechat, 0.09),
+    (Channel::Police110, 0.08),
+    (Channel::VideoAi, 0.07),
+    (Channel::WalkIn, 0.05),
+    (Channel::Department, 0.04),
+    (Channel::Petition, 0.03),
+];
+
+/// Categories with their shares (their sub-types: the domain's service catalogue).
+const CATEGORIES: [(Category, f64); 8] = [
+    (Category::Dispute, 0.24),
+    (Category::CityManagement, 0.22),
+    (Category::Livelihood, 0.18),
+    (Category::SafetyHazard, 0.12),
+    (Category::Environment, 0.09),
+    (Category::PublicOrder, 0.08),
+    (Category::Petition, 0.05),
+    (Category::Emergency, 0.02),
+];
+
+fn weighted<T: Copy>(rng: &mut SmallRng, items: &[(T, f64)]) -> T {
+    let total: f64 = items.iter().map(|i| i.1).sum();
+    let mut x = rng.random_range(0.0..total);
+    for (t, w) in items {
+        if x < *w {
+            return *t;
+        }
+        x -= w;
+    }
+    items[items.len() - 1].0
+}
+
+pub struct Sim {
+    rng: SmallRng,
+    grids: Vec<Region>,
+    /// Cumulative grid weights (households and density) for picking a place.
+    cumulative: Vec<f64>,
+    units: Vec<Unit>,
+    pub speed: f64,
+    /// The speed deadlines are scaled to (the steady speed, not the warm-up's).
+    sla_speed: f64,
+    tickets_per_day: f64,
+    /// Next action for each ticket, in real ms.
+    due: std::collections::BTreeSet<(i64, u64)>,
+    due_at: HashMap<u64, i64>,
+    /// Tickets seen per grid (for the repeated-complaints rule) and raised warnings.
+    /// Keyed by (grid, category): a repeated complaint is the same matter again, not any
+    /// four tickets of a busy grid (by grid alone the flood raised ~300 yellow warnings).
+    per_grid: HashMap<(String, Category), std::collections::VecDeque<i64>>,
+    /// (grid, category) pairs that crossed the threshold since the last step.
+    hot: Vec<(String, Category)>,
+    warned: HashMap<(String, Category), u64>,
+    /// Unit ids by (category handled, area), so that routing a ticket looks only at the
+    /// units of its category whose area contains its grid (over all ~900 units, ranking
+    /// was most of a fast-forward's time).
+    units_by_place: HashMap<(Category, String), Vec<String>>,
+    /// Warnings a command was sent for, with the status it was sent at and when: at a
+    /// high speed the next step comes before the change does, and the command went twice
+    /// (481 refusals in a simulated year at 20,000 times). Asked again after a day.
+    warning_asked: HashMap<u64, (protocol::WarningStatus, i64)>,
+    next_key: u64,
+    pub stats: SimStats,
+    pub scenario: Option<Scenario>,
+}
+
+impl Sim {
+    pub fn new(city: &City, speed: f64, tickets_per_day: f64, seed: u64) -> Sim {
+        let mut acc = 0.0;
+        let cumulative = city
+            .grids
+            .iter()
+            .map(|g| {
+                acc += (g.households.max(150) as f64) * city::density(g.center);
+                acc
+            })
+            .collect();
+        let units = units::units_of(city);
+        let mut units_by_place: HashMap<(Category, String), Vec<String>> = HashMap::new();
+        for u in &units {
+            for c in &u.categories {
+                units_by_place
+                    .entry((*c, u.area.clone()))
+                    .or_default()
+                    .push(u.id.clone());
+            }
+        }
+        Sim {
+            rng: SmallRng::seed_from_u64(seed),
+            grids: city.grids.clone(),
+            cumulative,
+            units,
+            units_by_place,
+            speed: speed.max(0.01),
+            sla_speed: speed.max(0.01),
+            tickets_per_day,
+            due: Default::default(),
+            due_at: HashMap::new(),
+            per_grid: HashMap::new(),
+            hot: vec![],
+            warned: HashMap::new(),
+            warning_asked: HashMap::new(),
+            next_key: 0,
+            stats: SimStats::default(),
+            scenario: None,
+        }
+    }
+
+    /// A flood in the given districts (id prefixes of their grids), starting at `start_ms`
+    /// for an hour of simulated time, `factor` times the usual intake there.
+    pub fn flood(&mut self, districts: &[&str], start_ms: i64, factor: f64) {
+        let grids: Vec<usize> = (0..self.grids.len())
+            .filter(|&i| districts.iter().any(|d| self.grids[i].id.starts_with(d)))
+            .collect();
+        let weight =
+            |i: usize| self.cumulative[i] - if i == 0 { 0.0 } else { self.cumulative[i - 1] };
+        let total = *self.cumulative.last().unwrap_or(&1.0);
+        let share = grids.iter().map(|&i| weight(i)).sum::<f64>() / total;
+        self.scenario = Some(Scenario {
+            name: "flood".into(),
+            start_ms,
+            duration_ms: (3_600_000.0 / self.speed) as i64,
+            grids,
+            share,
+            factor,
+            districts: districts.iter().map(|d| d.to_string()).collect(),
+            warned: false,
+        });
+    }
+
+    fn key(&mut self) -> String {
+        self.next_key += 1;
+        format!("sim-{:x}-{}", self.rng.random::<u32>(), self.next_key)
+    }
+
+    fn cmd(&mut self, command: Command) -> ClientMsg {
+        self.stats.commands += 1;
+        ClientMsg::Command {
+            key: self.key(),
+            command,
+        }
+    }
+
+    /// The commands that register the city's units.
+    pub fn setup(&mut self) -> Vec<ClientMsg> {
+        let units = self.units.clone();
+        units
+            .into_iter()
+            .map(|unit| self.cmd(Command::UpsertUnit { unit }))
+            .collect()
+    }
+
+    /// One new ticket at a weighted random place.
+    pub fn new_ticket(&mut self, flood: bool) -> NewTicket {
+        let total = *self.cumulative.last().unwrap_or(&1.0);
+        let x = self.rng.random_range(0.0..total);
+        let mut gi = self
+            .cumulative
+            .partition_point(|&c| c < x)
+            .min(self.grids.len() - 1);
+        let flood_grids = self
+            .scenario
+            .as_ref()
+            .map(|s| s.grids.clone())
+            .unwrap_or_default();
+        if flood && !flood_grids.is_empty() {
+            gi = flood_grids[self.rng.random_range(0..flood_grids.len())];
+        }
+        let grid = &self.grids[gi];
+        let channel = weighted(&mut self.rng, &CHANNELS);
+        let (category, subs) = if flood {
+            const FLOOD: [(Category, &[&str]); 3] = [
+                (
+                    Category::Emergency,
+                    &["内涝", "人员被困", "房屋进水", "道路积水"],
+                ),
+                (Category::Livelihood, &["停电", "供水故障"]),
+                (Category::SafetyHazard, &["危房", "树木倒伏"]),
+            ];
+            let (c, subs) = FLOOD[self.rng.random_range(0..FLOOD.len())];
+            (c, subs)
+        } else {
+            let i = weighted(
+                &mut self.rng,
+                &CATEGORIES
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i, c.1))
+                    .collect::<Vec<_>>(),
+            );
+            let c = CATEGORIES[i].0;
+            let subs: &[&str] = domain::services::SUBTYPES
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map_or(&[], |(_, s)| s);
+            (c, subs)
+        };
+        let subtype = subs
+            .choose(&mut self.rng)
+            .copied()
+            .unwrap_or("其他")
+            .to_string();
+        let priority = match (category, self.rng.random_range(0..100)) {
+            (Category::Emergency, _) | (_, 0..=4) => Priority::Urgent,
+            (_, 5..=54) if flood => Priority::Urgent,
+            (_, 5..=24) => Priority::Important,
+            _ => Priority::Normal,
+        };
+        let base = domain::sla::default_minutes(priority) as f64;
+        let bb = geo::BoundingRect::bounding_rect(&grid.shape);
+        let (lon, lat) = match bb {
+            Some(r) => (
+                self.rng
+                    .random_range(r.min().x..=r.max().x.max(r.min().x + 1e-9)),
+                self.rng
+                    .random_range(r.min().y..=r.max().y.max(r.min().y + 1e-9)),
+            ),
+            None => (grid.center[0], grid.center[1]),
+        };
+        NewTicket {
+            channel,
+            category,
+            subtype: subtype.clone(),
+            priority,
+            lon,
+            lat,
+            grid: grid.id.clone(),
+            title: format!("{}{}", grid.name, subtype),
+            reporter: if channel == Channel::GridApp {
+                format!("网格员 {}", grid.worker)
+            } else {
+                format!(
+                    "{}先生",
+                    names::person(&mut self.rng).chars().next().unwrap_or('王')
+                )
+            },
+            // Deadlines shrink with the speed so that a visit sees countdowns move.
+            sla_minutes: Some(((base / self.sla_speed).round() as u32).max(2)),
+            created_ms: None,
+        }
+    }
+
+    /// How many tickets to take in over `dt_ms` (ms of the clock `now` runs on) at this
+    /// hour, and how many of them belong to the emergency scenario.
+    fn intake_due(&mut self, now: i64, dt_ms: f64) -> (u32, u32) {
+        let hour = domain::time::hour_of_day(now);
+        let mean = HOURLY.iter().sum::<f64>() / 24.0;
+        let per_ms = self.tickets_per_day * HOURLY[hour] / mean / 24.0 / 3_600_000.0 * self.speed;
+        let mut draw = |expect: f64| {
+            let mut n = expect.floor() as u32;
+            if self
+                .rng
+                .random_bool((expect - expect.floor()).clamp(0.0, 1.0))
+            {
+                n += 1;
+            }
+            n
+        };
+        let normal = draw(per_ms * dt_ms);
+        let flood = match &self.scenario {
+            Some(sc) if now >= sc.start_ms && now < sc.start_ms + sc.duration_ms => {
+                // The affected districts' share of the normal rate, times the factor.
+                let extra = per_ms * dt_ms * sc.share * (sc.factor - 1.0);
+                draw(extra)
+            }
+            _ => 0,
+        };
+        (normal, flood)
+    }
+
+    /// Simulated minutes until a unit acts on a ticket in this state, in real ms.
+    fn delay(&mut self, status: S) -> i64 {
+        let (lo, hi) = match status {
+            S::Received | S::Returned => (2.0, 15.0),
+            S::Assigned => (5.0, 40.0),
+            S::Accepted => (10.0, 60.0),
+            // Hard cases (疑难) take months: the ones still open at the year's end are
+            // what keeps the closure rate under 100%.
+            S::InProgress if self.rng.random_bool(HARD_SHARE) => {
+                (60.0 * 24.0 * 60.0, 400.0 * 24.0 * 60.0)
+            }
+            S::InProgress => (60.0, 720.0),
+            S::Resolved => (60.0, 1440.0),
+            S::Rated => (10.0, 120.0),
+            S::Archived => (0.0, 1.0),
+        };
+        (self.rng.random_range(lo..hi) * 60_000.0 / self.speed) as i64
+    }
+
+    fn schedule(&mut self, id: u64, at: i64) {
+        if let Some(old) = self.due_at.insert(id, at) {
+            self.due.remove(&(old, id));
+        }
+        self.due.insert((at, id));
+    }
+
+    fn unschedule(&mut self, id: u64) {
+        if let Some(old) = self.due_at.remove(&id) {
+            self.due.remove(&(old, id));
+        }
+    }
+
+    /// React to a change the feed brought: schedule the ticket's next step.
+    pub fn observe(&mut self, mirror: &Mirror, change: &Change, now: i64) {
+        match change {
+            Change::Snapshot { .. } => {
+                for (id, t) in &mirror.tickets {
+                    let d = self.delay(t.status);
+                    self.schedule(*id, now + d);
+                }
+            }
+            Change::Ticket { id, before } => match mirror.tickets.get(id) {
+                Some(t) => {
+                    if before.as_ref().is_none_or(|b| b.status != t.status) {
+                        let d = self.delay(t.status);
+                        self.schedule(*id, now + d);
+                    }
+                    if before.is_none() {
+                        // Repeated complaints: 4 or more in one grid within a simulated day.
+                        let window = (86_400_000.0 / self.speed) as i64;
+                        let key = (t.grid.clone(), t.category);
+                        let q = self.per_grid.entry(key.clone()).or_default();
+                        q.push_back(now);
+                        while q.front().is_some_and(|&f| f < now - window) {
+                            q.pop_front();
+                        }
+                        if q.len() == 4 && !self.warned.contains_key(&key) {
+                            self.hot.push(key);
+                        }
+                    }
+                }
+                None => self.unschedule(*id),
+            },
+            _ => {}
+        }
+    }
+
+    /// The commands due at `now` (real ms).
+    pub fn step(&mut self, mirror: &Mirror, now: i64, dt_ms: f64) -> Vec<ClientMsg> {
+        let mut out = vec![];
+        let (normal, flood) = self.intake_due(now, dt_ms);
+        for k in 0..normal + flood {
+            let ticket = self.new_ticket(k >= normal);
+            self.stats.intake += 1;
+            out.push(self.cmd(Command::Intake { ticket }));
+        }
+        let mut ready = vec![];
+        while let Some(&(at, id)) = self.due.first()
+            && at <= now
+        {
+            self.due.pop_first();
+            self.due_at.remove(&id);
+            ready.push(id);
+        }
+        for id in ready {
+            let Some(t) = mirror.tickets.get(&id) else {
+                continue;
+            };
+            let r: f64 = self.rng.random();
+            let command = match t.status {
+                S::Received | S::Returned => {
+                    // The areas that contain the grid: the city (""), then each id prefix.
+                    let areas = std::iter::once(0)
+                        .chain(t.grid.match_indices('-').map(|(i, _)| i))
+                        .chain(std::iter::once(t.grid.len()));
+                    let nearby = areas
+                        .filter_map(|end| {
+                            self.units_by_place.get(&(t.category, t.grid[..end].into()))
+                        })
+                        .flatten()
+                        .filter_map(|id| mirror.units.get(id));
+                    match domain::units::rank_units(nearby, t).first() {
+                        Some(u) => Command::Dispatch {
+                            ticket: id,
+                            unit: u.id.clone(),
+                        },
+                        None if t.level < Level::City => Command::Escalate {
+                            ticket: id,
+                            reason: "本级无对口单位".into(),
+                        },
+                        None => continue,
+                    }
+                }
+                S::Assigned if r < 0.04 => Command::Return {
+                    ticket: id,
+                    reason: "不属本单位职责".into(),
+                },
+                S::Assigned => Command::Accept { ticket: id },
+                S::Accepted => Command::Start { ticket: id },
+                S::InProgress if r < 0.006 && t.level < Level::City => Command::Escalate {
+                    ticket: id,
+                    reason: "涉及多部门，需上级协调".into(),
+                },
+                S::InProgress => Command::Resolve {
+                    ticket: id,
+                    note: "已处置完毕".into(),
+                },
+                S::Resolved => Command::Rate {
+                    ticket: id,
+                    satisfied: r < 0.979,
+                },
+                S::Rated => Command::Close { ticket: id },
+                S::Archived => continue,
+            };
+            if now > t.deadline_ms && !t.supervised && t.status.is_open() && r < 0.5 {
+                out.push(self.cmd(Command::Supervise {
+                    ticket: id,
+                    note: "超期督办".into(),
+                    stage: None,
+                }));
+            }
+            out.push(self.cmd(command));
+        }
+        // Rule: repeated complaints in one grid raise a warning; lifted when quiet again.
+        // The flood's own red warning, raised when the rain starts.
+        if let Some(sc) = self.scenario.as_mut()
+            && !sc.warned
+            && now >= sc.start_ms
+        {
+            sc.warned = true;
+            let names: Vec<&str> = sc
+                .districts
+                .iter()
+                .map(|d| match d.as_str() {
+                    "321182" => "扬中市",
+                    "321112" => "丹徒区",
+                    "321102" => "京口区",
+                    "321111" => "润州区",
+                    "321181" => "丹阳市",
+                    "321183" => "句容市",
+                    other => other,
+                })
+                .collect();
+            let warning = NewWarning {
+                level: WarningLevel::Red,
+                kind: protocol::WarningKind::Flood,
+                title: format!("暴雨内涝红色预警：{}", names.join("、")),
+                grids: sc.districts.clone(),
+                tickets: vec![],
+            };
+            self.stats.warnings += 1;
+            out.push(self.cmd(Command::RaiseWarning { warning }));
+        }
+        let hot = std::mem::take(&mut self.hot);
+        // Inside an emergency's area its own warning covers the surge: no yellow card per
+        // flooded grid under the red one.
+        let covered = |grid: &str| {
+            self.scenario.as_ref().is_some_and(|sc| {
+                sc.warned
+                    && now < sc.start_ms + 4 * sc.duration_ms
+                    && sc.districts.iter().any(|d| grid.starts_with(d.as_str()))
+            })
+        };
+        let hot: Vec<_> = hot.into_iter().filter(|(g, _)| !covered(g)).collect();
+        for key in hot {
+            if self.warned.contains_key(&key) {
+                continue;
+            }
+            let n = self.per_grid.get(&key).map(|q| q.len()).unwrap_or(0);
+            let (grid, category) = key.clone();
+            let tickets: Vec<u64> = mirror
+                .tickets
+                .values()
+                .filter(|t| t.grid == grid && t.category == category)
+                .map(|t| t.id)
+                .collect();
+            let level = if n >= 8 {
+                WarningLevel::Red
+            } else if n >= 6 {
+                WarningLevel::Orange
+            } else {
+                WarningLevel::Yellow
+            };
+            let name = self
+                .grids
+                .iter()
+                .find(|g| g.id == grid)
+                .map(|g| g.name.clone())
+                .unwrap_or_default();
+            self.warned.insert(key, 0);
+            self.stats.warnings += 1;
+            out.push(self.cmd(Command::RaiseWarning {
+                warning: NewWarning {
+                    level,
+                    kind: protocol::WarningKind::RepeatedComplaints,
+                    title: format!("{name}{}类诉求短期内重复{n}起", category.zh()),
+                    grids: vec![grid],
+                    tickets,
+                },
+            }));
+        }
+        self.warning_asked
+            .retain(|id, _| mirror.warnings.contains_key(id));
+        for w in mirror.warnings.values() {
+            let day = (86_400_000.0 / self.speed) as i64;
+            if self
+                .warning_asked
+                .get(&w.id)
+                .is_some_and(|&(st, at)| st == w.status && now - at < day)
+            {
+                continue;
+            }
+            let age = now - w.updated_ms;
+            let step = 10.0 * 60_000.0 / self.speed;
+            let next = match w.status {
+                protocol::WarningStatus::Raised if age as f64 > step => {
+                    Some(Command::AckWarning { warning: w.id })
+                }
+                protocol::WarningStatus::Acknowledged if age as f64 > step => {
+                    Some(Command::AssignTaskForce {
+                        warning: w.id,
+                        team: "联合处置专班".into(),
+                    })
+                }
+                protocol::WarningStatus::TaskForce if age as f64 > 12.0 * step => {
+                    for g in &w.grids {
+                        self.per_grid.retain(|k, _| &k.0 != g);
+                        self.warned.retain(|k, _| &k.0 != g);
+                    }
+                    Some(Command::LiftWarning {
+                        warning: w.id,
+                        note: "诉求已化解".into(),
+                    })
+                }
+                _ => None,
+            };
+            if let Some(c) = next {
+                self.warning_asked.insert(w.id, (w.status, now));
+                out.push(self.cmd(c));
+            }
+        }
+        out
+    }
+}
+
+/// Run the simulator against a gateway until `stop` is set or the duration ends.
+pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> anyhow::Result<SimStats> {
+    let mut fc = FeedConfig::new(opts.url.clone(), opts.token.clone());
+    fc.ca = opts.ca.clone();
+    let h = feed::spawn(fc)?;
+    let mut sim = Sim::new(city, opts.speed, opts.tickets_per_day, opts.seed);
+    if let Some(after) = opts.flood_after {
+        sim.flood(
+            &["321182", "321112"],
+            now_ms() + after.as_millis() as i64,
+            30.0,
+        );
+    }
+    let mut mirror = Mirror::default();
+    for c in sim.setup() {
+        h.commands.send(c)?;
+    }
+    let started = Instant::now();
+    // Steps are measured on the domain clock, which a bench may run fast.
+    let mut last = now_ms();
+    let tick = Duration::from_millis(100);
+    while !stop.load(Ordering::Relaxed) && opts.duration.is_none_or(|d| started.elapsed() < d) {
+        let deadline = Instant::now() + tick;
+        while let Ok(ev) = h.events.recv_deadline(deadline) {
+            match ev {
+                FeedEvent::Msg(m, _) => {
+                    match &m {
+                        protocol::ServerMsg::CommandResult {
+                            outcome: protocol::CommandOutcome::Refused { code, message },
+                            ..
+                        } => {
+                            sim.stats.refused += 1;
+                            tracing::warn!("sim: refused {code}: {message}");
+                        }
+                        protocol::ServerMsg::CommandResult { .. } => sim.stats.accepted += 1,
+                        _ => {}
+                    }
+                    let change = mirror.apply(&m);
+                    sim.observe(&mirror, &change, now_ms());
+                }
+                FeedEvent::Status(s) => tracing::info!("sim feed: {s:?}"),
+            }
+        }
+        if mirror.loading || mirror.epoch.is_empty() {
+            continue;
+        }
+        sim.speed = match opts.warmup {
+            Some((d, fast)) if started.elapsed() < d => fast,
+            _ => opts.speed,
+        };
+        let now = now_ms();
+        let dt = (now - last) as f64;
+        last = now;
+        for c in sim.step(&mirror, now, dt) {
+            h.commands.send(c)?;
+        }
+    }
+    Ok(sim.stats)
+}

@@ -1,0 +1,196 @@
+//! Fast-forward: the simulator's own decisions run through the domain's lifecycle and
+//! `apply` (what the gateway runs, without I/O) on a virtual clock, for a whole year in
+//! seconds. Used to calibrate the simulator against the seeds' figures. Like any feed
+//! source it never touches the store.
+
+use std::collections::HashMap;
+
+use super::Sim;
+use domain::sla::DEFAULT_SLA_MINUTES;
+use domain::time::HOUR_MS;
+use domain::{Change, lifecycle};
+use feed::Mirror;
+use gis::city::City;
+use protocol::{Category, ClientMsg, Command, Event, Level, TicketStatus};
+
+/// What a simulated period came to, against the seeds' figures.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub days: u32,
+    pub tickets: u64,
+    /// 办结率: resolved by the end, of all taken in.
+    pub closure_rate: f64,
+    /// 化解率: disputes resolved by the end, of all disputes.
+    pub dispute_resolution_rate: f64,
+    /// Share of resolved tickets resolved at village or town level.
+    pub resolved_low_share: f64,
+    /// 满意率: satisfied follow-ups of all follow-ups.
+    pub satisfaction: f64,
+    /// Commands the lifecycle refused: a simulator that follows it makes none.
+    pub refused: u64,
+    pub commands: u64,
+    pub warnings: u64,
+    /// Peak tickets taken in during one simulated hour.
+    pub peak_hour: u64,
+    /// Tickets taken in per (hour since the epoch, district id).
+    pub by_hour_district: HashMap<(i64, String), u64>,
+}
+
+/// Run `days` of simulated time at `tickets_per_day`, starting at `start_ms`.
+pub fn fast_forward(
+    city: &City,
+    tickets_per_day: f64,
+    days: u32,
+    seed: u64,
+    start_ms: i64,
+    flood: Option<(&[&str], i64, f64)>,
+) -> Report {
+    let mut sim = Sim::new(city, 1.0, tickets_per_day, seed);
+    if let Some((districts, at, factor)) = flood {
+        sim.flood(districts, at, factor);
+    }
+    let mut r = Report {
+        days,
+        ..Default::default()
+    };
+    let mut disputes = 0u64;
+    let (mut resolved, mut disputes_resolved, mut low, mut rated, mut satisfied) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut per_hour: HashMap<i64, u64> = HashMap::new();
+    let end = start_ms + days as i64 * 86_400_000;
+    let run = drive(&mut sim, start_ms, end, |event, change, now| {
+        match event {
+            Event::TicketCreated { ticket: t, .. } => {
+                r.tickets += 1;
+                *per_hour.entry(now / HOUR_MS).or_default() += 1;
+                let district = domain::kpi::district_of(&t.grid).to_string();
+                *r.by_hour_district
+                    .entry((now / HOUR_MS, district))
+                    .or_default() += 1;
+                if t.category == Category::Dispute {
+                    disputes += 1;
+                }
+            }
+            Event::WarningRaised { .. } => r.warnings += 1,
+            _ => {}
+        }
+        if let Change::Ticket { before, .. } = change
+            && let Some(n) = event.ticket()
+        {
+            let was = before.as_deref();
+            if n.status == TicketStatus::Resolved
+                && was.is_some_and(|t| t.status != TicketStatus::Resolved)
+            {
+                resolved += 1;
+                low += (n.level <= Level::Town) as u64;
+                disputes_resolved += (n.category == Category::Dispute) as u64;
+            }
+            if let Some(s) = n
+                .satisfied
+                .filter(|_| was.is_some_and(|t| t.satisfied.is_none()))
+            {
+                rated += 1;
+                satisfied += s as u64;
+            }
+        }
+    });
+    r.commands = run.commands;
+    r.refused = run.refused;
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    r.closure_rate = ratio(resolved, r.tickets);
+    r.dispute_resolution_rate = ratio(disputes_resolved, disputes);
+    r.resolved_low_share = ratio(low, resolved);
+    r.satisfaction = ratio(satisfied, rated);
+    r.peak_hour = per_hour.values().copied().max().unwrap_or(0);
+    r
+}
+
+/// What `drive` leaves: the state at the end, the last sequence number used, and how
+/// many commands were made and refused.
+pub struct Driven {
+    pub mirror: Mirror,
+    pub seq: u64,
+    pub commands: u64,
+    pub refused: u64,
+}
+
+/// Run `sim` from `start_ms` to `end_ms` on a virtual clock, a minute a step: each command
+/// it makes becomes the event the gateway would write (`lifecycle`, numbered from 1) and
+/// is applied with `domain::apply`; `on` sees every event with its change and time.
+pub fn drive(
+    sim: &mut Sim,
+    start_ms: i64,
+    end_ms: i64,
+    mut on: impl FnMut(&Event, &Change, i64),
+) -> Driven {
+    let mut m = Mirror {
+        epoch: "fast-forward".into(),
+        ..Default::default()
+    };
+    let (mut next_ticket, mut next_warning, mut seq) = (1u64, 1u64, 0u64);
+    let (mut commands, mut refused) = (0u64, 0u64);
+    let step = 60_000i64;
+    let mut now = start_ms;
+    let mut pending: Vec<ClientMsg> = sim.setup();
+    loop {
+        for msg in std::mem::take(&mut pending) {
+            let ClientMsg::Command { command, .. } = msg else {
+                continue;
+            };
+            commands += 1;
+            // The event the gateway would write for this command, or none if refused.
+            let event = match &command {
+                Command::UpsertUnit { unit } => Some(Event::UnitStatus { unit: unit.clone() }),
+                Command::Intake { ticket } => {
+                    let t = lifecycle::new_ticket(next_ticket, ticket, now, DEFAULT_SLA_MINUTES);
+                    next_ticket += 1;
+                    Some(lifecycle::intake_event(t, seq + 1, now, "仿真系统"))
+                }
+                Command::RaiseWarning { warning } => {
+                    let w = lifecycle::new_warning(next_warning, warning, now);
+                    next_warning += 1;
+                    Some(lifecycle::warning_event(w))
+                }
+                Command::AckWarning { warning }
+                | Command::AssignTaskForce { warning, .. }
+                | Command::LiftWarning { warning, .. } => m
+                    .warnings
+                    .get(warning)
+                    .and_then(|w| lifecycle::apply_warning(w, &command, now).ok())
+                    .map(lifecycle::warning_event),
+                other => {
+                    let t = other.ticket().and_then(|id| m.tickets.get(&id));
+                    let unit = match other {
+                        Command::Dispatch { unit, .. } => m.units.get(unit),
+                        _ => None,
+                    };
+                    match (t, other.audit_action()) {
+                        (Some(t), Some(action)) => lifecycle::apply_ticket(t, other, unit, now)
+                            .ok()
+                            .map(|c| c.event(t.status, action, seq + 1, now, "仿真系统")),
+                        _ => None,
+                    }
+                }
+            };
+            let Some(event) = event else {
+                refused += 1;
+                continue;
+            };
+            seq += 1;
+            let change = domain::apply(&mut m.state, &event);
+            on(&event, &change, now);
+            sim.observe(&m, &change, now);
+        }
+        if now >= end_ms {
+            break;
+        }
+        now += step;
+        pending = sim.step(&m, now, step as f64);
+    }
+    Driven {
+        mirror: m,
+        seq,
+        commands,
+        refused,
+    }
+}

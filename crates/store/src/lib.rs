@@ -1,0 +1,1154 @@
+//! The durable store: tickets, warnings, units and the audit trail, with the event log
+//! that gives the feed its sequence numbers.
+//!
+//! The live state is held in memory for reads; every change is written to SQLite (WAL,
+//! `synchronous=FULL`) in the same transaction as its event-log row, its audit line and its
+//! idempotency key, and nothing is acknowledged until that transaction commits. Commands
+//! arrive in batches so that one commit (one fsync) covers many of them.
+
+pub mod accounts;
+mod backend;
+mod checkpoint;
+mod db;
+pub mod gauges;
+mod postgres;
+mod replayed;
+
+use domain::Deadlines;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+
+use domain::access::{Access, authorize};
+use domain::kpi::Kpis;
+use domain::sla::{DEFAULT_SLA_MINUTES, MAX_SLA_MINUTES};
+use domain::text::check_text;
+use domain::time::{DAY_MS, now_ms};
+use domain::{self, Change as Changed, Refusal, State, lifecycle};
+use protocol::compact;
+use protocol::{
+    AuditEntry, Briefing, Command, CommandOutcome, ErrorCode, Event, Incident, KpiFigures,
+    NewTicket, NewWarning, ServerMsg, Ticket, TicketStatus, Unit, Warning, within,
+};
+
+pub use backend::{Backend, StoredDelta};
+pub use db::read_log;
+
+/// Every event of a cluster's log in its PostgreSQL record (a rewind on a cluster node).
+pub fn read_log_postgres(url: &str) -> Result<Vec<StoredDelta>, StoreError> {
+    postgres::Pg::connect(url)?.deltas_after(0, usize::MAX)
+}
+
+#[derive(thiserror::Error, Debug)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Pg(String),
+    #[error("a stored row does not decode ({0}); was the file written by another program?")]
+    Corrupt(String),
+}
+
+/// Site rules the store enforces on intake.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Default SLA in minutes for urgent, important and normal tickets.
+    pub sla_minutes: [u32; 3],
+    /// Accepted positions: [min_lon, min_lat, max_lon, max_lat].
+    pub bbox: [f64; 4],
+    /// The city's grids, when the gateway knows its layers: a ticket or a warning on any
+    /// other grid is refused.
+    pub grids: Option<Arc<HashSet<String>>>,
+    /// How long an idempotency key is remembered, ms.
+    pub key_ttl_ms: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            sla_minutes: DEFAULT_SLA_MINUTES,
+            bbox: [73.0, 3.0, 136.0, 54.0],
+            grids: None,
+            key_ttl_ms: DAY_MS,
+        }
+    }
+}
+
+/// How far back a ticket's own intake time may lie (an import of history), and how far
+/// ahead (clock skew between two systems); the deadline arithmetic stays far from
+/// overflow either way.
+const CREATED_PAST_MS: i64 = 366 * DAY_MS;
+const CREATED_AHEAD_MS: i64 = 60_000;
+
+/// One command as the gateway hands it over: who sent it, its key, what it asks.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// Who, as written in the audit trail.
+    pub actor: String,
+    /// The credential that sent it: idempotency keys are its own.
+    pub credential: String,
+    /// What that credential may do, where.
+    pub access: Access,
+    pub key: String,
+    pub command: Command,
+}
+
+pub use domain::past::{History, Past};
+
+/// A change made durable: its sequence number, the event, and the delta frame as sent.
+#[derive(Clone, Debug)]
+pub struct Delta {
+    pub seq: u64,
+    pub event: Event,
+    /// The `ServerMsg::Delta` JSON, serialized once, stored and fanned out as it is.
+    pub frame: String,
+}
+
+/// What one request came to.
+#[derive(Clone, Debug)]
+pub struct Applied {
+    pub key: String,
+    pub outcome: CommandOutcome,
+    /// The delta it produced; `None` when refused or a repeat of an applied key.
+    pub delta: Option<Delta>,
+}
+
+/// Live tickets' compact rows by id (see `Store::rows`).
+pub type Rows = imbl::OrdMap<u64, Arc<[u8]>>;
+
+/// Scopes' figures to sum off the core, from one read (`Store::track_scopes_later`).
+pub struct ScopeRead {
+    pub regions: Vec<String>,
+    read: backend::TicketsLater,
+}
+
+/// What a `ScopeRead` gave: each scope's figures, in `regions`' order, as of the log's
+/// seq its read saw.
+pub struct ScopeSum {
+    pub regions: Vec<String>,
+    pub sum: Result<(u64, Vec<Kpis>), StoreError>,
+}
+
+impl ScopeRead {
+    /// Read every ticket once and sum each scope's: slow (seconds at a million), so on a
+    /// thread of its own.
+    pub fn run(self) -> ScopeSum {
+        let sum = (self.read)().map(|(seq, all)| {
+            let now = now_ms();
+            let each = self
+                .regions
+                .iter()
+                .map(|r| scope_kpis(&all, r, now))
+                .collect();
+            (seq, each)
+        });
+        ScopeSum {
+            regions: self.regions,
+            sum,
+        }
+    }
+}
+
+/// A scope's figures summed from every ticket ever taken in (`all`).
+fn scope_kpis(all: &[Ticket], region: &str, now_ms: i64) -> Kpis {
+    Kpis::recompute(all.iter().filter(|t| within(&t.grid, region)), now_ms)
+}
+
+pub struct Store {
+    db: Box<dyn Backend>,
+    epoch: String,
+    seq: u64,
+    next_ticket: u64,
+    next_warning: u64,
+    policy: Policy,
+    /// The live state, changed only by `domain::apply` of the events written.
+    state: State,
+    /// Every live ticket's compact row (`protocol::compact`), in id order: what a
+    /// snapshot is made of. A persistent map, so that `rows()` is an O(1) copy that a
+    /// snapshot builder reads off the core while the core goes on changing its own.
+    rows: Rows,
+    /// Open tickets by when their first unsupervised stage falls due (`next_supervision`),
+    /// and each one's entry: supervision reads the front, not every ticket.
+    due: BTreeSet<(i64, u64)>,
+    due_of: HashMap<u64, i64>,
+    /// Live tickets by status and overdue ones by stage, for `/metrics`.
+    gauges: gauges::Gauges,
+    /// Idempotency keys by (credential, key), with their first outcome.
+    idem: HashMap<(String, String), CommandOutcome>,
+    /// The same keys oldest first, with when they were used, for expiry.
+    idem_order: VecDeque<(i64, (String, String))>,
+    /// The figures per scope (a grid-id prefix; "" is the whole city), kept up with every
+    /// ticket change.
+    kpis: HashMap<String, Kpis>,
+    /// Scopes whose figures are being summed off the core (`track_scopes_later`), with the
+    /// ticket changes since it was asked, (seq, before, after): those after the seq the
+    /// read saw are added on arrival.
+    building: HashMap<String, Vec<(u64, Option<Ticket>, Ticket)>>,
+    /// The accounts' version (`Backend::accounts_version`) when last looked at.
+    accounts_version: String,
+    /// How long the last COMMIT took (where SQLite fsyncs), for `/metrics`.
+    last_commit_seconds: f64,
+}
+
+impl Store {
+    /// Open (or create) the database at `path` and load the live state.
+    pub fn open(path: &Path, policy: Policy) -> Result<Store, StoreError> {
+        Store::with_backend(Box::new(db::Db::open(path)?), policy)
+    }
+
+    /// Connect to a cluster's PostgreSQL database (creating the tables if need be) and
+    /// load the live state from it.
+    pub fn open_postgres(url: &str, policy: Policy) -> Result<Store, StoreError> {
+        Store::with_backend(Box::new(postgres::Pg::connect(url)?), policy)
+    }
+
+    fn with_backend(db: Box<dyn Backend>, policy: Policy) -> Result<Store, StoreError> {
+        let mut store = Store {
+            db,
+            epoch: String::new(),
+            seq: 0,
+            next_ticket: 1,
+            next_warning: 1,
+            policy,
+            state: State::default(),
+            rows: Rows::new(),
+            due: BTreeSet::new(),
+            due_of: HashMap::new(),
+            gauges: gauges::Gauges::default(),
+            idem: HashMap::new(),
+            idem_order: VecDeque::new(),
+            kpis: HashMap::from([(String::new(), Kpis::default())]),
+            building: HashMap::new(),
+            accounts_version: String::new(),
+            last_commit_seconds: 0.0,
+        };
+        store.reload()?;
+        Ok(store)
+    }
+
+    /// Rebuild the in-memory state from the file (at open, and after a failed commit).
+    fn reload(&mut self) -> Result<(), StoreError> {
+        let loaded = self.db.load()?;
+        self.epoch = loaded.epoch;
+        self.seq = loaded.seq;
+        self.next_ticket = loaded.max_ticket + 1;
+        self.next_warning = loaded.max_warning + 1;
+        self.state.warnings = loaded.warnings.into_iter().map(|w| (w.id, w)).collect();
+        self.state.units = loaded
+            .units
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect();
+        self.idem_order = loaded
+            .idem
+            .iter()
+            .map(|(k, at, _)| (*at, k.clone()))
+            .collect();
+        self.idem = loaded.idem.into_iter().map(|(k, _, o)| (k, o)).collect();
+        self.state.briefing = self.db.briefing()?;
+        // Scopes being summed elsewhere are summed here instead: the changes noted for
+        // them may include what was just rolled back.
+        let scopes: Vec<String> = self
+            .kpis
+            .keys()
+            .chain(self.building.keys())
+            .cloned()
+            .collect();
+        self.building.clear();
+        // One read of every ticket: the live ones for memory, all of them for the figures.
+        let all = self.db.all_tickets()?;
+        self.state.tickets = all
+            .iter()
+            .filter(|t| t.status != TicketStatus::Archived)
+            .map(|t| (t.id, Box::new(t.clone())))
+            .collect();
+        self.rows = self
+            .state
+            .tickets
+            .values()
+            .map(|t| (t.id, Arc::<[u8]>::from(compact::ticket_row(t))))
+            .collect();
+        self.due_of = self
+            .state
+            .tickets
+            .values()
+            .filter_map(|t| Some((t.id, t.next_supervision()?)))
+            .collect();
+        self.due = self.due_of.iter().map(|(id, d)| (*d, *id)).collect();
+        self.gauges = gauges::Gauges::of(self.state.tickets.values().map(|t| &**t));
+        let now = now_ms();
+        self.kpis = scopes
+            .into_iter()
+            .map(|s| {
+                let k = scope_kpis(&all, &s, now);
+                (s, k)
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// Keep figures for the scope `region` too (a wall scoped to it joined): built once
+    /// from every ticket in the file, then kept up like the city's.
+    pub fn track_scope(&mut self, region: &str) -> Result<(), StoreError> {
+        self.track_scopes(&[region.to_string()])
+    }
+
+    /// `track_scope` for several, from one read of the file.
+    fn track_scopes(&mut self, regions: &[String]) -> Result<(), StoreError> {
+        let new: Vec<&String> = regions
+            .iter()
+            .filter(|r| !self.kpis.contains_key(*r))
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let all = self.db.all_tickets()?;
+        let now = now_ms();
+        for r in new {
+            let k = scope_kpis(&all, r, now);
+            self.kpis.insert(r.clone(), k);
+        }
+        Ok(())
+    }
+
+    /// Start keeping figures for the scopes `regions` without reading the file here: one
+    /// read is handed back to run on another thread, and `scope_built` takes its sums with
+    /// the changes made after what it read. At a province's million tickets a read and
+    /// sum took seconds, on the core, at the first join of each new scope (and, on a
+    /// cluster node that reconnects to PostgreSQL, once for every scope its walls watch).
+    /// `None`: nothing to do (tracked already, under way, or done here on a backend that
+    /// reads only here).
+    pub fn track_scopes_later(
+        &mut self,
+        regions: &[String],
+    ) -> Result<Option<ScopeRead>, StoreError> {
+        let mut new: Vec<String> = regions
+            .iter()
+            .filter(|r| !self.kpis.contains_key(*r) && !self.building.contains_key(*r))
+            .cloned()
+            .collect();
+        new.sort();
+        new.dedup();
+        if new.is_empty() {
+            return Ok(None);
+        }
+        let Some(read) = self.db.tickets_later()? else {
+            self.track_scopes(&new)?;
+            return Ok(None);
+        };
+        for r in &new {
+            self.building.insert(r.clone(), Vec::new());
+        }
+        Ok(Some(ScopeRead { regions: new, read }))
+    }
+
+    /// The sums of a `ScopeRead`, as of the seq its read saw: to each, every change noted
+    /// since the scope was asked for and numbered after that seq is added (those up to it
+    /// are in the read already: a cluster follower's read of PostgreSQL may be ahead of
+    /// what it has applied, and any read runs a little after it was asked for). From here
+    /// on each scope's figures are kept up like the city's, unless no one wants them any
+    /// more.
+    pub fn scope_built(&mut self, done: ScopeSum) {
+        let (seen, sums) = match done.sum {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("no figures for scopes {:?}: {e}", done.regions);
+                for r in &done.regions {
+                    self.building.remove(r);
+                }
+                return;
+            }
+        };
+        for (region, mut k) in done.regions.into_iter().zip(sums) {
+            let Some(since) = self.building.remove(&region) else {
+                continue;
+            };
+            for (_, before, after) in since.iter().filter(|(seq, ..)| *seq > seen) {
+                k.update(before.as_ref(), after);
+            }
+            self.kpis.insert(region, k);
+        }
+    }
+
+    /// Stop keeping figures for the scopes `keep` says no to (the city's stay).
+    pub fn untrack_scopes(&mut self, keep: impl Fn(&str) -> bool) {
+        self.kpis.retain(|s, _| s.is_empty() || keep(s));
+        self.building.retain(|s, _| keep(s));
+    }
+
+    /// The figures of a tracked scope at `now_ms`.
+    pub fn kpi_figures(&mut self, region: &str, now_ms: i64) -> Option<KpiFigures> {
+        let k = self.kpis.get_mut(region)?;
+        k.advance(now_ms);
+        Some(k.figures(now_ms))
+    }
+
+    /// One ticket record changed (by the change numbered `self.seq + 1`, on every path
+    /// that numbers one): every scope it is in takes the change.
+    fn note_kpis(&mut self, before: Option<&Ticket>, after: &Ticket) {
+        self.gauges.change(before, Some(after));
+        let seq = self.seq + 1;
+        for (scope, since) in self.building.iter_mut() {
+            if within(&after.grid, scope) {
+                since.push((seq, before.cloned(), after.clone()));
+            }
+        }
+        for (scope, k) in self.kpis.iter_mut() {
+            if within(&after.grid, scope) {
+                k.update(before, after);
+            }
+        }
+    }
+
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+    /// The sequence number of the last durable change.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+    /// Live tickets (not archived).
+    pub fn tickets(&self) -> &domain::state::Tickets {
+        &self.state.tickets
+    }
+    /// The live tickets' compact rows, as of `seq()`: a copy that costs nothing now and
+    /// shares what does not change later.
+    pub fn rows(&self) -> Rows {
+        self.rows.clone()
+    }
+    /// Live tickets by status and open ones past a deadline by stage, at `now_ms`.
+    pub fn gauges(&mut self, now_ms: i64) -> gauges::Reading {
+        self.gauges.read(now_ms)
+    }
+    /// Open tickets with a stage due for supervision before `now_ms`, earliest first.
+    pub fn due_before(&self, now_ms: i64) -> impl Iterator<Item = &Ticket> {
+        self.due
+            .range(..(now_ms, 0))
+            .filter_map(|(_, id)| self.state.tickets.get(id).map(|t| &**t))
+    }
+
+    /// Keep ticket `id`'s compact row and supervision entry as the state has it now.
+    fn sync_indexes(&mut self, id: u64) {
+        if let Some(d) = self.due_of.remove(&id) {
+            self.due.remove(&(d, id));
+        }
+        match self.state.tickets.get(&id) {
+            Some(t) => {
+                self.rows
+                    .insert(id, Arc::<[u8]>::from(compact::ticket_row(t)));
+                if let Some(d) = t.next_supervision() {
+                    self.due.insert((d, id));
+                    self.due_of.insert(id, d);
+                }
+            }
+            None => {
+                self.rows.remove(&id);
+            }
+        }
+    }
+    /// Live warnings (not lifted).
+    pub fn warnings(&self) -> &BTreeMap<u64, Warning> {
+        &self.state.warnings
+    }
+    pub fn briefing(&self) -> Option<&Briefing> {
+        self.state.briefing.as_ref()
+    }
+
+    pub fn units(&self) -> &BTreeMap<String, Unit> {
+        &self.state.units
+    }
+
+    /// Write an event's records, then apply it to memory and the figures: the one path
+    /// of every change, commanded or replayed.
+    fn write_event(&mut self, event: &Event) -> Result<(), StoreError> {
+        match event {
+            Event::TicketCreated { ticket, audit }
+            | Event::TicketTransitioned { ticket, audit }
+            | Event::TicketUpdated { ticket, audit } => {
+                self.db.upsert_ticket(ticket)?;
+                self.db.insert_audit(ticket.id, audit)?;
+            }
+            Event::WarningRaised { warning }
+            | Event::WarningAcknowledged { warning }
+            | Event::WarningTaskForce { warning }
+            | Event::WarningLifted { warning } => self.db.upsert_warning(warning)?,
+            Event::UnitStatus { unit } => self.db.upsert_unit(unit)?,
+            Event::BriefingChanged { briefing } => self.db.set_briefing(briefing.as_ref())?,
+        }
+        self.remember(event);
+        Ok(())
+    }
+
+    /// Apply an event to memory and the figures (after it was written, here or by the
+    /// cluster's writer).
+    fn remember(&mut self, event: &Event) {
+        if let Some(t) = event.ticket() {
+            self.next_ticket = self.next_ticket.max(t.id + 1);
+        }
+        if let Some(w) = event.warning() {
+            self.next_warning = self.next_warning.max(w.id + 1);
+        }
+        if let Changed::Ticket { id, before } = domain::apply(&mut self.state, event)
+            && let Some(t) = event.ticket()
+        {
+            self.note_kpis(before.as_deref(), t);
+            self.sync_indexes(id);
+        }
+    }
+
+    /// A cluster follower: take delta `seq`, which the writer made durable, into memory.
+    /// Deltas must come in order; the caller resynchronises on a gap.
+    pub fn follow(&mut self, seq: u64, event: &Event) {
+        debug_assert_eq!(seq, self.seq + 1);
+        self.remember(event);
+        self.seq = seq;
+    }
+
+    /// A town center's replica takes the city's epoch: on an empty database only (a replica
+    /// of another log must be replaced, not mixed).
+    pub fn adopt_epoch(&mut self, epoch: &str) -> Result<(), StoreError> {
+        if self.epoch == epoch {
+            return Ok(());
+        }
+        if self.seq > 0 {
+            return Err(StoreError::Corrupt(format!(
+                "this database replicates the log {} (seq {}), not {epoch}: start the town \
+                 center on a new file",
+                self.epoch, self.seq
+            )));
+        }
+        self.db.set_epoch(epoch)?;
+        self.epoch = epoch.to_string();
+        Ok(())
+    }
+
+    /// A town center: take deltas of the city's log (in order, with gaps: only its
+    /// region's) into memory and into its own database, in one transaction.
+    pub fn follow_durably(
+        &mut self,
+        deltas: Vec<(u64, i64, Event, String)>,
+    ) -> Result<Vec<Delta>, StoreError> {
+        self.in_one_transaction(deltas, |s, (seq, ts_us, event, frame)| {
+            s.write_event(&event)?;
+            s.db.insert_event(seq, ts_us, &frame)?;
+            s.seq = seq;
+            Ok(Delta { seq, event, frame })
+        })
+    }
+
+    /// Write a past that was lived elsewhere (the demo's 30 days, run through the same
+    /// lifecycle on a virtual clock) into this fresh database, and close it: every audit
+    /// entry with its own number and every archived ticket as `past` yields them (while
+    /// the past is still being generated: the two overlap), then the records `rest`
+    /// gives: the tickets still open, the warnings and units; the log then starts after
+    /// its `last_seq`. One transaction: all of it or none. A past cannot be slid under a
+    /// present: a database with any ticket or delta is refused.
+    pub fn import_history(
+        self,
+        past: impl IntoIterator<Item = Past>,
+        rest: impl FnOnce() -> History,
+    ) -> Result<(), StoreError> {
+        if self.seq > 0 || !self.state.tickets.is_empty() || self.next_ticket > 1 {
+            return Err(StoreError::Corrupt(
+                "this database already has a history: import into a new file".into(),
+            ));
+        }
+        self.db.begin()?;
+        let written = (|| {
+            self.db.bulk_import(true)?;
+            for p in past {
+                match p {
+                    Past::Audit(ticket, a) => self.db.insert_audit(ticket, &a)?,
+                    Past::Archived(t) => self.db.upsert_ticket(&t)?,
+                }
+            }
+            self.db.bulk_import(false)?;
+            let h = rest();
+            for t in &h.tickets {
+                self.db.upsert_ticket(t)?;
+            }
+            for w in &h.warnings {
+                self.db.upsert_warning(w)?;
+            }
+            for u in &h.units {
+                self.db.upsert_unit(u)?;
+            }
+            self.db.set_seq_base(h.last_seq)
+        })();
+        if let Err(e) = written.and_then(|_| self.db.commit()) {
+            self.db.rollback();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Load everything again from the database, the record (a cluster node that takes the
+    /// writer's lease does this first).
+    pub fn reload_record(&mut self) -> Result<(), StoreError> {
+        self.reload()
+    }
+
+    /// Whether the database connection works, and whether this store may write (see
+    /// `Backend::try_lead`).
+    pub fn is_alive(&self) -> bool {
+        self.db.is_alive()
+    }
+    pub fn try_lead(&self) -> Result<bool, StoreError> {
+        self.db.try_lead()
+    }
+    /// "sqlite" or "postgresql".
+    pub fn backend(&self) -> &'static str {
+        self.db.kind()
+    }
+
+    /// Deltas after `seq`, oldest first, at most `limit` of them.
+    pub fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError> {
+        self.db.deltas_after(seq, limit)
+    }
+
+    /// The audit trail of one ticket (archived ones too), oldest first.
+    /// A briefing's audit trail: the trails of its incident's tickets, merged in log
+    /// order.
+    pub fn briefing_audit(&self, b: &Briefing) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut all = vec![];
+        for &t in &b.tickets {
+            all.extend(self.audit_of(t)?);
+        }
+        all.sort_by_key(|a| a.seq);
+        Ok(all)
+    }
+
+    /// A ticket, live or archived.
+    pub fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
+        match self.state.tickets.get(&id) {
+            Some(t) => Ok(Some((**t).clone())),
+            None => self.db.ticket(id),
+        }
+    }
+
+    pub fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
+        self.db.audit_of(ticket)
+    }
+
+    /// Apply a batch of requests in one transaction, stamped `ts_us`. On a database error
+    /// nothing of the batch is kept, the memory is reloaded from the file, and the error is
+    /// returned: the caller answers every request of the batch with it.
+    pub fn apply_batch(
+        &mut self,
+        requests: Vec<Request>,
+        ts_us: i64,
+    ) -> Result<Vec<Applied>, StoreError> {
+        self.in_one_transaction(requests, |s, req| s.apply_one(req, ts_us))
+    }
+
+    /// Apply `each` to every item in one transaction: all of it is kept, or (on a
+    /// database error) none of it, with the memory reloaded from the file.
+    fn in_one_transaction<I, T>(
+        &mut self,
+        items: Vec<I>,
+        mut each: impl FnMut(&mut Self, I) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.db.begin()?;
+        let mut out = Vec::with_capacity(items.len());
+        let seq_before = self.seq;
+        for item in items {
+            match each(self, item) {
+                Ok(t) => out.push(t),
+                Err(e) => return Err(self.abort(e, seq_before)),
+            }
+        }
+        let t = std::time::Instant::now();
+        if let Err(e) = self.db.commit() {
+            return Err(self.abort(e, seq_before));
+        }
+        self.last_commit_seconds = t.elapsed().as_secs_f64();
+        Ok(out)
+    }
+
+    fn abort(&mut self, e: StoreError, seq_before: u64) -> StoreError {
+        tracing::error!("store: batch rolled back: {e}");
+        self.db.rollback();
+        if let Err(reload) = self.reload() {
+            tracing::error!("store: reload after rollback failed: {reload}");
+            self.seq = seq_before;
+        }
+        e
+    }
+
+    /// Forget the idempotency keys older than the policy keeps them (memory and file);
+    /// returns how many. The gateway calls it as time goes on, so memory stays bounded.
+    pub fn expire_keys(&mut self, now_ms: i64) -> Result<usize, StoreError> {
+        let before = now_ms - self.policy.key_ttl_ms;
+        let mut n = 0;
+        while let Some((at, _)) = self.idem_order.front()
+            && *at < before
+        {
+            if let Some((_, k)) = self.idem_order.pop_front() {
+                self.idem.remove(&k);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.db.expire_idem(before)?;
+        }
+        Ok(n)
+    }
+
+    /// Every account (revoked ones too).
+    pub fn accounts(&self) -> Result<Vec<accounts::Account>, StoreError> {
+        self.db.accounts()
+    }
+
+    /// Whether another program changed the file since the last call (`yiping account`
+    /// adding, rotating or revoking): the accounts are then read again.
+    pub fn changed_outside(&mut self) -> Result<bool, StoreError> {
+        let v = self.db.accounts_version()?;
+        let changed = v != self.accounts_version;
+        self.accounts_version = v;
+        Ok(changed)
+    }
+
+    /// Append to the access log (one transaction).
+    pub fn log_access(&mut self, entries: &[accounts::AccessEntry]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.db.begin()?;
+        match self.db.log_access(entries) {
+            Ok(()) => self.db.commit(),
+            Err(e) => {
+                self.db.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// How long the last transaction's COMMIT took, in seconds.
+    pub fn last_commit_seconds(&self) -> f64 {
+        self.last_commit_seconds
+    }
+
+    /// The first outcome of a credential's key, while it is remembered (`key_ttl_ms`).
+    pub fn key_outcome(&self, credential: &str, key: &str) -> Option<&CommandOutcome> {
+        self.idem.get(&(credential.to_string(), key.to_string()))
+    }
+
+    /// Idempotency keys remembered now.
+    pub fn keys_held(&self) -> usize {
+        self.idem.len()
+    }
+
+    fn apply_one(&mut self, req: Request, ts_us: i64) -> Result<Applied, StoreError> {
+        let scoped = (req.credential.clone(), req.key.clone());
+        if let Some(first) = self.idem.get(&scoped) {
+            return Ok(Applied {
+                key: req.key,
+                outcome: first.clone(),
+                delta: None,
+            });
+        }
+        let now_ms = ts_us / 1000;
+        let change = match self.decide(&req, now_ms) {
+            Ok(c) => c,
+            Err(r) => {
+                return Ok(Applied {
+                    key: req.key,
+                    outcome: CommandOutcome::Refused {
+                        code: r.code,
+                        message: r.message,
+                    },
+                    delta: None,
+                });
+            }
+        };
+        let seq = self.seq + 1;
+        let (event, id) = self.persist(change, seq, now_ms, &req)?;
+        let frame = self.log_event(seq, ts_us, &event)?;
+        let outcome = CommandOutcome::Ok { seq, id };
+        self.db
+            .insert_idem(&req.credential, &req.key, now_ms, &outcome)?;
+        self.seq = seq;
+        self.idem.insert(scoped.clone(), outcome.clone());
+        self.idem_order.push_back((now_ms, scoped));
+        Ok(Applied {
+            key: req.key,
+            outcome,
+            delta: Some(Delta { seq, event, frame }),
+        })
+    }
+
+    /// Write an event to the log as the delta frame that is sent (serialized once).
+    fn log_event(&self, seq: u64, ts_us: i64, event: &Event) -> Result<String, StoreError> {
+        let frame = serde_json::to_string(&ServerMsg::Delta {
+            epoch: self.epoch.clone(),
+            seq,
+            ts_us,
+            event: event.clone(),
+        })
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.db.insert_event(seq, ts_us, &frame)?;
+        Ok(frame)
+    }
+
+    /// Check a request against the live state; nothing is written here.
+    fn decide(&self, req: &Request, now_ms: i64) -> Result<Change, Refusal> {
+        check_text("idempotency key", &req.key, 1, 128)?;
+        let cmd = &req.command;
+        authorize(&req.access, cmd, &self.state)?;
+        check_command_text(cmd)?;
+        match cmd {
+            Command::Intake { ticket } => {
+                self.validate_new_ticket(ticket, now_ms)?;
+                Ok(Change::NewTicket(ticket.clone()))
+            }
+            Command::Dispatch { ticket, .. }
+            | Command::Accept { ticket }
+            | Command::Start { ticket }
+            | Command::Return { ticket, .. }
+            | Command::Escalate { ticket, .. }
+            | Command::Supervise { ticket, .. }
+            | Command::Resolve { ticket, .. }
+            | Command::Rate { ticket, .. }
+            | Command::Close { ticket }
+            | Command::Merge { ticket, .. }
+            | Command::Unmerge { ticket } => {
+                let t = self.state.tickets.get(ticket).ok_or_else(|| {
+                    Refusal::new(
+                        ErrorCode::UnknownTicket,
+                        format!("no live ticket {ticket} (never taken in, or archived)"),
+                    )
+                })?;
+                let unit = match cmd {
+                    Command::Dispatch { unit, .. } => {
+                        Some(self.state.units.get(unit).ok_or_else(|| {
+                            Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {unit}"))
+                        })?)
+                    }
+                    _ => None,
+                };
+                if let Command::Merge { ticket, into } = cmd {
+                    self.check_merge(t, *ticket, *into)?;
+                }
+                let c = lifecycle::apply_ticket(t, cmd, unit, now_ms)?;
+                let action = cmd.audit_action().ok_or_else(|| {
+                    Refusal::new(
+                        ErrorCode::Invalid,
+                        format!("{} is not a ticket command", cmd.name()),
+                    )
+                })?;
+                Ok(Change::Ticket {
+                    from: t.status,
+                    change: c,
+                    action,
+                })
+            }
+            Command::RaiseWarning { warning } => {
+                validate_new_warning(warning)?;
+                for g in &warning.grids {
+                    self.check_region(g)?;
+                }
+                Ok(Change::NewWarning(warning.clone()))
+            }
+            Command::AckWarning { warning }
+            | Command::AssignTaskForce { warning, .. }
+            | Command::LiftWarning { warning, .. } => {
+                let w = self.state.warnings.get(warning).ok_or_else(|| {
+                    Refusal::new(
+                        ErrorCode::UnknownWarning,
+                        format!("no live warning {warning} (never raised, or lifted)"),
+                    )
+                })?;
+                Ok(Change::Warning(lifecycle::apply_warning(w, cmd, now_ms)?))
+            }
+            Command::UpsertUnit { unit } => {
+                if unit.id.trim().is_empty() || unit.name.trim().is_empty() {
+                    return Err(Refusal::new(
+                        ErrorCode::Invalid,
+                        "unit id and name must not be blank",
+                    ));
+                }
+                self.check_position(unit.lon, unit.lat)?;
+                Ok(Change::Unit(unit.clone()))
+            }
+            Command::StartBriefing { incident } => {
+                let found = match incident {
+                    Incident::Ticket { id } => self
+                        .state
+                        .tickets
+                        .get(id)
+                        .map(|t| (t.title.clone(), vec![t.id], vec![t.grid.clone()])),
+                    Incident::Warning { id } => self
+                        .state
+                        .warnings
+                        .get(id)
+                        .map(|w| (w.title.clone(), w.tickets.clone(), w.grids.clone())),
+                };
+                let (title, tickets, grids) = found.ok_or_else(|| {
+                    let what = match incident {
+                        Incident::Ticket { id } => format!("ticket {id}"),
+                        Incident::Warning { id } => format!("warning {id}"),
+                    };
+                    Refusal::new(
+                        ErrorCode::UnknownIncident,
+                        format!("no live {what} to brief on"),
+                    )
+                })?;
+                Ok(Change::Briefing(Some(Briefing {
+                    incident: *incident,
+                    title,
+                    tickets,
+                    grids,
+                    significant: vec![],
+                    started_ms: now_ms,
+                    by: req.actor.clone(),
+                })))
+            }
+            Command::Promote { seq, significant } => {
+                let mut b = self.state.briefing.clone().ok_or_else(|| {
+                    Refusal::new(
+                        ErrorCode::NoBriefing,
+                        "no briefing is running: start one first",
+                    )
+                })?;
+                let mine = self
+                    .briefing_audit(&b)
+                    .map_err(|e| Refusal::new(ErrorCode::Storage, e.to_string()))?;
+                if !mine.iter().any(|a| a.seq == *seq) {
+                    return Err(Refusal::new(
+                        ErrorCode::UnknownEntry,
+                        format!("audit entry {seq} is not in this incident's trail"),
+                    ));
+                }
+                b.significant.retain(|s| s != seq);
+                if *significant {
+                    b.significant.push(*seq);
+                }
+                Ok(Change::Briefing(Some(b)))
+            }
+            Command::EndBriefing => {
+                if self.state.briefing.is_none() {
+                    return Err(Refusal::new(
+                        ErrorCode::NoBriefing,
+                        "no briefing is running",
+                    ));
+                }
+                Ok(Change::Briefing(None))
+            }
+            Command::SetUnitDuty { unit, on_duty } => {
+                let u = self.state.units.get(unit).ok_or_else(|| {
+                    Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {unit}"))
+                })?;
+                Ok(Change::Unit(Unit {
+                    on_duty: *on_duty,
+                    ..u.clone()
+                }))
+            }
+        }
+    }
+
+    /// A merge joins a ticket to a live master of the same kind, one level deep: the master
+    /// is not itself merged, and nothing is merged into the ticket being merged.
+    fn check_merge(&self, t: &Ticket, ticket: u64, into: u64) -> Result<(), Refusal> {
+        let invalid = |m: String| Refusal::new(ErrorCode::Invalid, m);
+        if ticket == into {
+            return Err(invalid(format!(
+                "ticket {ticket} cannot be merged into itself"
+            )));
+        }
+        let master = self.state.tickets.get(&into).ok_or_else(|| {
+            Refusal::new(
+                ErrorCode::UnknownTicket,
+                format!("no live ticket {into} to merge into"),
+            )
+        })?;
+        if let Some(m) = master.merged_into {
+            return Err(invalid(format!(
+                "ticket {into} is itself merged into {m}: merge into {m}"
+            )));
+        }
+        if master.category != t.category {
+            return Err(invalid(format!(
+                "ticket {ticket} ({}) and {into} ({}) are not the same kind of matter",
+                t.category.zh(),
+                master.category.zh()
+            )));
+        }
+        if let Some(d) = self
+            .state
+            .tickets
+            .values()
+            .find(|x| x.merged_into == Some(ticket))
+        {
+            return Err(invalid(format!(
+                "ticket {} is merged into {ticket}: unmerge it first",
+                d.id
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_position(&self, lon: f64, lat: f64) -> Result<(), Refusal> {
+        let [x0, y0, x1, y1] = self.policy.bbox;
+        if !(lon.is_finite() && lat.is_finite() && lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1)
+        {
+            return Err(Refusal::new(
+                ErrorCode::OutOfRange,
+                format!(
+                    "position ({lon}, {lat}) is outside the accepted area \
+                     lon {x0}..{x1}, lat {y0}..{y1}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A grid the city has, when the gateway knows its layers.
+    fn check_grid(&self, g: &str) -> Result<(), Refusal> {
+        match &self.policy.grids {
+            Some(grids) if !grids.contains(g) => Err(Refusal::new(
+                ErrorCode::Invalid,
+                format!("grid {g} is not one of the city's grids"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A region the city has (a grid, or a district, town or village: a warning may cover
+    /// any of them), when the gateway knows its layers. Warnings are rare: a scan will do.
+    fn check_region(&self, r: &str) -> Result<(), Refusal> {
+        match &self.policy.grids {
+            Some(grids)
+                if !grids.contains(r)
+                    && !grids.iter().any(|g| {
+                        g.len() > r.len() && g.starts_with(r) && g.as_bytes()[r.len()] == b'-'
+                    }) =>
+            {
+                Err(Refusal::new(
+                    ErrorCode::Invalid,
+                    format!("{r} is none of the city's regions (grid, village, town or district)"),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn validate_new_ticket(&self, t: &NewTicket, now_ms: i64) -> Result<(), Refusal> {
+        self.check_position(t.lon, t.lat)?;
+        check_text("title", t.title.trim(), 1, 200)?;
+        check_text("grid", &t.grid, 1, 64)?;
+        check_text("subtype", &t.subtype, 0, 64)?;
+        check_text("reporter", &t.reporter, 0, 64)?;
+        self.check_grid(&t.grid)?;
+        if let Some(c) = t.created_ms
+            && !(now_ms - CREATED_PAST_MS..=now_ms + CREATED_AHEAD_MS).contains(&c)
+        {
+            return Err(Refusal::new(
+                ErrorCode::Invalid,
+                format!("created_ms {c} is not within the last 366 days: leave it out to mean now"),
+            ));
+        }
+        if let Some(m) = t.sla_minutes
+            && !(1..=MAX_SLA_MINUTES).contains(&m)
+        {
+            return Err(Refusal::new(
+                ErrorCode::Invalid,
+                format!("sla_minutes must be 1-{MAX_SLA_MINUTES}, got {m}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Turn a decided change into its event, write it and apply it; returns the event
+    /// and any new id.
+    fn persist(
+        &mut self,
+        change: Change,
+        seq: u64,
+        now_ms: i64,
+        req: &Request,
+    ) -> Result<(Event, Option<u64>), StoreError> {
+        let (event, id) = match change {
+            Change::NewTicket(n) => {
+                let id = self.next_ticket;
+                let t = lifecycle::new_ticket(id, &n, now_ms, self.policy.sla_minutes);
+                (
+                    lifecycle::intake_event(t, seq, now_ms, &req.actor),
+                    Some(id),
+                )
+            }
+            Change::Ticket {
+                from,
+                change,
+                action,
+            } => (change.event(from, action, seq, now_ms, &req.actor), None),
+            Change::NewWarning(n) => {
+                let id = self.next_warning;
+                let w = lifecycle::new_warning(id, &n, now_ms);
+                (lifecycle::warning_event(w), Some(id))
+            }
+            Change::Warning(w) => (lifecycle::warning_event(w), None),
+            Change::Unit(u) => (Event::UnitStatus { unit: u }, None),
+            Change::Briefing(b) => (Event::BriefingChanged { briefing: b }, None),
+        };
+        self.write_event(&event)?;
+        Ok((event, id))
+    }
+}
+
+/// The free text of a command: lengths in characters, no control characters.
+fn check_command_text(cmd: &Command) -> Result<(), Refusal> {
+    match cmd {
+        Command::Return { reason: t, .. } | Command::Escalate { reason: t, .. } => {
+            check_text("reason", t, 0, 500)
+        }
+        Command::Supervise { note: t, .. }
+        | Command::Resolve { note: t, .. }
+        | Command::LiftWarning { note: t, .. } => check_text("note", t, 0, 500),
+        Command::AssignTaskForce { team, .. } => check_text("team", team, 1, 64),
+        Command::Dispatch { unit, .. } | Command::SetUnitDuty { unit, .. } => {
+            check_text("unit", unit, 1, 64)
+        }
+        Command::UpsertUnit { unit } => {
+            check_text("unit id", &unit.id, 1, 64)?;
+            check_text("unit name", &unit.name, 1, 64)?;
+            check_text("unit area", &unit.area, 0, 64)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn validate_new_warning(w: &NewWarning) -> Result<(), Refusal> {
+    check_text("warning title", w.title.trim(), 1, 200)?;
+    for g in &w.grids {
+        check_text("grid", g, 1, 64)?;
+    }
+    if w.grids.len() > 1000 || w.tickets.len() > 10_000 {
+        return Err(Refusal::new(
+            ErrorCode::Invalid,
+            "a warning links at most 1,000 grids and 10,000 tickets",
+        ));
+    }
+    Ok(())
+}
+
+/// A decided change, before it is written.
+enum Change {
+    NewTicket(NewTicket),
+    Ticket {
+        from: TicketStatus,
+        change: lifecycle::TicketChange,
+        action: protocol::AuditAction,
+    },
+    NewWarning(NewWarning),
+    Warning(Warning),
+    Unit(Unit),
+    Briefing(Option<Briefing>),
+}
+
+#[cfg(test)]
+mod tests;

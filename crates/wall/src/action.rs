@@ -1,0 +1,92 @@
+//! What the wall's widgets ask for, and the operator's selection: the vocabulary every
+//! panel and input speaks. Widgets only emit `UiAction`s; one system applies them all
+//! (`act.rs`): a command goes to the gateway, view state (selection, focus, rewind)
+//! changes here, and the mirror of the truth is never edited.
+
+use domain::Deadlines;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+
+use protocol::{Category, Channel, Command, Ticket, within};
+
+/// What the wall's widgets ask for; applied by `act` in one place.
+#[derive(Message, Clone, Debug, PartialEq)]
+pub enum UiAction {
+    Select(u64),
+    Deselect,
+    /// Arm a command: it is sent when the undo window has passed.
+    Arm {
+        command: Command,
+        label: String,
+    },
+    Undo,
+    /// Send a command at once (acknowledgements and the like, which take nothing back).
+    Send(Command),
+    /// Drill down (or up) to a region: "" is the whole city. View state, no command.
+    Focus(String),
+    /// Frame these regions together (a warning over several districts), keeping the focus.
+    Frame(Vec<String>),
+    /// Switch a base map layer (by its place in wall.toml) on or off.
+    ToggleBase(usize),
+    /// Show only these tickets in the queue (`QueueFilter::All`: all again). View state.
+    Filter(QueueFilter),
+    /// Watch a replay of the gateway's history from this time (`None`: back to live).
+    Rewind(Option<i64>),
+}
+
+/// Which tickets the queue shows: what a figure or a chart's bar was clicked for.
+#[derive(Resource, Default, Clone, Debug, PartialEq)]
+pub enum QueueFilter {
+    #[default]
+    All,
+    /// 办结超期: past the deadline of their current stage.
+    Overdue,
+    /// 督办中.
+    Supervised,
+    /// In a region (a district from its bar, a grid from the hot list).
+    Region(String),
+    Channel(Channel),
+    Category(Category),
+}
+
+impl QueueFilter {
+    /// Whether the queue keeps `t` at `now_ms`.
+    pub fn keeps(&self, t: &Ticket, now_ms: i64) -> bool {
+        match self {
+            QueueFilter::All => true,
+            QueueFilter::Overdue => t.current_deadline().is_some_and(|(_, d)| d < now_ms),
+            QueueFilter::Supervised => t.supervised,
+            QueueFilter::Region(r) => within(&t.grid, r),
+            QueueFilter::Channel(c) => t.channel == *c,
+            QueueFilter::Category(c) => t.category == *c,
+        }
+    }
+}
+
+/// A command armed behind the undo window.
+#[derive(Clone, Debug)]
+pub struct Armed {
+    pub command: Command,
+    pub label: String,
+    pub at: Instant,
+}
+
+/// The operator's selection and the command in flight for it. UI state, not domain state.
+#[derive(Resource, Default)]
+pub struct Selection {
+    pub ticket: Option<u64>,
+    pub armed: Option<Armed>,
+    /// The last command sent from the panel: its key and label.
+    pub sent: Option<(String, String)>,
+}
+
+/// How long a click can be taken back.
+#[derive(Resource)]
+pub struct UndoWindow(pub Duration);
+
+impl Default for UndoWindow {
+    fn default() -> Self {
+        UndoWindow(Duration::from_secs(3))
+    }
+}
