@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod deadline;
+pub mod decide;
 pub mod duplicates;
 pub mod kpi;
 pub mod lifecycle;

@@ -8,10 +8,12 @@ use std::collections::HashMap;
 use super::Sim;
 use domain::sla::DEFAULT_SLA_MINUTES;
 use domain::time::HOUR_MS;
-use domain::{Change, lifecycle};
+use domain::access::{Access, Role};
+use domain::decide::{Ask, Bounds, Decider, Decision, NextIds};
+use domain::Change;
 use feed::Mirror;
 use gis::city::City;
-use protocol::{Category, ClientMsg, Command, Event, Level, TicketStatus};
+use protocol::{Category, ClientMsg, Event, Level, TicketStatus};
 
 /// What a simulated period came to, against the seeds' figures.
 #[derive(Clone, Debug, Default)]
@@ -117,6 +119,9 @@ pub struct Driven {
 /// Run `sim` from `start_ms` to `end_ms` on a virtual clock, a minute a step: each command
 /// it makes becomes the event the gateway would write (`lifecycle`, numbered from 1) and
 /// is applied with `domain::apply`; `on` sees every event with its change and time.
+/// Who the simulator is in the audit trail.
+const ACTOR: &str = "仿真系统";
+
 pub fn drive(
     sim: &mut Sim,
     start_ms: i64,
@@ -132,46 +137,40 @@ pub fn drive(
     let step = 60_000i64;
     let mut now = start_ms;
     let mut pending: Vec<ClientMsg> = sim.setup();
+    let bounds = Bounds::default();
+    let admin = Access::city(Role::Admin);
+    let no_trail = |_: &protocol::Briefing| Ok(vec![]);
     loop {
         for msg in std::mem::take(&mut pending) {
             let ClientMsg::Command { command, .. } = msg else {
                 continue;
             };
             commands += 1;
-            // The event the gateway would write for this command, or none if refused.
-            let event = match &command {
-                Command::UpsertUnit { unit } => Some(Event::UnitStatus { unit: unit.clone() }),
-                Command::Intake { ticket } => {
-                    let t = lifecycle::new_ticket(next_ticket, ticket, now, DEFAULT_SLA_MINUTES);
-                    next_ticket += 1;
-                    Some(lifecycle::intake_event(t, seq + 1, now, "仿真系统"))
-                }
-                Command::RaiseWarning { warning } => {
-                    let w = lifecycle::new_warning(next_warning, warning, now);
-                    next_warning += 1;
-                    Some(lifecycle::warning_event(w))
-                }
-                Command::AckWarning { warning }
-                | Command::AssignTaskForce { warning, .. }
-                | Command::LiftWarning { warning, .. } => m
-                    .warnings
-                    .get(warning)
-                    .and_then(|w| lifecycle::apply_warning(w, &command, now).ok())
-                    .map(lifecycle::warning_event),
-                other => {
-                    let t = other.ticket().and_then(|id| m.tickets.get(&id));
-                    let unit = match other {
-                        Command::Dispatch { unit, .. } => m.units.get(unit),
-                        _ => None,
-                    };
-                    match (t, other.audit_action()) {
-                        (Some(t), Some(action)) => lifecycle::apply_ticket(t, other, unit, now)
-                            .ok()
-                            .map(|c| c.event(t.status, action, seq + 1, now, "仿真系统")),
-                        _ => None,
-                    }
-                }
+            // The event the gateway would write for this command (the same decision,
+            // `domain::decide`, as the simulator's admin), or none if refused.
+            let decider = Decider {
+                state: &m.state,
+                bounds: &bounds,
+                trail: &no_trail,
             };
+            let ask = Ask {
+                actor: ACTOR,
+                access: &admin,
+                key: "fast-forward",
+                command: &command,
+            };
+            let event = decider.decide(&ask, now).ok().map(|d| {
+                let next = NextIds {
+                    ticket: next_ticket,
+                    warning: next_warning,
+                };
+                match d {
+                    Decision::NewTicket(_) => next_ticket += 1,
+                    Decision::NewWarning(_) => next_warning += 1,
+                    _ => {}
+                }
+                d.event(next, seq + 1, now, ACTOR, DEFAULT_SLA_MINUTES).0
+            });
             let Some(event) = event else {
                 refused += 1;
                 continue;

@@ -19,16 +19,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 
-use domain::access::{Access, authorize};
+use domain::access::Access;
 use domain::kpi::Kpis;
-use domain::sla::{DEFAULT_SLA_MINUTES, MAX_SLA_MINUTES};
-use domain::text::check_text;
+use domain::sla::DEFAULT_SLA_MINUTES;
 use domain::time::{DAY_MS, now_ms};
-use domain::{self, Change as Changed, Refusal, State, lifecycle};
+use domain::decide::{Ask, Bounds, Decider, Decision, NextIds};
+use domain::{self, Change as Changed, Refusal, State};
 use protocol::compact;
 use protocol::{
-    AuditEntry, Briefing, Command, CommandOutcome, ErrorCode, Event, Incident, KpiFigures,
-    NewTicket, NewWarning, ServerMsg, Ticket, TicketStatus, Unit, Warning, within,
+    AuditEntry, Briefing, Command, CommandOutcome, Event, KpiFigures, ServerMsg, Ticket, TicketStatus, Unit, Warning, within,
 };
 
 pub use backend::{Backend, StoredDelta};
@@ -72,18 +71,12 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             sla_minutes: DEFAULT_SLA_MINUTES,
-            bbox: [73.0, 3.0, 136.0, 54.0],
+            bbox: Bounds::default().bbox,
             grids: None,
             key_ttl_ms: DAY_MS,
         }
     }
 }
-
-/// How far back a ticket's own intake time may lie (an import of history), and how far
-/// ahead (clock skew between two systems); the deadline arithmetic stays far from
-/// overflow either way.
-const CREATED_PAST_MS: i64 = 366 * DAY_MS;
-const CREATED_AHEAD_MS: i64 = 60_000;
 
 /// One command as the gateway hands it over: who sent it, its key, what it asks.
 #[derive(Clone, Debug)]
@@ -795,359 +788,44 @@ impl Store {
         Ok(frame)
     }
 
-    /// Check a request against the live state; nothing is written here.
-    fn decide(&self, req: &Request, now_ms: i64) -> Result<Change, Refusal> {
-        check_text("idempotency key", &req.key, 1, 128)?;
-        let cmd = &req.command;
-        authorize(&req.access, cmd, &self.state)?;
-        check_command_text(cmd)?;
-        match cmd {
-            Command::Intake { ticket } => {
-                self.validate_new_ticket(ticket, now_ms)?;
-                Ok(Change::NewTicket(ticket.clone()))
-            }
-            Command::Dispatch { ticket, .. }
-            | Command::Accept { ticket }
-            | Command::Start { ticket }
-            | Command::Return { ticket, .. }
-            | Command::Escalate { ticket, .. }
-            | Command::Supervise { ticket, .. }
-            | Command::Resolve { ticket, .. }
-            | Command::Rate { ticket, .. }
-            | Command::Close { ticket }
-            | Command::Merge { ticket, .. }
-            | Command::Unmerge { ticket } => {
-                let t = self.state.tickets.get(ticket).ok_or_else(|| {
-                    Refusal::new(
-                        ErrorCode::UnknownTicket,
-                        format!("no live ticket {ticket} (never taken in, or archived)"),
-                    )
-                })?;
-                let unit = match cmd {
-                    Command::Dispatch { unit, .. } => {
-                        Some(self.state.units.get(unit).ok_or_else(|| {
-                            Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {unit}"))
-                        })?)
-                    }
-                    _ => None,
-                };
-                if let Command::Merge { ticket, into } = cmd {
-                    self.check_merge(t, *ticket, *into)?;
-                }
-                let c = lifecycle::apply_ticket(t, cmd, unit, now_ms)?;
-                let action = cmd.audit_action().ok_or_else(|| {
-                    Refusal::new(
-                        ErrorCode::Invalid,
-                        format!("{} is not a ticket command", cmd.name()),
-                    )
-                })?;
-                Ok(Change::Ticket {
-                    from: t.status,
-                    change: c,
-                    action,
-                })
-            }
-            Command::RaiseWarning { warning } => {
-                validate_new_warning(warning)?;
-                for g in &warning.grids {
-                    self.check_region(g)?;
-                }
-                Ok(Change::NewWarning(warning.clone()))
-            }
-            Command::AckWarning { warning }
-            | Command::AssignTaskForce { warning, .. }
-            | Command::LiftWarning { warning, .. } => {
-                let w = self.state.warnings.get(warning).ok_or_else(|| {
-                    Refusal::new(
-                        ErrorCode::UnknownWarning,
-                        format!("no live warning {warning} (never raised, or lifted)"),
-                    )
-                })?;
-                Ok(Change::Warning(lifecycle::apply_warning(w, cmd, now_ms)?))
-            }
-            Command::UpsertUnit { unit } => {
-                if unit.id.trim().is_empty() || unit.name.trim().is_empty() {
-                    return Err(Refusal::new(
-                        ErrorCode::Invalid,
-                        "unit id and name must not be blank",
-                    ));
-                }
-                self.check_position(unit.lon, unit.lat)?;
-                Ok(Change::Unit(unit.clone()))
-            }
-            Command::StartBriefing { incident } => {
-                let found = match incident {
-                    Incident::Ticket { id } => self
-                        .state
-                        .tickets
-                        .get(id)
-                        .map(|t| (t.title.clone(), vec![t.id], vec![t.grid.clone()])),
-                    Incident::Warning { id } => self
-                        .state
-                        .warnings
-                        .get(id)
-                        .map(|w| (w.title.clone(), w.tickets.clone(), w.grids.clone())),
-                };
-                let (title, tickets, grids) = found.ok_or_else(|| {
-                    let what = match incident {
-                        Incident::Ticket { id } => format!("ticket {id}"),
-                        Incident::Warning { id } => format!("warning {id}"),
-                    };
-                    Refusal::new(
-                        ErrorCode::UnknownIncident,
-                        format!("no live {what} to brief on"),
-                    )
-                })?;
-                Ok(Change::Briefing(Some(Briefing {
-                    incident: *incident,
-                    title,
-                    tickets,
-                    grids,
-                    significant: vec![],
-                    started_ms: now_ms,
-                    by: req.actor.clone(),
-                })))
-            }
-            Command::Promote { seq, significant } => {
-                let mut b = self.state.briefing.clone().ok_or_else(|| {
-                    Refusal::new(
-                        ErrorCode::NoBriefing,
-                        "no briefing is running: start one first",
-                    )
-                })?;
-                let mine = self
-                    .briefing_audit(&b)
-                    .map_err(|e| Refusal::new(ErrorCode::Storage, e.to_string()))?;
-                if !mine.iter().any(|a| a.seq == *seq) {
-                    return Err(Refusal::new(
-                        ErrorCode::UnknownEntry,
-                        format!("audit entry {seq} is not in this incident's trail"),
-                    ));
-                }
-                b.significant.retain(|s| s != seq);
-                if *significant {
-                    b.significant.push(*seq);
-                }
-                Ok(Change::Briefing(Some(b)))
-            }
-            Command::EndBriefing => {
-                if self.state.briefing.is_none() {
-                    return Err(Refusal::new(
-                        ErrorCode::NoBriefing,
-                        "no briefing is running",
-                    ));
-                }
-                Ok(Change::Briefing(None))
-            }
-            Command::SetUnitDuty { unit, on_duty } => {
-                let u = self.state.units.get(unit).ok_or_else(|| {
-                    Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {unit}"))
-                })?;
-                Ok(Change::Unit(Unit {
-                    on_duty: *on_duty,
-                    ..u.clone()
-                }))
-            }
-        }
+    /// Check a request against the live state (`domain::decide`); nothing is written here.
+    fn decide(&self, req: &Request, now_ms: i64) -> Result<Decision, Refusal> {
+        let bounds = Bounds {
+            bbox: self.policy.bbox,
+            grids: self.policy.grids.clone(),
+        };
+        let trail = |b: &Briefing| self.briefing_audit(b).map_err(|e| e.to_string());
+        let decider = Decider {
+            state: &self.state,
+            bounds: &bounds,
+            trail: &trail,
+        };
+        let ask = Ask {
+            actor: &req.actor,
+            access: &req.access,
+            key: &req.key,
+            command: &req.command,
+        };
+        decider.decide(&ask, now_ms)
     }
 
-    /// A merge joins a ticket to a live master of the same kind, one level deep: the master
-    /// is not itself merged, and nothing is merged into the ticket being merged.
-    fn check_merge(&self, t: &Ticket, ticket: u64, into: u64) -> Result<(), Refusal> {
-        let invalid = |m: String| Refusal::new(ErrorCode::Invalid, m);
-        if ticket == into {
-            return Err(invalid(format!(
-                "ticket {ticket} cannot be merged into itself"
-            )));
-        }
-        let master = self.state.tickets.get(&into).ok_or_else(|| {
-            Refusal::new(
-                ErrorCode::UnknownTicket,
-                format!("no live ticket {into} to merge into"),
-            )
-        })?;
-        if let Some(m) = master.merged_into {
-            return Err(invalid(format!(
-                "ticket {into} is itself merged into {m}: merge into {m}"
-            )));
-        }
-        if master.category != t.category {
-            return Err(invalid(format!(
-                "ticket {ticket} ({}) and {into} ({}) are not the same kind of matter",
-                t.category.zh(),
-                master.category.zh()
-            )));
-        }
-        if let Some(d) = self
-            .state
-            .tickets
-            .values()
-            .find(|x| x.merged_into == Some(ticket))
-        {
-            return Err(invalid(format!(
-                "ticket {} is merged into {ticket}: unmerge it first",
-                d.id
-            )));
-        }
-        Ok(())
-    }
-
-    fn check_position(&self, lon: f64, lat: f64) -> Result<(), Refusal> {
-        let [x0, y0, x1, y1] = self.policy.bbox;
-        if !(lon.is_finite() && lat.is_finite() && lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1)
-        {
-            return Err(Refusal::new(
-                ErrorCode::OutOfRange,
-                format!(
-                    "position ({lon}, {lat}) is outside the accepted area \
-                     lon {x0}..{x1}, lat {y0}..{y1}"
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// A grid the city has, when the gateway knows its layers.
-    fn check_grid(&self, g: &str) -> Result<(), Refusal> {
-        match &self.policy.grids {
-            Some(grids) if !grids.contains(g) => Err(Refusal::new(
-                ErrorCode::Invalid,
-                format!("grid {g} is not one of the city's grids"),
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    /// A region the city has (a grid, or a district, town or village: a warning may cover
-    /// any of them), when the gateway knows its layers. Warnings are rare: a scan will do.
-    fn check_region(&self, r: &str) -> Result<(), Refusal> {
-        match &self.policy.grids {
-            Some(grids)
-                if !grids.contains(r)
-                    && !grids.iter().any(|g| {
-                        g.len() > r.len() && g.starts_with(r) && g.as_bytes()[r.len()] == b'-'
-                    }) =>
-            {
-                Err(Refusal::new(
-                    ErrorCode::Invalid,
-                    format!("{r} is none of the city's regions (grid, village, town or district)"),
-                ))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn validate_new_ticket(&self, t: &NewTicket, now_ms: i64) -> Result<(), Refusal> {
-        self.check_position(t.lon, t.lat)?;
-        check_text("title", t.title.trim(), 1, 200)?;
-        check_text("grid", &t.grid, 1, 64)?;
-        check_text("subtype", &t.subtype, 0, 64)?;
-        check_text("reporter", &t.reporter, 0, 64)?;
-        self.check_grid(&t.grid)?;
-        if let Some(c) = t.created_ms
-            && !(now_ms - CREATED_PAST_MS..=now_ms + CREATED_AHEAD_MS).contains(&c)
-        {
-            return Err(Refusal::new(
-                ErrorCode::Invalid,
-                format!("created_ms {c} is not within the last 366 days: leave it out to mean now"),
-            ));
-        }
-        if let Some(m) = t.sla_minutes
-            && !(1..=MAX_SLA_MINUTES).contains(&m)
-        {
-            return Err(Refusal::new(
-                ErrorCode::Invalid,
-                format!("sla_minutes must be 1-{MAX_SLA_MINUTES}, got {m}"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Turn a decided change into its event, write it and apply it; returns the event
-    /// and any new id.
+    /// Turn a decided change into its event and write it; returns the event and any new
+    /// id.
     fn persist(
         &mut self,
-        change: Change,
+        change: Decision,
         seq: u64,
         now_ms: i64,
         req: &Request,
     ) -> Result<(Event, Option<u64>), StoreError> {
-        let (event, id) = match change {
-            Change::NewTicket(n) => {
-                let id = self.next_ticket;
-                let t = lifecycle::new_ticket(id, &n, now_ms, self.policy.sla_minutes);
-                (
-                    lifecycle::intake_event(t, seq, now_ms, &req.actor),
-                    Some(id),
-                )
-            }
-            Change::Ticket {
-                from,
-                change,
-                action,
-            } => (change.event(from, action, seq, now_ms, &req.actor), None),
-            Change::NewWarning(n) => {
-                let id = self.next_warning;
-                let w = lifecycle::new_warning(id, &n, now_ms);
-                (lifecycle::warning_event(w), Some(id))
-            }
-            Change::Warning(w) => (lifecycle::warning_event(w), None),
-            Change::Unit(u) => (Event::UnitStatus { unit: u }, None),
-            Change::Briefing(b) => (Event::BriefingChanged { briefing: b }, None),
+        let next = NextIds {
+            ticket: self.next_ticket,
+            warning: self.next_warning,
         };
+        let (event, id) = change.event(next, seq, now_ms, &req.actor, self.policy.sla_minutes);
         self.write_event(&event)?;
         Ok((event, id))
     }
-}
-
-/// The free text of a command: lengths in characters, no control characters.
-fn check_command_text(cmd: &Command) -> Result<(), Refusal> {
-    match cmd {
-        Command::Return { reason: t, .. } | Command::Escalate { reason: t, .. } => {
-            check_text("reason", t, 0, 500)
-        }
-        Command::Supervise { note: t, .. }
-        | Command::Resolve { note: t, .. }
-        | Command::LiftWarning { note: t, .. } => check_text("note", t, 0, 500),
-        Command::AssignTaskForce { team, .. } => check_text("team", team, 1, 64),
-        Command::Dispatch { unit, .. } | Command::SetUnitDuty { unit, .. } => {
-            check_text("unit", unit, 1, 64)
-        }
-        Command::UpsertUnit { unit } => {
-            check_text("unit id", &unit.id, 1, 64)?;
-            check_text("unit name", &unit.name, 1, 64)?;
-            check_text("unit area", &unit.area, 0, 64)
-        }
-        _ => Ok(()),
-    }
-}
-
-fn validate_new_warning(w: &NewWarning) -> Result<(), Refusal> {
-    check_text("warning title", w.title.trim(), 1, 200)?;
-    for g in &w.grids {
-        check_text("grid", g, 1, 64)?;
-    }
-    if w.grids.len() > 1000 || w.tickets.len() > 10_000 {
-        return Err(Refusal::new(
-            ErrorCode::Invalid,
-            "a warning links at most 1,000 grids and 10,000 tickets",
-        ));
-    }
-    Ok(())
-}
-
-/// A decided change, before it is written.
-enum Change {
-    NewTicket(NewTicket),
-    Ticket {
-        from: TicketStatus,
-        change: lifecycle::TicketChange,
-        action: protocol::AuditAction,
-    },
-    NewWarning(NewWarning),
-    Warning(Warning),
-    Unit(Unit),
-    Briefing(Option<Briefing>),
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use super::*;
-use protocol::examples;
+use protocol::{ErrorCode, NewWarning, examples};
 
 fn req(key: &str, command: Command) -> Request {
     Request {
