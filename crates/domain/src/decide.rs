@@ -401,7 +401,10 @@ impl Decision {
         match self {
             Decision::NewTicket(n) => {
                 let t = lifecycle::new_ticket(next.ticket, &n, now_ms, sla_minutes);
-                (lifecycle::intake_event(t, seq, now_ms, actor), Some(next.ticket))
+                (
+                    lifecycle::intake_event(t, seq, now_ms, actor),
+                    Some(next.ticket),
+                )
             }
             Decision::Ticket {
                 from,

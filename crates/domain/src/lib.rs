@@ -12,6 +12,7 @@ pub mod kpi;
 pub mod lifecycle;
 pub mod past;
 mod refusal;
+pub mod rules;
 pub mod services;
 pub mod sla;
 pub mod state;

@@ -2,7 +2,6 @@
 //! in batches (one commit each), fans each delta out to every client whose scope it is in,
 //! answers resumes from a window of recent deltas, and sends the heartbeat.
 
-use domain::Deadlines;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -204,7 +203,7 @@ pub async fn run(
             _ = beat.tick() => {
                 // A replay shows what happened, nothing more: no supervision of its own.
                 if core.replay.is_none() && core.writes() {
-                    core.auto_supervise().await;
+                    core.run_rules().await;
                 }
                 if core.writes() {
                     core.expire_keys();
@@ -577,43 +576,20 @@ impl Core {
         }
     }
 
-    /// 督办 on its own: every stage of an open ticket past its deadline (accept, start
-    /// work, resolve) is put under supervision by the gateway, once per stage (the store
-    /// refuses a second, and the idempotency key names the stage and its deadline),
-    /// written in the audit trail and sent to every wall like any change. An accepted
-    /// ticket left idle past its start deadline comes back up this way.
-    async fn auto_supervise(&mut self) {
-        use protocol::{Command, Stage};
+    /// The gateway's automatic rules (`domain::rules`): now 督办 by stage, for the
+    /// tickets whose time has come; their commands are applied like anyone's.
+    async fn run_rules(&mut self) {
         let now = domain::time::now_ms();
-        // The tickets whose time has come (an index by due time): not every ticket a beat.
-        let batch: Vec<_> = self
-            .store
-            .due_before(now)
-            .flat_map(|t| {
-                t.unsupervised_overdue(now).into_iter().map(move |stage| {
-                    let (deadline, note) = match stage {
-                        Stage::Accept => (t.stage_deadline_ms, "超过签收时限，系统自动督办"),
-                        Stage::Handle => (t.stage_deadline_ms, "签收后超时未处置，重新提请并督办"),
-                        Stage::Resolve => (Some(t.deadline_ms), "超过办理时限，系统自动督办"),
-                    };
-                    let request = Request {
-                        actor: protocol::AUTO_SUPERVISOR.into(),
-                        credential: protocol::AUTO_SUPERVISOR.into(),
-                        access: Access::city(domain::access::Role::Operator),
-                        key: format!(
-                            "auto-supervise-{}-{}-{}",
-                            t.id,
-                            stage.en(),
-                            deadline.unwrap_or(0)
-                        ),
-                        command: Command::Supervise {
-                            ticket: t.id,
-                            note: note.into(),
-                            stage: Some(stage),
-                        },
-                    };
-                    (None, request, None)
-                })
+        let batch: Vec<_> = domain::rules::supervise::overdue(self.store.due_before(now), now)
+            .map(|c| {
+                let request = Request {
+                    actor: protocol::AUTO_SUPERVISOR.into(),
+                    credential: protocol::AUTO_SUPERVISOR.into(),
+                    access: Access::city(domain::access::Role::Operator),
+                    key: c.key,
+                    command: c.command,
+                };
+                (None, request, None)
             })
             .take(self.cfg.limits.batch)
             .collect();

@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 
 use super::Sim;
-use domain::sla::DEFAULT_SLA_MINUTES;
-use domain::time::HOUR_MS;
+use domain::Change;
 use domain::access::{Access, Role};
 use domain::decide::{Ask, Bounds, Decider, Decision, NextIds};
-use domain::Change;
+use domain::sla::DEFAULT_SLA_MINUTES;
+use domain::time::HOUR_MS;
 use feed::Mirror;
 use gis::city::City;
 use protocol::{Category, ClientMsg, Event, Level, TicketStatus};

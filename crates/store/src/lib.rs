@@ -20,14 +20,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use domain::access::Access;
+use domain::decide::{Ask, Bounds, Decider, Decision, NextIds};
 use domain::kpi::Kpis;
 use domain::sla::DEFAULT_SLA_MINUTES;
 use domain::time::{DAY_MS, now_ms};
-use domain::decide::{Ask, Bounds, Decider, Decision, NextIds};
 use domain::{self, Change as Changed, Refusal, State};
 use protocol::compact;
 use protocol::{
-    AuditEntry, Briefing, Command, CommandOutcome, Event, KpiFigures, ServerMsg, Ticket, TicketStatus, Unit, Warning, within,
+    AuditEntry, Briefing, Command, CommandOutcome, Event, KpiFigures, ServerMsg, Ticket,
+    TicketStatus, Unit, Warning, within,
 };
 
 pub use backend::{Backend, StoredDelta};
