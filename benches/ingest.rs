@@ -1,5 +1,6 @@
 //! Decode + apply of one delta into the wall's mirror, against a bare serde_json decode
 //! of the same frame, in the same run. Goal: at most 2x the bare decode.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly where it stands
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;

@@ -1,4 +1,5 @@
 //! The gateway end to end, over real WebSockets and HTTP on loopback, on a real SQLite file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly where it stands
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! The wall: its state plugins headless (MinimalPlugins), end to end against a real
 //! gateway on loopback, and a real render of the demo under Xvfb.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly where it stands
 
 use std::time::{Duration, Instant};
 

@@ -3,10 +3,6 @@
 //! they accept must survive a round trip unchanged.
 #![no_main]
 
-#[path = "../../src/protocol/mod.rs"]
-#[allow(dead_code)]
-mod protocol;
-
 use libfuzzer_sys::fuzz_target;
 use protocol::{ClientMsg, NewTicket};
 

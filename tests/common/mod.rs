@@ -3,6 +3,7 @@
 //! the few moves every test makes (connect and read the snapshot, send a command and wait
 //! for its result, register the example unit).
 #![allow(dead_code)] // each test binary uses its own share of it
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly where it stands
 
 use std::ops::Deref;
 use std::time::Duration;

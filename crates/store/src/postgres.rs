@@ -81,6 +81,11 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
+/// The client is taken only when the store is dropped: no statement runs after that.
+fn closed() -> StoreError {
+    StoreError::Pg("the PostgreSQL connection is closed (the store is being dropped)".into())
+}
+
 fn pg(e: postgres::Error) -> StoreError {
     // postgres::Error's Display says only "db error": the server's own words are inside.
     match e.as_db_error() {
@@ -132,9 +137,9 @@ impl Pg {
         sql: &'static str,
         f: impl FnOnce(&mut Client, &Statement) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
+        let mut c = self.client.borrow_mut();
+        let c = c.as_mut().ok_or_else(closed)?;
         blocking(|| {
-            let mut c = self.client.borrow_mut();
-            let c = c.as_mut().expect("the client lives until drop");
             let mut cache = self.statements.borrow_mut();
             let st = match cache.get(sql) {
                 Some(st) => st.clone(),
@@ -265,13 +270,9 @@ impl Pg {
     }
 
     fn batch(&self, sql: &str) -> Result<(), StoreError> {
-        blocking(|| {
-            let mut c = self.client.borrow_mut();
-            c.as_mut()
-                .expect("the client lives until drop")
-                .batch_execute(sql)
-        })
-        .map_err(pg)
+        let mut c = self.client.borrow_mut();
+        let c = c.as_mut().ok_or_else(closed)?;
+        blocking(|| c.batch_execute(sql)).map_err(pg)
     }
 }
 
