@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: everything the tests need, then the checks and the tests.
-#   tools/test.sh            fmt check, clippy (warnings are errors), cargo test
+#   tools/test.sh            fmt check, clippy (warnings are errors), cargo test: every
+#                            crate of the workspace (crates/*) and the binary on top
 #   tools/test.sh -- ARGS    passes ARGS to cargo test (e.g. tools/test.sh -- wall)
 # On a fresh Debian machine it installs what the render test needs (Xvfb, Mesa's software
 # Vulkan, X client libraries) with apt-get, as root or through sudo; nothing else is
@@ -55,10 +56,10 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-echo "== cargo fmt --check"
-cargo fmt --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets -- -D warnings
-echo "== cargo test"
+echo "== cargo fmt --all --check"
+cargo fmt --all --check
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test --workspace"
 [ "${1:-}" = "--" ] && shift
-cargo test "$@"
+cargo test --workspace "$@"

@@ -8,15 +8,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 use super::backend::Backend;
+use super::sql::{self, Dialect};
 use domain::access::Role;
-
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
-    role TEXT NOT NULL, region TEXT NOT NULL, unit TEXT, token_hash TEXT NOT NULL,
-    created_ms INTEGER NOT NULL, revoked_ms INTEGER);
-CREATE TABLE IF NOT EXISTS access_log (n INTEGER PRIMARY KEY AUTOINCREMENT,
-    at_ms INTEGER NOT NULL, account TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL);
-";
 
 /// One credential.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,11 +57,14 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> {
     ))
 }
 
-const COLUMNS: &str = "id, name, role, region, unit, token_hash, created_ms, revoked_ms";
+/// A statement of `sql` as SQLite takes it.
+fn q(statement: &str) -> String {
+    Dialect::Sqlite.statement(statement)
+}
 
 /// Every account, revoked ones included, by name.
 pub(super) fn all(c: &Connection) -> Result<Vec<Account>, StoreError> {
-    let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM accounts ORDER BY name"))?;
+    let mut st = c.prepare(&q(sql::ACCOUNTS))?;
     let rows = st.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
         .map(|(mut a, role)| {
@@ -82,7 +78,7 @@ pub(super) fn all(c: &Connection) -> Result<Vec<Account>, StoreError> {
 /// The account with this id or name.
 pub(super) fn insert(c: &Connection, a: &Account) -> Result<(), StoreError> {
     c.execute(
-        &format!("INSERT INTO accounts ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        &q(sql::INSERT_ACCOUNT),
         params![
             a.id,
             a.name,
@@ -98,23 +94,15 @@ pub(super) fn insert(c: &Connection, a: &Account) -> Result<(), StoreError> {
 }
 
 pub(super) fn set_hash(c: &Connection, id: &str, hash: &str) -> Result<bool, StoreError> {
-    Ok(c.execute(
-        "UPDATE accounts SET token_hash = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
-        params![id, hash],
-    )? == 1)
+    Ok(c.execute(&q(sql::SET_TOKEN_HASH), params![id, hash])? == 1)
 }
 
 pub(super) fn revoke(c: &Connection, id: &str, at_ms: i64) -> Result<bool, StoreError> {
-    Ok(c.execute(
-        "UPDATE accounts SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
-        params![id, at_ms],
-    )? == 1)
+    Ok(c.execute(&q(sql::REVOKE), params![id, at_ms])? == 1)
 }
 
 pub(super) fn log(c: &Connection, entries: &[AccessEntry]) -> Result<(), StoreError> {
-    let mut st = c.prepare_cached(
-        "INSERT INTO access_log (at_ms, account, event, detail) VALUES (?1, ?2, ?3, ?4)",
-    )?;
+    let mut st = c.prepare_cached(&q(sql::LOG_ACCESS))?;
     for e in entries {
         st.execute(params![e.at_ms, e.account, e.event, e.detail])?;
     }
@@ -123,8 +111,7 @@ pub(super) fn log(c: &Connection, entries: &[AccessEntry]) -> Result<(), StoreEr
 
 /// The newest `limit` lines of the access log, newest last.
 pub(super) fn recent_log(c: &Connection, limit: usize) -> Result<Vec<AccessEntry>, StoreError> {
-    let mut st =
-        c.prepare("SELECT at_ms, account, event, detail FROM access_log ORDER BY n DESC LIMIT ?1")?;
+    let mut st = c.prepare(&q(sql::RECENT_ACCESS))?;
     let mut v = st
         .query_map([limit as i64], |r| {
             Ok(AccessEntry {
@@ -156,7 +143,7 @@ pub struct AccountBook {
 impl AccountBook {
     pub fn open(path: &std::path::Path) -> Result<AccountBook, StoreError> {
         Ok(AccountBook {
-            db: Box::new(super::db::Db::open(path)?),
+            db: Box::new(super::sqlite::Sqlite::open(path)?),
         })
     }
     /// The accounts of a cluster's PostgreSQL database.

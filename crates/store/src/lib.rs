@@ -9,10 +9,11 @@
 pub mod accounts;
 mod backend;
 mod checkpoint;
-mod db;
 pub mod gauges;
 mod postgres;
 mod replayed;
+mod sql;
+mod sqlite;
 
 use domain::Deadlines;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
@@ -32,7 +33,7 @@ use protocol::{
 };
 
 pub use backend::{Backend, StoredDelta};
-pub use db::read_log;
+pub use sqlite::read_log;
 
 /// Every event of a cluster's log in its PostgreSQL record (a rewind on a cluster node).
 pub fn read_log_postgres(url: &str) -> Result<Vec<StoredDelta>, StoreError> {
@@ -52,6 +53,9 @@ pub enum StoreError {
     Pg(String),
     #[error("a stored row does not decode ({0}); was the file written by another program?")]
     Corrupt(String),
+    /// The database's schema is not one this build can open (`sql::MIGRATIONS`).
+    #[error("{0}")]
+    Schema(String),
 }
 
 /// Site rules the store enforces on intake.
@@ -192,7 +196,7 @@ pub struct Store {
 impl Store {
     /// Open (or create) the database at `path` and load the live state.
     pub fn open(path: &Path, policy: Policy) -> Result<Store, StoreError> {
-        Store::with_backend(Box::new(db::Db::open(path)?), policy)
+        Store::with_backend(Box::new(sqlite::Sqlite::open(path)?), policy)
     }
 
     /// Connect to a cluster's PostgreSQL database (creating the tables if need be) and

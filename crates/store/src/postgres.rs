@@ -15,27 +15,9 @@ use postgres::{Client, NoTls, Statement};
 use super::StoreError;
 use super::accounts::{AccessEntry, Account};
 use super::backend::{Backend, Loaded, StoredDelta, TicketsLater, decode, encode, snake};
+use super::sql::{self, Dialect};
 use domain::access::Role;
 use protocol::{AuditEntry, Briefing, CommandOutcome, Ticket, Unit, Warning};
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (seq BIGINT PRIMARY KEY, ts_us BIGINT NOT NULL, frame TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tickets (id BIGINT PRIMARY KEY, status TEXT NOT NULL, json TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS tickets_status ON tickets(status);
-CREATE TABLE IF NOT EXISTS audit (seq BIGINT PRIMARY KEY, ticket BIGINT NOT NULL, json TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_ticket ON audit(ticket, seq);
-CREATE TABLE IF NOT EXISTS warnings (id BIGINT PRIMARY KEY, status TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS units (id TEXT PRIMARY KEY, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS idempotency (credential TEXT NOT NULL, key TEXT NOT NULL,
-    at_ms BIGINT NOT NULL, outcome TEXT NOT NULL, PRIMARY KEY (credential, key));
-CREATE INDEX IF NOT EXISTS idempotency_at ON idempotency(at_ms);
-CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
-    role TEXT NOT NULL, region TEXT NOT NULL, unit TEXT, token_hash TEXT NOT NULL,
-    created_ms BIGINT NOT NULL, revoked_ms BIGINT);
-CREATE TABLE IF NOT EXISTS access_log (n BIGSERIAL PRIMARY KEY, at_ms BIGINT NOT NULL,
-    account TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL);
-";
 
 /// Advisory lock keys: one serialises schema creation (several nodes start at once), one is
 /// the writer's lease.
@@ -100,28 +82,49 @@ impl Pg {
     pub fn connect(url: &str) -> Result<Pg, StoreError> {
         let mut client = blocking(|| Client::connect(url, NoTls))
             .map_err(|e| StoreError::Pg(format!("cannot connect to {}: {e}", redact(url))))?;
-        blocking(|| -> Result<(), postgres::Error> {
+        let mut found = 0;
+        let refused = blocking(|| -> Result<Result<(), String>, postgres::Error> {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-            // Only a new database gets the DDL: CREATE INDEX IF NOT EXISTS locks its table
-            // even when the index is there, and a node joining a running cluster then
-            // deadlocked with the writer's batch (seen: 40P01 on a restart under load).
-            let made: bool = tx
-                .query_one("SELECT to_regclass('access_log') IS NOT NULL", &[])?
+            // Only a database behind this build's version gets DDL: CREATE INDEX IF NOT
+            // EXISTS locks its table even when the index is there, and a node joining a
+            // running cluster then deadlocked with the writer's batch (seen: 40P01 on a
+            // restart under load).
+            let has_meta: bool = tx
+                .query_one("SELECT to_regclass('meta') IS NOT NULL", &[])?
                 .get(0);
-            if !made {
-                tx.batch_execute(SCHEMA)?;
+            let recorded: Option<String> = if has_meta {
+                tx.query_opt(sql::SCHEMA_VERSION, &[])?.map(|r| r.get(0))
+            } else {
+                None
+            };
+            found = match recorded.map(|v| v.parse::<u32>()) {
+                None => 0,
+                Some(Ok(v)) => v,
+                Some(Err(_)) => return Ok(Err("schema_version is not a number".to_string())),
+            };
+            if found > sql::latest() {
+                return Ok(Err(sql::too_new(found)));
+            }
+            for m in sql::MIGRATIONS.iter().filter(|m| m.version > found) {
+                tx.batch_execute(&Dialect::Postgres.schema(m.ddl))?;
+                tx.execute(sql::SET_SCHEMA_VERSION, &[&m.version.to_string()])?;
             }
             // The epoch names this log (and the JetStream stream that carries it): fixed
             // when the database is created.
             let epoch = format!("{:016x}", rand::random::<u64>());
-            tx.execute(
-                "INSERT INTO meta (k, v) VALUES ('epoch', $1) ON CONFLICT (k) DO NOTHING",
-                &[&epoch],
-            )?;
-            tx.commit()
+            tx.execute(sql::NEW_EPOCH, &[&epoch])?;
+            tx.commit()?;
+            Ok(Ok(()))
         })
         .map_err(pg)?;
+        refused.map_err(|why| StoreError::Schema(format!("{}: {why}", redact(url))))?;
+        if found < sql::latest() {
+            tracing::info!(
+                "store: PostgreSQL schema version {found} → {}",
+                sql::latest()
+            );
+        }
         Ok(Pg {
             url: url.to_string(),
             client: RefCell::new(Some(client)),
@@ -255,14 +258,10 @@ impl Pg {
         }
         match p.briefing {
             Some(Some(json)) => {
-                self.execute(
-                    "INSERT INTO meta (k, v) VALUES ('briefing', $1)
-                     ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
-                    &[&json],
-                )?;
+                self.execute(sql::SET_BRIEFING, &[&json])?;
             }
             Some(None) => {
-                self.execute("DELETE FROM meta WHERE k = 'briefing'", &[])?;
+                self.execute(sql::CLEAR_BRIEFING, &[])?;
             }
             None => {}
         }
@@ -312,30 +311,24 @@ impl Backend for Pg {
                 .unwrap_or(0))
         };
         let epoch = self
-            .texts("SELECT v FROM meta WHERE k = 'epoch'", "epoch")?
+            .texts(sql::EPOCH, "epoch")?
             .pop()
             .ok_or_else(|| StoreError::Corrupt("no epoch in meta".into()))?;
-        let seq = one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events")?;
-        let max_ticket = one("SELECT COALESCE(MAX(id), 0)::BIGINT FROM tickets")?;
-        let max_warning = one("SELECT COALESCE(MAX(id), 0)::BIGINT FROM warnings")?;
+        let seq = one(sql::LAST_SEQ)?;
+        let max_ticket = one(sql::MAX_TICKET)?;
+        let max_warning = one(sql::MAX_WARNING)?;
         let warnings = self
-            .texts(
-                "SELECT json FROM warnings WHERE status != 'lifted'",
-                "warning",
-            )?
+            .texts(sql::LIVE_WARNINGS, "warning")?
             .iter()
             .map(|j| decode("warning", j))
             .collect::<Result<_, _>>()?;
         let units = self
-            .texts("SELECT json FROM units ORDER BY id", "unit")?
+            .texts(sql::UNITS, "unit")?
             .iter()
             .map(|j| decode("unit", j))
             .collect::<Result<_, _>>()?;
         let idem = self
-            .rows(
-                "SELECT credential, key, at_ms, outcome FROM idempotency ORDER BY at_ms",
-                &[],
-            )?
+            .rows(sql::KEYS, &[])?
             .iter()
             .map(|r| {
                 let outcome: String = r.get(3);
@@ -358,7 +351,7 @@ impl Backend for Pg {
     }
 
     fn all_tickets(&self) -> Result<Vec<Ticket>, StoreError> {
-        self.texts("SELECT json FROM tickets", "ticket")?
+        self.texts(sql::ALL_TICKETS, "ticket")?
             .iter()
             .map(|j| decode("ticket", j))
             .collect()
@@ -379,12 +372,9 @@ impl Backend for Pg {
                 .read_only(true)
                 .start()
                 .map_err(pg)?;
-            let seq: i64 = tx
-                .query_one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events", &[])
-                .map_err(pg)?
-                .get(0);
+            let seq: i64 = tx.query_one(sql::LAST_SEQ, &[]).map_err(pg)?.get(0);
             let all = tx
-                .query("SELECT json FROM tickets", &[])
+                .query(sql::ALL_TICKETS, &[])
                 .map_err(pg)?
                 .iter()
                 .map(|r| decode("ticket", r.get::<_, &str>(0)))
@@ -395,14 +385,14 @@ impl Backend for Pg {
     }
 
     fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
-        let rows = self.rows("SELECT json FROM tickets WHERE id = $1", &[&(id as i64)])?;
+        let rows = self.rows(sql::TICKET, &[&(id as i64)])?;
         rows.first()
             .map(|r| decode("ticket", &r.get::<_, String>(0)))
             .transpose()
     }
 
     fn briefing(&self) -> Result<Option<Briefing>, StoreError> {
-        self.texts("SELECT v FROM meta WHERE k = 'briefing'", "briefing")?
+        self.texts(sql::BRIEFING, "briefing")?
             .first()
             .map(|j| decode("briefing", j))
             .transpose()
@@ -410,20 +400,17 @@ impl Backend for Pg {
 
     fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError> {
         let rows = self.rows(
-            "SELECT seq, ts_us, frame FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            sql::DELTAS_AFTER,
             &[&(seq as i64), &(limit.min(i64::MAX as usize) as i64)],
         )?;
         Ok(rows.iter().map(stored_delta).collect())
     }
 
     fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
-        self.rows(
-            "SELECT json FROM audit WHERE ticket = $1 ORDER BY seq",
-            &[&(ticket as i64)],
-        )?
-        .iter()
-        .map(|r| decode("audit entry", &r.get::<_, String>(0)))
-        .collect()
+        self.rows(sql::AUDIT_OF, &[&(ticket as i64)])?
+            .iter()
+            .map(|r| decode("audit entry", &r.get::<_, String>(0)))
+            .collect()
     }
 
     fn begin(&self) -> Result<(), StoreError> {
@@ -454,10 +441,7 @@ impl Backend for Pg {
         }) {
             return Ok(());
         }
-        self.execute(
-            "INSERT INTO events (seq, ts_us, frame) VALUES ($1, $2, $3)",
-            &[&(seq as i64), &ts_us, &frame],
-        )?;
+        self.execute(sql::INSERT_EVENT, &[&(seq as i64), &ts_us, &frame])?;
         Ok(())
     }
     fn upsert_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
@@ -468,8 +452,7 @@ impl Backend for Pg {
             return Ok(());
         }
         self.execute(
-            "INSERT INTO tickets (id, status, json) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json",
+            sql::UPSERT_TICKET,
             &[&(t.id as i64), &snake(&t.status)?, &encode(t)?],
         )?;
         Ok(())
@@ -484,7 +467,7 @@ impl Backend for Pg {
             return Ok(());
         }
         self.execute(
-            "INSERT INTO audit (seq, ticket, json) VALUES ($1, $2, $3)",
+            sql::INSERT_AUDIT,
             &[&(a.seq as i64), &(ticket as i64), &encode(a)?],
         )?;
         Ok(())
@@ -497,8 +480,7 @@ impl Backend for Pg {
             return Ok(());
         }
         self.execute(
-            "INSERT INTO warnings (id, status, json) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, json = EXCLUDED.json",
+            sql::UPSERT_WARNING,
             &[&(w.id as i64), &snake(&w.status)?, &encode(w)?],
         )?;
         Ok(())
@@ -510,11 +492,7 @@ impl Backend for Pg {
         }) {
             return Ok(());
         }
-        self.execute(
-            "INSERT INTO units (id, json) VALUES ($1, $2)
-             ON CONFLICT (id) DO UPDATE SET json = EXCLUDED.json",
-            &[&u.id, &encode(u)?],
-        )?;
+        self.execute(sql::UPSERT_UNIT, &[&u.id, &encode(u)?])?;
         Ok(())
     }
     fn set_briefing(&self, b: Option<&Briefing>) -> Result<(), StoreError> {
@@ -523,12 +501,8 @@ impl Backend for Pg {
             return Ok(());
         }
         match b {
-            Some(b) => self.execute(
-                "INSERT INTO meta (k, v) VALUES ('briefing', $1)
-                 ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
-                &[&encode(b)?],
-            )?,
-            None => self.execute("DELETE FROM meta WHERE k = 'briefing'", &[])?,
+            Some(b) => self.execute(sql::SET_BRIEFING, &[&encode(b)?])?,
+            None => self.execute(sql::CLEAR_BRIEFING, &[])?,
         };
         Ok(())
     }
@@ -549,43 +523,38 @@ impl Backend for Pg {
             return Ok(());
         }
         self.execute(
-            "INSERT INTO idempotency (credential, key, at_ms, outcome) VALUES ($1, $2, $3, $4)",
+            sql::INSERT_KEY,
             &[&credential, &key, &at_ms, &encode(outcome)?],
         )?;
         Ok(())
     }
     fn expire_idem(&self, before_ms: i64) -> Result<usize, StoreError> {
-        Ok(self.execute("DELETE FROM idempotency WHERE at_ms < $1", &[&before_ms])? as usize)
+        Ok(self.execute(sql::EXPIRE_KEYS, &[&before_ms])? as usize)
     }
 
     fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        self.rows(
-            "SELECT id, name, role, region, unit, token_hash, created_ms, revoked_ms
-             FROM accounts ORDER BY name",
-            &[],
-        )?
-        .iter()
-        .map(|r| {
-            let role: String = r.get(2);
-            let id: String = r.get(0);
-            Ok(Account {
-                role: Role::parse(&role)
-                    .ok_or_else(|| StoreError::Corrupt(format!("account {id}: role {role}")))?,
-                id,
-                name: r.get(1),
-                region: r.get(3),
-                unit: r.get(4),
-                token_hash: r.get(5),
-                created_ms: r.get(6),
-                revoked_ms: r.get(7),
+        self.rows(sql::ACCOUNTS, &[])?
+            .iter()
+            .map(|r| {
+                let role: String = r.get(2);
+                let id: String = r.get(0);
+                Ok(Account {
+                    role: Role::parse(&role)
+                        .ok_or_else(|| StoreError::Corrupt(format!("account {id}: role {role}")))?,
+                    id,
+                    name: r.get(1),
+                    region: r.get(3),
+                    unit: r.get(4),
+                    token_hash: r.get(5),
+                    created_ms: r.get(6),
+                    revoked_ms: r.get(7),
+                })
             })
-        })
-        .collect()
+            .collect()
     }
     fn insert_account(&self, a: &Account) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO accounts (id, name, role, region, unit, token_hash, created_ms, revoked_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            sql::INSERT_ACCOUNT,
             &[
                 &a.id,
                 &a.name,
@@ -600,21 +569,15 @@ impl Backend for Pg {
         Ok(())
     }
     fn set_token_hash(&self, id: &str, hash: &str) -> Result<bool, StoreError> {
-        Ok(self.execute(
-            "UPDATE accounts SET token_hash = $2 WHERE id = $1 AND revoked_ms IS NULL",
-            &[&id, &hash],
-        )? == 1)
+        Ok(self.execute(sql::SET_TOKEN_HASH, &[&id, &hash])? == 1)
     }
     fn revoke_account(&self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
-        Ok(self.execute(
-            "UPDATE accounts SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL",
-            &[&id, &at_ms],
-        )? == 1)
+        Ok(self.execute(sql::REVOKE, &[&id, &at_ms])? == 1)
     }
     fn log_access(&self, entries: &[AccessEntry]) -> Result<(), StoreError> {
         for e in entries {
             self.execute(
-                "INSERT INTO access_log (at_ms, account, event, detail) VALUES ($1, $2, $3, $4)",
+                sql::LOG_ACCESS,
                 &[&e.at_ms, &e.account, &e.event, &e.detail],
             )?;
         }
@@ -622,10 +585,7 @@ impl Backend for Pg {
     }
     fn recent_access(&self, limit: usize) -> Result<Vec<AccessEntry>, StoreError> {
         let mut v: Vec<AccessEntry> = self
-            .rows(
-                "SELECT at_ms, account, event, detail FROM access_log ORDER BY n DESC LIMIT $1",
-                &[&(limit as i64)],
-            )?
+            .rows(sql::RECENT_ACCESS, &[&(limit as i64)])?
             .iter()
             .map(|r| AccessEntry {
                 at_ms: r.get(0),
@@ -651,7 +611,7 @@ impl Backend for Pg {
     }
 
     fn set_epoch(&self, epoch: &str) -> Result<(), StoreError> {
-        self.execute("UPDATE meta SET v = $1 WHERE k = 'epoch'", &[&epoch])?;
+        self.execute(sql::SET_EPOCH, &[&epoch])?;
         Ok(())
     }
 

@@ -51,14 +51,12 @@ impl Http {
     }
 }
 
-pub async fn serve(
-    listener: TcpListener,
-    state: Http,
-    mut stop: watch::Receiver<bool>,
-    (gate, tls): (Gate, Option<TlsAcceptor>),
-) {
-    let header_timeout = Duration::from_secs(state.cfg.limits.http_header_timeout_s);
-    let app = Router::new()
+/// Every HTTP endpoint of the gateway, on `state`: built once and shared by every
+/// connection. A new endpoint is a `.route` here and a handler beside its kind (intake
+/// here, Open311 in `open311.rs`, CAP in `cap.rs`/`cap_in.rs`). Tests drive it without a
+/// socket where a socket adds nothing.
+pub fn router(state: Http) -> Router {
+    Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/tickets", post(intake))
@@ -77,7 +75,17 @@ pub async fn serve(
             )),
         )
         .route("/cap/{*path}", get(super::cap::serve))
-        .with_state(state);
+        .with_state(state)
+}
+
+pub async fn serve(
+    listener: TcpListener,
+    state: Http,
+    mut stop: watch::Receiver<bool>,
+    (gate, tls): (Gate, Option<TlsAcceptor>),
+) {
+    let header_timeout = Duration::from_secs(state.cfg.limits.http_header_timeout_s);
+    let app = router(state);
     // Each connection on its own: hyper closes one whose request head does not arrive
     // within `http_header_timeout_s` (an idle keep-alive connection too, since the
     // timer runs whenever a head is awaited), and the gate closes the oldest when full.
@@ -398,3 +406,6 @@ async fn intake_batch(State(h): State<Http>, headers: HeaderMap, body: Body) -> 
         Err(e) => e.into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,30 +9,22 @@ use super::StoreError;
 use super::accounts::{self, AccessEntry, Account};
 use super::backend::{Backend, Loaded, StoredDelta, TicketsLater, decode, encode, snake};
 use super::checkpoint::{self, Checkpointer};
+use super::sql::{self, Dialect};
 use protocol::{AuditEntry, Briefing, CommandOutcome, Ticket, Unit, Warning};
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, frame TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tickets (id INTEGER PRIMARY KEY, status TEXT NOT NULL, json TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS tickets_status ON tickets(status);
-CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, ticket INTEGER NOT NULL, json TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_ticket ON audit(ticket, seq);
-CREATE TABLE IF NOT EXISTS warnings (id INTEGER PRIMARY KEY, status TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS units (id TEXT PRIMARY KEY, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS idempotency (credential TEXT NOT NULL, key TEXT NOT NULL,
-    at_ms INTEGER NOT NULL, outcome TEXT NOT NULL, PRIMARY KEY (credential, key));
-CREATE INDEX IF NOT EXISTS idempotency_at ON idempotency(at_ms);
-";
-
-/// A first-wave database kept idempotency keys for every client together (`idem`): its
-/// keys move to the new table under no credential (nobody's, so none matches again) and
-/// expire with the rest.
-const MIGRATE_IDEM: &str = "
+/// A first-wave database kept idempotency keys for every client together (`idem`), before
+/// the schema had versions: its keys move to `idempotency` under no credential (nobody's,
+/// so none matches again) and expire with the rest, as part of its upgrade to version 1.
+const FOLD_FIRST_WAVE_KEYS: &str = "
 INSERT OR IGNORE INTO idempotency (credential, key, at_ms, outcome)
     SELECT '', key, CAST(strftime('%s','now') AS INTEGER) * 1000, outcome FROM idem;
 DROP TABLE idem;
 ";
+
+/// A statement of `sql` as SQLite takes it.
+fn q(statement: &str) -> String {
+    Dialect::Sqlite.statement(statement)
+}
 
 /// Every event of a gateway's database, read-only (a running gateway may hold it): what
 /// `yiping replay` plays to rewind a gateway's own history.
@@ -42,7 +34,7 @@ pub fn read_log(path: &Path) -> Result<Vec<StoredDelta>, StoreError> {
             path: path.display().to_string(),
             source,
         })?;
-    let mut st = conn.prepare("SELECT seq, ts_us, frame FROM events ORDER BY seq")?;
+    let mut st = conn.prepare(&q(sql::ALL_DELTAS))?;
     let v = st
         .query_map([], stored_delta)?
         .collect::<Result<Vec<_>, _>>()?;
@@ -58,29 +50,24 @@ fn stored_delta(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelta> {
     })
 }
 
-/// The log's last number. An imported history (the demo's past) leaves its last number
-/// as the log's base.
-const LAST_SEQ: &str = "SELECT MAX(COALESCE((SELECT MAX(seq) FROM events), 0), \
-     COALESCE((SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'seq_base'), 0))";
-
 /// Every ticket row of `conn`'s database, decoded.
 fn every_ticket(conn: &Connection) -> Result<Vec<Ticket>, StoreError> {
-    let mut st = conn.prepare("SELECT json FROM tickets")?;
+    let mut st = conn.prepare(&q(sql::ALL_TICKETS))?;
     let rows = st
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     rows.iter().map(|j| decode("ticket", j)).collect()
 }
 
-pub struct Db {
+pub struct Sqlite {
     conn: Connection,
     path: std::path::PathBuf,
     /// Declared after `conn`: the writer closes first, then the checkpoints stop.
     _checkpoints: Option<Checkpointer>,
 }
 
-impl Db {
-    pub fn open(path: &Path) -> Result<Db, StoreError> {
+impl Sqlite {
+    pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
         let open_err = |source| StoreError::Open {
             path: path.display().to_string(),
             source,
@@ -94,33 +81,24 @@ impl Db {
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
-        conn.execute_batch(SCHEMA).map_err(open_err)?;
-        conn.execute_batch(super::accounts::SCHEMA)
-            .map_err(open_err)?;
-        let old_idem: bool = conn
-            .query_row(
-                "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type='table' AND name='idem'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(open_err)?;
-        if old_idem {
-            conn.execute_batch(MIGRATE_IDEM).map_err(open_err)?;
-        }
+        migrate(&conn).map_err(|e| match e {
+            StoreError::Sql(source) => open_err(source),
+            e => e,
+        })?;
         let epoch: Option<String> = conn
-            .query_row("SELECT v FROM meta WHERE k='epoch'", [], |r| r.get(0))
+            .query_row(&q(sql::EPOCH), [], |r| r.get(0))
             .optional()?;
         if epoch.is_none() {
             // The epoch names this log: fixed when the file is created, so a client that
             // resumes with a number from another file gets a fresh snapshot.
             let epoch = format!("{:016x}", rand::random::<u64>());
-            conn.execute("INSERT INTO meta (k, v) VALUES ('epoch', ?1)", [epoch])?;
+            conn.execute(&q(sql::NEW_EPOCH), [epoch])?;
         }
         let checkpoints = Checkpointer::start(path);
         if checkpoints.is_some() {
             conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP)?;
         }
-        Ok(Db {
+        Ok(Sqlite {
             conn,
             path: path.to_path_buf(),
             _checkpoints: checkpoints,
@@ -128,7 +106,7 @@ impl Db {
     }
 }
 
-impl Backend for Db {
+impl Backend for Sqlite {
     fn kind(&self) -> &'static str {
         "sqlite"
     }
@@ -137,7 +115,7 @@ impl Backend for Db {
     fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
         let json: Option<String> = self
             .conn
-            .prepare_cached("SELECT json FROM tickets WHERE id = ?1")?
+            .prepare_cached(&q(sql::TICKET))?
             .query_row([id as i64], |r| r.get(0))
             .optional()?;
         json.map(|j| decode("ticket", &j)).transpose()
@@ -156,7 +134,7 @@ impl Backend for Db {
             let conn =
                 Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
             conn.execute_batch("BEGIN")?;
-            let seq: i64 = conn.query_row(LAST_SEQ, [], |r| r.get(0))?;
+            let seq: i64 = conn.query_row(&q(sql::LAST_SEQ), [], |r| r.get(0))?;
             let all = every_ticket(&conn)?;
             conn.execute_batch("COMMIT")?;
             Ok((seq as u64, all))
@@ -165,32 +143,28 @@ impl Backend for Db {
 
     fn load(&self) -> Result<Loaded, StoreError> {
         let c = &self.conn;
-        let epoch: String = c.query_row("SELECT v FROM meta WHERE k='epoch'", [], |r| r.get(0))?;
-        let seq: i64 = c.query_row(LAST_SEQ, [], |r| r.get(0))?;
-        let max_ticket: i64 =
-            c.query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |r| r.get(0))?;
-        let max_warning: i64 =
-            c.query_row("SELECT COALESCE(MAX(id), 0) FROM warnings", [], |r| {
-                r.get(0)
-            })?;
+        let one = |statement: &str| c.query_row(&q(statement), [], |r| r.get::<_, i64>(0));
+        let epoch: String = c.query_row(&q(sql::EPOCH), [], |r| r.get(0))?;
+        let seq = one(sql::LAST_SEQ)?;
+        let max_ticket = one(sql::MAX_TICKET)?;
+        let max_warning = one(sql::MAX_WARNING)?;
         let rows = |sql: &str| -> Result<Vec<String>, StoreError> {
-            let mut st = c.prepare(sql)?;
+            let mut st = c.prepare(&q(sql))?;
             let v = st
                 .query_map([], |r| r.get::<_, String>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(v)
         };
-        let warnings = rows("SELECT json FROM warnings WHERE status != 'lifted'")?
+        let warnings = rows(sql::LIVE_WARNINGS)?
             .iter()
             .map(|j| decode("warning", j))
             .collect::<Result<_, _>>()?;
-        let units = rows("SELECT json FROM units ORDER BY id")?
+        let units = rows(sql::UNITS)?
             .iter()
             .map(|j| decode("unit", j))
             .collect::<Result<_, _>>()?;
         let mut idem = Vec::new();
-        let mut st =
-            c.prepare("SELECT credential, key, at_ms, outcome FROM idempotency ORDER BY at_ms")?;
+        let mut st = c.prepare(&q(sql::KEYS))?;
         let mut q = st.query([])?;
         while let Some(r) = q.next()? {
             let outcome: String = r.get(3)?;
@@ -232,12 +206,12 @@ impl Backend for Db {
                 let json =
                     serde_json::to_string(b).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 self.conn
-                    .prepare_cached("INSERT OR REPLACE INTO meta (k, v) VALUES ('briefing', ?1)")?
+                    .prepare_cached(&q(sql::SET_BRIEFING))?
                     .execute([json])?;
             }
             None => {
                 self.conn
-                    .prepare_cached("DELETE FROM meta WHERE k = 'briefing'")?
+                    .prepare_cached(&q(sql::CLEAR_BRIEFING))?
                     .execute([])?;
             }
         }
@@ -247,14 +221,14 @@ impl Backend for Db {
     fn briefing(&self) -> Result<Option<Briefing>, StoreError> {
         let v: Option<String> = self
             .conn
-            .query_row("SELECT v FROM meta WHERE k = 'briefing'", [], |r| r.get(0))
+            .query_row(&q(sql::BRIEFING), [], |r| r.get(0))
             .optional()?;
         v.map(|j| decode("briefing", &j)).transpose()
     }
 
     fn insert_event(&self, seq: u64, ts_us: i64, frame: &str) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("INSERT INTO events (seq, ts_us, frame) VALUES (?1, ?2, ?3)")?
+            .prepare_cached(&q(sql::INSERT_EVENT))?
             .execute(params![seq as i64, ts_us, frame])?;
         Ok(())
     }
@@ -266,9 +240,7 @@ impl Backend for Db {
         outcome: &CommandOutcome,
     ) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(
-                "INSERT INTO idempotency (credential, key, at_ms, outcome) VALUES (?1, ?2, ?3, ?4)",
-            )?
+            .prepare_cached(&q(sql::INSERT_KEY))?
             .execute(params![credential, key, at_ms, encode(outcome)?])?;
         Ok(())
     }
@@ -277,42 +249,36 @@ impl Backend for Db {
     fn expire_idem(&self, before_ms: i64) -> Result<usize, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("DELETE FROM idempotency WHERE at_ms < ?1")?
+            .prepare_cached(&q(sql::EXPIRE_KEYS))?
             .execute([before_ms])?)
     }
     fn upsert_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO tickets (id, status, json) VALUES (?1, ?2, ?3)",
-            )?
+            .prepare_cached(&q(sql::UPSERT_TICKET))?
             .execute(params![t.id as i64, snake(&t.status)?, encode(t)?])?;
         Ok(())
     }
     fn insert_audit(&self, ticket: u64, a: &AuditEntry) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("INSERT INTO audit (seq, ticket, json) VALUES (?1, ?2, ?3)")?
+            .prepare_cached(&q(sql::INSERT_AUDIT))?
             .execute(params![a.seq as i64, ticket as i64, encode(a)?])?;
         Ok(())
     }
     fn upsert_warning(&self, w: &Warning) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO warnings (id, status, json) VALUES (?1, ?2, ?3)",
-            )?
+            .prepare_cached(&q(sql::UPSERT_WARNING))?
             .execute(params![w.id as i64, snake(&w.status)?, encode(w)?])?;
         Ok(())
     }
     fn upsert_unit(&self, u: &Unit) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("INSERT OR REPLACE INTO units (id, json) VALUES (?1, ?2)")?
+            .prepare_cached(&q(sql::UPSERT_UNIT))?
             .execute(params![u.id, encode(u)?])?;
         Ok(())
     }
 
     fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT seq, ts_us, frame FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
+        let mut st = self.conn.prepare_cached(&q(sql::DELTAS_AFTER))?;
         let v = st
             .query_map(params![seq as i64, limit as i64], stored_delta)?
             .collect::<Result<Vec<_>, _>>()?;
@@ -320,9 +286,7 @@ impl Backend for Db {
     }
 
     fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT json FROM audit WHERE ticket = ?1 ORDER BY seq")?;
+        let mut st = self.conn.prepare_cached(&q(sql::AUDIT_OF))?;
         let rows = st
             .query_map([ticket as i64], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
@@ -351,8 +315,7 @@ impl Backend for Db {
         Ok(accounts::data_version(&self.conn)?.to_string())
     }
     fn set_epoch(&self, epoch: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute("UPDATE meta SET v = ?1 WHERE k = 'epoch'", [epoch])?;
+        self.conn.execute(&q(sql::SET_EPOCH), [epoch])?;
         Ok(())
     }
     fn bulk_import(&self, starting: bool) -> Result<(), StoreError> {
@@ -366,10 +329,57 @@ impl Backend for Db {
         Ok(())
     }
     fn set_seq_base(&self, seq: u64) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO meta (k, v) VALUES ('seq_base', ?1)",
-            [seq.to_string()],
-        )?;
+        self.conn
+            .execute(&q(sql::SET_SEQ_BASE), [seq.to_string()])?;
         Ok(())
     }
+}
+
+/// Bring the file's schema to this build's version (`sql::MIGRATIONS`): each step after
+/// the one it records, in the transaction that records it. A file made before versions
+/// (the first waves) records none and takes every step; its first-wave keys are folded in
+/// on the way to version 1. A file from a newer build is refused, untouched.
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let has = |table: &str| -> rusqlite::Result<bool> {
+        conn.query_row(
+            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+    };
+    let found: u32 = if has("meta")? {
+        conn.query_row(&q(sql::SCHEMA_VERSION), [], |r| r.get::<_, String>(0))
+            .optional()?
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| StoreError::Schema(format!("schema_version {v:?}")))
+            })
+            .transpose()?
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    if found > sql::latest() {
+        return Err(StoreError::Schema(sql::too_new(found)));
+    }
+    for m in sql::MIGRATIONS.iter().filter(|m| m.version > found) {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let step = || -> Result<(), StoreError> {
+            conn.execute_batch(&Dialect::Sqlite.schema(m.ddl))?;
+            if m.version == 1 && has("idem")? {
+                conn.execute_batch(FOLD_FIRST_WAVE_KEYS)?;
+            }
+            conn.execute(&q(sql::SET_SCHEMA_VERSION), [m.version.to_string()])?;
+            Ok(())
+        };
+        match step() {
+            Ok(()) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+        tracing::info!("store: schema version {} ({})", m.version, m.what);
+    }
+    Ok(())
 }
