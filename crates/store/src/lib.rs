@@ -9,9 +9,11 @@
 pub mod accounts;
 mod backend;
 mod checkpoint;
+mod follow;
 pub mod gauges;
 mod postgres;
 mod replayed;
+mod scopes;
 mod sql;
 mod sqlite;
 
@@ -33,6 +35,7 @@ use protocol::{
 };
 
 pub use backend::{Backend, StoredDelta};
+pub use scopes::{ScopeRead, ScopeSum};
 pub use sqlite::read_log;
 
 /// Every event of a cluster's log in its PostgreSQL record (a rewind on a cluster node).
@@ -118,44 +121,6 @@ pub struct Applied {
 
 /// Live tickets' compact rows by id (see `Store::rows`).
 pub type Rows = imbl::OrdMap<u64, Arc<[u8]>>;
-
-/// Scopes' figures to sum off the core, from one read (`Store::track_scopes_later`).
-pub struct ScopeRead {
-    pub regions: Vec<String>,
-    read: backend::TicketsLater,
-}
-
-/// What a `ScopeRead` gave: each scope's figures, in `regions`' order, as of the log's
-/// seq its read saw.
-pub struct ScopeSum {
-    pub regions: Vec<String>,
-    pub sum: Result<(u64, Vec<Kpis>), StoreError>,
-}
-
-impl ScopeRead {
-    /// Read every ticket once and sum each scope's: slow (seconds at a million), so on a
-    /// thread of its own.
-    pub fn run(self) -> ScopeSum {
-        let sum = (self.read)().map(|(seq, all)| {
-            let now = now_ms();
-            let each = self
-                .regions
-                .iter()
-                .map(|r| scope_kpis(&all, r, now))
-                .collect();
-            (seq, each)
-        });
-        ScopeSum {
-            regions: self.regions,
-            sum,
-        }
-    }
-}
-
-/// A scope's figures summed from every ticket ever taken in (`all`).
-fn scope_kpis(all: &[Ticket], region: &str, now_ms: i64) -> Kpis {
-    Kpis::recompute(all.iter().filter(|t| within(&t.grid, region)), now_ms)
-}
 
 pub struct Store {
     db: Box<dyn Backend>,
@@ -283,124 +248,11 @@ impl Store {
         self.kpis = scopes
             .into_iter()
             .map(|s| {
-                let k = scope_kpis(&all, &s, now);
+                let k = scopes::scope_kpis(&all, &s, now);
                 (s, k)
             })
             .collect();
         Ok(())
-    }
-
-    /// Keep figures for the scope `region` too (a wall scoped to it joined): built once
-    /// from every ticket in the file, then kept up like the city's.
-    pub fn track_scope(&mut self, region: &str) -> Result<(), StoreError> {
-        self.track_scopes(&[region.to_string()])
-    }
-
-    /// `track_scope` for several, from one read of the file.
-    fn track_scopes(&mut self, regions: &[String]) -> Result<(), StoreError> {
-        let new: Vec<&String> = regions
-            .iter()
-            .filter(|r| !self.kpis.contains_key(*r))
-            .collect();
-        if new.is_empty() {
-            return Ok(());
-        }
-        let all = self.db.all_tickets()?;
-        let now = now_ms();
-        for r in new {
-            let k = scope_kpis(&all, r, now);
-            self.kpis.insert(r.clone(), k);
-        }
-        Ok(())
-    }
-
-    /// Start keeping figures for the scopes `regions` without reading the file here: one
-    /// read is handed back to run on another thread, and `scope_built` takes its sums with
-    /// the changes made after what it read. At a province's million tickets a read and
-    /// sum took seconds, on the core, at the first join of each new scope (and, on a
-    /// cluster node that reconnects to PostgreSQL, once for every scope its walls watch).
-    /// `None`: nothing to do (tracked already, under way, or done here on a backend that
-    /// reads only here).
-    pub fn track_scopes_later(
-        &mut self,
-        regions: &[String],
-    ) -> Result<Option<ScopeRead>, StoreError> {
-        let mut new: Vec<String> = regions
-            .iter()
-            .filter(|r| !self.kpis.contains_key(*r) && !self.building.contains_key(*r))
-            .cloned()
-            .collect();
-        new.sort();
-        new.dedup();
-        if new.is_empty() {
-            return Ok(None);
-        }
-        let Some(read) = self.db.tickets_later()? else {
-            self.track_scopes(&new)?;
-            return Ok(None);
-        };
-        for r in &new {
-            self.building.insert(r.clone(), Vec::new());
-        }
-        Ok(Some(ScopeRead { regions: new, read }))
-    }
-
-    /// The sums of a `ScopeRead`, as of the seq its read saw: to each, every change noted
-    /// since the scope was asked for and numbered after that seq is added (those up to it
-    /// are in the read already: a cluster follower's read of PostgreSQL may be ahead of
-    /// what it has applied, and any read runs a little after it was asked for). From here
-    /// on each scope's figures are kept up like the city's, unless no one wants them any
-    /// more.
-    pub fn scope_built(&mut self, done: ScopeSum) {
-        let (seen, sums) = match done.sum {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!("no figures for scopes {:?}: {e}", done.regions);
-                for r in &done.regions {
-                    self.building.remove(r);
-                }
-                return;
-            }
-        };
-        for (region, mut k) in done.regions.into_iter().zip(sums) {
-            let Some(since) = self.building.remove(&region) else {
-                continue;
-            };
-            for (_, before, after) in since.iter().filter(|(seq, ..)| *seq > seen) {
-                k.update(before.as_ref(), after);
-            }
-            self.kpis.insert(region, k);
-        }
-    }
-
-    /// Stop keeping figures for the scopes `keep` says no to (the city's stay).
-    pub fn untrack_scopes(&mut self, keep: impl Fn(&str) -> bool) {
-        self.kpis.retain(|s, _| s.is_empty() || keep(s));
-        self.building.retain(|s, _| keep(s));
-    }
-
-    /// The figures of a tracked scope at `now_ms`.
-    pub fn kpi_figures(&mut self, region: &str, now_ms: i64) -> Option<KpiFigures> {
-        let k = self.kpis.get_mut(region)?;
-        k.advance(now_ms);
-        Some(k.figures(now_ms))
-    }
-
-    /// One ticket record changed (by the change numbered `self.seq + 1`, on every path
-    /// that numbers one): every scope it is in takes the change.
-    fn note_kpis(&mut self, before: Option<&Ticket>, after: &Ticket) {
-        self.gauges.change(before, Some(after));
-        let seq = self.seq + 1;
-        for (scope, since) in self.building.iter_mut() {
-            if within(&after.grid, scope) {
-                since.push((seq, before.cloned(), after.clone()));
-            }
-        }
-        for (scope, k) in self.kpis.iter_mut() {
-            if within(&after.grid, scope) {
-                k.update(before, after);
-            }
-        }
     }
 
     pub fn epoch(&self) -> &str {
@@ -499,106 +351,6 @@ impl Store {
         }
     }
 
-    /// A cluster follower: take delta `seq`, which the writer made durable, into memory.
-    /// Deltas must come in order; the caller resynchronises on a gap.
-    pub fn follow(&mut self, seq: u64, event: &Event) {
-        debug_assert_eq!(seq, self.seq + 1);
-        self.remember(event);
-        self.seq = seq;
-    }
-
-    /// A town center's replica takes the city's epoch: on an empty database only (a replica
-    /// of another log must be replaced, not mixed).
-    pub fn adopt_epoch(&mut self, epoch: &str) -> Result<(), StoreError> {
-        if self.epoch == epoch {
-            return Ok(());
-        }
-        if self.seq > 0 {
-            return Err(StoreError::Corrupt(format!(
-                "this database replicates the log {} (seq {}), not {epoch}: start the town \
-                 center on a new file",
-                self.epoch, self.seq
-            )));
-        }
-        self.db.set_epoch(epoch)?;
-        self.epoch = epoch.to_string();
-        Ok(())
-    }
-
-    /// A town center: take deltas of the city's log (in order, with gaps: only its
-    /// region's) into memory and into its own database, in one transaction.
-    pub fn follow_durably(
-        &mut self,
-        deltas: Vec<(u64, i64, Event, String)>,
-    ) -> Result<Vec<Delta>, StoreError> {
-        self.in_one_transaction(deltas, |s, (seq, ts_us, event, frame)| {
-            s.write_event(&event)?;
-            s.db.insert_event(seq, ts_us, &frame)?;
-            s.seq = seq;
-            Ok(Delta { seq, event, frame })
-        })
-    }
-
-    /// Write a past that was lived elsewhere (the demo's 30 days, run through the same
-    /// lifecycle on a virtual clock) into this fresh database, and close it: every audit
-    /// entry with its own number and every archived ticket as `past` yields them (while
-    /// the past is still being generated: the two overlap), then the records `rest`
-    /// gives: the tickets still open, the warnings and units; the log then starts after
-    /// its `last_seq`. One transaction: all of it or none. A past cannot be slid under a
-    /// present: a database with any ticket or delta is refused.
-    pub fn import_history(
-        self,
-        past: impl IntoIterator<Item = Past>,
-        rest: impl FnOnce() -> History,
-    ) -> Result<(), StoreError> {
-        if self.seq > 0 || !self.state.tickets.is_empty() || self.next_ticket > 1 {
-            return Err(StoreError::Corrupt(
-                "this database already has a history: import into a new file".into(),
-            ));
-        }
-        self.db.begin()?;
-        let written = (|| {
-            self.db.bulk_import(true)?;
-            for p in past {
-                match p {
-                    Past::Audit(ticket, a) => self.db.insert_audit(ticket, &a)?,
-                    Past::Archived(t) => self.db.upsert_ticket(&t)?,
-                }
-            }
-            self.db.bulk_import(false)?;
-            let h = rest();
-            for t in &h.tickets {
-                self.db.upsert_ticket(t)?;
-            }
-            for w in &h.warnings {
-                self.db.upsert_warning(w)?;
-            }
-            for u in &h.units {
-                self.db.upsert_unit(u)?;
-            }
-            self.db.set_seq_base(h.last_seq)
-        })();
-        if let Err(e) = written.and_then(|_| self.db.commit()) {
-            self.db.rollback();
-            return Err(e);
-        }
-        Ok(())
-    }
-
-    /// Load everything again from the database, the record (a cluster node that takes the
-    /// writer's lease does this first).
-    pub fn reload_record(&mut self) -> Result<(), StoreError> {
-        self.reload()
-    }
-
-    /// Whether the database connection works, and whether this store may write (see
-    /// `Backend::try_lead`).
-    pub fn is_alive(&self) -> bool {
-        self.db.is_alive()
-    }
-    pub fn try_lead(&self) -> Result<bool, StoreError> {
-        self.db.try_lead()
-    }
     /// "sqlite" or "postgresql".
     pub fn backend(&self) -> &'static str {
         self.db.kind()
