@@ -5,9 +5,13 @@
 
 pub mod city;
 pub mod history;
+mod intake;
 mod names;
+mod run;
 pub mod units;
 pub mod year;
+
+pub use run::{SimOptions, SimStats, run};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,40 +29,6 @@ use protocol::{
     Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority,
     TicketStatus as S, Unit, WarningLevel,
 };
-
-#[derive(Clone, Debug)]
-pub struct SimOptions {
-    pub url: String,
-    /// The CA (PEM) of a `wss://` gateway.
-    pub ca: Option<std::path::PathBuf>,
-    /// Needs the admin role (it registers units).
-    pub token: String,
-    /// Simulated seconds per real second.
-    pub speed: f64,
-    /// Tickets a simulated day across the whole city.
-    pub tickets_per_day: f64,
-    pub seed: u64,
-    /// Stop after this much real time (None: until stopped).
-    pub duration: Option<Duration>,
-    /// Run this long at this speed first, so that a fresh demo starts with a lived-in
-    /// city (deadlines stay scaled to `speed`).
-    pub warmup: Option<(Duration, f64)>,
-    /// Start a flood (typhoon rain) this long after the start: an hour of simulated time
-    /// with 30 times the usual intake in 扬中市 and 丹徒区.
-    pub flood_after: Option<Duration>,
-}
-
-/// What a run did, for logs and tests.
-#[derive(Clone, Debug, Default)]
-pub struct SimStats {
-    pub intake: u64,
-    pub commands: u64,
-    pub warnings: u64,
-    /// Commands the gateway refused (a simulator that follows the lifecycle makes none,
-    /// but for races with other clients).
-    pub refused: u64,
-    pub accepted: u64,
-}
 
 /// Share of tickets that are hard cases (months to resolve).
 const HARD_SHARE: f64 = 0.012;
@@ -239,124 +209,6 @@ impl Sim {
             .into_iter()
             .map(|unit| self.cmd(Command::UpsertUnit { unit }))
             .collect()
-    }
-
-    /// One new ticket at a weighted random place.
-    pub fn new_ticket(&mut self, flood: bool) -> NewTicket {
-        let total = *self.cumulative.last().unwrap_or(&1.0);
-        let x = self.rng.random_range(0.0..total);
-        let mut gi = self
-            .cumulative
-            .partition_point(|&c| c < x)
-            .min(self.grids.len() - 1);
-        let flood_grids = self
-            .scenario
-            .as_ref()
-            .map(|s| s.grids.clone())
-            .unwrap_or_default();
-        if flood && !flood_grids.is_empty() {
-            gi = flood_grids[self.rng.random_range(0..flood_grids.len())];
-        }
-        let grid = &self.grids[gi];
-        let channel = weighted(&mut self.rng, &CHANNELS);
-        let (category, subs) = if flood {
-            const FLOOD: [(Category, &[&str]); 3] = [
-                (
-                    Category::Emergency,
-                    &["内涝", "人员被困", "房屋进水", "道路积水"],
-                ),
-                (Category::Livelihood, &["停电", "供水故障"]),
-                (Category::SafetyHazard, &["危房", "树木倒伏"]),
-            ];
-            let (c, subs) = FLOOD[self.rng.random_range(0..FLOOD.len())];
-            (c, subs)
-        } else {
-            let i = weighted(
-                &mut self.rng,
-                &CATEGORIES
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (i, c.1))
-                    .collect::<Vec<_>>(),
-            );
-            let c = CATEGORIES[i].0;
-            let subs: &[&str] = domain::services::SUBTYPES
-                .iter()
-                .find(|(k, _)| *k == c)
-                .map_or(&[], |(_, s)| s);
-            (c, subs)
-        };
-        let subtype = subs
-            .choose(&mut self.rng)
-            .copied()
-            .unwrap_or("其他")
-            .to_string();
-        let priority = match (category, self.rng.random_range(0..100)) {
-            (Category::Emergency, _) | (_, 0..=4) => Priority::Urgent,
-            (_, 5..=54) if flood => Priority::Urgent,
-            (_, 5..=24) => Priority::Important,
-            _ => Priority::Normal,
-        };
-        let base = domain::sla::default_minutes(priority) as f64;
-        let bb = geo::BoundingRect::bounding_rect(&grid.shape);
-        let (lon, lat) = match bb {
-            Some(r) => (
-                self.rng
-                    .random_range(r.min().x..=r.max().x.max(r.min().x + 1e-9)),
-                self.rng
-                    .random_range(r.min().y..=r.max().y.max(r.min().y + 1e-9)),
-            ),
-            None => (grid.center[0], grid.center[1]),
-        };
-        NewTicket {
-            channel,
-            category,
-            subtype: subtype.clone(),
-            priority,
-            lon,
-            lat,
-            grid: grid.id.clone(),
-            title: format!("{}{}", grid.name, subtype),
-            reporter: if channel == Channel::GridApp {
-                format!("网格员 {}", grid.worker)
-            } else {
-                format!(
-                    "{}先生",
-                    names::person(&mut self.rng).chars().next().unwrap_or('王')
-                )
-            },
-            // Deadlines shrink with the speed so that a visit sees countdowns move.
-            sla_minutes: Some(((base / self.sla_speed).round() as u32).max(2)),
-            created_ms: None,
-        }
-    }
-
-    /// How many tickets to take in over `dt_ms` (ms of the clock `now` runs on) at this
-    /// hour, and how many of them belong to the emergency scenario.
-    fn intake_due(&mut self, now: i64, dt_ms: f64) -> (u32, u32) {
-        let hour = domain::time::hour_of_day(now);
-        let mean = HOURLY.iter().sum::<f64>() / 24.0;
-        let per_ms = self.tickets_per_day * HOURLY[hour] / mean / 24.0 / 3_600_000.0 * self.speed;
-        let mut draw = |expect: f64| {
-            let mut n = expect.floor() as u32;
-            if self
-                .rng
-                .random_bool((expect - expect.floor()).clamp(0.0, 1.0))
-            {
-                n += 1;
-            }
-            n
-        };
-        let normal = draw(per_ms * dt_ms);
-        let flood = match &self.scenario {
-            Some(sc) if now >= sc.start_ms && now < sc.start_ms + sc.duration_ms => {
-                // The affected districts' share of the normal rate, times the factor.
-                let extra = per_ms * dt_ms * sc.share * (sc.factor - 1.0);
-                draw(extra)
-            }
-            _ => 0,
-        };
-        (normal, flood)
     }
 
     /// Simulated minutes until a unit acts on a ticket in this state, in real ms.
@@ -622,64 +474,4 @@ impl Sim {
         }
         out
     }
-}
-
-/// Run the simulator against a gateway until `stop` is set or the duration ends.
-pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> anyhow::Result<SimStats> {
-    let mut fc = FeedConfig::new(opts.url.clone(), opts.token.clone());
-    fc.ca = opts.ca.clone();
-    let h = feed::spawn(fc)?;
-    let mut sim = Sim::new(city, opts.speed, opts.tickets_per_day, opts.seed);
-    if let Some(after) = opts.flood_after {
-        sim.flood(
-            &["321182", "321112"],
-            now_ms() + after.as_millis() as i64,
-            30.0,
-        );
-    }
-    let mut mirror = Mirror::default();
-    for c in sim.setup() {
-        h.commands.send(c)?;
-    }
-    let started = Instant::now();
-    // Steps are measured on the domain clock, which a bench may run fast.
-    let mut last = now_ms();
-    let tick = Duration::from_millis(100);
-    while !stop.load(Ordering::Relaxed) && opts.duration.is_none_or(|d| started.elapsed() < d) {
-        let deadline = Instant::now() + tick;
-        while let Ok(ev) = h.events.recv_deadline(deadline) {
-            match ev {
-                FeedEvent::Msg(m, _) => {
-                    match &m {
-                        protocol::ServerMsg::CommandResult {
-                            outcome: protocol::CommandOutcome::Refused { code, message },
-                            ..
-                        } => {
-                            sim.stats.refused += 1;
-                            tracing::warn!("sim: refused {code}: {message}");
-                        }
-                        protocol::ServerMsg::CommandResult { .. } => sim.stats.accepted += 1,
-                        _ => {}
-                    }
-                    let change = mirror.apply(&m);
-                    sim.observe(&mirror, &change, now_ms());
-                }
-                FeedEvent::Status(s) => tracing::info!("sim feed: {s:?}"),
-            }
-        }
-        if mirror.loading || mirror.epoch.is_empty() {
-            continue;
-        }
-        sim.speed = match opts.warmup {
-            Some((d, fast)) if started.elapsed() < d => fast,
-            _ => opts.speed,
-        };
-        let now = now_ms();
-        let dt = (now - last) as f64;
-        last = now;
-        for c in sim.step(&mirror, now, dt) {
-            h.commands.send(c)?;
-        }
-    }
-    Ok(sim.stats)
 }

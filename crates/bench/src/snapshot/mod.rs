@@ -44,7 +44,13 @@ use crate::wall::{
 };
 use yiping::wall::screen::LOADING_FRAME;
 
+mod joins;
+mod window;
+use joins::join_walls;
+use window::Reading;
+
 #[derive(clap::Args)]
+
 pub struct Args {
     #[arg(long, default_value_t = 1_000_000)]
     tickets: usize,
@@ -584,150 +590,3 @@ async fn join_in_child(
 
 /// Steal (ms in a window) under which a round counts as quiet.
 const QUIET: f64 = 100.0;
-
-/// The joining walls' process: `walls` connections at once, each reading and decoding
-/// its whole snapshot; a line each on stdout, "bytes seconds".
-fn join_walls(url: &str, walls: usize, nice: Option<i32>) -> anyhow::Result<()> {
-    // Set on this thread before any other is made: they inherit it.
-    match nice {
-        Some(n) => {
-            // SAFETY: setpriority on the calling thread (0); no memory is touched.
-            let set = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, n) };
-            anyhow::ensure!(
-                set == 0,
-                "the joining walls' niceness was not set: {}",
-                std::io::Error::last_os_error()
-            )
-        }
-        // As the gateway's own snapshot threads.
-        None => yiping::gateway::lower_priority(),
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let mut joins = vec![];
-        for _ in 0..walls {
-            let url = url.to_string();
-            joins.push(tokio::spawn(async move {
-                let mut ws = connect(&url, Encoding::Compact, None).await?;
-                read_and_drop(&mut ws).await
-            }));
-        }
-        for j in joins {
-            let (bytes, secs) = j.await??;
-            println!("{bytes} {secs}");
-        }
-        anyhow::Ok(())
-    })
-}
-
-/// The gateway's own count of slow batches, from `/metrics`: tells a stall on the disk
-/// (the commit) from one in the scheduling (delivery slow, batches fast). Counted over
-/// each of `OVER`'s bounds: a p99 that moves by 2-3 ms shows in the first.
-#[derive(Default)]
-struct Stalls {
-    batches: f64,
-    slow_batches: [f64; 3],
-    slow_commits: [f64; 3],
-}
-
-/// The bounds (s, buckets of the gateway's histograms) a batch is counted over.
-const OVER: [&str; 3] = ["0.002", "0.005", "0.01"];
-
-impl Stalls {
-    fn read(port: u16) -> anyhow::Result<Stalls> {
-        let t = crate::year::metrics_text(port)?;
-        let series = |s: &str| crate::year::series(&t, s);
-        let over = |h: &str| {
-            OVER.map(|le| {
-                series(&format!("{h}_count")) - series(&format!("{h}_bucket{{le=\"{le}\"}}"))
-            })
-        };
-        Ok(Stalls {
-            batches: series("yiping_batch_seconds_count"),
-            slow_batches: over("yiping_batch_seconds"),
-            slow_commits: over("yiping_commit_seconds"),
-        })
-    }
-
-    /// What happened between the reading `earlier` and this one.
-    fn since(&self, earlier: &Stalls) -> Stalls {
-        let minus = |a: [f64; 3], b: [f64; 3]| [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
-        Stalls {
-            batches: self.batches - earlier.batches,
-            slow_batches: minus(self.slow_batches, earlier.slow_batches),
-            slow_commits: minus(self.slow_commits, earlier.slow_commits),
-        }
-    }
-
-    fn add(&mut self, o: &Stalls) {
-        self.batches += o.batches;
-        for i in 0..OVER.len() {
-            self.slow_batches[i] += o.slow_batches[i];
-            self.slow_commits[i] += o.slow_commits[i];
-        }
-    }
-}
-
-/// What is read at a window's edge (and, as differences, what a window or a side of all
-/// rounds saw): the gateway's slow batches, the host's steal and softirq time, and how
-/// long the gateway's threads and this process's (the watchers and the operator) waited
-/// for a CPU.
-#[derive(Default)]
-struct Reading {
-    stalls: Stalls,
-    host: Host,
-    gateway: Waits,
-    watchers: Waits,
-}
-
-impl Reading {
-    fn take(port: u16, gateway: u32) -> anyhow::Result<Reading> {
-        Ok(Reading {
-            stalls: Stalls::read(port)?,
-            host: Host::read(),
-            gateway: Waits::of(gateway),
-            watchers: Waits::of(std::process::id()),
-        })
-    }
-
-    fn since(&self, earlier: &Reading) -> Reading {
-        Reading {
-            stalls: self.stalls.since(&earlier.stalls),
-            host: self.host - earlier.host,
-            gateway: self.gateway - earlier.gateway,
-            watchers: self.watchers - earlier.watchers,
-        }
-    }
-
-    fn add(&mut self, w: &Reading) {
-        self.stalls.add(&w.stalls);
-        self.host += w.host;
-        self.gateway += w.gateway;
-        self.watchers += w.watchers;
-    }
-}
-
-impl std::fmt::Display for Reading {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "steal {:.0} ms, softirq {:.0} ms; the gateway's batches over 2 / 5 / 10 ms {}; \
-             waited for a CPU: the gateway's threads {}, the watchers' {}",
-            self.host.steal_ms, self.host.softirq_ms, self.stalls, self.gateway, self.watchers
-        )
-    }
-}
-
-impl std::fmt::Display for Stalls {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let [b2, b5, b10] = self.slow_batches;
-        let [c2, c5, c10] = self.slow_commits;
-        write!(
-            f,
-            "{b2:.0} / {b5:.0} / {b10:.0} of {:.0} (the commit {c2:.0} / {c5:.0} / {c10:.0})",
-            self.batches
-        )
-    }
-}
