@@ -5,6 +5,7 @@
 mod gateway;
 mod host;
 mod kpi;
+mod process;
 mod snapshot;
 mod wall;
 mod year;

@@ -8,7 +8,6 @@
 //! the gateway's resident memory is read from /proc and its figures from `/metrics`;
 //! the run ends with the resident memory at `--days` against that at `--compare`.
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +18,7 @@ use yiping::domain::time::{DAY_MS, now_ms, run_fast};
 use yiping::gis::city::City;
 use yiping::sim::{self, SimOptions};
 
-use crate::snapshot::start_gateway;
+use crate::process::{Gateway, metrics_text, series, start_gateway};
 use crate::wall::{rss_of, status_mb};
 
 #[derive(clap::Args)]
@@ -111,7 +110,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 }
 
 /// Read the gateway each simulated day until `--days`; print the comparison.
-fn watch(a: &Args, origin: i64, g: &crate::snapshot::Gateway) -> anyhow::Result<()> {
+fn watch(a: &Args, origin: i64, g: &Gateway) -> anyhow::Result<()> {
     let started = Instant::now();
     let pid = g.child.id();
     let mut readings: Vec<Reading> = Vec::with_capacity(a.days as usize + 1);
@@ -175,29 +174,4 @@ fn scrape(port: u16) -> anyhow::Result<Scraped> {
         open: series(&text, "yiping_open_tickets"),
         seq: series(&text, "yiping_log_seq"),
     })
-}
-
-/// The gateway's `/metrics` page, over plain HTTP/1.1.
-pub(super) fn metrics_text(port: u16) -> anyhow::Result<String> {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        s,
-        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut text = String::new();
-    s.read_to_string(&mut text)?;
-    Ok(text)
-}
-
-/// The sum of a series over its labels; `name` may carry labels of its own
-/// (`x_bucket{le="0.01"}`).
-pub(super) fn series(text: &str, name: &str) -> f64 {
-    text.lines()
-        .filter(|l| {
-            l.strip_prefix(name)
-                .is_some_and(|r| r.starts_with(' ') || r.starts_with('{'))
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }

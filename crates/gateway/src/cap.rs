@@ -11,12 +11,12 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::oneshot;
 
 use super::CoreMsg;
-use super::http::Http;
-use super::open311::xml_escape;
+use super::web::Http;
+use super::xml::escape as xml_escape;
 use domain::time::iso;
 use protocol::{Warning, WarningKind, WarningLevel, WarningStatus};
 
-pub const CAP_NS: &str = "urn:oasis:names:tc:emergency:cap:1.2";
+use super::cap_in::CAP_NS;
 
 /// CAP's severity, urgency and certainty for a level (红 Extreme … 蓝 Minor).
 pub fn severity(level: WarningLevel) -> (&'static str, &'static str, &'static str) {
@@ -172,7 +172,7 @@ pub async fn serve(
     Path(path): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let region = match super::http::reader(&h, &headers, "CAP read").await {
+    let region = match super::web::reader(&h, &headers, "CAP read").await {
         Ok(who) => who.access.region.clone(),
         Err(e) => return e.into_response(),
     };
@@ -213,7 +213,7 @@ pub async fn serve(
 
 /// `POST /cap/alerts`: a CAP 1.2 alert in (see `cap_in`).
 pub async fn take(State(h): State<Http>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    use super::http::{HttpError, caller, submit};
+    use super::web::{HttpError, caller, submit};
     use protocol::{Command, CommandOutcome, ErrorCode};
     let run = async {
         let who = caller(&h, &headers, "CAP alerts").await?;

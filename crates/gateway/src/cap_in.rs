@@ -6,9 +6,11 @@
 
 use geo::Polygon;
 
-use super::cap::CAP_NS;
 use gis::GridIndex;
 use protocol::{NewWarning, WarningKind, WarningLevel};
+
+/// The CAP 1.2 namespace, of the alerts read here and of those `cap` writes.
+pub const CAP_NS: &str = "urn:oasis:names:tc:emergency:cap:1.2";
 
 /// What an alert asks for, checked.
 #[derive(Debug, PartialEq)]

@@ -21,6 +21,8 @@ mod replay;
 mod rewind;
 mod snapshot;
 pub mod tls;
+mod web;
+mod xml;
 
 pub use snapshot::lower_priority;
 

@@ -17,7 +17,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::oneshot;
 
-use super::http::Http;
+use super::web::Http;
+use super::xml::escape as xml_escape;
 use super::{CoreMsg, conn::log_access};
 use domain::services::{self, Service};
 use domain::time::{iso, parse_iso};
@@ -62,21 +63,6 @@ fn respond(fmt: Format, status: StatusCode, body: String) -> Response {
         Format::Xml => "text/xml; charset=utf-8",
     };
     (status, [(axum::http::header::CONTENT_TYPE, ct)], body).into_response()
-}
-
-pub(super) fn xml_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            c => o.push(c),
-        }
-    }
-    o
 }
 
 /// A JSON value as XML: an object's fields as elements, an array's items each named by
@@ -411,7 +397,7 @@ async fn post_request(h: &Http, fmt: Format, params: &Params) -> Response {
         Some((d, a)) => format!("open311:{d}:{a}"),
         None => format!("open311:{:016x}", rand::random::<u64>()),
     };
-    match super::http::submit(h, who.request(key, Command::Intake { ticket })).await {
+    match super::web::submit(h, who.request(key, Command::Intake { ticket })).await {
         Ok(CommandOutcome::Ok { id: Some(id), .. }) => list(
             fmt,
             "service_requests",

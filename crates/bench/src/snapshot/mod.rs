@@ -17,8 +17,7 @@
 //!
 //! The gateway's log goes to `yiping-bench-gateway.log` in the temporary folder.
 
-use std::io::Write;
-use std::process::{Child, Command as Process};
+use std::process::Command as Process;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -45,6 +44,7 @@ use crate::wall::{
 use yiping::wall::screen::LOADING_FRAME;
 
 mod joins;
+use crate::process::{Gateway, start_gateway};
 mod window;
 use joins::join_walls;
 use window::Reading;
@@ -156,65 +156,6 @@ fn prepare(dir: &std::path::Path, a: &Args) -> anyhow::Result<()> {
         last_seq: 0,
     })?;
     Ok(())
-}
-
-/// A gateway child process on `dir/gateway.sqlite` and two free ports, with `tail`
-/// appended to its config (tokens, limits) and `args` after its own: up when its port
-/// answers. Its log goes to `yiping-bench-gateway.log` in the temporary folder.
-pub(super) struct Gateway {
-    pub child: Child,
-    pub url: String,
-    pub http_port: u16,
-}
-
-pub(super) fn start_gateway(
-    exe: &std::path::Path,
-    dir: &std::path::Path,
-    tail: &str,
-    args: &[String],
-) -> anyhow::Result<Gateway> {
-    let port = |_| -> anyhow::Result<u16> {
-        Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port())
-    };
-    let (ws, http) = (port(0)?, port(1)?);
-    let cfg = dir.join("gateway.toml");
-    let mut f = std::fs::File::create(&cfg)?;
-    writeln!(
-        f,
-        "listen = \"127.0.0.1:{ws}\"\nhttp_listen = \"127.0.0.1:{http}\"\n\
-         database = \"{}\"\n{tail}",
-        dir.join("gateway.sqlite").display()
-    )?;
-    let t0 = Instant::now();
-    // Its log (tracing writes to stdout) and any panic, in one file.
-    let log = std::fs::File::create(std::env::temp_dir().join("yiping-bench-gateway.log"))?;
-    let child = Process::new(exe)
-        .args(["serve", "--config"])
-        .arg(&cfg)
-        .args(args)
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()?;
-    // Up when its port answers (it loads every ticket first).
-    while std::net::TcpStream::connect(("127.0.0.1", ws)).is_err() {
-        anyhow::ensure!(
-            t0.elapsed() < Duration::from_secs(300),
-            "the gateway did not start (see yiping-bench-gateway.log in the temporary folder)"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    println!(
-        "gateway: up in {:.1} s, resident {:.0} MB",
-        t0.elapsed().as_secs_f64(),
-        rss_of(child.id())
-    );
-    Ok(Gateway {
-        child,
-        url: format!("ws://127.0.0.1:{ws}"),
-        http_port: http,
-    })
 }
 
 fn measure(a: &Args, g: &Gateway) -> anyhow::Result<()> {

@@ -18,8 +18,8 @@ const OVER: [&str; 3] = ["0.002", "0.005", "0.01"];
 
 impl Stalls {
     pub(super) fn read(port: u16) -> anyhow::Result<Stalls> {
-        let t = crate::year::metrics_text(port)?;
-        let series = |s: &str| crate::year::series(&t, s);
+        let t = crate::process::metrics_text(port)?;
+        let series = |s: &str| crate::process::series(&t, s);
         let over = |h: &str| {
             OVER.map(|le| {
                 series(&format!("{h}_count")) - series(&format!("{h}_bucket{{le=\"{le}\"}}"))

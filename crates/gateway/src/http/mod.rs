@@ -1,55 +1,29 @@
 //! HTTP on the gateway: `POST /api/tickets` (intake, validated, acknowledged once
 //! durable) and `GET /healthz`.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 
-use super::accounts::{Credential, Directory};
+use super::CoreMsg;
 use super::admission::Gate;
-use super::config::GatewayConfig;
-use super::conn::log_access;
-use super::{CoreMsg, Status};
+pub use super::web::Http;
+use super::web::{HttpError, caller, idempotency_key, read_body, submit};
 use protocol::{Command, CommandOutcome, ErrorCode, NewTicket};
 use tokio_rustls::TlsAcceptor;
-
-/// What the HTTP handlers share.
-#[derive(Clone)]
-pub struct Http {
-    pub cfg: Arc<GatewayConfig>,
-    pub directory: Arc<Directory>,
-    pub core: mpsc::Sender<CoreMsg>,
-    pub status: Arc<Status>,
-    pub epoch: String,
-    /// The grid layer by position, for Open311 requests (`[area] grids`).
-    pub grids: Option<Arc<gis::GridIndex>>,
-}
-
-impl Http {
-    /// This port's own address as a URL base (`http://127.0.0.1:7401`), for links.
-    pub fn base_url(&self) -> String {
-        let scheme = if self.cfg.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.cfg.http_listen)
-    }
-}
 
 /// Every HTTP endpoint of the gateway, on `state`: built once and shared by every
 /// connection. A new endpoint is a `.route` here and a handler beside its kind (intake
@@ -178,125 +152,6 @@ async fn healthz(State(h): State<Http>) -> Json<serde_json::Value> {
             Some(_) => "follower",
         },
     }))
-}
-
-fn error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({ "code": code, "message": message.into() })),
-    )
-        .into_response()
-}
-
-/// Read a request body of at most `limit` bytes within `within`: the limit applies as the
-/// bytes come, never after buffering them all.
-async fn read_body(body: Body, limit: usize, within: Duration) -> Result<Bytes, HttpError> {
-    match tokio::time::timeout(within, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(b)) => Ok(b),
-        Ok(Err(_)) => Err(HttpError(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::TooLarge,
-            format!("body over {limit} bytes"),
-        )),
-        Err(_) => Err(HttpError(
-            StatusCode::REQUEST_TIMEOUT,
-            ErrorCode::Timeout,
-            format!("body not received within {} s", within.as_secs()),
-        )),
-    }
-}
-
-/// An error answer: status, code, what to fix.
-pub(super) struct HttpError(pub StatusCode, pub ErrorCode, pub String);
-
-impl IntoResponse for HttpError {
-    fn into_response(self) -> Response {
-        error(self.0, self.1, self.2)
-    }
-}
-
-/// The `Idempotency-Key` header: absent, or 1-128 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
-    let Some(v) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    match v.to_str() {
-        Ok(k) if (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(Some(k.to_string()))
-        }
-        _ => Err(HttpError(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::Invalid,
-            "Idempotency-Key must be 1-128 visible ASCII characters (letters, digits, punctuation)"
-                .into(),
-        )),
-    }
-}
-
-/// Who is calling, from `Authorization: Bearer …`: any known credential (an unknown
-/// token is refused and logged).
-pub(super) async fn reader(
-    h: &Http,
-    headers: &HeaderMap,
-    what: &str,
-) -> Result<Credential, HttpError> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    match h.directory.authenticate(token).await {
-        Some(who) => Ok(who),
-        None => {
-            log_access(
-                &h.core,
-                &Directory::claimed(token),
-                "refused",
-                &format!("unknown token (HTTP {what})"),
-            );
-            Err(HttpError(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthorized,
-                "send 'Authorization: Bearer <token>' with a token from the gateway config".into(),
-            ))
-        }
-    }
-}
-
-/// Who is calling: a credential that may command.
-pub(super) async fn caller(
-    h: &Http,
-    headers: &HeaderMap,
-    what: &str,
-) -> Result<Credential, HttpError> {
-    let who = reader(h, headers, what).await?;
-    if !who.access.role.can_command() {
-        return Err(HttpError(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            format!("{what} needs an operator token"),
-        ));
-    }
-    Ok(who)
-}
-
-/// Hand a command to the core and wait for its outcome.
-pub(super) async fn submit(h: &Http, request: store::Request) -> Result<CommandOutcome, HttpError> {
-    let stopping = || {
-        HttpError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Stopping,
-            "gateway is stopping".into(),
-        )
-    };
-    let (tx, rx) = oneshot::channel();
-    let msg = CoreMsg::Command {
-        id: None,
-        request,
-        reply: Some(tx),
-    };
-    h.core.send(msg).await.map_err(|_| stopping())?;
-    rx.await.map(|a| a.outcome).map_err(|_| stopping())
 }
 
 async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Response {

@@ -11,7 +11,9 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
 use super::*;
-use crate::config::{Role, TokenConfig};
+use crate::Status;
+use crate::accounts::Directory;
+use crate::config::{GatewayConfig, Role, TokenConfig};
 use crate::engine::Answer;
 
 /// The router on a gateway config with an operator and a viewer token, and what its core
@@ -25,7 +27,7 @@ fn app() -> (Router, Arc<Mutex<Vec<store::Request>>>) {
         tokens: tokens.clone(),
         ..GatewayConfig::default()
     };
-    let (core, mut rx) = mpsc::channel(16);
+    let (core, mut rx) = tokio::sync::mpsc::channel(16);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     tokio::spawn(async move {

@@ -5,7 +5,7 @@
 //! scans tickets.
 
 use bevy_egui::egui::{self, Align2, Color32, FontId, RichText, Ui};
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+use egui_plot::{Bar, BarChart, Legend, Line, PlotPoints};
 
 use super::PanelCtx;
 use crate::action::{QueueFilter, UiAction};
@@ -400,7 +400,7 @@ fn hourly(ui: &mut Ui, lang: UiLang, f: &KpiFigures) {
         .map(|(h, n)| [h as f64, *n as f64])
         .collect();
     let h = ui.available_height().max(60.0);
-    still_plot("hourly")
+    super::plot::still_plot("hourly")
         .height(h)
         .include_x(-0.6)
         .include_x(23.6)
@@ -415,18 +415,6 @@ fn hourly(ui: &mut Ui, lang: UiLang, f: &KpiFigures) {
                     .width(2.5),
             );
         });
-}
-
-/// Horizontal bars with their names and numbers, largest first.
-/// A chart on a wall: nothing to drag, zoom or hover (a wall has no hand on it).
-pub fn still_plot<'a>(id: impl egui::AsId) -> Plot<'a> {
-    Plot::new(id)
-        .allow_drag(false)
-        .allow_zoom(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .show_x(false)
-        .show_y(false)
 }
 
 /// Horizontal bars, largest first; returns the index (in `rows`) of the bar clicked.

@@ -9,6 +9,7 @@ mod frame;
 pub mod kpis;
 mod map_labels;
 mod overlays;
+mod plot;
 pub mod queue;
 mod ticket;
 mod top_bar;

@@ -150,7 +150,7 @@ pub fn trends(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures) {
                         .color(*color),
                     );
                     let lo = pts.iter().map(|p| p[1]).fold(f64::MAX, f64::min);
-                    super::kpis::still_plot(("trend", i))
+                    super::plot::still_plot(("trend", i))
                         .height(cell_h)
                         .width(w)
                         .show_axes([false, true])

@@ -1,0 +1,164 @@
+//! What every HTTP handler shares (intake, Open311, CAP): the state, who is calling,
+//! reading a body within its limits, handing a command to the core, an error answer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+
+use super::accounts::{Credential, Directory};
+use super::config::GatewayConfig;
+use super::conn::log_access;
+use super::{CoreMsg, Status};
+use protocol::{CommandOutcome, ErrorCode};
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct Http {
+    pub cfg: Arc<GatewayConfig>,
+    pub directory: Arc<Directory>,
+    pub core: mpsc::Sender<CoreMsg>,
+    pub status: Arc<Status>,
+    pub epoch: String,
+    /// The grid layer by position, for Open311 requests (`[area] grids`).
+    pub grids: Option<Arc<gis::GridIndex>>,
+}
+
+impl Http {
+    /// This port's own address as a URL base (`http://127.0.0.1:7401`), for links.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.cfg.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.cfg.http_listen)
+    }
+}
+
+pub(crate) fn error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "code": code, "message": message.into() })),
+    )
+        .into_response()
+}
+
+/// Read a request body of at most `limit` bytes within `within`: the limit applies as the
+/// bytes come, never after buffering them all.
+pub(crate) async fn read_body(
+    body: Body,
+    limit: usize,
+    within: Duration,
+) -> Result<Bytes, HttpError> {
+    match tokio::time::timeout(within, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(_)) => Err(HttpError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge,
+            format!("body over {limit} bytes"),
+        )),
+        Err(_) => Err(HttpError(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::Timeout,
+            format!("body not received within {} s", within.as_secs()),
+        )),
+    }
+}
+
+/// An error answer: status, code, what to fix.
+pub(crate) struct HttpError(pub StatusCode, pub ErrorCode, pub String);
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        error(self.0, self.1, self.2)
+    }
+}
+
+/// The `Idempotency-Key` header: absent, or 1-128 visible ASCII characters.
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(k) if (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(k.to_string()))
+        }
+        _ => Err(HttpError(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::Invalid,
+            "Idempotency-Key must be 1-128 visible ASCII characters (letters, digits, punctuation)"
+                .into(),
+        )),
+    }
+}
+
+/// Who is calling, from `Authorization: Bearer …`: any known credential (an unknown
+/// token is refused and logged).
+pub(crate) async fn reader(
+    h: &Http,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<Credential, HttpError> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    match h.directory.authenticate(token).await {
+        Some(who) => Ok(who),
+        None => {
+            log_access(
+                &h.core,
+                &Directory::claimed(token),
+                "refused",
+                &format!("unknown token (HTTP {what})"),
+            );
+            Err(HttpError(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "send 'Authorization: Bearer <token>' with a token from the gateway config".into(),
+            ))
+        }
+    }
+}
+
+/// Who is calling: a credential that may command.
+pub(crate) async fn caller(
+    h: &Http,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<Credential, HttpError> {
+    let who = reader(h, headers, what).await?;
+    if !who.access.role.can_command() {
+        return Err(HttpError(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            format!("{what} needs an operator token"),
+        ));
+    }
+    Ok(who)
+}
+
+/// Hand a command to the core and wait for its outcome.
+pub(crate) async fn submit(h: &Http, request: store::Request) -> Result<CommandOutcome, HttpError> {
+    let stopping = || {
+        HttpError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Stopping,
+            "gateway is stopping".into(),
+        )
+    };
+    let (tx, rx) = oneshot::channel();
+    let msg = CoreMsg::Command {
+        id: None,
+        request,
+        reply: Some(tx),
+    };
+    h.core.send(msg).await.map_err(|_| stopping())?;
+    rx.await.map(|a| a.outcome).map_err(|_| stopping())
+}
