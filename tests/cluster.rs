@@ -984,7 +984,7 @@ fn the_store_keeps_its_promises_on_postgresql_and_the_lease_is_exclusive() {
         fresh.outcome
     );
     // Accounts live in PostgreSQL too (`yiping account --postgres`).
-    let book = yiping::store::accounts::AccountBook::open_postgres(&pg.url()).unwrap();
+    let book = yiping::store::AccountBook::open_postgres(&pg.url()).unwrap();
     assert!(book.all().unwrap().is_empty());
     // One lease: the first connection takes it, a second cannot, until the first is gone.
     assert!(s.try_lead().unwrap());

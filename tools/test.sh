@@ -56,6 +56,8 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+echo "== tools/cycles.py (no import cycle inside a crate; across crates Cargo forbids them)"
+python3 tools/cycles.py
 echo "== cargo fmt --all --check"
 cargo fmt --all --check
 echo "== cargo clippy --workspace --all-targets -- -D warnings"

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 mod backend;
+mod book;
 mod checkpoint;
 mod follow;
 pub mod gauges;
@@ -35,6 +36,7 @@ use protocol::{
 };
 
 pub use backend::{Backend, StoredDelta};
+pub use book::AccountBook;
 pub use scopes::{ScopeRead, ScopeSum};
 pub use sqlite::read_log;
 

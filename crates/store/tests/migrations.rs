@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
+use yiping_store::AccountBook;
 use yiping_store::Store;
-use yiping_store::accounts::AccountBook;
 
 fn fixture(dir: &Path) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wave2.sqlite");

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use crate::accounts::{hash_token, new_id, new_token};
 use domain::access::Role;
 use domain::time::{civil, now_ms};
-use store::accounts::{Account, AccountBook};
+use store::AccountBook;
+use store::accounts::Account;
 
 #[derive(clap::Args)]
 pub struct AccountArgs {

@@ -6,7 +6,9 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
-use super::accounts::{self, AccessEntry, Account};
+use super::accounts::{AccessEntry, Account};
+
+mod accounts;
 use super::backend::{Backend, Loaded, StoredDelta, TicketsLater, decode, encode, snake};
 use super::checkpoint::{self, Checkpointer};
 use super::sql::{self, Dialect};
