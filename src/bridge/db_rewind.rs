@@ -1,6 +1,7 @@
 //! Rewind on a database file: each rewind is a replay of a gateway's own event log on a
 //! gateway of its own, read-only on that file, watched over loopback like any feed.
 
+use crate::wall::RewindError;
 use std::path::PathBuf;
 
 use crate::gateway::config::{GatewayConfig, ReplaySource};
@@ -24,9 +25,10 @@ impl DbRewind {
 }
 
 impl crate::wall::rewind::RewindSource for DbRewind {
-    fn start(&self, from_ms: i64, speed: f64) -> anyhow::Result<crate::feed::FeedConfig> {
+    fn start(&self, from_ms: i64, speed: f64) -> Result<crate::feed::FeedConfig, RewindError> {
         self.stop();
-        let (dir, token) = crate::gateway::config::replay_workspace()?;
+        let why = |e: &dyn std::fmt::Display| RewindError(e.to_string());
+        let (dir, token) = crate::gateway::config::replay_workspace().map_err(|e| why(&e))?;
         let cfg = GatewayConfig::for_replay(
             ReplaySource {
                 path: self.db.clone(),
@@ -37,7 +39,10 @@ impl crate::wall::rewind::RewindSource for DbRewind {
             dir.join("rewind.sqlite"),
             token.clone(),
         );
-        let g = self.rt.block_on(crate::gateway::start(cfg))?;
+        let g = self
+            .rt
+            .block_on(crate::gateway::start(cfg))
+            .map_err(|e| why(&e))?;
         let url = format!("ws://{}", g.ws_addr);
         if let Ok(mut r) = self.running.lock() {
             *r = Some((g, dir));

@@ -4,6 +4,7 @@
 
 use crate::feed::FeedConfig;
 use crate::protocol::RewindAsk;
+use crate::wall::RewindError;
 
 pub struct WireRewind {
     live: FeedConfig,
@@ -17,7 +18,7 @@ impl WireRewind {
 }
 
 impl crate::wall::rewind::RewindSource for WireRewind {
-    fn start(&self, from_ms: i64, speed: f64) -> anyhow::Result<FeedConfig> {
+    fn start(&self, from_ms: i64, speed: f64) -> Result<FeedConfig, RewindError> {
         let mut cfg = self.live.clone();
         cfg.rewind = Some(RewindAsk { from_ms, speed });
         Ok(cfg)

@@ -41,7 +41,8 @@ fn open_wall(
         select_top: args.select_top,
         brief: args.brief,
         focus: args.focus.clone().unwrap_or_default(),
-    })
+    })?;
+    Ok(())
 }
 
 /// The wall's config with this run's flags applied.

@@ -23,6 +23,24 @@ pub struct Recorded {
     pub last_seq: u64,
 }
 
+/// Why a recording stopped.
+#[derive(thiserror::Error, Debug)]
+pub enum RecordError {
+    #[error("cannot open {path} to record into: {source}")]
+    Open {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the gateway refused the recorder: {0}")]
+    Refused(String),
+    #[error("writing the recording: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("a line does not encode: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("the recorder's thread: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// Record the feed of `url` into `out` (appended to) until `stop` turns true. `url` may
 /// list several gateways of a cluster, comma-separated: the recorder is the feed client,
 /// so on a lost connection it moves to the next and resumes there by (epoch, seq), and the
@@ -32,12 +50,15 @@ pub async fn record(
     (token, ca): (&str, Option<&Path>),
     out: &Path,
     stop: watch::Receiver<bool>,
-) -> anyhow::Result<Recorded> {
+) -> Result<Recorded, RecordError> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(out)
-        .map_err(|e| anyhow::anyhow!("cannot open {} to record into: {e}", out.display()))?;
+        .map_err(|source| RecordError::Open {
+            path: out.to_path_buf(),
+            source,
+        })?;
     let mut cfg = super::FeedConfig::new(url, token);
     cfg.ca = ca.map(Path::to_path_buf);
     let feed = super::spawn(cfg)?;
@@ -49,7 +70,7 @@ fn write_feed(
     feed: super::FeedHandle,
     mut file: std::io::BufWriter<std::fs::File>,
     stop: watch::Receiver<bool>,
-) -> anyhow::Result<Recorded> {
+) -> Result<Recorded, RecordError> {
     let mut done = Recorded::default();
     while !*stop.borrow() {
         let msg = match feed.events.recv_timeout(Duration::from_millis(50)) {
@@ -61,7 +82,7 @@ fn write_feed(
             ServerMsg::Snapshot(s) => done.last_seq = s.seq,
             ServerMsg::Delta { seq, .. } => done.last_seq = *seq,
             ServerMsg::Error { code, message } => {
-                anyhow::bail!("the gateway refused the recorder: {code}: {message}")
+                return Err(RecordError::Refused(format!("{code}: {message}")));
             }
             _ => continue,
         }

@@ -34,6 +34,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 pub mod config;
+mod error;
+pub use error::GatewayError;
 pub mod metrics;
 
 use self::config::GatewayConfig;
@@ -73,7 +75,7 @@ impl GatewayHandle {
 
 /// Open the store and start serving on the configured addresses (port 0 picks a free
 /// one; the handle says which).
-pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
+pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError> {
     let open_files = admission::raise_open_files();
     let budget = admission::Budget::new(
         open_files,
@@ -91,7 +93,7 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
     }
     cfg.limits.max_clients = budget.clients;
     if let Some(c) = &cfg.cluster {
-        c.check().map_err(anyhow::Error::msg)?;
+        c.check().map_err(GatewayError::Cluster)?;
     }
     let (store, log) = match &cfg.cluster {
         // A town center: its own SQLite replica, named after the city's log.
@@ -113,20 +115,26 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         None => (Store::open(&cfg.database, cfg.policy()?)?, None),
     };
     if cfg.replay.is_some() && store.seq() > 0 {
-        anyhow::bail!(
-            "{} already holds a log: a replay needs an empty database (omit --database)",
-            cfg.database.display()
-        );
+        return Err(GatewayError::NotEmpty(cfg.database.clone()));
     }
     let epoch = store.epoch().to_string();
     let directory = accounts::Directory::new(cfg.tokens.clone());
     directory.replace(store.accounts()?);
     let ws = TcpListener::bind(cfg.listen)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {} (WebSocket): {e}", cfg.listen))?;
-    let httpl = TcpListener::bind(cfg.http_listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {} (HTTP): {e}", cfg.http_listen))?;
+        .map_err(|source| GatewayError::Listen {
+            addr: cfg.listen,
+            what: "WebSocket",
+            source,
+        })?;
+    let httpl =
+        TcpListener::bind(cfg.http_listen)
+            .await
+            .map_err(|source| GatewayError::Listen {
+                addr: cfg.http_listen,
+                what: "HTTP",
+                source,
+            })?;
     let ws_addr = ws.local_addr()?;
     let http_addr = httpl.local_addr()?;
     let status = Arc::new(Status::default());
@@ -155,7 +163,7 @@ pub async fn start(mut cfg: GatewayConfig) -> anyhow::Result<GatewayHandle> {
         (directory.clone(), node),
     ));
     let tls = match &cfg.tls {
-        Some(t) => Some(tls::acceptor(&t.cert, &t.key).map_err(anyhow::Error::msg)?),
+        Some(t) => Some(tls::acceptor(&t.cert, &t.key).map_err(GatewayError::Tls)?),
         None => None,
     };
     let ws_gate = admission::Gate::new(budget.unauthenticated);

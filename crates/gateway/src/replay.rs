@@ -4,6 +4,7 @@
 //! `from_ms` is applied at once. A line that does not decode stops the replay with its
 //! line number; nothing after it is applied.
 
+use crate::GatewayError;
 use std::time::Duration;
 
 use tokio::io::AsyncBufReadExt;
@@ -20,7 +21,7 @@ pub async fn run(
     src: ReplaySource,
     core: mpsc::Sender<CoreMsg>,
     mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> Result<(), GatewayError> {
     let mut source = match &src.postgres {
         Some(url) => {
             let url = url.clone();
@@ -42,10 +43,10 @@ pub async fn run(
             Ok(Some(r)) => r,
             Ok(None) => break Ok(()),
             Err(e) => {
-                break Err(anyhow::anyhow!(
+                break Err(GatewayError::Replay(format!(
                     "{} item {n}: {e}; replay stopped there",
                     src.path.display()
-                ));
+                )));
             }
         };
         let at_ms = rec.at_us / 1000;
@@ -103,7 +104,7 @@ enum Source {
 }
 
 impl Source {
-    async fn open(path: &std::path::Path) -> anyhow::Result<Source> {
+    async fn open(path: &std::path::Path) -> Result<Source, GatewayError> {
         let mut head = [0u8; 16];
         let is_db = std::fs::File::open(path)
             .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
@@ -113,14 +114,14 @@ impl Source {
             let log = store::read_log(path)?;
             return Ok(Source::Log(log.into_iter()));
         }
-        let file = tokio::fs::File::open(path)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot open the recording {}: {e}", path.display()))?;
+        let file = tokio::fs::File::open(path).await.map_err(|e| {
+            GatewayError::Replay(format!("cannot open the recording {}: {e}", path.display()))
+        })?;
         Ok(Source::Lines(tokio::io::BufReader::new(file).lines()))
     }
 
     /// The next recorded message; `Ok(None)` at the end.
-    async fn next(&mut self) -> anyhow::Result<Option<RecordLine>> {
+    async fn next(&mut self) -> Result<Option<RecordLine>, GatewayError> {
         match self {
             Source::Lines(lines) => loop {
                 let Some(line) = lines.next_line().await? else {
@@ -131,13 +132,14 @@ impl Source {
                 }
                 return serde_json::from_str(&line)
                     .map(Some)
-                    .map_err(|e| anyhow::anyhow!("not a recording line ({e})"));
+                    .map_err(|e| GatewayError::Replay(format!("not a recording line ({e})")));
             },
             Source::Log(rows) => match rows.next() {
                 None => Ok(None),
                 Some(d) => {
-                    let msg: ServerMsg = serde_json::from_str(&d.frame)
-                        .map_err(|e| anyhow::anyhow!("event {} does not decode ({e})", d.seq))?;
+                    let msg: ServerMsg = serde_json::from_str(&d.frame).map_err(|e| {
+                        GatewayError::Replay(format!("event {} does not decode ({e})", d.seq))
+                    })?;
                     Ok(Some(RecordLine {
                         at_us: d.ts_us,
                         msg,

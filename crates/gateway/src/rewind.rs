@@ -7,6 +7,7 @@
 //! a token made for it, the client's region), exactly as `yiping replay` does; this
 //! connection relays its frames. Commands are refused: a rewind shows what happened.
 
+use crate::GatewayError;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::{SinkExt, StreamExt};
@@ -25,6 +26,11 @@ static RUNNING: AtomicUsize = AtomicUsize::new(0);
 fn error(code: ErrorCode, message: String) -> Message {
     let m = ServerMsg::Error { code, message };
     Message::Text(serde_json::to_string(&m).unwrap_or_default().into())
+}
+
+/// The client's socket failed under a rewind.
+fn ws_err(e: tokio_tungstenite::tungstenite::Error) -> GatewayError {
+    GatewayError::Rewind(format!("the client's connection: {e}"))
 }
 
 /// Check a rewind's ask: a speed from 1 to 3,600, a start not in the future.
@@ -74,7 +80,7 @@ async fn relay(
     region: String,
     cfg: &GatewayConfig,
     stop: &mut watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> Result<(), GatewayError> {
     let (dir, token) = super::config::replay_workspace()?;
     let source = ReplaySource {
         path: cfg.database.clone(),
@@ -85,24 +91,26 @@ async fn relay(
     let mut rcfg = GatewayConfig::for_replay(source, dir.join("rewind.sqlite"), token.clone());
     rcfg.limits = cfg.limits.clone();
     let (addr, done) = private_gateway(rcfg);
-    let addr = addr.await??;
+    let addr = addr
+        .await
+        .map_err(|_| GatewayError::Rewind("the replay's gateway did not start".into()))??;
     let result = async {
         let hello = wire::hello(&token, None, Some(region).filter(|r| !r.is_empty()));
         let mut inner = wire::open(&format!("ws://{addr}"), None, &hello)
             .await
-            .map_err(anyhow::Error::msg)?;
+            .map_err(GatewayError::Rewind)?;
         loop {
             tokio::select! {
                 m = inner.next() => match m {
-                    Some(Ok(Message::Text(t))) => ws.send(Message::Text(t)).await?,
+                    Some(Ok(Message::Text(t))) => ws.send(Message::Text(t)).await.map_err(ws_err)?,
                     Some(Ok(_)) => {}
-                    Some(Err(e)) => anyhow::bail!("the replay's feed: {e}"),
+                    Some(Err(e)) => return Err(GatewayError::Rewind(format!("the replay's feed: {e}"))),
                     None => return Ok(()),
                 },
                 m = ws.next() => match m {
                     Some(Ok(Message::Text(_))) => {
                         let m = "a rewind takes no commands: return to live to act".into();
-                        ws.send(error(ErrorCode::Replay, m)).await?;
+                        ws.send(error(ErrorCode::Replay, m)).await.map_err(ws_err)?;
                     }
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(()),
                     Some(Ok(_)) => {}
@@ -123,7 +131,7 @@ async fn relay(
 fn private_gateway(
     cfg: GatewayConfig,
 ) -> (
-    oneshot::Receiver<anyhow::Result<std::net::SocketAddr>>,
+    oneshot::Receiver<Result<std::net::SocketAddr, GatewayError>>,
     oneshot::Sender<()>,
 ) {
     let (addr_tx, addr_rx) = oneshot::channel();

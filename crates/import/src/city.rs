@@ -9,6 +9,7 @@
 //! found, a point inside it inside the parent, and each parent covered by its children (their
 //! areas sum to its area within 1%). Every problem is listed with the feature's code.
 
+use crate::ImportError;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -66,11 +67,15 @@ impl std::fmt::Display for Problem {
 }
 
 /// Read the settings file; relative layer paths are relative to it.
-pub fn read_spec(path: &Path) -> anyhow::Result<SiteSpec> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let mut spec: SiteSpec =
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+pub fn read_spec(path: &Path) -> Result<SiteSpec, ImportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut spec: SiteSpec = toml::from_str(&text).map_err(|e| ImportError::Settings {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     let base = path.parent().unwrap_or(Path::new("."));
     for l in spec.layers_mut() {
         if l.file.is_relative() {
@@ -115,7 +120,7 @@ fn read(
     layer: &'static str,
     spec: &LayerSpec,
     problems: &mut Vec<Problem>,
-) -> anyhow::Result<Vec<Read>> {
+) -> Result<Vec<Read>, ImportError> {
     let features = gis::read_layer(&spec.file)?;
     let bar = progress(features.len() as u64, layer);
     let mut out = Vec::with_capacity(features.len());
@@ -282,7 +287,7 @@ fn covered(
 }
 
 /// Import the layers `spec` names: the city, or every problem found.
-pub fn import(spec: &SiteSpec) -> anyhow::Result<Result<City, Vec<Problem>>> {
+pub fn import(spec: &SiteSpec) -> Result<Result<City, Vec<Problem>>, ImportError> {
     let mut problems = vec![];
     let mut districts = HashMap::new();
     for r in read("district", &spec.districts, &mut problems)? {

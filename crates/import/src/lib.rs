@@ -3,4 +3,7 @@
 //! code, and nothing is written or sent until it is all good.
 
 pub mod city;
+mod error;
 pub mod units;
+
+pub use error::ImportError;

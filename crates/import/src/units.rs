@@ -6,6 +6,7 @@
 //! `categories` (the categories it handles, separated by `;`), `lon`, `lat`, and optionally
 //! `on_duty` (`true`/`false`, default true). Every row is checked before anything is sent.
 
+use crate::ImportError;
 use std::path::Path;
 
 use futures_util::{SinkExt, StreamExt};
@@ -14,9 +15,11 @@ use tokio_tungstenite::tungstenite::Message;
 use protocol::{ClientMsg, Command, CommandOutcome, ServerMsg, Unit};
 
 /// Every row of the file as a unit, or every row's problem (with its line).
-pub fn read(path: &Path) -> anyhow::Result<Result<Vec<Unit>, Vec<String>>> {
-    let body =
-        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+pub fn read(path: &Path) -> Result<Result<Vec<Unit>, Vec<String>>, ImportError> {
+    let body = std::fs::read(path).map_err(|source| ImportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(parse(&body))
 }
 
@@ -114,12 +117,15 @@ pub async fn send(
     token: &str,
     ca: Option<&Path>,
     units: &[Unit],
-) -> anyhow::Result<Vec<(String, CommandOutcome)>> {
-    let tls = ca.map(wire::tls).transpose().map_err(anyhow::Error::msg)?;
+) -> Result<Vec<(String, CommandOutcome)>, ImportError> {
+    let tls = ca
+        .map(wire::tls)
+        .transpose()
+        .map_err(ImportError::Gateway)?;
     let url = url.split(',').next().unwrap_or(url).trim();
     let mut ws = wire::open(url, tls.as_ref(), &wire::hello(token, None, None))
         .await
-        .map_err(anyhow::Error::msg)?;
+        .map_err(ImportError::Gateway)?;
     let mut keys = Vec::with_capacity(units.len());
     for u in units {
         let json = serde_json::to_string(u)?;
@@ -132,22 +138,25 @@ pub async fn send(
             command: Command::UpsertUnit { unit: u.clone() },
         };
         ws.send(Message::Text(serde_json::to_string(&msg)?.into()))
-            .await?;
+            .await
+            .map_err(|e| ImportError::Gateway(e.to_string()))?;
         keys.push((key, u.id.clone()));
     }
     let mut outcomes: std::collections::HashMap<String, CommandOutcome> = Default::default();
     while outcomes.len() < keys.len() {
         let frame = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next())
             .await
-            .map_err(|_| anyhow::anyhow!("no answer from the gateway within 30 s"))?;
+            .map_err(|_| ImportError::Gateway("no answer within 30 s".into()))?;
         let Some(Ok(Message::Text(t))) = frame else {
-            anyhow::bail!("the gateway closed the connection");
+            return Err(ImportError::Gateway("it closed the connection".into()));
         };
         match serde_json::from_str::<ServerMsg>(&t) {
             Ok(ServerMsg::CommandResult { key, outcome }) => {
                 outcomes.insert(key, outcome);
             }
-            Ok(ServerMsg::Error { code, message }) => anyhow::bail!("{code}: {message}"),
+            Ok(ServerMsg::Error { code, message }) => {
+                return Err(ImportError::Gateway(format!("{code}: {message}")));
+            }
             _ => {}
         }
     }

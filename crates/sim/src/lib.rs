@@ -11,7 +11,7 @@ mod run;
 pub mod units;
 pub mod year;
 
-pub use run::{SimOptions, SimStats, run};
+pub use run::{SimError, SimOptions, SimStats, run};
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -37,11 +37,20 @@ pub struct SimStats {
     pub accepted: u64,
 }
 
+/// Why the simulator stopped before its time.
+#[derive(thiserror::Error, Debug)]
+pub enum SimError {
+    #[error("the simulator's feed did not start: {0}")]
+    Feed(std::io::Error),
+    #[error("the simulator's feed thread is gone")]
+    FeedGone,
+}
+
 /// Run the simulator against a gateway until `stop` is set or the duration ends.
-pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> anyhow::Result<SimStats> {
+pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> Result<SimStats, SimError> {
     let mut fc = FeedConfig::new(opts.url.clone(), opts.token.clone());
     fc.ca = opts.ca.clone();
-    let h = feed::spawn(fc)?;
+    let h = feed::spawn(fc).map_err(SimError::Feed)?;
     let mut sim = Sim::new(city, opts.speed, opts.tickets_per_day, opts.seed);
     if let Some(after) = opts.flood_after {
         sim.flood(
@@ -52,7 +61,7 @@ pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> anyhow::Res
     }
     let mut mirror = Mirror::default();
     for c in sim.setup() {
-        h.commands.send(c)?;
+        h.commands.send(c).map_err(|_| SimError::FeedGone)?;
     }
     let started = Instant::now();
     // Steps are measured on the domain clock, which a bench may run fast.
@@ -91,7 +100,7 @@ pub fn run(opts: &SimOptions, city: &City, stop: Arc<AtomicBool>) -> anyhow::Res
         let dt = (now - last) as f64;
         last = now;
         for c in sim.step(&mirror, now, dt) {
-            h.commands.send(c)?;
+            h.commands.send(c).map_err(|_| SimError::FeedGone)?;
         }
     }
     Ok(sim.stats)

@@ -6,6 +6,7 @@
 //! about the same width in pixels. Place names are drawn with the map's labels. Each
 //! layer can be switched off on the wall.
 
+use crate::WallError;
 use std::path::Path;
 
 use bevy::asset::RenderAssetUsages;
@@ -36,7 +37,7 @@ pub struct BaseMap {
 
 impl BaseMap {
     /// Read every configured layer; a missing or broken file is an error that names it.
-    pub fn load(cfg: &MapConfig, proj: &Projection) -> anyhow::Result<BaseMap> {
+    pub fn load(cfg: &MapConfig, proj: &Projection) -> Result<BaseMap, WallError> {
         let mut layers = vec![];
         for b in &cfg.base {
             layers.push(load_layer(&b.file, b.kind, &b.name, proj)?);
@@ -53,9 +54,11 @@ fn load_layer(
     kind: BaseKind,
     name: &str,
     proj: &Projection,
-) -> anyhow::Result<BaseLayer> {
-    let features = gis::read_layer(path)
-        .map_err(|e| anyhow::anyhow!("base map layer ({}): {e}", kind.en()))?;
+) -> Result<BaseLayer, WallError> {
+    let features = gis::read_layer(path).map_err(|e| WallError::BaseMap {
+        kind: kind.en(),
+        message: e.to_string(),
+    })?;
     let mut l = BaseLayer {
         kind,
         name: if name.is_empty() {
@@ -90,10 +93,13 @@ fn load_layer(
             .extend(f.points.iter().map(|p| (w(p), f.prop("name").to_string())));
     }
     if l.areas.cells.is_empty() && l.lines.is_empty() && l.places.is_empty() {
-        anyhow::bail!(
-            "base map layer {} has nothing to draw (no polygons, lines or points)",
-            path.display()
-        );
+        return Err(WallError::BaseMap {
+            kind: kind.en(),
+            message: format!(
+                "{} has nothing to draw (no polygons, lines or points)",
+                path.display()
+            ),
+        });
     }
     Ok(l)
 }

@@ -1,5 +1,6 @@
 //! `config/wall.toml`: window, feed and map layers, every field with a default.
 
+use crate::WallError;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -193,21 +194,21 @@ impl Default for MapConfig {
 }
 
 impl WallConfig {
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        let cfg: WallConfig = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{} is not a valid wall config: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Self, WallError> {
+        let text = std::fs::read_to_string(path).map_err(|source| WallError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let cfg: WallConfig = toml::from_str(&text).map_err(|e| WallError::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         if cfg.window.width < 640
             || cfg.window.height < 480
             || cfg.window.width > 16384
             || cfg.window.height > 16384
         {
-            anyhow::bail!(
-                "window size {}x{} is out of range 640x480..16384x16384",
-                cfg.window.width,
-                cfg.window.height
-            );
+            return Err(WallError::WindowSize(cfg.window.width, cfg.window.height));
         }
         Ok(cfg)
     }

@@ -22,6 +22,7 @@ pub mod briefing;
 pub mod clock;
 pub mod config;
 pub mod drill;
+mod error;
 mod fonts;
 pub mod layers;
 pub mod layout;
@@ -45,6 +46,7 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use bevy::window::{PresentMode, WindowMode, WindowResolution};
 
+pub use error::{RewindError, WallError};
 pub use link::FeedLink;
 
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
@@ -176,7 +178,7 @@ pub struct WallOptions {
 }
 
 /// Open the wall's window and run until it is closed.
-pub fn run(opts: WallOptions) -> anyhow::Result<()> {
+pub fn run(opts: WallOptions) -> Result<(), WallError> {
     let layers = view::MapLayers::load(&opts.config.map)?;
     let tour = match &opts.tour {
         Some((path, start)) => {

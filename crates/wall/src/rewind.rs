@@ -15,7 +15,7 @@ use feed::FeedConfig;
 /// Starts and stops replays of the wall's gateway.
 pub trait RewindSource: Send + Sync {
     /// Start a replay from `from_ms` at `speed`; returns the feed to watch it on.
-    fn start(&self, from_ms: i64, speed: f64) -> anyhow::Result<FeedConfig>;
+    fn start(&self, from_ms: i64, speed: f64) -> Result<FeedConfig, crate::RewindError>;
     /// Stop the replay started last.
     fn stop(&self);
 }

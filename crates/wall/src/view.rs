@@ -60,7 +60,7 @@ impl MapLayers {
         ix
     }
 
-    pub fn load(cfg: &MapConfig) -> anyhow::Result<MapLayers> {
+    pub fn load(cfg: &MapConfig) -> Result<MapLayers, crate::WallError> {
         // The projection centre comes from the outline's first feature.
         let probe = layers::load(&cfg.outline, &GeoProjection::new(0.0, 0.0))?;
         let (mut lo, mut hi) = (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN));
