@@ -5,7 +5,7 @@ mod cli;
 
 /// mimalloc (its 2.x line, without transparent huge pages), not glibc's malloc.
 ///
-/// Measured with `yiping bench-snapshot --first-frame-only` (a million tickets, this
+/// Measured with `yiping-bench snapshot --first-frame-only` (a million tickets, this
 /// 2-core machine): with glibc the feed thread (decoding a part's strings) and the wall's
 /// main thread (boxing tickets, building roll-up chains) waited on each other's malloc
 /// locks; a third of the feed thread's time was a futex wake inside malloc, and the

@@ -221,7 +221,7 @@ pub fn queue_table(app: &App, ctx: &egui::Context) {
         });
     });
     // No renderer takes the font texture here: dropped unapplied, egui's debug build
-    // panics (seen running `bench-snapshot` from a debug build).
+    // panics (seen running `yiping-bench snapshot` from a debug build).
     out.textures_delta.clear();
 }
 

@@ -9,7 +9,7 @@ pub const DAY_MS: i64 = 86_400_000;
 pub const TZ_MS: i64 = 8 * HOUR_MS;
 
 /// A clock that runs `speed` times as fast as the wall clock from `origin_ms` on (both
-/// in ms since the epoch): set once per process, by `yiping bench-year` and the gateway
+/// in ms since the epoch): set once per process, by `yiping-bench year` and the gateway
 /// it starts, so that a simulated year passes through the real gateway in minutes.
 static FAST: std::sync::OnceLock<(i64, f64)> = std::sync::OnceLock::new();
 

@@ -2,7 +2,7 @@
 //! so that on a busy machine the core and the live deltas to every other client come
 //! first. Ten walls joining at once at a province's million tickets put 1.5 GB through
 //! the sockets in 3-4 s; sent from the gateway's own workers, that copying took their
-//! turns from the watchers' deltas (`yiping bench-snapshot`, BENCHMARKS.md "A province").
+//! turns from the watchers' deltas (`yiping-bench snapshot`, BENCHMARKS.md "A province").
 
 use std::future::Future;
 use std::sync::OnceLock;

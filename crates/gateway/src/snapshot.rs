@@ -76,7 +76,7 @@ pub fn start(view: View, encoding: Encoding) -> Built {
 /// turn. SCHED_IDLE, this thread only: any other thread that wakes takes the CPU at
 /// once, where at nice 10 it could wait out the bulk thread's slice (delivery p99 with
 /// ten joins 2.5 → 6.8 ms in a quiet run at nice 10). Nice 10 stays as the fallback.
-/// Threads the calling thread makes afterwards inherit both (`bench-snapshot`'s joining
+/// Threads the calling thread makes afterwards inherit both (`yiping-bench snapshot`'s joining
 /// walls set their process so).
 pub fn lower_priority() {
     // SAFETY: setpriority and sched_setscheduler on this thread's own id (Linux: a tid

@@ -1,8 +1,8 @@
 //! Reading a polygon layer from GeoJSON, in one place: the wall's map layers, the
-//! simulator's city and (to come) a site's own layers all read FeatureCollections of
-//! (Multi)Polygons with string properties (`id`, `name`, `parent`, …). What each reader
-//! does with the shapes (a projection for the GPU, geo's polygons for the simulator) is
-//! its own.
+//! simulator's city, a site's imported layers and the gateway's grid check all read
+//! FeatureCollections of (Multi)Polygons with string properties (`id`, `name`, `parent`,
+//! …). What each reader does with the shapes (a projection for the GPU, geo's polygons
+//! for the simulator) is its own. `city` holds a city's divisions as layers.
 
 use std::path::Path;
 

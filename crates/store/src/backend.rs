@@ -1,7 +1,8 @@
-//! The one interface between the store and its database. Two backends: SQLite (`db.rs`,
-//! the embedded default) and PostgreSQL (`postgres.rs`, the record of a cluster). Both keep
-//! the same tables with the records as JSON beside the queried columns, so the store's
-//! logic (decide, apply, figures, keys) is the same code on either.
+//! The one interface between the store and its database. Two backends: SQLite (`sqlite/`,
+//! the embedded default) and PostgreSQL (`postgres/`, the record of a cluster). Both keep
+//! the same tables (one schema, `sql.rs`) with the records as JSON beside the queried
+//! columns, so the store's logic (decide, apply, figures, keys) is the same code on
+//! either.
 //!
 //! Methods take `&self`: the store reads through it while it holds its own state mutably.
 

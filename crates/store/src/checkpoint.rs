@@ -4,7 +4,7 @@
 //! own checkpoints only start at `BACKSTOP` pages, and this thread runs a passive
 //! checkpoint (it waits for no reader or writer) every `EVERY`. Measured honestly: on
 //! this VM the commits over 10 ms at 1,000 tickets a second were a handful per ~4,000
-//! either way (A/B: 1 and 27 without the thread, 3 and 3 with; `yiping bench-snapshot`,
+//! either way (A/B: 1 and 27 without the thread, 3 and 3 with; `yiping-bench snapshot`,
 //! BENCHMARKS.md "A province"), the host's own stalls being larger than this effect.
 
 use std::path::Path;

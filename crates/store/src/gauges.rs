@@ -1,8 +1,8 @@
 //! The live tickets by status and the open ones past each stage's deadline, kept up
 //! with every ticket change: what `/metrics` reports. Counting them by walking every
 //! ticket on the core took it away from its batches for the length of the walk at each
-//! scrape (a province's million tickets: a stall every watcher felt, `yiping
-//! bench-snapshot`); here a scrape costs the deadlines passed since the last one.
+//! scrape (a province's million tickets: a stall every watcher felt,
+//! `yiping-bench snapshot`); here a scrape costs the deadlines passed since the last one.
 
 use domain::Deadlines as _;
 use std::collections::{BTreeSet, HashMap};

@@ -1,5 +1,5 @@
 //! Throwaway PostgreSQL and nats-server processes in a temporary directory, for the cluster
-//! tests and `yiping bench-cluster`: nothing is assumed running or configured.
+//! tests and `yiping-bench gateway --cluster N`: nothing is assumed running or configured.
 //!
 //! PostgreSQL comes from Debian's packages (`/usr/lib/postgresql/<v>/bin`); initdb will not
 //! run as root, so as root the server runs as the `postgres` user the package creates.

@@ -140,7 +140,7 @@ fn spawn_camera(mut commands: Commands, mut egui: ResMut<bevy_egui::EguiGlobalSe
 /// runs systems on the compute pool only (the main thread waits for them), and on two
 /// cores its default gives that pool one thread (and one each to I/O and async compute):
 /// the queue, the roll-ups and the marker slots, which share nothing and could run at
-/// once, ran one after the other. Measured with `yiping bench-snapshot
+/// once, ran one after the other. Measured with `yiping-bench snapshot
 /// --first-frame-only` (a million tickets, this 2-core machine): see BENCHMARKS.md, "A
 /// province".
 pub fn task_pools() -> TaskPoolPlugin {

@@ -1,6 +1,8 @@
-//! Opening a session with a gateway, in one place for every client of the feed (the
-//! wall's network thread, the recorder, the benches): connect within a time limit, then
-//! say hello with the protocol version, the token, the resume point and the region.
+//! Opening a session with a gateway, in one place for every client (the feed's network
+//! thread, the gateway's own rewind relay, the unit import, the benches): connect within
+//! a time limit (ws, or wss with the site's CA), then say hello with the protocol
+//! version, the token, the resume point and the region. A crate of its own below both
+//! the feed and the gateway, so that the server never imports the client.
 
 use std::path::Path;
 use std::sync::Arc;
