@@ -258,14 +258,7 @@ enum Cmd {
 }
 
 pub fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,wgpu=error,naga=warn".into()),
-        )
-        // Colours only on a terminal: logs piped to a file or a supervisor stay plain.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    yiping::gateway::cli::init_log("info,wgpu=error,naga=warn");
     let cli = Cli::parse();
     match cli.cmd {
         None => demo::run(

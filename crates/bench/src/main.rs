@@ -48,13 +48,7 @@ enum Cmd {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,wgpu=error,naga=warn".into()),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    yiping::gateway::cli::init_log("info,wgpu=error,naga=warn");
     match Cli::parse().cmd {
         Cmd::Gateway(a) => gateway::run(a),
         Cmd::Wall(a) => wall::run(a),

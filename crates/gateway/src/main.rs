@@ -29,12 +29,7 @@ enum Cmd {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    yiping_gateway::cli::init_log("info");
     let cli = Cli::parse();
     match cli.cmd {
         Some(Cmd::Account(a)) => yiping_gateway::cli::account::run(a),

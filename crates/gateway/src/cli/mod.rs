@@ -8,10 +8,25 @@ use std::path::PathBuf;
 
 use crate::config::GatewayConfig;
 
+/// The log of a binary (`yiping`, `yiping-gateway`, `yiping-bench`): `RUST_LOG`, or
+/// `default`; colours only on a terminal, so that logs piped to a file or a supervisor
+/// stay plain.
+pub fn init_log(default: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default.into()),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
+}
+
 /// Run the gateway: WebSocket feed, HTTP intake, SQLite store (or, with
 /// config/cluster.toml, a cluster node on PostgreSQL and JetStream).
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
+    /// The gateway's settings (config/gateway.toml documents each; config/cluster.toml a
+    /// cluster node's).
     #[arg(long, default_value = "config/gateway.toml")]
     pub config: PathBuf,
     /// Override the WebSocket address.
