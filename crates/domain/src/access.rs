@@ -148,9 +148,13 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
                 return Err(outside(&format!("grid {}", ticket.grid)));
             }
         }
-        Command::Merge { into, .. } => {
-            if let Some(m) = state.tickets.get(into) {
-                ticket_in_scope(m)?;
+        // Both ends: merging another region's ticket would hide it there (it drops out
+        // of that region's queue, figures and supervision).
+        Command::Merge { ticket, into } => {
+            for id in [ticket, into] {
+                if let Some(t) = state.tickets.get(id) {
+                    ticket_in_scope(t)?;
+                }
             }
         }
         Command::UpsertUnit { unit } => {
@@ -273,5 +277,39 @@ mod tests {
         assert!(authorize(&unit, &d, &s).is_err());
         let viewer = Access::city(Role::Viewer);
         assert!(authorize(&viewer, &Command::Accept { ticket: 1024 }, &s).is_err());
+    }
+
+    #[test]
+    fn a_town_cannot_merge_another_towns_ticket_into_its_own_or_the_reverse() {
+        let mut s = state();
+        let mine = Ticket {
+            id: 8,
+            ..examples::ticket()
+        };
+        s.tickets.insert(8, Box::new(mine));
+        let town = Access {
+            role: Role::Operator,
+            region: "321102-01".into(),
+            unit: None,
+        };
+        // Ticket 7 is another district's.
+        let hide = Command::Merge {
+            ticket: 7,
+            into: 1024,
+        };
+        let e = authorize(&town, &hide, &s).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        assert!(e.message.contains("ticket 7"), "{}", e.message);
+        let into_theirs = Command::Merge {
+            ticket: 1024,
+            into: 7,
+        };
+        assert!(authorize(&town, &into_theirs, &s).is_err());
+        let own = Command::Merge {
+            ticket: 8,
+            into: 1024,
+        };
+        assert!(authorize(&town, &own, &s).is_ok());
+        assert!(authorize(&Access::city(Role::Operator), &hide, &s).is_ok());
     }
 }
