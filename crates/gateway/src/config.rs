@@ -305,6 +305,29 @@ impl GatewayConfig {
         Ok(())
     }
 
+    /// Refuse the shipped demo tokens (`demo-…-token`, printed in config/gateway.toml and
+    /// the README, so public) on an address other than loopback: anyone who reaches it
+    /// would be a city-wide admin. Checked at start, after the command line's overrides.
+    pub fn check_exposure(&self) -> Result<(), ConfigError> {
+        let public = [self.listen, self.http_listen]
+            .into_iter()
+            .find(|a| !a.ip().is_loopback());
+        let demo = self
+            .tokens
+            .iter()
+            .find(|t| t.token.starts_with("demo-") && t.token.ends_with("-token"));
+        match (public, demo) {
+            (Some(addr), Some(t)) => Err(ConfigError::Invalid(format!(
+                "the demo token for '{}' is public (it is printed in config/gateway.toml): \
+                 the gateway will not take it on {addr}, which is not loopback. Give each \
+                 person and screen an account (`yiping account add`) and remove the demo \
+                 tokens from [[tokens]], or listen on 127.0.0.1",
+                t.name
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// The store's rules from these settings (reads the grid layer, if one is set).
     pub fn policy(&self) -> Result<Policy, ConfigError> {
         let grids = match &self.area.grids {
@@ -342,6 +365,31 @@ impl GatewayConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_tokens_are_refused_on_an_address_other_than_loopback() {
+        let mut cfg = GatewayConfig {
+            tokens: vec![TokenConfig::new(
+                "demo-admin-token",
+                Role::Admin,
+                "演示管理员",
+            )],
+            ..GatewayConfig::default()
+        };
+        assert!(cfg.check_exposure().is_ok(), "loopback: the demo's");
+        cfg.http_listen = "0.0.0.0:7401".parse().unwrap();
+        let e = cfg.check_exposure().unwrap_err().to_string();
+        assert!(
+            e.contains("0.0.0.0:7401") && e.contains("account add"),
+            "{e}"
+        );
+        cfg.tokens = vec![TokenConfig::new(
+            "a-site-s-own-long-token",
+            Role::Admin,
+            "站点",
+        )];
+        assert!(cfg.check_exposure().is_ok(), "a site's own tokens");
+    }
 
     #[test]
     fn a_grid_layer_that_is_missing_is_refused_with_its_path() {

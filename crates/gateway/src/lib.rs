@@ -76,6 +76,7 @@ impl GatewayHandle {
 /// Open the store and start serving on the configured addresses (port 0 picks a free
 /// one; the handle says which).
 pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError> {
+    cfg.check_exposure()?;
     let open_files = admission::raise_open_files();
     let budget = admission::Budget::new(
         open_files,
