@@ -5,6 +5,7 @@
 //! wall that reconnects does not pay the hash again.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 
 use argon2::Argon2;
@@ -79,12 +80,28 @@ fn account_of(token: &str) -> Option<&str> {
     Some(id)
 }
 
+/// Argon2 checks run at once, at most: one. An account id is public by design (in every
+/// wall's config), so anyone can ask for checks of wrong secrets; 200 at once held 1.4-2.6
+/// GB (a hash's memory each) and slowed honest intake 19-26x (issue 26). One at a time
+/// costs one core and one hash's memory whatever the burst; a token already checked
+/// costs nothing.
+const HASHES_AT_ONCE: usize = 1;
+/// Checks waiting for their turn, at most; past that a new token is refused at once (its
+/// client retries with back-off, as after any refusal).
+const HASHES_WAITING: usize = 64;
+
 /// Every credential the gateway knows, shared by its connections and its core.
 pub struct Directory {
     statics: Vec<TokenConfig>,
     accounts: RwLock<HashMap<String, Account>>,
     /// Tokens already checked against their hash: token → account id.
     checked: Mutex<HashMap<String, String>>,
+    /// Turns at argon2 (`HASHES_AT_ONCE`), and how many wait for one.
+    hashing: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    /// The most checks that ran at once (for the tests and `/metrics`-minded readers).
+    peak: std::sync::atomic::AtomicUsize,
+    running: std::sync::atomic::AtomicUsize,
 }
 
 impl Directory {
@@ -93,7 +110,52 @@ impl Directory {
             statics,
             accounts: RwLock::new(HashMap::new()),
             checked: Mutex::new(HashMap::new()),
+            hashing: tokio::sync::Semaphore::new(HASHES_AT_ONCE),
+            waiting: Default::default(),
+            peak: Default::default(),
+            running: Default::default(),
         })
+    }
+
+    /// Whether `token` was checked already (as account `id`'s).
+    fn is_checked(&self, token: &str, id: &str) -> bool {
+        self.checked
+            .lock()
+            .ok()
+            .is_some_and(|c| c.get(token).is_some_and(|a| a == id))
+    }
+
+    /// The most argon2 checks that ran at once so far.
+    pub fn peak_hashing(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Check `token` against `hash` in argon2's turn: one at a time, at most
+    /// `HASHES_WAITING` waiting (false at once past that).
+    async fn verify_in_turn(&self, token: &str, id: &str, hash: &str) -> bool {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= HASHES_WAITING {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            tracing::warn!("accounts: {HASHES_WAITING} token checks waiting; one refused");
+            return false;
+        }
+        let turn = self.hashing.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let Ok(_turn) = turn else {
+            return false;
+        };
+        // The same token may have been checked while this one waited (a wall's
+        // reconnects, several screens on one credential): no second hash.
+        if self.is_checked(token, id) {
+            return true;
+        }
+        let now = self.running.fetch_add(1, Ordering::AcqRel) + 1;
+        self.peak.fetch_max(now, Ordering::AcqRel);
+        let (t, h) = (token.to_string(), hash.to_string());
+        let ok = tokio::task::spawn_blocking(move || verify(&t, &h))
+            .await
+            .unwrap_or(false);
+        self.running.fetch_sub(1, Ordering::AcqRel);
+        ok
     }
 
     /// Take the accounts as they are now; returns the ids of the accounts whose sessions
@@ -148,17 +210,8 @@ impl Directory {
         if account.revoked_ms.is_some() {
             return None;
         }
-        let known = self
-            .checked
-            .lock()
-            .ok()
-            .is_some_and(|c| c.get(token).is_some_and(|a| a == id));
-        if !known {
-            let (t, h) = (token.to_string(), account.token_hash.clone());
-            let ok = tokio::task::spawn_blocking(move || verify(&t, &h))
-                .await
-                .unwrap_or(false);
-            if !ok {
+        if !self.is_checked(token, id) {
+            if !self.verify_in_turn(token, id, &account.token_hash).await {
                 return None;
             }
             if let Ok(mut c) = self.checked.lock() {
@@ -231,5 +284,27 @@ mod tests {
         assert_eq!(d.replace(vec![revoked]), vec!["a1".to_string()]);
         assert!(d.authenticate(&t).await.is_none());
         assert!(!d.is_valid("a1"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_wrong_secrets_is_checked_one_at_a_time() {
+        let d = Directory::new(vec![]);
+        let t = new_token("a1");
+        d.replace(vec![account("a1", &t)]);
+        let wrong: Vec<_> = (0..12)
+            .map(|i| {
+                let d = d.clone();
+                let w = new_token("a1");
+                tokio::spawn(async move { (i, d.authenticate(&w).await.is_none()) })
+            })
+            .collect();
+        for w in wrong {
+            assert!(w.await.unwrap().1, "a wrong secret is refused");
+        }
+        assert_eq!(d.peak_hashing(), 1, "one argon2 check at a time");
+        assert!(
+            d.authenticate(&t).await.is_some(),
+            "the right token still works"
+        );
     }
 }
