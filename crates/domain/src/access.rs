@@ -164,6 +164,13 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
             if !access.covers(&unit.area) {
                 return Err(outside(&format!("unit area {}", unit.area)));
             }
+            // An existing unit stays where it is unless its current area is covered too:
+            // a town admin cannot take over (move, rename) another town's unit.
+            if let Some(old) = state.units.get(&unit.id)
+                && !access.covers(&old.area)
+            {
+                return Err(outside(&format!("unit {} (area {})", old.id, old.area)));
+            }
         }
         Command::SetUnitDuty { unit, .. } => {
             if let Some(u) = state.units.get(unit)
@@ -311,5 +318,39 @@ mod tests {
         };
         assert!(authorize(&town, &own, &s).is_ok());
         assert!(authorize(&Access::city(Role::Operator), &hide, &s).is_ok());
+    }
+
+    #[test]
+    fn a_town_admin_cannot_take_over_another_towns_unit() {
+        let mut s = state();
+        let theirs = protocol::Unit {
+            id: "U-9".into(),
+            area: "321111-02".into(),
+            ..examples::unit()
+        };
+        s.units.insert(theirs.id.clone(), theirs.clone());
+        let town = Access {
+            role: Role::Admin,
+            region: "321102-01".into(),
+            unit: None,
+        };
+        let takeover = Command::UpsertUnit {
+            unit: protocol::Unit {
+                area: "321102-01".into(),
+                name: "改名".into(),
+                ..theirs
+            },
+        };
+        let e = authorize(&town, &takeover, &s).unwrap_err();
+        assert!(e.message.contains("U-9"), "{}", e.message);
+        let new_one = Command::UpsertUnit {
+            unit: protocol::Unit {
+                id: "U-10".into(),
+                area: "321102-01-003".into(),
+                ..examples::unit()
+            },
+        };
+        assert!(authorize(&town, &new_one, &s).is_ok());
+        assert!(authorize(&Access::city(Role::Admin), &takeover, &s).is_ok());
     }
 }

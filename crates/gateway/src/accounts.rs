@@ -71,13 +71,21 @@ fn verify(token: &str, hash: &str) -> bool {
     })
 }
 
-/// The account id a token names, if it is an account token.
+/// The longest token taken: an account token is 49 characters (`yp1.` + 12 + `.` + 32); a
+/// static one from the config may be longer, not this long. A longer one is refused
+/// before any work, and names no account in the access log.
+pub const MAX_TOKEN_CHARS: usize = 256;
+
+/// The account id a token names, if it is an account token of a plausible size.
 fn account_of(token: &str) -> Option<&str> {
+    if token.len() > MAX_TOKEN_CHARS {
+        return None;
+    }
     let mut parts = token.splitn(3, '.');
     (parts.next()? == "yp1").then_some(())?;
     let id = parts.next()?;
     parts.next()?;
-    Some(id)
+    (id.len() <= 32).then_some(id)
 }
 
 /// Argon2 checks run at once, at most: one. An account id is public by design (in every
@@ -194,6 +202,9 @@ impl Directory {
     /// Who `token` is, if anyone. An account token costs one argon2 check the first time
     /// (on a blocking thread), nothing after.
     pub async fn authenticate(self: &Arc<Self>, token: &str) -> Option<Credential> {
+        if token.len() > MAX_TOKEN_CHARS {
+            return None;
+        }
         if let Some(t) = self.statics.iter().find(|t| t.token == token) {
             return Some(Credential {
                 id: format!("static:{}", t.name),
@@ -306,5 +317,17 @@ mod tests {
             d.authenticate(&t).await.is_some(),
             "the right token still works"
         );
+    }
+
+    #[tokio::test]
+    async fn an_oversized_token_is_refused_before_any_work_and_logged_as_no_one() {
+        let d = Directory::new(vec![]);
+        let t = new_token("a1");
+        d.replace(vec![account("a1", &t)]);
+        let huge = format!("yp1.{}.{}", "a".repeat(900_000), "0".repeat(32));
+        assert!(d.authenticate(&huge).await.is_none());
+        assert_eq!(Directory::claimed(&huge), "?");
+        assert_eq!(d.peak_hashing(), 0, "no hash was computed");
+        assert_eq!(Directory::claimed(&t), "a1");
     }
 }

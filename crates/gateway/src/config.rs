@@ -309,23 +309,32 @@ impl GatewayConfig {
     /// the README, so public) on an address other than loopback: anyone who reaches it
     /// would be a city-wide admin. Checked at start, after the command line's overrides.
     pub fn check_exposure(&self) -> Result<(), ConfigError> {
-        let public = [self.listen, self.http_listen]
+        let Some(addr) = [self.listen, self.http_listen]
             .into_iter()
-            .find(|a| !a.ip().is_loopback());
-        let demo = self
-            .tokens
-            .iter()
-            .find(|t| t.token.starts_with("demo-") && t.token.ends_with("-token"));
-        match (public, demo) {
-            (Some(addr), Some(t)) => Err(ConfigError::Invalid(format!(
-                "the demo token for '{}' is public (it is printed in config/gateway.toml): \
-                 the gateway will not take it on {addr}, which is not loopback. Give each \
-                 person and screen an account (`yiping account add`) and remove the demo \
-                 tokens from [[tokens]], or listen on 127.0.0.1",
-                t.name
-            ))),
-            _ => Ok(()),
+            .find(|a| !a.ip().is_loopback())
+        else {
+            return Ok(());
+        };
+        if let Some(t) = self.tokens.first() {
+            let what = if t.token.starts_with("demo-") && t.token.ends_with("-token") {
+                "the demo token for '{}' is public (it is printed in config/gateway.toml)"
+            } else {
+                "the static token for '{}' is in a file, unhashed, and shared by whoever holds it"
+            };
+            return Err(ConfigError::Invalid(format!(
+                "{}: the gateway will not take static tokens on {addr}, which is not \
+                 loopback. Give each person and screen an account (`yiping account add`, \
+                 hashed, revocable) and remove [[tokens]], or listen on 127.0.0.1",
+                what.replace("{}", &t.name)
+            )));
         }
+        if self.tls.is_none() {
+            tracing::warn!(
+                "listening on {addr} without TLS: tokens and tickets cross the network in \
+                 the clear; set [tls] (README, \"Accounts, scopes and TLS\")"
+            );
+        }
+        Ok(())
     }
 
     /// The store's rules from these settings (reads the grid layer, if one is set).
@@ -367,7 +376,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn demo_tokens_are_refused_on_an_address_other_than_loopback() {
+    fn static_tokens_are_refused_on_an_address_other_than_loopback() {
         let mut cfg = GatewayConfig {
             tokens: vec![TokenConfig::new(
                 "demo-admin-token",
@@ -388,7 +397,10 @@ mod tests {
             Role::Admin,
             "站点",
         )];
-        assert!(cfg.check_exposure().is_ok(), "a site's own tokens");
+        let e = cfg.check_exposure().unwrap_err().to_string();
+        assert!(e.contains("static token for '站点'"), "{e}");
+        cfg.tokens.clear();
+        assert!(cfg.check_exposure().is_ok(), "accounts only");
     }
 
     #[test]
