@@ -1868,7 +1868,7 @@ fn the_shipped_config_loads_and_knows_the_demo_citys_grids() {
     let cfg =
         gateway::config::GatewayConfig::load(std::path::Path::new("config/gateway.toml")).unwrap();
     let policy = cfg.policy().unwrap();
-    let grids = policy.grids.expect("[area] grids is set");
+    let grids = policy.bounds.grids.expect("[area] grids is set");
     assert!(grids.len() > 3000, "{} grids", grids.len());
     assert_eq!(policy.key_ttl_ms, 24 * 3_600_000);
     assert_eq!(cfg.limits.max_unauthenticated, 256);

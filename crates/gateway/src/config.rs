@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use domain::decide::Bounds;
 use domain::sla::DEFAULT_SLA_MINUTES;
 use store::Policy;
 
@@ -364,8 +365,10 @@ impl GatewayConfig {
                 self.sla.important_minutes,
                 self.sla.normal_minutes,
             ],
-            bbox: self.area.bbox,
-            grids,
+            bounds: Bounds {
+                bbox: self.area.bbox,
+                grids,
+            },
             key_ttl_ms: self.limits.idempotency_hours as i64 * 3_600_000,
         })
     }

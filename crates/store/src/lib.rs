@@ -19,7 +19,7 @@ mod sql;
 mod sqlite;
 
 use domain::Deadlines;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -68,11 +68,9 @@ pub enum StoreError {
 pub struct Policy {
     /// Default SLA in minutes for urgent, important and normal tickets.
     pub sla_minutes: [u32; 3],
-    /// Accepted positions: [min_lon, min_lat, max_lon, max_lat].
-    pub bbox: [f64; 4],
-    /// The city's grids, when the gateway knows its layers: a ticket or a warning on any
-    /// other grid is refused.
-    pub grids: Option<Arc<HashSet<String>>>,
+    /// Where the city accepts tickets, warnings and units (the box, and its grids when
+    /// the gateway knows its layers): what `domain::decide` checks against.
+    pub bounds: Bounds,
     /// How long an idempotency key is remembered, ms.
     pub key_ttl_ms: i64,
 }
@@ -81,8 +79,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             sla_minutes: DEFAULT_SLA_MINUTES,
-            bbox: Bounds::default().bbox,
-            grids: None,
+            bounds: Bounds::default(),
             key_ttl_ms: DAY_MS,
         }
     }
@@ -549,14 +546,10 @@ impl Store {
 
     /// Check a request against the live state (`domain::decide`); nothing is written here.
     fn decide(&self, req: &Request, now_ms: i64) -> Result<Decision, Refusal> {
-        let bounds = Bounds {
-            bbox: self.policy.bbox,
-            grids: self.policy.grids.clone(),
-        };
         let trail = |b: &Briefing| self.briefing_audit(b).map_err(|e| e.to_string());
         let decider = Decider {
             state: &self.state,
-            bounds: &bounds,
+            bounds: &self.policy.bounds,
             trail: &trail,
         };
         let ask = Ask {

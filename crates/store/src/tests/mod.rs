@@ -320,12 +320,15 @@ fn a_merged_duplicate_follows_its_master_and_the_figures_count_the_matter_once()
 #[test]
 fn a_warning_may_cover_a_district_or_a_grid_but_not_a_made_up_region() {
     let dir = tempfile::tempdir().unwrap();
-    let grids: HashSet<String> = ["321182-01-001-001", "321112-02-003-004"]
+    let grids: std::collections::HashSet<String> = ["321182-01-001-001", "321112-02-003-004"]
         .iter()
         .map(|s| s.to_string())
         .collect();
     let policy = Policy {
-        grids: Some(Arc::new(grids)),
+        bounds: domain::decide::Bounds {
+            grids: Some(Arc::new(grids)),
+            ..Default::default()
+        },
         ..Policy::default()
     };
     let mut s = Store::open(&dir.path().join("y.sqlite"), policy).unwrap();
