@@ -2,10 +2,11 @@
 //! and the few places where SQLite and PostgreSQL differ named here and nowhere else.
 //!
 //! The differences:
-//! - **Placeholders.** Statements are written with PostgreSQL's `$1`, `$2`, …; SQLite
-//!   gets `?1`, `?2`, … (`Dialect::Sqlite.statement`). SQLite would read `$1` as a named
-//!   parameter bound in order of first appearance, which `SET token_hash = $2 WHERE id =
-//!   $1` gets wrong.
+//! - **Placeholders.** Statements are written with PostgreSQL's `$1`, `$2`, … and run as
+//!   they are on both: SQLite reads `$1` as a named parameter and numbers those in order
+//!   of first appearance, so each statement names its parameters in order (`$1` first,
+//!   then `$2`, …; a test holds every statement here to that), and both databases bind
+//!   the same values to the same places with no translation per call.
 //! - **Column types, in the schema only.** `{int}` is a 64-bit integer: SQLite's
 //!   `INTEGER` (so that `INTEGER PRIMARY KEY` stays the rowid), PostgreSQL's `BIGINT`.
 //!   `{serial}` is an auto-numbered key: `INTEGER PRIMARY KEY AUTOINCREMENT` and
@@ -26,25 +27,6 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// A statement as this database takes it.
-    pub fn statement(self, sql: &str) -> String {
-        match self {
-            Dialect::Postgres => sql.to_string(),
-            Dialect::Sqlite => {
-                let mut out = String::with_capacity(sql.len());
-                let mut chars = sql.chars().peekable();
-                while let Some(c) = chars.next() {
-                    if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
-                        out.push('?');
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
-        }
-    }
-
     /// A migration's DDL as this database takes it.
     pub fn schema(self, ddl: &str) -> String {
         let (int, serial) = match self {
@@ -158,9 +140,11 @@ pub const ACCOUNTS: &str = "SELECT id, name, role, region, unit, token_hash, cre
 pub const INSERT_ACCOUNT: &str = "INSERT INTO accounts
      (id, name, role, region, unit, token_hash, created_ms, revoked_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// `$1` the new hash, `$2` the account.
 pub const SET_TOKEN_HASH: &str =
-    "UPDATE accounts SET token_hash = $2 WHERE id = $1 AND revoked_ms IS NULL";
-pub const REVOKE: &str = "UPDATE accounts SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL";
+    "UPDATE accounts SET token_hash = $1 WHERE id = $2 AND revoked_ms IS NULL";
+/// `$1` when, `$2` the account.
+pub const REVOKE: &str = "UPDATE accounts SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL";
 pub const LOG_ACCESS: &str =
     "INSERT INTO access_log (at_ms, account, event, detail) VALUES ($1, $2, $3, $4)";
 pub const RECENT_ACCESS: &str =
@@ -170,13 +154,76 @@ pub const RECENT_ACCESS: &str =
 mod tests {
     use super::*;
 
+    /// Every statement both backends run.
+    const STATEMENTS: &[&str] = &[
+        SCHEMA_VERSION,
+        SET_SCHEMA_VERSION,
+        EPOCH,
+        NEW_EPOCH,
+        SET_EPOCH,
+        LAST_SEQ,
+        SET_SEQ_BASE,
+        MAX_TICKET,
+        MAX_WARNING,
+        LIVE_WARNINGS,
+        UNITS,
+        KEYS,
+        TICKET,
+        ALL_TICKETS,
+        DELTAS_AFTER,
+        ALL_DELTAS,
+        AUDIT_OF,
+        BRIEFING,
+        SET_BRIEFING,
+        CLEAR_BRIEFING,
+        INSERT_EVENT,
+        INSERT_KEY,
+        EXPIRE_KEYS,
+        UPSERT_TICKET,
+        INSERT_AUDIT,
+        UPSERT_WARNING,
+        UPSERT_UNIT,
+        ACCOUNTS,
+        INSERT_ACCOUNT,
+        SET_TOKEN_HASH,
+        REVOKE,
+        LOG_ACCESS,
+        RECENT_ACCESS,
+    ];
+
     #[test]
-    fn sqlite_numbers_its_placeholders_and_postgres_keeps_its_own() {
-        assert_eq!(
-            Dialect::Sqlite.statement(SET_TOKEN_HASH),
-            "UPDATE accounts SET token_hash = ?2 WHERE id = ?1 AND revoked_ms IS NULL"
-        );
-        assert_eq!(Dialect::Postgres.statement(SET_TOKEN_HASH), SET_TOKEN_HASH);
+    fn every_statement_names_its_parameters_in_order() {
+        for st in STATEMENTS {
+            let mut first_seen: Vec<u32> = vec![];
+            let b = st.as_bytes();
+            for (i, _) in st.match_indices('$') {
+                let n: String = b[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .map(|&c| c as char)
+                    .collect();
+                let n: u32 = n.parse().unwrap_or_else(|_| panic!("a bare $ in {st}"));
+                if !first_seen.contains(&n) {
+                    first_seen.push(n);
+                }
+            }
+            let want: Vec<u32> = (1..=first_seen.len() as u32).collect();
+            assert_eq!(first_seen, want, "parameters out of order in: {st}");
+        }
+    }
+
+    #[test]
+    fn sqlite_binds_dollar_parameters_by_first_appearance() {
+        // Why the order matters: SQLite gives `$2` the first index when it comes first.
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        let (a, b): (i64, i64) = c
+            .query_row("SELECT $2, $1", [10, 20], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((a, b), (10, 20));
+        let (a, b): (i64, i64) = c
+            .query_row("SELECT $1, $2", [10, 20], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((a, b), (10, 20));
     }
 
     #[test]

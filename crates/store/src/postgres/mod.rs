@@ -471,10 +471,10 @@ impl Backend for Pg {
         Ok(())
     }
     fn set_token_hash(&self, id: &str, hash: &str) -> Result<bool, StoreError> {
-        Ok(self.execute(sql::SET_TOKEN_HASH, &[&id, &hash])? == 1)
+        Ok(self.execute(sql::SET_TOKEN_HASH, &[&hash, &id])? == 1)
     }
     fn revoke_account(&self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
-        Ok(self.execute(sql::REVOKE, &[&id, &at_ms])? == 1)
+        Ok(self.execute(sql::REVOKE, &[&at_ms, &id])? == 1)
     }
     fn log_access(&self, entries: &[AccessEntry]) -> Result<(), StoreError> {
         for e in entries {

@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::StoreError;
 use crate::accounts::{AccessEntry, Account};
-use crate::sql::{self, Dialect};
+use crate::sql;
 use domain::access::Role;
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> {
@@ -24,14 +24,9 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> {
     ))
 }
 
-/// A statement of `sql` as SQLite takes it.
-fn q(statement: &str) -> String {
-    Dialect::Sqlite.statement(statement)
-}
-
 /// Every account, revoked ones included, by name.
 pub(super) fn all(c: &Connection) -> Result<Vec<Account>, StoreError> {
-    let mut st = c.prepare(&q(sql::ACCOUNTS))?;
+    let mut st = c.prepare(sql::ACCOUNTS)?;
     let rows = st.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
         .map(|(mut a, role)| {
@@ -45,7 +40,7 @@ pub(super) fn all(c: &Connection) -> Result<Vec<Account>, StoreError> {
 /// The account with this id or name.
 pub(super) fn insert(c: &Connection, a: &Account) -> Result<(), StoreError> {
     c.execute(
-        &q(sql::INSERT_ACCOUNT),
+        sql::INSERT_ACCOUNT,
         params![
             a.id,
             a.name,
@@ -61,15 +56,15 @@ pub(super) fn insert(c: &Connection, a: &Account) -> Result<(), StoreError> {
 }
 
 pub(super) fn set_hash(c: &Connection, id: &str, hash: &str) -> Result<bool, StoreError> {
-    Ok(c.execute(&q(sql::SET_TOKEN_HASH), params![id, hash])? == 1)
+    Ok(c.execute(sql::SET_TOKEN_HASH, params![hash, id])? == 1)
 }
 
 pub(super) fn revoke(c: &Connection, id: &str, at_ms: i64) -> Result<bool, StoreError> {
-    Ok(c.execute(&q(sql::REVOKE), params![id, at_ms])? == 1)
+    Ok(c.execute(sql::REVOKE, params![at_ms, id])? == 1)
 }
 
 pub(super) fn log(c: &Connection, entries: &[AccessEntry]) -> Result<(), StoreError> {
-    let mut st = c.prepare_cached(&q(sql::LOG_ACCESS))?;
+    let mut st = c.prepare_cached(sql::LOG_ACCESS)?;
     for e in entries {
         st.execute(params![e.at_ms, e.account, e.event, e.detail])?;
     }
@@ -78,7 +73,7 @@ pub(super) fn log(c: &Connection, entries: &[AccessEntry]) -> Result<(), StoreEr
 
 /// The newest `limit` lines of the access log, newest last.
 pub(super) fn recent_log(c: &Connection, limit: usize) -> Result<Vec<AccessEntry>, StoreError> {
-    let mut st = c.prepare(&q(sql::RECENT_ACCESS))?;
+    let mut st = c.prepare(sql::RECENT_ACCESS)?;
     let mut v = st
         .query_map([limit as i64], |r| {
             Ok(AccessEntry {

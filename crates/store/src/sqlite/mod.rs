@@ -23,11 +23,6 @@ INSERT OR IGNORE INTO idempotency (credential, key, at_ms, outcome)
 DROP TABLE idem;
 ";
 
-/// A statement of `sql` as SQLite takes it.
-fn q(statement: &str) -> String {
-    Dialect::Sqlite.statement(statement)
-}
-
 /// Every event of a gateway's database, read-only (a running gateway may hold it): what
 /// `yiping replay` plays to rewind a gateway's own history.
 pub fn read_log(path: &Path) -> Result<Vec<StoredDelta>, StoreError> {
@@ -36,7 +31,7 @@ pub fn read_log(path: &Path) -> Result<Vec<StoredDelta>, StoreError> {
             path: path.display().to_string(),
             source,
         })?;
-    let mut st = conn.prepare(&q(sql::ALL_DELTAS))?;
+    let mut st = conn.prepare(sql::ALL_DELTAS)?;
     let v = st
         .query_map([], stored_delta)?
         .collect::<Result<Vec<_>, _>>()?;
@@ -54,7 +49,7 @@ fn stored_delta(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelta> {
 
 /// Every ticket row of `conn`'s database, decoded.
 fn every_ticket(conn: &Connection) -> Result<Vec<Ticket>, StoreError> {
-    let mut st = conn.prepare(&q(sql::ALL_TICKETS))?;
+    let mut st = conn.prepare(sql::ALL_TICKETS)?;
     let rows = st
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
@@ -87,14 +82,12 @@ impl Sqlite {
             StoreError::Sql(source) => open_err(source),
             e => e,
         })?;
-        let epoch: Option<String> = conn
-            .query_row(&q(sql::EPOCH), [], |r| r.get(0))
-            .optional()?;
+        let epoch: Option<String> = conn.query_row(sql::EPOCH, [], |r| r.get(0)).optional()?;
         if epoch.is_none() {
             // The epoch names this log: fixed when the file is created, so a client that
             // resumes with a number from another file gets a fresh snapshot.
             let epoch = format!("{:016x}", rand::random::<u64>());
-            conn.execute(&q(sql::NEW_EPOCH), [epoch])?;
+            conn.execute(sql::NEW_EPOCH, [epoch])?;
         }
         let checkpoints = Checkpointer::start(path);
         if checkpoints.is_some() {
@@ -117,7 +110,7 @@ impl Backend for Sqlite {
     fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
         let json: Option<String> = self
             .conn
-            .prepare_cached(&q(sql::TICKET))?
+            .prepare_cached(sql::TICKET)?
             .query_row([id as i64], |r| r.get(0))
             .optional()?;
         json.map(|j| decode("ticket", &j)).transpose()
@@ -136,7 +129,7 @@ impl Backend for Sqlite {
             let conn =
                 Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
             conn.execute_batch("BEGIN")?;
-            let seq: i64 = conn.query_row(&q(sql::LAST_SEQ), [], |r| r.get(0))?;
+            let seq: i64 = conn.query_row(sql::LAST_SEQ, [], |r| r.get(0))?;
             let all = every_ticket(&conn)?;
             conn.execute_batch("COMMIT")?;
             Ok((seq as u64, all))
@@ -145,13 +138,13 @@ impl Backend for Sqlite {
 
     fn load(&self) -> Result<Loaded, StoreError> {
         let c = &self.conn;
-        let one = |statement: &str| c.query_row(&q(statement), [], |r| r.get::<_, i64>(0));
-        let epoch: String = c.query_row(&q(sql::EPOCH), [], |r| r.get(0))?;
+        let one = |statement: &str| c.query_row(statement, [], |r| r.get::<_, i64>(0));
+        let epoch: String = c.query_row(sql::EPOCH, [], |r| r.get(0))?;
         let seq = one(sql::LAST_SEQ)?;
         let max_ticket = one(sql::MAX_TICKET)?;
         let max_warning = one(sql::MAX_WARNING)?;
         let rows = |sql: &str| -> Result<Vec<String>, StoreError> {
-            let mut st = c.prepare(&q(sql))?;
+            let mut st = c.prepare(sql)?;
             let v = st
                 .query_map([], |r| r.get::<_, String>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -166,7 +159,7 @@ impl Backend for Sqlite {
             .map(|j| decode("unit", j))
             .collect::<Result<_, _>>()?;
         let mut idem = Vec::new();
-        let mut st = c.prepare(&q(sql::KEYS))?;
+        let mut st = c.prepare(sql::KEYS)?;
         let mut q = st.query([])?;
         while let Some(r) = q.next()? {
             let outcome: String = r.get(3)?;
@@ -208,13 +201,11 @@ impl Backend for Sqlite {
                 let json =
                     serde_json::to_string(b).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 self.conn
-                    .prepare_cached(&q(sql::SET_BRIEFING))?
+                    .prepare_cached(sql::SET_BRIEFING)?
                     .execute([json])?;
             }
             None => {
-                self.conn
-                    .prepare_cached(&q(sql::CLEAR_BRIEFING))?
-                    .execute([])?;
+                self.conn.prepare_cached(sql::CLEAR_BRIEFING)?.execute([])?;
             }
         }
         Ok(())
@@ -223,14 +214,14 @@ impl Backend for Sqlite {
     fn briefing(&self) -> Result<Option<Briefing>, StoreError> {
         let v: Option<String> = self
             .conn
-            .query_row(&q(sql::BRIEFING), [], |r| r.get(0))
+            .query_row(sql::BRIEFING, [], |r| r.get(0))
             .optional()?;
         v.map(|j| decode("briefing", &j)).transpose()
     }
 
     fn insert_event(&self, seq: u64, ts_us: i64, frame: &str) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(&q(sql::INSERT_EVENT))?
+            .prepare_cached(sql::INSERT_EVENT)?
             .execute(params![seq as i64, ts_us, frame])?;
         Ok(())
     }
@@ -241,9 +232,12 @@ impl Backend for Sqlite {
         at_ms: i64,
         outcome: &CommandOutcome,
     ) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(&q(sql::INSERT_KEY))?
-            .execute(params![credential, key, at_ms, encode(outcome)?])?;
+        self.conn.prepare_cached(sql::INSERT_KEY)?.execute(params![
+            credential,
+            key,
+            at_ms,
+            encode(outcome)?
+        ])?;
         Ok(())
     }
 
@@ -251,36 +245,36 @@ impl Backend for Sqlite {
     fn expire_idem(&self, before_ms: i64) -> Result<usize, StoreError> {
         Ok(self
             .conn
-            .prepare_cached(&q(sql::EXPIRE_KEYS))?
+            .prepare_cached(sql::EXPIRE_KEYS)?
             .execute([before_ms])?)
     }
     fn upsert_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(&q(sql::UPSERT_TICKET))?
+            .prepare_cached(sql::UPSERT_TICKET)?
             .execute(params![t.id as i64, snake(&t.status)?, encode(t)?])?;
         Ok(())
     }
     fn insert_audit(&self, ticket: u64, a: &AuditEntry) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(&q(sql::INSERT_AUDIT))?
+            .prepare_cached(sql::INSERT_AUDIT)?
             .execute(params![a.seq as i64, ticket as i64, encode(a)?])?;
         Ok(())
     }
     fn upsert_warning(&self, w: &Warning) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(&q(sql::UPSERT_WARNING))?
+            .prepare_cached(sql::UPSERT_WARNING)?
             .execute(params![w.id as i64, snake(&w.status)?, encode(w)?])?;
         Ok(())
     }
     fn upsert_unit(&self, u: &Unit) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(&q(sql::UPSERT_UNIT))?
+            .prepare_cached(sql::UPSERT_UNIT)?
             .execute(params![u.id, encode(u)?])?;
         Ok(())
     }
 
     fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError> {
-        let mut st = self.conn.prepare_cached(&q(sql::DELTAS_AFTER))?;
+        let mut st = self.conn.prepare_cached(sql::DELTAS_AFTER)?;
         let v = st
             .query_map(params![seq as i64, limit as i64], stored_delta)?
             .collect::<Result<Vec<_>, _>>()?;
@@ -288,7 +282,7 @@ impl Backend for Sqlite {
     }
 
     fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut st = self.conn.prepare_cached(&q(sql::AUDIT_OF))?;
+        let mut st = self.conn.prepare_cached(sql::AUDIT_OF)?;
         let rows = st
             .query_map([ticket as i64], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
@@ -317,7 +311,7 @@ impl Backend for Sqlite {
         Ok(accounts::data_version(&self.conn)?.to_string())
     }
     fn set_epoch(&self, epoch: &str) -> Result<(), StoreError> {
-        self.conn.execute(&q(sql::SET_EPOCH), [epoch])?;
+        self.conn.execute(sql::SET_EPOCH, [epoch])?;
         Ok(())
     }
     fn bulk_import(&self, starting: bool) -> Result<(), StoreError> {
@@ -331,8 +325,7 @@ impl Backend for Sqlite {
         Ok(())
     }
     fn set_seq_base(&self, seq: u64) -> Result<(), StoreError> {
-        self.conn
-            .execute(&q(sql::SET_SEQ_BASE), [seq.to_string()])?;
+        self.conn.execute(sql::SET_SEQ_BASE, [seq.to_string()])?;
         Ok(())
     }
 }
@@ -350,7 +343,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         )
     };
     let found: u32 = if has("meta")? {
-        conn.query_row(&q(sql::SCHEMA_VERSION), [], |r| r.get::<_, String>(0))
+        conn.query_row(sql::SCHEMA_VERSION, [], |r| r.get::<_, String>(0))
             .optional()?
             .map(|v| {
                 v.parse()
@@ -371,7 +364,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             if m.version == 1 && has("idem")? {
                 conn.execute_batch(FOLD_FIRST_WAVE_KEYS)?;
             }
-            conn.execute(&q(sql::SET_SCHEMA_VERSION), [m.version.to_string()])?;
+            conn.execute(sql::SET_SCHEMA_VERSION, [m.version.to_string()])?;
             Ok(())
         };
         match step() {
