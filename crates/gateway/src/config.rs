@@ -306,9 +306,12 @@ impl GatewayConfig {
         Ok(())
     }
 
-    /// Refuse the shipped demo tokens (`demo-…-token`, printed in config/gateway.toml and
-    /// the README, so public) on an address other than loopback: anyone who reaches it
-    /// would be a city-wide admin. Checked at start, after the command line's overrides.
+    /// On an address other than loopback, refuse static tokens: they sit unhashed in a
+    /// file and anyone holding one is that credential, and the shipped demo tokens
+    /// (`demo-…-token`) are printed in config/gateway.toml and the README. A live gateway
+    /// there uses accounts; a replay (a fresh database, no accounts, no commands taken)
+    /// may use a site's own static tokens but not the public ones. Warns when TLS is off
+    /// there. Checked at start, after the command line's overrides.
     pub fn check_exposure(&self) -> Result<(), ConfigError> {
         let Some(addr) = [self.listen, self.http_listen]
             .into_iter()
@@ -316,17 +319,23 @@ impl GatewayConfig {
         else {
             return Ok(());
         };
-        if let Some(t) = self.tokens.first() {
-            let what = if t.token.starts_with("demo-") && t.token.ends_with("-token") {
-                "the demo token for '{}' is public (it is printed in config/gateway.toml)"
+        let public = |t: &&TokenConfig| t.token.starts_with("demo-") && t.token.ends_with("-token");
+        let refused = match &self.replay {
+            Some(_) => self.tokens.iter().find(public),
+            None => self.tokens.first(),
+        };
+        if let Some(t) = refused {
+            let why = if public(&t) {
+                "is public (printed in config/gateway.toml)"
             } else {
-                "the static token for '{}' is in a file, unhashed, and shared by whoever holds it"
+                "sits unhashed in a file, shared by whoever holds it"
             };
             return Err(ConfigError::Invalid(format!(
-                "{}: the gateway will not take static tokens on {addr}, which is not \
-                 loopback. Give each person and screen an account (`yiping account add`, \
-                 hashed, revocable) and remove [[tokens]], or listen on 127.0.0.1",
-                what.replace("{}", &t.name)
+                "the static token for '{}' {why}: the gateway will not take it on {addr}, \
+                 which is not loopback. Give each person and screen an account (`yiping \
+                 account add`, hashed, revocable) and remove [[tokens]], or listen on \
+                 127.0.0.1",
+                t.name
             )));
         }
         if self.tls.is_none() {
@@ -402,6 +411,28 @@ mod tests {
         )];
         let e = cfg.check_exposure().unwrap_err().to_string();
         assert!(e.contains("static token for '站点'"), "{e}");
+        // A replay serves a fresh database with no accounts: a site's own token, not a
+        // public one.
+        cfg.replay = Some(ReplaySource {
+            path: "day.jsonl".into(),
+            postgres: None,
+            speed: 1.0,
+            from_ms: None,
+        });
+        assert!(
+            cfg.check_exposure().is_ok(),
+            "a replay with a site's own token"
+        );
+        cfg.tokens.push(TokenConfig::new(
+            "demo-viewer-token",
+            Role::Viewer,
+            "演示大屏",
+        ));
+        assert!(
+            cfg.check_exposure().is_err(),
+            "a replay with a public token"
+        );
+        cfg.replay = None;
         cfg.tokens.clear();
         assert!(cfg.check_exposure().is_ok(), "accounts only");
     }
