@@ -1888,3 +1888,73 @@ fn the_shipped_cluster_config_loads_with_its_cluster_settings() {
             .is_none()
     );
 }
+
+/// Issue 26: a town's operator, over a real socket, cannot hide another district's ticket
+/// by merging it into one of its own, nor merge its own into theirs; within its town it
+/// can. Nothing changes on a refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_town_operator_cannot_merge_across_its_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    let mut town = gateway::config::TokenConfig::new(
+        "town-operator-token",
+        gateway::config::Role::Operator,
+        "大港街道值班员",
+    );
+    town.region = "321102-01".into();
+    cfg.tokens.push(town);
+    let g = gateway::start(cfg).await.unwrap();
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    let mut ids = vec![];
+    for (key, grid) in [
+        ("mine-1", "321102-01-003-07"),
+        ("mine-2", "321102-01-003-08"),
+        ("theirs", "321111-02-001-01"),
+    ] {
+        let mut t = examples::new_ticket();
+        t.grid = grid.into();
+        let (_, out) = run(&mut op, cmd(key, Command::Intake { ticket: t })).await;
+        let CommandOutcome::Ok { id: Some(id), .. } = out else {
+            panic!("{out:?}")
+        };
+        ids.push(id);
+    }
+    let (mine1, mine2, theirs) = (ids[0], ids[1], ids[2]);
+    let mut t = connect(&g, "town-operator-token", None).await;
+    snapshot(&mut t).await;
+    for (key, ticket, into) in [("hide", theirs, mine1), ("give", mine1, theirs)] {
+        let (_, out) = run(&mut t, cmd(key, Command::Merge { ticket, into })).await;
+        match out {
+            CommandOutcome::Refused { code, message } => {
+                assert_eq!(code, ErrorCode::Forbidden, "{message}");
+                assert!(message.contains("outside"), "{message}");
+            }
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+    let (_, out) = run(
+        &mut t,
+        cmd(
+            "own",
+            Command::Merge {
+                ticket: mine2,
+                into: mine1,
+            },
+        ),
+    )
+    .await;
+    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    g.shutdown().await;
+}
+
+/// A hello whose token is far longer than any credential is refused as unauthorized, at
+/// once, and the connection gets its close (no hash, no account named).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_token_is_refused_at_the_hello() {
+    let g = Gw::start().await;
+    let huge = format!("yp1.{}.{}", "a".repeat(100_000), "0".repeat(32));
+    let mut ws = connect(&g, &huge, None).await;
+    expect_error(&mut ws, ErrorCode::Unauthorized, "token").await;
+    g.shutdown().await;
+}

@@ -107,7 +107,7 @@ pub struct Directory {
     /// Turns at argon2 (`HASHES_AT_ONCE`), and how many wait for one.
     hashing: tokio::sync::Semaphore,
     waiting: std::sync::atomic::AtomicUsize,
-    /// The most checks that ran at once (for the tests and `/metrics`-minded readers).
+    /// The most checks that ran at once, and how many run now (what the tests check).
     peak: std::sync::atomic::AtomicUsize,
     running: std::sync::atomic::AtomicUsize,
 }
