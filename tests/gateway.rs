@@ -849,7 +849,7 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
         level: WarningLevel::Orange,
         kind: yiping::protocol::WarningKind::GroupDispute,
         title: "工地欠薪群体性纠纷苗头".into(),
-        grids: vec!["321102-01-003-07".into()],
+        grids: vec!["321102-01-003-007".into()],
         tickets: vec![2],
     };
     run(&mut admin, cmd("w", Command::RaiseWarning { warning: w })).await;
@@ -1230,10 +1230,10 @@ async fn a_csv_batch_is_taken_in_row_by_row_and_shares_the_source_ids_with_json_
     let (status, text) = http(g.http_addr, "POST", "/api/tickets/batch", OP, &jsonl).await;
     assert_eq!(status, 200, "{text}");
     let csv = "source_id,channel,category,subtype,priority,lon,lat,grid,title,reporter\n\
-        12345-001,hotline12345,dispute,邻里纠纷,normal,119.43,32.19,321102-01-003-07,楼上噪音,王女士\n\
-        12345-002,hotline12345,dispute,邻里纠纷,urgent,119.43,32.19,321102-01-003-07,\"漏水, 殃及楼下\",李先生\n\
-        12345-003,hotline12345,dispute,,normal,10.0,32.19,321102-01-003-07,远在天边,\n\
-        12345-004,hotline12345,dispute,,sometime,119.43,32.19,321102-01-003-07,t,\n";
+        12345-001,hotline12345,dispute,邻里纠纷,normal,119.43,32.19,321102-01-003-007,楼上噪音,王女士\n\
+        12345-002,hotline12345,dispute,邻里纠纷,urgent,119.43,32.19,321102-01-003-007,\"漏水, 殃及楼下\",李先生\n\
+        12345-003,hotline12345,dispute,,normal,10.0,32.19,321102-01-003-007,远在天边,\n\
+        12345-004,hotline12345,dispute,,sometime,119.43,32.19,321102-01-003-007,t,\n";
     let post = (g.http_addr, ("POST", "/api/tickets/batch"));
     let (status, text) = http_as(post.0, post.1, OP, "text/csv; charset=utf-8", csv).await;
     assert_eq!(status, 200, "{text}");
@@ -1566,7 +1566,7 @@ async fn warnings_go_out_as_cap_alerts_that_the_oasis_schema_accepts() {
             level,
             kind,
             title: title.into(),
-            grids: vec!["321102-01-003-07".into(), "321102-01-003-08".into()],
+            grids: vec!["321102-01-003-007".into(), "321102-01-003-08".into()],
             tickets: vec![1],
         };
         let (_, out) = run(&mut admin, cmd(key, Command::RaiseWarning { warning: w })).await;
@@ -1862,7 +1862,7 @@ async fn a_compact_snapshot_holds_what_the_json_one_does() {
     expect_error(&mut ws, ErrorCode::BadHello, "gzip").await;
 }
 
-// The shipped config files, read as a site reads them (paths relative to the checkout).
+// The shipped config files, read as a site reads them (paths relative to the file's folder).
 #[test]
 fn the_shipped_config_loads_and_knows_the_demo_citys_grids() {
     let cfg =
@@ -1872,6 +1872,10 @@ fn the_shipped_config_loads_and_knows_the_demo_citys_grids() {
     assert!(grids.len() > 3000, "{} grids", grids.len());
     assert_eq!(policy.key_ttl_ms, 24 * 3_600_000);
     assert_eq!(cfg.limits.max_unauthenticated, 256);
+    assert_eq!(
+        cfg.database,
+        std::path::Path::new("config/../yiping.sqlite")
+    );
 }
 
 #[test]
@@ -1908,7 +1912,7 @@ async fn a_town_operator_cannot_merge_across_its_scope() {
     snapshot(&mut op).await;
     let mut ids = vec![];
     for (key, grid) in [
-        ("mine-1", "321102-01-003-07"),
+        ("mine-1", "321102-01-003-007"),
         ("mine-2", "321102-01-003-08"),
         ("theirs", "321111-02-001-01"),
     ] {

@@ -219,7 +219,7 @@ async fn the_decoder_and_the_store_refuse_what_is_not_documented() {
     let grids = dir.path().join("grids.geojson");
     std::fs::write(
         &grids,
-        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"321102-01-003-07"},
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"321102-01-003-007"},
             "geometry":{"type":"Polygon","coordinates":[[[119.4,32.1],[119.5,32.1],[119.5,32.2],[119.4,32.1]]]}}]}"#,
     )
     .unwrap();

@@ -20,13 +20,15 @@ base = open(os.path.join(root, "config/gateway.toml")).read()
 base = re.sub(r'^listen = .*$', 'listen = "127.0.0.1:17600"', base, flags=re.M)
 base = re.sub(r'^http_listen = .*$', 'http_listen = "127.0.0.1:17601"', base, flags=re.M)
 base = re.sub(r'^database = .*$', 'database = "%s"' % db, base, flags=re.M)
+# Relative paths are read from the config file's folder: name the demo grids whole.
+base = re.sub(r'^grids = .*$', 'grids = "%s"' % os.path.join(root, "assets/city/grids.geojson"), base, flags=re.M)
 open(cfg, "w").write(base)
 g = subprocess.Popen([exe] + sub + ["--config", cfg], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 for _ in range(100):
     try:
         c = http.client.HTTPConnection("127.0.0.1", 17601, timeout=2); c.request("GET", "/healthz"); c.getresponse().read(); break
     except Exception: time.sleep(0.2)
-ticket = {"channel": "grid_app", "category": "safety_hazard", "subtype": "x", "priority": "urgent", "lon": 119.43, "lat": 32.19, "grid": "321102-01-003-07", "title": "burst test", "reporter": "t"}
+ticket = {"channel": "grid_app", "category": "safety_hazard", "subtype": "x", "priority": "urgent", "lon": 119.43, "lat": 32.19, "grid": "321102-01-003-007", "title": "burst test", "reporter": "t"}
 def post(token, body, out):
     t0 = time.time()
     try:

@@ -157,6 +157,29 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
                 }
             }
         }
+        // Unmerging changes the matter it was merged into as well (its count of reports).
+        Command::Unmerge { ticket } => {
+            if let Some(t) = state.tickets.get(ticket) {
+                ticket_in_scope(t)?;
+                if let Some(into) = t.merged_into.and_then(|id| state.tickets.get(&id)) {
+                    ticket_in_scope(into)?;
+                }
+            }
+        }
+        // The unit is the other end: one of the scope's own, or one whose area takes in
+        // the ticket's place (a district or city-wide unit serving this town). Another
+        // town's unit is not this town's to send.
+        Command::Dispatch { ticket, unit } => {
+            if let Some(t) = state.tickets.get(ticket) {
+                ticket_in_scope(t)?;
+                if let Some(u) = state.units.get(unit)
+                    && !access.covers(&u.area)
+                    && !within(&t.grid, &u.area)
+                {
+                    return Err(outside(&format!("unit {} (area {})", u.id, u.area)));
+                }
+            }
+        }
         Command::UpsertUnit { unit } => {
             if role != Role::Admin {
                 return Err(forbidden("registering units needs an admin credential"));
@@ -228,7 +251,7 @@ mod tests {
 
     fn state() -> State {
         let mut s = State::default();
-        let mut t = examples::ticket(); // grid 321102-01-003-07
+        let mut t = examples::ticket(); // grid 321102-01-003-007
         t.unit = Some("U-1".into());
         s.tickets.insert(t.id, Box::new(t));
         let other = Ticket {
@@ -318,6 +341,52 @@ mod tests {
         };
         assert!(authorize(&town, &own, &s).is_ok());
         assert!(authorize(&Access::city(Role::Operator), &hide, &s).is_ok());
+    }
+
+    #[test]
+    fn a_town_dispatches_its_own_units_and_those_serving_it_and_unmerges_within_itself() {
+        let mut s = state();
+        let unit = |id: &str, area: &str| protocol::Unit {
+            id: id.into(),
+            area: area.into(),
+            ..examples::unit()
+        };
+        for u in [
+            unit("mine", "321102-01"),
+            unit("district", "321102"),
+            unit("theirs", "321111-02"),
+        ] {
+            s.units.insert(u.id.clone(), u);
+        }
+        let town = Access {
+            role: Role::Operator,
+            region: "321102-01".into(),
+            unit: None,
+        };
+        let send = |u: &str| Command::Dispatch {
+            ticket: 1024,
+            unit: u.into(),
+        };
+        assert!(authorize(&town, &send("mine"), &s).is_ok());
+        assert!(authorize(&town, &send("district"), &s).is_ok());
+        let e = authorize(&town, &send("theirs"), &s).unwrap_err();
+        assert!(e.message.contains("theirs"), "{}", e.message);
+        assert!(authorize(&Access::city(Role::Operator), &send("theirs"), &s).is_ok());
+        // Ticket 1024 (this town's) merged into 7 (another district's): unmerging it
+        // changes theirs too.
+        if let Some(t) = s.tickets.get_mut(&1024) {
+            t.merged_into = Some(7);
+        }
+        let e = authorize(&town, &Command::Unmerge { ticket: 1024 }, &s).unwrap_err();
+        assert!(e.message.contains("ticket 7"), "{}", e.message);
+        assert!(
+            authorize(
+                &Access::city(Role::Operator),
+                &Command::Unmerge { ticket: 1024 },
+                &s
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -2,11 +2,18 @@
 //! argon2id hashes) and the static tokens of gateway.toml (for local use and the demo).
 //! A token is `yp1.<account id>.<secret>`: the id finds the one hash to check. A token
 //! checked once is remembered in memory (never on disk) until the accounts change, so a
-//! wall that reconnects does not pay the hash again.
+//! wall that reconnects does not pay the hash again. Wrong tokens back off by address
+//! and by account id (`backoff.rs`).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use subtle::ConstantTimeEq;
+
+use super::backoff::{Backoff, Key};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -85,7 +92,14 @@ fn account_of(token: &str) -> Option<&str> {
     (parts.next()? == "yp1").then_some(())?;
     let id = parts.next()?;
     parts.next()?;
-    (id.len() <= 32).then_some(id)
+    // The shape of an id (`new_id`: 12 hex; imported ones letters, digits, '-' and '_'),
+    // so a claimed id in the access log is never more than that.
+    let shaped = !id.is_empty()
+        && id.len() <= store::accounts::MAX_ACCOUNT_CHARS
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    shaped.then_some(id)
 }
 
 /// Argon2 checks run at once, at most: one. An account id is public by design (in every
@@ -98,12 +112,38 @@ const HASHES_AT_ONCE: usize = 1;
 /// client retries with back-off, as after any refusal).
 const HASHES_WAITING: usize = 64;
 
+/// Why a token was not taken.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// No credential has it (or it is revoked, or too long to be one).
+    Unknown,
+    /// Too many wrong tokens from this address or for this account lately: nothing
+    /// was checked; try again after this long.
+    Wait(Duration),
+}
+
+impl Refused {
+    /// What the client is told.
+    pub fn message(&self) -> String {
+        match self {
+            Refused::Unknown => "unknown token".into(),
+            Refused::Wait(d) => format!(
+                "too many wrong tokens lately: nothing checked; try again in {} s",
+                d.as_secs() + 1
+            ),
+        }
+    }
+}
+
 /// Every credential the gateway knows, shared by its connections and its core.
 pub struct Directory {
     statics: Vec<TokenConfig>,
     accounts: RwLock<HashMap<String, Account>>,
-    /// Tokens already checked against their hash: token → account id.
-    checked: Mutex<HashMap<String, String>>,
+    /// Tokens already checked: token → (account id, the hash it was checked against).
+    /// A hit counts only while the account still has that hash, so a check that raced
+    /// a rotation can never put the old token back.
+    checked: Mutex<HashMap<String, (String, String)>>,
+    backoff: Backoff,
     /// Turns at argon2 (`HASHES_AT_ONCE`), and how many wait for one.
     hashing: tokio::sync::Semaphore,
     waiting: std::sync::atomic::AtomicUsize,
@@ -118,6 +158,7 @@ impl Directory {
             statics,
             accounts: RwLock::new(HashMap::new()),
             checked: Mutex::new(HashMap::new()),
+            backoff: Backoff::default(),
             hashing: tokio::sync::Semaphore::new(HASHES_AT_ONCE),
             waiting: Default::default(),
             peak: Default::default(),
@@ -125,12 +166,12 @@ impl Directory {
         })
     }
 
-    /// Whether `token` was checked already (as account `id`'s).
-    fn is_checked(&self, token: &str, id: &str) -> bool {
+    /// Whether `token` was checked already against account `id`'s current `hash`.
+    fn is_checked(&self, token: &str, id: &str, hash: &str) -> bool {
         self.checked
             .lock()
             .ok()
-            .is_some_and(|c| c.get(token).is_some_and(|a| a == id))
+            .is_some_and(|c| c.get(token).is_some_and(|(i, h)| i == id && h == hash))
     }
 
     /// The most argon2 checks that ran at once so far.
@@ -153,7 +194,7 @@ impl Directory {
         };
         // The same token may have been checked while this one waited (a wall's
         // reconnects, several screens on one credential): no second hash.
-        if self.is_checked(token, id) {
+        if self.is_checked(token, id, hash) {
             return true;
         }
         let now = self.running.fetch_add(1, Ordering::AcqRel) + 1;
@@ -199,14 +240,31 @@ impl Directory {
             .is_ok_and(|a| a.get(id).is_some_and(|a| a.revoked_ms.is_none()))
     }
 
-    /// Who `token` is, if anyone. An account token costs one argon2 check the first time
-    /// (on a blocking thread), nothing after.
-    pub async fn authenticate(self: &Arc<Self>, token: &str) -> Option<Credential> {
-        if token.len() > MAX_TOKEN_CHARS {
-            return None;
+    /// Who `token` is, presented from address `from`. An account token costs one argon2
+    /// check the first time (on a blocking thread), nothing after; wrong ones back off.
+    pub async fn authenticate(
+        self: &Arc<Self>,
+        token: &str,
+        from: IpAddr,
+    ) -> Result<Credential, Refused> {
+        let address = Key::Address(from);
+        if let Some(d) = self.backoff.wait(&address, Instant::now()) {
+            return Err(Refused::Wait(d));
         }
-        if let Some(t) = self.statics.iter().find(|t| t.token == token) {
-            return Some(Credential {
+        let fail = |account: Option<&str>| {
+            let now = Instant::now();
+            self.backoff.failed(address.clone(), now);
+            if let Some(id) = account {
+                self.backoff.failed(Key::Account(id.to_string()), now);
+            }
+            Err(Refused::Unknown)
+        };
+        if token.len() > MAX_TOKEN_CHARS {
+            return fail(None);
+        }
+        if let Some(t) = self.static_token(token) {
+            self.backoff.succeeded(&address);
+            return Ok(Credential {
                 id: format!("static:{}", t.name),
                 name: t.name.clone(),
                 access: Access {
@@ -216,24 +274,40 @@ impl Directory {
                 },
             });
         }
-        let id = account_of(token)?;
-        let account = self.accounts.read().ok()?.get(id).cloned()?;
-        if account.revoked_ms.is_some() {
-            return None;
-        }
-        if !self.is_checked(token, id) {
-            if !self.verify_in_turn(token, id, &account.token_hash).await {
-                return None;
+        let Some(id) = account_of(token) else {
+            return fail(None);
+        };
+        let account = self
+            .accounts
+            .read()
+            .ok()
+            .and_then(|a| a.get(id).cloned())
+            .filter(|a| a.revoked_ms.is_none());
+        let Some(account) = account else {
+            return fail(None);
+        };
+        if !self.is_checked(token, id, &account.token_hash) {
+            let key = Key::Account(id.to_string());
+            if let Some(d) = self.backoff.wait(&key, Instant::now()) {
+                return Err(Refused::Wait(d));
             }
+            if !self.verify_in_turn(token, id, &account.token_hash).await {
+                return fail(Some(id));
+            }
+            self.backoff.succeeded(&key);
             if let Ok(mut c) = self.checked.lock() {
                 // Bounded: a directory of thousands of screens, not of every token tried.
                 if c.len() >= 10_000 {
                     c.clear();
                 }
-                c.insert(token.to_string(), id.to_string());
+                c.insert(
+                    token.to_string(),
+                    (id.to_string(), account.token_hash.clone()),
+                );
             }
         }
-        Some(Credential {
+        self.backoff.succeeded(&address);
+        Ok(Credential {
             id: account.id.clone(),
             name: account.name.clone(),
             access: Access {
@@ -242,6 +316,18 @@ impl Directory {
                 unit: account.unit.clone(),
             },
         })
+    }
+
+    /// The static token equal to `token`, compared in constant time and against every
+    /// one (no early exit tells how many characters matched, or which entry).
+    fn static_token(&self, token: &str) -> Option<&TokenConfig> {
+        let mut found = None;
+        for t in &self.statics {
+            if bool::from(t.token.as_bytes().ct_eq(token.as_bytes())) {
+                found = Some(t);
+            }
+        }
+        found
     }
 
     /// The account id a token claims, for the access log of a refusal.
@@ -254,6 +340,8 @@ impl Directory {
 mod tests {
     use super::*;
     use domain::access::Role;
+
+    const HERE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
     fn account(id: &str, token: &str) -> Account {
         Account {
@@ -273,17 +361,17 @@ mod tests {
         let d = Directory::new(vec![]);
         let t = new_token("a1");
         assert_eq!(d.replace(vec![account("a1", &t)]), Vec::<String>::new());
-        let c = d.authenticate(&t).await.expect("the right token");
+        let c = d.authenticate(&t, HERE).await.expect("the right token");
         assert_eq!(
             (c.id.as_str(), c.access.region.as_str()),
             ("a1", "321102-01")
         );
         assert!(
-            d.authenticate(&format!("{t}0")).await.is_none(),
+            d.authenticate(&format!("{t}0"), HERE).await.is_err(),
             "a wrong secret"
         );
         assert!(
-            d.authenticate("yp1.zz.123").await.is_none(),
+            d.authenticate("yp1.zz.123", HERE).await.is_err(),
             "an unknown account"
         );
         assert!(
@@ -293,30 +381,97 @@ mod tests {
         let mut revoked = account("a1", &t);
         revoked.revoked_ms = Some(1);
         assert_eq!(d.replace(vec![revoked]), vec!["a1".to_string()]);
-        assert!(d.authenticate(&t).await.is_none());
+        assert!(d.authenticate(&t, HERE).await.is_err());
         assert!(!d.is_valid("a1"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_burst_of_wrong_secrets_is_checked_one_at_a_time() {
+    async fn a_burst_of_wrong_secrets_is_checked_one_at_a_time_then_backs_off() {
         let d = Directory::new(vec![]);
         let t = new_token("a1");
         d.replace(vec![account("a1", &t)]);
-        let wrong: Vec<_> = (0..12)
+        // Eight addresses, one wrong secret each, all at once: every one waits its turn.
+        let wrong: Vec<_> = (0..8u8)
             .map(|i| {
                 let d = d.clone();
                 let w = new_token("a1");
-                tokio::spawn(async move { (i, d.authenticate(&w).await.is_none()) })
+                let from = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, i));
+                tokio::spawn(async move { d.authenticate(&w, from).await })
             })
             .collect();
         for w in wrong {
-            assert!(w.await.unwrap().1, "a wrong secret is refused");
+            assert_eq!(w.await.unwrap(), Err(Refused::Unknown));
         }
         assert_eq!(d.peak_hashing(), 1, "one argon2 check at a time");
+        // Eight failures for one account: the ninth check waits (250 ms doubled twice),
+        // the right token too, and not for long.
+        let Err(Refused::Wait(wait)) = d.authenticate(&t, HERE).await else {
+            panic!("the account backs off");
+        };
+        assert!(wait <= Duration::from_secs(1), "{wait:?}");
+        tokio::time::sleep(wait).await;
         assert!(
-            d.authenticate(&t).await.is_some(),
-            "the right token still works"
+            d.authenticate(&t, HERE).await.is_ok(),
+            "the right token works once the wait is over"
         );
+        // An address that keeps sending unknown tokens waits before any look-up.
+        let bad = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 1));
+        for _ in 0..6 {
+            assert_eq!(
+                d.authenticate("yp1.nobody.0", bad).await,
+                Err(Refused::Unknown)
+            );
+        }
+        assert!(matches!(
+            d.authenticate(&t, bad).await,
+            Err(Refused::Wait(_))
+        ));
+        assert!(
+            d.authenticate(&t, HERE).await.is_ok(),
+            "other addresses are not held"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_check_that_raced_a_rotation_never_restores_the_old_token() {
+        let d = Directory::new(vec![]);
+        let old = new_token("a1");
+        d.replace(vec![account("a1", &old)]);
+        assert!(d.authenticate(&old, HERE).await.is_ok());
+        // The login of the old token lands in the cache after the rotation cleared it:
+        // its entry names the old hash, which the account no longer has.
+        let old_hash = d.accounts.read().unwrap()["a1"].token_hash.clone();
+        let new = new_token("a1");
+        d.replace(vec![account("a1", &new)]);
+        d.checked
+            .lock()
+            .unwrap()
+            .insert(old.clone(), ("a1".into(), old_hash));
+        assert_eq!(d.authenticate(&old, HERE).await, Err(Refused::Unknown));
+        assert!(d.authenticate(&new, HERE).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn static_tokens_match_whole_and_only_whole() {
+        let s = |name: &str, token: &str| TokenConfig {
+            name: name.into(),
+            token: token.into(),
+            role: Role::Viewer,
+            region: String::new(),
+            unit: None,
+        };
+        let d = Directory::new(vec![s("a", "site-secret-a"), s("b", "site-secret-b")]);
+        assert_eq!(
+            d.authenticate("site-secret-b", HERE).await.unwrap().name,
+            "b"
+        );
+        for wrong in ["site-secret-", "site-secret-bb", "", "site-secret-c"] {
+            assert_eq!(
+                d.authenticate(wrong, HERE).await,
+                Err(Refused::Unknown),
+                "{wrong}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -325,7 +480,7 @@ mod tests {
         let t = new_token("a1");
         d.replace(vec![account("a1", &t)]);
         let huge = format!("yp1.{}.{}", "a".repeat(900_000), "0".repeat(32));
-        assert!(d.authenticate(&huge).await.is_none());
+        assert!(d.authenticate(&huge, HERE).await.is_err());
         assert_eq!(Directory::claimed(&huge), "?");
         assert_eq!(d.peak_hashing(), 0, "no hash was computed");
         assert_eq!(Directory::claimed(&t), "a1");

@@ -170,9 +170,10 @@ fn sender(h: &Http) -> String {
 pub async fn serve(
     State(h): State<Http>,
     Path(path): Path<String>,
+    peer: super::web::Peer,
     headers: HeaderMap,
 ) -> Response {
-    let region = match super::web::reader(&h, &headers, "CAP read").await {
+    let region = match super::web::reader(&h, peer, &headers, "CAP read").await {
         Ok(who) => who.access.region.clone(),
         Err(e) => return e.into_response(),
     };
@@ -212,20 +213,24 @@ pub async fn serve(
 }
 
 /// `POST /cap/alerts`: a CAP 1.2 alert in (see `cap_in`).
-pub async fn take(State(h): State<Http>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    use super::web::{HttpError, caller, submit};
+pub async fn take(
+    State(h): State<Http>,
+    peer: super::web::Peer,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    use super::web::{HttpError, caller, read_body, submit};
     use protocol::{Command, CommandOutcome, ErrorCode};
     let run = async {
-        let who = caller(&h, &headers, "CAP alerts").await?;
+        let who = caller(&h, peer, &headers, "CAP alerts").await?;
+        // Only now, with the caller known, is the body read, within its time.
+        let within = std::time::Duration::from_secs(h.cfg.limits.http_body_timeout_s);
+        let body = read_body(body, h.cfg.limits.max_frame_bytes, within).await?;
         let bad = |m: String| HttpError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, m);
         let xml = std::str::from_utf8(&body).map_err(|e| bad(format!("not UTF-8: {e}")))?;
         let alert = super::cap_in::parse(xml, h.grids.as_deref()).map_err(bad)?;
         let refused = |code: ErrorCode, message: String| {
-            let status = match code {
-                ErrorCode::Storage | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            HttpError(status, code, message)
+            HttpError(super::web::refused_status(code), code, message)
         };
         // The warnings the referred alerts raised: all found before anything changes.
         let mut lift = vec![];

@@ -71,6 +71,14 @@ pub struct Limits {
     pub idempotency_hours: u64,
     /// Bytes a batch intake (`POST /api/tickets/batch`) may carry.
     pub max_batch_bytes: usize,
+    /// Commands one viewer, unit or operator credential may send in a minute (refilled
+    /// evenly, a minute's worth at once); past it a command is refused `rate_limited` and
+    /// nothing changes. Admin credentials (imports, bridges, the simulator) are not held.
+    pub commands_per_minute: u32,
+    /// Days the access log keeps a line; older lines are removed once an hour.
+    pub access_log_days: u32,
+    /// Lines the access log keeps at most (the oldest go first).
+    pub access_log_rows: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -216,6 +224,9 @@ impl Default for Limits {
             http_body_timeout_s: 10,
             idempotency_hours: 24,
             max_batch_bytes: 4 * 1024 * 1024,
+            commands_per_minute: 6000,
+            access_log_days: 90,
+            access_log_rows: 1_000_000,
         }
     }
 }
@@ -257,12 +268,34 @@ pub enum ConfigError {
 }
 
 impl GatewayConfig {
+    /// Read `path`. Relative paths in it (`database`, `[area] grids`, `[tls]`) are read
+    /// from the file's own folder, as nginx and Prometheus do: `--config
+    /// /etc/yiping/gateway.toml` works from any working directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.display().to_string(),
             source,
         })?;
-        Self::parse(&text, &path.display().to_string())
+        let mut cfg = Self::parse(&text, &path.display().to_string())?;
+        cfg.resolve_paths(path.parent().unwrap_or(Path::new("")));
+        Ok(cfg)
+    }
+
+    /// Make the file's relative paths relative to `folder` (the config file's).
+    pub fn resolve_paths(&mut self, folder: &Path) {
+        let at = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = folder.join(&*p);
+            }
+        };
+        at(&mut self.database);
+        if let Some(g) = self.area.grids.as_mut() {
+            at(g);
+        }
+        if let Some(t) = self.tls.as_mut() {
+            at(&mut t.cert);
+            at(&mut t.key);
+        }
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
@@ -288,8 +321,19 @@ impl GatewayConfig {
         if l.outbox < 2 * l.batch + 16 {
             return bad("limits: outbox must be at least 2 x batch + 16");
         }
+        if l.commands_per_minute == 0 || l.access_log_days == 0 || l.access_log_rows == 0 {
+            return bad(
+                "limits: commands_per_minute, access_log_days and access_log_rows must be > 0",
+            );
+        }
         let mut seen = std::collections::HashSet::new();
         for t in &self.tokens {
+            if (t.role == Role::Unit) != t.unit.is_some() {
+                return Err(ConfigError::Invalid(format!(
+                    "token for '{}': a unit token names its unit (unit = \"…\"), and only a unit token does",
+                    t.name
+                )));
+            }
             if t.token.len() < 8 {
                 return Err(ConfigError::Invalid(format!(
                     "token for '{}' is shorter than 8 characters",
@@ -435,6 +479,33 @@ mod tests {
         cfg.replay = None;
         cfg.tokens.clear();
         assert!(cfg.check_exposure().is_ok(), "accounts only");
+    }
+
+    #[test]
+    fn relative_paths_are_read_from_the_config_files_folder() {
+        let dir = std::env::temp_dir().join(format!("yiping-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("gateway.toml");
+        std::fs::write(
+            &file,
+            "database = \"data/y.sqlite\"\n[area]\ngrids = \"/abs/grids.geojson\"\n[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n",
+        )
+        .unwrap();
+        let cfg = GatewayConfig::load(&file).unwrap();
+        assert_eq!(cfg.database, dir.join("data/y.sqlite"));
+        assert_eq!(cfg.area.grids.unwrap(), PathBuf::from("/abs/grids.geojson"));
+        assert_eq!(cfg.tls.unwrap().cert, dir.join("c.pem"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_unit_token_names_its_unit() {
+        let t = |unit: &str| {
+            format!("[[tokens]]\ntoken = \"unit-token-1\"\nrole = \"unit\"\nname = \"n\"\n{unit}")
+        };
+        let e = GatewayConfig::parse(&t(""), "t").unwrap_err().to_string();
+        assert!(e.contains("names its unit"), "{e}");
+        assert!(GatewayConfig::parse(&t("unit = \"U-1\"\n"), "t").is_ok());
     }
 
     #[test]

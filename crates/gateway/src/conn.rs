@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::CoreMsg;
-use super::accounts::{Credential, Directory};
+use super::accounts::{Credential, Directory, Refused};
 use super::admission::{Gate, Pass};
 use super::config::GatewayConfig;
 use super::tls;
@@ -52,7 +52,7 @@ pub async fn accept_loop(
                     // oldest connection rather than refuse this one.
                     let pass = gate.enter();
                     let conn = Conn {
-                        peer: peer.to_string(),
+                        peer,
                         cfg: cfg.clone(),
                         core: core.clone(),
                         directory: directory.clone(),
@@ -97,7 +97,7 @@ type Ws = WebSocketStream<tls::Stream>;
 /// (`hello_timeout_s` from the moment the connection was accepted).
 /// What a connection's task is handed.
 struct Conn {
-    peer: String,
+    peer: std::net::SocketAddr,
     cfg: Arc<GatewayConfig>,
     core: mpsc::Sender<CoreMsg>,
     directory: Arc<Directory>,
@@ -157,6 +157,15 @@ async fn serve(stream: TcpStream, conn: Conn, mut stop: watch::Receiver<bool>, m
             return refuse(ws, ErrorCode::HelloTimeout, m, CloseCode::Policy).await;
         }
     };
+    // A hello is held to the frame limit like any frame, before it is parsed.
+    if first.len() > cfg.limits.max_frame_bytes {
+        let m = format!(
+            "hello of {} bytes is over the {}-byte limit",
+            first.len(),
+            cfg.limits.max_frame_bytes
+        );
+        return refuse(ws, ErrorCode::TooLarge, m, CloseCode::Size).await;
+    }
     let hello = match decode::client_msg(&first) {
         Ok(ClientMsg::Hello(h)) => h,
         Ok(_) => {
@@ -175,15 +184,20 @@ async fn serve(stream: TcpStream, conn: Conn, mut stop: watch::Receiver<bool>, m
         );
         return refuse(ws, ErrorCode::Version, m, CloseCode::Policy).await;
     }
-    let Some(who) = directory.authenticate(&hello.token).await else {
-        log_access(
-            &core,
-            &Directory::claimed(&hello.token),
-            "refused",
-            &format!("unknown token from {peer}"),
-        );
-        let m = "unknown token".into();
-        return refuse(ws, ErrorCode::Unauthorized, m, CloseCode::Policy).await;
+    let who = match directory.authenticate(&hello.token, peer.ip()).await {
+        Ok(who) => who,
+        Err(r @ Refused::Wait(_)) => {
+            return refuse(ws, ErrorCode::RateLimited, r.message(), CloseCode::Again).await;
+        }
+        Err(r @ Refused::Unknown) => {
+            log_access(
+                &core,
+                &Directory::claimed(&hello.token),
+                "refused",
+                &format!("unknown token from {peer}"),
+            );
+            return refuse(ws, ErrorCode::Unauthorized, r.message(), CloseCode::Policy).await;
+        }
     };
     let region = match who.access.feed_region(hello.region.as_deref()) {
         Ok(r) => r,
@@ -283,6 +297,10 @@ async fn session(
         encoding,
         who,
     } = opened;
+    // The audit queries' scope: the feed's own, carried with each query so the core
+    // never has to find the connection (a join held while a node catches up is in no
+    // list of joined clients).
+    let scope = region.clone();
     let (outbox_tx, mut outbox) = mpsc::channel::<Utf8Bytes>(cfg.limits.outbox);
     let (kill_tx, mut kill) = oneshot::channel::<&'static str>();
     let (snap_tx, snap_rx) = oneshot::channel();
@@ -425,7 +443,11 @@ async fn session(
                     );
                     continue;
                 }
-                ClientMsg::AuditQuery { ticket } => CoreMsg::Audit { id, ticket },
+                ClientMsg::AuditQuery { ticket } => CoreMsg::Audit {
+                    id,
+                    ticket,
+                    region: scope.clone(),
+                },
                 ClientMsg::Command { key, command } => CoreMsg::Command {
                     id: Some(id),
                     request: who.request(key, command),

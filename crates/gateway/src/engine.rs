@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::Status;
 use super::accounts::Directory;
 use super::config::GatewayConfig;
-use super::snapshot;
+use super::{budget, scope, snapshot};
 use domain::access::Access;
 use domain::time::now_us;
 use protocol::compact::Encoding;
@@ -70,6 +70,10 @@ struct Core {
     fanned: u64,
     /// Cluster mode: this node's part (writer or follower); `None` for the embedded gateway.
     node: Option<Node>,
+    /// When the access log was last trimmed (`trim_access_log`).
+    trimmed: std::time::Instant,
+    /// Each credential's command budget (`[limits] commands_per_minute`).
+    budget: budget::Budget,
     /// Snapshots building or just built, by scope and encoding, for joins to share.
     snapshots: HashMap<(String, Encoding), snapshot::Built>,
     /// New scopes' figures, summed on threads of their own (`sum_scopes`), come back on
@@ -93,6 +97,9 @@ pub async fn run(
     let mut core = Core {
         fanned: store.seq(),
         node,
+        budget: budget::Budget::new(cfg.limits.commands_per_minute),
+        // The first trim a minute after start: nothing competes with the first joins.
+        trimmed: std::time::Instant::now(),
         snapshots: HashMap::new(),
         scope_sender,
         scope_sums,
@@ -137,7 +144,9 @@ pub async fn run(
                 }
                 core.reload_accounts();
                 core.forget_snapshots();
+                core.budget.forget_idle(std::time::Instant::now());
                 core.write_access_log();
+                core.trim_access_log();
                 core.heartbeat();
             }
             _ = stop.changed() => break,
@@ -249,7 +258,7 @@ impl Core {
                 self.store
                     .untrack_scopes(|s| clients.values().any(|c| c.region == s));
             }
-            CoreMsg::Audit { id, ticket } => self.audit(id, ticket),
+            CoreMsg::Audit { id, ticket, region } => self.audit(id, ticket, region),
             CoreMsg::Seed(s) => {
                 if let Err(e) = self.store.seed(&s) {
                     tracing::error!("replay: the recorded snapshot does not store: {e}");
@@ -308,6 +317,10 @@ impl Core {
     }
 
     async fn apply(&mut self, batch: Batch) {
+        let batch = self.within_budget(batch);
+        if batch.is_empty() {
+            return;
+        }
         if self.node.as_ref().is_some_and(|n| !n.writer) {
             return self.forward_batch(batch);
         }
@@ -384,6 +397,39 @@ impl Core {
         for ((id, reply), (key, outcome, fresh)) in routes.into_iter().zip(answers) {
             self.answer(id, key, Answer { outcome, fresh }, reply);
         }
+    }
+
+    /// The commands of `batch` within their credentials' budgets; the others are
+    /// answered `rate_limited` here, and nothing of theirs is applied.
+    fn within_budget(&mut self, batch: Batch) -> Batch {
+        let now = std::time::Instant::now();
+        let mut kept = Vec::with_capacity(batch.len());
+        for (id, request, reply) in batch {
+            // Admin credentials are systems' (imports, bridges, the simulator): unbudgeted.
+            let admin = request.access.role == domain::access::Role::Admin;
+            if admin || self.budget.take(&request.credential, now) {
+                kept.push((id, request, reply));
+                continue;
+            }
+            self.status
+                .metrics
+                .commands_refused
+                .fetch_add(1, Ordering::Relaxed);
+            let outcome = CommandOutcome::Refused {
+                code: ErrorCode::RateLimited,
+                message: format!(
+                    "over this credential's budget of {} commands a minute: nothing changed; send it again in {:.1} s",
+                    self.cfg.limits.commands_per_minute,
+                    self.budget.wait_s(&request.credential)
+                ),
+            };
+            let answer = Answer {
+                outcome,
+                fresh: false,
+            };
+            self.answer(id, request.key, answer, reply);
+        }
+        kept
     }
 
     /// Send a command's answer to whoever asked: an HTTP caller's reply, or a client.
@@ -464,13 +510,49 @@ impl Core {
 
     fn broadcast(&mut self, event: &Event, frame: &Utf8Bytes) {
         let mut slow = Vec::new();
+        // A briefing's frame is re-made once per scope that watches (`scope.rs`); every
+        // other frame goes as it is.
+        let briefing = matches!(event, Event::BriefingChanged { briefing: Some(_) });
+        let mut scoped: HashMap<&str, Utf8Bytes> = HashMap::new();
         for (id, c) in &self.clients {
-            if event.in_region(&c.region) && c.outbox.try_send(frame.clone()).is_err() {
+            if !event.in_region(&c.region) {
+                continue;
+            }
+            let frame = if briefing && !c.region.is_empty() {
+                scoped
+                    .entry(c.region.as_str())
+                    .or_insert_with(|| {
+                        scope::briefing_frame(frame, &c.region, |id| self.grid_of(id))
+                            .map(Utf8Bytes::from)
+                            .unwrap_or_else(|| frame.clone())
+                    })
+                    .clone()
+            } else {
+                frame.clone()
+            };
+            if c.outbox.try_send(frame).is_err() {
                 slow.push(*id);
             }
         }
         for id in slow {
             self.cut_off(id, "too slow: outbox full; reconnect to resume");
+        }
+    }
+
+    /// The grid of live ticket `id` (for scoping a briefing's list).
+    fn grid_of(&self, id: u64) -> Option<String> {
+        self.store.tickets().get(&id).map(|t| t.grid.clone())
+    }
+
+    /// A kept delta's frame as a feed scoped to `region` is sent it.
+    fn frame_for(&self, k: &Kept, region: &str) -> Utf8Bytes {
+        match &k.event {
+            Event::BriefingChanged { briefing: Some(_) } => {
+                scope::briefing_frame(&k.frame, region, |id| self.grid_of(id))
+                    .map(Utf8Bytes::from)
+                    .unwrap_or_else(|| k.frame.clone())
+            }
+            _ => k.frame.clone(),
         }
     }
 
@@ -503,14 +585,9 @@ impl Core {
         }
     }
 
-    fn audit(&mut self, id: u64, ticket: u64) {
+    fn audit(&mut self, id: u64, ticket: u64, region: String) {
         // A scoped client reads the trails of its region's tickets only; others are as
         // unknown to it as tickets that never were.
-        let region = self
-            .clients
-            .get(&id)
-            .map(|c| c.region.clone())
-            .unwrap_or_default();
         let scope = Access {
             region,
             ..Access::city(domain::access::Role::Viewer)

@@ -7,7 +7,9 @@
 
 pub mod accounts;
 pub mod admission;
+mod backoff;
 pub mod batch;
+mod budget;
 mod bulk;
 pub mod cap;
 pub mod cap_in;
@@ -19,6 +21,7 @@ mod http;
 mod open311;
 mod replay;
 mod rewind;
+mod scope;
 mod snapshot;
 pub mod tls;
 mod web;

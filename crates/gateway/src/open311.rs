@@ -11,13 +11,14 @@
 
 use std::fmt::Write as _;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::oneshot;
 
-use super::web::Http;
+use super::accounts::Refused;
+use super::web::{Http, HttpError, Peer, read_body};
 use super::xml::escape as xml_escape;
 use super::{CoreMsg, conn::log_access};
 use domain::services::{self, Service};
@@ -209,8 +210,9 @@ pub async fn v2(
     Path(path): Path<String>,
     RawQuery(query): RawQuery,
     method: axum::http::Method,
+    peer: Peer,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let Some((what, fmt)) = split_format(&path) else {
         return error(
@@ -228,7 +230,26 @@ pub async fn v2(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if method == axum::http::Method::POST && is_form {
-        params.extend(form_urlencoded::parse(&body).into_owned());
+        // Open311 puts api_key in the form itself, so a POST's body is read before its
+        // token unless the key comes in the query string: then only after it. A form
+        // with no key known yet is held to `FORM_BEFORE_KEY` bytes, in the body time.
+        let keyed = match Params(params.clone()).get("api_key") {
+            Some(k) => match h.directory.authenticate(k, peer.0).await {
+                Ok(_) => true,
+                Err(r) => return error(fmt, refused_status(&r), &r.message()),
+            },
+            None => false,
+        };
+        let limit = if keyed {
+            h.cfg.limits.max_frame_bytes
+        } else {
+            FORM_BEFORE_KEY.min(h.cfg.limits.max_frame_bytes)
+        };
+        let within = std::time::Duration::from_secs(h.cfg.limits.http_body_timeout_s);
+        match read_body(body, limit, within).await {
+            Ok(b) => params.extend(form_urlencoded::parse(&b).into_owned()),
+            Err(HttpError(status, _, m)) => return error(fmt, status, &m),
+        }
     }
     let param = Params(params);
     let segs: Vec<&str> = what.split('/').collect();
@@ -261,11 +282,11 @@ pub async fn v2(
                     "POST requests is form-encoded (application/x-www-form-urlencoded)",
                 );
             }
-            post_request(&h, fmt, &param).await
+            post_request(&h, fmt, &param, peer).await
         }
-        ("GET", ["requests"]) => get_requests(&h, fmt, &param, None).await,
+        ("GET", ["requests"]) => get_requests(&h, fmt, &param, None, peer).await,
         ("GET", ["requests", id]) => match id.parse::<u64>() {
-            Ok(id) => get_requests(&h, fmt, &param, Some(id)).await,
+            Ok(id) => get_requests(&h, fmt, &param, Some(id), peer).await,
             Err(_) => error(fmt, StatusCode::NOT_FOUND, &format!("no request {id}")),
         },
         _ => error(
@@ -307,6 +328,19 @@ pub async fn discovery(State(h): State<Http>, Path(file): Path<String>) -> Respo
     }
 }
 
+/// The most form bytes read before an api_key is known (a request's fields are a few
+/// hundred bytes; a photo goes by media_url, never in the form).
+const FORM_BEFORE_KEY: usize = 16 * 1024;
+
+/// Open311's status for a refused api_key: 403 as before for an unknown one (the
+/// GeoReport v2 convention), 429 while the address or account backs off.
+fn refused_status(r: &Refused) -> StatusCode {
+    match r {
+        Refused::Unknown => StatusCode::FORBIDDEN,
+        Refused::Wait(_) => StatusCode::TOO_MANY_REQUESTS,
+    }
+}
+
 /// A request's parameters (query and form), by name; the first of a repeated name.
 struct Params(Vec<(String, String)>);
 
@@ -316,12 +350,15 @@ impl Params {
     }
 }
 
-async fn post_request(h: &Http, fmt: Format, params: &Params) -> Response {
+async fn post_request(h: &Http, fmt: Format, params: &Params, peer: Peer) -> Response {
     let param = |k: &str| params.get(k);
     let key = param("api_key").unwrap_or("");
-    let Some(who) = h.directory.authenticate(key).await else {
-        log_access(&h.core, "?", "refused", "Open311: unknown api_key");
-        return error(fmt, StatusCode::FORBIDDEN, "api_key is not a known token");
+    let who = match h.directory.authenticate(key, peer.0).await {
+        Ok(who) => who,
+        Err(r) => {
+            log_access(&h.core, "?", "refused", "Open311: unknown api_key");
+            return error(fmt, refused_status(&r), &r.message());
+        }
     };
     if !who.access.role.can_command() {
         return error(fmt, StatusCode::FORBIDDEN, "api_key is not an operator's");
@@ -419,14 +456,20 @@ async fn post_request(h: &Http, fmt: Format, params: &Params) -> Response {
     }
 }
 
-async fn get_requests(h: &Http, fmt: Format, params: &Params, one: Option<u64>) -> Response {
+async fn get_requests(
+    h: &Http,
+    fmt: Format,
+    params: &Params,
+    one: Option<u64>,
+    peer: Peer,
+) -> Response {
     let param = |k: &str| params.get(k);
     // Who may read: a token (any role, its region), or anyone if the site says so.
     let public = h.cfg.open311.public_requests;
     let region = match param("api_key") {
-        Some(k) => match h.directory.authenticate(k).await {
-            Some(who) => Some(who.access.region.clone()),
-            None => return error(fmt, StatusCode::FORBIDDEN, "api_key is not a known token"),
+        Some(k) => match h.directory.authenticate(k, peer.0).await {
+            Ok(who) => Some(who.access.region.clone()),
+            Err(r) => return error(fmt, refused_status(&r), &r.message()),
         },
         None if public => None,
         None => {

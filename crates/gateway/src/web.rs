@@ -1,6 +1,7 @@
 //! What every HTTP handler shares (intake, Open311, CAP): the state, who is calling,
 //! reading a body within its limits, handing a command to the core, an error answer.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,11 +11,32 @@ use axum::response::{IntoResponse, Json, Response};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
-use super::accounts::{Credential, Directory};
+use super::accounts::{Credential, Directory, Refused};
 use super::config::GatewayConfig;
 use super::conn::log_access;
 use super::{CoreMsg, Status};
 use protocol::{CommandOutcome, ErrorCode};
+
+/// The address an HTTP request came from (its connection's peer): wrong tokens back off
+/// by it. Put on each request by `http::serve`; a request made without a connection
+/// (the router's own tests) comes from 0.0.0.0.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub IpAddr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Peer, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Peer>()
+            .copied()
+            .unwrap_or(Peer(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+    }
+}
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
@@ -70,6 +92,16 @@ pub(crate) async fn read_body(
     }
 }
 
+/// The HTTP status of a refused command, as PROTOCOL.md's error table gives it.
+pub(crate) fn refused_status(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Storage | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
 /// An error answer: status, code, what to fix.
 pub(crate) struct HttpError(pub StatusCode, pub ErrorCode, pub String);
 
@@ -101,6 +133,7 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Htt
 /// token is refused and logged).
 pub(crate) async fn reader(
     h: &Http,
+    peer: Peer,
     headers: &HeaderMap,
     what: &str,
 ) -> Result<Credential, HttpError> {
@@ -109,19 +142,24 @@ pub(crate) async fn reader(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    match h.directory.authenticate(token).await {
-        Some(who) => Ok(who),
-        None => {
+    match h.directory.authenticate(token, peer.0).await {
+        Ok(who) => Ok(who),
+        Err(Refused::Wait(d)) => Err(HttpError(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            Refused::Wait(d).message(),
+        )),
+        Err(Refused::Unknown) => {
             log_access(
                 &h.core,
                 &Directory::claimed(token),
                 "refused",
-                &format!("unknown token (HTTP {what})"),
+                &format!("unknown token (HTTP {what}) from {}", peer.0),
             );
             Err(HttpError(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthorized,
-                "send 'Authorization: Bearer <token>' with a token from the gateway config".into(),
+                "send 'Authorization: Bearer <token>' with an account's token".into(),
             ))
         }
     }
@@ -130,10 +168,11 @@ pub(crate) async fn reader(
 /// Who is calling: a credential that may command.
 pub(crate) async fn caller(
     h: &Http,
+    peer: Peer,
     headers: &HeaderMap,
     what: &str,
 ) -> Result<Credential, HttpError> {
-    let who = reader(h, headers, what).await?;
+    let who = reader(h, peer, headers, what).await?;
     if !who.access.role.can_command() {
         return Err(HttpError(
             StatusCode::FORBIDDEN,

@@ -62,6 +62,9 @@ wire_enum! {
         CutOff = "cut_off",
         /// The gateway is shutting down (HTTP).
         Stopping = "stopping",
+        /// Too many wrong tokens lately from this address or for this account, or over
+        /// the credential's command budget: wait and send again.
+        RateLimited = "rate_limited",
         // Commands (`command_result` refused, HTTP 4xx).
         /// The credential's role may not do this.
         Forbidden = "forbidden",

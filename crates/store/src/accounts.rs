@@ -35,11 +35,19 @@ pub struct AccessEntry {
     pub detail: String,
 }
 
+/// An access-log line. Every field is cut to a bounded length (in characters): a line
+/// is written for refusals too, so what a stranger sends must not size it.
 pub fn entry(at_ms: i64, account: &str, event: &str, detail: &str) -> AccessEntry {
+    let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
     AccessEntry {
         at_ms,
-        account: account.to_string(),
-        event: event.to_string(),
-        detail: detail.to_string(),
+        account: cut(account, MAX_ACCOUNT_CHARS),
+        event: cut(event, 32),
+        detail: cut(detail, MAX_DETAIL_CHARS),
     }
 }
+
+/// The longest account id (and claimed id) an access-log line carries.
+pub const MAX_ACCOUNT_CHARS: usize = 32;
+/// The longest detail an access-log line carries.
+pub const MAX_DETAIL_CHARS: usize = 300;

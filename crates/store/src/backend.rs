@@ -82,6 +82,10 @@ pub trait Backend: Send {
     fn revoke_account(&self, id: &str, at_ms: i64) -> Result<bool, StoreError>;
     fn log_access(&self, entries: &[AccessEntry]) -> Result<(), StoreError>;
     fn recent_access(&self, limit: usize) -> Result<Vec<AccessEntry>, StoreError>;
+    /// The access log's first and last line numbers (`sql::ACCESS_ENDS`).
+    fn access_ends(&self) -> Result<(i64, i64), StoreError>;
+    /// `sql::TRIM_ACCESS`: lines removed.
+    fn trim_access(&self, below: i64, before_ms: i64, cap_below: i64) -> Result<u64, StoreError>;
     /// A value that changes whenever another program changed the accounts (SQLite's
     /// `data_version`; a digest of the table in PostgreSQL): the directory is read again.
     fn accounts_version(&self) -> Result<String, StoreError>;

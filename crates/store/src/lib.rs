@@ -477,6 +477,27 @@ impl Store {
         }
     }
 
+    /// Keep the access log within `days` and `rows`: removes at most `chunk` of its
+    /// oldest lines a call (a range of the key, never a scan of the table), so the core's
+    /// turn stays short; called each minute, it catches up with any backlog. Returns the
+    /// lines removed.
+    pub fn trim_access(
+        &mut self,
+        now_ms: i64,
+        days: u32,
+        rows: u64,
+        chunk: u64,
+    ) -> Result<u64, StoreError> {
+        let (lo, hi) = self.db.access_ends()?;
+        if hi == 0 {
+            return Ok(0);
+        }
+        let before_ms = now_ms - i64::from(days) * 86_400_000;
+        let cap_below = hi.saturating_sub(rows as i64) + 1;
+        self.db
+            .trim_access(lo.saturating_add(chunk as i64), before_ms, cap_below)
+    }
+
     /// How long the last transaction's COMMIT took, in seconds.
     pub fn last_commit_seconds(&self) -> f64 {
         self.last_commit_seconds

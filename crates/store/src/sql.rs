@@ -149,6 +149,11 @@ pub const LOG_ACCESS: &str =
     "INSERT INTO access_log (at_ms, account, event, detail) VALUES ($1, $2, $3, $4)";
 pub const RECENT_ACCESS: &str =
     "SELECT at_ms, account, event, detail FROM access_log ORDER BY n DESC LIMIT $1";
+/// The access log's first and last line numbers (0, 0 when empty): two key look-ups.
+pub const ACCESS_ENDS: &str = "SELECT COALESCE(MIN(n), 0), COALESCE(MAX(n), 0) FROM access_log";
+/// Remove lines below `$1` (a bound on the work: a range of the key) that are older
+/// than `$2` or below `$3` (past the cap on lines).
+pub const TRIM_ACCESS: &str = "DELETE FROM access_log WHERE n < $1 AND (at_ms < $2 OR n < $3)";
 
 #[cfg(test)]
 mod tests {
@@ -189,6 +194,8 @@ mod tests {
         REVOKE,
         LOG_ACCESS,
         RECENT_ACCESS,
+        ACCESS_ENDS,
+        TRIM_ACCESS,
     ];
 
     #[test]

@@ -123,7 +123,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64()
     );
     let tail = format!(
-        "\n[limits]\nmax_frame_bytes = 65536\n\n\
+        "\n[limits]\nmax_frame_bytes = 65536\ncommands_per_minute = 4294967295\n\n\
          [[tokens]]\ntoken = \"{VIEW}\"\nrole = \"viewer\"\nname = \"wall\"\n\n\
          [[tokens]]\ntoken = \"{OP}\"\nrole = \"operator\"\nname = \"bench\"\n"
     );

@@ -55,6 +55,26 @@ impl Core {
         }
     }
 
+    /// Once a minute, keep the access log within `[limits] access_log_days` and
+    /// `access_log_rows` (at most 10,000 lines a minute, each a key-range delete).
+    pub(super) fn trim_access_log(&mut self) {
+        if self.trimmed.elapsed() < std::time::Duration::from_secs(60) {
+            return;
+        }
+        self.trimmed = std::time::Instant::now();
+        let l = &self.cfg.limits;
+        match self.store.trim_access(
+            domain::time::now_ms(),
+            l.access_log_days,
+            l.access_log_rows,
+            10_000,
+        ) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("access log: {n} old lines removed"),
+            Err(e) => tracing::warn!("access log not trimmed: {e}"),
+        }
+    }
+
     /// Write the access-log lines gathered since the last heartbeat, in one transaction.
     pub(super) fn write_access_log(&mut self) {
         if self.access_dropped > 0 {

@@ -138,8 +138,10 @@ impl Core {
                 })
                 .cloned()
                 .collect(),
-            units: store.units().values().cloned().collect(),
-            briefing: store.briefing().cloned(),
+            units: scope::units(store.units().values(), region),
+            briefing: store
+                .briefing()
+                .map(|b| scope::briefing(b, region, |id| self.grid_of(id))),
             region: region.to_string(),
             part: self.cfg.limits.snapshot_part,
         };
@@ -198,7 +200,7 @@ impl Core {
             self.window
                 .range(start..)
                 .filter(|k| k.event.in_region(region))
-                .map(|k| k.frame.clone())
+                .map(|k| self.frame_for(k, region))
                 .collect(),
         )
     }

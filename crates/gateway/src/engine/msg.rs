@@ -27,9 +27,11 @@ pub enum CoreMsg {
         request: Request,
         reply: Option<oneshot::Sender<Answer>>,
     },
+    /// An audit query, answered for `region` only (the asking feed's scope).
     Audit {
         id: u64,
         ticket: u64,
+        region: String,
     },
     /// Replay: one part of the recorded snapshot.
     Seed(Box<Snapshot>),

@@ -5,15 +5,16 @@ use std::sync::atomic::Ordering;
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
+use tower::Layer;
 
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -21,7 +22,7 @@ use hyper_util::service::TowerToHyperService;
 use super::CoreMsg;
 use super::admission::Gate;
 pub use super::web::Http;
-use super::web::{HttpError, caller, idempotency_key, read_body, submit};
+use super::web::{HttpError, Peer, caller, idempotency_key, read_body, refused_status, submit};
 use protocol::{Command, CommandOutcome, ErrorCode, NewTicket};
 use tokio_rustls::TlsAcceptor;
 
@@ -35,19 +36,14 @@ pub fn router(state: Http) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/tickets", post(intake))
         .route("/api/tickets/batch", post(intake_batch))
+        // Bodies are read by the handlers themselves, after the token and within
+        // `http_body_timeout_s` and their size limit (`web::read_body`).
         .route(
             "/open311/v2/{*path}",
-            get(super::open311::v2).post(super::open311::v2).layer(
-                axum::extract::DefaultBodyLimit::max(state.cfg.limits.max_frame_bytes),
-            ),
+            get(super::open311::v2).post(super::open311::v2),
         )
         .route("/open311/{file}", get(super::open311::discovery))
-        .route(
-            "/cap/alerts",
-            post(super::cap::take).layer(axum::extract::DefaultBodyLimit::max(
-                state.cfg.limits.max_frame_bytes,
-            )),
-        )
+        .route("/cap/alerts", post(super::cap::take))
         .route("/cap/{*path}", get(super::cap::serve))
         .with_state(state)
 }
@@ -76,7 +72,8 @@ pub async fn serve(
             _ = stop.changed() => return,
         };
         let mut pass = gate.enter();
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address goes on each of its requests: wrong tokens back off by it.
+        let service = TowerToHyperService::new(Extension(Peer(peer.ip())).layer(app.clone()));
         let mut stop = stop.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
@@ -154,15 +151,20 @@ async fn healthz(State(h): State<Http>) -> Json<serde_json::Value> {
     }))
 }
 
-async fn intake(State(h): State<Http>, headers: HeaderMap, body: Body) -> Response {
-    match intake_one(&h, &headers, body).await {
+async fn intake(State(h): State<Http>, peer: Peer, headers: HeaderMap, body: Body) -> Response {
+    match intake_one(&h, peer, &headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-async fn intake_one(h: &Http, headers: &HeaderMap, body: Body) -> Result<Response, HttpError> {
-    let who = caller(h, headers, "intake").await?;
+async fn intake_one(
+    h: &Http,
+    peer: Peer,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, HttpError> {
+    let who = caller(h, peer, headers, "intake").await?;
     let key = idempotency_key(headers)?;
     // Only now, with the caller known, is the body read.
     let within = Duration::from_secs(h.cfg.limits.http_body_timeout_s);
@@ -186,12 +188,7 @@ async fn intake_one(h: &Http, headers: &HeaderMap, body: Body) -> Result<Respons
             Ok((StatusCode::CREATED, Json(json!({ "id": id, "seq": seq }))).into_response())
         }
         CommandOutcome::Refused { code, message } => {
-            let status = if matches!(code, ErrorCode::Storage | ErrorCode::Unavailable) {
-                StatusCode::SERVICE_UNAVAILABLE
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            Err(HttpError(status, code, message))
+            Err(HttpError(refused_status(code), code, message))
         }
     }
 }
@@ -200,9 +197,14 @@ async fn intake_one(h: &Http, headers: &HeaderMap, body: Body) -> Result<Respons
 /// another system (a hotline's export). Idempotent on the source system's id: a line
 /// posted again is a repeat, not a second ticket. Each ticket is taken in whole or not at
 /// all; the answer counts them and says, line by line, what was refused and why.
-async fn intake_batch(State(h): State<Http>, headers: HeaderMap, body: Body) -> Response {
+async fn intake_batch(
+    State(h): State<Http>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let run = async {
-        let who = caller(&h, &headers, "batch intake").await?;
+        let who = caller(&h, peer, &headers, "batch intake").await?;
         let within = Duration::from_secs(h.cfg.limits.http_body_timeout_s);
         let body = read_body(body, h.cfg.limits.max_batch_bytes, within).await?;
         let csv = headers

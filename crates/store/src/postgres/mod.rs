@@ -485,6 +485,20 @@ impl Backend for Pg {
         }
         Ok(())
     }
+    fn access_ends(&self) -> Result<(i64, i64), StoreError> {
+        let rows = self.rows(sql::ACCESS_ENDS, &[])?;
+        let r = rows
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("access log ends: no row".into()))?;
+        let end = |i: usize| {
+            r.try_get::<_, i64>(i)
+                .map_err(|e| StoreError::Corrupt(format!("access log ends: {e}")))
+        };
+        Ok((end(0)?, end(1)?))
+    }
+    fn trim_access(&self, below: i64, before_ms: i64, cap_below: i64) -> Result<u64, StoreError> {
+        self.execute(sql::TRIM_ACCESS, &[&below, &before_ms, &cap_below])
+    }
     fn recent_access(&self, limit: usize) -> Result<Vec<AccessEntry>, StoreError> {
         let mut v: Vec<AccessEntry> = self
             .rows(sql::RECENT_ACCESS, &[&(limit as i64)])?

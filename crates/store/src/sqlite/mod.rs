@@ -307,6 +307,17 @@ impl Backend for Sqlite {
     fn recent_access(&self, limit: usize) -> Result<Vec<AccessEntry>, StoreError> {
         accounts::recent_log(&self.conn, limit)
     }
+    fn access_ends(&self) -> Result<(i64, i64), StoreError> {
+        Ok(self
+            .conn
+            .query_row(sql::ACCESS_ENDS, [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+    fn trim_access(&self, below: i64, before_ms: i64, cap_below: i64) -> Result<u64, StoreError> {
+        Ok(self.conn.execute(
+            sql::TRIM_ACCESS,
+            rusqlite::params![below, before_ms, cap_below],
+        )? as u64)
+    }
     fn accounts_version(&self) -> Result<String, StoreError> {
         Ok(accounts::data_version(&self.conn)?.to_string())
     }
