@@ -41,10 +41,24 @@ impl Node {
     /// With `listen` (the `listen = …` lines), on fixed addresses: a node restarted on its
     /// ports is found again by walls that list it.
     fn start_on(root: &Path, name: &str, pg: &Postgres, nats: &Nats, listen: &str) -> Node {
+        Node::start_with(root, name, pg, nats, listen, "")
+    }
+
+    /// With `cluster` lines added to its `[cluster]` (NATS credentials).
+    fn start_with(
+        root: &Path,
+        name: &str,
+        pg: &Postgres,
+        nats: &Nats,
+        listen: &str,
+        cluster: &str,
+    ) -> Node {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir).unwrap();
+        // The load these tests drive on one operator credential is far past a person's
+        // command budget.
         let extra = format!(
-            "{listen}[cluster]\nnode = \"{name}\"\npostgres = \"{}\"\nnats = \"{}\"\n",
+            "{listen}[limits]\ncommands_per_minute = 4294967295\n[cluster]\nnode = \"{name}\"\npostgres = \"{}\"\nnats = \"{}\"\n{cluster}",
             pg.url(),
             nats.url()
         );
@@ -1069,5 +1083,136 @@ fn a_follower_sums_new_scopes_from_postgresql_counting_each_change_once() {
         assert_eq!(got.total, want, "{scope}: each ticket once");
         let brute = Kpis::recompute(all.iter().filter(|t| t.grid.starts_with(scope)), now);
         assert_eq!(got, brute.figures(now), "{scope}");
+    }
+}
+
+/// `POST path` with a bearer token: the status code and the body.
+fn post(addr: SocketAddr, path: &str, token: &str, body: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let code = out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (
+        code,
+        out.split_once("\r\n\r\n")
+            .map(|b| b.1.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+/// Issue 26: NATS as the shipped config/nats-server.conf sets it up takes only the gateway
+/// nodes' user. A rogue client with no credentials, or a wrong password, is refused at
+/// the connection. A command forwarded with the nodes' own credentials (a node taken over)
+/// is decided by the credential it names as the writer's directory has it: a viewer's
+/// forged upsert is refused, a message that writes its own role is not even read. Intake
+/// keeps answering throughout, through the follower too.
+#[test]
+fn nats_takes_only_gateway_nodes_and_the_writer_decides_by_the_credential_not_the_message() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(&tmp.path().join("pg")).unwrap();
+    let conf = std::fs::read_to_string("config/nats-server.conf").unwrap();
+    let nats = Nats::start_conf(&tmp.path().join("nats"), &conf).unwrap();
+    let auth = "nats_user = \"gateway\"\nnats_password = \"demo-nats-password\"\n";
+    let nodes = [
+        Node::start_with(tmp.path(), "a", &pg, &nats, "", auth),
+        Node::start_with(tmp.path(), "b", &pg, &nats, "", auth),
+    ];
+    let w = writer(&nodes, Duration::from_secs(30));
+    let f = 1 - w;
+    let ticket = serde_json::to_string(&yiping::protocol::examples::new_ticket()).unwrap();
+    let (code, body) = post(nodes[f].http, "/api/tickets", OP, &ticket);
+    assert_eq!(code, 201, "intake through the follower: {body}");
+    // /healthz names the epoch (and so the log's subjects) only to a known token.
+    assert!(nodes[w].health().unwrap()["epoch"].is_null());
+    let epoch = {
+        let mut s = std::net::TcpStream::connect(nodes[w].http).unwrap();
+        let req = format!(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {VIEW}\r\nConnection: close\r\n\r\n"
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(out.split_once("\r\n\r\n").unwrap().1).unwrap();
+        v["epoch"].as_str().unwrap().to_string()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // No credentials, a wrong password: refused by the server.
+        let none = async_nats::connect(nats.url()).await;
+        assert!(none.is_err(), "a client with no credentials got in");
+        let wrong = async_nats::ConnectOptions::new()
+            .user_and_password("gateway".into(), "guess".into())
+            .connect(nats.url())
+            .await;
+        assert!(wrong.is_err(), "a wrong password got in");
+        // The nodes' own user, as a node taken over would use it.
+        let inside = async_nats::ConnectOptions::new()
+            .user_and_password("gateway".into(), "demo-nats-password".into())
+            .connect(nats.url())
+            .await
+            .unwrap();
+        let subject = format!("yp.{epoch}.cmd");
+        let unit = serde_json::json!({"id": "U-forged", "name": "伪造", "kind": "police",
+            "area": "", "categories": [], "lon": 119.4, "lat": 32.2, "on_duty": true});
+        let forged = serde_json::json!([{"credential": "static:大屏", "key": "forged-1",
+            "command": {"op": "upsert_unit", "unit": unit}}]);
+        let answer = tokio::time::timeout(
+            Duration::from_secs(10),
+            inside.request(subject.clone(), forged.to_string().into()),
+        )
+        .await
+        .expect("the writer answers")
+        .unwrap();
+        let a: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+        assert_eq!(a[0]["outcome"]["code"], "forbidden", "{a}");
+        let unknown = serde_json::json!([{"credential": "static:nobody", "key": "forged-2",
+            "command": {"op": "upsert_unit", "unit": unit}}]);
+        let answer = inside
+            .request(subject.clone(), unknown.to_string().into())
+            .await
+            .unwrap();
+        let a: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+        assert_eq!(a[0]["outcome"]["code"], "forbidden", "{a}");
+        assert!(
+            a[0]["outcome"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("no live credential"),
+            "{a}"
+        );
+        // The old shape, a role written in the message: not read at all (no answer).
+        let old = serde_json::json!([{"actor": "x", "credential": "static:大屏", "role": "admin",
+            "region": "", "unit": null, "key": "forged-3",
+            "command": {"op": "upsert_unit", "unit": unit}}]);
+        let asked = tokio::time::timeout(
+            Duration::from_secs(3),
+            inside.request(subject, old.to_string().into()),
+        )
+        .await;
+        assert!(
+            !matches!(asked, Ok(Ok(_))),
+            "a message with its own role was answered"
+        );
+    });
+    // Nothing forged landed; intake still answers at the writer and the follower.
+    let (count,): (i64,) = {
+        let mut c = postgres::Client::connect(&pg.url(), postgres::NoTls).unwrap();
+        let r = c
+            .query_one("SELECT COUNT(*) FROM units WHERE id = 'U-forged'", &[])
+            .unwrap();
+        (r.get(0),)
+    };
+    assert_eq!(count, 0, "a forged unit was stored");
+    for n in [w, f] {
+        let (code, body) = post(nodes[n].http, "/api/tickets", OP, &ticket);
+        assert_eq!(code, 201, "intake at node {n}: {body}");
     }
 }

@@ -33,6 +33,21 @@ pub struct ClusterConfig {
     /// The city's JetStream domain, as the town's leaf node sees it.
     #[serde(default = "default_hub_domain")]
     pub hub_domain: String,
+    /// NATS user and password (config/nats-server.conf's `gateway` user). Anyone who
+    /// reaches NATS without them is refused by the server; with them, may only publish
+    /// what gateway nodes publish.
+    #[serde(default)]
+    pub nats_user: Option<String>,
+    #[serde(default)]
+    pub nats_password: Option<String>,
+    /// A NATS credentials file (a user JWT and its NKey seed, `nsc`'s `.creds`) instead of
+    /// a user and password.
+    #[serde(default)]
+    pub nats_creds: Option<std::path::PathBuf>,
+    /// The CA (PEM) that signed the NATS servers' certificates: the connection is then
+    /// TLS and refused without it (`tls://` URLs).
+    #[serde(default)]
+    pub nats_ca: Option<std::path::PathBuf>,
 }
 
 fn default_hub_domain() -> String {
@@ -60,11 +75,21 @@ impl ClusterConfig {
             replicas: default_replicas(),
             town: None,
             hub_domain: default_hub_domain(),
+            nats_user: None,
+            nats_password: None,
+            nats_creds: None,
+            nats_ca: None,
         }
     }
 
     /// The settings' own errors, before anything starts.
     pub fn check(&self) -> Result<(), String> {
+        if self.nats_user.is_some() != self.nats_password.is_some() {
+            return Err("[cluster] nats_user and nats_password go together".into());
+        }
+        if self.nats_user.is_some() && self.nats_creds.is_some() {
+            return Err("[cluster] either nats_user/nats_password or nats_creds, not both".into());
+        }
         if self.town.is_none() && self.postgres.trim().is_empty() {
             return Err("[cluster] postgres is required (only a town center goes without)".into());
         }

@@ -85,13 +85,23 @@ fn nats<E: std::fmt::Display>(e: E) -> LogError {
 async fn connect_nats(
     cfg: &ClusterConfig,
 ) -> Result<(async_nats::Client, jetstream::Context), LogError> {
-    let client = async_nats::ConnectOptions::new()
+    let mut options = async_nats::ConnectOptions::new()
         .name(format!("yiping-{}", cfg.node))
         .retry_on_initial_connect()
-        .connection_timeout(Duration::from_secs(2))
-        .connect(cfg.nats.as_str())
-        .await
-        .map_err(nats)?;
+        .connection_timeout(Duration::from_secs(2));
+    if let (Some(u), Some(p)) = (&cfg.nats_user, &cfg.nats_password) {
+        options = options.user_and_password(u.clone(), p.clone());
+    }
+    if let Some(creds) = &cfg.nats_creds {
+        options = options
+            .credentials_file(creds)
+            .await
+            .map_err(|e| LogError::Nats(format!("{}: {e}", creds.display())))?;
+    }
+    if let Some(ca) = &cfg.nats_ca {
+        options = options.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    let client = options.connect(cfg.nats.as_str()).await.map_err(nats)?;
     let mut js = jetstream::new(client.clone());
     // The writer's core waits for the acks of its batch: on a lost server it gives up after
     // this, answers `unavailable`, and publishes the tail again later.

@@ -46,6 +46,30 @@ impl Credential {
     }
 }
 
+fn of_static(t: &TokenConfig) -> Credential {
+    Credential {
+        id: format!("static:{}", t.name),
+        name: t.name.clone(),
+        access: Access {
+            role: t.role,
+            region: t.region.clone(),
+            unit: t.unit.clone(),
+        },
+    }
+}
+
+fn of_account(a: &Account) -> Credential {
+    Credential {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        access: Access {
+            role: a.role,
+            region: a.region.clone(),
+            unit: a.unit.clone(),
+        },
+    }
+}
+
 /// A new account token: `yp1.<id>.<32 hex>`, 128 bits of secret.
 pub fn new_token(id: &str) -> String {
     format!(
@@ -264,15 +288,7 @@ impl Directory {
         }
         if let Some(t) = self.static_token(token) {
             self.backoff.succeeded(&address);
-            return Ok(Credential {
-                id: format!("static:{}", t.name),
-                name: t.name.clone(),
-                access: Access {
-                    role: t.role,
-                    region: t.region.clone(),
-                    unit: t.unit.clone(),
-                },
-            });
+            return Ok(of_static(t));
         }
         let Some(id) = account_of(token) else {
             return fail(None);
@@ -307,15 +323,21 @@ impl Directory {
             }
         }
         self.backoff.succeeded(&address);
-        Ok(Credential {
-            id: account.id.clone(),
-            name: account.name.clone(),
-            access: Access {
-                role: account.role,
-                region: account.region.clone(),
-                unit: account.unit.clone(),
-            },
-        })
+        Ok(of_account(&account))
+    }
+
+    /// The live credential with this id (`static:<name>` or an account's), as this
+    /// gateway's own directory has it: what a cluster's writer acts on for a command
+    /// forwarded by id.
+    pub fn credential_of(&self, id: &str) -> Option<Credential> {
+        if let Some(name) = id.strip_prefix("static:") {
+            return self.statics.iter().find(|t| t.name == name).map(of_static);
+        }
+        let accounts = self.accounts.read().ok()?;
+        accounts
+            .get(id)
+            .filter(|a| a.revoked_ms.is_none())
+            .map(of_account)
     }
 
     /// The static token equal to `token`, compared in constant time and against every

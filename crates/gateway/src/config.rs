@@ -346,6 +346,14 @@ impl GatewayConfig {
                     t.name
                 )));
             }
+            // A static credential's id is its name (`static:<name>`): a cluster's writer
+            // finds it by that.
+            if self.tokens.iter().filter(|o| o.name == t.name).count() > 1 {
+                return Err(ConfigError::Invalid(format!(
+                    "two static tokens are named '{}': each needs a name of its own",
+                    t.name
+                )));
+            }
         }
         Ok(())
     }

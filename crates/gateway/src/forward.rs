@@ -7,19 +7,21 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
+use std::sync::Arc;
+
+use crate::accounts::Directory;
 use crate::{Answer, CoreMsg};
-use domain::access::{Access, Role};
 use protocol::{Command, CommandOutcome, ErrorCode};
 use store::Request;
 
-/// A request as it crosses to the writer: who, with what access, which key, what.
+/// A request as it crosses to the writer: which credential, which key, what. Only the
+/// credential's id: the writer finds its role, region and unit in its own directory (the
+/// record's accounts, its config's static tokens), never in the message, so a message
+/// forged on NATS cannot make itself an admin.
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Wire {
-    actor: String,
     credential: String,
-    role: String,
-    region: String,
-    unit: Option<String>,
     key: String,
     command: Command,
 }
@@ -100,11 +102,7 @@ async fn forward(
     let wire: Vec<Wire> = requests
         .into_iter()
         .map(|request| Wire {
-            actor: request.actor,
             credential: request.credential,
-            role: request.access.role.as_str().to_string(),
-            region: request.access.region,
-            unit: request.access.unit,
             key: request.key,
             command: request.command,
         })
@@ -138,6 +136,7 @@ pub async fn serve(
     client: async_nats::Client,
     epoch: String,
     core: mpsc::Sender<CoreMsg>,
+    directory: Arc<Directory>,
 ) -> Result<(), async_nats::Error> {
     let mut sub = client
         .queue_subscribe(subject(&epoch), "writer".into())
@@ -158,21 +157,24 @@ pub async fn serve(
         for wire in batch {
             let (tx, rx) = oneshot::channel();
             pending.push(rx);
-            let Some(role) = Role::parse(&wire.role) else {
-                let _ = tx.send(unavailable("an unknown role"));
+            let Some(who) = directory.credential_of(&wire.credential) else {
+                tracing::warn!(
+                    credential = %wire.credential,
+                    "cluster: a forwarded command names no live credential here: refused"
+                );
+                let _ = tx.send(Answer {
+                    outcome: CommandOutcome::Refused {
+                        code: ErrorCode::Forbidden,
+                        message: format!(
+                            "the writer knows no live credential {} (revoked, or not one of this city's)",
+                            wire.credential
+                        ),
+                    },
+                    fresh: false,
+                });
                 continue;
             };
-            let request = Request {
-                actor: wire.actor,
-                credential: wire.credential,
-                access: Access {
-                    role,
-                    region: wire.region,
-                    unit: wire.unit,
-                },
-                key: wire.key,
-                command: wire.command,
-            };
+            let request = who.request(wire.key, wire.command);
             let m = CoreMsg::Command {
                 id: None,
                 request,

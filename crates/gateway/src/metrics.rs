@@ -92,6 +92,8 @@ pub struct Metrics {
     pub commands_ok: AtomicU64,
     pub commands_refused: AtomicU64,
     pub commands_repeated: AtomicU64,
+    /// Messages on the log's subjects a follower did not apply: not its writer's.
+    pub frames_refused: AtomicU64,
     pub intake: AtomicU64,
     pub joins_snapshot: AtomicU64,
     pub joins_resume: AtomicU64,
@@ -115,6 +117,7 @@ impl Default for Metrics {
             commands_ok: AtomicU64::new(0),
             commands_refused: AtomicU64::new(0),
             commands_repeated: AtomicU64::new(0),
+            frames_refused: AtomicU64::new(0),
             intake: AtomicU64::new(0),
             joins_snapshot: AtomicU64::new(0),
             joins_resume: AtomicU64::new(0),
@@ -200,6 +203,12 @@ impl Metrics {
                 ("{outcome=\"refused\"}".into(), get(&self.commands_refused)),
                 ("{outcome=\"repeat\"}".into(), get(&self.commands_repeated)),
             ],
+        );
+        one(
+            "yiping_log_frames_refused_total",
+            "counter",
+            "Messages on the log's subjects a follower did not apply: another epoch, a seq not their place in the stream, or not a delta (not this log's writer's).",
+            vec![(String::new(), get(&self.frames_refused))],
         );
         one(
             "yiping_intake_total",

@@ -141,10 +141,17 @@ pub async fn followed(node: &mut Option<Node>) -> Option<Vec<StoredDelta>> {
     }
 }
 
-/// The event a stored delta frame carries.
-fn event_of(d: &StoredDelta) -> Option<Event> {
+/// The event a stored delta frame carries, if the frame is one this log's writer wrote
+/// at this place: a delta of `epoch` whose own `seq` is its place in the stream. Anything
+/// else (a publish by someone else on the events' subjects) is not applied.
+fn event_of(d: &StoredDelta, epoch: &str) -> Option<Event> {
     match serde_json::from_str::<ServerMsg>(&d.frame) {
-        Ok(ServerMsg::Delta { event, .. }) => Some(event),
+        Ok(ServerMsg::Delta {
+            epoch: e,
+            seq,
+            event,
+            ..
+        }) if e == epoch && seq == d.seq => Some(event),
         _ => None,
     }
 }
@@ -223,7 +230,20 @@ impl Core {
             if d.seq <= self.store.seq() {
                 continue;
             }
-            let Some(event) = event_of(&d).filter(|_| d.seq == self.store.seq() + 1) else {
+            let Some(event) = event_of(&d, self.store.epoch()) else {
+                // Not applied, not a reason to reload: the record (PostgreSQL) never
+                // held it. Said in the log and in /metrics.
+                self.status
+                    .metrics
+                    .frames_refused
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    stream_seq = d.seq,
+                    "log: a message on the events' subjects that this log's writer did not write (another epoch, a seq not its place, or not a delta): not applied"
+                );
+                continue;
+            };
+            if d.seq != self.store.seq() + 1 {
                 tracing::warn!(
                     "log: delta {} after {} (a gap or a bad frame): reloading from the record",
                     d.seq,
@@ -335,13 +355,14 @@ impl Core {
         let Some(n) = self.node.as_mut() else { return };
         n.set_writer(true);
         n.published = 0;
-        let (client, epoch, core) = (
+        let (client, epoch, core, directory) = (
             n.log.client.clone(),
             n.log.epoch().to_string(),
             n.core.clone(),
+            self.directory.clone(),
         );
         n.serving = Some(tokio::spawn(async move {
-            if let Err(e) = forward::serve(client, epoch, core).await {
+            if let Err(e) = forward::serve(client, epoch, core, directory).await {
                 tracing::error!("cluster: not listening for forwarded commands: {e}");
             }
         }));
@@ -392,7 +413,8 @@ impl Core {
                     return false;
                 }
             };
-            let events: Vec<Option<Event>> = rows.iter().map(event_of).collect();
+            let epoch = self.store.epoch().to_string();
+            let events: Vec<Option<Event>> = rows.iter().map(|r| event_of(r, &epoch)).collect();
             let deltas: Vec<(u64, &Event, &str)> = rows
                 .iter()
                 .zip(&events)
@@ -446,7 +468,9 @@ impl Core {
             if r.seq <= self.fanned {
                 continue;
             }
-            let Some(event) = event_of(&r) else { continue };
+            let Some(event) = event_of(&r, self.store.epoch()) else {
+                continue;
+            };
             self.fan_out(Delta {
                 seq: r.seq,
                 event,
@@ -535,5 +559,44 @@ impl Core {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_follower_takes_only_its_writers_frames_at_their_place() {
+        let frame = |epoch: &str, seq: u64| {
+            serde_json::to_string(&ServerMsg::Delta {
+                epoch: epoch.into(),
+                seq,
+                ts_us: 1,
+                event: Event::BriefingChanged { briefing: None },
+            })
+            .unwrap()
+        };
+        let at = |seq: u64, frame: String| StoredDelta {
+            seq,
+            ts_us: 1,
+            frame,
+        };
+        assert!(event_of(&at(5, frame("e1", 5)), "e1").is_some());
+        assert!(
+            event_of(&at(5, frame("e2", 5)), "e1").is_none(),
+            "another epoch"
+        );
+        assert!(
+            event_of(&at(6, frame("e1", 5)), "e1").is_none(),
+            "not its place"
+        );
+        let hb = serde_json::to_string(&ServerMsg::Heartbeat {
+            epoch: "e1".into(),
+            seq: 5,
+            ts_us: 1,
+        })
+        .unwrap();
+        assert!(event_of(&at(5, hb), "e1").is_none(), "not a delta");
     }
 }

@@ -135,10 +135,16 @@ async fn metrics(State(h): State<Http>) -> Response {
         .into_response()
 }
 
-async fn healthz(State(h): State<Http>) -> Json<serde_json::Value> {
+/// `/healthz`: answers anyone (a load balancer, a site's monitor) with what is not a
+/// secret; the epoch, which names the log's NATS subjects, only to a known token.
+async fn healthz(State(h): State<Http>, peer: Peer, headers: HeaderMap) -> Json<serde_json::Value> {
+    let known = headers.contains_key("authorization")
+        && super::web::reader(&h, peer, &headers, "health")
+            .await
+            .is_ok();
     Json(json!({
         "status": "ok",
-        "epoch": h.epoch,
+        "epoch": known.then_some(h.epoch.as_str()),
         "seq": h.status.seq.load(Ordering::Relaxed),
         "clients": h.status.clients.load(Ordering::Relaxed),
         "cut_off": h.status.cut_off.load(Ordering::Relaxed),

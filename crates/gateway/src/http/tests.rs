@@ -84,8 +84,15 @@ async fn health_answers_without_a_token() {
     let (status, body) = call(&app, Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["epoch"], "e1");
+    assert_eq!(
+        body["epoch"],
+        serde_json::Value::Null,
+        "no epoch without a token"
+    );
     assert_eq!(body["role"], "standalone");
+    let asked = Request::get("/healthz").header("authorization", "Bearer view");
+    let (_, body) = call(&app, asked.body(Body::empty()).unwrap()).await;
+    assert_eq!(body["epoch"], "e1", "a known token is told the epoch");
 }
 
 #[tokio::test]
