@@ -745,7 +745,7 @@ fn a_town_center_cut_off_keeps_serving_and_catches_up() {
     rt.block_on(snapshot(&mut op));
     let mut ours = BTreeSet::new();
     for i in 0..10 {
-        for (grid, mine) in [("321102-01-003-007", true), ("321102-02-001-01", false)] {
+        for (grid, mine) in [("321102-01-003-005", true), ("321102-02-001-01", false)] {
             let (_, out) = rt.block_on(run(&mut op, intake_in(&format!("{grid}-{i}"), grid)));
             let CommandOutcome::Ok { id: Some(id), .. } = out else {
                 panic!("{out:?}")
@@ -781,7 +781,7 @@ fn a_town_center_cut_off_keeps_serving_and_catches_up() {
     for i in 10..15 {
         let (_, out) = rt.block_on(run(
             &mut op,
-            intake_in(&format!("cut-{i}"), "321102-01-003-007"),
+            intake_in(&format!("cut-{i}"), "321102-01-003-005"),
         ));
         let CommandOutcome::Ok { id: Some(id), .. } = out else {
             panic!("{out:?}")
@@ -811,7 +811,7 @@ fn a_town_center_cut_off_keeps_serving_and_catches_up() {
     ));
     let (_, out) = rt.block_on(run(
         &mut town_op,
-        intake_in("town-while-cut", "321102-01-003-007"),
+        intake_in("town-while-cut", "321102-01-003-005"),
     ));
     assert!(
         matches!(
@@ -860,7 +860,7 @@ fn a_town_center_cut_off_keeps_serving_and_catches_up() {
     for i in 15..18 {
         let (_, out) = rt.block_on(run(
             &mut op,
-            intake_in(&format!("down-{i}"), "321102-01-003-007"),
+            intake_in(&format!("down-{i}"), "321102-01-003-005"),
         ));
         let CommandOutcome::Ok { id: Some(id), .. } = out else {
             panic!("{out:?}")

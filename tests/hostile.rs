@@ -219,7 +219,7 @@ async fn the_decoder_and_the_store_refuse_what_is_not_documented() {
     let grids = dir.path().join("grids.geojson");
     std::fs::write(
         &grids,
-        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"321102-01-003-007"},
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"321102-01-003-005"},
             "geometry":{"type":"Polygon","coordinates":[[[119.4,32.1],[119.5,32.1],[119.5,32.2],[119.4,32.1]]]}}]}"#,
     )
     .unwrap();
@@ -584,28 +584,6 @@ fn kill_9_during_heavy_intake_loses_no_acknowledged_ticket() {
 }
 
 /// `yiping account …` on a database; returns what it printed.
-fn account_cli(db: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yiping"))
-        .arg("account")
-        .arg("--database")
-        .arg(db)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "yiping account {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// The token an `account add` or `rotate` printed (its last line).
-fn token_of(out: &str) -> String {
-    out.lines().last().unwrap().trim().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_are_scoped_to_a_region_a_unit_acts_on_its_own_and_revocation_needs_no_restart() {
     let dir = tempfile::tempdir().unwrap();

@@ -91,7 +91,7 @@ fn delta(seq: u64, t: Ticket) -> FeedEvent {
 fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
     let (mut app, feed, commands) = app();
     let now = now_ms();
-    let g = "321102-01-003-007";
+    let g = "321102-01-003-005";
     let tickets = vec![
         ticket(1, Priority::Normal, now + 10 * 3_600_000, g),
         ticket(2, Priority::Urgent, now + 2 * 3_600_000, g),
@@ -236,7 +236,7 @@ fn a_figure_or_a_bar_filters_the_queue_and_one_click_shows_all_again() {
     let mut supervised = ticket(2, Priority::Normal, now + 3_600_000, "321111-01-001-001");
     supervised.supervised = true;
     let tickets = vec![
-        ticket(1, Priority::Normal, now - 60_000, "321102-01-003-007"),
+        ticket(1, Priority::Normal, now - 60_000, "321102-01-003-005"),
         supervised,
         ticket(3, Priority::Urgent, now + 7_200_000, "321102-02-001-001"),
     ];
@@ -481,7 +481,7 @@ fn a_focus_action_drills_down_and_back_up_without_touching_the_data() {
         "e",
         3,
         vec![
-            ticket(1, Priority::Urgent, now + 3_600_000, "321102-01-003-007"),
+            ticket(1, Priority::Urgent, now + 3_600_000, "321102-01-003-005"),
             ticket(2, Priority::Normal, now + 3_600_000, "321102-02-001-01"),
             ticket(3, Priority::Normal, now + 3_600_000, "321181-01-001-01"),
         ],
@@ -514,12 +514,12 @@ fn an_automatic_supervision_becomes_a_notice_on_the_wall() {
     feed.send(snap(
         "e",
         1,
-        vec![ticket(7, Priority::Urgent, now - 1000, "321102-01-003-007")],
+        vec![ticket(7, Priority::Urgent, now - 1000, "321102-01-003-005")],
         vec![],
         vec![],
     ))
     .unwrap();
-    let mut t = ticket(7, Priority::Urgent, now - 1000, "321102-01-003-007");
+    let mut t = ticket(7, Priority::Urgent, now - 1000, "321102-01-003-005");
     t.supervised = true;
     for (seq, actor) in [(2, "值班员 王磊"), (3, yiping::protocol::AUTO_SUPERVISOR)] {
         let audit = AuditEntry {
@@ -630,7 +630,7 @@ fn a_briefing_shows_exactly_its_incidents_audit_entries_in_order() {
     use yiping::wall::view::Focus;
     let (mut app, feed, commands) = app();
     let now = now_ms();
-    let t5 = ticket(5, Priority::Urgent, now + 3_600_000, "321102-01-003-007");
+    let t5 = ticket(5, Priority::Urgent, now + 3_600_000, "321102-01-003-005");
     let other = ticket(6, Priority::Normal, now + 3_600_000, "321102-01-003-08");
     feed.send(snap(
         "e",
@@ -807,7 +807,7 @@ fn during_a_replay_the_map_counts_overdue_against_the_recorded_clock() {
     let now = now_ms();
     const H: i64 = 3_600_000;
     // Overdue by the machine's clock; an hour before its deadline by the recording's.
-    let t = ticket(1, Priority::Normal, now - H, "321102-01-003-007");
+    let t = ticket(1, Priority::Normal, now - H, "321102-01-003-005");
     feed.send(FeedEvent::Status(FeedStatus::Connected)).unwrap();
     feed.send(snap("e", 1, vec![t.clone()], vec![], vec![]))
         .unwrap();

@@ -28,7 +28,7 @@ for _ in range(100):
     try:
         c = http.client.HTTPConnection("127.0.0.1", 17601, timeout=2); c.request("GET", "/healthz"); c.getresponse().read(); break
     except Exception: time.sleep(0.2)
-ticket = {"channel": "grid_app", "category": "safety_hazard", "subtype": "x", "priority": "urgent", "lon": 119.43, "lat": 32.19, "grid": "321102-01-003-007", "title": "burst test", "reporter": "t"}
+ticket = {"channel": "grid_app", "category": "safety_hazard", "subtype": "x", "priority": "urgent", "lon": 119.43, "lat": 32.19, "grid": "321102-01-003-005", "title": "burst test", "reporter": "t"}
 def post(token, body, out):
     t0 = time.time()
     try:

@@ -350,3 +350,62 @@ pub fn gateway_process(
     });
     (child, ws, http)
 }
+
+/// A bare HTTP/1.1 request; returns (status, body).
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> (u16, String) {
+    http_as(addr, (method, path), token, "application/json", body).await
+}
+
+pub async fn http_as(
+    addr: std::net::SocketAddr,
+    (method, path): (&str, &str),
+    token: &str,
+    content_type: &str,
+    body: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut s, req.as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut s, &mut out)
+        .await
+        .unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+/// `yiping account --database db …`: its standard output.
+pub fn account_cli(db: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yiping"))
+        .arg("account")
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "yiping account {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The token an `account add` or `rotate` printed (its last line).
+/// The token a `yiping account add` or `rotate` printed (its last line).
+pub fn token_of(out: &str) -> String {
+    out.lines().last().unwrap().trim().to_string()
+}

@@ -251,7 +251,7 @@ mod tests {
 
     fn state() -> State {
         let mut s = State::default();
-        let mut t = examples::ticket(); // grid 321102-01-003-007
+        let mut t = examples::ticket(); // grid 321102-01-003-005
         t.unit = Some("U-1".into());
         s.tickets.insert(t.id, Box::new(t));
         let other = Ticket {

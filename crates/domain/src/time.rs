@@ -156,6 +156,16 @@ pub fn parse_civil(s: &str) -> Option<i64> {
     if d.len() != 3 || !(2..=3).contains(&t.len()) {
         return None;
     }
+    // In range before any arithmetic: a year of 10^18 would overflow the day count.
+    let plausible = (1900..=9999).contains(&d[0])
+        && (1..=12).contains(&d[1])
+        && (1..=31).contains(&d[2])
+        && t[0] < 24
+        && t[1] < 60
+        && t.get(2).is_none_or(|s| *s < 61);
+    if !plausible {
+        return None;
+    }
     from_civil(Civil {
         year: d[0],
         month: u32::try_from(d[1]).ok()?,
@@ -179,10 +189,19 @@ pub fn parse_iso(s: &str) -> Option<i64> {
     let s = s.trim();
     let (body, offset_ms) = if let Some(b) = s.strip_suffix('Z') {
         (b, 0)
-    } else if s.len() > 19 && (s[19..].starts_with('+') || s[19..].starts_with('-')) {
-        let (b, z) = s.split_at(19);
+    } else if let Some(z) = s.get(19..).filter(|z| z.starts_with(['+', '-'])) {
+        // `get`, never `[19..]`: byte 19 of what a stranger sends may fall inside a
+        // character (`…08:00:0中+08:00` dropped the connection with a panic).
+        let b = s.get(..19)?;
         let sign = if z.starts_with('-') { -1 } else { 1 };
-        let hm: Vec<i64> = z[1..].split(':').filter_map(|p| p.parse().ok()).collect();
+        let hm: Vec<i64> = z
+            .get(1..)?
+            .split(':')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        if hm.is_empty() || hm.len() > 2 || hm[0] > 14 || hm.get(1).is_some_and(|m| *m > 59) {
+            return None;
+        }
         (
             b,
             sign * (hm.first()? * HOUR_MS + hm.get(1).unwrap_or(&0) * 60_000),
@@ -207,6 +226,18 @@ mod tests {
         assert_eq!(parse_iso("2025-12-31T19:00:00-05:00"), Some(ms));
         assert_eq!(parse_iso("2026-01-01T08:00:00"), Some(ms));
         assert_eq!(parse_iso("nonsense"), None);
+        // Input from outside: no character boundary, no range, no panic.
+        for bad in [
+            "2026-01-01T08:00:0中+08:00",
+            "2026-01-01T08:00:00+中",
+            "中中中中中中中中中中中中中中中中中中中中",
+            "2026-01-01T08:00:00+99:00",
+            "999999999999999999-01-01T08:00:00Z",
+            "2026-13-01T08:00:00Z",
+            "2026-01-01T08:00:00+",
+        ] {
+            assert_eq!(parse_iso(bad), None, "{bad}");
+        }
     }
 
     #[test]

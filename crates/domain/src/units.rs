@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn the_own_area_comes_first_then_the_nearest_and_off_duty_units_never() {
-        let t = examples::ticket(); // grid 321102-01-003-007, dispute, village level
+        let t = examples::ticket(); // grid 321102-01-003-005, dispute, village level
         let mk = |id: &str, area: &str, lon: f64, on: bool, cat: Category| Unit {
             id: id.into(),
             area: area.into(),

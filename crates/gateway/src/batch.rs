@@ -203,10 +203,10 @@ mod tests {
     #[test]
     fn a_csv_row_is_the_json_line_it_stands_for() {
         let body = "source_id,channel,category,subtype,priority,lon,lat,grid,title,reporter\n\
-            H-1,hotline12345,dispute,邻里纠纷,normal,119.43,32.19,321102-01-003-007,\"楼上噪音, 夜间\",王女士\n\
-            H-2,hotline12345,dispute,,normal,east,32.19,321102-01-003-007,t,\n\
-            H-3,fax,dispute,,normal,119.4,32.1,321102-01-003-007,t,\n\
-            ,hotline12345,dispute,,normal,119.4,32.1,321102-01-003-007,t,\n";
+            H-1,hotline12345,dispute,邻里纠纷,normal,119.43,32.19,321102-01-003-005,\"楼上噪音, 夜间\",王女士\n\
+            H-2,hotline12345,dispute,,normal,east,32.19,321102-01-003-005,t,\n\
+            H-3,fax,dispute,,normal,119.4,32.1,321102-01-003-005,t,\n\
+            ,hotline12345,dispute,,normal,119.4,32.1,321102-01-003-005,t,\n";
         let parsed = parse_csv(body.as_bytes(), 10).unwrap();
         assert_eq!(parsed.len(), 4);
         let Ok((2, id, t)) = &parsed[0] else {

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -189,7 +190,11 @@ pub fn replay_workspace() -> std::io::Result<(PathBuf, String)> {
         std::process::id(),
         rand::random::<u32>()
     ));
-    std::fs::create_dir_all(&dir)?;
+    // Private: the copy of the record it builds holds every ticket and reporter.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)?;
     Ok((dir, format!("rewind-viewer-{:016x}", rand::random::<u64>())))
 }
 

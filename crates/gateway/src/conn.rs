@@ -219,7 +219,14 @@ async fn serve(stream: TcpStream, conn: Conn, mut stop: watch::Receiver<bool>, m
             &format!("from {} x{}, {peer}", ask.from_ms, ask.speed),
         );
         tracing::info!(%peer, name = %who.name, from_ms = ask.from_ms, "rewind");
-        return super::rewind::serve(ws, ask, region, &cfg, &mut stop).await;
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let asker = super::rewind::Asker {
+            id,
+            credential: who.id.clone(),
+            region,
+            core: core.clone(),
+        };
+        return super::rewind::serve(ws, ask, asker, &cfg, &mut stop).await;
     }
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     tracing::info!(client = id, %peer, name = %who.name, role = who.access.role.as_str(), %region, "client joined");

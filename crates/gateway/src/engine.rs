@@ -70,6 +70,8 @@ struct Core {
     fanned: u64,
     /// Cluster mode: this node's part (writer or follower); `None` for the embedded gateway.
     node: Option<Node>,
+    /// Rewinds running (`rewind.rs`): id → (credential, its end).
+    rewinds: HashMap<u64, (String, oneshot::Sender<&'static str>)>,
     /// When the access log was last trimmed (`trim_access_log`).
     trimmed: std::time::Instant,
     /// Each credential's command budget (`[limits] commands_per_minute`).
@@ -98,6 +100,7 @@ pub async fn run(
         fanned: store.seq(),
         node,
         budget: budget::Budget::new(cfg.limits.commands_per_minute),
+        rewinds: HashMap::new(),
         // The first trim a minute after start: nothing competes with the first joins.
         trimmed: std::time::Instant::now(),
         snapshots: HashMap::new(),
@@ -252,7 +255,16 @@ impl Core {
                     self.access_dropped += 1;
                 }
             }
+            CoreMsg::Rewind {
+                id,
+                credential,
+                kill,
+                reply,
+            } => {
+                let _ = reply.send(self.rewind(id, credential, kill));
+            }
             CoreMsg::Leave { id } => {
+                self.rewinds.remove(&id);
                 self.clients.remove(&id);
                 let clients = &self.clients;
                 self.store
@@ -583,6 +595,32 @@ impl Core {
                 let _ = k.send(why);
             }
         }
+    }
+
+    /// A place for a rewind, or why there is none.
+    fn rewind(
+        &mut self,
+        id: u64,
+        credential: String,
+        kill: oneshot::Sender<&'static str>,
+    ) -> Result<(), String> {
+        if self.clients.len() + self.rewinds.len() >= self.cfg.limits.max_clients {
+            return Err(format!(
+                "this gateway serves {} clients already: try again soon",
+                self.cfg.limits.max_clients
+            ));
+        }
+        if self.rewinds.len() >= crate::rewind::MAX_REWINDS {
+            return Err(format!(
+                "{} rewinds are running on this gateway: try again soon",
+                crate::rewind::MAX_REWINDS
+            ));
+        }
+        if self.rewinds.values().any(|(c, _)| *c == credential) {
+            return Err("this credential has a rewind running: one at a time".into());
+        }
+        self.rewinds.insert(id, (credential, kill));
+        Ok(())
     }
 
     fn audit(&mut self, id: u64, ticket: u64, region: String) {

@@ -18,7 +18,7 @@ mod conn;
 mod engine;
 mod forward;
 mod http;
-mod open311;
+pub mod open311;
 mod replay;
 mod rewind;
 mod scope;

@@ -25,8 +25,9 @@ pub async fn run(
     let mut source = match &src.postgres {
         Some(url) => {
             let url = url.clone();
-            let log = tokio::task::spawn_blocking(move || store::read_log_postgres(&url)).await??;
-            Source::Log(log.into_iter())
+            let reader =
+                tokio::task::spawn_blocking(move || store::LogReader::postgres(&url)).await??;
+            Source::paged(reader)
         }
         None => Source::open(&src.path).await?,
     };
@@ -97,10 +98,16 @@ async fn flush(core: &mpsc::Sender<CoreMsg>, batch: &mut Vec<protocol::Event>, a
 }
 
 /// Where recorded messages come from: a recording (JSON lines), or a gateway's own
-/// database (its event log: a rewind of that gateway's history).
+/// database (its event log: a rewind of that gateway's history), read a page at a time.
 enum Source {
     Lines(tokio::io::Lines<tokio::io::BufReader<tokio::fs::File>>),
-    Log(std::vec::IntoIter<store::StoredDelta>),
+    Log {
+        /// `None` while a page is being read (off the runtime, on a blocking thread).
+        reader: Option<store::LogReader>,
+        page: std::vec::IntoIter<store::StoredDelta>,
+        /// The last seq read.
+        after: u64,
+    },
 }
 
 impl Source {
@@ -111,13 +118,20 @@ impl Source {
             .is_ok()
             && &head == b"SQLite format 3\0";
         if is_db {
-            let log = store::read_log(path)?;
-            return Ok(Source::Log(log.into_iter()));
+            return Ok(Source::paged(store::LogReader::sqlite(path)?));
         }
         let file = tokio::fs::File::open(path).await.map_err(|e| {
             GatewayError::Replay(format!("cannot open the recording {}: {e}", path.display()))
         })?;
         Ok(Source::Lines(tokio::io::BufReader::new(file).lines()))
+    }
+
+    fn paged(reader: store::LogReader) -> Source {
+        Source::Log {
+            reader: Some(reader),
+            page: Vec::new().into_iter(),
+            after: 0,
+        }
     }
 
     /// The next recorded message; `Ok(None)` at the end.
@@ -134,9 +148,34 @@ impl Source {
                     .map(Some)
                     .map_err(|e| GatewayError::Replay(format!("not a recording line ({e})")));
             },
-            Source::Log(rows) => match rows.next() {
-                None => Ok(None),
-                Some(d) => {
+            Source::Log {
+                reader,
+                page,
+                after,
+            } => {
+                let next = match page.next() {
+                    Some(d) => Some(d),
+                    None => {
+                        let Some(r) = reader.take() else {
+                            return Ok(None);
+                        };
+                        let from = *after;
+                        let (r, rows) = tokio::task::spawn_blocking(move || {
+                            let rows = r.page(from);
+                            (r, rows)
+                        })
+                        .await
+                        .map_err(|e| GatewayError::Replay(format!("the log's reader: {e}")))?;
+                        *reader = Some(r);
+                        *page = rows?.into_iter();
+                        page.next()
+                    }
+                };
+                let Some(d) = next else {
+                    return Ok(None);
+                };
+                *after = d.seq;
+                {
                     let msg: ServerMsg = serde_json::from_str(&d.frame).map_err(|e| {
                         GatewayError::Replay(format!("event {} does not decode ({e})", d.seq))
                     })?;
@@ -145,7 +184,7 @@ impl Source {
                         msg,
                     }))
                 }
-            },
+            }
         }
     }
 }

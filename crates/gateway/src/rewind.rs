@@ -6,9 +6,13 @@
 //! The replay runs on a private gateway of its own (a fresh temporary database, loopback,
 //! a token made for it, the client's region), exactly as `yiping replay` does; this
 //! connection relays its frames. Commands are refused: a rewind shows what happened.
+//!
+//! A rewind is a client of the core like any other: counted in `max_clients`, one per
+//! credential and `MAX_REWINDS` per gateway, ended by a revocation, and by
+//! `REWIND_LIMIT` in any case. Its temporary folder is private (0700) and removed.
 
-use crate::GatewayError;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::{CoreMsg, GatewayError};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{oneshot, watch};
@@ -19,9 +23,19 @@ use super::config::{GatewayConfig, ReplaySource};
 use super::tls;
 use protocol::{ErrorCode, RewindAsk, ServerMsg};
 
-/// Rewinds served at once by one gateway at most (each replays the whole log).
+/// Rewinds served at once by one gateway at most (each replays the log on a gateway of
+/// its own).
 pub const MAX_REWINDS: usize = 4;
-static RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// The longest a rewind runs: a briefing's look back, not a second live feed.
+pub const REWIND_LIMIT: Duration = Duration::from_secs(3600);
+
+/// Who asks for a rewind, as the core counts it.
+pub struct Asker {
+    pub id: u64,
+    pub credential: String,
+    pub region: String,
+    pub core: tokio::sync::mpsc::Sender<CoreMsg>,
+}
 
 fn error(code: ErrorCode, message: String) -> Message {
     let m = ServerMsg::Error { code, message };
@@ -51,26 +65,45 @@ pub fn check(ask: &RewindAsk) -> Result<(), String> {
 pub(super) async fn serve(
     mut ws: WebSocketStream<tls::Stream>,
     ask: RewindAsk,
-    region: String,
+    asker: Asker,
     cfg: &GatewayConfig,
     stop: &mut watch::Receiver<bool>,
 ) {
-    if RUNNING.fetch_add(1, Ordering::SeqCst) >= MAX_REWINDS {
-        RUNNING.fetch_sub(1, Ordering::SeqCst);
-        let m = format!("{MAX_REWINDS} rewinds are running on this gateway: try again soon");
+    let (kill_tx, mut kill) = oneshot::channel();
+    let (reply, placed) = oneshot::channel();
+    let msg = CoreMsg::Rewind {
+        id: asker.id,
+        credential: asker.credential.clone(),
+        kill: kill_tx,
+        reply,
+    };
+    let placed = match asker.core.send(msg).await {
+        Ok(()) => placed
+            .await
+            .unwrap_or(Err("the gateway is stopping".into())),
+        Err(_) => Err("the gateway is stopping".into()),
+    };
+    if let Err(m) = placed {
         let _ = ws.send(error(ErrorCode::Unavailable, m)).await;
+        let _ = ws.close(None).await;
         return;
     }
-    if let Err(e) = relay(&mut ws, ask, region, cfg, stop).await {
-        tracing::warn!("rewind: {e:#}");
-        let _ = ws
-            .send(error(
-                ErrorCode::Storage,
-                format!("the rewind stopped: {e}"),
-            ))
-            .await;
+    let ended = tokio::select! {
+        r = relay(&mut ws, ask, asker.region, cfg, stop) => r.err().map(|e| {
+            tracing::warn!("rewind: {e:#}");
+            (ErrorCode::Storage, format!("the rewind stopped: {e}"))
+        }),
+        why = &mut kill => Some((ErrorCode::Unauthorized, format!(
+            "the rewind ended: {}", why.unwrap_or("the gateway stopped it")
+        ))),
+        _ = tokio::time::sleep(REWIND_LIMIT) => Some((ErrorCode::Timeout, format!(
+            "a rewind runs {} minutes at most: ask again to go on", REWIND_LIMIT.as_secs() / 60
+        ))),
+    };
+    if let Some((code, m)) = ended {
+        let _ = ws.send(error(code, m)).await;
     }
-    RUNNING.fetch_sub(1, Ordering::SeqCst);
+    let _ = asker.core.send(CoreMsg::Leave { id: asker.id }).await;
     let _ = ws.close(None).await;
 }
 
@@ -82,6 +115,9 @@ async fn relay(
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), GatewayError> {
     let (dir, token) = super::config::replay_workspace()?;
+    // Removed however the relay ends: at its end, or dropped by a revocation or the
+    // time limit.
+    let _remove = RemoveOnDrop(dir.clone());
     let source = ReplaySource {
         path: cfg.database.clone(),
         postgres: cfg.cluster.as_ref().map(|c| c.postgres.clone()),
@@ -121,8 +157,16 @@ async fn relay(
     }
     .await;
     let _ = done.send(());
-    let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// A private folder removed when this is dropped.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Start a replay gateway on a thread and runtime of its own (a gateway's connection

@@ -75,7 +75,7 @@ mod tests {
             incident: Incident::Warning { id: 3 },
             title: "防汛".into(),
             tickets: vec![1, 2],
-            grids: vec!["321102-01-003-007".into(), "321111-02-001-01".into()],
+            grids: vec!["321102-01-003-005".into(), "321111-02-001-01".into()],
             significant: vec![9],
             started_ms: 0,
             by: "市指挥中心".into(),
@@ -84,7 +84,7 @@ mod tests {
 
     fn grid_of(id: u64) -> Option<String> {
         match id {
-            1 => Some("321102-01-003-007".into()),
+            1 => Some("321102-01-003-005".into()),
             2 => Some("321111-02-001-01".into()),
             _ => None,
         }
@@ -95,7 +95,7 @@ mod tests {
         let town = briefing(&b(), "321102-01", grid_of);
         assert_eq!(town.title, "防汛");
         assert_eq!(town.tickets, vec![1]);
-        assert_eq!(town.grids, vec!["321102-01-003-007".to_string()]);
+        assert_eq!(town.grids, vec!["321102-01-003-005".to_string()]);
         assert!(town.significant.is_empty());
         assert_eq!(briefing(&b(), "", grid_of), b());
         let msg = ServerMsg::Delta {
@@ -108,7 +108,7 @@ mod tests {
         };
         let frame = serde_json::to_string(&msg).unwrap();
         let scoped = briefing_frame(&frame, "321111", grid_of).unwrap();
-        assert!(scoped.contains("321111-02-001-01") && !scoped.contains("321102-01-003-007"));
+        assert!(scoped.contains("321111-02-001-01") && !scoped.contains("321102-01-003-005"));
         assert!(briefing_frame(&frame, "", grid_of).is_none());
     }
 

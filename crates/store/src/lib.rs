@@ -12,6 +12,7 @@ mod book;
 mod checkpoint;
 mod follow;
 pub mod gauges;
+mod log_reader;
 mod postgres;
 mod replayed;
 mod scopes;
@@ -37,6 +38,7 @@ use protocol::{
 
 pub use backend::{Backend, StoredDelta};
 pub use book::AccountBook;
+pub use log_reader::LogReader;
 pub use scopes::{ScopeRead, ScopeSum};
 pub use sqlite::read_log;
 

@@ -45,6 +45,18 @@ impl Core {
             .filter(|(_, c)| ended.contains(&c.credential))
             .map(|(id, _)| *id)
             .collect();
+        let rewinds: Vec<u64> = self
+            .rewinds
+            .iter()
+            .filter(|(_, (c, _))| ended.contains(c))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in rewinds {
+            if let Some((credential, kill)) = self.rewinds.remove(&id) {
+                tracing::info!(client = id, %credential, "credential revoked: rewind ended");
+                let _ = kill.send("credential revoked or rotated");
+            }
+        }
         for id in gone {
             if let Some(mut c) = self.clients.remove(&id) {
                 tracing::info!(client = id, credential = %c.credential, "credential revoked: session ended");

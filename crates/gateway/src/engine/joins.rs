@@ -42,7 +42,7 @@ impl Core {
         (outbox, kill): (mpsc::Sender<Utf8Bytes>, oneshot::Sender<&'static str>),
         ask: snapshot::Ask,
     ) {
-        if self.clients.len() >= self.cfg.limits.max_clients {
+        if self.clients.len() + self.rewinds.len() >= self.cfg.limits.max_clients {
             let _ = kill.send("too many clients: the gateway is full");
             return;
         }

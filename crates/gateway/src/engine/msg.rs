@@ -27,6 +27,15 @@ pub enum CoreMsg {
         request: Request,
         reply: Option<oneshot::Sender<Answer>>,
     },
+    /// A rewind wants to start for `credential`: it counts as a client (`max_clients`),
+    /// one per credential, `rewind::MAX_REWINDS` per gateway; `kill` ends it on a
+    /// revocation. The answer: its place, or why not. `Leave` ends it.
+    Rewind {
+        id: u64,
+        credential: String,
+        kill: oneshot::Sender<&'static str>,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
     /// An audit query, answered for `region` only (the asking feed's scope).
     Audit {
         id: u64,

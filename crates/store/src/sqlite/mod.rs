@@ -39,7 +39,7 @@ pub fn read_log(path: &Path) -> Result<Vec<StoredDelta>, StoreError> {
 }
 
 /// A row of `SELECT seq, ts_us, frame FROM events`.
-fn stored_delta(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelta> {
+pub(crate) fn stored_delta(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelta> {
     Ok(StoredDelta {
         seq: r.get::<_, i64>(0)? as u64,
         ts_us: r.get(1)?,

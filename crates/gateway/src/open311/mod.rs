@@ -9,6 +9,9 @@
 //! channel a city's 311 system is). Reading requests needs a token too, unless
 //! `[open311] public_requests` is set; then the reporter is never shown.
 
+mod query;
+pub use query::{Query, query};
+
 use std::fmt::Write as _;
 
 use axum::body::Body;
@@ -22,7 +25,7 @@ use super::web::{Http, HttpError, Peer, read_body};
 use super::xml::escape as xml_escape;
 use super::{CoreMsg, conn::log_access};
 use domain::services::{self, Service};
-use domain::time::{iso, parse_iso};
+use domain::time::iso;
 use protocol::{
     Channel, Command, CommandOutcome, ErrorCode, NewTicket, Priority, Ticket, TicketStatus,
 };
@@ -480,23 +483,11 @@ async fn get_requests(
             );
         }
     };
-    let ids: Option<Vec<u64>> = match (one, param("service_request_id")) {
-        (Some(id), _) => Some(vec![id]),
-        (None, Some(list)) => Some(
-            list.split(',')
-                .filter_map(|s| s.trim().parse().ok())
-                .collect(),
-        ),
-        (None, None) => None,
+    let q = match query(&params.0, one, domain::time::now_ms()) {
+        Ok(q) => q,
+        Err(m) => return error(fmt, StatusCode::BAD_REQUEST, &m),
     };
-    let date = |k: &str| param(k).and_then(parse_iso);
-    let now = domain::time::now_ms();
-    let (from, to) = match (date("start_date"), date("end_date")) {
-        (Some(a), Some(b)) => (a, b),
-        (Some(a), None) => (a, now),
-        (None, Some(b)) => (b - 90 * domain::time::DAY_MS, b),
-        (None, None) => (now - 90 * domain::time::DAY_MS, now + 60_000),
-    };
+    let (ids, from, to) = (q.ids, q.from, q.to);
     // The core hands over only the region's tickets taken in within the range (or those
     // asked for by id): a listing does not copy every live ticket.
     let (tx, rx) = oneshot::channel();
@@ -520,15 +511,16 @@ async fn get_requests(
             "the gateway is stopping",
         );
     };
-    let codes: Option<Vec<&str>> = param("service_code").map(|c| c.split(',').collect());
-    let wanted_status: Option<Vec<&str>> = param("status").map(|c| c.split(',').collect());
+    let (codes, wanted_status) = (q.codes, q.statuses);
     if ids.is_none() {
         tickets.retain(|t| {
             let code = services::of(t.category, &t.subtype).code();
-            codes.as_ref().is_none_or(|c| c.contains(&code.as_str()))
+            codes
+                .as_ref()
+                .is_none_or(|c| c.iter().any(|x| x == code.as_str()))
                 && wanted_status
                     .as_ref()
-                    .is_none_or(|s| s.contains(&statuses(t.status).0))
+                    .is_none_or(|s| s.iter().any(|x| x == statuses(t.status).0))
         });
     }
     if one.is_some() && tickets.is_empty() {
