@@ -563,17 +563,42 @@ fn failover_time() {
         })
     };
     std::thread::sleep(Duration::from_secs(1));
-    let (mut lease, mut live) = (vec![], vec![]);
+    let (mut lease, mut live, mut probe) = (vec![], vec![], vec![]);
     for round in 0..20 {
         let w = writer(&nodes, Duration::from_secs(10));
+        // An operator on each follower: whichever stays a follower sends a command the
+        // moment the new writer is seen (issue 26: answered within 0.5 s?).
+        let probes: Vec<_> = (0..3)
+            .filter(|&i| i != w)
+            .map(|i| (i, watch(format!("ws://{}", nodes[i].ws), OP)))
+            .collect();
+        std::thread::sleep(Duration::from_millis(300));
         let before: Vec<usize> = walls
             .iter()
             .map(|(s, _)| s.lock().unwrap().outages.len())
             .collect();
         let t0 = Instant::now();
         nodes[w].kill();
-        writer(&nodes, Duration::from_secs(10));
+        let w2 = writer(&nodes, Duration::from_secs(10));
         lease.push(t0.elapsed());
+        let (_, (seen, tx)) = probes.iter().find(|(i, _)| *i != w2).unwrap();
+        let key = format!("probe-{round}");
+        let sent = Instant::now();
+        tx.send(intake(&key)).unwrap();
+        loop {
+            {
+                let s = seen.lock().unwrap();
+                if s.acked.contains_key(&key) || s.unavailable.contains(&key) {
+                    break;
+                }
+            }
+            assert!(
+                sent.elapsed() < Duration::from_secs(10),
+                "round {round}: the probe waits"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        probe.push(sent.elapsed());
         std::thread::sleep(Duration::from_millis(50));
         loop {
             let waiting = walls
@@ -606,11 +631,15 @@ fn failover_time() {
     };
     eprintln!(
         "failover over 20 kills of the writer: new writer p50 {:?} p99 {:?}; every wall live \
-         again p50 {:?} p99 {:?}",
+         again p50 {:?} p99 {:?}; a follower's command sent at the election answered p50 \
+         {:?} p99 {:?} (max {:?})",
         pct(&mut lease, 0.5),
         pct(&mut lease, 0.99),
         pct(&mut live, 0.5),
-        pct(&mut live, 0.99)
+        pct(&mut live, 0.99),
+        pct(&mut probe, 0.5),
+        pct(&mut probe, 0.99),
+        probe.iter().max().copied().unwrap_or_default()
     );
     for (i, (s, _)) in walls.iter().enumerate() {
         let s = s.lock().unwrap();

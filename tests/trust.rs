@@ -290,3 +290,60 @@ async fn the_docs_examples_are_taken_by_the_shipped_config() {
     assert!(body.contains("forbidden"), "{body}");
     g.shutdown().await;
 }
+
+/// A rewind is a client like any other: one per credential at a time, and revoking the
+/// credential ends it within a heartbeat or two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rewind_is_one_per_credential_and_ends_with_its_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&dir);
+    let db = cfg.database.clone();
+    let g = yiping::gateway::start(cfg).await.unwrap();
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    let (_, o) = run(&mut op, intake("r1")).await;
+    assert!(ok(&o), "{o:?}");
+    let token = token_of(&account_cli(
+        &db,
+        &["add", "--name", "回看大屏", "--role", "viewer"],
+    ));
+    let ask = yiping::protocol::RewindAsk {
+        from_ms: yiping::domain::time::now_ms() - 60_000,
+        speed: 1.0,
+    };
+    let rewind = || async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}", g.ws_addr))
+            .await
+            .unwrap();
+        say(
+            &mut ws,
+            &yiping::wire::rewind_hello(&token, None, ask.clone()),
+        )
+        .await;
+        ws
+    };
+    // The gateway reads the accounts again at its next heartbeat.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut first = rewind().await;
+    let m = next_real(&mut first).await;
+    assert!(
+        matches!(m, ServerMsg::Snapshot(_)),
+        "the rewind did not start: {m:?}"
+    );
+    let mut second = rewind().await;
+    expect_error(&mut second, ErrorCode::Unavailable, "one at a time").await;
+    account_cli(&db, &["revoke", "回看大屏"]);
+    let t0 = Instant::now();
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(5), next_real(&mut first))
+            .await
+            .expect("word of the revocation");
+        if let ServerMsg::Error { code, message } = m {
+            assert_eq!(code, ErrorCode::Unauthorized, "{message}");
+            assert!(message.contains("revoked"), "{message}");
+            break;
+        }
+    }
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    g.shutdown().await;
+}

@@ -82,6 +82,9 @@ struct Core {
     /// `scope_sums` through the sender `sum_scopes` hands each thread.
     scope_sender: mpsc::Sender<ScopeSum>,
     scope_sums: mpsc::Receiver<ScopeSum>,
+    /// Scopes' reads running (at most one), and the scopes waiting for the next.
+    scope_reads: usize,
+    scope_waiting: Vec<String>,
 }
 
 /// Access-log lines written at most per heartbeat; past that they are counted.
@@ -101,6 +104,8 @@ pub async fn run(
         node,
         budget: budget::Budget::new(cfg.limits.commands_per_minute),
         rewinds: HashMap::new(),
+        scope_reads: 0,
+        scope_waiting: Vec::new(),
         // The first trim a minute after start: nothing competes with the first joins.
         trimmed: std::time::Instant::now(),
         snapshots: HashMap::new(),
@@ -135,7 +140,7 @@ pub async fn run(
                 core.handle(std::mem::take(&mut pending)).await;
             }
             Some(deltas) = node::followed(&mut core.node) => core.followed(deltas).await,
-            Some(done) = core.scope_sums.recv() => core.store.scope_built(done),
+            Some(done) = core.scope_sums.recv() => core.scope_summed(done),
             _ = lease.tick(), if core.node.is_some() => core.lease_tick().await,
             _ = beat.tick() => {
                 // A replay shows what happened, nothing more: no supervision of its own.

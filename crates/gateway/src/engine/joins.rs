@@ -7,6 +7,17 @@ impl Core {
     /// Figures for the scopes `regions` too (seconds at a province's million tickets): summed on a thread at SCHED_IDLE from one
     /// read of every ticket, taken back by the core's loop (`Store::scope_built`).
     pub(super) fn sum_scopes(&mut self, regions: &[String]) {
+        // One read at a time: each is a read of every ticket (a new PostgreSQL
+        // connection in a cluster), so a burst of hellos naming new regions waits, and is
+        // then summed together from one read.
+        if self.scope_reads > 0 {
+            for r in regions {
+                if !self.scope_waiting.contains(r) {
+                    self.scope_waiting.push(r.clone());
+                }
+            }
+            return;
+        }
         let read = match self.store.track_scopes_later(regions) {
             Ok(Some(read)) => read,
             Ok(None) => return,
@@ -16,6 +27,7 @@ impl Core {
             }
         };
         let back = self.scope_sender.clone();
+        self.scope_reads += 1;
         let spawned = std::thread::Builder::new()
             .name("yiping-scope".into())
             .spawn(move || {
@@ -30,7 +42,18 @@ impl Core {
                 let _ = back.blocking_send(done);
             });
         if let Err(e) = spawned {
+            self.scope_reads -= 1;
             tracing::error!("no thread for scopes' figures: {e}");
+        }
+    }
+
+    /// A scopes' read came back: take it, and start the one the waiting scopes share.
+    pub(super) fn scope_summed(&mut self, done: ScopeSum) {
+        self.scope_reads = self.scope_reads.saturating_sub(1);
+        self.store.scope_built(done);
+        let waiting = std::mem::take(&mut self.scope_waiting);
+        if !waiting.is_empty() {
+            self.sum_scopes(&waiting);
         }
     }
 
