@@ -44,7 +44,6 @@ impl Node {
         Node::start_with(root, name, pg, nats, listen, "")
     }
 
-    /// With `cluster` lines added to its `[cluster]` (NATS credentials).
     fn start_with(
         root: &Path,
         name: &str,
@@ -53,14 +52,24 @@ impl Node {
         listen: &str,
         cluster: &str,
     ) -> Node {
+        Node::start_at(root, name, (&pg.url(), &nats.url()), listen, cluster)
+    }
+
+    /// On PostgreSQL and NATS at these URLs, with `cluster` lines added to its
+    /// `[cluster]` (NATS credentials, CA).
+    fn start_at(
+        root: &Path,
+        name: &str,
+        (pg, nats): (&str, &str),
+        listen: &str,
+        cluster: &str,
+    ) -> Node {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         // The load these tests drive on one operator credential is far past a person's
         // command budget.
         let extra = format!(
-            "{listen}[limits]\ncommands_per_minute = 4294967295\n[cluster]\nnode = \"{name}\"\npostgres = \"{}\"\nnats = \"{}\"\n{cluster}",
-            pg.url(),
-            nats.url()
+            "{listen}[limits]\ncommands_per_minute = 4294967295\n[cluster]\nnode = \"{name}\"\npostgres = \"{pg}\"\nnats = \"{nats}\"\n{cluster}"
         );
         let (child, ws, http) = gateway_process(&dir, "", &extra);
         Node {
@@ -1244,4 +1253,43 @@ fn nats_takes_only_gateway_nodes_and_the_writer_decides_by_the_credential_not_th
         let (code, body) = post(nodes[n].http, "/api/tickets", OP, &ticket);
         assert_eq!(code, 201, "intake at node {n}: {body}");
     }
+}
+
+/// Issue 26: with the site's CA, a node reaches PostgreSQL and NATS over TLS (rustls,
+/// the name checked), and both servers here refuse anything in the clear; the node
+/// takes the lease and takes intake.
+#[test]
+fn a_node_reaches_postgresql_and_nats_over_tls_with_the_sites_ca() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = make_certs(tmp.path());
+    let pg = Postgres::start_tls(&tmp.path().join("pg"), &cert, &key).unwrap();
+    let plain = postgres::Client::connect(&pg.url(), postgres::NoTls);
+    assert!(plain.is_err(), "PostgreSQL took a connection in the clear");
+    let conf = format!(
+        "tls {{ cert_file: \"{}\", key_file: \"{}\" }}\n",
+        cert.display(),
+        key.display()
+    );
+    let nats = Nats::start_conf(&tmp.path().join("nats"), &conf).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let clear = rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), async_nats::connect(nats.url())).await
+    });
+    assert!(
+        !matches!(clear, Ok(Ok(_))),
+        "NATS took a client in the clear"
+    );
+    let pg_url = format!(
+        "{} sslmode=verify-full sslrootcert={}",
+        pg.url(),
+        ca.display()
+    );
+    let nats_url = format!("tls://127.0.0.1:{}", nats.port);
+    let cluster = format!("nats_ca = \"{}\"\n", ca.display());
+    let node = Node::start_at(tmp.path(), "a", (&pg_url, &nats_url), "", &cluster);
+    writer(std::slice::from_ref(&node), Duration::from_secs(30));
+    let ticket = serde_json::to_string(&yiping::protocol::examples::new_ticket()).unwrap();
+    let (code, body) = post(node.http, "/api/tickets", OP, &ticket);
+    assert_eq!(code, 201, "{body}");
 }

@@ -21,10 +21,12 @@ use protocol::{CommandOutcome, ErrorCode, Event, Resume, ServerMsg, Snapshot, Ti
 use store::accounts::AccessEntry;
 use store::{Request, ScopeSum, Store};
 
+mod asks;
 mod beat;
 mod joins;
 mod msg;
 mod node;
+mod placed;
 pub use msg::{Answer, CoreMsg};
 pub use node::Node;
 
@@ -370,18 +372,22 @@ impl Core {
                 .into_iter()
                 .map(|a| (a.outcome, a.delta))
                 .collect::<Vec<_>>(),
-            Err(e) => keys
-                .iter()
-                .map(|_| {
-                    (
-                        CommandOutcome::Refused {
-                            code: ErrorCode::Storage,
-                            message: format!("not saved, try again: {e}"),
-                        },
-                        None,
-                    )
-                })
-                .collect(),
+            Err(e) => {
+                // The database's own words stay in the gateway's log: they name tables,
+                // paths and hosts a client has no business reading.
+                tracing::error!("a batch of {} commands not saved: {e}", keys.len());
+                keys.iter()
+                    .map(|_| {
+                        (
+                            CommandOutcome::Refused {
+                                code: ErrorCode::Storage,
+                                message: "not saved (a database error, in the gateway's log): send it again with the same key".into(),
+                            },
+                            None,
+                        )
+                    })
+                    .collect()
+            }
         };
         for ((outcome, delta), intake) in results.iter().zip(&intakes) {
             let counter = match (outcome, delta) {
@@ -414,39 +420,6 @@ impl Core {
         for ((id, reply), (key, outcome, fresh)) in routes.into_iter().zip(answers) {
             self.answer(id, key, Answer { outcome, fresh }, reply);
         }
-    }
-
-    /// The commands of `batch` within their credentials' budgets; the others are
-    /// answered `rate_limited` here, and nothing of theirs is applied.
-    fn within_budget(&mut self, batch: Batch) -> Batch {
-        let now = std::time::Instant::now();
-        let mut kept = Vec::with_capacity(batch.len());
-        for (id, request, reply) in batch {
-            // Admin credentials are systems' (imports, bridges, the simulator): unbudgeted.
-            let admin = request.access.role == domain::access::Role::Admin;
-            if admin || self.budget.take(&request.credential, now) {
-                kept.push((id, request, reply));
-                continue;
-            }
-            self.status
-                .metrics
-                .commands_refused
-                .fetch_add(1, Ordering::Relaxed);
-            let outcome = CommandOutcome::Refused {
-                code: ErrorCode::RateLimited,
-                message: format!(
-                    "over this credential's budget of {} commands a minute: nothing changed; send it again in {:.1} s",
-                    self.cfg.limits.commands_per_minute,
-                    self.budget.wait_s(&request.credential)
-                ),
-            };
-            let answer = Answer {
-                outcome,
-                fresh: false,
-            };
-            self.answer(id, request.key, answer, reply);
-        }
-        kept
     }
 
     /// Send a command's answer to whoever asked: an HTTP caller's reply, or a client.
@@ -600,60 +573,5 @@ impl Core {
                 let _ = k.send(why);
             }
         }
-    }
-
-    /// A place for a rewind, or why there is none.
-    fn rewind(
-        &mut self,
-        id: u64,
-        credential: String,
-        kill: oneshot::Sender<&'static str>,
-    ) -> Result<(), String> {
-        if self.clients.len() + self.rewinds.len() >= self.cfg.limits.max_clients {
-            return Err(format!(
-                "this gateway serves {} clients already: try again soon",
-                self.cfg.limits.max_clients
-            ));
-        }
-        if self.rewinds.len() >= crate::rewind::MAX_REWINDS {
-            return Err(format!(
-                "{} rewinds are running on this gateway: try again soon",
-                crate::rewind::MAX_REWINDS
-            ));
-        }
-        if self.rewinds.values().any(|(c, _)| *c == credential) {
-            return Err("this credential has a rewind running: one at a time".into());
-        }
-        self.rewinds.insert(id, (credential, kill));
-        Ok(())
-    }
-
-    fn audit(&mut self, id: u64, ticket: u64, region: String) {
-        // A scoped client reads the trails of its region's tickets only; others are as
-        // unknown to it as tickets that never were.
-        let scope = Access {
-            region,
-            ..Access::city(domain::access::Role::Viewer)
-        };
-        let visible = match self.store.ticket(ticket) {
-            Ok(Some(t)) => scope.covers(&t.grid),
-            _ => true,
-        };
-        let msg = match self.store.audit_of(ticket) {
-            _ if !visible => ServerMsg::Error {
-                code: ErrorCode::UnknownTicket,
-                message: format!("no ticket {ticket} in this feed's region"),
-            },
-            Ok(entries) if entries.is_empty() => ServerMsg::Error {
-                code: ErrorCode::UnknownTicket,
-                message: format!("no ticket {ticket}"),
-            },
-            Ok(entries) => ServerMsg::Audit { ticket, entries },
-            Err(e) => ServerMsg::Error {
-                code: ErrorCode::Storage,
-                message: e.to_string(),
-            },
-        };
-        self.send_to(id, &msg);
     }
 }

@@ -62,9 +62,44 @@ pub struct Postgres {
     bin: PathBuf,
     child: Option<Child>,
     ids: Option<(u32, u32)>,
+    /// Settings given to the server at each start (`-c k=v`).
+    settings: Vec<String>,
 }
 
 impl Postgres {
+    /// Like `start`, but taking connections over TLS only (`hostssl` in pg_hba.conf), with
+    /// this certificate and key (PEM): a connection without TLS is refused.
+    pub fn start_tls(dir: &Path, cert: &Path, key: &Path) -> anyhow::Result<Postgres> {
+        let mut pg = Postgres::start(dir)?;
+        pg.kill();
+        let data = dir.join("data");
+        std::fs::copy(cert, data.join("server.crt"))?;
+        std::fs::copy(key, data.join("server.key"))?;
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            data.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )?;
+        if let Some((uid, gid)) = pg.ids {
+            for f in ["server.crt", "server.key", "pg_hba.conf"] {
+                std::os::unix::fs::chown(data.join(f), Some(uid), Some(gid))?;
+            }
+        }
+        pg.settings = [
+            "ssl=on",
+            "ssl_cert_file=server.crt",
+            "ssl_key_file=server.key",
+        ]
+        .map(String::from)
+        .to_vec();
+        pg.run()?;
+        Ok(pg)
+    }
+
     /// initdb into `dir` (created), then start on a free port.
     pub fn start(dir: &Path) -> anyhow::Result<Postgres> {
         let bin = pg_bin()?;
@@ -84,6 +119,7 @@ impl Postgres {
             bin,
             child: None,
             ids,
+            settings: vec![],
         };
         let out = pg
             .command("initdb")
@@ -128,6 +164,7 @@ impl Postgres {
                 "-c",
                 "max_connections=200",
             ])
+            .args(self.settings.iter().flat_map(|s| ["-c", s.as_str()]))
             .current_dir(&self.dir)
             .stdout(Stdio::null())
             .stderr(log)
@@ -140,6 +177,13 @@ impl Postgres {
         loop {
             match postgres::Client::connect(&self.url(), postgres::NoTls) {
                 Ok(_) => return Ok(()),
+                // TLS only: the server answered, and refused the plain connection.
+                Err(e)
+                    if e.as_db_error()
+                        .is_some_and(|d| d.message().contains("no encryption")) =>
+                {
+                    return Ok(());
+                }
                 Err(_) if t.elapsed() < Duration::from_secs(20) => {
                     std::thread::sleep(Duration::from_millis(50))
                 }

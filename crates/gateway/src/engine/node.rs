@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::placed::event_of;
 use super::{Answer, Batch, Core, CoreMsg};
 use crate::Status;
 use crate::forward::{self, Route};
@@ -138,21 +139,6 @@ pub async fn followed(node: &mut Option<Node>) -> Option<Vec<StoredDelta>> {
     match node.as_mut().and_then(|n| n.follow.as_mut()) {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-/// The event a stored delta frame carries, if the frame is one this log's writer wrote
-/// at this place: a delta of `epoch` whose own `seq` is its place in the stream. Anything
-/// else (a publish by someone else on the events' subjects) is not applied.
-fn event_of(d: &StoredDelta, epoch: &str) -> Option<Event> {
-    match serde_json::from_str::<ServerMsg>(&d.frame) {
-        Ok(ServerMsg::Delta {
-            epoch: e,
-            seq,
-            event,
-            ..
-        }) if e == epoch && seq == d.seq => Some(event),
-        _ => None,
     }
 }
 
@@ -559,44 +545,5 @@ impl Core {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_follower_takes_only_its_writers_frames_at_their_place() {
-        let frame = |epoch: &str, seq: u64| {
-            serde_json::to_string(&ServerMsg::Delta {
-                epoch: epoch.into(),
-                seq,
-                ts_us: 1,
-                event: Event::BriefingChanged { briefing: None },
-            })
-            .unwrap()
-        };
-        let at = |seq: u64, frame: String| StoredDelta {
-            seq,
-            ts_us: 1,
-            frame,
-        };
-        assert!(event_of(&at(5, frame("e1", 5)), "e1").is_some());
-        assert!(
-            event_of(&at(5, frame("e2", 5)), "e1").is_none(),
-            "another epoch"
-        );
-        assert!(
-            event_of(&at(6, frame("e1", 5)), "e1").is_none(),
-            "not its place"
-        );
-        let hb = serde_json::to_string(&ServerMsg::Heartbeat {
-            epoch: "e1".into(),
-            seq: 5,
-            ts_us: 1,
-        })
-        .unwrap();
-        assert!(event_of(&at(5, hb), "e1").is_none(), "not a delta");
     }
 }

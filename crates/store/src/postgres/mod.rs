@@ -10,7 +10,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 
 use super::StoreError;
 use super::accounts::{AccessEntry, Account};
@@ -61,13 +61,15 @@ fn pg(e: postgres::Error) -> StoreError {
 }
 
 mod batch;
+mod tls;
 use batch::Pending;
+use tls::redact;
 
 impl Pg {
     /// Connect (a `postgresql://` URL or `host=… port=… user=… dbname=…`), create the tables
     /// and the log's epoch if this is a new database.
     pub fn connect(url: &str) -> Result<Pg, StoreError> {
-        let mut client = blocking(|| Client::connect(url, NoTls))
+        let mut client = blocking(|| tls::connect(url))
             .map_err(|e| StoreError::Pg(format!("cannot connect to {}: {e}", redact(url))))?;
         let mut found = 0;
         let refused = blocking(|| -> Result<Result<(), String>, postgres::Error> {
@@ -178,19 +180,6 @@ impl Pg {
 }
 
 /// A connection string without its password, for messages.
-fn redact(url: &str) -> String {
-    url.split_whitespace()
-        .map(|p| {
-            if p.starts_with("password=") {
-                "password=…"
-            } else {
-                p
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn stored_delta(r: &postgres::Row) -> StoredDelta {
     StoredDelta {
         seq: r.get::<_, i64>(0) as u64,
@@ -266,7 +255,7 @@ impl Backend for Pg {
     fn tickets_later(&self) -> Result<Option<TicketsLater>, StoreError> {
         let url = self.url.clone();
         Ok(Some(Box::new(move || {
-            let mut client = Client::connect(&url, NoTls)
+            let mut client = tls::connect(&url)
                 .map_err(|e| StoreError::Pg(format!("cannot connect to {}: {e}", redact(&url))))?;
             let mut tx = client
                 .build_transaction()
