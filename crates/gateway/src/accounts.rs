@@ -272,9 +272,6 @@ impl Directory {
         from: IpAddr,
     ) -> Result<Credential, Refused> {
         let address = Key::Address(from);
-        if let Some(d) = self.backoff.wait(&address, Instant::now()) {
-            return Err(Refused::Wait(d));
-        }
         let fail = |account: Option<&str>| {
             let now = Instant::now();
             self.backoff.failed(address.clone(), now);
@@ -286,43 +283,50 @@ impl Directory {
         if token.len() > MAX_TOKEN_CHARS {
             return fail(None);
         }
+        // Known tokens never wait: a static one (loopback only) and an account token
+        // already checked against its account's current hash (a wall reconnecting from
+        // an address it shares with someone guessing).
         if let Some(t) = self.static_token(token) {
-            self.backoff.succeeded(&address);
             return Ok(of_static(t));
         }
-        let Some(id) = account_of(token) else {
-            return fail(None);
-        };
-        let account = self
-            .accounts
-            .read()
-            .ok()
-            .and_then(|a| a.get(id).cloned())
-            .filter(|a| a.revoked_ms.is_none());
-        let Some(account) = account else {
-            return fail(None);
-        };
-        if !self.is_checked(token, id, &account.token_hash) {
-            let key = Key::Account(id.to_string());
-            if let Some(d) = self.backoff.wait(&key, Instant::now()) {
-                return Err(Refused::Wait(d));
-            }
-            if !self.verify_in_turn(token, id, &account.token_hash).await {
-                return fail(Some(id));
-            }
-            self.backoff.succeeded(&key);
-            if let Ok(mut c) = self.checked.lock() {
-                // Bounded: a directory of thousands of screens, not of every token tried.
-                if c.len() >= 10_000 {
-                    c.clear();
-                }
-                c.insert(
-                    token.to_string(),
-                    (id.to_string(), account.token_hash.clone()),
-                );
-            }
+        let id = account_of(token);
+        let account = id.and_then(|id| {
+            self.accounts
+                .read()
+                .ok()
+                .and_then(|a| a.get(id).cloned())
+                .filter(|a| a.revoked_ms.is_none())
+        });
+        if let Some(a) = &account
+            && self.is_checked(token, &a.id, &a.token_hash)
+        {
+            return Ok(of_account(a));
         }
+        if let Some(d) = self.backoff.wait(&address, Instant::now()) {
+            return Err(Refused::Wait(d));
+        }
+        let (Some(id), Some(account)) = (id, account) else {
+            return fail(None);
+        };
+        let key = Key::Account(id.to_string());
+        if let Some(d) = self.backoff.wait(&key, Instant::now()) {
+            return Err(Refused::Wait(d));
+        }
+        if !self.verify_in_turn(token, id, &account.token_hash).await {
+            return fail(Some(id));
+        }
+        self.backoff.succeeded(&key);
         self.backoff.succeeded(&address);
+        if let Ok(mut c) = self.checked.lock() {
+            // Bounded: a directory of thousands of screens, not of every token tried.
+            if c.len() >= 10_000 {
+                c.clear();
+            }
+            c.insert(
+                token.to_string(),
+                (id.to_string(), account.token_hash.clone()),
+            );
+        }
         Ok(of_account(&account))
     }
 

@@ -3,7 +3,8 @@
 //! and is refused before any work. Argon2's bounded turn (`accounts.rs`) caps what a
 //! burst costs the gateway; this caps how fast one address or one account id can be
 //! guessed at, so an attacker pays in time what the gateway no longer pays in memory.
-//! A token already checked (a wall reconnecting) skips both: the gateway knows it.
+//! A known token (a static one, or an account token already checked against its current
+//! hash: a wall reconnecting) skips both: the gateway knows it without any work.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -407,3 +407,34 @@ fn a_history_is_imported_into_a_fresh_file_only_and_the_log_goes_on_after_it() {
     let s = Store::open(&path, Policy::default()).unwrap();
     assert_eq!(s.seq(), 42);
 }
+
+/// The access log keeps its days and its rows, a bounded key range a call.
+#[test]
+fn the_access_log_is_trimmed_by_age_and_by_count_a_range_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let day = 86_400_000;
+    let now = 100 * day;
+    // 30 lines 10 days old, then 30 of today.
+    let old: Vec<_> = (0..30)
+        .map(|i| accounts::entry(now - 10 * day + i, "a", "login", "x"))
+        .collect();
+    let new: Vec<_> = (0..30)
+        .map(|i| accounts::entry(now - 1000 + i, "a", "login", "x"))
+        .collect();
+    s.log_access(&old).unwrap();
+    s.log_access(&new).unwrap();
+    // Keep 7 days: the old ones go, 20 at most a call.
+    assert_eq!(s.trim_access(now, 7, 1_000, 20).unwrap(), 20);
+    assert_eq!(s.trim_access(now, 7, 1_000, 20).unwrap(), 10);
+    assert_eq!(s.trim_access(now, 7, 1_000, 20).unwrap(), 0);
+    // Keep 12 rows: the oldest of today's go.
+    assert_eq!(s.trim_access(now, 7, 12, 100).unwrap(), 18);
+    let left = s.db.recent_access(100).unwrap();
+    assert_eq!(left.len(), 12);
+    assert_eq!(left[0].at_ms, now - 1000 + 18, "the newest stay");
+    // What a stranger sends is cut to a bounded length before it is written.
+    let long = accounts::entry(now, &"x".repeat(1000), "refused", &"中".repeat(5000));
+    assert_eq!(long.account.chars().count(), accounts::MAX_ACCOUNT_CHARS);
+    assert_eq!(long.detail.chars().count(), accounts::MAX_DETAIL_CHARS);
+}
