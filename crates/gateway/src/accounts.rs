@@ -449,13 +449,14 @@ mod tests {
             );
         }
         assert!(matches!(
-            d.authenticate(&t, bad).await,
+            d.authenticate("yp1.nobody.1", bad).await,
             Err(Refused::Wait(_))
         ));
         assert!(
-            d.authenticate(&t, HERE).await.is_ok(),
-            "other addresses are not held"
+            d.authenticate(&t, bad).await.is_ok(),
+            "a token already checked never waits, whatever its address"
         );
+        assert!(d.authenticate("yp1.nobody.2", HERE).await.is_err());
     }
 
     #[tokio::test]
