@@ -121,10 +121,11 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
                 | Command::Start { .. }
                 | Command::Resolve { .. }
                 | Command::Return { .. }
+                | Command::RequestExtension { .. }
         );
         if !allowed {
             return Err(forbidden(format!(
-                "a unit credential may accept, start, resolve or return its unit's tickets, not {}",
+                "a unit credential may accept, start, resolve, return or ask more time for its unit's tickets, not {}",
                 cmd.name()
             )));
         }
@@ -155,6 +156,15 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
                 if let Some(t) = state.tickets.get(id) {
                     ticket_in_scope(t)?;
                 }
+            }
+        }
+        // Placing puts it in another region: that one must be the credential's too.
+        Command::Place { ticket, grid, .. } => {
+            if let Some(t) = state.tickets.get(ticket) {
+                ticket_in_scope(t)?;
+            }
+            if !access.covers(grid) {
+                return Err(outside(&format!("grid {grid}")));
             }
         }
         // Unmerging changes the matter it was merged into as well (its count of reports).

@@ -5,6 +5,7 @@ use protocol::{Stage, Ticket, TicketStatus};
 
 /// A ticket's deadlines, as methods on the wire's `Ticket` (`use domain::Deadlines`).
 pub trait Deadlines {
+    fn clock_runs(&self) -> bool;
     fn current_deadline(&self) -> Option<(Stage, i64)>;
     fn unsupervised_overdue(&self, now_ms: i64) -> Vec<Stage>;
     fn next_supervision(&self) -> Option<i64>;
@@ -12,11 +13,19 @@ pub trait Deadlines {
 }
 
 impl Deadlines for Ticket {
+    /// Whether its deadline clock runs: in its unit's hands (not under review), not
+    /// suspended (挂起) and not a hard case (疑难, on the center's own board).
+    fn clock_runs(&self) -> bool {
+        self.status.with_unit()
+            && self.work.suspended_since_ms.is_none()
+            && self.work.hard.is_none()
+    }
+
     /// The stage the ticket is in and the deadline that counts now: the stage's own while
     /// it is earlier than the resolution deadline, else the resolution deadline. `None`
     /// once resolved.
     fn current_deadline(&self) -> Option<(Stage, i64)> {
-        if !self.status.is_open() {
+        if !self.clock_runs() {
             return None;
         }
         let stage = match self.status {
@@ -41,7 +50,7 @@ impl Deadlines for Ticket {
     /// When the first of its not yet supervised stages falls due (`None`: none will, or it
     /// is closed): the gateway's supervision looks only at tickets whose time has come.
     fn next_supervision(&self) -> Option<i64> {
-        if !self.status.is_open() {
+        if !self.clock_runs() {
             return None;
         }
         let stage = self
@@ -57,7 +66,7 @@ impl Deadlines for Ticket {
     /// work) and the resolution's.
     fn overdue_stages(&self, now_ms: i64) -> Vec<Stage> {
         let mut out = Vec::new();
-        if !self.status.is_open() {
+        if !self.clock_runs() {
             return out;
         }
         if let Some((s, d)) = self.current_deadline()

@@ -31,6 +31,8 @@ pub struct Bounds {
     /// The city's grids, when the gateway knows its layers: a ticket or a warning on any
     /// other grid is refused.
     pub grids: Option<std::sync::Arc<HashSet<String>>>,
+    /// The center's workflow rules (review, extensions, hard cases).
+    pub workflow: crate::workflow::Rules,
 }
 
 impl Default for Bounds {
@@ -39,6 +41,7 @@ impl Default for Bounds {
         Bounds {
             bbox: [73.0, 3.0, 136.0, 54.0],
             grids: None,
+            workflow: Default::default(),
         }
     }
 }
@@ -84,7 +87,20 @@ impl Decider<'_> {
             | Command::Rate { ticket, .. }
             | Command::Close { ticket }
             | Command::Merge { ticket, .. }
-            | Command::Unmerge { ticket } => {
+            | Command::Unmerge { ticket }
+            | Command::Review { ticket, .. }
+            | Command::Callback { ticket, .. }
+            | Command::RequestExtension { ticket, .. }
+            | Command::DecideExtension { ticket, .. }
+            | Command::MarkHard { ticket, .. }
+            | Command::Suspend { ticket, .. }
+            | Command::Release { ticket }
+            | Command::Place { ticket, .. } => {
+                if let Command::Place { grid, lon, lat, .. } = cmd {
+                    self.check_position(*lon, *lat)?;
+                    check_text("grid", grid, 1, 64)?;
+                    self.check_grid(grid)?;
+                }
                 let t = self.state.tickets.get(ticket).ok_or_else(|| {
                     Refusal::new(
                         ErrorCode::UnknownTicket,
@@ -102,7 +118,7 @@ impl Decider<'_> {
                 if let Command::Merge { ticket, into } = cmd {
                     self.check_merge(t, *ticket, *into)?;
                 }
-                let c = lifecycle::apply_ticket(t, cmd, unit, now_ms)?;
+                let c = lifecycle::apply_ticket_with(t, cmd, unit, now_ms, &self.bounds.workflow)?;
                 let action = cmd.audit_action().ok_or_else(|| {
                     Refusal::new(
                         ErrorCode::Invalid,
@@ -304,12 +320,26 @@ impl Decider<'_> {
     }
 
     fn validate_new_ticket(&self, t: &NewTicket, now_ms: i64) -> Result<(), Refusal> {
-        self.check_position(t.lon, t.lat)?;
+        // No grid: taken in by its address alone (待定位), for an operator to place.
+        let unplaced = t.grid.is_empty();
+        if unplaced && t.address.trim().is_empty() {
+            return Err(Refusal::new(
+                ErrorCode::Invalid,
+                "a ticket without a grid needs its address (address), to be placed by hand",
+            ));
+        }
+        if !unplaced {
+            self.check_position(t.lon, t.lat)?;
+        }
         check_text("title", t.title.trim(), 1, 200)?;
-        check_text("grid", &t.grid, 1, 64)?;
+        check_text("grid", &t.grid, 0, 64)?;
         check_text("subtype", &t.subtype, 0, 64)?;
         check_text("reporter", &t.reporter, 0, 64)?;
-        self.check_grid(&t.grid)?;
+        crate::text::check_words("content", &t.content, 4000)?;
+        check_text("address", t.address.trim(), 0, 200)?;
+        if !unplaced {
+            self.check_grid(&t.grid)?;
+        }
         if let Some(c) = t.created_ms
             && !(now_ms - CREATED_PAST_MS..=now_ms + CREATED_AHEAD_MS).contains(&c)
         {
@@ -333,12 +363,17 @@ impl Decider<'_> {
 /// The free text of a command: lengths in characters, no control characters.
 fn check_command_text(cmd: &Command) -> Result<(), Refusal> {
     match cmd {
-        Command::Return { reason: t, .. } | Command::Escalate { reason: t, .. } => {
-            check_text("reason", t, 0, 500)
-        }
+        Command::Return { reason: t, .. }
+        | Command::Escalate { reason: t, .. }
+        | Command::RequestExtension { reason: t, .. }
+        | Command::MarkHard { reason: t, .. }
+        | Command::Suspend { reason: t, .. } => check_text("reason", t, 0, 500),
         Command::Supervise { note: t, .. }
         | Command::Resolve { note: t, .. }
+        | Command::Review { note: t, .. }
+        | Command::DecideExtension { note: t, .. }
         | Command::LiftWarning { note: t, .. } => check_text("note", t, 0, 500),
+        Command::Callback { words, .. } => crate::text::check_words("words", words, 2000),
         Command::AssignTaskForce { team, .. } => check_text("team", team, 1, 64),
         Command::Dispatch { unit, .. } | Command::SetUnitDuty { unit, .. } => {
             check_text("unit", unit, 1, 64)

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::time::{local_day, local_hour};
 use protocol::kpi::{DayFigures, DistrictScore, TREND_DAYS};
-use protocol::{Category, Channel, KpiFigures, Ticket};
+use protocol::{Category, Channel, KpiFigures, Ticket, TicketStatus};
 
 /// How many of the hottest grids the figures list.
 pub const HOT_GRIDS: usize = 10;
@@ -42,12 +42,47 @@ pub struct Kpis {
     /// (open tickets, grid) for the hottest grids: the last entries are the hottest.
     hot: BTreeSet<(u32, String)>,
     /// Open tickets whose deadline is not yet behind `clock`; those behind it are counted
-    /// in `overdue`. `advance` moves them across as time goes on.
-    /// (deadline, id, is a dispute)
-    ahead: BTreeSet<(i64, u64, bool)>,
+    /// in `overdue` (or, for a 疑难 case, `hard_overdue`). `advance` moves them across as
+    /// time goes on. (deadline, id, is a dispute, is a hard case)
+    ahead: BTreeSet<(i64, u64, bool, bool)>,
     overdue: u64,
+    /// 疑难 cases past their deadline: not 超期 (they are on their own board), but due, so
+    /// they count against the closure rate: marking a case 疑难 hides nothing there.
+    hard_overdue: u64,
     overdue_disputes: u64,
     clock: i64,
+    /// The center's workflow: open 疑难, 挂起, 待审核 and 延期申请 tickets; tickets a unit
+    /// reported on at least once, and of them those reopened (重办率); unreached callbacks.
+    hard: u64,
+    suspended: u64,
+    reviewing: u64,
+    extension_asks: u64,
+    reported: u64,
+    reworked: u64,
+    unreached: u64,
+}
+
+/// The callbacks a ticket contributes: (reached the citizen, 满意 or 基本满意). A ticket of
+/// the first waves rated once counts as one callback.
+fn callbacks(t: &Ticket) -> (u32, u32) {
+    if t.work.callbacks_reached > 0 || t.satisfied.is_none() {
+        (t.work.callbacks_reached, t.work.callbacks_satisfied)
+    } else {
+        (1, (t.satisfied == Some(true)) as u32)
+    }
+}
+
+/// Counts toward 办结: resolved and accepted by the center (not waiting for review).
+fn is_resolved(t: &Ticket) -> bool {
+    !t.status.is_open() && t.resolved_level.is_some()
+}
+
+fn add_n(v: &mut u64, n: u32, sign: i32) {
+    if sign > 0 {
+        *v += n as u64;
+    } else {
+        *v = v.saturating_sub(n as u64);
+    }
 }
 
 fn bump<K: std::hash::Hash + Eq>(m: &mut HashMap<K, u32>, k: K, sign: i32) {
@@ -105,13 +140,17 @@ impl Kpis {
             return;
         }
         self.clock = now_ms;
-        while let Some(&(d, id, dispute)) = self.ahead.first() {
+        while let Some(&(d, id, dispute, hard)) = self.ahead.first() {
             if d >= now_ms {
                 break;
             }
-            self.ahead.remove(&(d, id, dispute));
-            self.overdue += 1;
-            self.overdue_disputes += dispute as u64;
+            self.ahead.remove(&(d, id, dispute, hard));
+            if hard {
+                self.hard_overdue += 1;
+            } else {
+                self.overdue += 1;
+                self.overdue_disputes += dispute as u64;
+            }
         }
     }
 
@@ -125,15 +164,33 @@ impl Kpis {
         add(&mut self.total, true, sign);
         add(&mut self.open, open, sign);
         add(&mut self.supervised_open, open && t.supervised, sign);
-        let resolved = t.resolved_level.is_some();
+        let resolved = is_resolved(t);
         add(&mut self.resolved, resolved, sign);
+        let on_time = resolved && t.resolved_ms.is_some_and(|r| r <= t.deadline_ms);
+        add(&mut self.on_time, on_time, sign);
+        let (reached, pleased) = callbacks(t);
+        add_n(&mut self.rated, reached, sign);
+        add_n(&mut self.satisfied, pleased, sign);
+        add_n(&mut self.unreached, t.work.unreached, sign);
+        add(&mut self.hard, open && t.work.hard.is_some(), sign);
         add(
-            &mut self.on_time,
-            t.resolved_ms.is_some_and(|r| r <= t.deadline_ms),
+            &mut self.suspended,
+            open && t.work.suspended_since_ms.is_some(),
             sign,
         );
-        add(&mut self.rated, t.satisfied.is_some(), sign);
-        add(&mut self.satisfied, t.satisfied == Some(true), sign);
+        add(
+            &mut self.reviewing,
+            t.status == TicketStatus::Reviewing,
+            sign,
+        );
+        add(
+            &mut self.extension_asks,
+            open && t.work.extension_asked.is_some(),
+            sign,
+        );
+        let reported = t.resolved_ms.is_some() || t.work.rework > 0;
+        add(&mut self.reported, reported, sign);
+        add(&mut self.reworked, t.work.rework > 0, sign);
         let dispute = t.category == Category::Dispute;
         add(&mut self.disputes_resolved, dispute && resolved, sign);
         if let Some(l) = t.resolved_level {
@@ -166,12 +223,16 @@ impl Kpis {
         };
         one(&mut cell.intake, true);
         one(&mut cell.resolved, resolved);
-        one(
-            &mut cell.on_time,
-            t.resolved_ms.is_some_and(|r| r <= t.deadline_ms),
-        );
-        one(&mut cell.rated, t.satisfied.is_some());
-        one(&mut cell.satisfied, t.satisfied == Some(true));
+        one(&mut cell.on_time, on_time);
+        let many = |v: &mut u32, n: u32| {
+            *v = if sign > 0 {
+                *v + n
+            } else {
+                v.saturating_sub(n)
+            };
+        };
+        many(&mut cell.rated, reached);
+        many(&mut cell.satisfied, pleased);
         if open {
             let was = self.open_by_grid.get(&t.grid).copied().unwrap_or(0);
             if was > 0 {
@@ -182,17 +243,28 @@ impl Kpis {
             if now > 0 {
                 self.hot.insert((now, t.grid.clone()));
             }
-            let key = (t.deadline_ms, t.id, dispute);
+        }
+        // Due by its deadline: a ticket in a unit's hands whose clock is not suspended. 超期
+        // counts those off the 疑难 board; the hard ones past it are counted apart.
+        if t.status.with_unit() && t.work.suspended_since_ms.is_none() {
+            let hard = t.work.hard.is_some();
+            let key = (t.deadline_ms, t.id, dispute, hard);
+            let late = |k: &mut Kpis, sign: i32| {
+                if hard {
+                    add(&mut k.hard_overdue, true, sign);
+                } else {
+                    add(&mut k.overdue, true, sign);
+                    add(&mut k.overdue_disputes, dispute, sign);
+                }
+            };
             if sign > 0 {
                 if t.deadline_ms < self.clock {
-                    self.overdue += 1;
-                    self.overdue_disputes += dispute as u64;
+                    late(self, 1);
                 } else {
                     self.ahead.insert(key);
                 }
             } else if !self.ahead.remove(&key) {
-                self.overdue = self.overdue.saturating_sub(1);
-                self.overdue_disputes = self.overdue_disputes.saturating_sub(dispute as u64);
+                late(self, -1);
             }
         }
     }
@@ -269,7 +341,10 @@ impl Kpis {
             overdue: self.overdue,
             supervised: self.supervised_open,
             resolved: self.resolved,
-            closure_rate: ratio(self.resolved, self.resolved + self.overdue),
+            closure_rate: ratio(
+                self.resolved,
+                self.resolved + self.overdue + self.hard_overdue,
+            ),
             on_time_rate: ratio(self.on_time, self.resolved),
             satisfaction: ratio(self.satisfied, self.rated),
             dispute_resolution_rate: ratio(
@@ -277,6 +352,13 @@ impl Kpis {
                 self.disputes_resolved + self.overdue_disputes,
             ),
             resolved_by_level: self.by_level,
+            hard: self.hard,
+            hard_overdue: self.hard_overdue,
+            suspended: self.suspended,
+            reviewing: self.reviewing,
+            extension_requests: self.extension_asks,
+            rework_rate: ratio(self.reworked, self.reported),
+            unreached: self.unreached,
             hourly_today,
             hourly_yesterday: hours(hour0 - 24),
             by_channel: Channel::ALL

@@ -19,6 +19,7 @@ pub mod state;
 pub mod text;
 pub mod time;
 pub mod units;
+pub mod workflow;
 
 pub use deadline::Deadlines;
 pub use refusal::Refusal;

@@ -4,10 +4,11 @@
 
 use super::Refusal;
 use super::sla::{ACCEPT_SHARE, START_SHARE};
+use super::workflow;
 use protocol::{
-    AuditAction, AuditEntry, Category, Channel, Command, ErrorCode, Event, Level, NewTicket,
-    NewWarning, Ticket, TicketStatus as S, TicketStatus, Unit, Warning, WarningStatus as W,
-    WarningStatus,
+    AuditAction, AuditEntry, CallbackResult, Category, Channel, Command, ErrorCode, Event, Level,
+    NewTicket, NewWarning, Ticket, TicketStatus as S, TicketStatus, Unit, Warning,
+    WarningStatus as W, WarningStatus,
 };
 
 /// Whether a ticket in this state waits for a unit: dispatch (分拨) takes it from here.
@@ -81,12 +82,24 @@ fn stage_deadline(t: &Ticket, now_ms: i64, share: f64) -> i64 {
         .min(t.deadline_ms)
 }
 
-/// Apply a ticket command. `unit` is the looked-up unit for `dispatch`.
+/// Apply a ticket command under the default workflow rules (every level reviewed).
 pub fn apply_ticket(
     t: &Ticket,
     cmd: &Command,
     unit: Option<&Unit>,
     now_ms: i64,
+) -> Result<TicketChange, Refusal> {
+    apply_ticket_with(t, cmd, unit, now_ms, &workflow::Rules::default())
+}
+
+/// Apply a ticket command. `unit` is the looked-up unit for `dispatch`; `rules`, the
+/// site's workflow (which levels' results the center reviews, how many extensions).
+pub fn apply_ticket_with(
+    t: &Ticket,
+    cmd: &Command,
+    unit: Option<&Unit>,
+    now_ms: i64,
+    rules: &workflow::Rules,
 ) -> Result<TicketChange, Refusal> {
     if let Some(m) = t.merged_into
         && !matches!(cmd, Command::Unmerge { .. })
@@ -98,6 +111,23 @@ pub fn apply_ticket(
                 t.id
             ),
         ));
+    }
+    // The first waves' `rate` is a callback that reached the citizen.
+    if let Command::Rate { ticket, satisfied } = cmd {
+        let result = if *satisfied {
+            CallbackResult::Satisfied
+        } else {
+            CallbackResult::Unsatisfied
+        };
+        let callback = Command::Callback {
+            ticket: *ticket,
+            result,
+            words: String::new(),
+        };
+        return apply_ticket_with(t, &callback, unit, now_ms, rules);
+    }
+    if let Some(done) = workflow::apply(t, cmd, now_ms, rules) {
+        return done;
     }
     let mut n = t.clone();
     n.updated_ms = now_ms;
@@ -147,7 +177,7 @@ pub fn apply_ticket(
             note = reason.clone();
         }
         Command::Escalate { reason, .. } => {
-            if !t.status.is_open() {
+            if !t.status.with_unit() {
                 return Err(illegal(t, "escalate", "an open ticket"));
             }
             let up = t.level.up().ok_or_else(|| {
@@ -194,19 +224,18 @@ pub fn apply_ticket(
             if !matches!(t.status, S::Accepted | S::InProgress) {
                 return Err(illegal(t, "resolve", "已签收 or 处置中"));
             }
-            n.status = S::Resolved;
+            // Where the center reviews this level, the result waits for it (待审核); its
+            // time is the unit's, so the on-time rate judges the unit, not the review.
+            n.status = if rules.reviews(t.level) {
+                S::Reviewing
+            } else {
+                S::Resolved
+            };
             n.resolved_level = Some(t.level);
             n.resolved_ms = Some(now_ms);
             n.stage_deadline_ms = None;
+            n.work.extension_asked = None;
             note = how.clone();
-        }
-        Command::Rate { satisfied, .. } => {
-            if t.status != S::Resolved {
-                return Err(illegal(t, "rate", "已办结 (resolved)"));
-            }
-            n.status = S::Rated;
-            n.satisfied = Some(*satisfied);
-            note = if *satisfied { "满意" } else { "不满意" }.into();
         }
         Command::Close { .. } => {
             if !matches!(t.status, S::Resolved | S::Rated) {
@@ -373,6 +402,12 @@ pub fn new_ticket(id: u64, n: &NewTicket, now_ms: i64, sla_minutes: [u32; 3]) ->
         stage_deadline_ms: None,
         supervised_stages: vec![],
         merged_into: None,
+        content: n.content.trim().to_string(),
+        address: n.address.trim().to_string(),
+        work: Box::new(protocol::Workflow {
+            sla_ms: sla as i64 * 60_000,
+            ..Default::default()
+        }),
     }
 }
 
@@ -403,6 +438,11 @@ mod tests {
                 ticket: t.id,
                 note: "ok".into(),
             },
+            Command::Review {
+                ticket: t.id,
+                approve: true,
+                note: String::new(),
+            },
             Command::Rate {
                 ticket: t.id,
                 satisfied: true,
@@ -413,6 +453,7 @@ mod tests {
             S::Assigned,
             S::Accepted,
             S::InProgress,
+            S::Reviewing,
             S::Resolved,
             S::Rated,
             S::Archived,

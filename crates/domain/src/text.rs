@@ -26,6 +26,31 @@ pub fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<()
     Ok(())
 }
 
+/// Long text a person wrote (诉求内容): `0..=max` characters; line breaks and tabs are
+/// the writer's, any other control character is refused.
+pub fn check_words(field: &str, value: &str, max: usize) -> Result<(), Refusal> {
+    let n = value.chars().count();
+    if n > max {
+        return Err(Refusal::new(
+            ErrorCode::Invalid,
+            format!("{field} must be at most {max} characters, got {n}"),
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return Err(Refusal::new(
+            ErrorCode::Invalid,
+            format!(
+                "{field} holds a control character (U+{:04X}): send plain text",
+                c as u32
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,8 @@ pub struct GatewayConfig {
     pub tokens: Vec<TokenConfig>,
     /// Open311 GeoReport v2 (`/open311/v2/`).
     pub open311: Open311,
+    /// The center's workflow: which levels' results it reviews, extensions, 疑难.
+    pub workflow: domain::workflow::Rules,
     /// Cluster mode (config/cluster.toml): PostgreSQL is the record and JetStream the log;
     /// `database` is not used.
     pub cluster: Option<cluster::ClusterConfig>,
@@ -161,6 +163,7 @@ impl Default for GatewayConfig {
             tls: None,
             tokens: vec![],
             open311: Open311::default(),
+            workflow: Default::default(),
             cluster: None,
             replay: None,
         }
@@ -434,6 +437,7 @@ impl GatewayConfig {
             bounds: Bounds {
                 bbox: self.area.bbox,
                 grids,
+                workflow: self.workflow.clone(),
             },
             key_ttl_ms: self.limits.idempotency_hours as i64 * 3_600_000,
         })

@@ -457,7 +457,7 @@ async fn session(
                 },
                 ClientMsg::Command { key, command } => CoreMsg::Command {
                     id: Some(id),
-                    request: who.request(key, command),
+                    request: Box::new(who.request(key, command)),
                     reply: None,
                 },
             };

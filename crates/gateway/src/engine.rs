@@ -205,7 +205,7 @@ impl Core {
         let mut rest = Vec::new();
         for m in msgs {
             match m {
-                CoreMsg::Command { id, request, reply } => batch.push((id, request, reply)),
+                CoreMsg::Command { id, request, reply } => batch.push((id, *request, reply)),
                 other => rest.push(other),
             }
         }

@@ -213,7 +213,7 @@ pub async fn serve(
             let request = who.request(wire.key, wire.command);
             let m = CoreMsg::Command {
                 id: None,
-                request,
+                request: Box::new(request),
                 reply: Some(tx),
             };
             if core.send(m).await.is_err() {

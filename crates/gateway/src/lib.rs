@@ -184,8 +184,16 @@ pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError
         Some(path) => Some(Arc::new(gis::GridIndex::new(&gis::read_layer(path)?))),
         None => None,
     };
+    // The names the division layers beside the grid layer hold (districts, towns,
+    // villages, grids): Open311 requests with an address and no position are placed by
+    // them.
+    let gazetteer = match cfg.area.grids.as_deref().and_then(|p| p.parent()) {
+        Some(dir) => Some(Arc::new(gis::Gazetteer::load(dir)?)),
+        None => None,
+    };
     let http_state = http::Http {
         grids,
+        gazetteer,
         cfg: cfg.clone(),
         directory,
         core: core_tx,

@@ -48,6 +48,9 @@ pub struct Http {
     pub epoch: String,
     /// The grid layer by position, for Open311 requests (`[area] grids`).
     pub grids: Option<Arc<gis::GridIndex>>,
+    /// The city's names (the division layers beside `[area] grids`), to place a request
+    /// that comes with an address and no position.
+    pub gazetteer: Option<Arc<gis::Gazetteer>>,
 }
 
 impl Http {
@@ -195,7 +198,7 @@ pub(crate) async fn submit(h: &Http, request: store::Request) -> Result<CommandO
     let (tx, rx) = oneshot::channel();
     let msg = CoreMsg::Command {
         id: None,
-        request,
+        request: Box::new(request),
         reply: Some(tx),
     };
     h.core.send(msg).await.map_err(|_| stopping())?;

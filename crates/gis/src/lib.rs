@@ -9,6 +9,9 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 pub mod city;
+pub mod gazetteer;
+
+pub use gazetteer::{Gazetteer, Match};
 
 #[derive(thiserror::Error, Debug)]
 pub enum GisError {

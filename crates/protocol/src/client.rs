@@ -90,8 +90,51 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stage: Option<super::Stage>,
     },
-    /// 办结: the unit reports it resolved.
+    /// 办结: the unit reports it resolved (待审核 where the center reviews that level).
     Resolve { ticket: u64, note: String },
+    /// 审核: the center accepts a unit's result (办结) or sends it back (重办, with the
+    /// reason; its deadline restarts).
+    Review {
+        ticket: u64,
+        approve: bool,
+        #[serde(default)]
+        note: String,
+    },
+    /// 回访: the follow-up call: who called, what it found, the citizen's words. 不满意
+    /// reopens the ticket to its unit (重办).
+    Callback {
+        ticket: u64,
+        result: super::CallbackResult,
+        #[serde(default)]
+        words: String,
+    },
+    /// 延期申请: the unit asks for more time, until `until_ms`.
+    RequestExtension {
+        ticket: u64,
+        until_ms: i64,
+        reason: String,
+    },
+    /// The center approves the extension asked for (the deadline moves) or refuses it.
+    DecideExtension {
+        ticket: u64,
+        approve: bool,
+        #[serde(default)]
+        note: String,
+    },
+    /// 疑难: the center marks a hard case (its own board, out of the ordinary queue).
+    MarkHard { ticket: u64, reason: String },
+    /// 挂起: the deadline clock stops (a coordination meeting, a court, a season).
+    Suspend { ticket: u64, reason: String },
+    /// The clock goes on: the deadline moves by the time suspended.
+    Release { ticket: u64 },
+    /// 定位: put a ticket on its grid and position (one taken in by address alone, 待定位,
+    /// or one placed wrongly).
+    Place {
+        ticket: u64,
+        grid: String,
+        lon: f64,
+        lat: f64,
+    },
     /// 回访: the follow-up call's verdict.
     Rate { ticket: u64, satisfied: bool },
     /// 归档: close the ticket.
@@ -136,7 +179,15 @@ impl Command {
             | Command::Rate { ticket, .. }
             | Command::Close { ticket }
             | Command::Merge { ticket, .. }
-            | Command::Unmerge { ticket } => Some(*ticket),
+            | Command::Unmerge { ticket }
+            | Command::Review { ticket, .. }
+            | Command::Callback { ticket, .. }
+            | Command::RequestExtension { ticket, .. }
+            | Command::DecideExtension { ticket, .. }
+            | Command::MarkHard { ticket, .. }
+            | Command::Suspend { ticket, .. }
+            | Command::Release { ticket }
+            | Command::Place { ticket, .. } => Some(*ticket),
             _ => None,
         }
     }
@@ -156,6 +207,14 @@ impl Command {
             Command::Close { .. } => AuditAction::Close,
             Command::Merge { .. } => AuditAction::Merge,
             Command::Unmerge { .. } => AuditAction::Unmerge,
+            Command::Review { .. } => AuditAction::Review,
+            Command::Callback { .. } => AuditAction::Callback,
+            Command::RequestExtension { .. } => AuditAction::RequestExtension,
+            Command::DecideExtension { .. } => AuditAction::DecideExtension,
+            Command::MarkHard { .. } => AuditAction::MarkHard,
+            Command::Suspend { .. } => AuditAction::Suspend,
+            Command::Release { .. } => AuditAction::Release,
+            Command::Place { .. } => AuditAction::Place,
             _ => return None,
         })
     }
@@ -175,6 +234,14 @@ impl Command {
             Command::Close { .. } => "close",
             Command::Merge { .. } => "merge",
             Command::Unmerge { .. } => "unmerge",
+            Command::Review { .. } => "review",
+            Command::Callback { .. } => "callback",
+            Command::RequestExtension { .. } => "request_extension",
+            Command::DecideExtension { .. } => "decide_extension",
+            Command::MarkHard { .. } => "mark_hard",
+            Command::Suspend { .. } => "suspend",
+            Command::Release { .. } => "release",
+            Command::Place { .. } => "place",
             Command::RaiseWarning { .. } => "raise_warning",
             Command::AckWarning { .. } => "ack_warning",
             Command::AssignTaskForce { .. } => "assign_task_force",
@@ -203,6 +270,12 @@ pub struct NewTicket {
     pub title: String,
     #[serde(default)]
     pub reporter: String,
+    /// 诉求内容: the citizen's words (up to 4,000 characters).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content: String,
+    /// The address as given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub address: String,
     /// Minutes from intake to the resolution deadline; the gateway's default SLA for the
     /// priority when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

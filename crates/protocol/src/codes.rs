@@ -108,6 +108,14 @@ wire_enum! {
         Close = "close",
         Merge = "merge",
         Unmerge = "unmerge",
+        Review = "review",
+        Callback = "callback",
+        RequestExtension = "request_extension",
+        DecideExtension = "decide_extension",
+        MarkHard = "mark_hard",
+        Suspend = "suspend",
+        Release = "release",
+        Place = "place",
     }
 }
 

@@ -2,7 +2,7 @@
 //! instead of JSON `snapshot` parts. Each part is one binary WebSocket frame:
 //!
 //! ```text
-//! "YSC1"  head (postcard: epoch, seq, part, last, ticket count, warnings, units and
+//! "YSC2"  head (postcard: epoch, seq, part, last, ticket count, warnings, units and
 //!         briefing as JSON text)  then `count` tickets, each a postcard `Row`
 //! ```
 //!
@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Briefing, Category, Channel, Level, Priority, Snapshot, Stage, Ticket, TicketStatus, Unit,
-    Warning,
+    Warning, Workflow,
 };
 
 /// The first bytes of every compact part (and its version).
-pub const MAGIC: &[u8; 4] = b"YSC1";
+pub const MAGIC: &[u8; 4] = b"YSC2";
 
 /// How a client wants its snapshot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ pub enum Encoding {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompactError {
-    #[error("not a compact snapshot part (no YSC1 at its start)")]
+    #[error("not a compact snapshot part (no YSC2 at its start)")]
     Magic,
     #[error("compact snapshot part does not decode: {0}")]
     Postcard(#[from] postcard::Error),
@@ -86,6 +86,9 @@ struct Row<'a> {
     stage_deadline_ms: Option<i64>,
     supervised_stages: Vec<Stage>,
     merged_into: Option<u64>,
+    content: &'a str,
+    address: &'a str,
+    work: Workflow,
 }
 
 /// A ticket's row.
@@ -114,6 +117,9 @@ pub fn ticket_row(t: &Ticket) -> Vec<u8> {
         stage_deadline_ms: t.stage_deadline_ms,
         supervised_stages: t.supervised_stages.clone(),
         merged_into: t.merged_into,
+        content: &t.content,
+        address: &t.address,
+        work: (*t.work).clone(),
     };
     // Serializing plain fields into a Vec cannot fail.
     postcard::to_stdvec(&row).unwrap_or_default()
@@ -146,6 +152,9 @@ fn take_ticket(bytes: &[u8]) -> Result<(Ticket, &[u8]), CompactError> {
         stage_deadline_ms: r.stage_deadline_ms,
         supervised_stages: r.supervised_stages,
         merged_into: r.merged_into,
+        content: r.content.to_string(),
+        address: r.address.to_string(),
+        work: Box::new(r.work),
     };
     Ok((t, rest))
 }

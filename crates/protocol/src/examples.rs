@@ -50,6 +50,12 @@ pub fn ticket() -> Ticket {
         stage_deadline_ms: Some(1_795_008_700_000),
         supervised_stages: vec![],
         merged_into: None,
+        content: "楼上住户每天晚上十点后还在装修，电钻声持续到十一点，已多次沟通无果，孩子无法休息，请求社区协调。".into(),
+        address: "京口区大港街道港南路18号3幢".into(),
+        work: Box::new(crate::Workflow {
+            sla_ms: 86_400_000,
+            ..Default::default()
+        }),
     }
 }
 
@@ -105,6 +111,8 @@ pub fn new_ticket() -> NewTicket {
         grid: "321102-01-003-005".into(),
         title: "小区消防通道被车辆堵塞".into(),
         reporter: "网格员 李娟".into(),
+        content: "港南路18号小区东门消防通道长期停放私家车，消防车无法通行，请尽快处理。".into(),
+        address: "京口区大港街道港南路18号".into(),
         sla_minutes: Some(120),
         created_ms: None,
     }
@@ -209,7 +217,95 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
             ),
         ),
         (
-            "rate",
+            "review (the center sends a result back: 重办)",
+            cmd(
+                "k-8r",
+                Command::Review {
+                    ticket: 1024,
+                    approve: false,
+                    note: "未附调解协议书，请补充后再报".into(),
+                },
+            ),
+        ),
+        (
+            "review (approved: 办结)",
+            cmd(
+                "k-8a",
+                Command::Review {
+                    ticket: 1024,
+                    approve: true,
+                    note: String::new(),
+                },
+            ),
+        ),
+        (
+            "callback",
+            cmd(
+                "k-9c",
+                Command::Callback {
+                    ticket: 1024,
+                    result: crate::CallbackResult::BasicallySatisfied,
+                    words: "噪音问题解决了，就是处理慢了点".into(),
+                },
+            ),
+        ),
+        (
+            "request_extension",
+            cmd(
+                "k-8e",
+                Command::RequestExtension {
+                    ticket: 1024,
+                    until_ms: 1_795_345_600_000,
+                    reason: "需等待物业提供监控录像".into(),
+                },
+            ),
+        ),
+        (
+            "decide_extension",
+            cmd(
+                "k-8d",
+                Command::DecideExtension {
+                    ticket: 1024,
+                    approve: true,
+                    note: String::new(),
+                },
+            ),
+        ),
+        (
+            "mark_hard",
+            cmd(
+                "k-8h",
+                Command::MarkHard {
+                    ticket: 1024,
+                    reason: "涉及多个部门职责交叉，提交疑难工单协调会".into(),
+                },
+            ),
+        ),
+        (
+            "suspend",
+            cmd(
+                "k-8s",
+                Command::Suspend {
+                    ticket: 1024,
+                    reason: "等待法院判决".into(),
+                },
+            ),
+        ),
+        ("release", cmd("k-8x", Command::Release { ticket: 1024 })),
+        (
+            "place (a ticket taken in by its address alone: 待定位)",
+            cmd(
+                "k-8p",
+                Command::Place {
+                    ticket: 1026,
+                    grid: "321102-01-003-005".into(),
+                    lon: 119.495,
+                    lat: 32.192,
+                },
+            ),
+        ),
+        (
+            "rate (the first waves' callback: satisfied or not)",
             cmd(
                 "k-9",
                 Command::Rate {
@@ -523,6 +619,13 @@ pub fn kpi_figures() -> KpiFigures {
         satisfaction: None,
         dispute_resolution_rate: Some(1.0),
         resolved_by_level: [1, 0, 0, 0],
+        hard: 0,
+        hard_overdue: 0,
+        suspended: 0,
+        reviewing: 0,
+        extension_requests: 0,
+        rework_rate: Some(0.0),
+        unreached: 0,
         hourly_today,
         hourly_yesterday: [0; 24],
         by_channel: Channel::ALL

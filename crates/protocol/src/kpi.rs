@@ -17,23 +17,49 @@ pub struct KpiFigures {
     pub intake_today: u32,
     /// 在办: not yet resolved.
     pub open: u64,
-    /// 超期: open and past the resolution deadline.
+    /// 超期: open, in its unit's hands and past its resolution deadline; 疑难 and 挂起
+    /// tickets are left out (counted in `hard` and `suspended`), an approved extension
+    /// moved the deadline, and a result waiting for review (待审核) is the center's.
     pub overdue: u64,
     /// 督办中: open and under supervision.
     pub supervised: u64,
     /// 办结: resolved, rated or archived.
     pub resolved: u64,
     /// 办结率: resolved, of the tickets due by now (应办结: resolved, or open and past
-    /// their deadline). A ticket still within its time does not count against it.
+    /// their deadline, 疑难 cases included). A ticket still within its time, suspended or
+    /// under review does not count against it.
     pub closure_rate: Option<f64>,
     /// 按时办结率: resolved by the deadline, of all resolved.
     pub on_time_rate: Option<f64>,
-    /// 满意率: satisfied of all follow-ups.
+    /// 满意率: callbacks that found the citizen 满意 or 基本满意, of the callbacks that
+    /// reached the citizen (未接通 left out, counted in `unreached`).
     pub satisfaction: Option<f64>,
     /// 化解率: disputes resolved, of the disputes due by now (as the closure rate).
     pub dispute_resolution_rate: Option<f64>,
     /// Resolved at village, town, county and city level (小事不出村，大事不出镇).
     pub resolved_by_level: [u64; 4],
+    /// 疑难: open tickets on the hard-case board, and of them those past their deadline
+    /// (not 超期, but due: they count against `closure_rate`).
+    #[serde(default)]
+    pub hard: u64,
+    #[serde(default)]
+    pub hard_overdue: u64,
+    /// 挂起: open tickets whose clock is suspended.
+    #[serde(default)]
+    pub suspended: u64,
+    /// 待审核: results waiting for the center's review.
+    #[serde(default)]
+    pub reviewing: u64,
+    /// 延期申请: extensions asked for and not yet decided.
+    #[serde(default)]
+    pub extension_requests: u64,
+    /// 重办率: tickets sent back to their unit at least once (a rejected review, an
+    /// unsatisfied callback), of the tickets a unit reported on.
+    #[serde(default)]
+    pub rework_rate: Option<f64>,
+    /// 未接通: callbacks that did not reach the citizen.
+    #[serde(default)]
+    pub unreached: u64,
     /// Tickets taken in per local hour, today and yesterday.
     pub hourly_today: [u32; 24],
     pub hourly_yesterday: [u32; 24],

@@ -106,6 +106,7 @@ impl TicketStatus {
             TicketStatus::Accepted => "已签收",
             TicketStatus::InProgress => "处置中",
             TicketStatus::Returned => "已退回",
+            TicketStatus::Reviewing => "待审核",
             TicketStatus::Resolved => "已办结",
             TicketStatus::Rated => "已回访",
             TicketStatus::Archived => "已归档",
@@ -118,6 +119,7 @@ impl TicketStatus {
             TicketStatus::Accepted => "Accepted",
             TicketStatus::InProgress => "In progress",
             TicketStatus::Returned => "Returned",
+            TicketStatus::Reviewing => "Under review",
             TicketStatus::Resolved => "Resolved",
             TicketStatus::Rated => "Rated",
             TicketStatus::Archived => "Archived",
@@ -195,6 +197,14 @@ impl AuditAction {
             AuditAction::Close => "归档",
             AuditAction::Merge => "合并",
             AuditAction::Unmerge => "撤销合并",
+            AuditAction::Review => "审核",
+            AuditAction::Callback => "回访",
+            AuditAction::RequestExtension => "延期申请",
+            AuditAction::DecideExtension => "延期审批",
+            AuditAction::MarkHard => "疑难",
+            AuditAction::Suspend => "挂起",
+            AuditAction::Release => "解除挂起",
+            AuditAction::Place => "定位",
         }
     }
 }

@@ -88,8 +88,9 @@ pub enum Level {
 }
 
 /// A ticket's place in its lifecycle (shared/DOMAIN.md):
-/// 受理 → 分拨 → 签收 → 处置中 → 办结 → 回访 → 归档, with 退回 as a side path.
-/// Escalation (上报) and supervision (督办) are recorded on the ticket, not as states.
+/// 受理 → 分拨 → 签收 → 处置中 → 待审核 → 办结 → 回访 → 归档, with 退回 as a side path and
+/// 重办 (a rejected review, an unsatisfied callback) back to 处置中. Escalation (上报),
+/// supervision (督办), 疑难, 挂起 and extensions are recorded on the ticket, not as states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
@@ -98,6 +99,8 @@ pub enum TicketStatus {
     Accepted,
     InProgress,
     Returned,
+    /// 待审核: the unit reported it resolved; the center checks the result first.
+    Reviewing,
     Resolved,
     Rated,
     Archived,
@@ -163,6 +166,109 @@ pub struct Ticket {
     /// is not counted in the figures on its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<u64>,
+    /// 诉求内容: the citizen's words as taken in (up to 4,000 characters; "" for tickets
+    /// of the first waves, whose title was all they had).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content: String,
+    /// The address as given (地址), if one was.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub address: String,
+    /// The center's workflow around the unit: review, callbacks, extensions, 疑难, 挂起.
+    /// Boxed: most tickets never need it, and every event carries a ticket by value.
+    #[serde(default, skip_serializing_if = "Workflow::is_default_boxed")]
+    pub work: Box<Workflow>,
+}
+
+/// What the center's workflow has recorded on a ticket. Every field is always present in
+/// a compact row (postcard has no names), so none is skipped here.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Workflow {
+    /// Times sent back to its unit (重办): a rejected review or an unsatisfied callback.
+    #[serde(default)]
+    pub rework: u32,
+    /// 疑难: a hard case, with the reason it was marked (by the center, or by a second
+    /// reopening).
+    #[serde(default)]
+    pub hard: Option<String>,
+    /// 挂起: suspended since then; its deadline clock stands still until released.
+    #[serde(default)]
+    pub suspended_since_ms: Option<i64>,
+    /// Time spent suspended before the current suspension, ms.
+    #[serde(default)]
+    pub suspended_total_ms: i64,
+    /// 延期申请: more time the unit asked for, waiting for the center.
+    #[serde(default)]
+    pub extension_asked: Option<ExtensionAsk>,
+    /// Extensions approved (each moved the deadline).
+    #[serde(default)]
+    pub extensions: u32,
+    /// The last callback's result (回访).
+    #[serde(default)]
+    pub callback: Option<CallbackResult>,
+    /// Callbacks that reached the citizen, and of them 满意 or 基本满意 (满意率 counts
+    /// callbacks, not tickets).
+    #[serde(default)]
+    pub callbacks_reached: u32,
+    #[serde(default)]
+    pub callbacks_satisfied: u32,
+    /// Callbacks that did not get through (未接通): counted apart, retried.
+    #[serde(default)]
+    pub unreached: u32,
+    /// The resolution time the ticket was given at intake, ms: a 重办 restarts its
+    /// deadline by this much (0 for tickets of the first waves: deadline - intake then).
+    #[serde(default)]
+    pub sla_ms: i64,
+}
+
+impl Workflow {
+    pub fn is_default(&self) -> bool {
+        *self == Workflow::default()
+    }
+
+    #[allow(clippy::borrowed_box)] // serde's skip_serializing_if hands the field as it is
+    pub fn is_default_boxed(w: &Box<Workflow>) -> bool {
+        w.is_default()
+    }
+}
+
+/// An extension asked for: until when, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionAsk {
+    pub until_ms: i64,
+    pub reason: String,
+}
+
+/// What a callback (回访) found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackResult {
+    /// 满意
+    Satisfied,
+    /// 基本满意
+    BasicallySatisfied,
+    /// 不满意: the ticket is reopened to its unit (重办).
+    Unsatisfied,
+    /// 未接通: the call did not reach the citizen; retried, counted apart.
+    Unreached,
+}
+
+impl CallbackResult {
+    pub const ALL: [CallbackResult; 4] = [
+        CallbackResult::Satisfied,
+        CallbackResult::BasicallySatisfied,
+        CallbackResult::Unsatisfied,
+        CallbackResult::Unreached,
+    ];
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            CallbackResult::Satisfied => "满意",
+            CallbackResult::BasicallySatisfied => "基本满意",
+            CallbackResult::Unsatisfied => "不满意",
+            CallbackResult::Unreached => "未接通",
+        }
+    }
 }
 
 /// A stage of a ticket with a deadline of its own (分段时限): the unit must accept (签收),
@@ -305,11 +411,18 @@ impl Level {
 }
 
 impl TicketStatus {
-    /// Still waiting for work: counts as open and can go overdue.
+    /// Not yet 办结: counts as open (在办). A ticket under review (待审核) is open: the
+    /// center has not accepted the result yet.
     pub fn is_open(self) -> bool {
         !matches!(
             self,
             TicketStatus::Resolved | TicketStatus::Rated | TicketStatus::Archived
         )
+    }
+
+    /// In its unit's hands (分拨 to 处置中, or back at the center after a return): the
+    /// states whose deadline can pass (超期). Under review it waits for the center.
+    pub fn with_unit(self) -> bool {
+        self.is_open() && self != TicketStatus::Reviewing
     }
 }

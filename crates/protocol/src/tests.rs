@@ -6,8 +6,8 @@ fn every_client_message_round_trips() {
     let msgs = client_messages();
     assert_eq!(
         msgs.len(),
-        24,
-        "one example per client message (two hellos)"
+        33,
+        "one example per client message (two hellos, two reviews, two rates)"
     );
     for (name, msg) in msgs {
         let json = serde_json::to_string(&msg).unwrap();

@@ -71,6 +71,19 @@ impl Sim {
             ),
             None => (grid.center[0], grid.center[1]),
         };
+        let reporter = if channel == Channel::GridApp {
+            format!("网格员 {}", grid.worker)
+        } else {
+            format!(
+                "{}先生",
+                names::person(&mut self.rng).chars().next().unwrap_or('王')
+            )
+        };
+        let ask = [
+            "请尽快处理",
+            "希望相关部门尽快到场",
+            "已多次反映，请给予答复",
+        ][self.rng.random_range(0..3)];
         NewTicket {
             channel,
             category,
@@ -80,14 +93,12 @@ impl Sim {
             lat,
             grid: grid.id.clone(),
             title: format!("{}{}", grid.name, subtype),
-            reporter: if channel == Channel::GridApp {
-                format!("网格员 {}", grid.worker)
-            } else {
-                format!(
-                    "{}先生",
-                    names::person(&mut self.rng).chars().next().unwrap_or('王')
-                )
-            },
+            content: format!(
+                "{reporter}反映：{}发生{subtype}，影响周边居民正常生活，{ask}。",
+                grid.name
+            ),
+            address: grid.name.clone(),
+            reporter,
             // Deadlines shrink with the speed so that a visit sees countdowns move.
             sla_minutes: Some(((base / self.sla_speed).round() as u32).max(2)),
             created_ms: None,

@@ -26,8 +26,8 @@ use domain::time::now_ms;
 use feed::{self, Change, FeedConfig, FeedEvent, Mirror};
 use gis::city::{City, Region};
 use protocol::{
-    Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority,
-    TicketStatus as S, Unit, WarningLevel,
+    CallbackResult, Category, Channel, ClientMsg, Command, Level, NewTicket, NewWarning, Priority,
+    Ticket, TicketStatus as S, Unit, WarningLevel,
 };
 
 /// Share of tickets that are hard cases (months to resolve).
@@ -211,18 +211,24 @@ impl Sim {
             .collect()
     }
 
-    /// Simulated minutes until a unit acts on a ticket in this state, in real ms.
-    fn delay(&mut self, status: S) -> i64 {
-        let (lo, hi) = match status {
+    /// Simulated minutes until someone (its unit, or the center) acts on a ticket as it
+    /// stands, in real ms.
+    fn delay(&mut self, t: &Ticket) -> i64 {
+        const DAY: f64 = 24.0 * 60.0;
+        let (lo, hi) = match t.status {
             S::Received | S::Returned => (2.0, 15.0),
             S::Assigned => (5.0, 40.0),
             S::Accepted => (10.0, 60.0),
-            // Hard cases (疑难) take months: the ones still open at the year's end are
-            // what keeps the closure rate under 100%.
-            S::InProgress if self.rng.random_bool(HARD_SHARE) => {
-                (60.0 * 24.0 * 60.0, 400.0 * 24.0 * 60.0)
-            }
+            // A hard case (疑难) waits for the monthly coordination meeting (疑难工单处置
+            // 协调会), then for what it decided: weeks to months; some are still open at
+            // the year's end, which keeps the closure rate under 100%.
+            S::InProgress if t.work.hard.is_some() => (7.0 * DAY, 120.0 * DAY),
+            // The center decides an extension within hours.
+            S::InProgress if t.work.extension_asked.is_some() => (30.0, 240.0),
             S::InProgress => (60.0, 720.0),
+            // The center reviews within a few hours.
+            S::Reviewing => (20.0, 240.0),
+            // Callbacks within a day; an unreached citizen is called again.
             S::Resolved => (60.0, 1440.0),
             S::Rated => (10.0, 120.0),
             S::Archived => (0.0, 1.0),
@@ -248,14 +254,19 @@ impl Sim {
         match change {
             Change::Snapshot { .. } => {
                 for (id, t) in &mirror.tickets {
-                    let d = self.delay(t.status);
+                    let d = self.delay(t);
                     self.schedule(*id, now + d);
                 }
             }
             Change::Ticket { id, before } => match mirror.tickets.get(id) {
                 Some(t) => {
-                    if before.as_ref().is_none_or(|b| b.status != t.status) {
-                        let d = self.delay(t.status);
+                    // A new state, or a workflow mark (疑难, an extension asked, a callback
+                    // that did not get through): the next step is someone else's.
+                    if before
+                        .as_ref()
+                        .is_none_or(|b| b.status != t.status || b.work != t.work)
+                    {
+                        let d = self.delay(t);
                         self.schedule(*id, now + d);
                     }
                     if before.is_none() {
@@ -330,18 +341,64 @@ impl Sim {
                 },
                 S::Assigned => Command::Accept { ticket: id },
                 S::Accepted => Command::Start { ticket: id },
+                // The center decides an extension: most are granted.
+                S::InProgress if t.work.extension_asked.is_some() => Command::DecideExtension {
+                    ticket: id,
+                    approve: r < 0.9,
+                    note: String::new(),
+                },
                 S::InProgress if r < 0.006 && t.level < Level::City => Command::Escalate {
                     ticket: id,
                     reason: "涉及多部门，需上级协调".into(),
                 },
+                // The center takes a case that will not move to its 疑难 board.
+                S::InProgress if t.work.hard.is_none() && r < 0.006 + HARD_SHARE => {
+                    Command::MarkHard {
+                        ticket: id,
+                        reason: "涉及多部门职责交叉，提交疑难工单协调会".into(),
+                    }
+                }
+                // A unit short of time asks for more (延期申请).
+                S::InProgress
+                    if t.work.hard.is_none()
+                        && t.work.extensions < 1
+                        && now + (360.0 * 60_000.0 / self.speed) as i64 > t.deadline_ms
+                        && r < 0.6 =>
+                {
+                    Command::RequestExtension {
+                        ticket: id,
+                        until_ms: t.deadline_ms.max(now) + 3 * 86_400_000,
+                        reason: "需协调相关部门，申请延期".into(),
+                    }
+                }
                 S::InProgress => Command::Resolve {
                     ticket: id,
                     note: "已处置完毕".into(),
                 },
-                S::Resolved => Command::Rate {
+                // The center's review: a few results go back (重办).
+                S::Reviewing => Command::Review {
                     ticket: id,
-                    satisfied: r < 0.979,
+                    approve: r >= 0.03,
+                    note: if r < 0.03 {
+                        "处置结果不完整，请补充现场照片".into()
+                    } else {
+                        String::new()
+                    },
                 },
+                // 回访: most reach the citizen; a few are unsatisfied and reopened.
+                S::Resolved => {
+                    let result = match r {
+                        r if r < 0.08 => CallbackResult::Unreached,
+                        r if r < 0.095 => CallbackResult::Unsatisfied,
+                        r if r < 0.2 => CallbackResult::BasicallySatisfied,
+                        _ => CallbackResult::Satisfied,
+                    };
+                    Command::Callback {
+                        ticket: id,
+                        result,
+                        words: String::new(),
+                    }
+                }
                 S::Rated => Command::Close { ticket: id },
                 S::Archived => continue,
             };

@@ -22,9 +22,10 @@ pub enum CoreMsg {
         id: u64,
     },
     /// A command; the result goes to the client `id`'s outbox, or to `reply`.
+    /// A command (boxed: it is the largest message by far, and the others are many).
     Command {
         id: Option<u64>,
-        request: Request,
+        request: Box<Request>,
         reply: Option<oneshot::Sender<Answer>>,
     },
     /// A rewind wants to start for `credential`: it counts as a client (`max_clients`),

@@ -236,7 +236,7 @@ async fn intake_batch(
                     let (tx, rx) = oneshot::channel();
                     let msg = CoreMsg::Command {
                         id: None,
-                        request,
+                        request: Box::new(request),
                         reply: Some(tx),
                     };
                     if h.core.send(msg).await.is_err() {

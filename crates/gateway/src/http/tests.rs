@@ -38,7 +38,7 @@ fn app() -> (Router, Arc<Mutex<Vec<store::Request>>>) {
                 ..
             } = m
             {
-                log.lock().unwrap().push(request);
+                log.lock().unwrap().push(*request);
                 let _ = reply.send(Answer {
                     outcome: CommandOutcome::Ok {
                         seq: 7,
@@ -56,6 +56,7 @@ fn app() -> (Router, Arc<Mutex<Vec<store::Request>>>) {
         status: Arc::new(Status::default()),
         epoch: "e1".into(),
         grids: None,
+        gazetteer: None,
     };
     (router(state), seen)
 }

@@ -161,7 +161,9 @@ fn statuses(s: TicketStatus) -> (&'static str, &'static str) {
     match s {
         TicketStatus::Received => ("open", "NEW"),
         TicketStatus::Assigned | TicketStatus::Accepted => ("open", "ACCEPTED"),
-        TicketStatus::InProgress | TicketStatus::Returned => ("open", "IN_PROGRESS"),
+        TicketStatus::InProgress | TicketStatus::Returned | TicketStatus::Reviewing => {
+            ("open", "IN_PROGRESS")
+        }
         TicketStatus::Resolved | TicketStatus::Rated | TicketStatus::Archived => {
             ("closed", "CLOSED")
         }
@@ -374,26 +376,60 @@ async fn post_request(h: &Http, fmt: Format, params: &Params, peer: Peer) -> Res
         );
     };
     let num = |k: &str| param(k).and_then(|v| v.trim().parse::<f64>().ok());
-    let (Some(lat), Some(lon)) = (num("lat"), num("long")) else {
-        return error(
-            fmt,
-            StatusCode::BAD_REQUEST,
-            "lat and long are required (this center places a request by its position)",
-        );
-    };
-    let Some(grids) = h.grids.as_ref() else {
-        return error(
-            fmt,
-            StatusCode::BAD_REQUEST,
-            "this gateway has no grid layer ([area] grids) to place a request",
-        );
-    };
-    let Some(grid) = grids.locate(lon, lat) else {
-        return error(
-            fmt,
-            StatusCode::BAD_REQUEST,
-            &format!("lat {lat}, long {lon} is on none of the city's grids"),
-        );
+    let address = param("address_string").unwrap_or("").trim().to_string();
+    // By position (the grid holding it), or by address (the city's names): a request
+    // whose address no name matches is taken in unplaced (待定位) for an operator to
+    // place, never refused and never guessed.
+    let (lon, lat, grid, placed) = match (num("lat"), num("long")) {
+        (Some(lat), Some(lon)) => {
+            let Some(grids) = h.grids.as_ref() else {
+                return error(
+                    fmt,
+                    StatusCode::BAD_REQUEST,
+                    "this gateway has no grid layer ([area] grids) to place a request",
+                );
+            };
+            let Some(grid) = grids.locate(lon, lat) else {
+                return error(
+                    fmt,
+                    StatusCode::BAD_REQUEST,
+                    &format!("lat {lat}, long {lon} is on none of the city's grids"),
+                );
+            };
+            (lon, lat, grid.to_string(), String::new())
+        }
+        _ if !address.is_empty() => {
+            let found = h.gazetteer.as_ref().and_then(|g| g.place(&address));
+            match found {
+                Some(m) if m.grid.is_some() && m.center.is_some() => {
+                    let [lon, lat] = m.center.unwrap_or_default();
+                    let note = format!("按地址定位于 {} ({}), score {:.2}", m.name, m.id, m.score);
+                    (lon, lat, m.grid.unwrap_or_default(), note)
+                }
+                Some(m) => (
+                    0.0,
+                    0.0,
+                    String::new(),
+                    format!(
+                        "待定位: 地址最近 {} ({}), score {:.2}",
+                        m.name, m.id, m.score
+                    ),
+                ),
+                None => (
+                    0.0,
+                    0.0,
+                    String::new(),
+                    "待定位: 地址未匹配地名".to_string(),
+                ),
+            }
+        }
+        _ => {
+            return error(
+                fmt,
+                StatusCode::BAD_REQUEST,
+                "lat and long, or address_string, are required",
+            );
+        }
     };
     let priority = match param("attribute[priority]").unwrap_or("normal") {
         "urgent" => Priority::Urgent,
@@ -407,11 +443,20 @@ async fn post_request(h: &Http, fmt: Format, params: &Params, peer: Peer) -> Res
             );
         }
     };
+    // The citizen's words go whole into the content (诉求内容, up to 4,000 characters);
+    // the title (摘要) is their first line, cut to 60 characters, or the service's name.
     let description = param("description").unwrap_or("").trim();
-    let title = if description.is_empty() {
+    let first_line: String = description
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(60)
+        .collect();
+    let title = if first_line.trim().is_empty() {
         service.subtype.unwrap_or(service.category.zh()).to_string()
     } else {
-        description.to_string()
+        first_line.trim().to_string()
     };
     let name = [param("last_name"), param("first_name")]
         .into_iter()
@@ -425,12 +470,17 @@ async fn post_request(h: &Http, fmt: Format, params: &Params, peer: Peer) -> Res
         priority,
         lon,
         lat,
-        grid: grid.to_string(),
+        grid,
         title,
         reporter: name,
+        content: description.to_string(),
+        address,
         sla_minutes: None,
         created_ms: None,
     };
+    if !placed.is_empty() {
+        tracing::info!("Open311 request placed by address: {placed}");
+    }
     // The client's own id for the request makes a repeat harmless; without one each POST
     // is a new ticket, as Open311 has it.
     let key = match param("device_id").zip(param("account_id")) {
@@ -444,7 +494,11 @@ async fn post_request(h: &Http, fmt: Format, params: &Params, peer: Peer) -> Res
             "request",
             vec![serde_json::json!({
                 "service_request_id": id.to_string(),
-                "service_notice": "已受理 received",
+                "service_notice": if placed.is_empty() {
+                    "已受理 received".to_string()
+                } else {
+                    format!("已受理 received; {placed}")
+                },
                 "account_id": null,
             })],
         ),

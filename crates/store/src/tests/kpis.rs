@@ -24,7 +24,7 @@ struct Step {
 
 fn step() -> impl Strategy<Value = Step> {
     (
-        0u8..12,
+        0u8..19,
         0usize..64,
         0i64..300,
         0usize..8,
@@ -98,6 +98,22 @@ proptest! {
                 8 => Command::Close { ticket: id },
                 9 => Command::Escalate { ticket: id, reason: String::new() },
                 10 => Command::Return { ticket: id, reason: String::new() },
+                // The center's workflow: review, callbacks, extensions, 疑难, 挂起.
+                12 => Command::Review { ticket: id, approve: s.pick % 6 != 0, note: "补充".into() },
+                13 => Command::Callback {
+                    ticket: id,
+                    result: protocol::CallbackResult::ALL[s.pick % 4],
+                    words: String::new(),
+                },
+                14 => Command::RequestExtension {
+                    ticket: id,
+                    until_ms: t.deadline_ms.max(now) + 86_400_000,
+                    reason: "等待".into(),
+                },
+                15 => Command::DecideExtension { ticket: id, approve: s.pick % 3 != 0, note: String::new() },
+                16 => Command::MarkHard { ticket: id, reason: "多部门".into() },
+                17 => Command::Suspend { ticket: id, reason: "等待判决".into() },
+                18 => Command::Release { ticket: id },
                 _ => Command::Supervise { ticket: id, note: String::new(), stage: None },
             };
             if let Ok(c) = lifecycle::apply_ticket(t, &cmd, Some(&unit), now) {
@@ -121,7 +137,8 @@ proptest! {
     }
 }
 
-/// Ticket `id` dispatched to the example unit, accepted and resolved (keys c0-c2).
+/// Ticket `id` dispatched to the example unit, accepted, resolved and the result
+/// approved (keys c0-c3).
 fn resolved(id: u64) -> Vec<crate::Request> {
     let unit = examples::unit().id;
     [
@@ -130,6 +147,11 @@ fn resolved(id: u64) -> Vec<crate::Request> {
         Command::Resolve {
             ticket: id,
             note: "ok".into(),
+        },
+        Command::Review {
+            ticket: id,
+            approve: true,
+            note: String::new(),
         },
     ]
     .into_iter()
@@ -153,13 +175,13 @@ fn the_store_keeps_its_figures_across_a_restart() {
         reqs.extend((0..5).map(|i| intake(&format!("t{i}"))));
         reqs.extend(resolved(1));
         reqs.push(req(
-            "c3",
+            "c8",
             Command::Rate {
                 ticket: 1,
                 satisfied: true,
             },
         ));
-        reqs.push(req("c4", Command::Close { ticket: 1 }));
+        reqs.push(req("c9", Command::Close { ticket: 1 }));
         s.apply_batch(reqs, domain::time::now_us()).unwrap();
         let f = s.kpi_figures("", domain::time::now_ms()).unwrap();
         assert_eq!((f.total, f.resolved, f.open), (5, 1, 4));

@@ -229,6 +229,14 @@ fn archived_tickets_leave_the_live_set_but_keep_their_trail() {
             },
         ),
         req(
+            "3r",
+            Command::Review {
+                ticket: 1,
+                approve: true,
+                note: String::new(),
+            },
+        ),
+        req(
             "4",
             Command::Rate {
                 ticket: 1,
@@ -240,7 +248,7 @@ fn archived_tickets_leave_the_live_set_but_keep_their_trail() {
     let out = s.apply_batch(cmds, 1).unwrap();
     assert!(out.iter().all(|a| a.delta.is_some()), "{out:?}");
     assert!(s.tickets().is_empty());
-    assert_eq!(s.audit_of(1).unwrap().len(), 6);
+    assert_eq!(s.audit_of(1).unwrap().len(), 7);
     drop(s);
     assert!(open(&dir).tickets().is_empty());
 }
