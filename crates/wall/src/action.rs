@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
-use protocol::{Category, Channel, Command, Ticket, within};
+use protocol::{Category, Channel, Command, Ticket, TicketStatus, within};
 
 /// What the wall's widgets ask for; applied by `act` in one place.
 #[derive(Message, Clone, Debug, PartialEq)]
@@ -48,12 +48,37 @@ pub enum QueueFilter {
     Region(String),
     Channel(Channel),
     Category(Category),
+    /// The center's boards: 待审核, 待回访, 疑难, 挂起 (off the ordinary queue)…
+    Reviewing,
+    Callback,
+    Hard,
+    Suspended,
+    /// …and, on it, 延期申请 and 待定位 (taken in by address, no grid yet).
+    Extension,
+    Unplaced,
 }
 
 impl QueueFilter {
+    /// The filters that read the center's boards rather than the ordinary queue.
+    pub fn on_a_board(&self) -> bool {
+        matches!(
+            self,
+            QueueFilter::Reviewing
+                | QueueFilter::Callback
+                | QueueFilter::Hard
+                | QueueFilter::Suspended
+        )
+    }
+
     /// Whether the queue keeps `t` at `now_ms`.
     pub fn keeps(&self, t: &Ticket, now_ms: i64) -> bool {
         match self {
+            QueueFilter::Reviewing => t.status == TicketStatus::Reviewing,
+            QueueFilter::Callback => t.status == TicketStatus::Resolved,
+            QueueFilter::Hard => t.work.hard.is_some(),
+            QueueFilter::Suspended => t.work.suspended_since_ms.is_some(),
+            QueueFilter::Extension => t.work.extension_asked.is_some(),
+            QueueFilter::Unplaced => t.grid.is_empty(),
             QueueFilter::All => true,
             QueueFilter::Overdue => t.current_deadline().is_some_and(|(_, d)| d < now_ms),
             QueueFilter::Supervised => t.supervised,

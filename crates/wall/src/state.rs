@@ -28,12 +28,28 @@ pub fn queue_key(t: &Ticket) -> Option<QueueKey> {
     Some((t.priority, d, t.id))
 }
 
+/// The key of a ticket off the ordinary queue but on one of the center's boards: 待审核,
+/// 疑难, 挂起, and 待回访 (resolved, not yet called back). By its resolution deadline.
+pub fn side_key(t: &Ticket) -> Option<QueueKey> {
+    if t.merged_into.is_some() || t.current_deadline().is_some() {
+        return None;
+    }
+    (t.status.is_open() || t.status == protocol::TicketStatus::Resolved).then_some((
+        t.priority,
+        t.deadline_ms,
+        t.id,
+    ))
+}
+
 /// The ticket queue, kept up by the changes: all open tickets in queue order, and what the
 /// table shows (the same through the queue filter). A ticket change moves one key in
 /// each; only a new snapshot or a new filter goes over every ticket.
 #[derive(Resource, Default)]
 pub struct Queue {
     pub order: Ranked<QueueKey>,
+    /// The tickets on the center's boards (`side_key`), which the ordinary queue leaves
+    /// out: few, kept apart so that the queue's order costs nothing more.
+    side: Ranked<QueueKey>,
     /// `order` through the filter; `None` while the filter keeps all.
     filtered: Option<Ranked<QueueKey>>,
     /// The filter `filtered` was made for.
@@ -75,9 +91,14 @@ impl Queue {
     fn refilter(&mut self, filter: &QueueFilter, m: &feed::Mirror, now: i64) {
         self.filter = filter.clone();
         self.overdue_before = now;
+        let source = if filter.on_a_board() {
+            &self.side
+        } else {
+            &self.order
+        };
         self.filtered = (*filter != QueueFilter::All).then(|| {
             Ranked::from_unsorted(
-                self.order
+                source
                     .iter()
                     .filter(|k| m.tickets.get(&k.2).is_some_and(|t| filter.keeps(t, now)))
                     .copied()
@@ -105,17 +126,30 @@ impl Queue {
 
     /// Ticket `id` changed from `before` to `now_t`.
     fn set(&mut self, before: Option<&Ticket>, now_t: Option<&Ticket>, now: i64) {
-        if let Some(k) = before.and_then(queue_key) {
-            self.order.remove(&k);
-            if let Some(f) = self.filtered.as_mut() {
-                f.remove(&k);
+        if let Some(b) = before {
+            for (k, side) in [(queue_key(b), false), (side_key(b), true)] {
+                let Some(k) = k else { continue };
+                if side {
+                    self.side.remove(&k);
+                } else {
+                    self.order.remove(&k);
+                }
+                if let Some(f) = self.filtered.as_mut() {
+                    f.remove(&k);
+                }
             }
         }
-        if let Some(t) = now_t
-            && let Some(k) = queue_key(t)
-        {
-            self.order.insert(k);
-            if let Some(f) = self.filtered.as_mut()
+        let Some(t) = now_t else { return };
+        let board = self.filter.on_a_board();
+        for (k, side) in [(queue_key(t), false), (side_key(t), true)] {
+            let Some(k) = k else { continue };
+            if side {
+                self.side.insert(k);
+            } else {
+                self.order.insert(k);
+            }
+            if side == board
+                && let Some(f) = self.filtered.as_mut()
                 && self.filter.keeps(t, now)
             {
                 f.insert(k);
@@ -165,11 +199,17 @@ pub fn derive_queue(
                 // the queue's order is sorted once, when the last part is in.
                 if *first {
                     queue.loading.clear();
+                    queue.side = Ranked::default();
                 }
                 let keys = ids
                     .iter()
                     .filter_map(|id| m.tickets.get(id).and_then(|t| queue_key(t)));
                 queue.loading.extend(keys);
+                for t in ids.iter().filter_map(|id| m.tickets.get(id)) {
+                    if let Some(k) = side_key(t) {
+                        queue.side.insert(k);
+                    }
+                }
                 if *last {
                     queue.order = Ranked::from_unsorted(std::mem::take(&mut queue.loading));
                     queue.refilter(filter, m, now);

@@ -160,6 +160,29 @@ pub fn figures(
         });
         ui.add_space(6.0 * scale);
     }
+    // Beside 超期: what it leaves out, and the center's own workflow.
+    let beside = format!(
+        "{} {} ({} {}) · {} {} · {} {} · {} {} · {} {} · {} {}",
+        lang.t("疑难", "Hard"),
+        f.hard,
+        lang.t("已过时限", "past due"),
+        f.hard_overdue,
+        lang.t("挂起", "Suspended"),
+        f.suspended,
+        lang.t("待审核", "Under review"),
+        f.reviewing,
+        lang.t("延期申请", "Extensions asked"),
+        f.extension_requests,
+        lang.t("重办率", "Reopened"),
+        percent(f.rework_rate),
+        lang.t("回访未接通", "Calls unanswered"),
+        f.unreached,
+    );
+    ui.label(
+        RichText::new(beside)
+            .size((17.0 * scale.sqrt()).round())
+            .color(DIM),
+    );
     ui.add_space(10.0);
     level_bar(ui, lang, f);
     if hot_rows > 0 {

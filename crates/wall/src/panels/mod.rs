@@ -16,6 +16,7 @@ mod top_bar;
 mod tour;
 pub mod trends;
 mod warnings;
+mod workflow;
 
 use std::time::Instant;
 

@@ -14,7 +14,8 @@ use crate::theme::{AMBER, DIM, RED};
 use crate::view::region_name;
 use protocol::{Priority, Stage};
 
-/// The queue's region: its title with the count, then the table; a click selects.
+/// The queue's region: its title with the count, the center's boards, then the table; a
+/// click selects.
 pub fn region(
     ui: &mut egui::Ui,
     cx: &PanelCtx,
@@ -23,6 +24,7 @@ pub fn region(
     out: &mut Vec<UiAction>,
 ) {
     title(ui, cx, (queue, filter), out);
+    boards(ui, cx, filter, out);
     if let Some(id) = table(ui, cx, queue, sel.ticket) {
         out.push(UiAction::Select(id));
     }
@@ -55,6 +57,12 @@ pub fn title(
             QueueFilter::Region(r) => region_name(cx.map, r),
             QueueFilter::Channel(c) => lang.channel(*c).into(),
             QueueFilter::Category(c) => lang.category(*c).into(),
+            QueueFilter::Reviewing => lang.t("待审核", "under review").into(),
+            QueueFilter::Callback => lang.t("待回访", "to call back").into(),
+            QueueFilter::Extension => lang.t("延期申请", "extension asked").into(),
+            QueueFilter::Hard => lang.t("疑难", "hard cases").into(),
+            QueueFilter::Suspended => lang.t("挂起", "suspended").into(),
+            QueueFilter::Unplaced => lang.t("待定位", "unplaced").into(),
         };
         ui.label(
             RichText::new(format!(
@@ -71,6 +79,56 @@ pub fn title(
             .clicked()
         {
             out.push(UiAction::Filter(QueueFilter::All));
+        }
+    });
+}
+
+/// The center's boards, one click each: 待审核, 待回访, 延期申请, 疑难, 挂起, 待定位, with
+/// the gateway's counts where its figures have them. 疑难 and 挂起 are off the ordinary
+/// queue: a hard case never sits at its top.
+pub fn boards(ui: &mut egui::Ui, cx: &PanelCtx, filter: &QueueFilter, out: &mut Vec<UiAction>) {
+    let lang = cx.lang;
+    let k = cx.mirror.kpis.as_ref();
+    let n = |f: fn(&protocol::KpiFigures) -> u64| k.map(f);
+    let chips: [(QueueFilter, &str, &str, Option<u64>); 6] = [
+        (
+            QueueFilter::Reviewing,
+            "待审核",
+            "review",
+            n(|k| k.reviewing),
+        ),
+        (QueueFilter::Callback, "待回访", "callback", None),
+        (
+            QueueFilter::Extension,
+            "延期申请",
+            "extension",
+            n(|k| k.extension_requests),
+        ),
+        (QueueFilter::Hard, "疑难", "hard", n(|k| k.hard)),
+        (
+            QueueFilter::Suspended,
+            "挂起",
+            "suspended",
+            n(|k| k.suspended),
+        ),
+        (QueueFilter::Unplaced, "待定位", "unplaced", None),
+    ];
+    ui.horizontal_wrapped(|ui| {
+        for (f, zh, en, count) in chips {
+            let label = match count {
+                Some(c) => format!("{} {c}", lang.t(zh, en)),
+                None => lang.t(zh, en).to_string(),
+            };
+            let on = *filter == f;
+            let text = RichText::new(label).size(16.0);
+            let text = if on { text.color(Color32::BLACK) } else { text };
+            let mut b = egui::Button::new(text);
+            if on {
+                b = b.fill(AMBER);
+            }
+            if ui.add(b).clicked() {
+                out.push(UiAction::Filter(if on { QueueFilter::All } else { f }));
+            }
         }
     });
 }
@@ -157,6 +215,15 @@ pub fn table(
                     let mut s = t.title.clone();
                     if t.supervised {
                         s = format!("{} {s}", lang.t("【督办】", "[supervised]"));
+                    }
+                    if t.work.hard.is_some() {
+                        s = format!("{} {s}", lang.t("【疑难】", "[hard]"));
+                    }
+                    if t.work.extension_asked.is_some() {
+                        s = format!("{} {s}", lang.t("【延期申请】", "[extension?]"));
+                    }
+                    if t.work.rework > 0 {
+                        s = format!("{} {s}", lang.t("【重办】", "[reopened]"));
                     }
                     ui.label(text(s));
                 });

@@ -18,6 +18,25 @@ use domain::lifecycle::can_dispatch;
 use domain::units::recommend;
 use protocol::{Command, Incident, Level, Priority, Stage, Unit};
 
+/// The citizen's words (诉求内容) and the address, where the ticket has them.
+fn words(ui: &mut egui::Ui, lang: crate::text::UiLang, t: &protocol::Ticket) {
+    if !t.address.is_empty() {
+        ui.label(
+            RichText::new(format!("{}: {}", lang.t("地址", "Address"), t.address))
+                .size(16.0)
+                .color(DIM),
+        );
+    }
+    if !t.content.is_empty() {
+        egui::ScrollArea::vertical()
+            .id_salt("ticket-words")
+            .max_height(96.0)
+            .show(ui, |ui| {
+                ui.label(RichText::new(&t.content).size(17.0));
+            });
+    }
+}
+
 /// The panel for the selected ticket.
 pub fn panel(
     ui: &mut egui::Ui,
@@ -140,6 +159,8 @@ pub fn panel(
             RichText::new(format!("{}: {name}", lang.t("承办单位", "Assigned to"))).size(17.0),
         );
     }
+    words(ui, lang, t);
+    super::workflow::buttons(ui, lang, t, sel, actions);
     ui.separator();
     duplicates(ui, (t, &mirror.tickets, mirror.seq), lang, sel, actions);
 
