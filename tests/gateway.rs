@@ -622,6 +622,11 @@ async fn every_wall_gets_the_gateways_figures_and_they_match_a_recount() {
                     ticket: id,
                     note: "ok".into(),
                 },
+                Command::Review {
+                    ticket: id,
+                    approve: true,
+                    note: String::new(),
+                },
                 Command::Rate {
                     ticket: id,
                     satisfied: i != 1,
@@ -656,17 +661,28 @@ async fn every_wall_gets_the_gateways_figures_and_they_match_a_recount() {
             _ => {}
         }
     };
+    // Ticket 2's citizen was not satisfied: it is back with its unit (重办), with a new
+    // deadline, so it is neither resolved nor overdue; its callback still counts.
     assert_eq!(f.total, 6);
-    assert_eq!(f.resolved, 3);
-    assert_eq!(f.open, 3);
+    assert_eq!(f.resolved, 2);
+    assert_eq!(f.open, 4);
     assert_eq!(f.overdue, 1, "ticket 4 is past its deadline");
-    assert_eq!(f.closure_rate, Some(0.75), "3 resolved of the 4 due by now");
+    assert_eq!(
+        f.closure_rate,
+        Some(2.0 / 3.0),
+        "2 resolved of the 3 due by now"
+    );
     assert_eq!(
         f.on_time_rate,
-        Some(2.0 / 3.0),
-        "ticket 2 was resolved late"
+        Some(1.0),
+        "tickets 1 and 3 were resolved in time"
     );
-    assert_eq!(f.satisfaction, Some(2.0 / 3.0));
+    assert_eq!(f.satisfaction, Some(2.0 / 3.0), "2 of 3 callbacks");
+    assert_eq!(
+        f.rework_rate,
+        Some(1.0 / 3.0),
+        "1 of the 3 reported on was reopened"
+    );
     let today = yiping::domain::time::local_day(f.at_ms);
     let taken_today = all
         .values()
@@ -794,6 +810,11 @@ async fn a_recorded_session_replays_message_for_message_at_any_speed() {
         Command::Resolve {
             ticket: 1,
             note: "ok".into(),
+        },
+        Command::Review {
+            ticket: 1,
+            approve: true,
+            note: String::new(),
         },
         Command::Rate {
             ticket: 1,

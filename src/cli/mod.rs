@@ -400,6 +400,33 @@ pub fn main() -> anyhow::Result<()> {
                 "satisfaction 满意率         {} (seeds: 97.89%)",
                 pct(r.satisfaction)
             );
+            let share = |a: u64, b: u64| pct(if b == 0 { 0.0 } else { a as f64 / b as f64 });
+            println!(
+                "reviews sent back 审核退回   {} of {} reviews",
+                share(r.reviews_rejected, r.reviews),
+                r.reviews
+            );
+            println!(
+                "extensions 延期             {} asked, {} approved",
+                r.extensions_asked, r.extensions_approved
+            );
+            println!(
+                "callbacks 回访              {}: unanswered 未接通 {}, unsatisfied 不满意 {} (reopened)",
+                r.callbacks,
+                share(r.callbacks_unreached, r.callbacks),
+                share(r.callbacks_unsatisfied, r.callbacks)
+            );
+            println!(
+                "hard cases 疑难             {} marked (seeds: 89 hard issues settled at 10 coordination meetings)",
+                r.hard_marked
+            );
+            println!(
+                "open at the end            {}: overdue 超期 {} ({}), 疑难 {}",
+                r.open_end,
+                r.overdue_end,
+                share(r.overdue_end, r.open_end),
+                r.hard_end
+            );
             println!("warnings raised            {}", r.warnings);
             println!("busiest hour               {} tickets", r.peak_hour);
             println!("refused commands           {}", r.refused);

@@ -13,7 +13,7 @@ use domain::sla::DEFAULT_SLA_MINUTES;
 use domain::time::HOUR_MS;
 use feed::Mirror;
 use gis::city::City;
-use protocol::{Category, ClientMsg, Event, Level, TicketStatus};
+use protocol::{AuditAction, CallbackResult, Category, ClientMsg, Event, Level, TicketStatus};
 
 /// What a simulated period came to, against the seeds' figures.
 #[derive(Clone, Debug, Default)]
@@ -36,6 +36,20 @@ pub struct Report {
     pub peak_hour: u64,
     /// Tickets taken in per (hour since the epoch, district id).
     pub by_hour_district: HashMap<(i64, String), u64>,
+    /// The center's workflow: reviews and those sent back; extensions asked and given;
+    /// callbacks, those unanswered and those unsatisfied; cases marked 疑难.
+    pub reviews: u64,
+    pub reviews_rejected: u64,
+    pub extensions_asked: u64,
+    pub extensions_approved: u64,
+    pub callbacks: u64,
+    pub callbacks_unreached: u64,
+    pub callbacks_unsatisfied: u64,
+    pub hard_marked: u64,
+    /// At the end: open tickets, those 超期 (by the figures' definition), those 疑难.
+    pub open_end: u64,
+    pub overdue_end: u64,
+    pub hard_end: u64,
 }
 
 /// Run `days` of simulated time at `tickets_per_day`, starting at `start_ms`.
@@ -59,6 +73,7 @@ pub fn fast_forward(
     let (mut resolved, mut disputes_resolved, mut low, mut rated, mut satisfied) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut per_hour: HashMap<i64, u64> = HashMap::new();
+    let mut first_resolved = std::collections::HashSet::new();
     let end = start_ms + days as i64 * 86_400_000;
     let run = drive(&mut sim, start_ms, end, |event, change, now| {
         match event {
@@ -76,28 +91,75 @@ pub fn fast_forward(
             Event::WarningRaised { .. } => r.warnings += 1,
             _ => {}
         }
+        if let Some(a) = event.audit() {
+            let n = event.ticket();
+            match a.action {
+                AuditAction::Review => {
+                    r.reviews += 1;
+                    r.reviews_rejected +=
+                        n.is_some_and(|t| t.status != TicketStatus::Resolved) as u64;
+                }
+                AuditAction::RequestExtension => r.extensions_asked += 1,
+                AuditAction::DecideExtension => {
+                    r.extensions_approved += a.note.starts_with("同意") as u64;
+                }
+                AuditAction::Callback | AuditAction::Rate => {
+                    r.callbacks += 1;
+                    match n.and_then(|t| t.work.callback) {
+                        Some(CallbackResult::Unreached) => r.callbacks_unreached += 1,
+                        Some(CallbackResult::Unsatisfied) => r.callbacks_unsatisfied += 1,
+                        _ => {}
+                    }
+                }
+                AuditAction::MarkHard => r.hard_marked += 1,
+                _ => {}
+            }
+        }
         if let Change::Ticket { before, .. } = change
             && let Some(n) = event.ticket()
         {
             let was = before.as_deref();
             if n.status == TicketStatus::Resolved
                 && was.is_some_and(|t| t.status != TicketStatus::Resolved)
+                && first_resolved.insert(n.id)
             {
                 resolved += 1;
                 low += (n.level <= Level::Town) as u64;
                 disputes_resolved += (n.category == Category::Dispute) as u64;
             }
-            if let Some(s) = n
-                .satisfied
-                .filter(|_| was.is_some_and(|t| t.satisfied.is_none()))
-            {
-                rated += 1;
-                satisfied += s as u64;
+            // 满意率 per callback that reached the citizen (满意 and 基本满意 of them).
+            if matches!(
+                event.audit().map(|a| a.action),
+                Some(AuditAction::Callback | AuditAction::Rate)
+            ) {
+                match n.work.callback {
+                    Some(CallbackResult::Satisfied | CallbackResult::BasicallySatisfied) => {
+                        rated += 1;
+                        satisfied += 1;
+                    }
+                    Some(CallbackResult::Unsatisfied) => rated += 1,
+                    _ => {}
+                }
             }
         }
     });
     r.commands = run.commands;
     r.refused = run.refused;
+    // What a leader's wall would show at the end: the open tickets, those 超期 as the
+    // figures count them (a unit's clock running and past), those on the 疑难 board.
+    use domain::Deadlines;
+    for t in run
+        .mirror
+        .tickets
+        .values()
+        .filter(|t| t.merged_into.is_none())
+    {
+        if t.status.is_open() {
+            r.open_end += 1;
+            r.overdue_end += (t.clock_runs() && t.deadline_ms < end) as u64;
+            r.hard_end += t.work.hard.is_some() as u64;
+        }
+    }
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     r.closure_rate = ratio(resolved, r.tickets);
     r.dispute_resolution_rate = ratio(disputes_resolved, disputes);

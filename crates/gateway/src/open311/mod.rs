@@ -333,9 +333,10 @@ pub async fn discovery(State(h): State<Http>, Path(file): Path<String>) -> Respo
     }
 }
 
-/// The most form bytes read before an api_key is known (a request's fields are a few
-/// hundred bytes; a photo goes by media_url, never in the form).
-const FORM_BEFORE_KEY: usize = 16 * 1024;
+/// The most form bytes read before an api_key is known: a request's fields with the
+/// citizen's words (4,000 characters, URL-encoded 9 bytes each: 36 KB); a photo goes by
+/// media_url, never in the form.
+const FORM_BEFORE_KEY: usize = 48 * 1024;
 
 /// Open311's status for a refused api_key: 403 as before for an unknown one (the
 /// GeoReport v2 convention), 429 while the address or account backs off.

@@ -85,16 +85,27 @@ pub fn ranking(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures, out: &mut Vec<UiActio
         });
 }
 
-/// One small line chart a figure over the last 30 days.
+/// Whole days before the last this many are settled: their tickets' deadlines (3 days
+/// at most, the normal SLA) have passed, so their rates no longer climb. Later days are
+/// drawn dashed: they will rise as their tickets close.
+const SETTLING_DAYS: usize = 3;
+
+/// One small line chart a figure over the last 30 days: whole days only, today apart.
 pub fn trends(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures) {
     let lang = cx.lang;
     ui.label(
-        RichText::new(lang.t("近30日趋势 · 按受理日", "30 days · by day taken in"))
-            .font(bold(20.0)),
+        RichText::new(lang.t(
+            "近30日趋势 · 按受理日 · 虚线: 尚在办理期内",
+            "30 days · by day taken in · dashed: still within time",
+        ))
+        .font(bold(20.0)),
     );
-    // Today's tickets are mostly still open: the rates leave today out.
+    // Whole days only: today's is a partial day, shown apart (its intake so far); the
+    // rates leave it out (its tickets are mostly still open).
     let days: &[DayFigures] = &f.trend;
     let whole = &days[..days.len().saturating_sub(1)];
+    let today = days.last();
+    let settled = whole.len().saturating_sub(SETTLING_DAYS - 1);
     type Pick = fn(&DayFigures) -> Option<f64>;
     let series: [(&str, &str, Pick, Color32, bool); 4] = [
         ("受理量", "Intake", |d| Some(d.intake as f64), CYAN, false),
@@ -129,26 +140,41 @@ pub fn trends(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures) {
             for (i, (zh, en, pick, color, rate)) in series.iter().enumerate() {
                 ui.vertical(|ui| {
                     ui.set_width(w);
-                    let src = if *rate { whole } else { days };
-                    let pts: Vec<[f64; 2]> = src
+                    let pts: Vec<[f64; 2]> = whole
                         .iter()
                         .enumerate()
                         .filter_map(|(k, d)| pick(d).map(|v| [k as f64, v]))
                         .collect();
-                    let last = pts.last().map(|p| p[1]);
+                    // A rate's headline is its last settled day's; the intake's, today's
+                    // so far, said as such.
+                    let (solid, dashed): (Vec<[f64; 2]>, Vec<[f64; 2]>) = if *rate {
+                        let cut = pts.partition_point(|p| (p[0] as usize) < settled);
+                        let dashed = pts[cut.saturating_sub(1)..].to_vec();
+                        (pts[..cut].to_vec(), dashed)
+                    } else {
+                        (pts.clone(), vec![])
+                    };
+                    let headline = match (*rate, solid.last(), today) {
+                        (true, Some(p), _) => format!("{:.1}%", p[1]),
+                        (false, _, Some(t)) => format!(
+                            "{} {}",
+                            lang.t(
+                                &format!("今日截至{}", crate::text::hhmm(cx.now)),
+                                &format!("today to {}", crate::text::hhmm(cx.now))
+                            ),
+                            t.intake
+                        ),
+                        _ => "—".into(),
+                    };
                     ui.label(
-                        RichText::new(format!(
-                            "{}  {}",
-                            lang.t(zh, en),
-                            match (last, rate) {
-                                (Some(v), true) => format!("{v:.1}%"),
-                                (Some(v), false) => format!("{v:.0}"),
-                                (None, _) => "—".into(),
-                            }
-                        ))
-                        .size(17.0)
-                        .color(*color),
+                        RichText::new(format!("{}  {headline}", lang.t(zh, en)))
+                            .size(17.0)
+                            .color(*color),
                     );
+                    let today_pt = (!*rate)
+                        .then(|| today.and_then(|d| pick(d).map(|v| [whole.len() as f64, v])))
+                        .flatten();
+                    let pts = solid;
                     let lo = pts.iter().map(|p| p[1]).fold(f64::MAX, f64::min);
                     super::plot::still_plot(("trend", i))
                         .height(cell_h)
@@ -162,6 +188,21 @@ pub fn trends(ui: &mut Ui, cx: &PanelCtx, f: &KpiFigures) {
                                     .color(*color)
                                     .width(2.5),
                             );
+                            if dashed.len() > 1 {
+                                p.line(
+                                    Line::new("", PlotPoints::from(dashed))
+                                        .color(*color)
+                                        .width(2.0)
+                                        .style(egui_plot::LineStyle::dashed_loose()),
+                                );
+                            }
+                            if let Some(pt) = today_pt {
+                                p.points(
+                                    egui_plot::Points::new("", PlotPoints::from(vec![pt]))
+                                        .color(DIM)
+                                        .radius(4.0),
+                                );
+                            }
                         });
                 });
                 if i % 2 == 1 {
