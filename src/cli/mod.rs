@@ -40,6 +40,14 @@ fn open_wall(
         screenshot: args.screenshot.clone().map(|p| (p, args.frames)),
         select_top: args.select_top,
         brief: args.brief,
+        board: match args.board.as_deref() {
+            None => None,
+            Some(b) => Some(yiping::wall::action::QueueFilter::board(b).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--board {b}: not one of review, callback, extension, hard, suspended, unplaced, overdue, supervised"
+                )
+            })?),
+        },
         focus: args.focus.clone().unwrap_or_default(),
     })?;
     Ok(())
@@ -124,6 +132,10 @@ struct WallArgs {
     /// With --screenshot: start a briefing on the worst warning first (shows briefing mode).
     #[arg(long)]
     brief: bool,
+    /// Open with the queue on one of the center's boards: review, callback, extension,
+    /// hard, suspended, unplaced (or overdue, supervised).
+    #[arg(long)]
+    board: Option<String>,
     /// Run a self-running tour (config/tours/*.toml), looping.
     #[arg(long)]
     tour: Option<PathBuf>,
@@ -275,6 +287,7 @@ pub fn main() -> anyhow::Result<()> {
                 tour: None,
                 tour_step: 1,
                 brief: false,
+                board: None,
             },
             60.0,
             30,

@@ -59,6 +59,22 @@ pub enum QueueFilter {
 }
 
 impl QueueFilter {
+    /// A board by its name on the command line (`--board`): review, callback,
+    /// extension, hard, suspended, unplaced, overdue, supervised.
+    pub fn board(name: &str) -> Option<QueueFilter> {
+        Some(match name {
+            "review" => QueueFilter::Reviewing,
+            "callback" => QueueFilter::Callback,
+            "extension" => QueueFilter::Extension,
+            "hard" => QueueFilter::Hard,
+            "suspended" => QueueFilter::Suspended,
+            "unplaced" => QueueFilter::Unplaced,
+            "overdue" => QueueFilter::Overdue,
+            "supervised" => QueueFilter::Supervised,
+            _ => return None,
+        })
+    }
+
     /// The filters that read the center's boards rather than the ordinary queue.
     pub fn on_a_board(&self) -> bool {
         matches!(

@@ -167,6 +167,8 @@ pub struct WallOptions {
     pub select_top: bool,
     /// With a screenshot: start a briefing first.
     pub brief: bool,
+    /// Open with the queue on this board (`--board`).
+    pub board: Option<action::QueueFilter>,
     /// The region to open on ("" = the whole city).
     pub focus: String,
     /// Demo mode: the epoch of the demo's own gateway, the only one it may command.
@@ -237,6 +239,9 @@ pub fn run(opts: WallOptions) -> Result<(), WallError> {
         // A demo wall commands its own gateway or none (an unknown epoch matches nothing).
         app.world_mut().resource_mut::<link::Outbox>().only_epoch =
             Some(opts.own_epoch.clone().unwrap_or_else(|| "-".into()));
+    }
+    if let Some(f) = opts.board {
+        app.insert_resource(f);
     }
     if let Some((path, frames)) = opts.screenshot {
         screenshot::plugin(&mut app, path, frames, opts.select_top, opts.brief);
