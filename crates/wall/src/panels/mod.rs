@@ -369,8 +369,9 @@ fn desk_panels(
         .show(&mut root, |ui| {
             let h = ui.available_height();
             queue::title(ui, cx, (&d.queue, &d.filter), out);
+            queue::boards(ui, cx, &d.filter, out);
             let selected = d.sel.ticket.is_some();
-            let table_h = (if selected { h * 0.42 } else { h - 40.0 }).max(0.0);
+            let table_h = (if selected { h * 0.42 } else { h - 76.0 }).max(0.0);
             ui.allocate_ui(egui::vec2(ui.available_width(), table_h), |ui| {
                 if let Some(id) = queue::table(ui, cx, &d.queue, d.sel.ticket) {
                     out.push(UiAction::Select(id));

@@ -212,19 +212,22 @@ pub fn table(
                     ui.label(text(lang.category(t.category).into()));
                 });
                 row.col(|ui| {
-                    let mut s = t.title.clone();
-                    if t.supervised {
-                        s = format!("{} {s}", lang.t("【督办】", "[supervised]"));
-                    }
-                    if t.work.hard.is_some() {
-                        s = format!("{} {s}", lang.t("【疑难】", "[hard]"));
-                    }
-                    if t.work.extension_asked.is_some() {
-                        s = format!("{} {s}", lang.t("【延期申请】", "[extension?]"));
-                    }
-                    if t.work.rework > 0 {
-                        s = format!("{} {s}", lang.t("【重办】", "[reopened]"));
-                    }
+                    // One mark, the weightiest: 疑难, 延期申请, 重办, 督办.
+                    let mark = if t.work.hard.is_some() {
+                        Some(lang.t("【疑难】", "[hard]"))
+                    } else if t.work.extension_asked.is_some() {
+                        Some(lang.t("【延期申请】", "[extension?]"))
+                    } else if t.work.rework > 0 {
+                        Some(lang.t("【重办】", "[reopened]"))
+                    } else if t.supervised {
+                        Some(lang.t("【督办】", "[supervised]"))
+                    } else {
+                        None
+                    };
+                    let s = match mark {
+                        Some(m) => format!("{m} {}", t.title),
+                        None => t.title.clone(),
+                    };
                     ui.label(text(s));
                 });
                 row.col(|ui| {
@@ -236,6 +239,12 @@ pub fn table(
                     }
                 });
                 row.col(|ui| {
+                    // On a board (疑难, 挂起, 待审核, 待回访) the clock stands: its age.
+                    if t.current_deadline().is_none() {
+                        let age = countdown(now_ms - t.created_ms);
+                        ui.label(text(age).color(DIM).monospace());
+                        return;
+                    }
                     // A stale feed cannot vouch for a countdown: grey it out.
                     let c = if live { sla_color } else { DIM };
                     ui.label(text(countdown(left)).color(c).monospace());

@@ -144,8 +144,19 @@ pub fn panel(
                 lang.t("剩余", " left")
             }
         );
-        // A closed ticket's deadline no longer counts down.
-        if t.status.is_open() {
+        // A closed ticket's deadline no longer counts down, nor does one whose clock
+        // stands (疑难, 挂起, 待审核): its age says how long it has waited.
+        if t.status.is_open() && !t.clock_runs() {
+            ui.label(
+                RichText::new(format!(
+                    "{} {}",
+                    lang.t("已历时", "waiting"),
+                    countdown(now_ms - t.created_ms)
+                ))
+                .size(18.0)
+                .color(DIM),
+            );
+        } else if t.status.is_open() {
             ui.label(
                 RichText::new(format!("{label} {}", countdown(left)))
                     .size(18.0)

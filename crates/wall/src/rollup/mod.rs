@@ -13,6 +13,7 @@ use bevy::math::Vec2;
 use bevy::prelude::Resource;
 
 use super::layers::Projection;
+use domain::Deadlines;
 use protocol::{Priority, Ticket, TicketStatus, Warning, WarningLevel};
 
 /// The donut's segments: awaiting dispatch, assigned or accepted, in progress, overdue.
@@ -329,12 +330,19 @@ impl RollUps {
         let now = t
             .filter(|t| t.status.is_open() && t.merged_into.is_none())
             .map(|t| {
-                let overdue = t.deadline_ms < self.clock;
+                // 超期 as the figures count it: only a ticket whose clock runs (not 疑难,
+                // 挂起 or 待审核) goes overdue; the others never enter `ahead`.
+                let deadline = if t.clock_runs() {
+                    t.deadline_ms
+                } else {
+                    i64::MAX
+                };
+                let overdue = deadline < self.clock;
                 Part {
                     chain: self.chain(&t.grid, index.micro_of(&t.grid, t.lon, t.lat)),
                     bucket: if overdue { OVERDUE } else { bucket(t.status) } as u8,
                     urgent: t.priority == Priority::Urgent,
-                    deadline: t.deadline_ms,
+                    deadline,
                 }
             });
         // One look-up for both the old part and the new (a snapshot's million tickets
@@ -353,7 +361,7 @@ impl RollUps {
             self.add(&old, -1);
         }
         if let Some(p) = now {
-            if p.bucket != OVERDUE as u8 {
+            if p.bucket != OVERDUE as u8 && p.deadline != i64::MAX {
                 match self.bulk.as_mut() {
                     Some(b) => b.ahead.push((p.deadline, id)),
                     None => {
