@@ -258,6 +258,47 @@ async fn a_suspension_stops_the_clock_across_a_restart() {
     g.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hard_case_goes_to_a_meeting_whose_outcome_brings_it_back_or_settles_it() {
+    let g = Gw::start().await;
+    let mut admin = g.admin_with_unit().await;
+    for (k, settle) in [("m", false), ("n", true)] {
+        let id = in_progress(&g, &mut admin, k, 60).await;
+        let meet = Command::ScheduleMeeting {
+            ticket: id,
+            at_ms: yiping::domain::time::now_ms() + 86_400_000,
+            title: "十二月疑难工单处置协调会".into(),
+        };
+        let e = act(&mut admin, &format!("{k}0"), meet.clone()).await.unwrap_err();
+        assert_eq!(e.0, ErrorCode::IllegalTransition, "only a hard case: {}", e.1);
+        let hard = Command::MarkHard {
+            ticket: id,
+            reason: "多部门职责交叉".into(),
+        };
+        act(&mut admin, &format!("{k}1"), hard).await.unwrap();
+        let t = act(&mut admin, &format!("{k}2"), meet).await.unwrap();
+        assert!(t.work.meeting.is_some());
+        let deadline = yiping::domain::time::now_ms() + 7 * 86_400_000;
+        let outcome = Command::MeetingOutcome {
+            ticket: id,
+            units_present: vec![examples::unit().id],
+            lead_unit: (!settle).then(|| examples::unit().id),
+            deadline_ms: (!settle).then_some(deadline),
+            resolved: settle,
+            note: "会议决定".into(),
+        };
+        let t = act(&mut admin, &format!("{k}3"), outcome).await.unwrap();
+        assert!(t.work.meeting.is_none());
+        if settle {
+            assert_eq!(t.status, TicketStatus::Resolved);
+        } else {
+            assert_eq!((t.status, t.deadline_ms), (TicketStatus::InProgress, deadline));
+            assert!(t.work.hard.is_none(), "back on the ordinary queue");
+        }
+    }
+    g.shutdown().await;
+}
+
 /// The next ticket taken in, as `wall` sees it.
 async fn created(wall: &mut Ws) -> Ticket {
     loop {

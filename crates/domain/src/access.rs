@@ -158,6 +158,22 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
                 }
             }
         }
+        // A meeting's lead unit, like a dispatch's: the scope's own, or one serving it.
+        Command::MeetingOutcome {
+            ticket,
+            lead_unit: Some(unit),
+            ..
+        } => {
+            if let Some(t) = state.tickets.get(ticket) {
+                ticket_in_scope(t)?;
+                if let Some(u) = state.units.get(unit)
+                    && !access.covers(&u.area)
+                    && !within(&t.grid, &u.area)
+                {
+                    return Err(outside(&format!("unit {} (area {})", u.id, u.area)));
+                }
+            }
+        }
         // Placing puts it in another region: that one must be the credential's too.
         Command::Place { ticket, grid, .. } => {
             if let Some(t) = state.tickets.get(ticket) {

@@ -95,7 +95,19 @@ impl Decider<'_> {
             | Command::MarkHard { ticket, .. }
             | Command::Suspend { ticket, .. }
             | Command::Release { ticket }
+            | Command::ScheduleMeeting { ticket, .. }
+            | Command::MeetingOutcome { ticket, .. }
             | Command::Place { ticket, .. } => {
+                if let Command::MeetingOutcome {
+                    lead_unit: Some(u), ..
+                } = cmd
+                    && !self.state.units.contains_key(u)
+                {
+                    return Err(Refusal::new(
+                        ErrorCode::UnknownUnit,
+                        format!("no unit with id {u}"),
+                    ));
+                }
                 if let Command::Place { grid, lon, lat, .. } = cmd {
                     self.check_position(*lon, *lat)?;
                     check_text("grid", grid, 1, 64)?;
@@ -374,6 +386,20 @@ fn check_command_text(cmd: &Command) -> Result<(), Refusal> {
         | Command::DecideExtension { note: t, .. }
         | Command::LiftWarning { note: t, .. } => check_text("note", t, 0, 500),
         Command::Callback { words, .. } => crate::text::check_words("words", words, 2000),
+        Command::ScheduleMeeting { title, .. } => check_text("title", title, 1, 100),
+        Command::MeetingOutcome {
+            note,
+            units_present,
+            ..
+        } => {
+            if units_present.len() > 50 {
+                return Err(Refusal::new(ErrorCode::Invalid, "at most 50 units present"));
+            }
+            for u in units_present {
+                check_text("unit", u, 1, 64)?;
+            }
+            check_text("note", note, 0, 500)
+        }
         Command::AssignTaskForce { team, .. } => check_text("team", team, 1, 64),
         Command::Dispatch { unit, .. } | Command::SetUnitDuty { unit, .. } => {
             check_text("unit", unit, 1, 64)

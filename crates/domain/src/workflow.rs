@@ -216,6 +216,70 @@ pub fn apply(
                 paused / 60_000
             ))
         })(),
+        Command::ScheduleMeeting { at_ms, title, .. } => (|| {
+            if !t.status.is_open() || t.work.hard.is_none() {
+                return Err(illegal(t, "schedule_meeting", "an open 疑难 case"));
+            }
+            if title.trim().is_empty() {
+                return Err(invalid("a meeting has a title"));
+            }
+            n.work.meeting = Some(protocol::Meeting {
+                at_ms: *at_ms,
+                title: title.trim().to_string(),
+            });
+            Ok(format!("{} {}", title.trim(), super::time::iso(*at_ms)))
+        })(),
+        Command::MeetingOutcome {
+            units_present,
+            lead_unit,
+            deadline_ms,
+            resolved,
+            note,
+            ..
+        } => (|| {
+            let Some(m) = t.work.meeting.clone() else {
+                return Err(illegal(t, "meeting_outcome", "a case put to a meeting"));
+            };
+            if !t.status.is_open() {
+                return Err(illegal(t, "meeting_outcome", "an open ticket"));
+            }
+            if !*resolved && lead_unit.is_none() && deadline_ms.is_none() {
+                return Err(invalid(
+                    "a meeting's outcome resolves the case, or names a lead unit or a new deadline",
+                ));
+            }
+            if let Some(d) = deadline_ms
+                && *d <= now_ms
+            {
+                return Err(invalid("a new deadline lies ahead"));
+            }
+            let mut said = format!("{} {}", m.title, super::time::iso(m.at_ms));
+            if !units_present.is_empty() {
+                said += &format!("; 到会 {}", units_present.join("、"));
+            }
+            if let Some(u) = lead_unit {
+                n.unit = Some(u.clone());
+                said += &format!("; 牵头 {u}");
+            }
+            if let Some(d) = deadline_ms {
+                n.deadline_ms = *d;
+                n.stage_deadline_ms = None;
+                said += &format!("; 时限 {}", super::time::iso(*d));
+            }
+            if *resolved {
+                n.status = S::Resolved;
+                n.resolved_level = Some(t.level);
+                n.resolved_ms = Some(now_ms);
+                said += "; 会议办结";
+            } else {
+                // Back to the ordinary queue under its lead unit and new deadline.
+                n.status = S::InProgress;
+                n.work.hard = None;
+            }
+            n.work.meeting = None;
+            n.work.suspended_since_ms = None;
+            Ok(format!("{said}{}", colon(note)))
+        })(),
         Command::Place { grid, lon, lat, .. } => (|| {
             if !t.status.is_open() {
                 return Err(illegal(t, "place", "an open ticket"));

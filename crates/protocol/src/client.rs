@@ -127,6 +127,27 @@ pub enum Command {
     Suspend { ticket: u64, reason: String },
     /// The clock goes on: the deadline moves by the time suspended.
     Release { ticket: u64 },
+    /// 协调会: put a hard case (疑难) to a coordination meeting.
+    ScheduleMeeting {
+        ticket: u64,
+        at_ms: i64,
+        title: String,
+    },
+    /// What the meeting decided for the case: the units present, a lead unit and a new
+    /// deadline (it goes back to the ordinary queue under them), or 办结 there.
+    MeetingOutcome {
+        ticket: u64,
+        #[serde(default)]
+        units_present: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lead_unit: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline_ms: Option<i64>,
+        #[serde(default)]
+        resolved: bool,
+        #[serde(default)]
+        note: String,
+    },
     /// 定位: put a ticket on its grid and position (one taken in by address alone, 待定位,
     /// or one placed wrongly).
     Place {
@@ -187,7 +208,9 @@ impl Command {
             | Command::MarkHard { ticket, .. }
             | Command::Suspend { ticket, .. }
             | Command::Release { ticket }
-            | Command::Place { ticket, .. } => Some(*ticket),
+            | Command::Place { ticket, .. }
+            | Command::ScheduleMeeting { ticket, .. }
+            | Command::MeetingOutcome { ticket, .. } => Some(*ticket),
             _ => None,
         }
     }
@@ -215,6 +238,8 @@ impl Command {
             Command::Suspend { .. } => AuditAction::Suspend,
             Command::Release { .. } => AuditAction::Release,
             Command::Place { .. } => AuditAction::Place,
+            Command::ScheduleMeeting { .. } => AuditAction::ScheduleMeeting,
+            Command::MeetingOutcome { .. } => AuditAction::MeetingOutcome,
             _ => return None,
         })
     }
@@ -242,6 +267,8 @@ impl Command {
             Command::Suspend { .. } => "suspend",
             Command::Release { .. } => "release",
             Command::Place { .. } => "place",
+            Command::ScheduleMeeting { .. } => "schedule_meeting",
+            Command::MeetingOutcome { .. } => "meeting_outcome",
             Command::RaiseWarning { .. } => "raise_warning",
             Command::AckWarning { .. } => "ack_warning",
             Command::AssignTaskForce { .. } => "assign_task_force",

@@ -116,6 +116,8 @@ wire_enum! {
         Suspend = "suspend",
         Release = "release",
         Place = "place",
+        ScheduleMeeting = "schedule_meeting",
+        MeetingOutcome = "meeting_outcome",
     }
 }
 

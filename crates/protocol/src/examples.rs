@@ -293,6 +293,31 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
         ),
         ("release", cmd("k-8x", Command::Release { ticket: 1024 })),
         (
+            "schedule_meeting (a hard case to the month's coordination meeting)",
+            cmd(
+                "k-8m",
+                Command::ScheduleMeeting {
+                    ticket: 1024,
+                    at_ms: 1_795_600_800_000,
+                    title: "十二月疑难工单处置协调会".into(),
+                },
+            ),
+        ),
+        (
+            "meeting_outcome",
+            cmd(
+                "k-8o",
+                Command::MeetingOutcome {
+                    ticket: 1024,
+                    units_present: vec!["U-321102-01-mediator".into(), "U-321102-cg".into()],
+                    lead_unit: Some("U-321102-cg".into()),
+                    deadline_ms: Some(1_796_205_600_000),
+                    resolved: false,
+                    note: "城管牵头，街道配合，两周内拆除".into(),
+                },
+            ),
+        ),
+        (
             "place (a ticket taken in by its address alone: 待定位)",
             cmd(
                 "k-8p",

@@ -205,6 +205,8 @@ impl AuditAction {
             AuditAction::Suspend => "挂起",
             AuditAction::Release => "解除挂起",
             AuditAction::Place => "定位",
+            AuditAction::ScheduleMeeting => "排入协调会",
+            AuditAction::MeetingOutcome => "协调会决定",
         }
     }
 }

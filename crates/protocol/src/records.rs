@@ -218,6 +218,18 @@ pub struct Workflow {
     /// deadline by this much (0 for tickets of the first waves: deadline - intake then).
     #[serde(default)]
     pub sla_ms: i64,
+    /// 疑难工单处置协调会: the meeting a hard case is put to.
+    #[serde(default)]
+    pub meeting: Option<Meeting>,
+}
+
+/// A coordination meeting (协调会): when, and what it is called. Its tickets are those
+/// put to it; what it decided for each is that ticket's `meeting_outcome` in the trail.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meeting {
+    pub at_ms: i64,
+    pub title: String,
 }
 
 impl Workflow {

@@ -6,7 +6,7 @@ fn every_client_message_round_trips() {
     let msgs = client_messages();
     assert_eq!(
         msgs.len(),
-        33,
+        35,
         "one example per client message (two hellos, two reviews, two rates)"
     );
     for (name, msg) in msgs {

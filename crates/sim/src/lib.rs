@@ -228,7 +228,15 @@ impl Sim {
             // A hard case (疑难) waits for the monthly coordination meeting (疑难工单处置
             // 协调会), then for what it decided: weeks to months; some are still open at
             // the year's end, which keeps the closure rate under 100%.
-            S::InProgress if t.work.hard.is_some() => (7.0 * DAY, 45.0 * DAY),
+            // A hard case waits for the month's coordination meeting (协调会), then the
+            // meeting decides.
+            S::InProgress if t.work.hard.is_some() => match &t.work.meeting {
+                Some(m) => {
+                    let wait = (m.at_ms - now).max(0) as f64 * self.speed / 60_000.0;
+                    (wait + 60.0, wait + 240.0)
+                }
+                None => (DAY, 7.0 * DAY),
+            },
             // The center decides an extension within hours.
             S::InProgress if t.work.extension_asked.is_some() => (30.0, 240.0),
             // Some take days (a part to order, a neighbour away): these ask for more time.
@@ -357,6 +365,29 @@ impl Sim {
                 },
                 S::Assigned => Command::Accept { ticket: id },
                 S::Accepted => Command::Start { ticket: id },
+                // A hard case goes to the next monthly meeting, which settles it there
+                // (most) or names a lead unit and a new deadline.
+                S::InProgress if t.work.hard.is_some() => match &t.work.meeting {
+                    None => Command::ScheduleMeeting {
+                        ticket: id,
+                        at_ms: now
+                            + (self.rng.random_range(3.0..30.0) * 86_400_000.0 / self.speed) as i64,
+                        title: "疑难工单处置协调会".into(),
+                    },
+                    Some(_) => Command::MeetingOutcome {
+                        ticket: id,
+                        units_present: t.unit.iter().cloned().collect(),
+                        lead_unit: None,
+                        deadline_ms: (r >= 0.7)
+                            .then(|| now + (7.0 * 86_400_000.0 / self.speed) as i64),
+                        resolved: r < 0.7,
+                        note: if r < 0.7 {
+                            "会议协调，已解决".into()
+                        } else {
+                            "会议明确责任，限期办结".into()
+                        },
+                    },
+                },
                 // The center decides an extension: most are granted.
                 S::InProgress if t.work.extension_asked.is_some() => Command::DecideExtension {
                     ticket: id,

@@ -24,7 +24,7 @@ struct Step {
 
 fn step() -> impl Strategy<Value = Step> {
     (
-        0u8..19,
+        0u8..21,
         0usize..64,
         0i64..300,
         0usize..8,
@@ -114,6 +114,15 @@ proptest! {
                 16 => Command::MarkHard { ticket: id, reason: "多部门".into() },
                 17 => Command::Suspend { ticket: id, reason: "等待判决".into() },
                 18 => Command::Release { ticket: id },
+                19 => Command::ScheduleMeeting { ticket: id, at_ms: now + 86_400_000, title: "协调会".into() },
+                20 => Command::MeetingOutcome {
+                    ticket: id,
+                    units_present: vec![],
+                    lead_unit: None,
+                    deadline_ms: (s.pick % 2 == 0).then_some(now + 86_400_000),
+                    resolved: s.pick % 2 == 1,
+                    note: String::new(),
+                },
                 _ => Command::Supervise { ticket: id, note: String::new(), stage: None },
             };
             if let Ok(c) = lifecycle::apply_ticket(t, &cmd, Some(&unit), now) {

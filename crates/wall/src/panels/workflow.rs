@@ -66,6 +66,9 @@ pub fn buttons(
     let free = sel.armed.is_none();
     let id = t.id;
     let b = |s: &str| egui::Button::new(RichText::new(s).size(17.0));
+    if w.hard.is_some() && t.status.is_open() {
+        meeting(ui, lang, t, free, out);
+    }
     if let Some(ask) = &w.extension_asked {
         ui.label(
             RichText::new(format!(
@@ -167,6 +170,67 @@ pub fn buttons(
             }
         }
     });
+}
+
+/// A hard case's coordination meeting: put it to one (next week's), or record what the
+/// meeting decided (办结 there, or back to its unit with a week).
+fn meeting(ui: &mut egui::Ui, lang: UiLang, t: &Ticket, free: bool, out: &mut Vec<UiAction>) {
+    let b = |s: &str| egui::Button::new(RichText::new(s).size(17.0));
+    let id = t.id;
+    let now = domain::time::now_ms();
+    match &t.work.meeting {
+        None => {
+            if ui
+                .add_enabled(free, b(lang.t("排入协调会", "To the meeting")))
+                .clicked()
+            {
+                let command = Command::ScheduleMeeting {
+                    ticket: id,
+                    at_ms: now + 7 * 86_400_000,
+                    title: lang.t("疑难工单处置协调会", "Hard-case meeting").into(),
+                };
+                arm(out, command, lang.t("排入协调会", "To the meeting").into());
+            }
+        }
+        Some(m) => {
+            ui.label(
+                RichText::new(format!("{} · {}", m.title, domain::time::iso(m.at_ms)))
+                    .size(16.0)
+                    .color(AMBER),
+            );
+            ui.horizontal(|ui| {
+                let present: Vec<String> = t.unit.iter().cloned().collect();
+                if ui
+                    .add_enabled(free, b(lang.t("会议办结", "Settled there")))
+                    .clicked()
+                {
+                    let command = Command::MeetingOutcome {
+                        ticket: id,
+                        units_present: present.clone(),
+                        lead_unit: None,
+                        deadline_ms: None,
+                        resolved: true,
+                        note: String::new(),
+                    };
+                    arm(out, command, lang.t("会议办结", "Settled").into());
+                }
+                if ui
+                    .add_enabled(free, b(lang.t("限期7日办结", "A week to do it")))
+                    .clicked()
+                {
+                    let command = Command::MeetingOutcome {
+                        ticket: id,
+                        units_present: present,
+                        lead_unit: t.unit.clone(),
+                        deadline_ms: Some(now + 7 * 86_400_000),
+                        resolved: false,
+                        note: String::new(),
+                    };
+                    arm(out, command, lang.t("限期7日办结", "A week").into());
+                }
+            });
+        }
+    }
 }
 
 fn callback_en(r: CallbackResult) -> &'static str {
