@@ -269,8 +269,15 @@ async fn a_hard_case_goes_to_a_meeting_whose_outcome_brings_it_back_or_settles_i
             at_ms: yiping::domain::time::now_ms() + 86_400_000,
             title: "十二月疑难工单处置协调会".into(),
         };
-        let e = act(&mut admin, &format!("{k}0"), meet.clone()).await.unwrap_err();
-        assert_eq!(e.0, ErrorCode::IllegalTransition, "only a hard case: {}", e.1);
+        let e = act(&mut admin, &format!("{k}0"), meet.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.0,
+            ErrorCode::IllegalTransition,
+            "only a hard case: {}",
+            e.1
+        );
         let hard = Command::MarkHard {
             ticket: id,
             reason: "多部门职责交叉".into(),
@@ -292,7 +299,10 @@ async fn a_hard_case_goes_to_a_meeting_whose_outcome_brings_it_back_or_settles_i
         if settle {
             assert_eq!(t.status, TicketStatus::Resolved);
         } else {
-            assert_eq!((t.status, t.deadline_ms), (TicketStatus::InProgress, deadline));
+            assert_eq!(
+                (t.status, t.deadline_ms),
+                (TicketStatus::InProgress, deadline)
+            );
             assert!(t.work.hard.is_none(), "back on the ordinary queue");
         }
     }

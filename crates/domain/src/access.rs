@@ -158,14 +158,18 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
                 }
             }
         }
-        // A meeting's lead unit, like a dispatch's: the scope's own, or one serving it.
+        // A meeting's lead unit, like a dispatch's unit (below).
         Command::MeetingOutcome {
             ticket,
             lead_unit: Some(unit),
             ..
-        } => {
+        }
+        | Command::Dispatch { ticket, unit } => {
             if let Some(t) = state.tickets.get(ticket) {
                 ticket_in_scope(t)?;
+                // The unit is the other end: one of the scope's own, or one whose area
+                // takes in the ticket's place (a district or city-wide unit serving this
+                // town). Another town's unit is not this town's to send.
                 if let Some(u) = state.units.get(unit)
                     && !access.covers(&u.area)
                     && !within(&t.grid, &u.area)
@@ -189,20 +193,6 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
                 ticket_in_scope(t)?;
                 if let Some(into) = t.merged_into.and_then(|id| state.tickets.get(&id)) {
                     ticket_in_scope(into)?;
-                }
-            }
-        }
-        // The unit is the other end: one of the scope's own, or one whose area takes in
-        // the ticket's place (a district or city-wide unit serving this town). Another
-        // town's unit is not this town's to send.
-        Command::Dispatch { ticket, unit } => {
-            if let Some(t) = state.tickets.get(ticket) {
-                ticket_in_scope(t)?;
-                if let Some(u) = state.units.get(unit)
-                    && !access.covers(&u.area)
-                    && !within(&t.grid, &u.area)
-                {
-                    return Err(outside(&format!("unit {} (area {})", u.id, u.area)));
                 }
             }
         }

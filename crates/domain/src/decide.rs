@@ -77,72 +77,6 @@ impl Decider<'_> {
                 self.validate_new_ticket(ticket, now_ms)?;
                 Ok(Decision::NewTicket(ticket.clone()))
             }
-            Command::Dispatch { ticket, .. }
-            | Command::Accept { ticket }
-            | Command::Start { ticket }
-            | Command::Return { ticket, .. }
-            | Command::Escalate { ticket, .. }
-            | Command::Supervise { ticket, .. }
-            | Command::Resolve { ticket, .. }
-            | Command::Rate { ticket, .. }
-            | Command::Close { ticket }
-            | Command::Merge { ticket, .. }
-            | Command::Unmerge { ticket }
-            | Command::Review { ticket, .. }
-            | Command::Callback { ticket, .. }
-            | Command::RequestExtension { ticket, .. }
-            | Command::DecideExtension { ticket, .. }
-            | Command::MarkHard { ticket, .. }
-            | Command::Suspend { ticket, .. }
-            | Command::Release { ticket }
-            | Command::ScheduleMeeting { ticket, .. }
-            | Command::MeetingOutcome { ticket, .. }
-            | Command::Place { ticket, .. } => {
-                if let Command::MeetingOutcome {
-                    lead_unit: Some(u), ..
-                } = cmd
-                    && !self.state.units.contains_key(u)
-                {
-                    return Err(Refusal::new(
-                        ErrorCode::UnknownUnit,
-                        format!("no unit with id {u}"),
-                    ));
-                }
-                if let Command::Place { grid, lon, lat, .. } = cmd {
-                    self.check_position(*lon, *lat)?;
-                    check_text("grid", grid, 1, 64)?;
-                    self.check_grid(grid)?;
-                }
-                let t = self.state.tickets.get(ticket).ok_or_else(|| {
-                    Refusal::new(
-                        ErrorCode::UnknownTicket,
-                        format!("no live ticket {ticket} (never taken in, or archived)"),
-                    )
-                })?;
-                let unit = match cmd {
-                    Command::Dispatch { unit, .. } => {
-                        Some(self.state.units.get(unit).ok_or_else(|| {
-                            Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {unit}"))
-                        })?)
-                    }
-                    _ => None,
-                };
-                if let Command::Merge { ticket, into } = cmd {
-                    self.check_merge(t, *ticket, *into)?;
-                }
-                let c = lifecycle::apply_ticket_with(t, cmd, unit, now_ms, &self.bounds.workflow)?;
-                let action = cmd.audit_action().ok_or_else(|| {
-                    Refusal::new(
-                        ErrorCode::Invalid,
-                        format!("{} is not a ticket command", cmd.name()),
-                    )
-                })?;
-                Ok(Decision::Ticket {
-                    from: t.status,
-                    change: c,
-                    action,
-                })
-            }
             Command::RaiseWarning { warning } => {
                 validate_new_warning(warning)?;
                 for g in &warning.grids {
@@ -241,6 +175,59 @@ impl Decider<'_> {
                     on_duty: *on_duty,
                     ..u.clone()
                 }))
+            }
+            // Every command on one ticket (`Command::ticket` names it).
+            _ => {
+                let Some(ticket) = &cmd.ticket() else {
+                    return Err(Refusal::new(
+                        ErrorCode::Invalid,
+                        format!("{} is not a command this gateway decides", cmd.name()),
+                    ));
+                };
+                if let Command::MeetingOutcome {
+                    lead_unit: Some(u), ..
+                } = cmd
+                    && !self.state.units.contains_key(u)
+                {
+                    return Err(Refusal::new(
+                        ErrorCode::UnknownUnit,
+                        format!("no unit with id {u}"),
+                    ));
+                }
+                if let Command::Place { grid, lon, lat, .. } = cmd {
+                    self.check_position(*lon, *lat)?;
+                    check_text("grid", grid, 1, 64)?;
+                    self.check_grid(grid)?;
+                }
+                let t = self.state.tickets.get(ticket).ok_or_else(|| {
+                    Refusal::new(
+                        ErrorCode::UnknownTicket,
+                        format!("no live ticket {ticket} (never taken in, or archived)"),
+                    )
+                })?;
+                let unit = match cmd {
+                    Command::Dispatch { unit, .. } => {
+                        Some(self.state.units.get(unit).ok_or_else(|| {
+                            Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {unit}"))
+                        })?)
+                    }
+                    _ => None,
+                };
+                if let Command::Merge { ticket, into } = cmd {
+                    self.check_merge(t, *ticket, *into)?;
+                }
+                let c = lifecycle::apply_ticket_with(t, cmd, unit, now_ms, &self.bounds.workflow)?;
+                let action = cmd.audit_action().ok_or_else(|| {
+                    Refusal::new(
+                        ErrorCode::Invalid,
+                        format!("{} is not a ticket command", cmd.name()),
+                    )
+                })?;
+                Ok(Decision::Ticket {
+                    from: t.status,
+                    change: c,
+                    action,
+                })
             }
         }
     }

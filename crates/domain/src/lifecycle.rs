@@ -61,7 +61,8 @@ impl TicketChange {
     }
 }
 
-fn illegal(t: &Ticket, op: &str, needs: &str) -> Refusal {
+/// The refusal of `op` on `t` in a state it does not take, saying what it needs.
+pub(crate) fn illegal(t: &Ticket, op: &str, needs: &str) -> Refusal {
     Refusal::new(
         ErrorCode::IllegalTransition,
         format!(

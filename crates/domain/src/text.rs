@@ -14,16 +14,21 @@ pub fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<()
             format!("{field} must be {min}-{max} characters, got {n}"),
         ));
     }
-    if let Some(c) = value.chars().find(|c| c.is_control()) {
-        return Err(Refusal::new(
+    no_control(field, value, |_| false)
+}
+
+/// No control character in `value`, but those `allowed` lets through.
+fn no_control(field: &str, value: &str, allowed: fn(char) -> bool) -> Result<(), Refusal> {
+    match value.chars().find(|c| c.is_control() && !allowed(*c)) {
+        Some(c) => Err(Refusal::new(
             ErrorCode::Invalid,
             format!(
                 "{field} holds a control character (U+{:04X}): send plain text",
                 c as u32
             ),
-        ));
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Long text a person wrote (诉求内容): `0..=max` characters; line breaks and tabs are
@@ -36,19 +41,7 @@ pub fn check_words(field: &str, value: &str, max: usize) -> Result<(), Refusal> 
             format!("{field} must be at most {max} characters, got {n}"),
         ));
     }
-    if let Some(c) = value
-        .chars()
-        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-    {
-        return Err(Refusal::new(
-            ErrorCode::Invalid,
-            format!(
-                "{field} holds a control character (U+{:04X}): send plain text",
-                c as u32
-            ),
-        ));
-    }
-    Ok(())
+    no_control(field, value, |c| matches!(c, '\n' | '\t'))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::Refusal;
-use super::lifecycle::TicketChange;
+use super::lifecycle::{TicketChange, illegal};
 use protocol::{
     CallbackResult, Command, ErrorCode, ExtensionAsk, Level, Ticket, TicketStatus as S,
 };
@@ -38,18 +38,6 @@ impl Rules {
     pub fn reviews(&self, level: Level) -> bool {
         self.review.contains(&level)
     }
-}
-
-fn illegal(t: &Ticket, op: &str, needs: &str) -> Refusal {
-    Refusal::new(
-        ErrorCode::IllegalTransition,
-        format!(
-            "ticket {} is {} ({}): {op} needs {needs}",
-            t.id,
-            t.status.zh(),
-            t.status.en().to_lowercase()
-        ),
-    )
 }
 
 fn invalid(m: impl Into<String>) -> Refusal {
