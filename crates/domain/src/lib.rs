@@ -5,6 +5,7 @@
 //! replay writer and the simulator all use these; this module uses only `protocol`.
 
 pub mod access;
+mod change;
 pub mod deadline;
 pub mod decide;
 pub mod duplicates;

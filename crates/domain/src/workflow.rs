@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::Refusal;
-use super::lifecycle::{TicketChange, illegal};
+use super::change::{TicketChange, illegal};
 use protocol::{
     CallbackResult, Command, ErrorCode, ExtensionAsk, Level, Ticket, TicketStatus as S,
 };

@@ -17,8 +17,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Briefing, Category, Channel, Level, Priority, Snapshot, Stage, Ticket, TicketStatus, Unit,
-    Warning, Workflow,
+    Briefing, CallbackResult, Category, Channel, ExtensionAsk, Level, Meeting, Priority, Snapshot,
+    Stage, Ticket, TicketStatus, Unit, Warning, Workflow,
 };
 
 /// The first bytes of every compact part (and its version).
@@ -88,7 +88,63 @@ struct Row<'a> {
     merged_into: Option<u64>,
     content: &'a str,
     address: &'a str,
-    work: Workflow,
+    work: WorkRow,
+}
+
+/// A ticket's `Workflow` in a row: every field, always (the JSON form leaves unset ones
+/// out, which postcard cannot read back).
+#[derive(Serialize, Deserialize)]
+struct WorkRow {
+    rework: u32,
+    hard: Option<String>,
+    suspended_since_ms: Option<i64>,
+    suspended_total_ms: i64,
+    extension_asked: Option<ExtensionAsk>,
+    extensions: u32,
+    callback: Option<CallbackResult>,
+    callbacks_reached: u32,
+    callbacks_satisfied: u32,
+    unreached: u32,
+    sla_ms: i64,
+    meeting: Option<Meeting>,
+}
+
+impl From<&Workflow> for WorkRow {
+    fn from(w: &Workflow) -> WorkRow {
+        WorkRow {
+            rework: w.rework,
+            hard: w.hard.clone(),
+            suspended_since_ms: w.suspended_since_ms,
+            suspended_total_ms: w.suspended_total_ms,
+            extension_asked: w.extension_asked.clone(),
+            extensions: w.extensions,
+            callback: w.callback,
+            callbacks_reached: w.callbacks_reached,
+            callbacks_satisfied: w.callbacks_satisfied,
+            unreached: w.unreached,
+            sla_ms: w.sla_ms,
+            meeting: w.meeting.clone(),
+        }
+    }
+}
+
+impl From<WorkRow> for Workflow {
+    fn from(w: WorkRow) -> Workflow {
+        Workflow {
+            rework: w.rework,
+            hard: w.hard,
+            suspended_since_ms: w.suspended_since_ms,
+            suspended_total_ms: w.suspended_total_ms,
+            extension_asked: w.extension_asked,
+            extensions: w.extensions,
+            callback: w.callback,
+            callbacks_reached: w.callbacks_reached,
+            callbacks_satisfied: w.callbacks_satisfied,
+            unreached: w.unreached,
+            sla_ms: w.sla_ms,
+            meeting: w.meeting,
+        }
+    }
 }
 
 /// A ticket's row.
@@ -119,7 +175,7 @@ pub fn ticket_row(t: &Ticket) -> Vec<u8> {
         merged_into: t.merged_into,
         content: &t.content,
         address: &t.address,
-        work: (*t.work).clone(),
+        work: WorkRow::from(&*t.work),
     };
     // Serializing plain fields into a Vec cannot fail.
     postcard::to_stdvec(&row).unwrap_or_default()
@@ -154,7 +210,7 @@ fn take_ticket(bytes: &[u8]) -> Result<(Ticket, &[u8]), CompactError> {
         merged_into: r.merged_into,
         content: r.content.to_string(),
         address: r.address.to_string(),
-        work: Box::new(r.work),
+        work: Box::new(r.work.into()),
     };
     Ok((t, rest))
 }
@@ -238,6 +294,35 @@ pub fn decode_part(bytes: &[u8]) -> Result<Snapshot, CompactError> {
 mod tests {
     use super::*;
     use crate::examples;
+
+    #[test]
+    fn a_ticket_with_every_workflow_mark_round_trips_through_a_row() {
+        let mut t = examples::ticket();
+        t.work = Box::new(Workflow {
+            rework: 2,
+            hard: Some("疑难".into()),
+            suspended_since_ms: Some(5),
+            suspended_total_ms: 7,
+            extension_asked: Some(ExtensionAsk {
+                until_ms: 9,
+                reason: "等".into(),
+            }),
+            extensions: 1,
+            callback: Some(CallbackResult::Unreached),
+            callbacks_reached: 3,
+            callbacks_satisfied: 2,
+            unreached: 1,
+            sla_ms: 60_000,
+            meeting: Some(Meeting {
+                at_ms: 11,
+                title: "协调会".into(),
+            }),
+        });
+        assert_eq!(row_ticket(&ticket_row(&t)).unwrap(), t);
+        // And in JSON an unset mark is left out.
+        let plain = serde_json::to_string(&examples::ticket()).unwrap();
+        assert!(plain.contains(r#""work":{"sla_ms":86400000}"#), "{plain}");
+    }
 
     #[test]
     fn a_part_round_trips_and_is_smaller_than_json() {

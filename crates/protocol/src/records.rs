@@ -179,47 +179,48 @@ pub struct Ticket {
     pub work: Box<Workflow>,
 }
 
-/// What the center's workflow has recorded on a ticket. Every field is always present in
-/// a compact row (postcard has no names), so none is skipped here.
+/// What the center's workflow has recorded on a ticket. In JSON an unset field is left
+/// out (most tickets carry only `sla_ms`); a compact row carries every field
+/// (`compact::WorkRow`: postcard has no names to skip by).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Workflow {
     /// Times sent back to its unit (重办): a rejected review or an unsatisfied callback.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub rework: u32,
     /// 疑难: a hard case, with the reason it was marked (by the center, or by a second
     /// reopening).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hard: Option<String>,
     /// 挂起: suspended since then; its deadline clock stands still until released.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspended_since_ms: Option<i64>,
     /// Time spent suspended before the current suspension, ms.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub suspended_total_ms: i64,
     /// 延期申请: more time the unit asked for, waiting for the center.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_asked: Option<ExtensionAsk>,
     /// Extensions approved (each moved the deadline).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub extensions: u32,
     /// The last callback's result (回访).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<CallbackResult>,
     /// Callbacks that reached the citizen, and of them 满意 or 基本满意 (满意率 counts
     /// callbacks, not tickets).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub callbacks_reached: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub callbacks_satisfied: u32,
     /// Callbacks that did not get through (未接通): counted apart, retried.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub unreached: u32,
     /// The resolution time the ticket was given at intake, ms: a 重办 restarts its
     /// deadline by this much (0 for tickets of the first waves: deadline - intake then).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub sla_ms: i64,
     /// 疑难工单处置协调会: the meeting a hard case is put to.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meeting: Option<Meeting>,
 }
 
@@ -230,6 +231,14 @@ pub struct Workflow {
 pub struct Meeting {
     pub at_ms: i64,
     pub title: String,
+}
+
+fn is_zero_u32(v: &u32) -> bool {
+    *v == 0
+}
+
+fn is_zero_i64(v: &i64) -> bool {
+    *v == 0
 }
 
 impl Workflow {
