@@ -298,7 +298,7 @@ mod tests {
     #[test]
     fn a_ticket_with_every_workflow_mark_round_trips_through_a_row() {
         let mut t = examples::ticket();
-        t.work = Box::new(Workflow {
+        *t.work = Workflow {
             rework: 2,
             hard: Some("疑难".into()),
             suspended_since_ms: Some(5),
@@ -317,7 +317,7 @@ mod tests {
                 at_ms: 11,
                 title: "协调会".into(),
             }),
-        });
+        };
         assert_eq!(row_ticket(&ticket_row(&t)).unwrap(), t);
         // And in JSON an unset mark is left out.
         let plain = serde_json::to_string(&examples::ticket()).unwrap();
