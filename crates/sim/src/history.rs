@@ -106,7 +106,11 @@ mod tests {
         );
         let closure = f.closure_rate.unwrap();
         let satisfaction = f.satisfaction.unwrap();
-        assert!((0.975..0.995).contains(&closure), "closure {closure}");
+        // The wall's closure rate counts the tickets due by now (resolved, 超期, and 疑难
+        // cases past their deadline); with the center's workflow (extensions asked in
+        // time, hard cases settled at monthly meetings) few are late, so it stands above
+        // the seeds' year-end 98.91% (resolved of all received), never at 100%.
+        assert!((0.975..0.9999).contains(&closure), "closure {closure}");
         assert!(
             (0.97..0.99).contains(&satisfaction),
             "satisfaction {satisfaction}"
