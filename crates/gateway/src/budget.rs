@@ -27,13 +27,17 @@ impl Budget {
     /// Take one command for `credential` at `now`; false if it is over its budget.
     pub fn take(&mut self, credential: &str, now: Instant) -> bool {
         let full = self.per_minute;
-        let b = self
-            .buckets
-            .entry(credential.to_string())
-            .or_insert(Bucket {
+        // Looked up by borrowed key: a credential's name is copied once, not per command.
+        if !self.buckets.contains_key(credential) {
+            let fresh = Bucket {
                 tokens: full,
                 at: now,
-            });
+            };
+            self.buckets.insert(credential.to_string(), fresh);
+        }
+        let Some(b) = self.buckets.get_mut(credential) else {
+            return true;
+        };
         let refill = now.duration_since(b.at).as_secs_f64() * full / 60.0;
         b.tokens = (b.tokens + refill).min(full);
         b.at = now;

@@ -409,11 +409,27 @@ impl GatewayConfig {
 
     /// The store's rules from these settings (reads the grid layer, if one is set).
     pub fn policy(&self) -> Result<Policy, ConfigError> {
-        let grids = match &self.area.grids {
+        let layer = self.grid_layer()?;
+        self.policy_from(layer.as_deref())
+    }
+
+    /// The grid layer `[area] grids` names, read (`None` when none is set).
+    pub fn grid_layer(&self) -> Result<Option<Vec<gis::Feature>>, ConfigError> {
+        self.area
+            .grids
+            .as_ref()
+            .map(|path| {
+                gis::read_layer(path)
+                    .map_err(|e| ConfigError::Invalid(format!("[area] grids: {e}")))
+            })
+            .transpose()
+    }
+
+    /// The store's rules, with the grid layer already read (`grid_layer`).
+    pub fn policy_from(&self, layer: Option<&[gis::Feature]>) -> Result<Policy, ConfigError> {
+        let grids = match layer {
             None => None,
-            Some(path) => {
-                let features = gis::read_layer(path)
-                    .map_err(|e| ConfigError::Invalid(format!("[area] grids: {e}")))?;
+            Some(features) => {
                 let ids: HashSet<String> = features
                     .iter()
                     .map(|f| f.prop("id").to_string())
@@ -422,7 +438,11 @@ impl GatewayConfig {
                 if ids.is_empty() {
                     return Err(ConfigError::Invalid(format!(
                         "[area] grids: {} holds no feature with an id",
-                        path.display()
+                        self.area
+                            .grids
+                            .as_deref()
+                            .unwrap_or(Path::new(""))
+                            .display()
                     )));
                 }
                 Some(Arc::new(ids))

@@ -99,24 +99,28 @@ pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError
     if let Some(c) = &cfg.cluster {
         c.check().map_err(GatewayError::Cluster)?;
     }
+    // The grid layer, read once: the store's grid check, the HTTP side's locator and
+    // gazetteer all come from it.
+    let layer = cfg.grid_layer()?;
+    let policy = cfg.policy_from(layer.as_deref())?;
     let (store, log) = match &cfg.cluster {
         // A town center: its own SQLite replica, named after the city's log.
         Some(c) if c.town.is_some() => {
             let town = c.town.clone().unwrap_or_default();
             let log = cluster::log::JetLog::connect_town(c, &town).await?;
-            let mut store = Store::open(&cfg.database, cfg.policy()?)?;
+            let mut store = Store::open(&cfg.database, policy.clone())?;
             store.adopt_epoch(log.epoch())?;
             (store, Some(log))
         }
         Some(c) => {
             let url = c.postgres.clone();
-            let policy = cfg.policy()?;
+            let policy = policy.clone();
             let store =
                 tokio::task::spawn_blocking(move || Store::open_postgres(&url, policy)).await??;
             let log = cluster::log::JetLog::connect(c, store.epoch()).await?;
             (store, Some(log))
         }
-        None => (Store::open(&cfg.database, cfg.policy()?)?, None),
+        None => (Store::open(&cfg.database, policy.clone())?, None),
     };
     if cfg.replay.is_some() && store.seq() > 0 {
         return Err(GatewayError::NotEmpty(cfg.database.clone()));
@@ -152,7 +156,7 @@ pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError
         (Some(log), Some(c)) => Some(engine::Node::new(
             c.clone(),
             log,
-            cfg.policy()?,
+            policy,
             core_tx.clone(),
             status.clone(),
         )),
@@ -180,16 +184,13 @@ pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError
         ws_gate.clone(),
         (directory.clone(), tls.clone()),
     ));
-    let grids = match &cfg.area.grids {
-        Some(path) => Some(Arc::new(gis::GridIndex::new(&gis::read_layer(path)?))),
-        None => None,
-    };
+    let grids = layer.as_deref().map(|l| Arc::new(gis::GridIndex::new(l)));
     // The names the division layers beside the grid layer hold (districts, towns,
-    // villages, grids): Open311 requests with an address and no position are placed by
-    // them.
-    let gazetteer = match cfg.area.grids.as_deref().and_then(|p| p.parent()) {
-        Some(dir) => Some(Arc::new(gis::Gazetteer::load(dir)?)),
-        None => None,
+    // villages, and the grids read above): Open311 requests with an address and no
+    // position are placed by them.
+    let gazetteer = match (cfg.area.grids.as_deref().and_then(|p| p.parent()), &layer) {
+        (Some(dir), Some(grids)) => Some(Arc::new(gis::Gazetteer::load(dir, grids)?)),
+        _ => None,
     };
     let http_state = http::Http {
         grids,

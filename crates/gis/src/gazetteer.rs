@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{GisError, read_layer};
+use super::{Feature, GisError, read_layer};
 
 /// One named place: its id, its name, its level (0 district … 3 grid), its centre.
 struct Place {
@@ -36,24 +36,16 @@ pub struct Gazetteer {
     places: Vec<Place>,
 }
 
-/// The layers a gazetteer reads, from the coarsest: beside the grid layer, by name.
-const LAYERS: [&str; 4] = [
-    "districts.geojson",
-    "towns.geojson",
-    "villages.geojson",
-    "grids.geojson",
-];
+/// The layers a gazetteer reads beside the grid layer, from the coarsest, by name.
+const LAYERS: [&str; 3] = ["districts.geojson", "towns.geojson", "villages.geojson"];
 
 impl Gazetteer {
-    /// From the division layers in `dir` (those present; at least the grids').
-    pub fn load(dir: &Path) -> Result<Gazetteer, GisError> {
+    /// From the division layers in `dir` (those present) and the grid layer, read
+    /// already by the caller.
+    pub fn load(dir: &Path, grids: &[Feature]) -> Result<Gazetteer, GisError> {
         let mut places = vec![];
-        for (level, file) in LAYERS.iter().enumerate() {
-            let path = dir.join(file);
-            if !path.exists() {
-                continue;
-            }
-            for f in read_layer(&path)? {
+        let mut add = |features: &[Feature], level: u8| {
+            for f in features {
                 let (id, name) = (f.prop("id"), f.prop("name"));
                 if id.is_empty() || name.chars().count() < 2 {
                     continue;
@@ -61,11 +53,18 @@ impl Gazetteer {
                 places.push(Place {
                     id: id.to_string(),
                     name: name.to_string(),
-                    level: level as u8,
+                    level,
                     center: f.point("center"),
                 });
             }
+        };
+        for (level, file) in LAYERS.iter().enumerate() {
+            let path = dir.join(file);
+            if path.exists() {
+                add(&read_layer(&path)?, level as u8);
+            }
         }
+        add(grids, 3);
         Ok(Gazetteer { places })
     }
 

@@ -169,6 +169,11 @@ impl Event {
         if region.is_empty() {
             return true;
         }
+        // A ticket with no grid (taken in by its address alone, 待定位) is in no region
+        // but the city's: "" is not an area that contains every region here.
+        if self.ticket().is_some_and(|t| t.grid.is_empty()) {
+            return false;
+        }
         let grids = self.grids();
         // City-wide warnings and units (no grid, or an area that contains the region)
         // go to every scope.

@@ -48,6 +48,17 @@ fn region_scope_is_a_grid_prefix() {
     // Whole parts only: a town 321102-0 (were there one) is not 321102-01's parent.
     assert!(!event.in_region("321102-0"));
     assert!(!event.in_region("321102-01-003-0"));
+    // An unplaced ticket (no grid yet) goes to the city-wide feeds only.
+    let mut unplaced = event.clone();
+    if let Event::TicketCreated { ticket, .. }
+    | Event::TicketTransitioned { ticket, .. }
+    | Event::TicketUpdated { ticket, .. } = &mut unplaced
+    {
+        ticket.grid = String::new();
+    }
+    assert!(unplaced.ticket().is_some_and(|t| t.grid.is_empty()));
+    assert!(unplaced.in_region(""));
+    assert!(!unplaced.in_region("321102"));
 }
 
 /// PROTOCOL.md, as the repository holds it.

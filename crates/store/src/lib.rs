@@ -40,12 +40,6 @@ pub use backend::{Backend, StoredDelta};
 pub use book::AccountBook;
 pub use log_reader::LogReader;
 pub use scopes::{ScopeRead, ScopeSum};
-pub use sqlite::read_log;
-
-/// Every event of a cluster's log in its PostgreSQL record (a rewind on a cluster node).
-pub fn read_log_postgres(url: &str) -> Result<Vec<StoredDelta>, StoreError> {
-    postgres::Pg::connect(url)?.deltas_after(0, usize::MAX)
-}
 
 #[derive(thiserror::Error, Debug)]
 pub enum StoreError {

@@ -116,7 +116,6 @@ pub const TICKET: &str = "SELECT json FROM tickets WHERE id = $1";
 pub const ALL_TICKETS: &str = "SELECT json FROM tickets";
 pub const DELTAS_AFTER: &str =
     "SELECT seq, ts_us, frame FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
-pub const ALL_DELTAS: &str = "SELECT seq, ts_us, frame FROM events ORDER BY seq";
 pub const AUDIT_OF: &str = "SELECT json FROM audit WHERE ticket = $1 ORDER BY seq";
 pub const BRIEFING: &str = "SELECT v FROM meta WHERE k = 'briefing'";
 pub const SET_BRIEFING: &str = "INSERT INTO meta (k, v) VALUES ('briefing', $1)
@@ -176,7 +175,6 @@ mod tests {
         TICKET,
         ALL_TICKETS,
         DELTAS_AFTER,
-        ALL_DELTAS,
         AUDIT_OF,
         BRIEFING,
         SET_BRIEFING,

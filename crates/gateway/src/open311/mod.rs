@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::oneshot;
 
-use super::accounts::Refused;
+use super::accounts::{Credential, Refused};
 use super::web::{Http, HttpError, Peer, read_body};
 use super::xml::escape as xml_escape;
 use super::{CoreMsg, conn::log_access};
@@ -235,18 +235,20 @@ pub async fn v2(
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    // The caller, when the query's api_key was checked before the body was read.
+    let mut known = None;
     if method == axum::http::Method::POST && is_form {
         // Open311 puts api_key in the form itself, so a POST's body is read before its
         // token unless the key comes in the query string: then only after it. A form
         // with no key known yet is held to `FORM_BEFORE_KEY` bytes, in the body time.
-        let keyed = match Params(params.clone()).get("api_key") {
-            Some(k) => match h.directory.authenticate(k, peer.0).await {
-                Ok(_) => true,
+        let query_key = params.iter().find(|(n, _)| n == "api_key").map(|(_, v)| v);
+        if let Some(k) = query_key {
+            match h.directory.authenticate(k, peer.0).await {
+                Ok(who) => known = Some(who),
                 Err(r) => return error(fmt, refused_status(&r), &r.message()),
-            },
-            None => false,
-        };
-        let limit = if keyed {
+            }
+        }
+        let limit = if known.is_some() {
             h.cfg.limits.max_frame_bytes
         } else {
             FORM_BEFORE_KEY.min(h.cfg.limits.max_frame_bytes)
@@ -288,7 +290,7 @@ pub async fn v2(
                     "POST requests is form-encoded (application/x-www-form-urlencoded)",
                 );
             }
-            post_request(&h, fmt, &param, peer).await
+            post_request(&h, fmt, &param, (peer, known)).await
         }
         ("GET", ["requests"]) => get_requests(&h, fmt, &param, None, peer).await,
         ("GET", ["requests", id]) => match id.parse::<u64>() {
@@ -357,10 +359,19 @@ impl Params {
     }
 }
 
-async fn post_request(h: &Http, fmt: Format, params: &Params, peer: Peer) -> Response {
+async fn post_request(
+    h: &Http,
+    fmt: Format,
+    params: &Params,
+    (peer, known): (Peer, Option<Credential>),
+) -> Response {
     let param = |k: &str| params.get(k);
     let key = param("api_key").unwrap_or("");
-    let who = match h.directory.authenticate(key, peer.0).await {
+    let checked = match known {
+        Some(who) => Ok(who),
+        None => h.directory.authenticate(key, peer.0).await,
+    };
+    let who = match checked {
         Ok(who) => who,
         Err(r) => {
             log_access(&h.core, "?", "refused", "Open311: unknown api_key");

@@ -342,10 +342,7 @@ impl Backend for Pg {
         }) {
             return Ok(());
         }
-        self.execute(
-            sql::UPSERT_TICKET,
-            &[&(t.id as i64), &snake(&t.status)?, &encode(t)?],
-        )?;
+        self.execute(sql::UPSERT_TICKET, &[&(t.id as i64), &row.0, &row.1])?;
         Ok(())
     }
     fn insert_audit(&self, ticket: u64, a: &AuditEntry) -> Result<(), StoreError> {
@@ -359,7 +356,7 @@ impl Backend for Pg {
         }
         self.execute(
             sql::INSERT_AUDIT,
-            &[&(a.seq as i64), &(ticket as i64), &encode(a)?],
+            &[&(a.seq as i64), &(ticket as i64), &json],
         )?;
         Ok(())
     }
@@ -370,10 +367,7 @@ impl Backend for Pg {
         }) {
             return Ok(());
         }
-        self.execute(
-            sql::UPSERT_WARNING,
-            &[&(w.id as i64), &snake(&w.status)?, &encode(w)?],
-        )?;
+        self.execute(sql::UPSERT_WARNING, &[&(w.id as i64), &row.0, &row.1])?;
         Ok(())
     }
     fn upsert_unit(&self, u: &Unit) -> Result<(), StoreError> {
@@ -383,7 +377,7 @@ impl Backend for Pg {
         }) {
             return Ok(());
         }
-        self.execute(sql::UPSERT_UNIT, &[&u.id, &encode(u)?])?;
+        self.execute(sql::UPSERT_UNIT, &[&u.id, &json])?;
         Ok(())
     }
     fn set_briefing(&self, b: Option<&Briefing>) -> Result<(), StoreError> {
@@ -391,8 +385,8 @@ impl Backend for Pg {
         if self.buffer(|p| p.briefing = Some(json.clone())) {
             return Ok(());
         }
-        match b {
-            Some(b) => self.execute(sql::SET_BRIEFING, &[&encode(b)?])?,
+        match json {
+            Some(j) => self.execute(sql::SET_BRIEFING, &[&j])?,
             None => self.execute(sql::CLEAR_BRIEFING, &[])?,
         };
         Ok(())
@@ -413,10 +407,7 @@ impl Backend for Pg {
         }) {
             return Ok(());
         }
-        self.execute(
-            sql::INSERT_KEY,
-            &[&credential, &key, &at_ms, &encode(outcome)?],
-        )?;
+        self.execute(sql::INSERT_KEY, &[&credential, &key, &at_ms, &o])?;
         Ok(())
     }
     fn expire_idem(&self, before_ms: i64) -> Result<usize, StoreError> {

@@ -23,21 +23,6 @@ INSERT OR IGNORE INTO idempotency (credential, key, at_ms, outcome)
 DROP TABLE idem;
 ";
 
-/// Every event of a gateway's database, read-only (a running gateway may hold it): what
-/// `yiping replay` plays to rewind a gateway's own history.
-pub fn read_log(path: &Path) -> Result<Vec<StoredDelta>, StoreError> {
-    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
-    let mut st = conn.prepare(sql::ALL_DELTAS)?;
-    let v = st
-        .query_map([], stored_delta)?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(v)
-}
-
 /// A row of `SELECT seq, ts_us, frame FROM events`.
 pub(crate) fn stored_delta(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelta> {
     Ok(StoredDelta {
