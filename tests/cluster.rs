@@ -946,6 +946,7 @@ fn the_store_keeps_its_promises_on_postgresql_and_the_lease_is_exclusive() {
         access: Access::city(Role::Admin),
         key: key.into(),
         command,
+        field: None,
     };
     let new = || Command::Intake {
         ticket: yiping::protocol::examples::new_ticket(),
@@ -1076,6 +1077,7 @@ fn a_follower_sums_new_scopes_from_postgresql_counting_each_change_once() {
             access: Access::city(Role::Admin),
             key: key.into(),
             command: Command::Intake { ticket },
+            field: None,
         }
     };
     let (here, there) = ("321102-01-001-001", "321181-05-010-003");

@@ -86,6 +86,37 @@ impl Access {
     }
 }
 
+/// A unit's own report of a new matter (网格上报): channel `grid_app`, on a grid inside
+/// its unit's area (and its credential's region), at the intake time of now.
+fn field_report(
+    access: &Access,
+    ticket: &protocol::NewTicket,
+    state: &State,
+) -> Result<(), Refusal> {
+    if ticket.channel != protocol::Channel::GridApp {
+        return Err(forbidden(
+            "a unit credential reports new matters as channel grid_app (网格上报) only",
+        ));
+    }
+    if ticket.created_ms.is_some() {
+        return Err(forbidden(
+            "created_ms (an intake time of its own) is an import's: leave it out",
+        ));
+    }
+    let unit = access
+        .unit
+        .as_ref()
+        .and_then(|u| state.units.get(u))
+        .ok_or_else(|| forbidden("this credential's unit is not registered"))?;
+    if !within(&ticket.grid, &unit.area) || !access.covers(&ticket.grid) {
+        return Err(forbidden(format!(
+            "grid {} is outside unit {}'s area {}",
+            ticket.grid, unit.id, unit.area
+        )));
+    }
+    Ok(())
+}
+
 fn forbidden(msg: impl Into<String>) -> Refusal {
     Refusal::new(ErrorCode::Forbidden, msg)
 }
@@ -122,10 +153,15 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
                 | Command::Resolve { .. }
                 | Command::Return { .. }
                 | Command::RequestExtension { .. }
+                | Command::Progress { .. }
         );
+        // 网格上报: a unit (a grid worker) reports a new matter on its own area's grids.
+        if let Command::Intake { ticket } = cmd {
+            return field_report(access, ticket, state);
+        }
         if !allowed {
             return Err(forbidden(format!(
-                "a unit credential may accept, start, resolve, return or ask more time for its unit's tickets, not {}",
+                "a unit credential may accept, start, note progress, resolve, return or ask more time for its unit's tickets, or report a new matter (网格上报), not {}",
                 cmd.name()
             )));
         }

@@ -34,6 +34,7 @@ impl TicketChange {
             to: Some(self.ticket.status),
             note: self.note,
             unit: self.unit,
+            field: None,
         };
         if self.transitioned {
             Event::TicketTransitioned {

@@ -52,6 +52,8 @@ pub struct Ask<'a> {
     pub access: &'a Access,
     pub key: &'a str,
     pub command: &'a Command,
+    /// Sent from the field (the phone page): position, the phone's time, photos.
+    pub field: Option<&'a protocol::FieldMark>,
 }
 
 /// A briefing's audit trail, as the store reads it (a promotion checks the entry is in it).
@@ -72,6 +74,9 @@ impl Decider<'_> {
         let cmd = ask.command;
         authorize(ask.access, cmd, self.state)?;
         check_command_text(cmd)?;
+        if let Some(f) = ask.field {
+            crate::field::check(f, cmd, self.state, now_ms)?;
+        }
         match cmd {
             Command::Intake { ticket } => {
                 self.validate_new_ticket(ticket, now_ms)?;
@@ -369,6 +374,7 @@ fn check_command_text(cmd: &Command) -> Result<(), Refusal> {
         | Command::Suspend { reason: t, .. } => check_text("reason", t, 0, 500),
         Command::Supervise { note: t, .. }
         | Command::Resolve { note: t, .. }
+        | Command::Progress { note: t, .. }
         | Command::Review { note: t, .. }
         | Command::DecideExtension { note: t, .. }
         | Command::LiftWarning { note: t, .. } => check_text("note", t, 0, 500),

@@ -183,6 +183,12 @@ pub fn apply_ticket_with(
             n.work.extension_asked = None;
             note = how.clone();
         }
+        Command::Progress { note: what, .. } => {
+            if !matches!(t.status, S::Assigned | S::Accepted | S::InProgress) {
+                return Err(illegal(t, "progress", "已分拨, 已签收 or 处置中"));
+            }
+            note = what.clone();
+        }
         Command::Close { .. } => {
             if !matches!(t.status, S::Resolved | S::Rated) {
                 return Err(illegal(t, "close", "已办结 or 已回访"));
@@ -304,6 +310,7 @@ pub fn intake_event(t: Ticket, seq: u64, at_ms: i64, actor: &str) -> Event {
         to: Some(TicketStatus::Received),
         note: String::new(),
         unit: None,
+        field: None,
     };
     Event::TicketCreated { ticket: t, audit }
 }

@@ -42,6 +42,7 @@ impl Credential {
             access: self.access.clone(),
             key,
             command,
+            field: None,
         }
     }
 }

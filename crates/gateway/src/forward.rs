@@ -24,6 +24,8 @@ struct Wire {
     credential: String,
     key: String,
     command: Command,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    field: Option<protocol::FieldMark>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -136,6 +138,7 @@ async fn forward(
             credential: request.credential,
             key: request.key,
             command: request.command,
+            field: request.field,
         })
         .collect();
     let all = |a: Answer| vec![a; n];
@@ -210,7 +213,8 @@ pub async fn serve(
                 });
                 continue;
             };
-            let request = who.request(wire.key, wire.command);
+            let mut request = who.request(wire.key, wire.command);
+            request.field = wire.field;
             let m = CoreMsg::Command {
                 id: None,
                 request: Box::new(request),

@@ -90,6 +90,9 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stage: Option<super::Stage>,
     },
+    /// 进展: a unit's note from the scene (what it found, what it is doing); the status
+    /// stays as it is.
+    Progress { ticket: u64, note: String },
     /// 办结: the unit reports it resolved (待审核 where the center reviews that level).
     Resolve { ticket: u64, note: String },
     /// 审核: the center accepts a unit's result (办结) or sends it back (重办, with the
@@ -197,6 +200,7 @@ impl Command {
             | Command::Escalate { ticket, .. }
             | Command::Supervise { ticket, .. }
             | Command::Resolve { ticket, .. }
+            | Command::Progress { ticket, .. }
             | Command::Rate { ticket, .. }
             | Command::Close { ticket }
             | Command::Merge { ticket, .. }
@@ -226,6 +230,7 @@ impl Command {
             Command::Escalate { .. } => AuditAction::Escalate,
             Command::Supervise { .. } => AuditAction::Supervise,
             Command::Resolve { .. } => AuditAction::Resolve,
+            Command::Progress { .. } => AuditAction::Progress,
             Command::Rate { .. } => AuditAction::Rate,
             Command::Close { .. } => AuditAction::Close,
             Command::Merge { .. } => AuditAction::Merge,
@@ -255,6 +260,7 @@ impl Command {
             Command::Escalate { .. } => "escalate",
             Command::Supervise { .. } => "supervise",
             Command::Resolve { .. } => "resolve",
+            Command::Progress { .. } => "progress",
             Command::Rate { .. } => "rate",
             Command::Close { .. } => "close",
             Command::Merge { .. } => "merge",

@@ -90,6 +90,15 @@ wire_enum! {
         /// A cluster node found no writer to apply it (a failover under way), or the log
         /// did not confirm it: send it again with the same key.
         Unavailable = "unavailable",
+        // Photos (`POST /api/photos`, and the photos an action names).
+        /// No stored photo has that id.
+        UnknownPhoto = "unknown_photo",
+        /// Not a JPEG, PNG or WebP (whatever its name or type says).
+        UnsupportedImage = "unsupported_image",
+        /// A JPEG, PNG or WebP that does not decode (truncated, corrupt).
+        BadImage = "bad_image",
+        /// Wider, taller or more pixels than the gateway decodes (a decompression bomb).
+        ImageTooLarge = "image_too_large",
     }
 }
 
@@ -118,6 +127,8 @@ wire_enum! {
         Place = "place",
         ScheduleMeeting = "schedule_meeting",
         MeetingOutcome = "meeting_outcome",
+        /// A unit's progress note from the field (进展): no change of status.
+        Progress = "progress",
     }
 }
 

@@ -2,7 +2,7 @@
 //! instead of JSON `snapshot` parts. Each part is one binary WebSocket frame:
 //!
 //! ```text
-//! "YSC2"  head (postcard: epoch, seq, part, last, ticket count, warnings, units and
+//! "YSC3"  head (postcard: epoch, seq, part, last, ticket count, warnings, units and
 //!         briefing as JSON text)  then `count` tickets, each a postcard `Row`
 //! ```
 //!
@@ -22,7 +22,7 @@ use super::{
 };
 
 /// The first bytes of every compact part (and its version).
-pub const MAGIC: &[u8; 4] = b"YSC2";
+pub const MAGIC: &[u8; 4] = b"YSC3";
 
 /// How a client wants its snapshot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ pub enum Encoding {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompactError {
-    #[error("not a compact snapshot part (no YSC2 at its start)")]
+    #[error("not a compact snapshot part (no YSC3 at its start)")]
     Magic,
     #[error("compact snapshot part does not decode: {0}")]
     Postcard(#[from] postcard::Error),
@@ -107,6 +107,7 @@ struct WorkRow {
     unreached: u32,
     sla_ms: i64,
     meeting: Option<Meeting>,
+    photos: Vec<crate::PhotoRef>,
 }
 
 impl From<&Workflow> for WorkRow {
@@ -124,6 +125,7 @@ impl From<&Workflow> for WorkRow {
             unreached: w.unreached,
             sla_ms: w.sla_ms,
             meeting: w.meeting.clone(),
+            photos: w.photos.clone(),
         }
     }
 }
@@ -143,6 +145,7 @@ impl From<WorkRow> for Workflow {
             unreached: w.unreached,
             sla_ms: w.sla_ms,
             meeting: w.meeting,
+            photos: w.photos,
         }
     }
 }
@@ -317,6 +320,10 @@ mod tests {
                 at_ms: 11,
                 title: "协调会".into(),
             }),
+            photos: vec![crate::PhotoRef {
+                id: "ab".repeat(32),
+                slot: crate::PhotoSlot::After,
+            }],
         };
         assert_eq!(row_ticket(&ticket_row(&t)).unwrap(), t);
         // And in JSON an unset mark is left out.

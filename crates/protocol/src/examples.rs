@@ -69,6 +69,7 @@ pub fn audit() -> AuditEntry {
         to: Some(TicketStatus::Assigned),
         note: "大港街道调解员".into(),
         unit: Some("U-321102-01-mediator".into()),
+        field: None,
     }
 }
 

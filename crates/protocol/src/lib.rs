@@ -6,6 +6,7 @@
 
 mod client;
 mod codes;
+mod field;
 pub mod compact;
 pub mod decode;
 #[doc(hidden)]
@@ -17,6 +18,10 @@ mod server;
 
 pub use client::{ClientMsg, Command, Hello, NewTicket, NewWarning, Resume, RewindAsk};
 pub use codes::{AuditAction, ErrorCode, WarningKind};
+pub use field::{
+    FieldMark, MAX_PHOTOS_PER_ACTION, MAX_PHOTOS_PER_TICKET, PhotoRef, PhotoSlot, Position,
+    is_photo_id,
+};
 pub use kpi::KpiFigures;
 pub use records::*;
 pub use server::{CommandOutcome, Event, RecordLine, ServerMsg, Snapshot};

@@ -207,6 +207,7 @@ impl AuditAction {
             AuditAction::Place => "定位",
             AuditAction::ScheduleMeeting => "排入协调会",
             AuditAction::MeetingOutcome => "协调会决定",
+            AuditAction::Progress => "进展",
         }
     }
 }

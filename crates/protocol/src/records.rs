@@ -222,6 +222,9 @@ pub struct Workflow {
     /// 疑难工单处置协调会: the meeting a hard case is put to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meeting: Option<Meeting>,
+    /// Photos from the field (the phone page), in the order they came.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<crate::PhotoRef>,
 }
 
 /// A coordination meeting (协调会): when, and what it is called. Its tickets are those
@@ -319,6 +322,9 @@ pub struct AuditEntry {
     /// gave the ticket back (`return`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// Sent from the field (the phone page): where, when by the phone, which photos.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<crate::FieldMark>,
 }
 
 /// 红 I > 橙 II > 黄 III > 蓝 IV. Ordered so that `Red` sorts first.

@@ -220,6 +220,7 @@ pub fn drive(
                 access: &admin,
                 key: "fast-forward",
                 command: &command,
+                field: None,
             };
             let event = decider.decide(&ask, now).ok().map(|d| {
                 let next = NextIds {

@@ -92,6 +92,8 @@ pub struct Request {
     pub access: Access,
     pub key: String,
     pub command: Command,
+    /// Sent from the field (the phone page): where, when by the phone, which photos.
+    pub field: Option<protocol::FieldMark>,
 }
 
 pub use domain::past::{History, Past};
@@ -574,6 +576,7 @@ impl Store {
             access: &req.access,
             key: &req.key,
             command: &req.command,
+            field: req.field.as_ref(),
         };
         decider.decide(&ask, now_ms)
     }
@@ -591,7 +594,11 @@ impl Store {
             ticket: self.next_ticket,
             warning: self.next_warning,
         };
-        let (event, id) = change.event(next, seq, now_ms, &req.actor, self.policy.sla_minutes);
+        let (mut event, id) =
+            change.event(next, seq, now_ms, &req.actor, self.policy.sla_minutes);
+        if let Some(f) = &req.field {
+            domain::field::attach(&mut event, f);
+        }
         self.write_event(&event)?;
         Ok((event, id))
     }

@@ -16,6 +16,7 @@ impl Core {
                     access: Access::city(domain::access::Role::Operator),
                     key: c.key,
                     command: c.command,
+                    field: None,
                 };
                 (None, request, None)
             })

@@ -8,6 +8,7 @@ fn req(key: &str, command: Command) -> Request {
         access: domain::access::Access::city(domain::access::Role::Admin),
         key: key.into(),
         command,
+        field: None,
     }
 }
 
