@@ -22,8 +22,12 @@ dpkg -s libxkbcommon-x11-0 >/dev/null 2>&1 || need+=(libxkbcommon-x11-0 libx11-x
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # The cluster tests start their own PostgreSQL server (Debian's) in a temporary folder.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# The phone page's tests drive Debian's chromium through chromedriver, with the CJK fonts a
+# phone has (the page ships none: a phone's own are there).
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium chromium-driver)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
-  echo "tools/test.sh: installing ${need[*]} (the render test runs the wall under Xvfb; promtool checks /metrics; the cluster tests run PostgreSQL)"
+  echo "tools/test.sh: installing ${need[*]} (the render test runs the wall under Xvfb; promtool checks /metrics; the cluster tests run PostgreSQL; the phone tests run chromium)"
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   export DEBIAN_FRONTEND=noninteractive

@@ -19,6 +19,8 @@ use yiping::protocol::{
     examples,
 };
 
+pub mod browser;
+
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 pub const OP: &str = "operator-token";
@@ -102,7 +104,7 @@ pub async fn expect_error(ws: &mut Ws, code: ErrorCode, says: &str) {
 pub async fn next_real(ws: &mut Ws) -> ServerMsg {
     loop {
         match next(ws).await {
-            ServerMsg::Heartbeat { .. } | ServerMsg::Kpis { .. } => continue,
+            ServerMsg::Heartbeat { .. } | ServerMsg::Kpis { .. } | ServerMsg::Live { .. } => continue,
             m => return m,
         }
     }
@@ -434,4 +436,29 @@ pub fn make_certs(
     std::fs::write(&cert_path, cert.pem()).unwrap();
     std::fs::write(&key_path, key.serialize_pem()).unwrap();
     (ca_path, cert_path, key_path)
+}
+
+/// A bare HTTP/1.1 request with a body of bytes; returns (status, body bytes).
+pub async fn http_bytes(
+    addr: std::net::SocketAddr,
+    (method, path): (&str, &str),
+    token: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut s, head.as_bytes())
+        .await
+        .unwrap();
+    // A refusal may come before the whole body is sent (and the socket close under it).
+    let _ = tokio::io::AsyncWriteExt::write_all(&mut s, body).await;
+    let mut out = Vec::new();
+    let _ = tokio::io::AsyncReadExt::read_to_end(&mut s, &mut out).await;
+    let status = std::str::from_utf8(&out[9..12]).unwrap().parse().unwrap();
+    let at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    (status, out[at..].to_vec())
 }

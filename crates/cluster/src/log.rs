@@ -145,6 +145,11 @@ impl JetLog {
         &self.epoch
     }
 
+    /// The JetStream context (the photos' object store lives beside the log).
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
     /// A town center's log: the city's epoch (found on the city's JetStream domain over the
     /// leaf link), and a mirror of the city's stream on the local server holding only the
     /// town's subjects, its district's and the city's (units, briefings). Mirrors keep the

@@ -21,6 +21,8 @@ pub struct Mirror {
     pub kpis: Option<KpiFigures>,
     /// Set when the gateway is replaying a recording: (recorded clock ms, speed, ended).
     pub replay: Option<(i64, f64, bool)>,
+    /// The units with a phone page open, as the gateway last said (`live` frames).
+    pub live: Vec<protocol::LiveUnit>,
 }
 
 impl Deref for Mirror {
@@ -103,6 +105,10 @@ impl Mirror {
             }
             ServerMsg::Kpis { figures, .. } => {
                 self.kpis = Some((**figures).clone());
+                Change::None
+            }
+            ServerMsg::Live { units } => {
+                self.live = units.clone();
                 Change::None
             }
             _ => Change::None,

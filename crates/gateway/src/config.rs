@@ -82,6 +82,12 @@ pub struct Limits {
     pub access_log_days: u32,
     /// Lines the access log keeps at most (the oldest go first).
     pub access_log_rows: u64,
+    /// Bytes a photo upload (`POST /api/photos`) may carry; the phone page sends at most
+    /// 1 MB.
+    pub max_photo_bytes: usize,
+    /// Pixels (width x height) a photo may declare; more is refused before decoding (a
+    /// decompression bomb: a small PNG that would fill gigabytes).
+    pub max_photo_pixels: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -235,6 +241,9 @@ impl Default for Limits {
             commands_per_minute: 6000,
             access_log_days: 90,
             access_log_rows: 1_000_000,
+            max_photo_bytes: 4 * 1024 * 1024,
+            // A 48-megapixel phone camera's full frame.
+            max_photo_pixels: 50_000_000,
         }
     }
 }

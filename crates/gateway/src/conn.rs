@@ -311,9 +311,15 @@ async fn session(
     let (outbox_tx, mut outbox) = mpsc::channel::<Utf8Bytes>(cfg.limits.outbox);
     let (kill_tx, mut kill) = oneshot::channel::<&'static str>();
     let (snap_tx, snap_rx) = oneshot::channel();
+    // A unit's credential (a unit's or a grid worker's phone) watches its own tickets.
+    let unit = match who.access.role {
+        domain::access::Role::Unit => who.access.unit.clone(),
+        _ => None,
+    };
     let join = CoreMsg::Join {
         id,
         region,
+        unit,
         credential: who.id.clone(),
         role: who.access.role,
         resume,

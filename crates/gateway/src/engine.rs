@@ -26,6 +26,7 @@ mod beat;
 mod joins;
 mod msg;
 mod node;
+mod phones;
 mod placed;
 pub use msg::{Answer, CoreMsg};
 pub use node::Node;
@@ -42,6 +43,8 @@ type Batch = Vec<(Option<u64>, Request, Option<oneshot::Sender<Answer>>)>;
 
 struct Client {
     region: String,
+    /// A phone's unit: its feed is that unit's tickets (`phones.rs`).
+    unit: Option<String>,
     credential: String,
     role: domain::access::Role,
     outbox: mpsc::Sender<Utf8Bytes>,
@@ -53,6 +56,9 @@ struct Kept {
     seq: u64,
     event: Event,
     frame: Utf8Bytes,
+    /// The unit its ticket was assigned to until this delta, when that changed (its
+    /// phones drop the ticket).
+    was: Option<String>,
 }
 
 struct Core {
@@ -60,6 +66,8 @@ struct Core {
     cfg: Arc<GatewayConfig>,
     status: Arc<Status>,
     clients: HashMap<u64, Client>,
+    /// Which clients a delta goes to: walls by id, phones by unit (`phones.rs`).
+    phones: phones::Phones,
     window: VecDeque<Kept>,
     /// Set while the gateway plays a recording back: commands are refused.
     replay: Option<ReplayClock>,
@@ -120,6 +128,7 @@ pub async fn run(
         cfg: cfg.clone(),
         status,
         clients: HashMap::new(),
+        phones: phones::Phones::default(),
         window: VecDeque::new(),
         replay: cfg.replay.as_ref().map(|r| ReplayClock {
             clock_ms: 0,
@@ -127,6 +136,7 @@ pub async fn run(
             done: false,
         }),
     };
+    core.phones = phones::Phones::of(core.store.tickets().values().map(|t| &**t));
     core.fill_window();
     core.start_node();
     let lease_ms = core.node.as_ref().map_or(3_600_000, |n| n.cfg.lease_ms);
@@ -186,6 +196,7 @@ impl Core {
                             seq: r.seq,
                             event,
                             frame: r.frame.into(),
+                            was: None,
                         }),
                         _ => tracing::warn!("event {} in the log does not decode; skipped", r.seq),
                     }
@@ -238,19 +249,29 @@ impl Core {
             CoreMsg::Join {
                 id,
                 region,
+                unit,
                 credential,
                 role,
                 resume,
                 outbox,
                 kill,
                 snapshot,
-            } => self.join(
-                id,
-                (region, credential, role),
-                resume,
-                (outbox, kill),
-                snapshot,
-            ),
+            } => match unit {
+                Some(unit) => self.join_phone(
+                    id,
+                    (unit, credential, role),
+                    resume,
+                    (outbox, kill),
+                    snapshot,
+                ),
+                None => self.join(
+                    id,
+                    (region, credential, role),
+                    resume,
+                    (outbox, kill),
+                    snapshot,
+                ),
+            },
             CoreMsg::Gauges(done) => {
                 self.update_gauges();
                 let _ = done.send(());
@@ -272,7 +293,7 @@ impl Core {
             }
             CoreMsg::Leave { id } => {
                 self.rewinds.remove(&id);
-                self.clients.remove(&id);
+                self.drop_client(id);
                 let clients = &self.clients;
                 self.store
                     .untrack_scopes(|s| clients.values().any(|c| c.region == s));
@@ -445,11 +466,13 @@ impl Core {
     fn fan_out(&mut self, d: store::Delta) {
         self.fanned = self.fanned.max(d.seq);
         let frame: Utf8Bytes = d.frame.into();
-        self.broadcast(&d.event, &frame);
+        let was = self.phones.track(&d.event);
+        self.broadcast(&d.event, &frame, was.as_deref());
         self.window.push_back(Kept {
             seq: d.seq,
             event: d.event,
             frame,
+            was,
         });
     }
 
@@ -498,13 +521,23 @@ impl Core {
         }
     }
 
-    fn broadcast(&mut self, event: &Event, frame: &Utf8Bytes) {
+    fn broadcast(&mut self, event: &Event, frame: &Utf8Bytes, was: Option<&str>) {
         let mut slow = Vec::new();
+        for id in self.phones.recipients(event, was) {
+            if let Some(c) = self.clients.get(&id)
+                && c.outbox.try_send(frame.clone()).is_err()
+            {
+                slow.push(id);
+            }
+        }
         // A briefing's frame is re-made once per scope that watches (`scope.rs`); every
         // other frame goes as it is.
         let briefing = matches!(event, Event::BriefingChanged { briefing: Some(_) });
         let mut scoped: HashMap<&str, Utf8Bytes> = HashMap::new();
-        for (id, c) in &self.clients {
+        for id in &self.phones.walls {
+            let Some(c) = self.clients.get(id) else {
+                continue;
+            };
             if !event.in_region(&c.region) {
                 continue;
             }
@@ -566,7 +599,7 @@ impl Core {
     }
 
     fn cut_off(&mut self, id: u64, why: &'static str) {
-        if let Some(mut c) = self.clients.remove(&id) {
+        if let Some(mut c) = self.drop_client(id) {
             tracing::warn!(client = id, "cut off: {why}");
             self.status.cut_off.fetch_add(1, Ordering::Relaxed);
             if let Some(k) = c.kill.take() {

@@ -26,6 +26,8 @@ pub enum GatewayError {
     },
     #[error(transparent)]
     Gis(#[from] gis::GisError),
+    #[error("photos: {0}")]
+    Photos(String),
     #[error("TLS: {0}")]
     Tls(String),
     #[error("a replay: {0}")]

@@ -19,6 +19,8 @@ mod engine;
 mod forward;
 mod http;
 pub mod open311;
+mod phone;
+pub mod photos;
 mod replay;
 mod rewind;
 mod scope;
@@ -103,6 +105,9 @@ pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError
     // gazetteer all come from it.
     let layer = cfg.grid_layer()?;
     let policy = cfg.policy_from(layer.as_deref())?;
+    // Photos from the field: a city cluster keeps them in JetStream's object store (any
+    // node serves any photo); a single gateway or a town center beside its SQLite file.
+    let mut photos = None;
     let (store, log) = match &cfg.cluster {
         // A town center: its own SQLite replica, named after the city's log.
         Some(c) if c.town.is_some() => {
@@ -118,10 +123,20 @@ pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError
             let store =
                 tokio::task::spawn_blocking(move || Store::open_postgres(&url, policy)).await??;
             let log = cluster::log::JetLog::connect(c, store.epoch()).await?;
+            photos = Some(
+                photos::Photos::nats(log.jetstream())
+                    .await
+                    .map_err(GatewayError::Photos)?,
+            );
             (store, Some(log))
         }
         None => (Store::open(&cfg.database, policy.clone())?, None),
     };
+    let photos = Arc::new(match photos {
+        Some(p) => p,
+        None => photos::Photos::disk(photos::Photos::beside(&cfg.database))
+            .map_err(|e| GatewayError::Photos(e.to_string()))?,
+    });
     if cfg.replay.is_some() && store.seq() > 0 {
         return Err(GatewayError::NotEmpty(cfg.database.clone()));
     }
@@ -195,6 +210,8 @@ pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError
     let http_state = http::Http {
         grids,
         gazetteer,
+        photos,
+        ws_port: ws_addr.port(),
         cfg: cfg.clone(),
         directory,
         core: core_tx,

@@ -51,6 +51,10 @@ pub struct Http {
     /// The city's names (the division layers beside `[area] grids`), to place a request
     /// that comes with an address and no position.
     pub gazetteer: Option<Arc<gis::Gazetteer>>,
+    /// Photos from the field (`photos.rs`).
+    pub photos: Arc<super::photos::Photos>,
+    /// The WebSocket port (the phone page's live feed).
+    pub ws_port: u16,
 }
 
 impl Http {

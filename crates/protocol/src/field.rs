@@ -62,6 +62,18 @@ impl PhotoSlot {
     }
 }
 
+/// A unit with a phone page open (`live` frames): where its last field action stood.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveUnit {
+    pub unit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pos: Option<Position>,
+    /// When that action was taken (the phone's clock), ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<i64>,
+}
+
 /// Photos one action may carry.
 pub const MAX_PHOTOS_PER_ACTION: usize = 6;
 /// Photos one ticket keeps (its actions' together); past that an action's photos are

@@ -19,7 +19,7 @@ mod server;
 pub use client::{ClientMsg, Command, Hello, NewTicket, NewWarning, Resume, RewindAsk};
 pub use codes::{AuditAction, ErrorCode, WarningKind};
 pub use field::{
-    FieldMark, MAX_PHOTOS_PER_ACTION, MAX_PHOTOS_PER_TICKET, PhotoRef, PhotoSlot, Position,
+    FieldMark, LiveUnit, MAX_PHOTOS_PER_ACTION, MAX_PHOTOS_PER_TICKET, PhotoRef, PhotoSlot, Position,
     is_photo_id,
 };
 pub use kpi::KpiFigures;

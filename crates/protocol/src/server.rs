@@ -33,6 +33,9 @@ pub enum ServerMsg {
     /// Once a second, after the heartbeat: the figures of the client's scope as the
     /// gateway computed them at `seq`, so that every wall shows the same numbers.
     Kpis { seq: u64, figures: Box<KpiFigures> },
+    /// The units with a phone page connected now (walls and consoles; at most every 5 s,
+    /// when that changed): each with where its last field action stood, and when.
+    Live { units: Vec<crate::LiveUnit> },
     /// The answer to a command, after its delta (if any) was sent.
     CommandResult {
         key: String,

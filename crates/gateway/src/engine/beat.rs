@@ -59,7 +59,7 @@ impl Core {
             }
         }
         for id in gone {
-            if let Some(mut c) = self.clients.remove(&id) {
+            if let Some(mut c) = self.drop_client(id) {
                 tracing::info!(client = id, credential = %c.credential, "credential revoked: session ended");
                 if let Some(k) = c.kill.take() {
                     let _ = k.send("credential revoked or rotated");
@@ -176,7 +176,9 @@ impl Core {
             .unwrap_or_else(domain::time::now_ms);
         let seq = self.fanned;
         let mut figures: HashMap<&str, Option<Utf8Bytes>> = HashMap::new();
-        for c in self.clients.values() {
+        // Phones get the heartbeat alone: no figures, no replay clock, no live units.
+        let live = self.phones.live_frame();
+        for c in self.clients.values().filter(|c| c.unit.is_none()) {
             figures.entry(c.region.as_str()).or_insert_with(|| {
                 let f = self.store.kpi_figures(&c.region, now)?;
                 let msg = ServerMsg::Kpis {
@@ -188,10 +190,17 @@ impl Core {
         }
         let mut slow = Vec::new();
         for (id, c) in &self.clients {
+            if c.unit.is_some() {
+                if c.outbox.try_send(frame.clone()).is_err() {
+                    slow.push(*id);
+                }
+                continue;
+            }
             let kpis = figures.get(c.region.as_str()).cloned().flatten();
             let sent = c.outbox.try_send(frame.clone()).is_ok()
                 && replay.clone().is_none_or(|r| c.outbox.try_send(r).is_ok())
-                && kpis.is_none_or(|k| c.outbox.try_send(k).is_ok());
+                && kpis.is_none_or(|k| c.outbox.try_send(k).is_ok())
+                && live.clone().is_none_or(|l| c.outbox.try_send(l).is_ok());
             if !sent {
                 slow.push(*id);
             }

@@ -194,9 +194,11 @@ impl Core {
                 return;
             }
         }
+        self.phones.walls.insert(id);
         self.clients.insert(
             id,
             Client {
+                unit: None,
                 region,
                 credential,
                 role,

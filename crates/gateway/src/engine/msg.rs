@@ -9,6 +9,8 @@ pub enum CoreMsg {
     Join {
         id: u64,
         region: String,
+        /// A phone's unit (a unit credential's feed): that unit's tickets only.
+        unit: Option<String>,
         /// The credential it came with: its session ends when that is revoked.
         credential: String,
         role: domain::access::Role,

@@ -36,6 +36,15 @@ pub fn router(state: Http) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/tickets", post(intake))
         .route("/api/tickets/batch", post(intake_batch))
+        .route("/api/commands", post(commands::post))
+        .route("/api/photos", post(photos::upload))
+        .route("/api/photos/{id}", get(photos::serve))
+        // The phone page of units and grid workers (`phone.rs`).
+        .route("/m", get(super::phone::index))
+        .route("/m/", get(super::phone::index))
+        .route("/m/config.json", get(super::phone::config))
+        .route("/m/me", get(super::phone::me))
+        .route("/m/{file}", get(super::phone::file))
         // Bodies are read by the handlers themselves, after the token and within
         // `http_body_timeout_s` and their size limit (`web::read_body`).
         .route(
@@ -270,5 +279,7 @@ async fn intake_batch(
     }
 }
 
+mod commands;
+mod photos;
 #[cfg(test)]
 mod tests;

@@ -57,6 +57,13 @@ fn app() -> (Router, Arc<Mutex<Vec<store::Request>>>) {
         epoch: "e1".into(),
         grids: None,
         gazetteer: None,
+        photos: Arc::new(
+            crate::photos::Photos::disk(
+                std::env::temp_dir().join(format!("yiping-http-test-{}", rand::random::<u64>())),
+            )
+            .unwrap(),
+        ),
+        ws_port: 0,
     };
     (router(state), seen)
 }
