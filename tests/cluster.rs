@@ -1295,3 +1295,67 @@ fn a_node_reaches_postgresql_and_nats_over_tls_with_the_sites_ca() {
     let (code, body) = post(node.http, "/api/tickets", OP, &ticket);
     assert_eq!(code, 201, "{body}");
 }
+
+/// `method path` with a body of bytes on a node; (status, body).
+fn call_bytes(addr: SocketAddr, (method, path): (&str, &str), ctype: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {OP}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let code = std::str::from_utf8(&out[9..12]).unwrap().parse().unwrap();
+    let at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    (code, out[at..].to_vec())
+}
+
+/// Issue 28: a photo taken in through one node is kept in JetStream's object store, and
+/// the other node serves it for the ticket that names it.
+#[test]
+fn a_photo_taken_in_by_one_node_is_served_by_another() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(&tmp.path().join("pg")).unwrap();
+    // NATS as the shipped config sets it up: the nodes' user may use the photos' bucket.
+    let conf = std::fs::read_to_string("config/nats-server.conf").unwrap();
+    let nats = Nats::start_conf(&tmp.path().join("nats"), &conf).unwrap();
+    let auth = "nats_user = \"gateway\"\nnats_password = \"demo-nats-password\"\n";
+    let nodes = [
+        Node::start_with(tmp.path(), "a", &pg, &nats, "", auth),
+        Node::start_with(tmp.path(), "b", &pg, &nats, "", auth),
+    ];
+    let w = writer(&nodes, Duration::from_secs(30));
+    let f = 1 - w;
+    let img = image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 60]));
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&img)
+        .unwrap();
+    let (code, body) = call_bytes(nodes[f].http, ("POST", "/api/photos"), "image/jpeg", &jpeg);
+    assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
+    let id = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A report that names it, through the follower (forwarded to the writer with its mark).
+    let now = yiping::domain::time::now_ms();
+    let cmd = serde_json::json!({
+        "key": "report-1",
+        "command": { "op": "intake", "ticket": yiping::protocol::examples::new_ticket() },
+        "field": { "at_ms": now, "pos": { "lon": 119.45, "lat": 32.2 }, "photos": [{ "id": id, "slot": "report" }] }
+    });
+    let (code, body) = post(nodes[f].http, "/api/commands", OP, &cmd.to_string());
+    assert_eq!(code, 200, "{body}");
+    let ticket = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_u64().unwrap();
+    let path = format!("/api/photos/{id}?ticket={ticket}");
+    let (code, got) = call_bytes(nodes[w].http, ("GET", &path), "text/plain", b"");
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&got));
+    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    sha2::Digest::update(&mut h, &got);
+    let hex: String = sha2::Digest::finalize(h).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, id, "the bytes served are the ones the id names");
+}

@@ -189,9 +189,9 @@
   function navLinks(t) {
     const name = encodeURIComponent(t.address || t.title);
     return `<div class="nav">
-      <a href="geo:${t.lat},${t.lon}?q=${t.lat},${t.lon}(${name})">导航<br><small>地图</small></a>
-      <a href="amapuri://route/plan/?dlat=${t.lat}&dlon=${t.lon}&dname=${name}&dev=1&t=0&sourceApplication=yiping">高德</a>
-      <a href="baidumap://map/direction?destination=latlng:${t.lat},${t.lon}|name:${name}&coord_type=wgs84&mode=driving&src=yiping">百度</a>
+      <a href="geo:${t.lat},${t.lon}?q=${t.lat},${t.lon}(${name})">导航<br><small>手机地图</small></a>
+      <a href="amapuri://route/plan/?dlat=${t.lat}&dlon=${t.lon}&dname=${name}&dev=1&t=0&sourceApplication=yiping">高德<br><small>高德地图</small></a>
+      <a href="baidumap://map/direction?destination=latlng:${t.lat},${t.lon}|name:${name}&coord_type=wgs84&mode=driving&src=yiping">百度<br><small>百度地图</small></a>
     </div>`;
   }
 
@@ -321,6 +321,7 @@
     const items = await Outbox.all();
     const st = (i) => i.state === 'refused' ? `被拒绝：${esc(i.error)}` : i.state === 'sending' ? '发送中…' : (i.error ? esc(i.error) : '等待网络');
     return `<h2 style="margin:6px 2px">待发送 <small>Outbox</small></h2>
+      ${items.length ? `<p class="hint">${S.live ? '正在按顺序发送' : '当前无连接：恢复后按顺序自动发出，不会重复'}</p>` : ''}
       ${items.length ? items.map((i) => `<div class="ob ${i.state}"><b>${esc(i.label)}</b>
         <div class="st">${st(i)} · ${new Date(i.made).toLocaleTimeString('zh-CN', { hour12: false })}${i.photos.length ? ` · ${i.photos.length} 张照片` : ''}</div>
         ${i.state === 'refused' ? `<button class="big quiet" data-dismiss="${i.n}">知道了 Dismiss</button>` : ''}</div>`).join('')
@@ -394,7 +395,7 @@
     await Outbox.add({ label, ticket: id, command, field, photos });
     for (const p of S.draft.photos) URL.revokeObjectURL(p.url);
     S.draft = null;
-    banner(navigator.onLine ? '已提交，正在发送 (sending)' : '无信号：已存入待发送 (queued offline)');
+    banner(S.live ? '已提交，正在发送 (sending)' : '无信号：已存入待发送，恢复后自动发出 (queued offline)');
     go(kind === 'report' ? 'outbox' : 'ticket', id);
     flush();
   }

@@ -43,18 +43,54 @@ enum AccountCmd {
         /// For the unit role: the unit id it acts for.
         #[arg(long)]
         unit: Option<String>,
+        #[command(flatten)]
+        qr: QrArgs,
     },
     /// Every credential, revoked ones marked.
     List,
     /// Revoke a credential (by id or name): its sessions end within a second.
     Revoke { who: String },
     /// Give a credential a new token (by id or name); the old one stops working.
-    Rotate { who: String },
+    Rotate {
+        who: String,
+        #[command(flatten)]
+        qr: QrArgs,
+    },
     /// The newest lines of the access log: logins, refusals, additions, revocations.
     Log {
         #[arg(long, default_value_t = 50)]
         lines: usize,
     },
+}
+
+/// The phone page's sign-in: its link with the token, as a QR code to print.
+#[derive(clap::Args)]
+struct QrArgs {
+    /// The gateway's HTTP address as phones reach it (e.g. https://gw.city.example:7401):
+    /// prints the phone page's sign-in link and its QR code.
+    #[arg(long)]
+    page: Option<String>,
+    /// Also write the QR code, with the account's name under it, to this SVG file (to
+    /// print and hand over; it holds the token: keep it like one).
+    #[arg(long, requires = "page")]
+    qr: Option<PathBuf>,
+}
+
+impl QrArgs {
+    /// Print the link and its QR code (and write the SVG) for `token`.
+    fn show(&self, name: &str, token: &str) -> anyhow::Result<()> {
+        let Some(page) = &self.page else {
+            return Ok(());
+        };
+        let link = super::qr::link(page, token)?;
+        println!("{}", super::qr::terminal(&link)?);
+        println!("phone sign-in link (手机登录链接): {link}");
+        if let Some(path) = &self.qr {
+            std::fs::write(path, super::qr::svg(&link, name)?)?;
+            println!("QR code written to {} (it holds the token: keep it like one)", path.display());
+        }
+        Ok(())
+    }
 }
 
 pub fn run(a: AccountArgs) -> anyhow::Result<()> {
@@ -76,6 +112,7 @@ pub fn run(a: AccountArgs) -> anyhow::Result<()> {
             role,
             region,
             unit,
+            qr,
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 anyhow::anyhow!("--role {role}: use viewer, unit, operator or admin")
@@ -104,6 +141,7 @@ pub fn run(a: AccountArgs) -> anyhow::Result<()> {
                 revoked_ms: None,
             };
             book.add(&account, &a.by)?;
+            qr.show(&account.name, &token)?;
             println!(
                 "account {id} ({}) added. Its token, shown this once:\n{token}",
                 account.name
@@ -144,13 +182,14 @@ pub fn run(a: AccountArgs) -> anyhow::Result<()> {
                 acc.id, acc.name
             );
         }
-        AccountCmd::Rotate { who } => {
+        AccountCmd::Rotate { who, qr } => {
             let acc = find(&who)?;
             let token = new_token(&acc.id);
             let hash = hash_token(&token).map_err(anyhow::Error::msg)?;
             if !book.rotate(&acc.id, &hash, now_ms(), &a.by)? {
                 anyhow::bail!("account {} is revoked: add a new one instead", acc.id);
             }
+            qr.show(&acc.name, &token)?;
             println!(
                 "account {} ({}) has a new token, shown this once (the old one no longer works):\n{token}",
                 acc.id, acc.name

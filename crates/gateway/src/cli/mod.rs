@@ -2,6 +2,7 @@
 //! built without the wall) and the `yiping` binary's `gateway` and `account`.
 
 pub mod account;
+mod qr;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
