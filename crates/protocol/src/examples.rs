@@ -177,6 +177,16 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
         ("accept", cmd("k-3", Command::Accept { ticket: 1024 })),
         ("start", cmd("k-4", Command::Start { ticket: 1024 })),
         (
+            "progress (a unit's note from the scene; from the phone page with its field mark, `POST /api/commands`)",
+            cmd(
+                "k-4p",
+                Command::Progress {
+                    ticket: 1024,
+                    note: "已到现场，设置围挡".into(),
+                },
+            ),
+        ),
+        (
             "return",
             cmd(
                 "k-5",
@@ -585,6 +595,20 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
             ServerMsg::Kpis {
                 seq: 94,
                 figures: Box::new(kpi_figures()),
+            },
+        ),
+        (
+            "live (walls and consoles: the units with a phone page open)",
+            ServerMsg::Live {
+                units: vec![crate::LiveUnit {
+                    unit: "GW-321102-01-003-005".into(),
+                    pos: Some(crate::Position {
+                        lon: 119.4621,
+                        lat: 32.2049,
+                        accuracy_m: 8.0,
+                    }),
+                    at_ms: Some(1_795_000_050_000),
+                }],
             },
         ),
         (
