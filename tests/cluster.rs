@@ -1297,7 +1297,12 @@ fn a_node_reaches_postgresql_and_nats_over_tls_with_the_sites_ca() {
 }
 
 /// `method path` with a body of bytes on a node; (status, body).
-fn call_bytes(addr: SocketAddr, (method, path): (&str, &str), ctype: &str, body: &[u8]) -> (u16, Vec<u8>) {
+fn call_bytes(
+    addr: SocketAddr,
+    (method, path): (&str, &str),
+    ctype: &str,
+    body: &[u8],
+) -> (u16, Vec<u8>) {
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let head = format!(
@@ -1330,7 +1335,9 @@ fn a_photo_taken_in_by_one_node_is_served_by_another() {
     ];
     let w = writer(&nodes, Duration::from_secs(30));
     let f = 1 - w;
-    let img = image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 60]));
+    let img = image::RgbImage::from_fn(800, 600, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 60])
+    });
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
         .encode_image(&img)
@@ -1350,12 +1357,17 @@ fn a_photo_taken_in_by_one_node_is_served_by_another() {
     });
     let (code, body) = post(nodes[f].http, "/api/commands", OP, &cmd.to_string());
     assert_eq!(code, 200, "{body}");
-    let ticket = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_u64().unwrap();
+    let ticket = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_u64()
+        .unwrap();
     let path = format!("/api/photos/{id}?ticket={ticket}");
     let (code, got) = call_bytes(nodes[w].http, ("GET", &path), "text/plain", b"");
     assert_eq!(code, 200, "{}", String::from_utf8_lossy(&got));
     let mut h = <sha2::Sha256 as sha2::Digest>::new();
     sha2::Digest::update(&mut h, &got);
-    let hex: String = sha2::Digest::finalize(h).iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = sha2::Digest::finalize(h)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(hex, id, "the bytes served are the ones the id names");
 }

@@ -111,7 +111,14 @@ fn jpeg_with_gps() -> Vec<u8> {
     entry(&mut t, 3, 2, 2, *b"E\0\0\0");
     entry(&mut t, 4, 5, 3, 104u32.to_le_bytes());
     t.extend(0u32.to_le_bytes());
-    for (a, b) in [(32, 1), (12, 1), (3456, 100), (119, 1), (27, 1), (1234, 100)] {
+    for (a, b) in [
+        (32, 1),
+        (12, 1),
+        (3456, 100),
+        (119, 1),
+        (27, 1),
+        (1234, 100),
+    ] {
         t.extend((a as u32).to_le_bytes());
         t.extend((b as u32).to_le_bytes());
     }
@@ -152,7 +159,14 @@ async fn a_grid_worker_takes_a_task_photographs_it_and_resolves_it_offline_on_th
     let here = grid_point();
     let mut admin = connect(&g, ADMIN, None).await;
     snapshot(&mut admin).await;
-    ok(&mut admin, "unit", Command::UpsertUnit { unit: worker_unit(here) }).await;
+    ok(
+        &mut admin,
+        "unit",
+        Command::UpsertUnit {
+            unit: worker_unit(here),
+        },
+    )
+    .await;
     let mut op = connect(&g, OP, None).await;
     snapshot(&mut op).await;
 
@@ -164,9 +178,18 @@ async fn a_grid_worker_takes_a_task_photographs_it_and_resolves_it_offline_on_th
         .goto(&format!("{origin}/m/#t={WORKER}"))
         .await
         .unwrap();
-    b.until(20, "the page says it is online", "return document.querySelector('#net').textContent === '在线'")
-        .await;
-    b.until(5, "the token left the address bar", "return location.hash === ''").await;
+    b.until(
+        20,
+        "the page says it is online",
+        "return document.querySelector('#net').textContent === '在线'",
+    )
+    .await;
+    b.until(
+        5,
+        "the token left the address bar",
+        "return location.hash === ''",
+    )
+    .await;
 
     // A dispatch from the wall side reaches the open page.
     let mut t = examples::new_ticket();
@@ -175,24 +198,49 @@ async fn a_grid_worker_takes_a_task_photographs_it_and_resolves_it_offline_on_th
     t.content = "居民来电：5号楼东侧人行道上窨井盖缺失，夜间无照明，老人小孩经过危险。".into();
     t.address = "大港街道三社区5号楼东侧".into();
     t.priority = Priority::Urgent;
-    let id = ok(&mut op, "in-1", Command::Intake { ticket: t }).await.unwrap();
-    ok(&mut op, "dispatch-1", Command::Dispatch { ticket: id, unit: UNIT_ID.into() }).await;
+    let id = ok(&mut op, "in-1", Command::Intake { ticket: t })
+        .await
+        .unwrap();
+    ok(
+        &mut op,
+        "dispatch-1",
+        Command::Dispatch {
+            ticket: id,
+            unit: UNIT_ID.into(),
+        },
+    )
+    .await;
     let sent = Instant::now();
-    b.until(5, "the dispatched ticket shows", &format!("return !!document.querySelector('#t-{id}')"))
-        .await;
+    b.until(
+        5,
+        "the dispatched ticket shows",
+        &format!("return !!document.querySelector('#t-{id}')"),
+    )
+    .await;
     let took = sent.elapsed();
-    println!("a dispatch reached the open page in {} ms", took.as_millis());
+    println!(
+        "a dispatch reached the open page in {} ms",
+        took.as_millis()
+    );
     assert!(took < Duration::from_secs(1), "{took:?}");
     b.shot(shots, "phone-tasks.png").await;
 
     // Open it, accept it.
     b.click(&format!("#t-{id}")).await;
-    b.until(5, "the task opens", "return !!document.querySelector('[data-act=accept]')").await;
+    b.until(
+        5,
+        "the task opens",
+        "return !!document.querySelector('[data-act=accept]')",
+    )
+    .await;
     b.shot(shots, "phone-task.png").await;
     b.click("[data-act=accept]").await;
     b.click("[data-submit=accept]").await;
-    let status = |s: &str| format!("const t = window.yiping.state.tickets.get({id}); return !!t && t.status === '{s}'");
-    b.until(10, "accepted, as the gateway says", &status("accepted")).await;
+    let status = |s: &str| {
+        format!("const t = window.yiping.state.tickets.get({id}); return !!t && t.status === '{s}'")
+    };
+    b.until(10, "accepted, as the gateway says", &status("accepted"))
+        .await;
 
     // A progress note with a photo that carries its GPS position in EXIF.
     let exif = dir.path().join("scene.jpg");
@@ -200,15 +248,20 @@ async fn a_grid_worker_takes_a_task_photographs_it_and_resolves_it_offline_on_th
     assert!(has_exif(&raw));
     std::fs::write(&exif, &raw).unwrap();
     b.click("[data-act=progress]").await;
-    b.type_in("#words", "已到现场，设置围挡，通知市政养护。").await;
+    b.type_in("#words", "已到现场，设置围挡，通知市政养护。")
+        .await;
     let input = b
         .client
         .find(fantoccini::Locator::Css("input[data-slot=before]"))
         .await
         .unwrap();
     input.send_keys(exif.to_str().unwrap()).await.unwrap();
-    b.until(10, "the photo shows in its slot", "return document.querySelectorAll('.shot img').length === 1")
-        .await;
+    b.until(
+        10,
+        "the photo shows in its slot",
+        "return document.querySelectorAll('.shot img').length === 1",
+    )
+    .await;
     b.shot(shots, "phone-photo.png").await;
     b.click("[data-submit=progress]").await;
     b.until(20, "the photo is on the ticket", &format!(
@@ -218,18 +271,27 @@ async fn a_grid_worker_takes_a_task_photographs_it_and_resolves_it_offline_on_th
 
     // The gateway goes away; the worker resolves with an after photo; the outbox keeps it.
     g.shutdown().await;
-    b.until(15, "the page says it is offline", "return document.querySelector('#net').textContent !== '在线'")
-        .await;
+    b.until(
+        15,
+        "the page says it is offline",
+        "return document.querySelector('#net').textContent !== '在线'",
+    )
+    .await;
     b.click("[data-act=resolve]").await;
-    b.type_in("#words", "已补装井盖并恢复照明，现场清理完毕。").await;
+    b.type_in("#words", "已补装井盖并恢复照明，现场清理完毕。")
+        .await;
     let input = b
         .client
         .find(fantoccini::Locator::Css("input[data-slot=after]"))
         .await
         .unwrap();
     input.send_keys(exif.to_str().unwrap()).await.unwrap();
-    b.until(10, "the after photo shows", "return document.querySelectorAll('.shot img').length === 1")
-        .await;
+    b.until(
+        10,
+        "the after photo shows",
+        "return document.querySelectorAll('.shot img').length === 1",
+    )
+    .await;
     b.click("[data-submit=resolve]").await;
     b.click("#back").await;
     b.click("[data-tab=outbox]").await;
@@ -241,17 +303,33 @@ async fn a_grid_worker_takes_a_task_photographs_it_and_resolves_it_offline_on_th
     let g = start_on(cfg.clone()).await;
     let mut op = connect(&g, OP, None).await;
     snapshot(&mut op).await;
-    b.until(60, "resolved (under review), as the gateway says", &status("reviewing")).await;
-    b.until(10, "the outbox is empty", "return document.querySelector('#pending').hidden").await;
+    b.until(
+        60,
+        "resolved (under review), as the gateway says",
+        &status("reviewing"),
+    )
+    .await;
+    b.until(
+        10,
+        "the outbox is empty",
+        "return document.querySelector('#pending').hidden",
+    )
+    .await;
     say(&mut op, &ClientMsg::AuditQuery { ticket: id }).await;
     let entries = loop {
         if let ServerMsg::Audit { entries, .. } = next_real(&mut op).await {
             break entries;
         }
     };
-    let resolves: Vec<_> = entries.iter().filter(|e| e.action.as_str() == "resolve").collect();
+    let resolves: Vec<_> = entries
+        .iter()
+        .filter(|e| e.action.as_str() == "resolve")
+        .collect();
     assert_eq!(resolves.len(), 1, "{entries:?}");
-    let mark = resolves[0].field.as_ref().expect("the resolution's field mark");
+    let mark = resolves[0]
+        .field
+        .as_ref()
+        .expect("the resolution's field mark");
     let pos = mark.pos.expect("the phone's position");
     assert!((pos.lon - here.0).abs() < 1e-6 && (pos.lat - here.1).abs() < 1e-6);
     assert_eq!(mark.photos.len(), 1);
@@ -283,8 +361,14 @@ async fn a_grid_worker_takes_a_task_photographs_it_and_resolves_it_offline_on_th
 
     // A grid worker's report from where it stands lands on its grid.
     b.click("[data-tab=report]").await;
-    b.until(10, "the position is known", "return !!window.yiping.state.pos").await;
-    b.type_in("#words", "三社区菜场门口占道经营，堵塞消防通道。").await;
+    b.until(
+        10,
+        "the position is known",
+        "return !!window.yiping.state.pos",
+    )
+    .await;
+    b.type_in("#words", "三社区菜场门口占道经营，堵塞消防通道。")
+        .await;
     b.click("[data-submit=report]").await;
     let (grid, channel) = wait_delta(&mut op, |e| match e {
         Event::TicketCreated { ticket, .. } => Some((ticket.grid.clone(), ticket.channel)),
@@ -304,16 +388,25 @@ async fn photos_are_decoded_before_they_are_kept_and_anything_else_is_refused_wi
     let up = |body: Vec<u8>| {
         let addr = g.http_addr;
         async move {
-            let (s, b) = http_bytes(addr, ("POST", "/api/photos"), WORKER, "image/jpeg", &body).await;
-            (s, serde_json::from_slice::<serde_json::Value>(&b).unwrap_or_default())
+            let (s, b) =
+                http_bytes(addr, ("POST", "/api/photos"), WORKER, "image/jpeg", &body).await;
+            (
+                s,
+                serde_json::from_slice::<serde_json::Value>(&b).unwrap_or_default(),
+            )
         }
     };
     // 20 MB: over the limit as it comes.
     let (s, b) = up(vec![0xFF; 20 << 20]).await;
     assert_eq!((s, b["code"].as_str()), (413, Some("too_large")), "{b}");
     // A PDF named .jpg and sent as image/jpeg.
-    let (s, b) = up(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Type/Catalog>>endobj\n".to_vec()).await;
-    assert_eq!((s, b["code"].as_str()), (415, Some("unsupported_image")), "{b}");
+    let (s, b) =
+        up(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Type/Catalog>>endobj\n".to_vec()).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (415, Some("unsupported_image")),
+        "{b}"
+    );
     // A decompression bomb: a 100,000 x 100,000 PNG of a few hundred bytes.
     let bomb = {
         use std::io::Write;
@@ -325,7 +418,11 @@ async fn photos_are_decoded_before_they_are_kept_and_anything_else_is_refused_wi
     };
     assert!(bomb.len() < 1000);
     let (s, b) = up(bomb).await;
-    assert_eq!((s, b["code"].as_str()), (413, Some("image_too_large")), "{b}");
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (413, Some("image_too_large")),
+        "{b}"
+    );
     // A photo: kept under its hash, its EXIF gone; the same bytes again, the same id.
     let (s, b) = up(jpeg_with_gps()).await;
     assert_eq!(s, 201, "{b}");
@@ -345,7 +442,14 @@ async fn photos_are_decoded_before_they_are_kept_and_anything_else_is_refused_wi
         "command": { "op": "progress", "ticket": 1, "note": "x" },
         "field": { "at_ms": yiping::domain::time::now_ms(), "photos": [{ "id": "0".repeat(64), "slot": "before" }] }
     });
-    let (s, b) = http(g.http_addr, "POST", "/api/commands", WORKER, &body.to_string()).await;
+    let (s, b) = http(
+        g.http_addr,
+        "POST",
+        "/api/commands",
+        WORKER,
+        &body.to_string(),
+    )
+    .await;
     assert_eq!(s, 422, "{b}");
     assert!(b.contains("unknown_photo"), "{b}");
     g.shutdown().await;
@@ -375,7 +479,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         c ^= u32::from(b);
         for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
         }
     }
     !c

@@ -28,7 +28,7 @@ pub fn run(
     flood_after: Option<u64>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let cfg = wall_config(&args)?;
+    let mut cfg = wall_config(&args)?;
     let dir = std::env::temp_dir().join(format!("yiping-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     // Tokens made for this run only: nothing outside this process can use them.
@@ -38,9 +38,14 @@ pub fn run(
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
+    // ... and one for HTTP, where the wall fetches field photos.
+    let http_port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    cfg.feed.http = format!("http://127.0.0.1:{http_port}");
     let mut gcfg = GatewayConfig {
         listen: format!("127.0.0.1:{port}").parse()?,
-        http_listen: "127.0.0.1:0".parse()?,
+        http_listen: format!("127.0.0.1:{http_port}").parse()?,
         database: dir.join("demo.sqlite"),
         ..Default::default()
     };

@@ -29,8 +29,24 @@ fn open_wall(
         active: None,
         error: None,
     });
+    // Field photos come from the gateway's HTTP port: as configured, or the next port on
+    // the feed's host.
+    let http = (!config.feed.http.is_empty())
+        .then(|| config.feed.http.clone())
+        .or_else(|| yiping::feed::photos::http_beside(&feed.url));
+    let photos = match http {
+        Some(h) => match yiping::feed::photos::start(&h, &feed.token, feed.ca.as_deref()) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::warn!("no field photos on this wall: {e}");
+                None
+            }
+        },
+        None => None,
+    };
     let h = yiping::feed::spawn(feed)?;
     yiping::wall::run(yiping::wall::WallOptions {
+        photos,
         config,
         feed: yiping::wall::FeedLink::from(h),
         demo: demo.is_some(),

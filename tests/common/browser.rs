@@ -20,8 +20,15 @@ pub struct Browser {
 struct Cdp(Value);
 
 impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or("")))
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or("")
+        ))
     }
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
         (http::Method::POST, Some(self.0.to_string()))
@@ -54,7 +61,10 @@ impl Browser {
             .unwrap();
         let t0 = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(t0.elapsed() < Duration::from_secs(20), "chromedriver did not listen");
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "chromedriver did not listen"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = tempfile::tempdir().unwrap();
@@ -123,7 +133,10 @@ impl Browser {
             if self.client.execute(script, vec![]).await.ok() == Some(Value::Bool(true)) {
                 return;
             }
-            assert!(t0.elapsed() < Duration::from_secs(secs), "not within {secs} s: {what}");
+            assert!(
+                t0.elapsed() < Duration::from_secs(secs),
+                "not within {secs} s: {what}"
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -148,7 +161,9 @@ impl Browser {
     /// 360 x 800 PNG either way.
     pub async fn shot(&self, dir: Option<&std::path::Path>, name: &str) {
         let png = self.client.screenshot().await.unwrap();
-        let d = png::Decoder::new(std::io::Cursor::new(&png)).read_info().unwrap();
+        let d = png::Decoder::new(std::io::Cursor::new(&png))
+            .read_info()
+            .unwrap();
         assert_eq!((d.info().width, d.info().height), (360, 800), "{name}");
         if let Some(dir) = dir {
             std::fs::write(dir.join(name), &png).unwrap();

@@ -104,7 +104,9 @@ pub async fn expect_error(ws: &mut Ws, code: ErrorCode, says: &str) {
 pub async fn next_real(ws: &mut Ws) -> ServerMsg {
     loop {
         match next(ws).await {
-            ServerMsg::Heartbeat { .. } | ServerMsg::Kpis { .. } | ServerMsg::Live { .. } => continue,
+            ServerMsg::Heartbeat { .. } | ServerMsg::Kpis { .. } | ServerMsg::Live { .. } => {
+                continue;
+            }
             m => return m,
         }
     }

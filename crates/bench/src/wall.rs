@@ -207,6 +207,7 @@ pub fn queue_table(app: &App, ctx: &egui::Context) {
     let w = app.world();
     let (q, m) = (w.resource::<Queue>(), &w.resource::<WallMirror>().0);
     let trails = yiping::wall::link::AuditTrails::default();
+    let photos = yiping::wall::photos::WallPhotos::default();
     let cx = PanelCtx {
         lang: UiLang::default(),
         mirror: m,
@@ -214,6 +215,7 @@ pub fn queue_table(app: &App, ctx: &egui::Context) {
         trails: &trails,
         now: now_ms(),
         live: true,
+        photos: &photos,
     };
     let mut out = ctx.run_ui(input, |ui| {
         egui::Panel::right("q").exact_size(800.0).show(ui, |ui| {

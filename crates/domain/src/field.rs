@@ -92,7 +92,7 @@ pub fn attach(event: &mut Event, mark: &FieldMark) {
     | Event::TicketUpdated { ticket, audit } = event
     {
         ticket.work.photos.extend(mark.photos.iter().cloned());
-        audit.field = Some(mark.clone());
+        audit.field = Some(Box::new(mark.clone()));
     }
 }
 
@@ -131,15 +131,24 @@ mod tests {
             ticket: id,
             note: "已清理".into(),
         };
-        let ok = mark(vec![photo(1, PhotoSlot::Before), photo(2, PhotoSlot::After)]);
+        let ok = mark(vec![
+            photo(1, PhotoSlot::Before),
+            photo(2, PhotoSlot::After),
+        ]);
         assert!(check(&ok, &resolve, &s, now).is_ok());
         // Seven photos, a bad id, a repeat, a report slot on an action.
         let seven = mark((0..7).map(|i| photo(i, PhotoSlot::After)).collect());
         assert!(check(&seven, &resolve, &s, now).is_err());
         let mut bad = ok.clone();
         bad.photos[0].id = "../../etc/passwd".into();
-        assert_eq!(check(&bad, &resolve, &s, now).unwrap_err().code, ErrorCode::Invalid);
-        let twice = mark(vec![photo(1, PhotoSlot::After), photo(1, PhotoSlot::Before)]);
+        assert_eq!(
+            check(&bad, &resolve, &s, now).unwrap_err().code,
+            ErrorCode::Invalid
+        );
+        let twice = mark(vec![
+            photo(1, PhotoSlot::After),
+            photo(1, PhotoSlot::Before),
+        ]);
         assert!(check(&twice, &resolve, &s, now).is_err());
         assert!(check(&mark(vec![photo(1, PhotoSlot::Report)]), &resolve, &s, now).is_err());
         // A position off the earth, a time a month old, a mark on a non-ticket command.
@@ -149,7 +158,10 @@ mod tests {
             lat: 0.0,
             accuracy_m: 0.0,
         });
-        assert_eq!(check(&far, &resolve, &s, now).unwrap_err().code, ErrorCode::OutOfRange);
+        assert_eq!(
+            check(&far, &resolve, &s, now).unwrap_err().code,
+            ErrorCode::OutOfRange
+        );
         let mut old = ok.clone();
         old.at_ms = now - 30 * DAY_MS;
         assert!(check(&old, &resolve, &s, now).is_err());
@@ -165,6 +177,6 @@ mod tests {
             unreachable!()
         };
         assert_eq!(ticket.work.photos.len(), 2);
-        assert_eq!(audit.field.as_ref(), Some(&ok));
+        assert_eq!(audit.field.as_deref(), Some(&ok));
     }
 }

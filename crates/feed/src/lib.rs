@@ -5,6 +5,7 @@
 
 mod client;
 mod mirror;
+pub mod photos;
 pub mod record;
 
 pub use client::{FeedConfig, FeedEvent, FeedHandle, FeedStatus, Wake, spawn};

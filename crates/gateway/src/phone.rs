@@ -11,19 +11,51 @@ use super::web::{Http, Peer, reader};
 
 /// The page's files: name, type, bytes. The service worker's cache list names the same.
 const FILES: &[(&str, &str, &[u8])] = &[
-    ("index.html", "text/html; charset=utf-8", include_bytes!("../phone/index.html")),
-    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../phone/app.js")),
-    ("outbox.js", "text/javascript; charset=utf-8", include_bytes!("../phone/outbox.js")),
-    ("photo.js", "text/javascript; charset=utf-8", include_bytes!("../phone/photo.js")),
-    ("app.css", "text/css; charset=utf-8", include_bytes!("../phone/app.css")),
-    ("sw.js", "text/javascript; charset=utf-8", include_bytes!("../phone/sw.js")),
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../phone/index.html"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../phone/app.js"),
+    ),
+    (
+        "outbox.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../phone/outbox.js"),
+    ),
+    (
+        "photo.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../phone/photo.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../phone/app.css"),
+    ),
+    (
+        "sw.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../phone/sw.js"),
+    ),
     (
         "manifest.webmanifest",
         "application/manifest+json",
         include_bytes!("../phone/manifest.webmanifest"),
     ),
-    ("icon-192.png", "image/png", include_bytes!("../phone/icon-192.png")),
-    ("icon-512.png", "image/png", include_bytes!("../phone/icon-512.png")),
+    (
+        "icon-192.png",
+        "image/png",
+        include_bytes!("../phone/icon-192.png"),
+    ),
+    (
+        "icon-512.png",
+        "image/png",
+        include_bytes!("../phone/icon-512.png"),
+    ),
 ];
 
 fn send(name: &str) -> Response {

@@ -6,11 +6,11 @@
 
 mod client;
 mod codes;
-mod field;
 pub mod compact;
 pub mod decode;
 #[doc(hidden)]
 pub mod examples;
+mod field;
 pub mod kpi;
 mod names;
 mod records;
@@ -19,8 +19,8 @@ mod server;
 pub use client::{ClientMsg, Command, Hello, NewTicket, NewWarning, Resume, RewindAsk};
 pub use codes::{AuditAction, ErrorCode, WarningKind};
 pub use field::{
-    FieldMark, LiveUnit, MAX_PHOTOS_PER_ACTION, MAX_PHOTOS_PER_TICKET, PhotoRef, PhotoSlot, Position,
-    is_photo_id,
+    FieldMark, LiveUnit, MAX_PHOTOS_PER_ACTION, MAX_PHOTOS_PER_TICKET, PhotoRef, PhotoSlot,
+    Position, is_photo_id,
 };
 pub use kpi::KpiFigures;
 pub use records::*;

@@ -323,8 +323,9 @@ pub struct AuditEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Sent from the field (the phone page): where, when by the phone, which photos.
+    /// Boxed: most entries have none, and every ticket event carries one entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<crate::FieldMark>,
+    pub field: Option<Box<crate::FieldMark>>,
 }
 
 /// 红 I > 橙 II > 黄 III > 蓝 IV. Ordered so that `Red` sorts first.

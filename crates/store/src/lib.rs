@@ -594,8 +594,7 @@ impl Store {
             ticket: self.next_ticket,
             warning: self.next_warning,
         };
-        let (mut event, id) =
-            change.event(next, seq, now_ms, &req.actor, self.policy.sla_minutes);
+        let (mut event, id) = change.event(next, seq, now_ms, &req.actor, self.policy.sla_minutes);
         if let Some(f) = &req.field {
             domain::field::attach(&mut event, f);
         }

@@ -133,6 +133,8 @@ fn act(mut actions: MessageReader<UiAction>, mut t: Targets, mut commands: Comma
                     commands.insert_resource(link);
                 }
             }
+            // The photo viewer's own (`photos.rs`).
+            UiAction::ShowPhoto(_) => {}
         }
     }
 }

@@ -33,6 +33,8 @@ pub enum UiAction {
     Filter(QueueFilter),
     /// Watch a replay of the gateway's history from this time (`None`: back to live).
     Rewind(Option<i64>),
+    /// Show a field photo large over the wall (`None`: close it). View state.
+    ShowPhoto(Option<feed::photos::PhotoAsk>),
 }
 
 /// Which tickets the queue shows: what a figure or a chart's bar was clicked for.

@@ -41,6 +41,9 @@ pub struct FeedSettings {
     pub url: String,
     pub token: String,
     pub region: String,
+    /// The gateway's HTTP address, for field photos (`http://host:port`); by default the
+    /// next port after the feed's on the same host (the gateway's 7400/7401).
+    pub http: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -30,6 +30,7 @@ pub mod link;
 pub mod map;
 pub mod markers;
 pub mod panels;
+pub mod photos;
 pub mod ranked;
 pub mod rewind;
 pub mod rollup;
@@ -94,6 +95,7 @@ impl Plugin for WallViewPlugin {
             .add_systems(PreStartup, spawn_camera);
         map::plugin(app);
         basemap::plugin(app);
+        photos::plugin(app);
         panels::plugin(app);
     }
 }
@@ -177,6 +179,9 @@ pub struct WallOptions {
     pub tour: Option<(PathBuf, usize)>,
     /// How to rewind the gateway's history, with the live feed to come back to.
     pub rewind: Option<rewind::Rewind>,
+    /// Fetches field photos from the gateway's HTTP port (`None`: the wall shows their
+    /// count only).
+    pub photos: Option<feed::photos::PhotoFetcher>,
 }
 
 /// Open the wall's window and run until it is closed.
@@ -226,6 +231,7 @@ pub fn run(opts: WallOptions) -> Result<(), WallError> {
     .insert_resource(layers.region_index())
     .insert_resource(layers)
     .insert_resource(opts.feed)
+    .insert_resource(photos::WallPhotos::new(opts.photos))
     .insert_resource(DemoMode(opts.demo))
     .insert_resource(text::UiLang(opts.config.lang))
     .insert_resource(panels::WallLayout(opts.config.layout.clone()));

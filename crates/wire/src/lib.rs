@@ -4,6 +4,8 @@
 //! version, the token, the resume point and the region. A crate of its own below both
 //! the feed and the gateway, so that the server never imports the client.
 
+pub mod http;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;

@@ -87,7 +87,10 @@ impl QrArgs {
         println!("phone sign-in link (手机登录链接): {link}");
         if let Some(path) = &self.qr {
             std::fs::write(path, super::qr::svg(&link, name)?)?;
-            println!("QR code written to {} (it holds the token: keep it like one)", path.display());
+            println!(
+                "QR code written to {} (it holds the token: keep it like one)",
+                path.display()
+            );
         }
         Ok(())
     }

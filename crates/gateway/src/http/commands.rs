@@ -66,13 +66,20 @@ async fn post_one(
     if let Some(f) = &posted.field {
         for p in &f.photos {
             let stored = h.photos.exists(&p.id).await.map_err(|e| {
-                HttpError(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Storage, format!("photo store: {e}"))
+                HttpError(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::Storage,
+                    format!("photo store: {e}"),
+                )
             })?;
             if !stored {
                 return Err(HttpError(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     ErrorCode::UnknownPhoto,
-                    format!("no photo {} is stored: upload it first (POST /api/photos)", p.id),
+                    format!(
+                        "no photo {} is stored: upload it first (POST /api/photos)",
+                        p.id
+                    ),
                 ));
             }
         }

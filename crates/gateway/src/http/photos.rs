@@ -34,16 +34,17 @@ async fn upload_one(
     let bytes = read_body(body, h.cfg.limits.max_photo_bytes, within).await?;
     let max_pixels = h.cfg.limits.max_photo_pixels;
     // Decoding and encoding take tens of milliseconds: off the runtime's threads.
-    let photo = tokio::task::spawn_blocking(move || super::super::photos::ingest(&bytes, max_pixels))
-        .await
-        .map_err(|e| internal(format!("photo task: {e}")))?
-        .map_err(|r| {
-            let status = match r.0 {
-                ErrorCode::ImageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            };
-            HttpError(status, r.0, r.1)
-        })?;
+    let photo =
+        tokio::task::spawn_blocking(move || super::super::photos::ingest(&bytes, max_pixels))
+            .await
+            .map_err(|e| internal(format!("photo task: {e}")))?
+            .map_err(|r| {
+                let status = match r.0 {
+                    ErrorCode::ImageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    _ => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                };
+                HttpError(status, r.0, r.1)
+            })?;
     h.photos.put(&photo).await.map_err(|e| {
         tracing::error!("a photo not stored: {e}");
         HttpError(
@@ -175,7 +176,10 @@ async fn serve_one(
         [
             (header::CONTENT_TYPE, "image/jpeg"),
             // Its name is its content's hash: it never changes.
-            (header::CACHE_CONTROL, "private, max-age=31536000, immutable"),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable",
+            ),
         ],
         bytes,
     )

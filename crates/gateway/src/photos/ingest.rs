@@ -135,9 +135,15 @@ mod tests {
     #[test]
     fn anything_else_is_refused_with_its_code() {
         let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n";
-        assert_eq!(ingest(pdf, 1000).unwrap_err().0, ErrorCode::UnsupportedImage);
+        assert_eq!(
+            ingest(pdf, 1000).unwrap_err().0,
+            ErrorCode::UnsupportedImage
+        );
         let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
-        assert_eq!(ingest(gif, 1000).unwrap_err().0, ErrorCode::UnsupportedImage);
+        assert_eq!(
+            ingest(gif, 1000).unwrap_err().0,
+            ErrorCode::UnsupportedImage
+        );
         let mut cut = jpeg(64, 64);
         cut.truncate(300);
         assert_eq!(ingest(&cut, 1_000_000).unwrap_err().0, ErrorCode::BadImage);

@@ -25,7 +25,8 @@ const PENDING_FOR: Duration = Duration::from_secs(24 * 3600);
 
 enum Backend {
     Disk(PathBuf),
-    Nats(ObjectStore),
+    /// Boxed: the store's handle is over a kilobyte, held once.
+    Nats(Box<ObjectStore>),
 }
 
 pub struct Photos {
@@ -62,7 +63,7 @@ impl Photos {
                 .await
                 .map_err(|e| format!("the photos' object store {BUCKET}: {e}"))?,
         };
-        Ok(Photos::with(Backend::Nats(store)))
+        Ok(Photos::with(Backend::Nats(Box::new(store))))
     }
 
     fn with(backend: Backend) -> Photos {

@@ -396,6 +396,38 @@ pub fn newest(ui: &mut Ui, cx: &PanelCtx, shown: &Shown, size: f32) {
     }
 }
 
+/// The newest photos from the field among the incident's tickets (six at most), as
+/// thumbnails `size` * 3 high; a click shows one large. Nothing when there are none.
+pub fn field_photos(ui: &mut Ui, cx: &PanelCtx, shown: &Shown, size: f32, out: &mut Vec<UiAction>) {
+    let mut tickets: Vec<&&Ticket> = shown
+        .tickets
+        .iter()
+        .filter(|t| !t.work.photos.is_empty())
+        .collect();
+    if tickets.is_empty() {
+        return;
+    }
+    tickets.sort_by_key(|t| std::cmp::Reverse(t.updated_ms));
+    ui.add_space(size * 0.6);
+    ui.label(
+        RichText::new(cx.lang.t("现场照片", "From the field"))
+            .font(bold(size))
+            .color(CYAN),
+    );
+    let mut left = 6;
+    ui.horizontal_wrapped(|ui| {
+        for t in tickets {
+            let newest: Vec<protocol::PhotoRef> =
+                t.work.photos.iter().rev().take(left).cloned().collect();
+            left -= newest.len();
+            crate::photos::strip(ui, cx.photos, t.id, &newest, size * 3.0, out);
+            if left == 0 {
+                break;
+            }
+        }
+    });
+}
+
 /// The whole audit trail with a star to promote an entry: the console's.
 pub fn trail(ui: &mut Ui, cx: &PanelCtx, b: &Briefing, out: &mut Vec<UiAction>) {
     let lang = cx.lang;
@@ -434,6 +466,7 @@ pub fn board(ui: &mut Ui, cx: &PanelCtx, (b, shown): (&Briefing, &Shown), out: &
     units(ui, cx, shown, 20.0, 6);
     ui.add_space(8.0);
     events_lane(ui, cx, b, 24.0);
+    field_photos(ui, cx, shown, 18.0, out);
     ui.add_space(8.0);
     trail(ui, cx, b, out);
 }

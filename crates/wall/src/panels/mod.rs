@@ -5,6 +5,7 @@
 //! emit `UiAction`s; one system lays them out, by the wall's layout or the desk's panels.
 
 mod briefing;
+mod field;
 mod frame;
 pub mod kpis;
 mod map_labels;
@@ -61,6 +62,8 @@ pub struct PanelCtx<'a> {
     pub now: i64,
     /// The feed is live: countdowns are coloured; stale, they are dimmed.
     pub live: bool,
+    /// Field photos (thumbnails and the large view).
+    pub photos: &'a crate::photos::WallPhotos,
 }
 
 /// The state the panels read, as one system parameter.
@@ -88,6 +91,8 @@ struct WallData<'w> {
     base: Option<Res<'w, super::basemap::BaseMap>>,
     filter: Res<'w, super::action::QueueFilter>,
     incident: Res<'w, super::briefing::IncidentView>,
+    photos: Res<'w, crate::photos::WallPhotos>,
+    photo_view: Res<'w, crate::photos::PhotoView>,
 }
 
 /// What the panels write: the map's area, where the donuts are, the actions.
@@ -139,6 +144,7 @@ fn wall_ui(
         trails: &d.trails,
         now: d.clock.now_ms,
         live: d.health.is_live(Instant::now()),
+        photos: &d.photos,
     };
     let mut out = Vec::new();
     // A briefing takes a video wall (of more than one panel) over; a console keeps its
@@ -177,6 +183,7 @@ fn wall_ui(
         overlays::base_map(&ctx, map_rect, &cx, base, &d.view, &mut out);
     }
     overlays::red_areas(&ctx, map_rect, &cx, &d.view);
+    field::marks(&ctx, map_rect, &cx, &d.view, d.sel.ticket);
     overlays::red_banner(&ctx, map_rect, &cx, &mut out);
     overlays::supervision_notices(&ctx, map_rect, &cx, &d.notices, &mut out);
     if let Some(b) = &cx.mirror.briefing
@@ -189,6 +196,7 @@ fn wall_ui(
     } else if let Some(t) = &d.tour {
         tour::overlay(&ctx, map_rect, &cx, t, &mut out);
     }
+    crate::photos::viewer(&ctx, map_rect, &d.photos, &d.photo_view, &mut out);
     overlays::dimming(&ctx, d.care.dimming(Instant::now()));
     for a in out {
         w.actions.write(a);
@@ -307,6 +315,7 @@ fn briefing_wall(
             });
             region(ctx, 101, cell(0.55, 0.45), guard, |ui| {
                 briefing::events_lane(ui, cx, b, 24.0);
+                briefing::field_photos(ui, cx, &shown, 24.0, out);
                 briefing::newest(ui, cx, &shown, 24.0);
             });
         }
@@ -318,6 +327,7 @@ fn briefing_wall(
             });
             region(ctx, 101, cell(1.0, 1.0), guard, |ui| {
                 briefing::events_lane(ui, cx, b, 26.0);
+                briefing::field_photos(ui, cx, &shown, 26.0, out);
                 briefing::newest(ui, cx, &shown, 26.0);
             });
         }
@@ -330,6 +340,7 @@ fn briefing_wall(
             });
             region(ctx, 102, cell(2.0, 1.0), guard, |ui| {
                 briefing::events_lane(ui, cx, b, 28.0);
+                briefing::field_photos(ui, cx, &shown, 28.0, out);
                 briefing::newest(ui, cx, &shown, 28.0);
             });
         }

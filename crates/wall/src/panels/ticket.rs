@@ -37,6 +37,48 @@ fn words(ui: &mut egui::Ui, lang: crate::text::UiLang, t: &protocol::Ticket) {
     }
 }
 
+/// What a field action's mark adds to its trail line: where the phone stood, its photos.
+fn field_text(lang: crate::text::UiLang, f: &protocol::FieldMark) -> String {
+    let mut s = String::from("  · ");
+    s.push_str(&match f.pos {
+        Some(p) => format!(
+            "{} {:.5},{:.5} ±{:.0}m",
+            lang.t("现场", "on site"),
+            p.lon,
+            p.lat,
+            p.accuracy_m
+        ),
+        None => lang.t("未定位", "no position").to_string(),
+    });
+    if !f.photos.is_empty() {
+        s.push_str(&format!(
+            " · {} {}",
+            lang.t("照片", "photos"),
+            f.photos.len()
+        ));
+    }
+    s
+}
+
+/// The field's photos under the ticket's words, with their count.
+fn photos(ui: &mut egui::Ui, cx: &PanelCtx, t: &protocol::Ticket, actions: &mut Vec<UiAction>) {
+    if t.work.photos.is_empty() {
+        return;
+    }
+    ui.label(
+        RichText::new(format!(
+            "{} {}",
+            cx.lang.t("现场照片", "Field photos"),
+            t.work.photos.len()
+        ))
+        .size(16.0)
+        .color(DIM),
+    );
+    if cx.photos.enabled() {
+        crate::photos::strip(ui, cx.photos, t.id, &t.work.photos, 72.0, actions);
+    }
+}
+
 /// The panel for the selected ticket.
 pub fn panel(
     ui: &mut egui::Ui,
@@ -171,6 +213,7 @@ pub fn panel(
         );
     }
     words(ui, lang, t);
+    photos(ui, cx, t, actions);
     super::workflow::buttons(ui, lang, t, sel, actions);
     ui.separator();
     duplicates(ui, (t, &mirror.tickets, mirror.seq), lang, sel, actions);
@@ -320,12 +363,16 @@ pub fn panel(
                     let to = a.to.map(|s| lang.status(s)).unwrap_or("");
                     ui.label(
                         RichText::new(format!(
-                            "{}  {}  {}  {}  {}",
+                            "{}  {}  {}  {}  {}{}",
                             hhmm(a.at_ms),
                             a.actor,
                             action(lang, a.action),
                             to,
-                            a.note
+                            a.note,
+                            a.field
+                                .as_ref()
+                                .map(|f| field_text(lang, f))
+                                .unwrap_or_default()
                         ))
                         .size(15.0),
                     );
