@@ -520,3 +520,86 @@ fn flate2_free_zlib(out: &mut Vec<u8>) -> impl std::io::Write + '_ {
     }
     Stored(out, Vec::new())
 }
+
+/// A phone's feed is its unit's own tickets: its snapshot, the deltas of those, of one
+/// that leaves it (so it drops it), no one else's and no figures; it resumes from the
+/// window with only what concerns it. Walls see the unit live while its page is open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_sees_its_units_tickets_only_and_resumes_without_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start_on(config(&dir)).await;
+    let here = grid_point();
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    ok(&mut admin, "unit", Command::UpsertUnit { unit: worker_unit(here) }).await;
+    let mut other = examples::unit();
+    other.id = "U-321111-police".into();
+    other.area = String::new();
+    ok(&mut admin, "unit-2", Command::UpsertUnit { unit: other }).await;
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    let mut ids = vec![];
+    for k in 0..3 {
+        let mut t = examples::new_ticket();
+        (t.lon, t.lat, t.grid) = (here.0, here.1, GRID.into());
+        ids.push(ok(&mut op, &format!("in-{k}"), Command::Intake { ticket: t }).await.unwrap());
+    }
+    let dispatch = |t: u64, u: &str| Command::Dispatch { ticket: t, unit: u.into() };
+    ok(&mut op, "d0", dispatch(ids[0], UNIT_ID)).await;
+    ok(&mut op, "d1", dispatch(ids[1], "U-321111-police")).await;
+
+    let mut phone = connect(&g, WORKER, None).await;
+    let ServerMsg::Snapshot(s) = next_real(&mut phone).await else {
+        panic!("a snapshot first")
+    };
+    assert!(s.last && s.warnings.is_empty());
+    assert_eq!(s.tickets.iter().map(|t| t.id).collect::<Vec<_>>(), vec![ids[0]]);
+    assert_eq!(s.units.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), vec![UNIT_ID]);
+    // A wall sees the unit's page open.
+    let mut wall = connect(&g, VIEW, None).await;
+    let live = loop {
+        if let ServerMsg::Live { units } = next(&mut wall).await {
+            break units;
+        }
+    };
+    assert_eq!(live.iter().map(|l| l.unit.as_str()).collect::<Vec<_>>(), vec![UNIT_ID]);
+
+    // A new dispatch to it arrives; another unit's does not.
+    ok(&mut op, "d2", dispatch(ids[2], UNIT_ID)).await;
+    let got = wait_delta(&mut phone, |e| e.ticket().map(|t| (t.id, t.unit.clone()))).await;
+    assert_eq!(got, (ids[2], Some(UNIT_ID.into())));
+    // Its heartbeats come without figures.
+    loop {
+        match next(&mut phone).await {
+            ServerMsg::Heartbeat { .. } => break,
+            ServerMsg::Kpis { .. } | ServerMsg::Live { .. } => panic!("a phone gets no figures"),
+            m => panic!("{m:?}"),
+        }
+    }
+    // It gives one back: the delta that takes it off the phone comes too.
+    let mut worker = connect(&g, WORKER, None).await;
+    let _ = next_real(&mut worker).await;
+    let r = run(&mut worker, cmd("ret", Command::Return { ticket: ids[0], reason: "不属本网格".into() })).await;
+    assert!(matches!(r.1, CommandOutcome::Ok { .. }), "{r:?}");
+    let (id, unit, epoch, seq) = loop {
+        if let ServerMsg::Delta { event, epoch, seq, .. } = next_real(&mut phone).await
+            && let Some(t) = event.ticket()
+        {
+            break (t.id, t.unit.clone(), epoch, seq);
+        }
+    };
+    assert_eq!((id, unit), (ids[0], None));
+    // Gone a while: another unit's change and its own ticket moved away meanwhile.
+    drop(phone);
+    ok(&mut op, "d1b", dispatch(ids[1], "U-321111-police")).await;
+    ok(&mut op, "d2b", dispatch(ids[2], "U-321111-police")).await;
+    let mut phone = connect(&g, WORKER, Some(yiping::protocol::Resume { epoch, seq })).await;
+    match next_real(&mut phone).await {
+        ServerMsg::Delta { event, .. } => {
+            let t = event.ticket().unwrap();
+            assert_eq!((t.id, t.unit.as_deref()), (ids[2], Some("U-321111-police")));
+        }
+        m => panic!("a resume, not {m:?}"),
+    }
+    g.shutdown().await;
+}

@@ -23,6 +23,7 @@ use store::{Request, ScopeSum, Store};
 
 mod asks;
 mod beat;
+mod fanout;
 mod joins;
 mod msg;
 mod node;
@@ -462,27 +463,6 @@ impl Core {
         }
     }
 
-    /// Send a durable change to every client in its scope and keep it for resumes.
-    fn fan_out(&mut self, d: store::Delta) {
-        self.fanned = self.fanned.max(d.seq);
-        let frame: Utf8Bytes = d.frame.into();
-        let was = self.phones.track(&d.event);
-        self.broadcast(&d.event, &frame, was.as_deref());
-        self.window.push_back(Kept {
-            seq: d.seq,
-            event: d.event,
-            frame,
-            was,
-        });
-    }
-
-    fn trim_window(&mut self) {
-        while self.window.len() > self.cfg.limits.resume_window {
-            self.window.pop_front();
-        }
-        self.status.seq.store(self.fanned, Ordering::Relaxed);
-    }
-
     /// A replaying gateway takes no commands: each is refused, and nothing changes.
     fn refuse_replaying(&mut self, batch: Batch) {
         for (id, request, reply) in batch {
@@ -520,65 +500,6 @@ impl Core {
             r.clock_ms = at_ms;
         }
     }
-
-    fn broadcast(&mut self, event: &Event, frame: &Utf8Bytes, was: Option<&str>) {
-        let mut slow = Vec::new();
-        for id in self.phones.recipients(event, was) {
-            if let Some(c) = self.clients.get(&id)
-                && c.outbox.try_send(frame.clone()).is_err()
-            {
-                slow.push(id);
-            }
-        }
-        // A briefing's frame is re-made once per scope that watches (`scope.rs`); every
-        // other frame goes as it is.
-        let briefing = matches!(event, Event::BriefingChanged { briefing: Some(_) });
-        let mut scoped: HashMap<&str, Utf8Bytes> = HashMap::new();
-        for id in &self.phones.walls {
-            let Some(c) = self.clients.get(id) else {
-                continue;
-            };
-            if !event.in_region(&c.region) {
-                continue;
-            }
-            let frame = if briefing && !c.region.is_empty() {
-                scoped
-                    .entry(c.region.as_str())
-                    .or_insert_with(|| {
-                        scope::briefing_frame(frame, &c.region, |id| self.grid_of(id))
-                            .map(Utf8Bytes::from)
-                            .unwrap_or_else(|| frame.clone())
-                    })
-                    .clone()
-            } else {
-                frame.clone()
-            };
-            if c.outbox.try_send(frame).is_err() {
-                slow.push(*id);
-            }
-        }
-        for id in slow {
-            self.cut_off(id, "too slow: outbox full; reconnect to resume");
-        }
-    }
-
-    /// The grid of live ticket `id` (for scoping a briefing's list).
-    fn grid_of(&self, id: u64) -> Option<String> {
-        self.store.tickets().get(&id).map(|t| t.grid.clone())
-    }
-
-    /// A kept delta's frame as a feed scoped to `region` is sent it.
-    fn frame_for(&self, k: &Kept, region: &str) -> Utf8Bytes {
-        match &k.event {
-            Event::BriefingChanged { briefing: Some(_) } => {
-                scope::briefing_frame(&k.frame, region, |id| self.grid_of(id))
-                    .map(Utf8Bytes::from)
-                    .unwrap_or_else(|| k.frame.clone())
-            }
-            _ => k.frame.clone(),
-        }
-    }
-
     fn send_to(&mut self, id: u64, msg: &ServerMsg) {
         if !self.clients.contains_key(&id)
             && let Some(n) = self.node.as_mut()
