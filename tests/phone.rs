@@ -80,11 +80,42 @@ async fn ok(ws: &mut Ws, key: &str, command: Command) -> Option<u64> {
     }
 }
 
-/// A JPEG whose APP1 carries EXIF with a GPS position (32°12'34.56"N 119°27'12.34"E).
+/// A drawn scene, as a photo from the phone would show one: grey asphalt, a kerb, an open
+/// manhole and an orange cone beside it.
+fn scene() -> image::RgbImage {
+    image::RgbImage::from_fn(1200, 900, |x, y| {
+        let (fx, fy) = (x as f32, y as f32);
+        // Asphalt with a grain, a lighter pavement at the top, a kerb between.
+        let grain = ((x.wrapping_mul(73) ^ y.wrapping_mul(151)) % 23) as u8;
+        let mut c = if y < 260 {
+            [172 + grain, 168 + grain, 160 + grain]
+        } else if y < 290 {
+            [205, 205, 200]
+        } else {
+            [88 + grain, 90 + grain, 94 + grain]
+        };
+        let (dx, dy) = ((fx - 560.0) / 190.0, (fy - 600.0) / 80.0);
+        let d = dx * dx + dy * dy;
+        if d < 1.0 {
+            c = if d < 0.78 { [14, 12, 12] } else { [60, 58, 55] };
+        }
+        // The cone: a triangle with a white band, on a square base.
+        let (cx, top, base) = (900.0, 380.0, 700.0);
+        let half = (fy - top) / (base - top) * 70.0;
+        if fy > top && fy < base && (fx - cx).abs() < half {
+            c = if (520.0..570.0).contains(&fy) { [245, 245, 240] } else { [240, 110, 20] };
+        }
+        if fy >= base && fy < base + 24.0 && (fx - cx).abs() < 100.0 {
+            c = [200, 80, 15];
+        }
+        image::Rgb(c)
+    })
+}
+
+/// A JPEG of the scene whose APP1 carries EXIF with a GPS position (32°12'34.56"N
+/// 119°27'12.34"E).
 fn jpeg_with_gps() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(1200, 900, |x, y| {
-        image::Rgb([(x / 5 % 256) as u8, (y / 4 % 256) as u8, 140])
-    });
+    let img = scene();
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
         .encode_image(&img)
@@ -357,6 +388,23 @@ async fn a_grid_worker_takes_a_task_photographs_it_and_resolves_it_offline_on_th
     for token in [FAR_VIEWER, OTHER_UNIT] {
         let (status, _) = http_bytes(g.http_addr, ("GET", &path), token, "text/plain", b"").await;
         assert_eq!(status, 403, "{token}");
+    }
+
+    // The wall, as a duty officer sees it: the review board, the ticket with its photos
+    // and where the worker stood, the worker's phone live on the map.
+    if let Some(dir) = shots {
+        let out = dir.join("wall-field-1080p.png");
+        let status = std::process::Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 1920x1080x24", env!("CARGO_BIN_EXE_yiping"), "wall"])
+            .args(["--feed", &format!("ws://{}", g.ws_addr), "--token", OP])
+            .args(["--http", &format!("http://{}", g.http_addr)])
+            .args(["--board", "review", "--select-top", "--focus", "321102-01-003"])
+            .args(["--frames", "60", "--screenshot"])
+            .arg(&out)
+            .env("WGPU_BACKEND", "vulkan")
+            .status()
+            .unwrap();
+        assert!(status.success() && out.exists());
     }
 
     // A grid worker's report from where it stands lands on its grid.

@@ -196,6 +196,10 @@ enum Cmd {
         /// The CA (PEM) that signed a wss:// gateway's certificate.
         #[arg(long)]
         ca: Option<PathBuf>,
+        /// The gateway's HTTP address, where field photos come from (default: config/
+        /// wall.toml's, or the feed's port + 1 on its host).
+        #[arg(long)]
+        http: Option<String>,
         /// Rewind from the gateway's database file, readable from here, instead of over
         /// the wire (the default: the gateway replays its own log to the wall).
         #[arg(long)]
@@ -321,9 +325,13 @@ pub fn main() -> anyhow::Result<()> {
             token,
             region,
             ca,
+            http,
             gateway_db,
         }) => {
             let mut cfg = wall_config(&wall)?;
+            if let Some(h) = http {
+                cfg.feed.http = h;
+            }
             if let Some(f) = feed {
                 cfg.feed.url = f;
             }

@@ -2,7 +2,7 @@
 //! each action it sent from the phone page, and the units whose phone page is open now
 //! (at their last action's position, with its age), with their count in the corner.
 
-use bevy_egui::egui::{self, Align2, Color32, Stroke};
+use bevy_egui::egui::{self, Color32, Stroke};
 
 use super::PanelCtx;
 use crate::text::hhmm;
@@ -34,12 +34,34 @@ pub fn marks(
 ) {
     let Some(map) = cx.map else { return };
     let zoom = ctx.zoom_factor();
-    let p = super::map_painter(ctx, rect, "field-marks");
+    // Over the region names (what came from the field is what the officer looks for),
+    // under the panels and pop-ups.
+    let p = ctx
+        .layer_painter(egui::LayerId::new(
+            egui::Order::Middle,
+            egui::Id::new("field-marks"),
+        ))
+        .with_clip_rect(rect);
     let at = |lon: f64, lat: f64| {
         let s = view.to_screen(map.proj.to_world(lon, lat)) / zoom;
         egui::pos2(s.x, s.y)
     };
     let font = crate::fonts::bold(14.0);
+    // Labels at one place (a worker acts where it stands) stack rather than overprint.
+    let mut placed: Vec<egui::Rect> = Vec::new();
+    let mut label = |at: egui::Pos2, text: String, color: Color32| {
+        let g = p.layout_no_wrap(text, font.clone(), color);
+        let mut r = egui::Rect::from_min_size(at + egui::vec2(9.0, -g.size().y / 2.0), g.size());
+        for _ in 0..8 {
+            match placed.iter().find(|o| o.intersects(r)) {
+                Some(o) => r = r.translate(egui::vec2(0.0, o.bottom() - r.top() + 1.0)),
+                None => break,
+            }
+        }
+        placed.push(r);
+        p.rect_filled(r.expand(2.0), 3.0, Color32::from_black_alpha(160));
+        p.galley(r.min, g, color);
+    };
     for l in &cx.mirror.live {
         let (Some(pos), Some(when)) = (l.pos, l.at_ms) else {
             continue;
@@ -59,13 +81,7 @@ pub fn marks(
             .units
             .get(&l.unit)
             .map_or(l.unit.as_str(), |u| u.name.as_str());
-        p.text(
-            s + egui::vec2(9.0, 0.0),
-            Align2::LEFT_CENTER,
-            format!("{name} · {}", age(cx.lang, cx.now - when)),
-            font.clone(),
-            color,
-        );
+        label(s, format!("{name} · {}", age(cx.lang, cx.now - when)), color);
     }
     if !cx.mirror.live.is_empty() {
         let text = format!(
@@ -97,16 +113,10 @@ pub fn marks(
         let s = at(pos.lon, pos.lat);
         p.line_segment([place, s], Stroke::new(1.5, CYAN.gamma_multiply(0.7)));
         p.circle(s, 5.0, CYAN, Stroke::new(2.0, Color32::BLACK));
-        p.text(
-            s + egui::vec2(8.0, -8.0),
-            Align2::LEFT_BOTTOM,
-            format!(
+        label(s, format!(
                 "{} {}",
                 crate::text::action(cx.lang, a.action),
                 hhmm(a.at_ms)
-            ),
-            font.clone(),
-            CYAN,
-        );
+            ), CYAN);
     }
 }
