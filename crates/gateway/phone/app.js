@@ -304,6 +304,12 @@
       <p class="hint">无信号时先存入“待发送”，恢复后按顺序自动发出，不会重复。</p></div>`;
   }
 
+  // A grid worker's own grid: its unit's area when that is one grid (four parts).
+  function ownGrid() {
+    const a = S.unit && S.unit.area;
+    return a && a.split('-').length === 4 ? a : '';
+  }
+
   function viewReport() {
     if (!S.draft || S.draft.kind !== 'report') S.draft = { kind: 'report', photos: [], words: '', category: 'safety_hazard' };
     const cats = Object.entries(ZH.category).map(([k, v]) => `<option value="${k}"${k === S.draft.category ? ' selected' : ''}>${v}</option>`).join('');
@@ -313,7 +319,7 @@
       <label class="f" for="addr">地址（选填）</label><input type="text" id="addr" value="${esc(S.draft.addr || '')}">
       <label class="f"><input type="checkbox" id="urgent"${S.draft.urgent ? ' checked' : ''}> 紧急</label>
       ${slotsHtml(['report'])}
-      <div class="pos">${S.pos ? `已定位 ±${S.pos.accuracy_m} 米（按位置落到网格）` : '正在定位…上报需要位置'}</div>
+      <div class="pos">${S.pos ? `已定位 ±${S.pos.accuracy_m} 米：按位置落到所在网格` : ownGrid() ? `未定位：落在本网格 ${esc(ownGrid())}` : '正在定位…上报需要位置'}</div>
       <button class="big ok" data-submit="report">提交上报</button></div>`;
   }
 
@@ -379,10 +385,13 @@
     const photos = S.draft.photos.map((p) => ({ slot: p.slot, blob: p.blob }));
     let command; let label; const id = S.draft.ticket;
     if (kind === 'report') {
-      if (!S.pos) { banner('上报需要位置：请允许定位 (location needed)', true); return; }
+      // Where it stands; without a fix, the worker's own grid (its registered place).
+      const own = ownGrid();
+      if (!S.pos && !own) { banner('上报需要位置：请允许定位 (location needed)', true); return; }
+      const at = S.pos ? { lon: S.pos.lon, lat: S.pos.lat, grid: '' } : { lon: S.unit.lon, lat: S.unit.lat, grid: own };
       command = { op: 'intake', ticket: {
         channel: 'grid_app', category: $('#cat').value, priority: $('#urgent').checked ? 'urgent' : 'normal',
-        lon: S.pos.lon, lat: S.pos.lat, grid: '', title: words.slice(0, 40), content: words,
+        lon: at.lon, lat: at.lat, grid: at.grid, title: words.slice(0, 40), content: words,
         address: $('#addr').value.trim(), reporter: S.me ? S.me.name : '' } };
       label = '网格上报：' + words.slice(0, 20);
     } else if (kind === 'return') { command = { op: 'return', ticket: id, reason: words }; label = `退单 #${id}`; }

@@ -81,7 +81,11 @@ pub fn marks(
             .units
             .get(&l.unit)
             .map_or(l.unit.as_str(), |u| u.name.as_str());
-        label(s, format!("{name} · {}", age(cx.lang, cx.now - when)), color);
+        label(
+            s,
+            format!("{name} · {}", age(cx.lang, cx.now - when)),
+            color,
+        );
     }
     if !cx.mirror.live.is_empty() {
         let text = format!(
@@ -113,10 +117,14 @@ pub fn marks(
         let s = at(pos.lon, pos.lat);
         p.line_segment([place, s], Stroke::new(1.5, CYAN.gamma_multiply(0.7)));
         p.circle(s, 5.0, CYAN, Stroke::new(2.0, Color32::BLACK));
-        label(s, format!(
+        label(
+            s,
+            format!(
                 "{} {}",
                 crate::text::action(cx.lang, a.action),
                 hhmm(a.at_ms)
-            ), CYAN);
+            ),
+            CYAN,
+        );
     }
 }
