@@ -262,6 +262,8 @@ async fn the_decoder_and_the_store_refuse_what_is_not_documented() {
             title: "暴雨内涝红色预警".into(),
             grids: grids.iter().map(|g| g.to_string()).collect(),
             tickets: vec![],
+            cap_refs: vec![],
+            expires_ms: None,
         },
     };
     let (_, o) = run(&mut op, cmd("w1", warning(&["3211"]))).await;

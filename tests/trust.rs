@@ -171,6 +171,8 @@ async fn a_town_feed_carries_its_units_its_part_of_a_briefing_and_its_own_audit(
         title: "暴雨内涝".into(),
         grids: vec!["321102-01-003-005".into(), "321111-02-001-001".into()],
         tickets: ids.clone(),
+        cap_refs: vec![],
+        expires_ms: None,
     };
     let (msgs, o) = run(&mut admin, cmd("w", Command::RaiseWarning { warning })).await;
     assert!(ok(&o), "{o:?}");

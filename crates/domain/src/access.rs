@@ -264,7 +264,17 @@ pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Re
         }
         Command::AckWarning { warning }
         | Command::AssignTaskForce { warning, .. }
-        | Command::LiftWarning { warning, .. } => {
+        | Command::LiftWarning { warning, .. }
+        | Command::UpdateWarning { warning, .. } => {
+            // An update's new area must be the credential's too.
+            if let Command::UpdateWarning { update, .. } = cmd {
+                if let Some(g) = update.grids.iter().find(|g| !access.covers(g)) {
+                    return Err(outside(&format!("grid {g}")));
+                }
+                if update.grids.is_empty() && !access.region.is_empty() {
+                    return Err(outside("a city-wide warning"));
+                }
+            }
             if let Some(w) = state.warnings.get(warning)
                 && (w.grids.iter().any(|g| !access.covers(g))
                     || (w.grids.is_empty() && !access.region.is_empty()))

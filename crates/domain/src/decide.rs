@@ -91,14 +91,25 @@ impl Decider<'_> {
             }
             Command::AckWarning { warning }
             | Command::AssignTaskForce { warning, .. }
-            | Command::LiftWarning { warning, .. } => {
+            | Command::LiftWarning { warning, .. }
+            | Command::UpdateWarning { warning, .. } => {
+                if let Command::UpdateWarning { update, .. } = cmd {
+                    validate_new_warning(update)?;
+                    for g in &update.grids {
+                        self.check_region(g)?;
+                    }
+                }
                 let w = self.state.warnings.get(warning).ok_or_else(|| {
                     Refusal::new(
                         ErrorCode::UnknownWarning,
                         format!("no live warning {warning} (never raised, or lifted)"),
                     )
                 })?;
-                Ok(Decision::Warning(lifecycle::apply_warning(w, cmd, now_ms)?))
+                let changed = lifecycle::apply_warning(w, cmd, now_ms, ask.actor)?;
+                Ok(match cmd {
+                    Command::UpdateWarning { .. } => Decision::WarningUpdated(changed),
+                    _ => Decision::Warning(changed),
+                })
             }
             Command::UpsertUnit { unit } => {
                 if unit.id.trim().is_empty() || unit.name.trim().is_empty() {
@@ -411,11 +422,26 @@ fn validate_new_warning(w: &NewWarning) -> Result<(), Refusal> {
     for g in &w.grids {
         check_text("grid", g, 1, 64)?;
     }
-    if w.grids.len() > 1000 || w.tickets.len() > 10_000 {
+    // A whole district or the city is linked as its region (one id), not its grids; a
+    // polygon over a county can still touch several thousand grids.
+    if w.grids.len() > 20_000 || w.tickets.len() > 10_000 {
         return Err(Refusal::new(
             ErrorCode::Invalid,
-            "a warning links at most 1,000 grids and 10,000 tickets",
+            format!(
+                "a warning links at most 20,000 grids or regions and 10,000 tickets (this one {} and {}): name a whole region by its id instead of its grids",
+                w.grids.len(),
+                w.tickets.len()
+            ),
         ));
+    }
+    if w.cap_refs.len() > 50 {
+        return Err(Refusal::new(
+            ErrorCode::Invalid,
+            "at most 50 CAP references",
+        ));
+    }
+    for r in &w.cap_refs {
+        check_text("CAP reference", r, 3, 400)?;
     }
     Ok(())
 }
@@ -430,6 +456,8 @@ pub enum Decision {
     },
     NewWarning(NewWarning),
     Warning(Warning),
+    /// Changed in place (`update_warning`).
+    WarningUpdated(Warning),
     Unit(Unit),
     Briefing(Option<Briefing>),
 }
@@ -470,6 +498,7 @@ impl Decision {
                 (lifecycle::warning_event(w), Some(next.warning))
             }
             Decision::Warning(w) => (lifecycle::warning_event(w), None),
+            Decision::WarningUpdated(w) => (Event::WarningUpdated { warning: w }, None),
             Decision::Unit(u) => (Event::UnitStatus { unit: u }, None),
             Decision::Briefing(b) => (Event::BriefingChanged { briefing: b }, None),
         }

@@ -224,8 +224,56 @@ pub fn apply_ticket_with(
     })
 }
 
-/// Apply a warning command.
-pub fn apply_warning(w: &Warning, cmd: &Command, now_ms: i64) -> Result<Warning, Refusal> {
+/// Steps a warning's trail keeps (the newest).
+const TRAIL_STEPS: usize = 50;
+
+/// Apply a warning command by `actor`; the change goes on the warning's trail.
+pub fn apply_warning(
+    w: &Warning,
+    cmd: &Command,
+    now_ms: i64,
+    actor: &str,
+) -> Result<Warning, Refusal> {
+    let mut n = apply_warning_change(w, cmd, now_ms)?;
+    let what = match cmd {
+        Command::AckWarning { .. } => "签收".to_string(),
+        Command::AssignTaskForce { team, .. } => format!("专班: {team}"),
+        Command::LiftWarning { note, .. } => format!("解除: {note}"),
+        Command::UpdateWarning { note, .. } => {
+            let mut parts = vec![];
+            if n.level != w.level {
+                parts.push(format!("{} → {}", w.level.zh(), n.level.zh()));
+            }
+            if n.grids != w.grids {
+                let area = |g: &[String]| match g.len() {
+                    0 => "全市".to_string(),
+                    1..=3 => g.join(","),
+                    k => format!("{k} 处"),
+                };
+                parts.push(format!("区域 {} → {}", area(&w.grids), area(&n.grids)));
+            }
+            if n.title != w.title {
+                parts.push(format!("标题: {}", n.title));
+            }
+            if n.expires_ms != w.expires_ms {
+                parts.push("有效期已改".to_string());
+            }
+            format!("更新 ({note}): {}", parts.join("; "))
+        }
+        _ => cmd.name().to_string(),
+    };
+    n.trail.push(protocol::WarningStep {
+        at_ms: now_ms,
+        by: actor.to_string(),
+        what,
+    });
+    if n.trail.len() > TRAIL_STEPS {
+        n.trail.drain(..n.trail.len() - TRAIL_STEPS);
+    }
+    Ok(n)
+}
+
+fn apply_warning_change(w: &Warning, cmd: &Command, now_ms: i64) -> Result<Warning, Refusal> {
     let mut n = w.clone();
     n.updated_ms = now_ms;
     let bad = |needs: &str| {
@@ -263,6 +311,22 @@ pub fn apply_warning(w: &Warning, cmd: &Command, now_ms: i64) -> Result<Warning,
             }
             n.status = W::Lifted;
         }
+        // In place: what it is and where, from the update; who has it in hand stays.
+        Command::UpdateWarning { update, .. } => {
+            if w.status == W::Lifted {
+                return Err(bad("a warning that is not lifted"));
+            }
+            n.level = update.level;
+            n.kind = update.kind;
+            n.title = update.title.trim().to_string();
+            n.grids = update.grids.clone();
+            n.expires_ms = update.expires_ms;
+            for r in &update.cap_refs {
+                if !n.cap_refs.contains(r) {
+                    n.cap_refs.push(r.clone());
+                }
+            }
+        }
         other => {
             return Err(Refusal::new(
                 ErrorCode::Invalid,
@@ -283,6 +347,9 @@ pub fn new_warning(id: u64, n: &NewWarning, now_ms: i64) -> Warning {
         title: n.title.trim().to_string(),
         grids: n.grids.clone(),
         tickets: n.tickets.clone(),
+        cap_refs: n.cap_refs.clone(),
+        expires_ms: n.expires_ms,
+        trail: vec![],
         raised_ms: now_ms,
         updated_ms: now_ms,
         task_force: None,

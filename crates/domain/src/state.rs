@@ -80,7 +80,8 @@ pub fn apply(state: &mut State, event: &Event) -> Change {
         Event::WarningRaised { warning }
         | Event::WarningAcknowledged { warning }
         | Event::WarningTaskForce { warning }
-        | Event::WarningLifted { warning } => {
+        | Event::WarningLifted { warning }
+        | Event::WarningUpdated { warning } => {
             if warning.status == WarningStatus::Lifted {
                 state.warnings.remove(&warning.id);
             } else {

@@ -38,14 +38,21 @@ fn category(kind: WarningKind) -> &'static str {
     }
 }
 
-/// The alert's identifier: the log's epoch, the warning and the version (its last change).
-fn identifier(epoch: &str, w: &Warning, at_ms: i64) -> String {
-    format!("yiping.{epoch}.W{}.{at_ms}", w.id)
+/// The alert's identifier in GB/T 35965.1's form: the sender code, the time of the
+/// version (local, to the second) and the warning's number.
+fn identifier(code: &str, w: &Warning, at_ms: i64) -> String {
+    let c = domain::time::civil(at_ms);
+    let stamp: String = format!("{}{}", c.date(), c.hhmmss())
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    format!("{code}_{stamp}_{}", w.id)
 }
 
 /// One warning as a CAP 1.2 alert. A warning changed since it was raised is an `Update`
-/// referring to the alert that raised it.
-pub fn alert(epoch: &str, sender: &str, w: &Warning) -> String {
+/// referring to the alert that raised it; one that came in as CAP refers to its issuer's
+/// alerts too, so the chain can be followed either way. `code`: the sender code.
+pub fn alert(code: &str, sender: &str, w: &Warning) -> String {
     let (sev, urgency, certainty) = severity(w.level);
     let updated = w.updated_ms > w.raised_ms;
     let mut o = String::with_capacity(2048);
@@ -55,18 +62,24 @@ pub fn alert(epoch: &str, sender: &str, w: &Warning) -> String {
          <identifier>{}</identifier><sender>{}</sender><sent>{}</sent><status>Actual</status>\
          <msgType>{}</msgType><scope>Restricted</scope>\
          <restriction>社会治理指挥中心内部 for the command center's units</restriction>",
-        identifier(epoch, w, w.updated_ms),
+        identifier(code, w, w.updated_ms),
         xml_escape(sender),
         iso(w.updated_ms),
         if updated { "Update" } else { "Alert" },
     );
+    let mut refs: Vec<String> = w.cap_refs.clone();
     if updated {
+        refs.push(format!(
+            "{sender},{},{}",
+            identifier(code, w, w.raised_ms),
+            iso(w.raised_ms)
+        ));
+    }
+    if !refs.is_empty() {
         let _ = write!(
             o,
-            "<references>{},{},{}</references>",
-            xml_escape(sender),
-            identifier(epoch, w, w.raised_ms),
-            iso(w.raised_ms)
+            "<references>{}</references>",
+            xml_escape(&refs.join(" "))
         );
     }
     let status = match w.status {
@@ -108,9 +121,15 @@ pub fn alert(epoch: &str, sender: &str, w: &Warning) -> String {
     };
     let _ = write!(o, "<area><areaDesc>{}</areaDesc>", xml_escape(&area));
     for g in &w.grids {
+        // A whole region (district, town, village) is named as one, like a grid.
+        let name = if g.split('-').count() < 4 {
+            "region"
+        } else {
+            "grid"
+        };
         let _ = write!(
             o,
-            "<geocode><valueName>grid</valueName><value>{}</value></geocode>",
+            "<geocode><valueName>{name}</valueName><value>{}</value></geocode>",
             xml_escape(g)
         );
     }
@@ -202,7 +221,7 @@ pub async fn serve(
         Some(w) => xml(
             StatusCode::OK,
             "application/cap+xml; charset=utf-8",
-            alert(&h.epoch, &sender(&h), w),
+            alert(&h.cfg.cap.sender_code, &sender(&h), w),
         ),
         None => xml(
             StatusCode::NOT_FOUND,
@@ -228,59 +247,95 @@ pub async fn take(
         let body = read_body(body, h.cfg.limits.max_frame_bytes, within).await?;
         let bad = |m: String| HttpError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, m);
         let xml = std::str::from_utf8(&body).map_err(|e| bad(format!("not UTF-8: {e}")))?;
-        let alert = super::cap_in::parse(xml, h.grids.as_deref()).map_err(bad)?;
+        // A malformed alert is a 400; an area outside the city a 422 (`out_of_range`).
+        let alert = super::cap_in::parse(xml, h.grids.as_deref()).map_err(|(code, m)| {
+            let status = match code {
+                ErrorCode::BadMessage => StatusCode::BAD_REQUEST,
+                c => super::web::refused_status(c),
+            };
+            HttpError(status, code, m)
+        })?;
         let refused = |code: ErrorCode, message: String| {
             HttpError(super::web::refused_status(code), code, message)
         };
-        // The warnings the referred alerts raised: all found before anything changes.
-        let mut lift = vec![];
-        for (sender, identifier) in &alert.references {
-            let (tx, rx) = oneshot::channel();
-            let ask = CoreMsg::KeyOutcome {
-                credential: who.id.clone(),
-                key: super::cap_in::key(sender, identifier),
-                reply: tx,
-            };
-            let _ = h.core.send(ask).await;
-            match rx.await.ok().flatten() {
-                Some(CommandOutcome::Ok { id: Some(id), .. }) => lift.push(id),
-                _ => {
-                    return Err(HttpError(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        ErrorCode::UnknownWarning,
-                        format!(
-                            "alert/references: {sender},{identifier} raised no warning here \
-                             (through this credential, within the key window)"
-                        ),
-                    ));
+        // The live warnings the referred alerts raised or changed: all found before
+        // anything changes (any alert of a warning's chain finds it, at any point).
+        let mut targets: Vec<u64> = vec![];
+        if !alert.references.is_empty() {
+            let live = live_warnings(&h).await.ok_or_else(|| {
+                HttpError(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::Stopping,
+                    "gateway is stopping".into(),
+                )
+            })?;
+            for (sender, identifier) in &alert.references {
+                match live.iter().find(|w| {
+                    w.cap_refs
+                        .iter()
+                        .any(|r| super::cap_in::refers_to(r, sender, identifier))
+                }) {
+                    Some(w) if !targets.contains(&w.id) => targets.push(w.id),
+                    Some(_) => {}
+                    None => {
+                        return Err(HttpError(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            ErrorCode::UnknownWarning,
+                            format!(
+                                "alert/references: {sender},{identifier} names no live warning here (never taken in, or lifted)"
+                            ),
+                        ));
+                    }
                 }
             }
         }
+        let key = super::cap_in::key(&alert.sender, &alert.identifier);
         let mut lifted = vec![];
-        for id in lift {
-            let note = format!("CAP {} {}", alert.msg_type, alert.identifier);
-            let key = format!(
-                "{}:lift:{id}",
-                super::cap_in::key(&alert.sender, &alert.identifier)
-            );
-            let cmd = Command::LiftWarning { warning: id, note };
-            match submit(&h, who.request(key, cmd)).await? {
-                CommandOutcome::Ok { .. } => lifted.push(id),
-                CommandOutcome::Refused { code, message } => return Err(refused(code, message)),
-            }
-        }
+        let mut updated = vec![];
         let mut raised = None;
-        if let Some(w) = alert.warning {
-            let key = super::cap_in::key(&alert.sender, &alert.identifier);
-            match submit(&h, who.request(key, Command::RaiseWarning { warning: w })).await? {
-                CommandOutcome::Ok { id, .. } => raised = id,
-                CommandOutcome::Refused { code, message } => return Err(refused(code, message)),
+        match (alert.msg_type.as_str(), alert.warning) {
+            ("Cancel", _) => {
+                for id in targets {
+                    let note = format!("CAP Cancel {}", alert.identifier);
+                    let cmd = Command::LiftWarning { warning: id, note };
+                    match submit(&h, who.request(format!("{key}:lift:{id}"), cmd)).await? {
+                        CommandOutcome::Ok { .. } => lifted.push(id),
+                        CommandOutcome::Refused { code, message } => {
+                            return Err(refused(code, message));
+                        }
+                    }
+                }
             }
+            ("Update", Some(w)) => {
+                for id in targets {
+                    let cmd = Command::UpdateWarning {
+                        warning: id,
+                        update: w.clone(),
+                        note: format!("CAP Update {}", alert.identifier),
+                    };
+                    match submit(&h, who.request(format!("{key}:update:{id}"), cmd)).await? {
+                        CommandOutcome::Ok { .. } => updated.push(id),
+                        CommandOutcome::Refused { code, message } => {
+                            return Err(refused(code, message));
+                        }
+                    }
+                }
+            }
+            (_, Some(w)) => {
+                match submit(&h, who.request(key, Command::RaiseWarning { warning: w })).await? {
+                    CommandOutcome::Ok { id, .. } => raised = id,
+                    CommandOutcome::Refused { code, message } => {
+                        return Err(refused(code, message));
+                    }
+                }
+            }
+            (_, None) => {}
         }
         Ok(axum::Json(serde_json::json!({
             "identifier": alert.identifier,
             "msg_type": alert.msg_type,
             "raised": raised,
+            "updated": updated,
             "lifted": lifted,
         }))
         .into_response())

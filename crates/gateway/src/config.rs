@@ -30,6 +30,8 @@ pub struct GatewayConfig {
     pub tokens: Vec<TokenConfig>,
     /// Open311 GeoReport v2 (`/open311/v2/`).
     pub open311: Open311,
+    /// CAP alerts out (`/cap/…`).
+    pub cap: Cap,
     /// The center's workflow: which levels' results it reviews, extensions, 疑难.
     pub workflow: domain::workflow::Rules,
     /// Cluster mode (config/cluster.toml): PostgreSQL is the record and JetStream the log;
@@ -117,6 +119,24 @@ pub struct Open311 {
     pub public_requests: bool,
 }
 
+/// `[cap]`: the gateway's own CAP alerts.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Cap {
+    /// The sender code of GB/T 35965.1 identifiers (`<code>_<YYYYMMDDhhmmss>_<n>`): the
+    /// center's own, as the national warning system assigned it.
+    pub sender_code: String,
+}
+
+impl Default for Cap {
+    fn default() -> Self {
+        Cap {
+            // 镇江市's GB/T 2260 code and zeros: a placeholder until the site has its own.
+            sender_code: "32110000000000".into(),
+        }
+    }
+}
+
 pub use domain::access::Role;
 
 /// The certificate chain and private key (PEM) that make both ports TLS: `wss://` and
@@ -169,6 +189,7 @@ impl Default for GatewayConfig {
             tls: None,
             tokens: vec![],
             open311: Open311::default(),
+            cap: Cap::default(),
             workflow: Default::default(),
             cluster: None,
             replay: None,

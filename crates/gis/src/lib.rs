@@ -162,14 +162,74 @@ impl GridIndex {
             .collect()
     }
 
-    /// The grids whose inside point lies in `area` (a CAP polygon or circle).
-    pub fn inside(&self, area: &geo::Polygon<f64>) -> Vec<String> {
-        use geo::{Contains, InteriorPoint};
+    /// The grids whose polygons intersect `area` (a CAP polygon): touching it counts, as
+    /// for a warning a grid partly under the area is under it. Bounding boxes first.
+    pub fn intersecting(&self, area: &geo::Polygon<f64>) -> Vec<String> {
+        use geo::{BoundingRect, Intersects};
+        let Some(bbox) = area.bounding_rect() else {
+            return vec![];
+        };
         self.cells
             .iter()
-            .filter(|(_, _, shape)| shape.interior_point().is_some_and(|p| area.contains(&p)))
+            .filter(|(_, r, shape)| r.intersects(&bbox) && shape.intersects(area))
             .map(|(id, _, _)| id.clone())
             .collect()
+    }
+
+    /// The grids within `radius_km` of (lon, lat) (a CAP circle): measured on a local
+    /// plane around the centre (under 0.1% off at a city's size).
+    pub fn near(&self, lon: f64, lat: f64, radius_km: f64) -> Vec<String> {
+        use geo::{Distance, Euclidean, MapCoords};
+        let kx = 111.320 * lat.to_radians().cos();
+        let ky = 110.574;
+        let plane = |c: geo::Coord<f64>| geo::Coord {
+            x: (c.x - lon) * kx,
+            y: (c.y - lat) * ky,
+        };
+        let (dlon, dlat) = (radius_km / kx.max(1e-9), radius_km / ky);
+        let reach = geo::Rect::new(
+            geo::coord! { x: lon - dlon, y: lat - dlat },
+            geo::coord! { x: lon + dlon, y: lat + dlat },
+        );
+        let centre = geo::Point::new(0.0, 0.0);
+        self.cells
+            .iter()
+            .filter(|(_, r, _)| geo::Intersects::intersects(r, &reach))
+            .filter(|(_, _, shape)| {
+                Euclidean.distance(&centre, &shape.map_coords(plane)) <= radius_km
+            })
+            .map(|(id, _, _)| id.clone())
+            .collect()
+    }
+
+    /// The city's region a GB/T 2260 code names: 6 digits a county (区县, the id itself),
+    /// 9 a town (`321102001` → `321102-01`), 12 a village (`321102001003` →
+    /// `321102-01-003`), as the city's layers number them; `None` when the city has no
+    /// such region.
+    pub fn region_of_code(&self, code: &str) -> Option<String> {
+        if !code.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let id = match code.len() {
+            6 => code.to_string(),
+            9 => format!("{}-{:02}", &code[..6], code[6..9].parse::<u32>().ok()?),
+            12 => format!(
+                "{}-{:02}-{}",
+                &code[..6],
+                code[6..9].parse::<u32>().ok()?,
+                &code[9..12]
+            ),
+            _ => return None,
+        };
+        self.cells
+            .iter()
+            .any(|(g, _, _)| protocol::within(g, &id))
+            .then_some(id)
+    }
+
+    /// Does the city have the grid or region `id`?
+    pub fn knows(&self, id: &str) -> bool {
+        self.cells.iter().any(|(g, _, _)| protocol::within(g, id))
     }
 
     pub fn len(&self) -> usize {

@@ -176,6 +176,15 @@ pub enum Command {
     AssignTaskForce { warning: u64, team: String },
     /// Lift a warning.
     LiftWarning { warning: u64, note: String },
+    /// Change a live warning in place (a CAP `Update`): level, kind, title, area and expiry
+    /// from `update`, its CAP references added; its id, acknowledgement, task force and
+    /// tickets stay.
+    UpdateWarning {
+        warning: u64,
+        update: NewWarning,
+        #[serde(default)]
+        note: String,
+    },
     /// Register or replace a unit (admin).
     UpsertUnit { unit: Unit },
     /// Put a unit on or off duty.
@@ -279,6 +288,7 @@ impl Command {
             Command::AckWarning { .. } => "ack_warning",
             Command::AssignTaskForce { .. } => "assign_task_force",
             Command::LiftWarning { .. } => "lift_warning",
+            Command::UpdateWarning { .. } => "update_warning",
             Command::UpsertUnit { .. } => "upsert_unit",
             Command::SetUnitDuty { .. } => "set_unit_duty",
             Command::StartBriefing { .. } => "start_briefing",
@@ -324,8 +334,17 @@ pub struct NewWarning {
     pub level: WarningLevel,
     pub kind: WarningKind,
     pub title: String,
+    /// Where: grids, or whole regions (a district, town or village id stands for all its
+    /// grids); none is the whole city.
     #[serde(default)]
     pub grids: Vec<String>,
     #[serde(default)]
     pub tickets: Vec<u64>,
+    /// The CAP alerts it comes from, as their issuers name them (`sender,identifier,sent`):
+    /// an `Update` or `Cancel` that references any of them finds it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cap_refs: Vec<String>,
+    /// When it expires (CAP `expires`), ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<i64>,
 }

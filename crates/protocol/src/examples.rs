@@ -85,6 +85,9 @@ pub fn warning() -> Warning {
         raised_ms: 1_795_000_100_000,
         updated_ms: 1_795_000_100_000,
         task_force: None,
+        cap_refs: vec![],
+        expires_ms: None,
+        trail: vec![],
     }
 }
 
@@ -373,6 +376,8 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
                         title: "工地欠薪群体性纠纷苗头".into(),
                         grids: vec!["321102-01-003-005".into()],
                         tickets: vec![1024],
+                        cap_refs: vec![],
+                        expires_ms: None,
                     },
                 },
             ),
@@ -398,6 +403,28 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
                 Command::LiftWarning {
                     warning: 7,
                     note: "工资已结清".into(),
+                },
+            ),
+        ),
+        (
+            "update_warning (a CAP Update: the same warning, a wider area, a higher level)",
+            cmd(
+                "k-14u",
+                Command::UpdateWarning {
+                    warning: 9,
+                    update: NewWarning {
+                        level: WarningLevel::Red,
+                        kind: crate::WarningKind::Flood,
+                        title: "暴雨红色预警".into(),
+                        grids: vec!["321102".into(), "321111-02".into()],
+                        tickets: vec![],
+                        cap_refs: vec![
+                            "32110041600000,32110041600000_20260701100000_2,2026-07-01T10:00:00+08:00"
+                                .into(),
+                        ],
+                        expires_ms: Some(1_795_021_600_000),
+                    },
+                    note: "CAP Update".into(),
                 },
             ),
         ),
@@ -556,6 +583,39 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
                 Event::WarningLifted {
                     warning: Warning {
                         status: WarningStatus::Lifted,
+                        ..warning()
+                    },
+                },
+            ),
+        ),
+        (
+            "delta warning_updated (changed in place: its id, acknowledgement and task force kept)",
+            delta(
+                93,
+                Event::WarningUpdated {
+                    warning: Warning {
+                        level: WarningLevel::Red,
+                        status: WarningStatus::Acknowledged,
+                        grids: vec!["321102".into()],
+                        cap_refs: vec![
+                            "32110041600000,32110041600000_20260701090000_1,2026-07-01T09:00:00+08:00"
+                                .into(),
+                            "32110041600000,32110041600000_20260701100000_2,2026-07-01T10:00:00+08:00"
+                                .into(),
+                        ],
+                        expires_ms: Some(1_795_021_600_000),
+                        trail: vec![
+                            crate::WarningStep {
+                                at_ms: 1_795_000_160_000,
+                                by: "值班员 王磊".into(),
+                                what: "签收".into(),
+                            },
+                            crate::WarningStep {
+                                at_ms: 1_795_000_200_000,
+                                by: "气象台".into(),
+                                what: "更新 (CAP Update): 橙 → 红; 网格 1 → 区域 1".into(),
+                            },
+                        ],
                         ..warning()
                     },
                 },

@@ -361,6 +361,25 @@ pub struct Warning {
     pub updated_ms: i64,
     /// The task force (专班) assigned, once assigned.
     pub task_force: Option<String>,
+    /// The CAP alerts it comes from (`sender,identifier,sent`), the raising one first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cap_refs: Vec<String>,
+    /// When it expires, ms since the epoch (CAP `expires`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<i64>,
+    /// What happened to it after it was raised, oldest first: updates, acknowledgement,
+    /// task force, lifting (the last 50).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trail: Vec<WarningStep>,
+}
+
+/// One change of a warning: when, by whom, what.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarningStep {
+    pub at_ms: i64,
+    pub by: String,
+    pub what: String,
 }
 
 /// What kind of linked unit (联动单位) this is.

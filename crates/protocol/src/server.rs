@@ -108,6 +108,10 @@ pub enum Event {
     WarningLifted {
         warning: Warning,
     },
+    /// A live warning changed in place (a CAP `Update`): not a new one.
+    WarningUpdated {
+        warning: Warning,
+    },
     UnitStatus {
         unit: Unit,
     },
@@ -134,7 +138,8 @@ impl Event {
             Event::WarningRaised { warning }
             | Event::WarningAcknowledged { warning }
             | Event::WarningTaskForce { warning }
-            | Event::WarningLifted { warning } => Some(warning),
+            | Event::WarningLifted { warning }
+            | Event::WarningUpdated { warning } => Some(warning),
             _ => None,
         }
     }
@@ -158,7 +163,8 @@ impl Event {
             Event::WarningRaised { warning }
             | Event::WarningAcknowledged { warning }
             | Event::WarningTaskForce { warning }
-            | Event::WarningLifted { warning } => {
+            | Event::WarningLifted { warning }
+            | Event::WarningUpdated { warning } => {
                 warning.grids.iter().map(|g| g.as_str()).collect()
             }
             Event::UnitStatus { unit } => vec![unit.area.as_str()],

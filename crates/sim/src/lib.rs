@@ -484,6 +484,8 @@ impl Sim {
                 title: format!("暴雨内涝红色预警：{}", names.join("、")),
                 grids: sc.districts.clone(),
                 tickets: vec![],
+                cap_refs: vec![],
+                expires_ms: None,
             };
             self.stats.warnings += 1;
             out.push(self.cmd(Command::RaiseWarning { warning }));
@@ -533,6 +535,8 @@ impl Sim {
                     title: format!("{name}{}类诉求短期内重复{n}起", category.zh()),
                     grids: vec![grid],
                     tickets,
+                    cap_refs: vec![],
+                    expires_ms: None,
                 },
             }));
         }

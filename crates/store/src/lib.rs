@@ -323,7 +323,8 @@ impl Store {
             Event::WarningRaised { warning }
             | Event::WarningAcknowledged { warning }
             | Event::WarningTaskForce { warning }
-            | Event::WarningLifted { warning } => self.db.upsert_warning(warning)?,
+            | Event::WarningLifted { warning }
+            | Event::WarningUpdated { warning } => self.db.upsert_warning(warning)?,
             Event::UnitStatus { unit } => self.db.upsert_unit(unit)?,
             Event::BriefingChanged { briefing } => self.db.set_briefing(briefing.as_ref())?,
         }

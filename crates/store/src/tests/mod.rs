@@ -351,6 +351,8 @@ fn a_warning_may_cover_a_district_or_a_grid_but_not_a_made_up_region() {
                     title: "暴雨内涝红色预警".into(),
                     grids: grids.iter().map(|g| g.to_string()).collect(),
                     tickets: vec![],
+                    cap_refs: vec![],
+                    expires_ms: None,
                 },
             },
         )
