@@ -328,3 +328,64 @@ fn a_sites_own_layers_import_to_the_demos_ids_and_every_problem_names_its_code()
         "{problems:?}"
     );
 }
+
+/// Issue 32: a grid polygon that crosses itself is named, with where, beside the other
+/// problems of the same run; a city without micro-grids is written without that layer, and
+/// read back.
+#[test]
+fn an_import_names_a_polygon_that_crosses_itself_and_writes_no_empty_micro_grid_layer() {
+    use yiping::import::city::{import, read_spec};
+    let dir = tempfile::tempdir().unwrap();
+    let spec_path = site_layers(dir.path(), Some("321102-01"));
+    // One grid of another town made a bow tie: two of its corners swapped.
+    let grids = dir.path().join("grids.geojson");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&grids).unwrap()).unwrap();
+    let f = v["features"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|f| f["properties"]["WGDM"] == "32110202001001")
+        .map(|f| &mut f["geometry"]["coordinates"])
+        .unwrap();
+    let ring = if f[0][0][0].is_array() {
+        &mut f[0][0]
+    } else {
+        &mut f[0]
+    };
+    let ring = ring.as_array_mut().unwrap();
+    assert!(ring.len() >= 5, "{ring:?}");
+    ring.swap(1, 2);
+    std::fs::write(&grids, v.to_string()).unwrap();
+    let Err(problems) = import(&read_spec(&spec_path).unwrap()).unwrap() else {
+        panic!("three kinds of problem, none found")
+    };
+    let crossing: Vec<_> = problems
+        .iter()
+        .filter(|p| p.layer == "grid" && p.code == "32110202001001")
+        .collect();
+    assert!(
+        crossing.len() == 1 && crossing[0].what.contains("crosses itself near (119."),
+        "{crossing:?}"
+    );
+    assert!(problems.iter().any(|p| p.what.contains("no town")));
+    assert!(problems.iter().any(|p| p.what.contains("cover")));
+
+    // No micro-grids in the site's data: none written, and the layers read back.
+    let clean = tempfile::tempdir().unwrap();
+    let spec_path = site_layers(clean.path(), None);
+    let text = std::fs::read_to_string(&spec_path).unwrap();
+    let without = text.split("[micro_grids]").next().unwrap().to_string();
+    std::fs::write(&spec_path, without).unwrap();
+    let city = import(&read_spec(&spec_path).unwrap()).unwrap().unwrap();
+    assert!(city.micro_grids.is_empty());
+    let out = clean.path().join("out");
+    city.write_layers_as(&out, false).unwrap();
+    assert!(!out.join("micro_grids.geojson").exists());
+    assert!(out.join("grids.geojson").exists());
+    let again = City::load(&out, &root().join("assets/geo/zhenjiang_outline.geojson")).unwrap();
+    assert_eq!(
+        (again.grids.len(), again.micro_grids.len()),
+        (city.grids.len(), 0)
+    );
+}

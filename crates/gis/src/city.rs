@@ -93,7 +93,12 @@ impl City {
             towns: layer("towns")?,
             villages: layer("villages")?,
             grids: layer("grids")?,
-            micro_grids: layer("micro_grids")?,
+            // A city without micro-grids has no such file.
+            micro_grids: if dir.join("micro_grids.geojson").exists() {
+                layer("micro_grids")?
+            } else {
+                vec![]
+            },
         })
     }
 
@@ -108,6 +113,10 @@ impl City {
         std::fs::create_dir_all(dir).map_err(|e| CityError::Write(dir.display().to_string(), e))?;
         for (name, regions) in self.layers() {
             let path = dir.join(format!("{name}.geojson"));
+            // No micro-grids: no file (an empty layer is not one a wall can draw).
+            if name == "micro_grids" && regions.is_empty() {
+                continue;
+            }
             let text = layer_geojson(name, regions, schematic);
             std::fs::write(&path, text)
                 .map_err(|e| CityError::Write(path.display().to_string(), e))?;

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 pub mod city;
 pub mod gazetteer;
+pub mod validity;
 
 pub use gazetteer::{Gazetteer, Match};
 

@@ -151,6 +151,15 @@ fn read(
             bad("its geometry is not a polygon".into());
             continue;
         }
+        // A polygon that crosses itself, is open or too short: named with where, and the
+        // feature left out of the nesting checks (its area means nothing).
+        let broken = gis::validity::problems(f);
+        if !broken.is_empty() {
+            for p in broken {
+                bad(p);
+            }
+            continue;
+        }
         let name = text(f.properties.get(&spec.name));
         if name.is_empty() {
             bad(format!("no name in property {:?}", spec.name));

@@ -79,7 +79,12 @@ impl MapLayers {
         );
         let load = |p: &std::path::Path| layers::load(p, &proj);
         let grids = load(&cfg.grids)?;
-        let micro_grids = load(&cfg.micro_grids)?;
+        // A city without micro-grids has no such layer.
+        let micro_grids = if cfg.micro_grids.exists() {
+            load(&cfg.micro_grids)?
+        } else {
+            layers::Layer::default()
+        };
         let mut micro_of = vec![vec![]; grids.cells.len()];
         for (i, m) in micro_grids.cells.iter().enumerate() {
             if let Some(&g) = grids.index.get(&m.parent) {

@@ -209,7 +209,16 @@ pub(super) fn setup(
     let mut fills = vec![];
     for d in 1..=MAX_DEPTH {
         let Some(layer) = map.layer(d) else { continue };
-        let colors = buffers.add(color_buffer(layer.cells.len(), cell_color(Rating::Green)));
+        // A layer of no cells (a city without micro-grids) keeps a one-colour buffer and
+        // no mesh: empty GPU buffers and meshes are what the renderer cannot take.
+        let colors = buffers.add(color_buffer(
+            layer.cells.len().max(1),
+            cell_color(Rating::Green),
+        ));
+        fills.push(colors.clone());
+        if layer.cells.is_empty() {
+            continue;
+        }
         commands.spawn((
             Mesh2d(meshes.add(fill_mesh(layers::fill(layer, 0.0)))),
             MeshMaterial2d(cells.add(CellMaterial {
@@ -223,7 +232,6 @@ pub(super) fn setup(
                 Visibility::Hidden
             },
         ));
-        fills.push(colors);
     }
     // Outlines keep about the same width in pixels (`BANDS`).
     let outlines = [
@@ -265,6 +273,9 @@ pub(super) fn setup(
         (&map.outline, 3.0, 2.5, Color::srgb(0.3, 0.9, 1.0), f32::MAX),
     ];
     for (layer, px, z, c, shown_below) in outlines {
+        if layer.cells.is_empty() {
+            continue;
+        }
         let material = colors.add(ColorMaterial::from(c));
         for (min, max, at) in BANDS {
             if min >= shown_below {
