@@ -379,7 +379,7 @@ fn card(
             ui.add(
                 egui::Label::new(
                     RichText::new(format!(
-                        "{} · {} · {} {}{}",
+                        "{} · {} · {} {}{}{}",
                         kind_name(lang, w.kind),
                         hhmm(w.raised_ms),
                         mins,
@@ -388,7 +388,18 @@ fn card(
                             String::new()
                         } else {
                             format!(" · {place}")
-                        }
+                        },
+                        // Changed in place by its issuer since (a CAP Update): when.
+                        w.trail
+                            .iter()
+                            .rev()
+                            .find(|s| s.what.starts_with("更新"))
+                            .map(|s| format!(
+                                " · {} {}",
+                                lang.t("已更新", "updated"),
+                                hhmm(s.at_ms)
+                            ))
+                            .unwrap_or_default()
                     ))
                     .size(17.0)
                     .color(DIM),
