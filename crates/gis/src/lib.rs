@@ -204,28 +204,37 @@ impl GridIndex {
     }
 
     /// The city's region a GB/T 2260 code names: 6 digits a county (区县, the id itself),
-    /// 9 a town (`321102001` → `321102-01`), 12 a village (`321102001003` →
-    /// `321102-01-003`), as the city's layers number them; `None` when the city has no
-    /// such region.
+    /// 9 a town, 12 a village. A town's part of the id is the code's three digits as an
+    /// imported city has it (`import-city`: the code less its parent's, `321102-001`) or
+    /// two as the demo city numbers towns (`321102-01`): whichever the city has. `None`
+    /// when it has neither.
     pub fn region_of_code(&self, code: &str) -> Option<String> {
         if !code.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let id = match code.len() {
-            6 => code.to_string(),
-            9 => format!("{}-{:02}", &code[..6], code[6..9].parse::<u32>().ok()?),
-            12 => format!(
-                "{}-{:02}-{}",
-                &code[..6],
-                code[6..9].parse::<u32>().ok()?,
-                &code[9..12]
-            ),
+        let county = code.get(..6)?;
+        let towns = |t: &str| -> Vec<String> {
+            let mut v = vec![t.to_string()];
+            if let Ok(n) = t.parse::<u32>()
+                && n < 100
+            {
+                v.push(format!("{n:02}"));
+            }
+            v
+        };
+        let candidates: Vec<String> = match code.len() {
+            6 => vec![county.to_string()],
+            9 => towns(&code[6..9])
+                .into_iter()
+                .map(|t| format!("{county}-{t}"))
+                .collect(),
+            12 => towns(&code[6..9])
+                .into_iter()
+                .map(|t| format!("{county}-{t}-{}", &code[9..12]))
+                .collect(),
             _ => return None,
         };
-        self.cells
-            .iter()
-            .any(|(g, _, _)| protocol::within(g, &id))
-            .then_some(id)
+        candidates.into_iter().find(|id| self.knows(id))
     }
 
     /// Does the city have the grid or region `id`?
@@ -239,5 +248,60 @@ impl GridIndex {
 
     pub fn is_empty(&self) -> bool {
         self.cells.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    fn grid(id: &str, x: f64) -> Feature {
+        let mut properties = Map::new();
+        properties.insert("id".into(), id.into());
+        Feature {
+            index: 0,
+            properties,
+            has_geometry: true,
+            polygons: vec![vec![vec![
+                [x, 0.0],
+                [x + 1.0, 0.0],
+                [x + 1.0, 1.0],
+                [x, 1.0],
+                [x, 0.0],
+            ]]],
+            lines: vec![],
+            points: vec![],
+        }
+    }
+
+    #[test]
+    fn gb_t_2260_codes_name_the_citys_regions_as_it_numbers_them() {
+        // The demo's two-digit towns, and an imported city's three-digit ones.
+        let ix = GridIndex::new(&[
+            grid("321102-01-003-005", 0.0),
+            grid("321111-002-004-01", 2.0),
+        ]);
+        assert_eq!(ix.region_of_code("321102").as_deref(), Some("321102"));
+        assert_eq!(ix.region_of_code("321102001").as_deref(), Some("321102-01"));
+        assert_eq!(
+            ix.region_of_code("321102001003").as_deref(),
+            Some("321102-01-003")
+        );
+        assert_eq!(
+            ix.region_of_code("321111002").as_deref(),
+            Some("321111-002")
+        );
+        assert_eq!(
+            ix.region_of_code("321111002004").as_deref(),
+            Some("321111-002-004")
+        );
+        assert_eq!(ix.region_of_code("110101"), None);
+        assert_eq!(ix.region_of_code("3211x2"), None);
+        // Touching counts: a triangle in the first grid's corner, away from its centre.
+        let tri = geo::Polygon::new(
+            geo::LineString::from(vec![(0.05, 0.05), (0.1, 0.05), (0.05, 0.1), (0.05, 0.05)]),
+            vec![],
+        );
+        assert_eq!(ix.intersecting(&tri), vec!["321102-01-003-005".to_string()]);
     }
 }
