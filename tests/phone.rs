@@ -170,15 +170,20 @@ fn has_exif(jpeg: &[u8]) -> bool {
     jpeg.windows(6).any(|w| w == b"Exif\0\0") || jpeg.windows(2).any(|w| w == [0xFF, 0xE1])
 }
 
-/// The next delta on `ws` whose event `pick` takes.
+/// The next delta on `ws` whose event `pick` takes, within 30 s.
 async fn wait_delta<T>(ws: &mut Ws, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
-    loop {
-        if let ServerMsg::Delta { event, .. } = next_real(ws).await
-            && let Some(t) = pick(&event)
-        {
-            return t;
+    let find = async {
+        loop {
+            if let ServerMsg::Delta { event, .. } = next_real(ws).await
+                && let Some(t) = pick(&event)
+            {
+                return t;
+            }
         }
-    }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), find)
+        .await
+        .expect("the delta within 30 s")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

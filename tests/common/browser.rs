@@ -175,5 +175,11 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // chromium outlives its driver when a test ends without closing the session (a
+        // failure): its processes are found by their own profile folder.
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self._profile.path())
+            .status();
     }
 }

@@ -7,6 +7,7 @@ mod host;
 mod kpi;
 mod process;
 mod snapshot;
+mod units;
 mod wall;
 mod year;
 
@@ -36,6 +37,9 @@ enum Cmd {
     /// A province's snapshot end to end: gateway to a wall's first full frame, bytes
     /// and decode time per encoding, other clients' delivery during ten joins.
     Snapshot(snapshot::Args),
+    /// Phones of units and grid workers beside the walls: N scoped clients, the walls'
+    /// delivery without and with them, memory per idle phone, the dispatches' delivery.
+    Units(units::Args),
     /// The gateway's memory over a simulated year: the demo city's simulator against a
     /// gateway whose clock runs fast, resident memory day by day.
     Year(year::Args),
@@ -53,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Gateway(a) => gateway::run(a),
         Cmd::Wall(a) => wall::run(a),
         Cmd::Snapshot(a) => snapshot::run(a),
+        Cmd::Units(a) => units::run(a),
         Cmd::Year(a) => year::run(a),
         Cmd::Kpi(a) => kpi::run(a),
         Cmd::Serve(a) => yiping::gateway::cli::serve(a),

@@ -104,7 +104,7 @@
         if (msg.units && msg.units[0]) S.unit = msg.units[0];
         S.epoch = msg.epoch; S.seq = msg.seq;
         if (msg.last) { S.live = true; S.retry = 0; net('on'); flush(); }
-        render();
+        refresh();
         break;
       case 'delta':
         S.epoch = msg.epoch; S.seq = msg.seq;
@@ -124,7 +124,7 @@
   }
 
   function apply(ev) {
-    if (ev.kind === 'unit_status') { if (S.me && ev.unit.id === S.me.unit) S.unit = ev.unit; render(); return; }
+    if (ev.kind === 'unit_status') { if (S.me && ev.unit.id === S.me.unit) S.unit = ev.unit; refresh(); return; }
     const t = ev.ticket;
     if (!t) return;
     const mine = S.me && t.unit === S.me.unit && t.status !== 'archived';
@@ -132,7 +132,7 @@
     if (mine) S.tickets.set(t.id, t); else S.tickets.delete(t.id);
     if (mine && ev.audit && ev.audit.action === 'dispatch') arrived(t);
     else if (!mine && had) banner(`#${t.id} 已不再由本单位办理 (no longer this unit's)`);
-    render();
+    refresh();
   }
 
   // A new dispatch: vibrate, a tone, the badge; a notification when the page is hidden.
@@ -376,6 +376,17 @@
 
   function go(...v) { S.view = v; window.scrollTo(0, 0); render(); }
 
+  // What the feed, the outbox and the clock change is drawn at once, except over a form
+  // being filled in (an action, a report): redrawn under a finger, a tap between press
+  // and release is lost. The form's own changes (a photo added) redraw it themselves.
+  function refresh() {
+    if (S.view[0] === 'act' || S.view[0] === 'report') {
+      Outbox.all().then((items) => { const p = $('#pending'); p.hidden = !items.length; p.textContent = items.length; });
+      return;
+    }
+    render();
+  }
+
   async function submit(kind) {
     const words = $('#words') ? $('#words').value.trim() : '';
     const a = ACT[kind];
@@ -412,7 +423,7 @@
   function flush() {
     Outbox.flush(S.token, (item, body) => {
       if (item.command.op === 'intake' && body.id) banner(`上报已受理：#${body.id} (report taken in)`);
-    }).then(() => render());
+    }).then(() => refresh());
   }
 
   async function addPhoto(input) {
@@ -449,7 +460,7 @@
     if (e.target.id === 'urgent' && S.draft) S.draft.urgent = e.target.checked;
   });
   window.addEventListener('online', () => { flush(); if (!S.live) connect(); });
-  setInterval(() => { flush(); if (S.view[0] === 'tasks') render(); }, 15000);
+  setInterval(() => { flush(); refresh(); }, 15000);
   Outbox.onChange(() => Outbox.all().then((items) => { const p = $('#pending'); p.hidden = !items.length; p.textContent = items.length; }));
   // For the tests and a support call: what the page holds now.
   window.yiping = { state: S, flush };
