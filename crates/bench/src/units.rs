@@ -123,7 +123,30 @@ async fn bench(a: Args) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let admin = open("bench-admin".into()).await?;
     let (mut tx, mut rx) = admin.split();
+    // Answers are read as they come: 15,000 answers and deltas left unread would fill the
+    // admin's outbox on the gateway, which cuts it off.
+    let n = a.phones;
+    let count = Arc::new(AtomicU64::new(0));
+    let seen = count.clone();
+    let answers = tokio::spawn(async move {
+        let mut answered = 0;
+        while answered < n {
+            match rx.next().await {
+                Some(Ok(Message::Text(t))) if t.starts_with("{\"type\":\"command_result\"") => {
+                    answered += 1;
+                    seen.store(answered as u64, Ordering::Relaxed);
+                }
+                Some(Ok(_)) => {}
+                _ => break,
+            }
+        }
+        answered
+    });
     for i in 0..a.phones {
+        // A thousand in flight at most (each brings a delta and an answer).
+        while i as u64 >= count.load(Ordering::Relaxed) + 1000 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let unit = Unit {
             id: format!("GW{i:05}"),
             name: format!("网格员{i}"),
@@ -138,14 +161,12 @@ async fn bench(a: Args) -> anyhow::Result<()> {
         tx.send(Message::Text(serde_json::to_string(&m)?.into()))
             .await?;
     }
-    let mut answered = 0;
-    while answered < a.phones {
-        if let Some(Ok(Message::Text(t))) = rx.next().await
-            && t.starts_with("{\"type\":\"command_result\"")
-        {
-            answered += 1;
-        }
-    }
+    let answered = tokio::time::timeout(Duration::from_secs(300), answers).await??;
+    anyhow::ensure!(
+        answered == a.phones,
+        "{answered} of {} units registered",
+        a.phones
+    );
     println!(
         "units registered   {} in {:.1} s",
         a.phones,
