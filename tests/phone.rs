@@ -290,12 +290,7 @@ async fn a_grid_worker_takes_a_task_photographs_it_and_resolves_it_offline_on_th
     b.click("[data-act=progress]").await;
     b.type_in("#words", "已到现场，设置围挡，通知市政养护。")
         .await;
-    let input = b
-        .client
-        .find(fantoccini::Locator::Css("input[data-slot=before]"))
-        .await
-        .unwrap();
-    input.send_keys(exif.to_str().unwrap()).await.unwrap();
+    b.choose("input[data-slot=before]", &exif).await;
     b.until(
         10,
         "the photo shows in its slot",
@@ -320,12 +315,7 @@ async fn a_grid_worker_takes_a_task_photographs_it_and_resolves_it_offline_on_th
     b.click("[data-act=resolve]").await;
     b.type_in("#words", "已补装井盖并恢复照明，现场清理完毕。")
         .await;
-    let input = b
-        .client
-        .find(fantoccini::Locator::Css("input[data-slot=after]"))
-        .await
-        .unwrap();
-    input.send_keys(exif.to_str().unwrap()).await.unwrap();
+    b.choose("input[data-slot=after]", &exif).await;
     b.until(
         10,
         "the after photo shows",
@@ -521,6 +511,51 @@ async fn photos_are_decoded_before_they_are_kept_and_anything_else_is_refused_wi
     .await;
     assert_eq!(s, 422, "{b}");
     assert!(b.contains("unknown_photo"), "{b}");
+    // Malformed, an unknown field, a key twice in one object: 400 bad_message.
+    for bad in [
+        "{\"key\": \"k2\", \"command\":",
+        "{\"key\": \"k2\", \"command\": {\"op\": \"progress\", \"ticket\": 1, \"note\": \"x\"}, \"colour\": 1}",
+        "{\"key\": \"k2\", \"key\": \"k3\", \"command\": {\"op\": \"progress\", \"ticket\": 1, \"note\": \"x\"}}",
+    ] {
+        let (s, b) = http(g.http_addr, "POST", "/api/commands", WORKER, bad).await;
+        assert_eq!(s, 400, "{bad}: {b}");
+        assert!(b.contains("bad_message"), "{b}");
+    }
+    // A report sent twice under one key (an outbox that lost the answer): one ticket.
+    let mut t = examples::new_ticket();
+    (t.lon, t.lat, t.grid) = (grid_point().0, grid_point().1, String::new());
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    ok(
+        &mut admin,
+        "unit",
+        Command::UpsertUnit {
+            unit: worker_unit(grid_point()),
+        },
+    )
+    .await;
+    let report =
+        serde_json::json!({ "key": "m-report-1", "command": { "op": "intake", "ticket": t } });
+    let first = http(
+        g.http_addr,
+        "POST",
+        "/api/commands",
+        WORKER,
+        &report.to_string(),
+    )
+    .await;
+    let again = http(
+        g.http_addr,
+        "POST",
+        "/api/commands",
+        WORKER,
+        &report.to_string(),
+    )
+    .await;
+    assert_eq!(first.0, 200, "{}", first.1);
+    assert_eq!(first, again, "a repeat answers the first outcome");
+    let (_, _, n) = snapshot(&mut connect(&g, VIEW, None).await).await;
+    assert_eq!(n, 1);
     g.shutdown().await;
 }
 

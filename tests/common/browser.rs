@@ -152,6 +152,12 @@ impl Browser {
         e.click().await.unwrap();
     }
 
+    /// Choose `file` in the file input `css` (as the camera or the gallery hands it over).
+    pub async fn choose(&self, css: &str, file: &std::path::Path) {
+        let e = self.client.find(Locator::Css(css)).await.unwrap();
+        e.send_keys(file.to_str().unwrap()).await.unwrap();
+    }
+
     pub async fn type_in(&self, css: &str, text: &str) {
         let e = self.client.find(Locator::Css(css)).await.unwrap();
         e.send_keys(text).await.unwrap();

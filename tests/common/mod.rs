@@ -368,26 +368,13 @@ pub async fn http(
 
 pub async fn http_as(
     addr: std::net::SocketAddr,
-    (method, path): (&str, &str),
+    request: (&str, &str),
     token: &str,
     content_type: &str,
     body: &str,
 ) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tokio::io::AsyncWriteExt::write_all(&mut s, req.as_bytes())
-        .await
-        .unwrap();
-    let mut out = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut s, &mut out)
-        .await
-        .unwrap();
-    let status = out[9..12].parse().unwrap();
-    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
-    (status, body)
+    let (status, body) = http_bytes(addr, request, token, content_type, body.as_bytes()).await;
+    (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// `yiping account --database db …`: its standard output.

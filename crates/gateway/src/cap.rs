@@ -262,13 +262,7 @@ pub async fn take(
         // anything changes (any alert of a warning's chain finds it, at any point).
         let mut targets: Vec<u64> = vec![];
         if !alert.references.is_empty() {
-            let live = live_warnings(&h).await.ok_or_else(|| {
-                HttpError(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::Stopping,
-                    "gateway is stopping".into(),
-                )
-            })?;
+            let live = live_warnings(&h).await.ok_or_else(super::web::stopping)?;
             for (sender, identifier) in &alert.references {
                 match live.iter().find(|w| {
                     w.cap_refs

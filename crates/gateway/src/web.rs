@@ -190,15 +190,17 @@ pub(crate) async fn caller(
     Ok(who)
 }
 
+/// The answer when the core is gone (the gateway is shutting down).
+pub(crate) fn stopping() -> HttpError {
+    HttpError(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Stopping,
+        "gateway is stopping".into(),
+    )
+}
+
 /// Hand a command to the core and wait for its outcome.
 pub(crate) async fn submit(h: &Http, request: store::Request) -> Result<CommandOutcome, HttpError> {
-    let stopping = || {
-        HttpError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Stopping,
-            "gateway is stopping".into(),
-        )
-    };
     let (tx, rx) = oneshot::channel();
     let msg = CoreMsg::Command {
         id: None,

@@ -249,11 +249,7 @@ async fn intake_batch(
                         reply: Some(tx),
                     };
                     if h.core.send(msg).await.is_err() {
-                        return Err(HttpError(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            ErrorCode::Stopping,
-                            "gateway is stopping".into(),
-                        ));
+                        return Err(super::web::stopping());
                     }
                     pending.push((n, source_id, rx));
                 }

@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio::sync::oneshot;
 
 use super::super::CoreMsg;
-use super::super::web::{Http, HttpError, Peer, caller, read_body, reader};
+use super::super::web::{Http, HttpError, Peer, caller, read_body, reader, stopping};
 use domain::access::Role;
 use protocol::{ErrorCode, Ticket};
 
@@ -194,13 +194,6 @@ async fn ticket(h: &Http, n: u64, region: &str) -> Result<Option<Ticket>, HttpEr
         region: region.to_string(),
         created: (i64::MIN, i64::MAX),
         reply: tx,
-    };
-    let stopping = || {
-        HttpError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Stopping,
-            "gateway is stopping".into(),
-        )
     };
     h.core.send(ask).await.map_err(|_| stopping())?;
     Ok(rx.await.map_err(|_| stopping())?.into_iter().next())
