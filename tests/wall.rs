@@ -66,6 +66,7 @@ fn snap(
             warnings,
             units,
             briefing: None,
+            duty: None,
         }),
         now_us(),
     )
@@ -109,6 +110,7 @@ fn the_mirror_queue_sla_and_dispatch_click_follow_the_feed() {
             warnings: vec![],
             units: vec![examples::unit()],
             briefing: None,
+            duty: None,
         }),
         0,
     ))
@@ -289,6 +291,7 @@ fn a_wall_that_hears_nothing_says_it_is_stale() {
             warnings: vec![],
             units: vec![],
             briefing: None,
+            duty: None,
         }),
         0,
     ))

@@ -262,6 +262,7 @@ fn run_size(cells: usize, tickets: usize, a: &Args) -> anyhow::Result<Figures> {
                 warnings: vec![],
                 units: vec![],
                 briefing: None,
+                duty: None,
             }),
             now_us(),
         ))?;

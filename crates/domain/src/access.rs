@@ -21,6 +21,10 @@ pub enum Role {
     Operator,
     /// Also registers units and imports history (`created_ms`).
     Admin,
+    /// The gateway's own duty engine (`duty_record`): no credential has this role (a
+    /// config or an account naming it is refused).
+    #[serde(skip)]
+    System,
 }
 
 impl Role {
@@ -30,6 +34,7 @@ impl Role {
             Role::Unit => "unit",
             Role::Operator => "operator",
             Role::Admin => "admin",
+            Role::System => "system",
         }
     }
 
@@ -125,6 +130,23 @@ fn forbidden(msg: impl Into<String>) -> Refusal {
 /// lifecycle, which says so in its own words.)
 pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Refusal> {
     let role = access.role;
+    // The duty engine's records are the gateway's own; the engine sends nothing else.
+    match (matches!(cmd, Command::DutyRecord { .. }), role == Role::System) {
+        (true, false) => {
+            return Err(forbidden(
+                "duty_record is sent by the gateway's duty engine only",
+            ));
+        }
+        (false, true) => {
+            return Err(forbidden("the duty engine sends duty_record only"));
+        }
+        _ => {}
+    }
+    if matches!(cmd, Command::SetRoster { .. }) && role != Role::Admin {
+        return Err(forbidden(
+            "the roster is set by an admin credential (yiping roster import)",
+        ));
+    }
     if !role.can_command() {
         return Err(forbidden(format!(
             "a viewer credential cannot send commands ({}): ask for an operator's",

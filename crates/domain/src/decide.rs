@@ -183,6 +183,16 @@ impl Decider<'_> {
                 }
                 Ok(Decision::Briefing(None))
             }
+            Command::SetRoster { .. }
+            | Command::SwapShift { .. }
+            | Command::AckEscalation { .. }
+            | Command::AnnotateHandover { .. }
+            | Command::SignHandover { .. }
+            | Command::DutyRecord { .. } => {
+                let region_ok = |c: &str| self.region_known(c);
+                crate::duty::decide(self.state, cmd, ask.actor, ask.access, now_ms, &region_ok)
+                    .map(Decision::Duty)
+            }
             Command::SetUnitDuty { unit, on_duty } => {
                 let u = self.state.units.get(unit).ok_or_else(|| {
                     Refusal::new(ErrorCode::UnknownUnit, format!("no unit with id {unit}"))
@@ -317,6 +327,11 @@ impl Decider<'_> {
 
     /// A region the city has (a grid, or a district, town or village: a warning may cover
     /// any of them), when the gateway knows its layers. Warnings are rare: a scan will do.
+    /// Is `r` one of the city's regions (any, when the gateway does not know its grids)?
+    fn region_known(&self, r: &str) -> bool {
+        self.check_region(r).is_ok()
+    }
+
     fn check_region(&self, r: &str) -> Result<(), Refusal> {
         match &self.bounds.grids {
             Some(grids)
@@ -460,6 +475,8 @@ pub enum Decision {
     WarningUpdated(Warning),
     Unit(Unit),
     Briefing(Option<Briefing>),
+    /// The duty room (roster, shifts, escalations, handovers).
+    Duty(protocol::DutyChange),
 }
 
 /// The numbers a new record takes: the next ticket's and warning's ids.
@@ -501,6 +518,7 @@ impl Decision {
             Decision::WarningUpdated(w) => (Event::WarningUpdated { warning: w }, None),
             Decision::Unit(u) => (Event::UnitStatus { unit: u }, None),
             Decision::Briefing(b) => (Event::BriefingChanged { briefing: b }, None),
+            Decision::Duty(c) => (Event::Duty { change: Box::new(c) }, None),
         }
     }
 }

@@ -9,6 +9,7 @@ mod change;
 pub mod deadline;
 pub mod decide;
 pub mod duplicates;
+pub mod duty;
 pub mod field;
 pub mod kpi;
 pub mod lifecycle;

@@ -25,6 +25,8 @@ pub struct State {
     pub warnings: BTreeMap<u64, Warning>,
     pub units: BTreeMap<String, Unit>,
     pub briefing: Option<Briefing>,
+    /// The duty room: roster, who is on duty, escalations, handovers.
+    pub duty: protocol::Duty,
 }
 
 /// What applying one message or event changed, for whoever keeps derived state (figures,
@@ -49,6 +51,8 @@ pub enum Change {
     Unit,
     /// The briefing started, changed or ended.
     Briefing,
+    /// The duty room changed.
+    Duty,
     /// Nothing in the state (heartbeat, results, errors, audit answers).
     None,
 }
@@ -96,6 +100,10 @@ pub fn apply(state: &mut State, event: &Event) -> Change {
         Event::BriefingChanged { briefing } => {
             state.briefing = briefing.clone();
             Change::Briefing
+        }
+        Event::Duty { change } => {
+            crate::duty::apply(&mut state.duty, change);
+            Change::Duty
         }
     }
 }

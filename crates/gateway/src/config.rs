@@ -34,6 +34,9 @@ pub struct GatewayConfig {
     pub cap: Cap,
     /// The center's workflow: which levels' results it reviews, extensions, 疑难.
     pub workflow: domain::workflow::Rules,
+    /// The duty room (`[duty]`): escalations, their channels, reports. Absent: no duty
+    /// engine runs (a roster may still be set and shown).
+    pub duty: Option<crate::duty::DutyConfig>,
     /// Cluster mode (config/cluster.toml): PostgreSQL is the record and JetStream the log;
     /// `database` is not used.
     pub cluster: Option<cluster::ClusterConfig>,
@@ -191,6 +194,7 @@ impl Default for GatewayConfig {
             open311: Open311::default(),
             cap: Cap::default(),
             workflow: Default::default(),
+            duty: None,
             cluster: None,
             replay: None,
         }
@@ -363,6 +367,9 @@ impl GatewayConfig {
             return bad(
                 "limits: commands_per_minute, access_log_days and access_log_rows must be > 0",
             );
+        }
+        if let Some(d) = &self.duty {
+            d.check().map_err(ConfigError::Invalid)?;
         }
         let mut seen = std::collections::HashSet::new();
         for t in &self.tokens {

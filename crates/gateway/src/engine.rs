@@ -23,6 +23,7 @@ use store::{Request, ScopeSum, Store};
 
 mod asks;
 mod beat;
+mod duty;
 mod fanout;
 mod joins;
 mod msg;
@@ -96,6 +97,8 @@ struct Core {
     /// Scopes' reads running (at most one), and the scopes waiting for the next.
     scope_reads: usize,
     scope_waiting: Vec<String>,
+    /// The duty room's messages (`duty/notify.rs`).
+    notifier: crate::duty::Notifier,
 }
 
 /// Access-log lines written at most per heartbeat; past that they are counted.
@@ -107,7 +110,7 @@ pub async fn run(
     mut rx: mpsc::Receiver<CoreMsg>,
     status: Arc<Status>,
     mut stop: watch::Receiver<bool>,
-    (directory, node): (Arc<Directory>, Option<Node>),
+    (directory, node, notifier): (Arc<Directory>, Option<Node>, crate::duty::Notifier),
 ) {
     let (scope_sender, scope_sums) = mpsc::channel(16);
     let mut core = Core {
@@ -117,6 +120,7 @@ pub async fn run(
         rewinds: HashMap::new(),
         scope_reads: 0,
         scope_waiting: Vec::new(),
+        notifier,
         // The first trim a minute after start: nothing competes with the first joins.
         trimmed: std::time::Instant::now(),
         snapshots: HashMap::new(),
@@ -159,6 +163,7 @@ pub async fn run(
                 // A replay shows what happened, nothing more: no supervision of its own.
                 if core.replay.is_none() && core.writes() {
                     core.run_rules().await;
+                    core.duty_round().await;
                 }
                 if core.writes() {
                     core.expire_keys();
@@ -326,6 +331,12 @@ impl Core {
             }
             CoreMsg::Warnings { reply } => {
                 let _ = reply.send(self.store.warnings().values().cloned().collect());
+            }
+            CoreMsg::Duty { reply } => {
+                let _ = reply.send(Box::new(self.store.duty().clone()));
+            }
+            CoreMsg::Report { region, reply } => {
+                let _ = reply.send(self.report_inputs(&region));
             }
             CoreMsg::Tickets {
                 ids,

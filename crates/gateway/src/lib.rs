@@ -15,6 +15,7 @@ pub mod cap;
 pub mod cap_in;
 pub mod cli;
 mod conn;
+pub mod duty;
 mod engine;
 mod forward;
 mod http;
@@ -22,6 +23,7 @@ pub mod open311;
 mod phone;
 pub mod photos;
 mod replay;
+pub mod report;
 mod rewind;
 mod scope;
 mod snapshot;
@@ -177,13 +179,22 @@ pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError
         )),
         _ => None,
     };
+    let notifier = match &cfg.duty {
+        Some(d) => duty::Notifier::start(d, core_tx.clone(), status.clone()),
+        None => duty::Notifier::default(),
+    };
+    tokio::spawn(report::schedule::run(
+        cfg.clone(),
+        core_tx.clone(),
+        stop_rx.clone(),
+    ));
     let core = tokio::spawn(engine::run(
         store,
         cfg.clone(),
         core_rx,
         status.clone(),
         stop_rx.clone(),
-        (directory.clone(), node),
+        (directory.clone(), node, notifier.clone()),
     ));
     let tls = match &cfg.tls {
         Some(t) => Some(tls::acceptor(&t.cert, &t.key).map_err(GatewayError::Tls)?),
@@ -212,6 +223,8 @@ pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError
         gazetteer,
         photos,
         ws_port: ws_addr.port(),
+        duty: notifier,
+        names: Arc::new(report::names(&cfg)),
         cfg: cfg.clone(),
         directory,
         core: core_tx,

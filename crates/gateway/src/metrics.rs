@@ -109,6 +109,15 @@ pub struct Metrics {
     pub open_by_status: [AtomicU64; 5],
     pub overdue_by_stage: [AtomicU64; 3],
     pub warnings_by_level: [AtomicU64; 4],
+    /// The duty room: messages sent and failed (every try), escalations open and
+    /// acknowledged (of those kept), handovers not yet signed, each channel's failures
+    /// in a row.
+    pub duty_sent: AtomicU64,
+    pub duty_failed: AtomicU64,
+    pub duty_open: AtomicU64,
+    pub duty_acked: AtomicU64,
+    pub handovers_unsigned: AtomicU64,
+    pub duty_channels: std::sync::Mutex<Vec<(String, u64)>>,
 }
 
 impl Default for Metrics {
@@ -129,6 +138,12 @@ impl Default for Metrics {
             open_by_status: Default::default(),
             overdue_by_stage: Default::default(),
             warnings_by_level: Default::default(),
+            duty_sent: AtomicU64::new(0),
+            duty_failed: AtomicU64::new(0),
+            duty_open: AtomicU64::new(0),
+            duty_acked: AtomicU64::new(0),
+            handovers_unsigned: AtomicU64::new(0),
+            duty_channels: Default::default(),
         }
     }
 }
@@ -244,6 +259,44 @@ impl Metrics {
                 .iter()
                 .zip(&self.warnings_by_level)
                 .map(|(l, v)| (format!("{{level=\"{}\"}}", l.en().to_lowercase()), get(v)))
+                .collect(),
+        );
+        one(
+            "yiping_duty_messages_total",
+            "counter",
+            "Escalation messages tried, by outcome (each retry counts).",
+            vec![
+                ("{outcome=\"sent\"}".into(), get(&self.duty_sent)),
+                ("{outcome=\"failed\"}".into(), get(&self.duty_failed)),
+            ],
+        );
+        one(
+            "yiping_duty_escalations",
+            "gauge",
+            "Escalations open (nobody acknowledged yet), and acknowledged of the last kept.",
+            vec![
+                ("{state=\"open\"}".into(), get(&self.duty_open)),
+                ("{state=\"acknowledged\"}".into(), get(&self.duty_acked)),
+            ],
+        );
+        one(
+            "yiping_duty_handovers_unsigned",
+            "gauge",
+            "Shift handovers drafted and not yet signed by the incoming officer.",
+            vec![(String::new(), get(&self.handovers_unsigned))],
+        );
+        let channels = self
+            .duty_channels
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
+        one(
+            "yiping_duty_channel_failures",
+            "gauge",
+            "A notification channel's failures in a row (0: its last message went through).",
+            channels
+                .into_iter()
+                .map(|(c, n)| (format!("{{channel=\"{}\"}}", c.replace(['"', '\\', '\n'], "_")), n))
                 .collect(),
         );
         self.batch_size.render(

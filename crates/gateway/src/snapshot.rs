@@ -36,6 +36,8 @@ pub struct View {
     pub warnings: Vec<Warning>,
     pub units: Vec<Unit>,
     pub briefing: Option<Briefing>,
+    /// The duty room as the scope sees it (`scope::duty`).
+    pub duty: Option<Box<protocol::Duty>>,
     pub region: String,
     /// Tickets per part.
     pub part: usize,
@@ -115,6 +117,7 @@ pub fn build(v: &View, encoding: Encoding) -> Vec<Message> {
             warnings: if first { &v.warnings } else { none },
             units: if first { &v.units } else { &[] },
             briefing: v.briefing.as_ref().filter(|_| first),
+            duty: v.duty.as_deref().filter(|_| first),
         };
         match encoding {
             Encoding::Compact => {
@@ -140,6 +143,7 @@ pub fn build(v: &View, encoding: Encoding) -> Vec<Message> {
                     warnings: head.warnings.to_vec(),
                     units: head.units.to_vec(),
                     briefing: head.briefing.cloned(),
+                    duty: head.duty.map(|d| Box::new(d.clone())),
                 });
                 match serde_json::to_string(&msg) {
                     Ok(s) => out.push(Message::Text(s.into())),

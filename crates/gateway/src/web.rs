@@ -55,6 +55,10 @@ pub struct Http {
     pub photos: Arc<super::photos::Photos>,
     /// The WebSocket port (the phone page's live feed).
     pub ws_port: u16,
+    /// The duty room's notifier (its key checks acknowledgement links).
+    pub duty: crate::duty::Notifier,
+    /// District and town names, for reports.
+    pub names: std::sync::Arc<std::collections::HashMap<String, String>>,
 }
 
 impl Http {

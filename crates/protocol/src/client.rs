@@ -196,6 +196,22 @@ pub enum Command {
     Promote { seq: u64, significant: bool },
     /// End the briefing: every wall goes back.
     EndBriefing,
+    /// 值班表: replace the roster (admin; `yiping roster import`). Shift ids are given
+    /// by the gateway (leave them 0).
+    SetRoster { roster: super::Roster },
+    /// 调班: another person takes a shift (same role, same center).
+    SwapShift { shift: u64, person: String },
+    /// Acknowledge an escalation (from the wall, the console or the link in its message):
+    /// it stops climbing.
+    AckEscalation { escalation: u64 },
+    /// The outgoing officer's notes on a handover (replacing earlier notes).
+    AnnotateHandover { handover: u64, notes: String },
+    /// The incoming officer signs a handover (交接签字).
+    SignHandover { handover: u64 },
+    /// The gateway's own duty engine records a change (a shift starting or ending, an
+    /// escalation climbing, a message sent, a channel's health). Refused from any
+    /// credential: only the gateway sends it.
+    DutyRecord { change: Box<super::DutyChange> },
 }
 
 impl Command {
@@ -294,6 +310,12 @@ impl Command {
             Command::StartBriefing { .. } => "start_briefing",
             Command::Promote { .. } => "promote",
             Command::EndBriefing => "end_briefing",
+            Command::SetRoster { .. } => "set_roster",
+            Command::SwapShift { .. } => "swap_shift",
+            Command::AckEscalation { .. } => "ack_escalation",
+            Command::AnnotateHandover { .. } => "annotate_handover",
+            Command::SignHandover { .. } => "sign_handover",
+            Command::DutyRecord { .. } => "duty_record",
         }
     }
 }

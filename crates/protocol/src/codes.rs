@@ -99,6 +99,15 @@ wire_enum! {
         BadImage = "bad_image",
         /// Wider, taller or more pixels than the gateway decodes (a decompression bomb).
         ImageTooLarge = "image_too_large",
+        // The duty room (roster, escalations, handovers).
+        /// A roster row that does not hold (its line and what to fix in the message).
+        BadRoster = "bad_roster",
+        UnknownShift = "unknown_shift",
+        UnknownPerson = "unknown_person",
+        UnknownEscalation = "unknown_escalation",
+        UnknownHandover = "unknown_handover",
+        /// The escalation was already acknowledged or closed, or the handover signed.
+        AlreadyClosed = "already_closed",
     }
 }
 

@@ -2,8 +2,8 @@
 //! instead of JSON `snapshot` parts. Each part is one binary WebSocket frame:
 //!
 //! ```text
-//! "YSC3"  head (postcard: epoch, seq, part, last, ticket count, warnings, units and
-//!         briefing as JSON text)  then `count` tickets, each a postcard `Row`
+//! "YSC4"  head (postcard: epoch, seq, part, last, ticket count, warnings, units, the
+//!         briefing and the duty room as JSON text)  then `count` tickets, each a postcard `Row`
 //! ```
 //!
 //! A ticket's row is its fields in declaration order: integers as varints, enums as their
@@ -22,7 +22,7 @@ use super::{
 };
 
 /// The first bytes of every compact part (and its version).
-pub const MAGIC: &[u8; 4] = b"YSC3";
+pub const MAGIC: &[u8; 4] = b"YSC4";
 
 /// How a client wants its snapshot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ pub enum Encoding {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompactError {
-    #[error("not a compact snapshot part (no YSC3 at its start)")]
+    #[error("not a compact snapshot part (no YSC4 at its start)")]
     Magic,
     #[error("compact snapshot part does not decode: {0}")]
     Postcard(#[from] postcard::Error),
@@ -57,6 +57,7 @@ struct Head<'a> {
     warnings: &'a str,
     units: &'a str,
     briefing: &'a str,
+    duty: &'a str,
 }
 
 /// A ticket as a row: the same fields, borrowed, with no field ever left out (postcard
@@ -241,6 +242,7 @@ pub struct PartHead<'a> {
     pub warnings: &'a [Warning],
     pub units: &'a [Unit],
     pub briefing: Option<&'a Briefing>,
+    pub duty: Option<&'a crate::Duty>,
 }
 
 /// One compact part: the head, then the rows as they are.
@@ -249,6 +251,7 @@ pub fn encode_part<'r>(head: &PartHead, rows: impl ExactSizeIterator<Item = &'r 
     let warnings = serde_json::to_string(head.warnings).unwrap_or_default();
     let units = serde_json::to_string(head.units).unwrap_or_default();
     let briefing = serde_json::to_string(&head.briefing).unwrap_or_default();
+    let duty = serde_json::to_string(&head.duty).unwrap_or_default();
     let h = Head {
         epoch: head.epoch,
         seq: head.seq,
@@ -258,6 +261,7 @@ pub fn encode_part<'r>(head: &PartHead, rows: impl ExactSizeIterator<Item = &'r 
         warnings: &warnings,
         units: &units,
         briefing: &briefing,
+        duty: &duty,
     };
     let mut out = MAGIC.to_vec();
     out.extend(postcard::to_stdvec(&h).unwrap_or_default());
@@ -290,6 +294,7 @@ pub fn decode_part(bytes: &[u8]) -> Result<Snapshot, CompactError> {
         warnings: serde_json::from_str(h.warnings)?,
         units: serde_json::from_str(h.units)?,
         briefing: serde_json::from_str(h.briefing)?,
+        duty: serde_json::from_str(h.duty)?,
     })
 }
 
@@ -350,6 +355,7 @@ mod tests {
             warnings: vec![examples::warning()],
             units: vec![],
             briefing: None,
+            duty: None,
         };
         let rows: Vec<Vec<u8>> = snap.tickets.iter().map(ticket_row).collect();
         let head = PartHead {
@@ -360,6 +366,7 @@ mod tests {
             warnings: &snap.warnings,
             units: &snap.units,
             briefing: None,
+            duty: None,
         };
         let bytes = encode_part(&head, rows.iter().map(|r| r.as_slice()));
         assert_eq!(decode_part(&bytes).unwrap(), snap);
@@ -380,6 +387,7 @@ mod tests {
             warnings: &[],
             units: &[],
             briefing: None,
+            duty: None,
         };
         let bytes = encode_part(&head, rows.iter().map(|r| r.as_slice()));
         assert!(matches!(decode_part(&bytes[1..]), Err(CompactError::Magic)));

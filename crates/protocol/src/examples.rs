@@ -463,6 +463,9 @@ pub fn client_messages() -> Vec<(&'static str, ClientMsg)> {
         ),
         ("end_briefing", cmd("k-19", Command::EndBriefing)),
     ]
+    .into_iter()
+    .chain(crate::duty_examples::client(cmd))
+    .collect()
 }
 
 /// A briefing on the example warning with one significant entry.
@@ -504,6 +507,7 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
                 warnings: vec![warning()],
                 units: vec![unit()],
                 briefing: None,
+                duty: None,
             }),
         ),
         (
@@ -707,6 +711,9 @@ pub fn server_messages() -> Vec<(&'static str, ServerMsg)> {
             },
         ),
     ]
+    .into_iter()
+    .chain(crate::duty_examples::server(delta))
+    .collect()
 }
 
 /// The figures of a small history: the example ticket taken in and another (1025) of

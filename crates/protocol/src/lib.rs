@@ -6,6 +6,9 @@
 
 mod client;
 mod codes;
+mod duty;
+#[doc(hidden)]
+pub mod duty_examples;
 pub mod compact;
 pub mod decode;
 #[doc(hidden)]
@@ -18,6 +21,10 @@ mod server;
 
 pub use client::{ClientMsg, Command, Hello, NewTicket, NewWarning, Resume, RewindAsk};
 pub use codes::{AuditAction, ErrorCode, WarningKind};
+pub use duty::{
+    CHANNEL_FAILING, ChannelHealth, Duty, DutyChange, DutyFigures, DutyRole, Escalation,
+    EscalationRule, Handover, HardCase, KEEP_CLOSED, Notice, Person, Roster, Shift, Subject,
+};
 pub use field::{
     FieldMark, LiveUnit, MAX_PHOTOS_PER_ACTION, MAX_PHOTOS_PER_TICKET, PhotoRef, PhotoSlot,
     Position, is_photo_id,
@@ -33,6 +40,10 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// The actor the gateway names in the audit trail when it supervises (督办) a ticket on
 /// its own; walls show these as notices.
 pub const AUTO_SUPERVISOR: &str = "系统自动督办";
+
+/// The actor the gateway names when its duty engine records a change (shifts,
+/// escalations, messages).
+pub const DUTY_SYSTEM: &str = "值班系统";
 
 #[cfg(test)]
 mod tests;

@@ -64,6 +64,10 @@ pub struct Snapshot {
     /// The briefing running, if any (in part 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub briefing: Option<Briefing>,
+    /// The duty room (in part 0): the roster, who is on duty, open escalations and
+    /// handovers, channels' health.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duty: Option<Box<crate::Duty>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -119,6 +123,9 @@ pub enum Event {
     BriefingChanged {
         briefing: Option<Briefing>,
     },
+    /// The duty room changed (`DutyChange`: roster, shifts, escalations, handovers,
+    /// channels).
+    Duty { change: Box<crate::DutyChange> },
 }
 
 impl Event {
@@ -170,6 +177,8 @@ impl Event {
             Event::UnitStatus { unit } => vec![unit.area.as_str()],
             // A briefing is city-wide: every wall turns to it.
             Event::BriefingChanged { .. } => vec![],
+            // A center's duty (its shifts, escalations, handovers): that center's region.
+            Event::Duty { change } => change.center().map_or(vec![], |c| vec![c]),
         }
     }
 
@@ -182,6 +191,14 @@ impl Event {
         // but the city's: "" is not an area that contains every region here.
         if self.ticket().is_some_and(|t| t.grid.is_empty()) {
             return false;
+        }
+        // A center's duty goes to the walls inside it and to the centers above it: a
+        // town's wall shows its town's duty and the city's escalations are not its own.
+        if let Event::Duty { change } = self {
+            return match change.center() {
+                None => true,
+                Some(c) => super::within(region, c) || super::within(c, region),
+            };
         }
         let grids = self.grids();
         // City-wide warnings and units (no grid, or an area that contains the region)

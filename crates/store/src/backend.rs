@@ -50,6 +50,7 @@ pub trait Backend: Send {
         Ok(None)
     }
     fn briefing(&self) -> Result<Option<Briefing>, StoreError>;
+    fn duty(&self) -> Result<Option<protocol::Duty>, StoreError>;
     fn deltas_after(&self, seq: u64, limit: usize) -> Result<Vec<StoredDelta>, StoreError>;
     fn audit_of(&self, ticket: u64) -> Result<Vec<AuditEntry>, StoreError>;
 
@@ -63,6 +64,7 @@ pub trait Backend: Send {
     fn upsert_warning(&self, w: &Warning) -> Result<(), StoreError>;
     fn upsert_unit(&self, u: &Unit) -> Result<(), StoreError>;
     fn set_briefing(&self, b: Option<&Briefing>) -> Result<(), StoreError>;
+    fn set_duty(&self, d: &protocol::Duty) -> Result<(), StoreError>;
     fn insert_idem(
         &self,
         credential: &str,

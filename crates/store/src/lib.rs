@@ -211,6 +211,7 @@ impl Store {
             .collect();
         self.idem = loaded.idem.into_iter().map(|(k, _, o)| (k, o)).collect();
         self.state.briefing = self.db.briefing()?;
+        self.state.duty = self.db.duty()?.unwrap_or_default();
         // Scopes being summed elsewhere are summed here instead: the changes noted for
         // them may include what was just rolled back.
         let scopes: Vec<String> = self
@@ -305,6 +306,14 @@ impl Store {
     pub fn briefing(&self) -> Option<&Briefing> {
         self.state.briefing.as_ref()
     }
+    /// The duty room: roster, who is on duty, escalations, handovers.
+    pub fn duty(&self) -> &protocol::Duty {
+        &self.state.duty
+    }
+    /// The whole live state (the duty engine's round reads it).
+    pub fn state(&self) -> &domain::State {
+        &self.state
+    }
 
     pub fn units(&self) -> &BTreeMap<String, Unit> {
         &self.state.units
@@ -327,6 +336,12 @@ impl Store {
             | Event::WarningUpdated { warning } => self.db.upsert_warning(warning)?,
             Event::UnitStatus { unit } => self.db.upsert_unit(unit)?,
             Event::BriefingChanged { briefing } => self.db.set_briefing(briefing.as_ref())?,
+            // The duty room is written whole, after the change.
+            Event::Duty { change } => {
+                let mut duty = self.state.duty.clone();
+                domain::duty::apply(&mut duty, change);
+                self.db.set_duty(&duty)?;
+            }
         }
         self.remember(event);
         Ok(())

@@ -121,6 +121,11 @@ pub const BRIEFING: &str = "SELECT v FROM meta WHERE k = 'briefing'";
 pub const SET_BRIEFING: &str = "INSERT INTO meta (k, v) VALUES ('briefing', $1)
      ON CONFLICT (k) DO UPDATE SET v = excluded.v";
 pub const CLEAR_BRIEFING: &str = "DELETE FROM meta WHERE k = 'briefing'";
+/// The duty room (roster, shifts on duty, escalations, handovers), whole: it changes a
+/// few times a minute at most.
+pub const DUTY: &str = "SELECT v FROM meta WHERE k = 'duty'";
+pub const SET_DUTY: &str = "INSERT INTO meta (k, v) VALUES ('duty', $1)
+     ON CONFLICT (k) DO UPDATE SET v = excluded.v";
 
 pub const INSERT_EVENT: &str = "INSERT INTO events (seq, ts_us, frame) VALUES ($1, $2, $3)";
 pub const INSERT_KEY: &str =

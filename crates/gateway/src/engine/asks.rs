@@ -11,7 +11,11 @@ impl Core {
         let mut kept = Vec::with_capacity(batch.len());
         for (id, request, reply) in batch {
             // Admin credentials are systems' (imports, bridges, the simulator): unbudgeted.
-            let admin = request.access.role == domain::access::Role::Admin;
+            // ... and so is the gateway's own duty engine.
+            let admin = matches!(
+                request.access.role,
+                domain::access::Role::Admin | domain::access::Role::System
+            );
             if admin || self.budget.take(&request.credential, now) {
                 kept.push((id, request, reply));
                 continue;

@@ -139,6 +139,20 @@ impl Core {
         set(&m.open_by_status, &open);
         set(&m.overdue_by_stage, &overdue);
         set(&m.warnings_by_level, &levels);
+        let duty = self.store.duty();
+        let open = duty.escalations.iter().filter(|e| e.closed.is_none()).count();
+        let acked = duty.escalations.iter().filter(|e| e.acked_by.is_some()).count();
+        let unsigned = duty.handovers.iter().filter(|h| h.signed_by.is_none()).count();
+        m.duty_open.store(open as u64, Ordering::Relaxed);
+        m.duty_acked.store(acked as u64, Ordering::Relaxed);
+        m.handovers_unsigned.store(unsigned as u64, Ordering::Relaxed);
+        if let Ok(mut c) = m.duty_channels.lock() {
+            *c = duty
+                .channels
+                .iter()
+                .map(|h| (h.channel.clone(), h.failures as u64))
+                .collect();
+        }
     }
 
     /// Forget idempotency keys past their time, so that memory stays bounded over months.

@@ -165,6 +165,7 @@ impl Core {
             briefing: store
                 .briefing()
                 .map(|b| scope::briefing(b, region, |id| self.grid_of(id))),
+            duty: scope::duty(store.duty(), region),
             region: region.to_string(),
             part: self.cfg.limits.snapshot_part,
         };

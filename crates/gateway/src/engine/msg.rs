@@ -77,6 +77,15 @@ pub enum CoreMsg {
     Warnings {
         reply: oneshot::Sender<Vec<protocol::Warning>>,
     },
+    /// The duty room as it stands (roster, on duty, escalations, handovers).
+    Duty {
+        reply: oneshot::Sender<Box<protocol::Duty>>,
+    },
+    /// What a report of `region` is made of (figures, duty, warnings, 疑难 cases).
+    Report {
+        region: String,
+        reply: oneshot::Sender<Result<Box<crate::report::Inputs>, String>>,
+    },
     /// A cluster follower: the writer's answer to a command forwarded to it.
     Forwarded {
         id: Option<u64>,

@@ -244,6 +244,7 @@ impl Core {
             warnings: vec![],
             units: store.units().get(unit).into_iter().cloned().collect(),
             briefing: None,
+            duty: None,
         });
         match serde_json::to_string(&msg) {
             Ok(s) => vec![Message::Text(s.into())],

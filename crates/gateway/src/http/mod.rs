@@ -39,6 +39,11 @@ pub fn router(state: Http) -> Router {
         .route("/api/commands", post(commands::post))
         .route("/api/photos", post(photos::upload))
         .route("/api/photos/{id}", get(photos::serve))
+        // The duty room (`duty.rs`).
+        .route("/api/duty", get(duty::get_duty))
+        .route("/api/roster", post(duty::post_roster))
+        .route("/api/reports/{kind}", get(duty::get_report))
+        .route("/duty/ack", get(duty::ack_page).post(duty::ack_post))
         // The phone page of units and grid workers (`phone.rs`).
         .route("/m", get(super::phone::index))
         .route("/m/", get(super::phone::index))
@@ -276,6 +281,7 @@ async fn intake_batch(
 }
 
 mod commands;
+mod duty;
 mod photos;
 #[cfg(test)]
 mod tests;

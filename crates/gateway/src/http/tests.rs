@@ -64,6 +64,8 @@ fn app() -> (Router, Arc<Mutex<Vec<store::Request>>>) {
             .unwrap(),
         ),
         ws_port: 0,
+        duty: Default::default(),
+        names: Default::default(),
     };
     (router(state), seen)
 }

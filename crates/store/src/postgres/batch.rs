@@ -16,6 +16,8 @@ pub(super) struct Pending {
     pub(super) units: std::collections::BTreeMap<String, String>,
     /// The briefing's new value (`Some(None)`: cleared).
     pub(super) briefing: Option<Option<String>>,
+    /// The duty room's new value, whole.
+    pub(super) duty: Option<String>,
 }
 
 impl Pg {
@@ -100,6 +102,9 @@ impl Pg {
                 self.execute(sql::CLEAR_BRIEFING, &[])?;
             }
             None => {}
+        }
+        if let Some(json) = p.duty {
+            self.execute(sql::SET_DUTY, &[&json])?;
         }
         Ok(())
     }

@@ -282,6 +282,13 @@ impl Backend for Pg {
             .transpose()
     }
 
+    fn duty(&self) -> Result<Option<protocol::Duty>, StoreError> {
+        self.texts(sql::DUTY, "duty")?
+            .first()
+            .map(|j| decode("duty", j))
+            .transpose()
+    }
+
     fn briefing(&self) -> Result<Option<Briefing>, StoreError> {
         self.texts(sql::BRIEFING, "briefing")?
             .first()
@@ -378,6 +385,14 @@ impl Backend for Pg {
             return Ok(());
         }
         self.execute(sql::UPSERT_UNIT, &[&u.id, &json])?;
+        Ok(())
+    }
+    fn set_duty(&self, d: &protocol::Duty) -> Result<(), StoreError> {
+        let json = encode(d)?;
+        if self.buffer(|p| p.duty = Some(json.clone())) {
+            return Ok(());
+        }
+        self.execute(sql::SET_DUTY, &[&json])?;
         Ok(())
     }
     fn set_briefing(&self, b: Option<&Briefing>) -> Result<(), StoreError> {

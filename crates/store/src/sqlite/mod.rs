@@ -196,6 +196,20 @@ impl Backend for Sqlite {
         Ok(())
     }
 
+    fn set_duty(&self, d: &protocol::Duty) -> Result<(), StoreError> {
+        let json = serde_json::to_string(d).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.conn.prepare_cached(sql::SET_DUTY)?.execute([json])?;
+        Ok(())
+    }
+
+    fn duty(&self) -> Result<Option<protocol::Duty>, StoreError> {
+        let v: Option<String> = self
+            .conn
+            .query_row(sql::DUTY, [], |r| r.get(0))
+            .optional()?;
+        v.map(|j| decode("duty", &j)).transpose()
+    }
+
     fn briefing(&self) -> Result<Option<Briefing>, StoreError> {
         let v: Option<String> = self
             .conn
