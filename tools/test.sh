@@ -26,8 +26,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # phone has (the page ships none: a phone's own are there).
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium chromium-driver)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+# The duty room's reports are read back with pdftotext and drawn with pdftoppm.
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
-  echo "tools/test.sh: installing ${need[*]} (the render test runs the wall under Xvfb; promtool checks /metrics; the cluster tests run PostgreSQL; the phone tests run chromium)"
+  echo "tools/test.sh: installing ${need[*]} (the render test runs the wall under Xvfb; promtool checks /metrics; the cluster tests run PostgreSQL; the phone tests run chromium; the report tests read PDFs with poppler)"
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   export DEBIAN_FRONTEND=noninteractive

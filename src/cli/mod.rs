@@ -265,6 +265,10 @@ enum Cmd {
     Replay(Box<replay_cmd::ReplayArgs>),
     /// The gateway's credentials: add, list, revoke, rotate, and the access log.
     Account(yiping::gateway::cli::account::AccountArgs),
+    /// 值班表: check a roster CSV and send it to the gateway.
+    Roster(yiping::gateway::cli::duty::RosterArgs),
+    /// 日报 / 周报: a daily or weekly report of the token's scope, as PDF or HTML.
+    Report(yiping::gateway::cli::duty::ReportArgs),
     /// A site's own division layers (GeoJSON, the properties named in a TOML) into the
     /// layer set the wall and the gateway load; every problem listed with its code.
     ImportCity {
@@ -481,6 +485,8 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::Account(args)) => yiping::gateway::cli::account::run(args),
+        Some(Cmd::Roster(a)) => yiping::gateway::cli::duty::roster(a),
+        Some(Cmd::Report(a)) => yiping::gateway::cli::duty::report(a),
         Some(Cmd::ImportCity { spec, out }) => {
             let spec = yiping::import::city::read_spec(&spec)?;
             match yiping::import::city::import(&spec)? {

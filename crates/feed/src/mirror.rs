@@ -50,6 +50,7 @@ impl Mirror {
             self.state.clear();
             self.epoch = s.epoch;
             self.state.briefing = s.briefing;
+            self.state.duty = s.duty.map(|d| *d).unwrap_or_default();
             // A new feed (a rewind, or back to live): its gateway sends its own
             // figures and replay clock within a second.
             self.replay = None;

@@ -26,6 +26,10 @@ struct Cli {
 enum Cmd {
     /// The gateway's credentials: add, list, revoke, rotate, and the access log.
     Account(yiping_gateway::cli::account::AccountArgs),
+    /// 值班表: check a roster CSV and send it to the gateway.
+    Roster(yiping_gateway::cli::duty::RosterArgs),
+    /// 日报 / 周报: a daily or weekly report, as PDF or HTML.
+    Report(yiping_gateway::cli::duty::ReportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,6 +37,8 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
         Some(Cmd::Account(a)) => yiping_gateway::cli::account::run(a),
+        Some(Cmd::Roster(a)) => yiping_gateway::cli::duty::roster(a),
+        Some(Cmd::Report(a)) => yiping_gateway::cli::duty::report(a),
         None => yiping_gateway::cli::serve(cli.serve),
     }
 }

@@ -15,6 +15,30 @@ impl Store {
             events.push(Event::BriefingChanged {
                 briefing: s.briefing.clone(),
             });
+            // The duty room as recorded: its roster, shifts on duty, escalations, handovers.
+            if let Some(d) = &s.duty {
+                use protocol::DutyChange as C;
+                let mut changes = vec![C::Roster {
+                    roster: d.roster.clone(),
+                }];
+                for (id, figures) in &d.started {
+                    if let Some(shift) = d.roster.shift(*id) {
+                        changes.push(C::ShiftStarted {
+                            shift: shift.clone(),
+                            figures: *figures,
+                        });
+                    }
+                }
+                changes.extend(d.escalations.iter().map(|e| C::Escalation {
+                    escalation: e.clone(),
+                }));
+                changes.extend(d.handovers.iter().map(|h| C::Handover {
+                    handover: h.clone(),
+                }));
+                events.extend(changes.into_iter().map(|c| Event::Duty {
+                    change: Box::new(c),
+                }));
+            }
         }
         events.extend(
             s.units

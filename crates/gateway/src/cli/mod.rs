@@ -2,6 +2,7 @@
 //! built without the wall) and the `yiping` binary's `gateway` and `account`.
 
 pub mod account;
+pub mod duty;
 mod qr;
 
 use std::net::SocketAddr;

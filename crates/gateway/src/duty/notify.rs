@@ -80,6 +80,8 @@ fn run(
 ) {
     let name = channel.cfg.name.clone();
     let mut failures: u32 = 0;
+    // The first outcome is reported too: /metrics and the wall list every channel used.
+    let mut reported = false;
     while let Ok(m) = rx.recv() {
         let now = domain::time::now_ms();
         for (who, url, ct, body) in channel.requests(&m, now) {
@@ -120,7 +122,9 @@ fn run(
                     Ok(()) => 0,
                     Err(_) => failures + 1,
                 };
-                if failures != before && (failures <= protocol::CHANNEL_FAILING || failures == 0) {
+                let changed = failures != before || !reported;
+                if changed && (failures <= protocol::CHANNEL_FAILING || failures == 0) {
+                    reported = true;
                     let health = ChannelHealth {
                         channel: name.clone(),
                         failures,

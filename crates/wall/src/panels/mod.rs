@@ -5,6 +5,7 @@
 //! emit `UiAction`s; one system lays them out, by the wall's layout or the desk's panels.
 
 mod briefing;
+mod duty;
 mod field;
 mod frame;
 pub mod kpis;
@@ -186,6 +187,7 @@ fn wall_ui(
     field::marks(&ctx, map_rect, &cx, &d.view, d.sel.ticket);
     overlays::red_banner(&ctx, map_rect, &cx, &mut out);
     overlays::supervision_notices(&ctx, map_rect, &cx, &d.notices, &mut out);
+    duty::board(&ctx, map_rect, &cx, &mut out);
     if let Some(b) = &cx.mirror.briefing
         && !took_wall
     {

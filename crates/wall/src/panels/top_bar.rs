@@ -42,6 +42,8 @@ pub fn bar(ui: &mut Ui, cx: &PanelCtx, health: &FeedHealth, demo: bool) {
             ui.add_space(24.0);
             let (text, color) = health_text(lang, health, replaying);
             ui.label(RichText::new(text).font(bold(22.0)).color(color));
+            ui.add_space(20.0);
+            super::duty::on_duty_line(ui, cx);
             if demo {
                 ui.add_space(16.0);
                 ui.label(
