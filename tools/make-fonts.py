@@ -23,7 +23,8 @@ def gb2312():
 
 def project():
     chars = set()
-    for pattern in ["src/**/*.rs", "config/**/*.toml", "assets/city/*.geojson", "README.md"]:
+    for pattern in ["src/**/*.rs", "crates/**/*.rs", "crates/**/*.html", "crates/**/*.js",
+                    "config/**/*.toml", "assets/city/*.geojson", "README.md"]:
         for p in ROOT.glob(pattern):
             chars |= set(p.read_text(encoding="utf-8"))
     return {c for c in chars if ord(c) > 0x7F}

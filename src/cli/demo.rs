@@ -51,6 +51,12 @@ pub fn run(
     };
     // The gateway knows the city's grids: a ticket on any other is refused.
     gcfg.area.grids = Some(cfg.map.grids.clone());
+    // The duty room runs as on a site, with no channel to send on: the wall shows who is
+    // on duty and the escalations, each saying no channel is configured.
+    let mut duty = yiping::gateway::duty::DutyConfig::default();
+    duty.reports.center = "镇江市社会治理现代化指挥中心".into();
+    gcfg.duty = Some(duty);
+    let roster_admin = admin.clone();
     gcfg.tokens = vec![
         TokenConfig::new(admin.clone(), Role::Admin, "仿真系统"),
         TokenConfig::new(operator.clone(), Role::Operator, "值班员(演示)"),
@@ -94,7 +100,18 @@ pub fn run(
             if history_days > 0 {
                 write_history(city.clone(), history_days, &gcfg.database)?;
             }
+            let http = format!("http://{}", gcfg.http_listen);
             let gateway = handle.block_on(yiping::gateway::start(gcfg))?;
+            if let Err(e) = demo_roster(&http, &roster_admin) {
+                tracing::warn!("the demo's roster was not set: {e:#}");
+            }
+            // YIPING_DEMO_REPORT=yesterday.pdf: the demo city's daily report of yesterday
+            // (the README's picture of one).
+            if let Ok(out) = std::env::var("YIPING_DEMO_REPORT") {
+                if let Err(e) = demo_report(&http, &roster_admin, out.into()) {
+                    tracing::warn!("the demo's report was not made: {e:#}");
+                }
+            }
             tracing::info!(
                 "demo gateway on {gateway_url} after {:.2} s",
                 started.elapsed().as_secs_f64()
@@ -165,4 +182,67 @@ fn write_history(city: Arc<City>, days: u32, database: &std::path::Path) -> anyh
         t.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The demo's roster: the city center's 值班员, 值班长 (day 08:00-20:00 and night) and
+/// 值班领导 (24 hours), yesterday to tomorrow; the wall's operator is the day's officer.
+fn demo_roster(http: &str, admin: &str) -> anyhow::Result<()> {
+    use yiping::domain::time::{DAY_MS, civil, local_day, now_ms};
+    let today = local_day(now_ms());
+    let at = |day: i64, hour: i64| {
+        let c = civil(day * DAY_MS - 8 * 3_600_000 + hour * 3_600_000);
+        format!("{} {}", c.date(), c.hhmm())
+    };
+    let people = [
+        ("officer", "ZB001", "王磊", "13800000001", "值班员(演示)"),
+        ("officer", "ZB002", "陈静", "13800000002", "陈静"),
+        ("chief", "ZB011", "张伟", "13800000011", "张伟"),
+        ("chief", "ZB012", "刘洋", "13800000012", "刘洋"),
+        ("leader", "ZB021", "李强", "13800000021", "李强"),
+        ("leader", "ZB022", "赵敏", "13800000022", "赵敏"),
+    ];
+    let mut csv = String::from("center,role,person,name,phone,credential,start,end\n");
+    for day in today - 1..=today + 1 {
+        for (i, (role, id, name, phone, cred)) in people.iter().enumerate() {
+            let (start, end) = match (role, i % 2) {
+                (&"leader", k) if (day + k as i64) % 2 == 0 => (at(day, 8), at(day + 1, 8)),
+                (&"leader", _) => continue,
+                (_, 0) => (at(day, 8), at(day, 20)),
+                _ => (at(day, 20), at(day + 1, 8)),
+            };
+            csv += &format!(",{role},{id},{name},{phone},{cred},{start},{end}\n");
+        }
+    }
+    let file = std::env::temp_dir().join(format!("yiping-demo-roster-{}.csv", std::process::id()));
+    std::fs::write(&file, csv)?;
+    let r = yiping::gateway::cli::duty::roster(yiping::gateway::cli::duty::RosterArgs {
+        cmd: yiping::gateway::cli::duty::RosterCmd::Import {
+            file: file.clone(),
+            check: false,
+            remote: yiping::gateway::cli::duty::Remote {
+                gateway: http.to_string(),
+                token: Some(admin.to_string()),
+            },
+        },
+    });
+    let _ = std::fs::remove_file(&file);
+    r
+}
+
+/// Yesterday's daily report of the demo city, into `out`.
+fn demo_report(http: &str, token: &str, out: std::path::PathBuf) -> anyhow::Result<()> {
+    use yiping::domain::time::{DAY_MS, civil, now_ms};
+    let date = civil(now_ms() - DAY_MS).date();
+    let format = if out.extension().is_some_and(|e| e == "html") { "html" } else { "pdf" };
+    yiping::gateway::cli::duty::report(yiping::gateway::cli::duty::ReportArgs {
+        kind: "daily".into(),
+        date,
+        format: format.into(),
+        region: None,
+        out: Some(out),
+        remote: yiping::gateway::cli::duty::Remote {
+            gateway: http.to_string(),
+            token: Some(token.to_string()),
+        },
+    })
 }

@@ -6,7 +6,7 @@ fn every_client_message_round_trips() {
     let msgs = client_messages();
     assert_eq!(
         msgs.len(),
-        37,
+        42,
         "one example per client message (two hellos, two reviews, two rates)"
     );
     for (name, msg) in msgs {
@@ -19,7 +19,7 @@ fn every_client_message_round_trips() {
 #[test]
 fn every_server_message_round_trips() {
     let msgs = server_messages();
-    assert_eq!(msgs.len(), 19, "one example per server message");
+    assert_eq!(msgs.len(), 21, "one example per server message");
     for (name, msg) in msgs {
         let json = serde_json::to_string(&msg).unwrap();
         let back: ServerMsg = serde_json::from_str(&json).unwrap();

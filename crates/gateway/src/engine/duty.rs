@@ -6,6 +6,9 @@ use super::*;
 use crate::duty::channels::{Message, Recipient};
 use protocol::{Command, DutyChange, DutyRole, Escalation, Notice};
 
+/// How a notice that found nobody on duty starts.
+const NOBODY: &str = "无人在岗";
+
 impl Core {
     pub(super) async fn duty_round(&mut self) {
         let Some(cfg) = self.cfg.duty.as_ref() else {
@@ -31,11 +34,30 @@ impl Core {
             .map(|(i, change)| (None, duty_request(format!("duty-{now}-{i}"), change), None))
             .collect();
         self.apply(batch).await;
-        for e in rounds {
+        for e in &rounds {
             // Applied as decided (not refused, not changed since): tell its people.
-            if self.store.duty().escalation(e.id) == Some(&e) {
-                self.tell(&e, now).await;
+            if self.store.duty().escalation(e.id) == Some(e) {
+                self.tell(e, now).await;
             }
+        }
+        // A round that found nobody on duty is told again as soon as someone is (a
+        // roster set, a shift started), not only at the next round.
+        let waiting: Vec<Escalation> = self
+            .store
+            .duty()
+            .escalations
+            .iter()
+            .filter(|e| e.closed.is_none() && !rounds.iter().any(|r| r.id == e.id))
+            .filter(|e| {
+                e.notices.last().is_some_and(|n| {
+                    n.channel == "-" && n.error.as_deref().is_some_and(|x| x.starts_with(NOBODY))
+                })
+            })
+            .filter(|e| !on_duty(self.store.duty(), &e.center, e.level).is_empty())
+            .cloned()
+            .collect();
+        for e in &waiting {
+            self.tell(e, now).await;
         }
     }
 
@@ -47,11 +69,11 @@ impl Core {
         let notifier = self.notifier.clone();
         let why_not = if people.is_empty() {
             Some(format!(
-                "无人在岗：no {} on duty at this center or above (check the roster)",
+                "{NOBODY}：no {} on duty at this center or above (check the roster)",
                 e.level.zh()
             ))
         } else if notifier.is_empty() {
-            Some("no notification channel is configured ([[duty.channels]])".to_string())
+            Some("未配置通知渠道：no notification channel is configured ([[duty.channels]])".to_string())
         } else {
             None
         };
@@ -73,7 +95,7 @@ impl Core {
                 escalation: e.id,
                 notice,
             };
-            let key = format!("notice-{}-{}-none", e.id, e.rounds);
+            let key = format!("notice-{}-{}-none-{}", e.id, e.rounds, e.notices.len());
             self.apply(vec![(None, duty_request(key, change), None)]).await;
             return;
         }

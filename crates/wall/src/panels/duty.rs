@@ -62,7 +62,8 @@ pub fn board(ctx: &egui::Context, rect: egui::Rect, cx: &PanelCtx, out: &mut Vec
                 .corner_radius(8.0)
                 .inner_margin(10.0)
                 .show(ui, |ui| {
-                    ui.set_max_width(rect.width() * 0.42);
+                    // The supervision notices take at most 38% on the right.
+                    ui.set_width(rect.width() * 0.4);
                     for c in &failing {
                         ui.label(
                             RichText::new(format!(
@@ -78,40 +79,62 @@ pub fn board(ctx: &egui::Context, rect: egui::Rect, cx: &PanelCtx, out: &mut Vec
                         );
                     }
                     for e in open.iter().take(4) {
-                        ui.horizontal(|ui| {
-                            ui.label(RichText::new(lang.t("升级提醒", "Escalation")).font(bold(20.0)).color(RED));
-                            ui.label(RichText::new(&e.title).font(bold(20.0)).color(Color32::WHITE));
-                            if ui.button(RichText::new(lang.t("确认", "Acknowledge")).font(bold(18.0))).clicked() {
-                                out.push(UiAction::Send(Command::AckEscalation { escalation: e.id }));
-                            }
-                        });
+                        // Wrapped to the box: a long title must not push it over the
+                        // supervision notices on the map's other corner.
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(format!("{} {}", lang.t("升级提醒", "Escalation"), e.title))
+                                    .font(bold(20.0))
+                                    .color(Color32::WHITE),
+                            )
+                            .wrap(),
+                        );
                         // Who was told last, when, how it went.
                         let told: Vec<String> = e
                             .notices
                             .iter()
                             .rev()
                             .take(3)
-                            .map(|n| {
-                                let ok = if n.error.is_none() { "✓" } else { "✕" };
-                                format!("{} {} {}{} {ok}", hhmm(n.at_ms), n.channel, n.role.zh(), n.name)
+                            .map(|n| match (&n.error, n.channel.as_str()) {
+                                // Nobody to tell, or nothing to tell them with: say which.
+                                (Some(err), "-") => format!(
+                                    "{} {}",
+                                    hhmm(n.at_ms),
+                                    err.split(['：', ':']).next().unwrap_or(err)
+                                ),
+                                (e, _) => format!(
+                                    "{} {} {}{} {}",
+                                    hhmm(n.at_ms),
+                                    n.channel,
+                                    n.role.zh(),
+                                    n.name,
+                                    if e.is_none() { "✓" } else { "✕" }
+                                ),
                             })
                             .collect();
-                        ui.label(
-                            RichText::new(format!(
-                                "{} {} · {}",
-                                lang.t("第", "round"),
-                                e.rounds,
-                                if told.is_empty() { lang.t("通知中…", "notifying…").to_string() } else { told.join(" · ") }
-                            ))
-                            .size(16.0)
-                            .color(DIM),
-                        );
+                        ui.horizontal_wrapped(|ui| {
+                            if ui.button(RichText::new(lang.t("确认", "Acknowledge")).font(bold(18.0))).clicked() {
+                                out.push(UiAction::Send(Command::AckEscalation { escalation: e.id }));
+                            }
+                            ui.label(
+                                RichText::new(format!(
+                                    "{} {} {} · {}",
+                                    lang.t("第", "round"),
+                                    e.rounds,
+                                    lang.t("轮", ""),
+                                    if told.is_empty() { lang.t("通知中…", "notifying…").to_string() } else { told.join(" · ") }
+                                ))
+                                .size(16.0)
+                                .color(DIM),
+                            );
+                        });
+                        ui.add_space(4.0);
                     }
                     if open.len() > 4 {
                         ui.label(RichText::new(format!("+{}", open.len() - 4)).size(16.0).color(DIM));
                     }
                     for h in unsigned.iter().take(2) {
-                        ui.horizontal(|ui| {
+                        ui.horizontal_wrapped(|ui| {
                             ui.label(RichText::new(lang.t("交接班待签收", "Handover to sign")).font(bold(18.0)).color(AMBER));
                             ui.label(
                                 RichText::new(format!(
