@@ -1845,6 +1845,10 @@ fn the_shipped_config_loads_and_knows_the_demo_citys_grids() {
         cfg.database,
         std::path::Path::new("config/../yiping.sqlite")
     );
+    // The duty room runs with its documented defaults and no channel filled in.
+    let duty = cfg.duty.expect("[duty] is set");
+    assert_eq!(duty.rules(), gateway::duty::DutyConfig::default().rules());
+    assert!(duty.channels.is_empty() && duty.reports.folder.is_none());
 }
 
 #[test]

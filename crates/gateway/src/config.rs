@@ -338,6 +338,9 @@ impl GatewayConfig {
             at(&mut t.cert);
             at(&mut t.key);
         }
+        if let Some(f) = self.duty.as_mut().and_then(|d| d.reports.folder.as_mut()) {
+            at(f);
+        }
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {

@@ -218,3 +218,82 @@ fn due(state: &State, rules: &Rules, now_ms: i64) -> Vec<Due> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duty::apply;
+    use protocol::{Person, Roster, Shift, WarningStatus, examples};
+
+    const MIN: i64 = 60_000;
+
+    fn state(now: i64) -> State {
+        let mut s = State::default();
+        let person = |id: &str| Person {
+            id: id.into(),
+            name: id.into(),
+            phone: "13800000000".into(),
+            credential: id.into(),
+        };
+        let shift = |id, role, person: &str, start, end| Shift {
+            id,
+            center: String::new(),
+            role,
+            person: person.into(),
+            start_ms: start,
+            end_ms: end,
+        };
+        let roster = Roster {
+            people: vec![person("a"), person("b"), person("c")],
+            shifts: vec![
+                shift(1, DutyRole::Officer, "a", now - 60 * MIN, now + 30 * MIN),
+                shift(2, DutyRole::Chief, "b", now - 60 * MIN, now + 120 * MIN),
+                shift(3, DutyRole::Officer, "c", now + 30 * MIN, now + 600 * MIN),
+            ],
+        };
+        apply(&mut s.duty, &DutyChange::Roster { roster });
+        let mut w = examples::warning();
+        w.level = WarningLevel::Red;
+        w.raised_ms = now - 11 * MIN;
+        s.warnings.insert(w.id, w);
+        s
+    }
+
+    fn run(s: &mut State, now: i64) -> Vec<DutyChange> {
+        let changes = round(s, &Rules::default(), now);
+        for c in &changes {
+            apply(&mut s.duty, c);
+        }
+        changes
+    }
+
+    #[test]
+    fn an_unacknowledged_red_warning_climbs_each_role_then_closes_when_acknowledged() {
+        let now = 1_800_000_000_000;
+        let mut s = state(now);
+        let c = run(&mut s, now);
+        // Two shifts start, one escalation opens at the officer.
+        assert_eq!(c.iter().filter(|c| matches!(c, DutyChange::ShiftStarted { .. })).count(), 2);
+        let e = &s.duty.escalations[0];
+        assert_eq!((e.level, e.rounds, e.rule), (DutyRole::Officer, 1, EscalationRule::WarningUnacked));
+        assert!(e.title.starts_with("红色预警 #7"), "{}", e.title);
+        // The same moment again: nothing new.
+        assert!(run(&mut s, now).is_empty());
+        // Every 10 minutes the next role up, then the leader again.
+        run(&mut s, now + 10 * MIN);
+        assert_eq!((s.duty.escalations[0].level, s.duty.escalations[0].rounds), (DutyRole::Chief, 2));
+        run(&mut s, now + 20 * MIN);
+        run(&mut s, now + 30 * MIN);
+        let e = &s.duty.escalations[0];
+        assert_eq!((e.level, e.rounds), (DutyRole::Leader, 4));
+        // At 30 minutes the officer's shift ended: its handover hands the warning over.
+        let h = &s.duty.handovers[0];
+        assert_eq!((h.from.as_str(), h.to.as_deref(), h.warnings.clone()), ("a", Some("c"), vec![7]));
+        assert!(h.events.iter().any(|l| l.contains("升级提醒")), "{:?}", h.events);
+        // Acknowledged on the wall: the escalation closes by itself at the next round.
+        s.warnings.get_mut(&7).unwrap().status = WarningStatus::Acknowledged;
+        run(&mut s, now + 31 * MIN);
+        assert_eq!(s.duty.escalations[0].closed.as_deref(), Some("预警已确认"));
+        assert!(run(&mut s, now + 60 * MIN).is_empty(), "closed: no more rounds");
+    }
+}

@@ -203,3 +203,34 @@ pub fn parse_hhmm(s: &str) -> Option<u32> {
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
     (h < 24 && m < 60 && s.len() == 5).then_some(h * 60 + m)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::GatewayConfig;
+
+    fn parse(duty: &str) -> Result<GatewayConfig, String> {
+        GatewayConfig::parse(&format!("[duty]\n{duty}"), "t").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_bad_channel_or_template_is_refused_with_what_to_fix() {
+        let sms = |body: &str| {
+            format!("[[duty.channels]]\nname = \"sms\"\nkind = \"sms\"\nurl = \"https://s.example/send\"\nbody = '{body}'\n")
+        };
+        assert!(parse(&sms(r#"{"m":"{phone}","t":"{text}"}"#)).is_ok());
+        let e = parse(&sms(r#"{"m":"{mobile}","t":"{text}"}"#)).unwrap_err();
+        assert!(e.contains("number 1 (name = \"sms\")") && e.contains("{mobile}") && e.contains("{phone}"), "{e}");
+        let e = parse(&sms(r#"{"t":"{text}"}"#)).unwrap_err();
+        assert!(e.contains("{phone}"), "{e}");
+        let e = parse("[[duty.channels]]\nname = \"w\"\nkind = \"wecom\"\nurl = \"ftp://x\"\n").unwrap_err();
+        assert!(e.contains("https://"), "{e}");
+        let e = parse("[[duty.channels]]\nname = \"w\"\nkind = \"pager\"\nurl = \"https://x\"\n").unwrap_err();
+        assert!(e.contains("pager"), "{e}");
+        let e = parse("repeat_minutes = 0\n").unwrap_err();
+        assert!(e.contains("repeat_minutes"), "{e}");
+        let e = parse("ack_secret = \"short\"\n").unwrap_err();
+        assert!(e.contains("16 characters"), "{e}");
+        let e = parse("[duty.reports]\nat = \"7:30\"\n").unwrap_err();
+        assert!(e.contains("HH:MM"), "{e}");
+    }
+}
