@@ -70,7 +70,11 @@ async fn endpoints() -> Endpoints {
                 let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
                 let len: usize = head
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
                     .unwrap_or(0);
                 while buf.len() < head_end + len {
                     let n = s.read(&mut chunk).await.unwrap();
@@ -81,13 +85,21 @@ async fn endpoints() -> Endpoints {
                 }
                 let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
                 let target = head.split(' ').nth(1).unwrap_or("").to_string();
-                let (path, query) = target.split_once('?').map_or((target.clone(), String::new()), |(p, q)| (p.into(), q.into()));
-                let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+                let (path, query) = target
+                    .split_once('?')
+                    .map_or((target.clone(), String::new()), |(p, q)| {
+                        (p.into(), q.into())
+                    });
+                let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect();
                 let signed = match (q.get("timestamp"), q.get("sign")) {
                     (Some(ts), Some(sign)) => {
-                        let mut mac = Hmac::<Sha256>::new_from_slice(DING_SECRET.as_bytes()).unwrap();
+                        let mut mac =
+                            Hmac::<Sha256>::new_from_slice(DING_SECRET.as_bytes()).unwrap();
                         mac.update(format!("{ts}\n{DING_SECRET}").as_bytes());
-                        let want = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+                        let want = base64::engine::general_purpose::STANDARD
+                            .encode(mac.finalize().into_bytes());
                         *sign == want
                     }
                     _ => false,
@@ -95,11 +107,19 @@ async fn endpoints() -> Endpoints {
                 let (status, answer) = {
                     let mut log = log.lock().unwrap();
                     let sms_before = log.iter().filter(|x| x.path == "/sms").count();
-                    log.push(Seen { path: path.clone(), query, body: body.clone(), signed });
+                    log.push(Seen {
+                        path: path.clone(),
+                        query,
+                        body: body.clone(),
+                        signed,
+                    });
                     match path.as_str() {
                         "/wecom" => (200, r#"{"errcode":0,"errmsg":"ok"}"#.to_string()),
                         "/ding" if signed => (200, r#"{"errcode":0,"errmsg":"ok"}"#.into()),
-                        "/ding" => (200, r#"{"errcode":310000,"errmsg":"sign not match"}"#.into()),
+                        "/ding" => (
+                            200,
+                            r#"{"errcode":310000,"errmsg":"sign not match"}"#.into(),
+                        ),
                         "/hook" => (204, String::new()),
                         "/sms" if sms_before < 2 => (500, "upstream busy".into()),
                         "/sms" => (200, r#"{"ok":true}"#.into()),
@@ -132,7 +152,11 @@ fn channel(name: &str, kind: ChannelKind, url: String) -> ChannelConfig {
 
 fn duty_config(e: &Endpoints) -> DutyConfig {
     let base = format!("http://{}", e.addr);
-    let mut ding = channel("dingtalk", ChannelKind::Dingtalk, format!("{base}/ding?access_token=t1"));
+    let mut ding = channel(
+        "dingtalk",
+        ChannelKind::Dingtalk,
+        format!("{base}/ding?access_token=t1"),
+    );
     ding.secret = DING_SECRET.into();
     let mut sms = channel("sms", ChannelKind::Sms, format!("{base}/sms"));
     sms.body = r#"{"mobile":"{phone}","content":"{text}","ref":"{id}"}"#.into();
@@ -179,7 +203,12 @@ async fn duty_of(addr: std::net::SocketAddr, token: &str) -> Duty {
 }
 
 /// Wait (up to `secs`) until `f` holds of the duty room.
-async fn until(addr: std::net::SocketAddr, secs: u64, what: &str, f: impl Fn(&Duty) -> bool) -> Duty {
+async fn until(
+    addr: std::net::SocketAddr,
+    secs: u64,
+    what: &str,
+    f: impl Fn(&Duty) -> bool,
+) -> Duty {
     let t = Instant::now();
     loop {
         let d = duty_of(addr, OP).await;
@@ -217,20 +246,47 @@ async fn a_red_warning_nobody_acknowledges_climbs_three_people_and_a_link_acknow
 
     // A roster with a wrong row is refused whole, its line named; nothing changes.
     let bad = three_roles(now).replace("13800000002", "1380-2");
-    let (s, body) = http_as(g.http_addr, ("POST", "/api/roster"), ADMIN, "text/csv", &bad).await;
+    let (s, body) = http_as(
+        g.http_addr,
+        ("POST", "/api/roster"),
+        ADMIN,
+        "text/csv",
+        &bad,
+    )
+    .await;
     assert_eq!(s, 422, "{body}");
-    assert!(body.contains("bad_roster") && body.contains("line 3") && body.contains("phone"), "{body}");
+    assert!(
+        body.contains("bad_roster") && body.contains("line 3") && body.contains("phone"),
+        "{body}"
+    );
     assert!(duty_of(g.http_addr, OP).await.roster.people.is_empty());
     // An operator may not set it.
-    let (s, _) = http_as(g.http_addr, ("POST", "/api/roster"), OP, "text/csv", &three_roles(now)).await;
+    let (s, _) = http_as(
+        g.http_addr,
+        ("POST", "/api/roster"),
+        OP,
+        "text/csv",
+        &three_roles(now),
+    )
+    .await;
     assert_eq!(s, 403);
-    let (s, body) = http_as(g.http_addr, ("POST", "/api/roster"), ADMIN, "text/csv", &three_roles(now)).await;
+    let (s, body) = http_as(
+        g.http_addr,
+        ("POST", "/api/roster"),
+        ADMIN,
+        "text/csv",
+        &three_roles(now),
+    )
+    .await;
     assert_eq!(s, 200, "{body}");
 
     // The wall hears the shifts start, and its snapshot later carries who is on duty.
     let mut wall = connect(&g, VIEW, None).await;
     snapshot(&mut wall).await;
-    let d = until(g.http_addr, 5, "three shifts on duty", |d| d.on_duty.len() == 3).await;
+    let d = until(g.http_addr, 5, "three shifts on duty", |d| {
+        d.on_duty.len() == 3
+    })
+    .await;
     assert_eq!(d.started.len(), 3);
 
     // Nobody acknowledges the red warning: after 0.6 s the officer is told, then the
@@ -242,7 +298,9 @@ async fn a_red_warning_nobody_acknowledges_climbs_three_people_and_a_link_acknow
     let d = until(g.http_addr, 20, "the leader told", |d| {
         d.escalations.iter().any(|e| {
             ["ZB001", "ZB002", "ZB003"].iter().all(|p| {
-                e.notices.iter().any(|n| n.person == *p && n.channel == "sms" && n.error.is_none())
+                e.notices
+                    .iter()
+                    .any(|n| n.person == *p && n.channel == "sms" && n.error.is_none())
             })
         })
     })
@@ -251,9 +309,16 @@ async fn a_red_warning_nobody_acknowledges_climbs_three_people_and_a_link_acknow
     assert_eq!(esc.level, yiping::protocol::DutyRole::Leader);
     assert!(esc.rounds >= 3 && esc.closed.is_none(), "{esc:#?}");
     // The SMS gateway failed twice: retried, each try on the record with its error.
-    let failed: Vec<_> = esc.notices.iter().filter(|n| n.channel == "sms" && n.error.is_some()).collect();
+    let failed: Vec<_> = esc
+        .notices
+        .iter()
+        .filter(|n| n.channel == "sms" && n.error.is_some())
+        .collect();
     assert_eq!(failed.len(), 2, "{:#?}", esc.notices);
-    assert!(failed[0].error.as_ref().unwrap().contains("HTTP 500"), "{failed:?}");
+    assert!(
+        failed[0].error.as_ref().unwrap().contains("HTTP 500"),
+        "{failed:?}"
+    );
     assert_eq!(failed[1].attempt, 2);
     // The order: the officer before the chief before the leader.
     let first = |p: &str| esc.notices.iter().find(|n| n.person == p).unwrap().at_ms;
@@ -264,11 +329,21 @@ async fn a_red_warning_nobody_acknowledges_climbs_three_people_and_a_link_acknow
     let wecom = seen.iter().find(|s| s.path == "/wecom").unwrap();
     let v: serde_json::Value = serde_json::from_str(&wecom.body).unwrap();
     assert_eq!(v["msgtype"], "text");
-    assert!(v["text"]["content"].as_str().unwrap().contains("红色预警"), "{v}");
+    assert!(
+        v["text"]["content"].as_str().unwrap().contains("红色预警"),
+        "{v}"
+    );
     assert_eq!(v["text"]["mentioned_mobile_list"][0], "13800000001");
     let ding: Vec<_> = seen.iter().filter(|s| s.path == "/ding").collect();
-    assert!(!ding.is_empty() && ding.iter().all(|s| s.signed && s.query.contains("access_token=t1")), "{ding:?}");
-    let hook: serde_json::Value = serde_json::from_str(&seen.iter().find(|s| s.path == "/hook").unwrap().body).unwrap();
+    assert!(
+        !ding.is_empty()
+            && ding
+                .iter()
+                .all(|s| s.signed && s.query.contains("access_token=t1")),
+        "{ding:?}"
+    );
+    let hook: serde_json::Value =
+        serde_json::from_str(&seen.iter().find(|s| s.path == "/hook").unwrap().body).unwrap();
     assert_eq!(hook["escalation"], esc.id);
     assert_eq!(hook["to"][0]["person"], "ZB001");
     let sms: Vec<serde_json::Value> = seen
@@ -283,13 +358,25 @@ async fn a_red_warning_nobody_acknowledges_climbs_three_people_and_a_link_acknow
 
     // A channel that keeps failing shows as failing (on the wall's duty board, /metrics).
     let d = until(g.http_addr, 10, "pager failing", |d| {
-        d.channels.iter().any(|c| c.channel == "pager" && c.failures >= 3)
+        d.channels
+            .iter()
+            .any(|c| c.channel == "pager" && c.failures >= 3)
     })
     .await;
-    assert!(d.channels.iter().any(|c| c.channel == "wecom" && c.failures == 0));
+    assert!(
+        d.channels
+            .iter()
+            .any(|c| c.channel == "wecom" && c.failures == 0)
+    );
     let (_, metrics) = http(g.http_addr, "GET", "/metrics", "", "").await;
-    assert!(metrics.contains("yiping_duty_channel_failures{channel=\"pager\"} 3"), "{metrics}");
-    assert!(metrics.contains("yiping_duty_escalations{state=\"open\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("yiping_duty_channel_failures{channel=\"pager\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("yiping_duty_escalations{state=\"open\"} 1"),
+        "{metrics}"
+    );
     promtool_accepts(&metrics);
 
     // The leader opens the link in the SMS: a page (nothing changes: a link preview opens
@@ -299,7 +386,11 @@ async fn a_red_warning_nobody_acknowledges_climbs_three_people_and_a_link_acknow
     let (s, page) = http(g.http_addr, "GET", path, "", "").await;
     assert_eq!(s, 200, "{page}");
     assert!(page.contains("确认收到") && page.contains("李强"), "{page}");
-    assert!(duty_of(g.http_addr, OP).await.escalations[0].closed.is_none());
+    assert!(
+        duty_of(g.http_addr, OP).await.escalations[0]
+            .closed
+            .is_none()
+    );
     // A link with another person's name under the same signature is refused.
     let forged = path.replace("p=ZB003", "p=ZB001");
     let (s, _) = http(g.http_addr, "POST", &forged, "", "").await;
@@ -316,14 +407,38 @@ async fn a_red_warning_nobody_acknowledges_climbs_three_people_and_a_link_acknow
     tokio::time::sleep(Duration::from_millis(3000)).await;
     assert_eq!(duty_of(g.http_addr, OP).await.escalations[0].rounds, rounds);
     // Acknowledging again from the wall: refused, nothing changes.
-    let (_, out) = run(&mut op, cmd("ack-2", Command::AckEscalation { escalation: esc.id })).await;
-    assert!(matches!(out, CommandOutcome::Refused { code: ErrorCode::AlreadyClosed, .. }), "{out:?}");
+    let (_, out) = run(
+        &mut op,
+        cmd("ack-2", Command::AckEscalation { escalation: esc.id }),
+    )
+    .await;
+    assert!(
+        matches!(
+            out,
+            CommandOutcome::Refused {
+                code: ErrorCode::AlreadyClosed,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     // No credential may send the engine's own records.
     let forged = Command::DutyRecord {
-        change: Box::new(yiping::protocol::DutyChange::Escalation { escalation: esc.clone() }),
+        change: Box::new(yiping::protocol::DutyChange::Escalation {
+            escalation: esc.clone(),
+        }),
     };
     let (_, out) = run(&mut op, cmd("forge", forged)).await;
-    assert!(matches!(out, CommandOutcome::Refused { code: ErrorCode::Forbidden, .. }), "{out:?}");
+    assert!(
+        matches!(
+            out,
+            CommandOutcome::Refused {
+                code: ErrorCode::Forbidden,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
 
     // Everything went through the log: the wall saw the shifts, each message and the
     // acknowledgement as duty deltas.
@@ -331,14 +446,27 @@ async fn a_red_warning_nobody_acknowledges_climbs_three_people_and_a_link_acknow
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(5) {
         match tokio::time::timeout(Duration::from_millis(300), next(&mut wall)).await {
-            Ok(ServerMsg::Delta { event: Event::Duty { change }, .. }) => kinds.push(*change),
+            Ok(ServerMsg::Delta {
+                event: Event::Duty { change },
+                ..
+            }) => kinds.push(*change),
             Ok(_) => {}
             Err(_) => break,
         }
     }
     use yiping::protocol::DutyChange as C;
-    assert_eq!(kinds.iter().filter(|c| matches!(c, C::ShiftStarted { .. })).count(), 3);
-    assert!(kinds.iter().any(|c| matches!(c, C::Escalation { escalation } if escalation.acked_by.is_some())));
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|c| matches!(c, C::ShiftStarted { .. }))
+            .count(),
+        3
+    );
+    assert!(
+        kinds
+            .iter()
+            .any(|c| matches!(c, C::Escalation { escalation } if escalation.acked_by.is_some()))
+    );
     g.shutdown().await;
 }
 
@@ -348,7 +476,11 @@ async fn a_handover_is_drafted_annotated_and_signed_across_a_restart() {
     let make = || {
         let mut cfg = config(&dir);
         cfg.limits.heartbeat_ms = 100;
-        cfg.tokens.push(TokenConfig::new("operator-token-2", Role::Operator, "值班员 李娜"));
+        cfg.tokens.push(TokenConfig::new(
+            "operator-token-2",
+            Role::Operator,
+            "值班员 李娜",
+        ));
         cfg.duty = Some(DutyConfig::default());
         cfg
     };
@@ -365,7 +497,14 @@ async fn a_handover_is_drafted_annotated_and_signed_across_a_restart() {
         civil(change),
         civil(now + 3_600_000)
     );
-    let (s, body) = http_as(g.http_addr, ("POST", "/api/roster"), ADMIN, "text/csv", &roster).await;
+    let (s, body) = http_as(
+        g.http_addr,
+        ("POST", "/api/roster"),
+        ADMIN,
+        "text/csv",
+        &roster,
+    )
+    .await;
     assert_eq!(s, 200, "{body}");
     let mut op = connect(&g, OP, None).await;
     snapshot(&mut op).await;
@@ -375,18 +514,41 @@ async fn a_handover_is_drafted_annotated_and_signed_across_a_restart() {
     let d = until(g.http_addr, 10, "a handover", |d| !d.handovers.is_empty()).await;
     let h = d.handovers[0].clone();
     assert_eq!((h.from.as_str(), h.to.as_deref()), ("ZB001", Some("ZB004")));
-    assert_eq!(h.warnings.len(), 1, "the unacknowledged warning is handed over: {h:#?}");
-    assert!(h.events.iter().any(|e| e.contains("京口区暴雨内涝")), "{h:#?}");
+    assert_eq!(
+        h.warnings.len(),
+        1,
+        "the unacknowledged warning is handed over: {h:#?}"
+    );
+    assert!(
+        h.events.iter().any(|e| e.contains("京口区暴雨内涝")),
+        "{h:#?}"
+    );
     assert_eq!(h.figures_end.warnings_unacked, 1);
     assert!(h.figures_start.at_ms < h.figures_end.at_ms);
     assert!(d.on_duty.len() == 1 && d.roster.shift(d.on_duty[0]).unwrap().person == "ZB004");
 
     // The outgoing officer adds notes; the incoming one may not, nor may the outgoing sign.
-    let notes = Command::AnnotateHandover { handover: h.id, notes: "京口区积水点已派巡查，夜班继续盯防。".into() };
+    let notes = Command::AnnotateHandover {
+        handover: h.id,
+        notes: "京口区积水点已派巡查，夜班继续盯防。".into(),
+    };
     let (_, out) = run(&mut op, cmd("n-1", notes.clone())).await;
     assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
-    let (_, out) = run(&mut op, cmd("s-0", Command::SignHandover { handover: h.id })).await;
-    assert!(matches!(out, CommandOutcome::Refused { code: ErrorCode::Forbidden, .. }), "{out:?}");
+    let (_, out) = run(
+        &mut op,
+        cmd("s-0", Command::SignHandover { handover: h.id }),
+    )
+    .await;
+    assert!(
+        matches!(
+            out,
+            CommandOutcome::Refused {
+                code: ErrorCode::Forbidden,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     g.shutdown().await;
 
     // Across a restart: still there, unsigned, with its notes, on the wall's snapshot too.
@@ -403,11 +565,37 @@ async fn a_handover_is_drafted_annotated_and_signed_across_a_restart() {
     let mut li = connect(&g, "operator-token-2", None).await;
     snapshot(&mut li).await;
     let (_, out) = run(&mut li, cmd("n-2", notes)).await;
-    assert!(matches!(out, CommandOutcome::Refused { code: ErrorCode::Forbidden, .. }), "{out:?}");
-    let (_, out) = run(&mut li, cmd("s-1", Command::SignHandover { handover: h.id })).await;
+    assert!(
+        matches!(
+            out,
+            CommandOutcome::Refused {
+                code: ErrorCode::Forbidden,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let (_, out) = run(
+        &mut li,
+        cmd("s-1", Command::SignHandover { handover: h.id }),
+    )
+    .await;
     assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
-    let (_, out) = run(&mut li, cmd("s-2", Command::SignHandover { handover: h.id })).await;
-    assert!(matches!(out, CommandOutcome::Refused { code: ErrorCode::AlreadyClosed, .. }), "{out:?}");
+    let (_, out) = run(
+        &mut li,
+        cmd("s-2", Command::SignHandover { handover: h.id }),
+    )
+    .await;
+    assert!(
+        matches!(
+            out,
+            CommandOutcome::Refused {
+                code: ErrorCode::AlreadyClosed,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     let d = duty_of(g.http_addr, OP).await;
     assert_eq!(d.handovers[0].signed_by.as_deref(), Some("值班员 李娜"));
     g.shutdown().await;
@@ -454,13 +642,29 @@ async fn a_daily_report_says_what_the_gateway_says_for_that_day() {
         let c = yiping::domain::time::civil(yiping::domain::time::now_ms());
         c.date()
     };
-    let (s, pdf) = http_bytes(g.http_addr, ("GET", &format!("/api/reports/daily?date={date}")), VIEW, "", b"").await;
+    let (s, pdf) = http_bytes(
+        g.http_addr,
+        ("GET", &format!("/api/reports/daily?date={date}")),
+        VIEW,
+        "",
+        b"",
+    )
+    .await;
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&pdf));
     assert!(pdf.starts_with(b"%PDF-"));
     let file = dir.path().join("daily.pdf");
     std::fs::write(&file, &pdf).unwrap();
-    let out = std::process::Command::new("pdftotext").args(["-layout"]).arg(&file).arg("-").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("值班日报") && text.contains(&date), "{text}");
     assert_eq!(figure(&text, "受理"), today.intake.to_string(), "{text}");
@@ -468,41 +672,116 @@ async fn a_daily_report_says_what_the_gateway_says_for_that_day() {
     assert_eq!(figure(&text, "在办"), figures.open.to_string(), "{text}");
     assert_eq!(figure(&text, "超期"), figures.overdue.to_string(), "{text}");
     // Fonts embedded (subset), and the pages render.
-    let fonts = std::process::Command::new("pdffonts").arg(&file).output().unwrap();
+    let fonts = std::process::Command::new("pdffonts")
+        .arg(&file)
+        .output()
+        .unwrap();
     let fonts = String::from_utf8_lossy(&fonts.stdout);
     assert!(fonts.contains("yes yes"), "embedded and subset: {fonts}");
     let png = dir.path().join("page");
-    let r = std::process::Command::new("pdftoppm").args(["-r", "40", "-png", "-f", "1", "-l", "1"]).arg(&file).arg(&png).status().unwrap();
+    let r = std::process::Command::new("pdftoppm")
+        .args(["-r", "40", "-png", "-f", "1", "-l", "1"])
+        .arg(&file)
+        .arg(&png)
+        .status()
+        .unwrap();
     assert!(r.success());
-    let rendered: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with("page")).collect();
+    let rendered: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("page"))
+        .collect();
     assert_eq!(rendered.len(), 1);
     assert!(rendered[0].metadata().unwrap().len() > 2_000);
     // HTML says the same.
-    let (s, html) = http(g.http_addr, "GET", &format!("/api/reports/daily?date={date}&format=html"), VIEW, "").await;
+    let (s, html) = http(
+        g.http_addr,
+        "GET",
+        &format!("/api/reports/daily?date={date}&format=html"),
+        VIEW,
+        "",
+    )
+    .await;
     assert_eq!(s, 200);
-    assert!(html.contains(&format!("<th>受理</th><td class=v>{}</td>", today.intake)), "{html}");
+    assert!(
+        html.contains(&format!("<th>受理</th><td class=v>{}</td>", today.intake)),
+        "{html}"
+    );
     // A district's credential gets its district's report, not the city's nor another's.
-    let (s, body) = http(g.http_addr, "GET", &format!("/api/reports/daily?date={date}&region=321111"), "jingkou-viewer", "").await;
+    let (s, body) = http(
+        g.http_addr,
+        "GET",
+        &format!("/api/reports/daily?date={date}&region=321111"),
+        "jingkou-viewer",
+        "",
+    )
+    .await;
     assert_eq!(s, 403, "{body}");
-    let (s, _) = http(g.http_addr, "GET", &format!("/api/reports/weekly?date={date}&format=html"), "jingkou-viewer", "").await;
+    let (s, _) = http(
+        g.http_addr,
+        "GET",
+        &format!("/api/reports/weekly?date={date}&format=html"),
+        "jingkou-viewer",
+        "",
+    )
+    .await;
     assert_eq!(s, 200);
     // Bad input: a clear error.
-    let (s, body) = http(g.http_addr, "GET", "/api/reports/daily?date=2026-13-40", VIEW, "").await;
+    let (s, body) = http(
+        g.http_addr,
+        "GET",
+        "/api/reports/daily?date=2026-13-40",
+        VIEW,
+        "",
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(body.contains("2026-12-07"), "{body}");
-    let (s, _) = http(g.http_addr, "GET", "/api/reports/monthly?date=2026-12-07", VIEW, "").await;
+    let (s, _) = http(
+        g.http_addr,
+        "GET",
+        "/api/reports/monthly?date=2026-12-07",
+        VIEW,
+        "",
+    )
+    .await;
     assert_eq!(s, 400);
-    let (s, _) = http(g.http_addr, "GET", &format!("/api/reports/daily?date={date}"), "", "").await;
+    let (s, _) = http(
+        g.http_addr,
+        "GET",
+        &format!("/api/reports/daily?date={date}"),
+        "",
+        "",
+    )
+    .await;
     assert_eq!(s, 401);
 
     // The command line: a report to a file, a roster checked with its lines named.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_yiping"))
-        .args(["report", "daily", "--date", &date, "--gateway", &format!("http://{}", g.http_addr), "--token", VIEW, "--out"])
+        .args([
+            "report",
+            "daily",
+            "--date",
+            &date,
+            "--gateway",
+            &format!("http://{}", g.http_addr),
+            "--token",
+            VIEW,
+            "--out",
+        ])
         .arg(dir.path().join("cli.pdf"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(std::fs::read(dir.path().join("cli.pdf")).unwrap().starts_with(b"%PDF-"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read(dir.path().join("cli.pdf"))
+            .unwrap()
+            .starts_with(b"%PDF-")
+    );
     let roster = dir.path().join("roster.csv");
     std::fs::write(&roster, "center,role,person,name,phone,credential,start,end\n,值班员,ZB001,王磊,138,x,2026-12-08 08:00,2026-12-08 07:00\n").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_yiping"))

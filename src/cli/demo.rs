@@ -107,10 +107,10 @@ pub fn run(
             }
             // YIPING_DEMO_REPORT=yesterday.pdf: the demo city's daily report of yesterday
             // (the README's picture of one).
-            if let Ok(out) = std::env::var("YIPING_DEMO_REPORT") {
-                if let Err(e) = demo_report(&http, &roster_admin, out.into()) {
-                    tracing::warn!("the demo's report was not made: {e:#}");
-                }
+            if let Ok(out) = std::env::var("YIPING_DEMO_REPORT")
+                && let Err(e) = demo_report(&http, &roster_admin, out.into())
+            {
+                tracing::warn!("the demo's report was not made: {e:#}");
             }
             tracing::info!(
                 "demo gateway on {gateway_url} after {:.2} s",
@@ -233,7 +233,11 @@ fn demo_roster(http: &str, admin: &str) -> anyhow::Result<()> {
 fn demo_report(http: &str, token: &str, out: std::path::PathBuf) -> anyhow::Result<()> {
     use yiping::domain::time::{DAY_MS, civil, now_ms};
     let date = civil(now_ms() - DAY_MS).date();
-    let format = if out.extension().is_some_and(|e| e == "html") { "html" } else { "pdf" };
+    let format = if out.extension().is_some_and(|e| e == "html") {
+        "html"
+    } else {
+        "pdf"
+    };
     yiping::gateway::cli::duty::report(yiping::gateway::cli::duty::ReportArgs {
         kind: "daily".into(),
         date,

@@ -131,7 +131,10 @@ fn forbidden(msg: impl Into<String>) -> Refusal {
 pub fn authorize(access: &Access, cmd: &Command, state: &State) -> Result<(), Refusal> {
     let role = access.role;
     // The duty engine's records are the gateway's own; the engine sends nothing else.
-    match (matches!(cmd, Command::DutyRecord { .. }), role == Role::System) {
+    match (
+        matches!(cmd, Command::DutyRecord { .. }),
+        role == Role::System,
+    ) {
         (true, false) => {
             return Err(forbidden(
                 "duty_record is sent by the gateway's duty engine only",

@@ -518,7 +518,12 @@ impl Decision {
             Decision::WarningUpdated(w) => (Event::WarningUpdated { warning: w }, None),
             Decision::Unit(u) => (Event::UnitStatus { unit: u }, None),
             Decision::Briefing(b) => (Event::BriefingChanged { briefing: b }, None),
-            Decision::Duty(c) => (Event::Duty { change: Box::new(c) }, None),
+            Decision::Duty(c) => (
+                Event::Duty {
+                    change: Box::new(c),
+                },
+                None,
+            ),
         }
     }
 }

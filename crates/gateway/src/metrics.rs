@@ -296,7 +296,12 @@ impl Metrics {
             "A notification channel's failures in a row (0: its last message went through).",
             channels
                 .into_iter()
-                .map(|(c, n)| (format!("{{channel=\"{}\"}}", c.replace(['"', '\\', '\n'], "_")), n))
+                .map(|(c, n)| {
+                    (
+                        format!("{{channel=\"{}\"}}", c.replace(['"', '\\', '\n'], "_")),
+                        n,
+                    )
+                })
                 .collect(),
         );
         self.batch_size.render(

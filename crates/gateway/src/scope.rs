@@ -65,6 +65,20 @@ pub fn briefing_frame(
         .ok()
 }
 
+/// The duty room as a feed scoped to `region` sees it: its own centers' and those above
+/// (their shifts, escalations and handovers); `None` when there is nothing (no roster).
+pub fn duty(d: &protocol::Duty, region: &str) -> Option<Box<protocol::Duty>> {
+    if d == &protocol::Duty::default() {
+        return None;
+    }
+    let mine = |c: &str| protocol::within(c, region) || protocol::within(region, c);
+    let mut d = d.clone();
+    d.roster.shifts.retain(|s| mine(&s.center));
+    d.escalations.retain(|e| mine(&e.center));
+    d.handovers.retain(|h| mine(&h.center));
+    Some(Box::new(d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,18 +143,4 @@ mod tests {
         assert_eq!(ids, ["a", "c", "d"]);
         assert_eq!(units(&all, "").len(), 4);
     }
-}
-
-/// The duty room as a feed scoped to `region` sees it: its own centers' and those above
-/// (their shifts, escalations and handovers); `None` when there is nothing (no roster).
-pub fn duty(d: &protocol::Duty, region: &str) -> Option<Box<protocol::Duty>> {
-    if d == &protocol::Duty::default() {
-        return None;
-    }
-    let mine = |c: &str| protocol::within(c, region) || protocol::within(region, c);
-    let mut d = d.clone();
-    d.roster.shifts.retain(|s| mine(&s.center));
-    d.escalations.retain(|e| mine(&e.center));
-    d.handovers.retain(|h| mine(&h.center));
-    Some(Box::new(d))
 }

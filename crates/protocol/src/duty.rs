@@ -274,18 +274,36 @@ impl Duty {
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum DutyChange {
     /// A new roster replaces the old one.
-    Roster { roster: Roster },
+    Roster {
+        roster: Roster,
+    },
     /// A shift started (with the figures then) or ended.
-    ShiftStarted { shift: Shift, figures: DutyFigures },
-    ShiftEnded { shift: Shift },
+    ShiftStarted {
+        shift: Shift,
+        figures: DutyFigures,
+    },
+    ShiftEnded {
+        shift: Shift,
+    },
     /// A shift's person changed (调班).
-    ShiftSwapped { shift: Shift },
-    Escalation { escalation: Escalation },
-    Handover { handover: Handover },
-    Channel { health: ChannelHealth },
+    ShiftSwapped {
+        shift: Shift,
+    },
+    Escalation {
+        escalation: Escalation,
+    },
+    Handover {
+        handover: Handover,
+    },
+    Channel {
+        health: ChannelHealth,
+    },
     /// A message sent or tried for an escalation: a command's form only (the gateway's
     /// notifier sends it); the event it makes carries the escalation with the notice added.
-    Notice { escalation: u64, notice: Notice },
+    Notice {
+        escalation: u64,
+        notice: Notice,
+    },
 }
 
 impl DutyChange {

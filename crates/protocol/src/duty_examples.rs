@@ -90,7 +90,10 @@ pub fn client(cmd: impl Fn(&str, Command) -> ClientMsg) -> Vec<(&'static str, Cl
                 },
             ),
         ),
-        ("sign_handover", cmd("k-24", Command::SignHandover { handover: 2 })),
+        (
+            "sign_handover",
+            cmd("k-24", Command::SignHandover { handover: 2 }),
+        ),
     ]
 }
 

@@ -6,11 +6,11 @@
 
 mod client;
 mod codes;
+pub mod compact;
+pub mod decode;
 mod duty;
 #[doc(hidden)]
 pub mod duty_examples;
-pub mod compact;
-pub mod decode;
 #[doc(hidden)]
 pub mod examples;
 mod field;

@@ -125,7 +125,9 @@ pub enum Event {
     },
     /// The duty room changed (`DutyChange`: roster, shifts, escalations, handovers,
     /// channels).
-    Duty { change: Box<crate::DutyChange> },
+    Duty {
+        change: Box<crate::DutyChange>,
+    },
 }
 
 impl Event {

@@ -45,7 +45,10 @@ pub fn decide(
         }
         Command::SwapShift { shift, person } => {
             let s = duty.roster.shift(*shift).ok_or_else(|| {
-                refuse(ErrorCode::UnknownShift, format!("no shift {shift} on the roster"))
+                refuse(
+                    ErrorCode::UnknownShift,
+                    format!("no shift {shift} on the roster"),
+                )
             })?;
             in_scope(&s.center, format!("shift {shift}"))?;
             if duty.roster.person(person).is_none() {
@@ -61,7 +64,10 @@ pub fn decide(
                 ));
             }
             if let Some(o) = duty.roster.shifts.iter().find(|o| {
-                o.id != s.id && &o.person == person && o.start_ms < s.end_ms && s.start_ms < o.end_ms
+                o.id != s.id
+                    && &o.person == person
+                    && o.start_ms < s.end_ms
+                    && s.start_ms < o.end_ms
             }) {
                 return Err(refuse(
                     ErrorCode::BadRoster,
@@ -150,12 +156,10 @@ fn open_escalation(state: &State, id: u64) -> Result<&Escalation, Refusal> {
 }
 
 fn open_handover(state: &State, id: u64) -> Result<&Handover, Refusal> {
-    let h = state.duty.handover(id).ok_or_else(|| {
-        refuse(
-            ErrorCode::UnknownHandover,
-            format!("no open handover {id}"),
-        )
-    })?;
+    let h = state
+        .duty
+        .handover(id)
+        .ok_or_else(|| refuse(ErrorCode::UnknownHandover, format!("no open handover {id}")))?;
     if let Some(by) = &h.signed_by {
         return Err(refuse(
             ErrorCode::AlreadyClosed,

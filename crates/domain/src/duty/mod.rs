@@ -56,7 +56,11 @@ pub fn apply(duty: &mut Duty, change: &DutyChange) {
             trim(&mut duty.handovers, |h| h.signed_by.is_some());
         }
         DutyChange::Channel { health } => {
-            match duty.channels.iter_mut().find(|c| c.channel == health.channel) {
+            match duty
+                .channels
+                .iter_mut()
+                .find(|c| c.channel == health.channel)
+            {
                 Some(c) => *c = health.clone(),
                 None => duty.channels.push(health.clone()),
             }
@@ -118,10 +122,7 @@ pub fn is_open(s: TicketStatus) -> bool {
 
 /// Does a warning over `grids` concern `center`?
 pub fn in_center(grids: &[String], center: &str) -> bool {
-    center.is_empty()
-        || grids
-            .iter()
-            .any(|g| within(g, center) || within(center, g))
+    center.is_empty() || grids.iter().any(|g| within(g, center) || within(center, g))
 }
 
 /// The center a set of grids belongs to: their district when they share one, else the

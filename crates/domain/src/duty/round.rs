@@ -170,7 +170,11 @@ fn due(state: &State, rules: &Rules, now_ms: i64) -> Vec<Due> {
             && age >= minutes_ms(after)
             && !known(EscalationRule::WarningUnacked, subject)
         {
-            let level = if w.level == WarningLevel::Red { "红色" } else { "橙色" };
+            let level = if w.level == WarningLevel::Red {
+                "红色"
+            } else {
+                "橙色"
+            };
             out.push((
                 EscalationRule::WarningUnacked,
                 subject,
@@ -273,27 +277,48 @@ mod tests {
         let mut s = state(now);
         let c = run(&mut s, now);
         // Two shifts start, one escalation opens at the officer.
-        assert_eq!(c.iter().filter(|c| matches!(c, DutyChange::ShiftStarted { .. })).count(), 2);
+        assert_eq!(
+            c.iter()
+                .filter(|c| matches!(c, DutyChange::ShiftStarted { .. }))
+                .count(),
+            2
+        );
         let e = &s.duty.escalations[0];
-        assert_eq!((e.level, e.rounds, e.rule), (DutyRole::Officer, 1, EscalationRule::WarningUnacked));
+        assert_eq!(
+            (e.level, e.rounds, e.rule),
+            (DutyRole::Officer, 1, EscalationRule::WarningUnacked)
+        );
         assert!(e.title.starts_with("红色预警 #7"), "{}", e.title);
         // The same moment again: nothing new.
         assert!(run(&mut s, now).is_empty());
         // Every 10 minutes the next role up, then the leader again.
         run(&mut s, now + 10 * MIN);
-        assert_eq!((s.duty.escalations[0].level, s.duty.escalations[0].rounds), (DutyRole::Chief, 2));
+        assert_eq!(
+            (s.duty.escalations[0].level, s.duty.escalations[0].rounds),
+            (DutyRole::Chief, 2)
+        );
         run(&mut s, now + 20 * MIN);
         run(&mut s, now + 30 * MIN);
         let e = &s.duty.escalations[0];
         assert_eq!((e.level, e.rounds), (DutyRole::Leader, 4));
         // At 30 minutes the officer's shift ended: its handover hands the warning over.
         let h = &s.duty.handovers[0];
-        assert_eq!((h.from.as_str(), h.to.as_deref(), h.warnings.clone()), ("a", Some("c"), vec![7]));
-        assert!(h.events.iter().any(|l| l.contains("升级提醒")), "{:?}", h.events);
+        assert_eq!(
+            (h.from.as_str(), h.to.as_deref(), h.warnings.clone()),
+            ("a", Some("c"), vec![7])
+        );
+        assert!(
+            h.events.iter().any(|l| l.contains("升级提醒")),
+            "{:?}",
+            h.events
+        );
         // Acknowledged on the wall: the escalation closes by itself at the next round.
         s.warnings.get_mut(&7).unwrap().status = WarningStatus::Acknowledged;
         run(&mut s, now + 31 * MIN);
         assert_eq!(s.duty.escalations[0].closed.as_deref(), Some("预警已确认"));
-        assert!(run(&mut s, now + 60 * MIN).is_empty(), "closed: no more rounds");
+        assert!(
+            run(&mut s, now + 60 * MIN).is_empty(),
+            "closed: no more rounds"
+        );
     }
 }

@@ -81,14 +81,25 @@ fn refused(status: u16, body: &str) -> anyhow::Error {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     match (v["code"].as_str(), v["message"].as_str()) {
         (Some(c), Some(m)) => anyhow::anyhow!("the gateway refused it (HTTP {status}, {c}):\n{m}"),
-        _ => anyhow::anyhow!("the gateway answered HTTP {status}: {}", body.chars().take(300).collect::<String>()),
+        _ => anyhow::anyhow!(
+            "the gateway answered HTTP {status}: {}",
+            body.chars().take(300).collect::<String>()
+        ),
     }
 }
 
 pub fn roster(a: RosterArgs) -> anyhow::Result<()> {
-    let RosterCmd::Import { file, check, remote } = a.cmd;
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e} (save the roster as UTF-8 CSV)", file.display()))?;
+    let RosterCmd::Import {
+        file,
+        check,
+        remote,
+    } = a.cmd;
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read {}: {e} (save the roster as UTF-8 CSV)",
+            file.display()
+        )
+    })?;
     let roster = match roster_csv::read(&text) {
         Ok(r) => r,
         Err(problems) => {

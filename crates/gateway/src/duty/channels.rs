@@ -44,7 +44,13 @@ impl Message {
     }
     /// The text of one person's SMS.
     pub fn sms_text(&self, r: &Recipient) -> String {
-        let mut s = format!("【一屏】{}（第 {} 轮），请{}{}确认", self.title, self.rounds, r.role.zh(), r.name);
+        let mut s = format!(
+            "【一屏】{}（第 {} 轮），请{}{}确认",
+            self.title,
+            self.rounds,
+            r.role.zh(),
+            r.name
+        );
         if !r.link.is_empty() {
             s += &format!("：{}", r.link);
         }
@@ -114,8 +120,7 @@ impl Channel {
                 let Some(t) = &self.template else {
                     return vec![];
                 };
-                m.to
-                    .iter()
+                m.to.iter()
                     .enumerate()
                     .map(|(i, r)| {
                         let text = m.sms_text(r);
@@ -127,7 +132,12 @@ impl Channel {
                             "link" => r.link.clone(),
                             _ => id.clone(),
                         });
-                        (vec![i], self.cfg.url.clone(), self.cfg.content_type.clone(), body)
+                        (
+                            vec![i],
+                            self.cfg.url.clone(),
+                            self.cfg.content_type.clone(),
+                            body,
+                        )
                     })
                     .collect()
             }

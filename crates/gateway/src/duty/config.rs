@@ -158,9 +158,8 @@ impl DutyConfig {
         if !self.ack_secret.is_empty() && self.ack_secret.len() < 16 {
             return Err("[duty] ack_secret must be 16 characters or more (or left out)".into());
         }
-        if !self.public_url.is_empty()
-            && !(self.public_url.starts_with("https://") || self.public_url.starts_with("http://"))
-        {
+        let u = &self.public_url;
+        if !(u.is_empty() || u.starts_with("https://") || u.starts_with("http://")) {
             return Err(format!(
                 "[duty] public_url {:?} must start with https:// (or http://)",
                 self.public_url
@@ -182,7 +181,8 @@ impl DutyConfig {
                 return Err(format!("{at}: url {:?} must start with https://", c.url));
             }
             if c.kind == ChannelKind::Sms {
-                Template::parse(&c.body, &c.content_type).map_err(|e| format!("{at}: body: {e}"))?;
+                Template::parse(&c.body, &c.content_type)
+                    .map_err(|e| format!("{at}: body: {e}"))?;
             } else if !c.body.is_empty() {
                 return Err(format!(
                     "{at}: body is an SMS gateway's template; a {:?} channel has its own format",
@@ -215,16 +215,25 @@ mod tests {
     #[test]
     fn a_bad_channel_or_template_is_refused_with_what_to_fix() {
         let sms = |body: &str| {
-            format!("[[duty.channels]]\nname = \"sms\"\nkind = \"sms\"\nurl = \"https://s.example/send\"\nbody = '{body}'\n")
+            format!(
+                "[[duty.channels]]\nname = \"sms\"\nkind = \"sms\"\nurl = \"https://s.example/send\"\nbody = '{body}'\n"
+            )
         };
         assert!(parse(&sms(r#"{"m":"{phone}","t":"{text}"}"#)).is_ok());
         let e = parse(&sms(r#"{"m":"{mobile}","t":"{text}"}"#)).unwrap_err();
-        assert!(e.contains("number 1 (name = \"sms\")") && e.contains("{mobile}") && e.contains("{phone}"), "{e}");
+        assert!(
+            e.contains("number 1 (name = \"sms\")")
+                && e.contains("{mobile}")
+                && e.contains("{phone}"),
+            "{e}"
+        );
         let e = parse(&sms(r#"{"t":"{text}"}"#)).unwrap_err();
         assert!(e.contains("{phone}"), "{e}");
-        let e = parse("[[duty.channels]]\nname = \"w\"\nkind = \"wecom\"\nurl = \"ftp://x\"\n").unwrap_err();
+        let e = parse("[[duty.channels]]\nname = \"w\"\nkind = \"wecom\"\nurl = \"ftp://x\"\n")
+            .unwrap_err();
         assert!(e.contains("https://"), "{e}");
-        let e = parse("[[duty.channels]]\nname = \"w\"\nkind = \"pager\"\nurl = \"https://x\"\n").unwrap_err();
+        let e = parse("[[duty.channels]]\nname = \"w\"\nkind = \"pager\"\nurl = \"https://x\"\n")
+            .unwrap_err();
         assert!(e.contains("pager"), "{e}");
         let e = parse("repeat_minutes = 0\n").unwrap_err();
         assert!(e.contains("repeat_minutes"), "{e}");

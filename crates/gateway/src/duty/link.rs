@@ -51,6 +51,8 @@ mod tests {
         assert!(!verify(k, 8, "ZB001", &s));
         assert!(!verify(k, 7, "ZB002", &s));
         assert!(!verify(b"another key 12345", 7, "ZB001", &s));
-        assert!(url("https://x.cn/", k, 7, "ZB001").starts_with("https://x.cn/duty/ack?e=7&p=ZB001&s="));
+        assert!(
+            url("https://x.cn/", k, 7, "ZB001").starts_with("https://x.cn/duty/ack?e=7&p=ZB001&s=")
+        );
     }
 }

@@ -13,15 +13,18 @@ use tokio::sync::mpsc as tokio_mpsc;
 
 use super::channels::{Channel, Message};
 use super::config::DutyConfig;
-use crate::engine::CoreMsg;
 use crate::Status;
+use crate::engine::CoreMsg;
 use domain::access::{Access, Role};
 use protocol::{ChannelHealth, Command, DutyChange, Notice};
+
+/// Messages waiting for one channel at most.
+const QUEUE: usize = 1024;
 
 /// The channels' queues.
 #[derive(Clone, Default)]
 pub struct Notifier {
-    queues: Vec<mpsc::Sender<Message>>,
+    queues: Vec<mpsc::SyncSender<Message>>,
     /// The key acknowledgement links are signed with.
     pub key: Arc<Vec<u8>>,
     pub public_url: String,
@@ -29,7 +32,11 @@ pub struct Notifier {
 
 impl Notifier {
     /// Start a thread for each configured channel.
-    pub fn start(cfg: &DutyConfig, core: tokio_mpsc::Sender<CoreMsg>, status: Arc<Status>) -> Notifier {
+    pub fn start(
+        cfg: &DutyConfig,
+        core: tokio_mpsc::Sender<CoreMsg>,
+        status: Arc<Status>,
+    ) -> Notifier {
         let key = if cfg.ack_secret.is_empty() {
             let k: [u8; 32] = rand::random();
             k.to_vec()
@@ -38,7 +45,8 @@ impl Notifier {
         };
         let mut queues = Vec::new();
         for c in &cfg.channels {
-            let (tx, rx) = mpsc::channel::<Message>();
+            // Rounds come minutes apart: a full queue is a channel stuck for hours.
+            let (tx, rx) = mpsc::sync_channel::<Message>(QUEUE);
             let channel = Channel::new(c.clone());
             let core = core.clone();
             let status = status.clone();
@@ -66,7 +74,12 @@ impl Notifier {
     /// Send a round's message on every channel.
     pub fn send(&self, m: Message) {
         for q in &self.queues {
-            let _ = q.send(m.clone());
+            if q.try_send(m.clone()).is_err() {
+                tracing::error!(
+                    escalation = m.escalation,
+                    "a channel's queue is full (its endpoint has not answered for long): this round is not sent on it"
+                );
+            }
         }
     }
 }
@@ -87,7 +100,8 @@ fn run(
         for (who, url, ct, body) in channel.requests(&m, now) {
             for attempt in 1..=tries {
                 // A signed URL carries its time: sign again for each try.
-                let url = if attempt > 1 && channel.cfg.kind == super::config::ChannelKind::Dingtalk {
+                let url = if attempt > 1 && channel.cfg.kind == super::config::ChannelKind::Dingtalk
+                {
                     super::channels::dingtalk_url(
                         url.split("&timestamp=").next().unwrap_or(&url),
                         &channel.cfg.secret,
@@ -114,8 +128,18 @@ fn run(
                         attempt,
                         error: result.as_ref().err().cloned(),
                     };
-                    let key = format!("notice-{}-{}-{}-{}-{}", m.escalation, m.rounds, name, r.person, attempt);
-                    record(&core, key, DutyChange::Notice { escalation: m.escalation, notice });
+                    let key = format!(
+                        "notice-{}-{}-{}-{}-{}",
+                        m.escalation, m.rounds, name, r.person, attempt
+                    );
+                    record(
+                        &core,
+                        key,
+                        DutyChange::Notice {
+                            escalation: m.escalation,
+                            notice,
+                        },
+                    );
                 }
                 let before = failures;
                 failures = match &result {
@@ -131,14 +155,20 @@ fn run(
                         at_ms,
                         last_error: result.as_ref().err().cloned().unwrap_or_default(),
                     };
-                    record(&core, format!("channel-{name}-{at_ms}-{failures}"), DutyChange::Channel { health });
+                    record(
+                        &core,
+                        format!("channel-{name}-{at_ms}-{failures}"),
+                        DutyChange::Channel { health },
+                    );
                 }
                 match result {
                     Ok(()) => break,
                     Err(e) => {
                         tracing::warn!(channel = %name, escalation = m.escalation, attempt, "message not sent: {e}");
                         if attempt < tries {
-                            std::thread::sleep(Duration::from_millis(retry_ms << (attempt - 1).min(10)));
+                            std::thread::sleep(Duration::from_millis(
+                                retry_ms << (attempt - 1).min(10),
+                            ));
                         }
                     }
                 }
@@ -154,7 +184,9 @@ fn record(core: &tokio_mpsc::Sender<CoreMsg>, key: String, change: DutyChange) {
         credential: protocol::DUTY_SYSTEM.into(),
         access: Access::city(Role::System),
         key,
-        command: Command::DutyRecord { change: Box::new(change) },
+        command: Command::DutyRecord {
+            change: Box::new(change),
+        },
         field: None,
     };
     let _ = core.blocking_send(CoreMsg::Command {

@@ -151,13 +151,16 @@ mod tests {
         assert_eq!(r.people.len(), 2);
         assert_eq!(r.shifts.len(), 3);
         assert_eq!(r.shifts[1].role, DutyRole::Chief);
-        let bad = GOOD.replace("2026-12-09 08:00,2026-12-09 20:00", "2026-12-09 25:00,x")
+        let bad = GOOD
+            .replace("2026-12-09 08:00,2026-12-09 20:00", "2026-12-09 25:00,x")
             .replace("chief", "captain");
         let e = read(&bad).unwrap_err();
         assert_eq!(e.len(), 2, "{e:?}");
         assert!(e[0].starts_with("line 3: role \"captain\""), "{e:?}");
         assert!(e[1].starts_with("line 4: start"), "{e:?}");
-        let clash = format!("{GOOD},值班员,ZB001,王敏,13800000001,console-wang,2026-12-08 19:00,2026-12-08 23:00\n");
+        let clash = format!(
+            "{GOOD},值班员,ZB001,王敏,13800000001,console-wang,2026-12-08 19:00,2026-12-08 23:00\n"
+        );
         let e = read(&clash).unwrap_err();
         assert!(e[0].contains("two shifts at once"), "{e:?}");
         let phone = GOOD.replace("13800000010", "138-0000");

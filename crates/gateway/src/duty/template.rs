@@ -102,14 +102,22 @@ mod tests {
     #[test]
     fn fields_are_escaped_for_json_and_unknown_ones_refused() {
         let t = Template::parse(r#"{"to":"{phone}","msg":"{text}"}"#, "application/json").unwrap();
-        let body = t.render(&|f| if f == "text" { "红色\"预警\"\n".into() } else { "138".into() });
+        let body = t.render(&|f| {
+            if f == "text" {
+                "红色\"预警\"\n".into()
+            } else {
+                "138".into()
+            }
+        });
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["msg"], "红色\"预警\"\n");
-        let e = Template::parse(r#"{"to":"{mobile}","m":"{text}"}"#, "application/json").unwrap_err();
+        let e =
+            Template::parse(r#"{"to":"{mobile}","m":"{text}"}"#, "application/json").unwrap_err();
         assert!(e.contains("{mobile}") && e.contains("character 8"), "{e}");
         let e = Template::parse(r#"{"to":{phone},"m":"{text}"}"#, "application/json").unwrap_err();
         assert!(e.contains("not JSON"), "{e}");
-        let f = Template::parse("to={phone}&m={text}", "application/x-www-form-urlencoded").unwrap();
+        let f =
+            Template::parse("to={phone}&m={text}", "application/x-www-form-urlencoded").unwrap();
         assert_eq!(f.render(&|_| "a b&c".into()), "to=a+b%26c&m=a+b%26c");
     }
 }

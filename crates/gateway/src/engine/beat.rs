@@ -140,12 +140,25 @@ impl Core {
         set(&m.overdue_by_stage, &overdue);
         set(&m.warnings_by_level, &levels);
         let duty = self.store.duty();
-        let open = duty.escalations.iter().filter(|e| e.closed.is_none()).count();
-        let acked = duty.escalations.iter().filter(|e| e.acked_by.is_some()).count();
-        let unsigned = duty.handovers.iter().filter(|h| h.signed_by.is_none()).count();
+        let open = duty
+            .escalations
+            .iter()
+            .filter(|e| e.closed.is_none())
+            .count();
+        let acked = duty
+            .escalations
+            .iter()
+            .filter(|e| e.acked_by.is_some())
+            .count();
+        let unsigned = duty
+            .handovers
+            .iter()
+            .filter(|h| h.signed_by.is_none())
+            .count();
         m.duty_open.store(open as u64, Ordering::Relaxed);
         m.duty_acked.store(acked as u64, Ordering::Relaxed);
-        m.handovers_unsigned.store(unsigned as u64, Ordering::Relaxed);
+        m.handovers_unsigned
+            .store(unsigned as u64, Ordering::Relaxed);
         if let Ok(mut c) = m.duty_channels.lock() {
             *c = duty
                 .channels

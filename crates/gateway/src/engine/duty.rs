@@ -73,7 +73,10 @@ impl Core {
                 e.level.zh()
             ))
         } else if notifier.is_empty() {
-            Some("未配置通知渠道：no notification channel is configured ([[duty.channels]])".to_string())
+            Some(
+                "未配置通知渠道：no notification channel is configured ([[duty.channels]])"
+                    .to_string(),
+            )
         } else {
             None
         };
@@ -96,13 +99,15 @@ impl Core {
                 notice,
             };
             let key = format!("notice-{}-{}-none-{}", e.id, e.rounds, e.notices.len());
-            self.apply(vec![(None, duty_request(key, change), None)]).await;
+            self.apply(vec![(None, duty_request(key, change), None)])
+                .await;
             return;
         }
         let to = people
             .into_iter()
             .map(|mut r| {
-                r.link = crate::duty::link::url(&notifier.public_url, &notifier.key, e.id, &r.person);
+                r.link =
+                    crate::duty::link::url(&notifier.public_url, &notifier.key, e.id, &r.person);
                 r
             })
             .collect();
@@ -115,7 +120,10 @@ impl Core {
     }
 
     /// What a report of `region` is made of, as of now.
-    pub(super) fn report_inputs(&mut self, region: &str) -> Result<Box<crate::report::Inputs>, String> {
+    pub(super) fn report_inputs(
+        &mut self,
+        region: &str,
+    ) -> Result<Box<crate::report::Inputs>, String> {
         let now = domain::time::now_ms();
         self.store.track_scope(region).map_err(|e| e.to_string())?;
         let figures = self

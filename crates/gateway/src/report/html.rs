@@ -45,9 +45,17 @@ fn chart(trend: &[(String, u32, u32)]) -> String {
             bh,
             esc(label)
         );
-        pts.push(format!("{:.1},{:.1}", x + step * 0.5, h - *resolved as f32 / max * h));
+        pts.push(format!(
+            "{:.1},{:.1}",
+            x + step * 0.5,
+            h - *resolved as f32 / max * h
+        ));
         if i % 5 == 0 || i + 1 == trend.len() {
-            o += &format!("<text x={x:.1} y={} font-size=11 fill=#607d8b>{}</text>", h + 16.0, esc(label));
+            o += &format!(
+                "<text x={x:.1} y={} font-size=11 fill=#607d8b>{}</text>",
+                h + 16.0,
+                esc(label)
+            );
         }
     }
     o += &format!(

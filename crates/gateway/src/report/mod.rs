@@ -144,27 +144,88 @@ pub fn build(
         ),
     };
     let figures = vec![
-        Figure { name: "受理", value: sum.intake.to_string(), definition: "期内受理的工单数（按受理日计）" },
-        Figure { name: "办结", value: sum.resolved.to_string(), definition: "期内受理的工单中至今已办结的数量" },
-        Figure { name: "按时办结", value: sum.on_time.to_string(), definition: "其中在办理时限内办结的数量" },
-        Figure { name: "办结率", value: pct(sum.closure()), definition: "办结 ÷ 受理" },
-        Figure { name: "按时办结率", value: pct(sum.on_time_rate()), definition: "按时办结 ÷ 办结" },
-        Figure { name: "回访", value: sum.rated.to_string(), definition: "已回访并接通的数量" },
-        Figure { name: "满意率", value: pct(sum.satisfaction()), definition: "满意或基本满意 ÷ 回访接通" },
-        Figure { name: "考核得分", value: format!("{:.1}", sum.score()), definition: "40×按时办结/受理 + 30×办结/受理 + 30×满意率" },
+        Figure {
+            name: "受理",
+            value: sum.intake.to_string(),
+            definition: "期内受理的工单数（按受理日计）",
+        },
+        Figure {
+            name: "办结",
+            value: sum.resolved.to_string(),
+            definition: "期内受理的工单中至今已办结的数量",
+        },
+        Figure {
+            name: "按时办结",
+            value: sum.on_time.to_string(),
+            definition: "其中在办理时限内办结的数量",
+        },
+        Figure {
+            name: "办结率",
+            value: pct(sum.closure()),
+            definition: "办结 ÷ 受理",
+        },
+        Figure {
+            name: "按时办结率",
+            value: pct(sum.on_time_rate()),
+            definition: "按时办结 ÷ 办结",
+        },
+        Figure {
+            name: "回访",
+            value: sum.rated.to_string(),
+            definition: "已回访并接通的数量",
+        },
+        Figure {
+            name: "满意率",
+            value: pct(sum.satisfaction()),
+            definition: "满意或基本满意 ÷ 回访接通",
+        },
+        Figure {
+            name: "考核得分",
+            value: format!("{:.1}", sum.score()),
+            definition: "40×按时办结/受理 + 30×办结/受理 + 30×满意率",
+        },
     ];
     let f = &i.figures;
     let standing = vec![
-        Figure { name: "在办", value: f.open.to_string(), definition: "尚未办结" },
-        Figure { name: "超期", value: f.overdue.to_string(), definition: "在办且超过办理时限（疑难、挂起、待审核除外）" },
-        Figure { name: "督办中", value: f.supervised.to_string(), definition: "在办且在督办" },
-        Figure { name: "疑难", value: f.hard.to_string(), definition: "列入疑难案件的在办工单" },
-        Figure { name: "待审核", value: f.reviewing.to_string(), definition: "单位报办结、待中心审核" },
-        Figure { name: "总体办结率", value: pct(f.closure_rate), definition: "已办结 ÷ 应办结（含已到期未办结）" },
+        Figure {
+            name: "在办",
+            value: f.open.to_string(),
+            definition: "尚未办结",
+        },
+        Figure {
+            name: "超期",
+            value: f.overdue.to_string(),
+            definition: "在办且超过办理时限（疑难、挂起、待审核除外）",
+        },
+        Figure {
+            name: "督办中",
+            value: f.supervised.to_string(),
+            definition: "在办且在督办",
+        },
+        Figure {
+            name: "疑难",
+            value: f.hard.to_string(),
+            definition: "列入疑难案件的在办工单",
+        },
+        Figure {
+            name: "待审核",
+            value: f.reviewing.to_string(),
+            definition: "单位报办结、待中心审核",
+        },
+        Figure {
+            name: "总体办结率",
+            value: pct(f.closure_rate),
+            definition: "已办结 ÷ 应办结（含已到期未办结）",
+        },
     ];
     let trend = (day - protocol::kpi::TREND_DAYS + 1..=day)
         .map(|d| {
-            let x = f.trend.iter().find(|t| t.day == d).copied().unwrap_or_default();
+            let x = f
+                .trend
+                .iter()
+                .find(|t| t.day == d)
+                .copied()
+                .unwrap_or_default();
             let c = civil(d * DAY_MS + 12 * 3_600_000);
             (format!("{}/{}", c.month, c.day), x.intake, x.resolved)
         })
@@ -189,9 +250,21 @@ pub fn build(
         matches!(w.level, WarningLevel::Red | WarningLevel::Orange)
             && (in_period(w.raised_ms) || w.trail.iter().any(|s| in_period(s.at_ms)))
     }) {
-        let level = if w.level == WarningLevel::Red { "红色" } else { "橙色" };
-        let mut lines = vec![format!("{} 发布（{}）", hhmm(w.raised_ms), w.grids.len().to_string() + " 个网格")];
-        lines.extend(w.trail.iter().map(|s| format!("{} {} {}", hhmm(s.at_ms), s.by, s.what)));
+        let level = if w.level == WarningLevel::Red {
+            "红色"
+        } else {
+            "橙色"
+        };
+        let mut lines = vec![format!(
+            "{} 发布（{}）",
+            hhmm(w.raised_ms),
+            w.grids.len().to_string() + " 个网格"
+        )];
+        lines.extend(
+            w.trail
+                .iter()
+                .map(|s| format!("{} {} {}", hhmm(s.at_ms), s.by, s.what)),
+        );
         incidents.push(Incident {
             title: format!("{level}预警 #{} {}", w.id, w.title),
             lines,
@@ -199,7 +272,12 @@ pub fn build(
     }
     let mut duty = Vec::new();
     for e in i.duty.escalations.iter().filter(|e| in_period(e.opened_ms)) {
-        let mut lines = vec![format!("{} {}（{}）", hhmm(e.opened_ms), e.rule.zh(), e.title)];
+        let mut lines = vec![format!(
+            "{} {}（{}）",
+            hhmm(e.opened_ms),
+            e.rule.zh(),
+            e.title
+        )];
         for n in &e.notices {
             let ok = match &n.error {
                 None => "已送达".to_string(),

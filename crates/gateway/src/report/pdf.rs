@@ -42,9 +42,25 @@ struct Pen {
 /// What goes on a page, drawn when the document is finished (a page's surface borrows
 /// the document).
 enum Op {
-    Text { x: f32, y: f32, size: f32, hex: u32, text: String },
-    Rect { x: f32, y: f32, w: f32, h: f32, hex: u32 },
-    Line { pts: Vec<(f32, f32)>, hex: u32, width: f32 },
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        hex: u32,
+        text: String,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        hex: u32,
+    },
+    Line {
+        pts: Vec<(f32, f32)>,
+        hex: u32,
+        width: f32,
+    },
 }
 
 /// Roughly how wide `s` is at `size`: CJK a full em, the rest about half.
@@ -92,7 +108,13 @@ impl Pen {
         for line in wrap(s, size, W - 2.0 * MARGIN - indent) {
             self.room(size * 1.6);
             let y = self.y + size;
-            self.page().push(Op::Text { x: MARGIN + indent, y, size, hex, text: line });
+            self.page().push(Op::Text {
+                x: MARGIN + indent,
+                y,
+                size,
+                hex,
+                text: line,
+            });
             self.y += size * 1.6;
         }
     }
@@ -100,7 +122,13 @@ impl Pen {
         self.room(50.0);
         self.y += 8.0;
         let y = self.y;
-        self.page().push(Op::Rect { x: MARGIN, y, w: 4.0, h: 16.0, hex: 0xC62828 });
+        self.page().push(Op::Rect {
+            x: MARGIN,
+            y,
+            w: 4.0,
+            h: 16.0,
+            hex: 0xC62828,
+        });
         self.text(s, 14.0, 0x1A237E, 10.0);
         self.y += 2.0;
     }
@@ -109,9 +137,27 @@ impl Pen {
         self.room(20.0);
         let y = self.y + 11.0;
         let p = self.page();
-        p.push(Op::Text { x: MARGIN + 10.0, y, size: 11.0, hex: 0x263238, text: name.into() });
-        p.push(Op::Text { x: MARGIN + 100.0, y, size: 12.0, hex: 0x0D47A1, text: value.into() });
-        p.push(Op::Text { x: MARGIN + 180.0, y, size: 9.0, hex: 0x607D8B, text: definition.into() });
+        p.push(Op::Text {
+            x: MARGIN + 10.0,
+            y,
+            size: 11.0,
+            hex: 0x263238,
+            text: name.into(),
+        });
+        p.push(Op::Text {
+            x: MARGIN + 100.0,
+            y,
+            size: 12.0,
+            hex: 0x0D47A1,
+            text: value.into(),
+        });
+        p.push(Op::Text {
+            x: MARGIN + 180.0,
+            y,
+            size: 9.0,
+            hex: 0x607D8B,
+            text: definition.into(),
+        });
         self.y += 19.0;
     }
     /// The trend: bars (intake) and a line (resolved).
@@ -122,28 +168,82 @@ impl Pen {
         let max = trend.iter().map(|t| t.1.max(t.2)).max().unwrap_or(0).max(1) as f32;
         let step = cw / trend.len().max(1) as f32;
         let mut ops = vec![
-            Op::Line { pts: vec![(x0, y0), (x0, y0 + ch), (x0 + cw, y0 + ch)], hex: 0x90A4AE, width: 0.8 },
-            Op::Text { x: MARGIN, y: y0 + 8.0, size: 8.0, hex: 0x607D8B, text: format!("{}", max as u32) },
-            Op::Text { x: MARGIN + 14.0, y: y0 + ch, size: 8.0, hex: 0x607D8B, text: "0".into() },
+            Op::Line {
+                pts: vec![(x0, y0), (x0, y0 + ch), (x0 + cw, y0 + ch)],
+                hex: 0x90A4AE,
+                width: 0.8,
+            },
+            Op::Text {
+                x: MARGIN,
+                y: y0 + 8.0,
+                size: 8.0,
+                hex: 0x607D8B,
+                text: format!("{}", max as u32),
+            },
+            Op::Text {
+                x: MARGIN + 14.0,
+                y: y0 + ch,
+                size: 8.0,
+                hex: 0x607D8B,
+                text: "0".into(),
+            },
         ];
         let mut line = Vec::new();
         for (i, (label, intake, resolved)) in trend.iter().enumerate() {
             let x = x0 + i as f32 * step;
             let h = *intake as f32 / max * ch;
             if h > 0.0 {
-                ops.push(Op::Rect { x: x + step * 0.15, y: y0 + ch - h, w: step * 0.7, h, hex: 0x64B5F6 });
+                ops.push(Op::Rect {
+                    x: x + step * 0.15,
+                    y: y0 + ch - h,
+                    w: step * 0.7,
+                    h,
+                    hex: 0x64B5F6,
+                });
             }
             line.push((x + step * 0.5, y0 + ch - *resolved as f32 / max * ch));
             if i % 5 == 0 || i + 1 == trend.len() {
-                ops.push(Op::Text { x, y: y0 + ch + 12.0, size: 7.5, hex: 0x607D8B, text: label.clone() });
+                ops.push(Op::Text {
+                    x,
+                    y: y0 + ch + 12.0,
+                    size: 7.5,
+                    hex: 0x607D8B,
+                    text: label.clone(),
+                });
             }
         }
-        ops.push(Op::Line { pts: line, hex: 0x2E7D32, width: 1.6 });
+        ops.push(Op::Line {
+            pts: line,
+            hex: 0x2E7D32,
+            width: 1.6,
+        });
         let ly = y0 + ch + 28.0;
-        ops.push(Op::Rect { x: x0, y: ly - 7.0, w: 10.0, h: 7.0, hex: 0x64B5F6 });
-        ops.push(Op::Text { x: x0 + 14.0, y: ly, size: 9.0, hex: 0x263238, text: "受理（柱）".into() });
-        ops.push(Op::Line { pts: vec![(x0 + 80.0, ly - 3.5), (x0 + 92.0, ly - 3.5)], hex: 0x2E7D32, width: 1.6 });
-        ops.push(Op::Text { x: x0 + 96.0, y: ly, size: 9.0, hex: 0x263238, text: "其中已办结（线）".into() });
+        ops.push(Op::Rect {
+            x: x0,
+            y: ly - 7.0,
+            w: 10.0,
+            h: 7.0,
+            hex: 0x64B5F6,
+        });
+        ops.push(Op::Text {
+            x: x0 + 14.0,
+            y: ly,
+            size: 9.0,
+            hex: 0x263238,
+            text: "受理（柱）".into(),
+        });
+        ops.push(Op::Line {
+            pts: vec![(x0 + 80.0, ly - 3.5), (x0 + 92.0, ly - 3.5)],
+            hex: 0x2E7D32,
+            width: 1.6,
+        });
+        ops.push(Op::Text {
+            x: x0 + 96.0,
+            y: ly,
+            size: 9.0,
+            hex: 0x263238,
+            text: "其中已办结（线）".into(),
+        });
         self.page().extend(ops);
         self.y = ly + 10.0;
     }
@@ -152,10 +252,19 @@ impl Pen {
 /// The report as a PDF file.
 pub fn pdf(r: &Report) -> Result<Vec<u8>, String> {
     let font = Font::new(FONT.to_vec().into(), 0).ok_or("the shipped font does not load")?;
-    let mut pen = Pen { doc: Document::new(), pages: Vec::new(), y: MARGIN };
+    let mut pen = Pen {
+        doc: Document::new(),
+        pages: Vec::new(),
+        y: MARGIN,
+    };
     pen.room(0.0);
     pen.text(&r.title, 20.0, 0xB71C1C, 0.0);
-    pen.text(&format!("{}　{}　（生成于 {}）", r.subtitle, r.period, r.made), 11.0, 0x455A64, 0.0);
+    pen.text(
+        &format!("{}　{}　（生成于 {}）", r.subtitle, r.period, r.made),
+        11.0,
+        0x455A64,
+        0.0,
+    );
     pen.heading("一、期内数据");
     for f in &r.figures {
         pen.figure(f.name, &f.value, f.definition);
@@ -177,7 +286,11 @@ pub fn pdf(r: &Report) -> Result<Vec<u8>, String> {
             Some(_) => "—".into(),
             None => "新".into(),
         };
-        pen.figure(&format!("第 {} 名", s.rank), &format!("{:.1}", s.score), &format!("{name}　较上周 {change}"));
+        pen.figure(
+            &format!("第 {} 名", s.rank),
+            &format!("{:.1}", s.score),
+            &format!("{name}　较上周 {change}"),
+        );
     }
     pen.heading("五、重要事件及处置经过");
     if r.incidents.is_empty() {
@@ -212,13 +325,17 @@ pub fn pdf(r: &Report) -> Result<Vec<u8>, String> {
         for op in ops {
             draw(&mut s, &font, op);
         }
-        draw(&mut s, &font, Op::Text {
-            x: W / 2.0 - 20.0,
-            y: H - 25.0,
-            size: 8.0,
-            hex: 0x90A4AE,
-            text: format!("第 {} 页 / 共 {n} 页", i + 1),
-        });
+        draw(
+            &mut s,
+            &font,
+            Op::Text {
+                x: W / 2.0 - 20.0,
+                y: H - 25.0,
+                size: 8.0,
+                hex: 0x90A4AE,
+                text: format!("第 {} 页 / 共 {n} 页", i + 1),
+            },
+        );
         s.finish();
         page.finish();
     }
@@ -227,12 +344,27 @@ pub fn pdf(r: &Report) -> Result<Vec<u8>, String> {
 
 fn draw(s: &mut Surface, font: &Font, op: Op) {
     match op {
-        Op::Text { x, y, size, hex, text } => {
+        Op::Text {
+            x,
+            y,
+            size,
+            hex,
+            text,
+        } => {
             s.set_fill(Some(fill(hex)));
-            s.draw_text(Point::from_xy(x, y), font.clone(), size, &text, false, TextDirection::Auto);
+            s.draw_text(
+                Point::from_xy(x, y),
+                font.clone(),
+                size,
+                &text,
+                false,
+                TextDirection::Auto,
+            );
         }
         Op::Rect { x, y, w, h, hex } => {
-            let Some(rect) = Rect::from_xywh(x, y, w, h) else { return };
+            let Some(rect) = Rect::from_xywh(x, y, w, h) else {
+                return;
+            };
             let mut pb = PathBuilder::new();
             pb.push_rect(rect);
             if let Some(path) = pb.finish() {

@@ -49,7 +49,10 @@ pub async fn run(
                 continue;
             }
             let (tx, rx) = oneshot::channel();
-            let ask = CoreMsg::Report { region: String::new(), reply: tx };
+            let ask = CoreMsg::Report {
+                region: String::new(),
+                reply: tx,
+            };
             if core.send(ask).await.is_err() {
                 return;
             }
