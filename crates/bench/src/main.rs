@@ -2,6 +2,7 @@
 //! its figures (BENCHMARKS.md holds them with the command and the machine); none is a
 //! pass/fail test. `cargo run --release -p yiping-bench -- --help` lists them.
 
+mod duty;
 mod gateway;
 mod host;
 mod kpi;
@@ -29,6 +30,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// What the duty engine's round costs the core a heartbeat, as the live state grows.
+    Duty(duty::Args),
     /// Load-test a gateway: N clients, a paced event rate, delivery rate and latency.
     Gateway(gateway::Args),
     /// CPU time per frame of the wall's own systems, headless, at a city's and a
@@ -54,6 +57,7 @@ enum Cmd {
 fn main() -> anyhow::Result<()> {
     yiping::gateway::cli::init_log("info,wgpu=error,naga=warn");
     match Cli::parse().cmd {
+        Cmd::Duty(a) => duty::run(a),
         Cmd::Gateway(a) => gateway::run(a),
         Cmd::Wall(a) => wall::run(a),
         Cmd::Snapshot(a) => snapshot::run(a),
