@@ -794,3 +794,175 @@ async fn a_daily_report_says_what_the_gateway_says_for_that_day() {
     assert!(err.contains("line 2") && err.contains("phone"), "{err}");
     g.shutdown().await;
 }
+
+/// Issue 31: an urgent dispatch to a unit whose phone page is closed reaches the unit's
+/// phone number by SMS within 10 s; the phone, opened again, resumes (no snapshot) and
+/// the message's escalation closes when it accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_urgent_dispatch_to_a_closed_phone_goes_by_sms_and_the_phone_resumes() {
+    let e = endpoints().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    cfg.limits.heartbeat_ms = 100;
+    let mut duty = duty_config(&e);
+    duty.channels.retain(|c| c.name == "sms");
+    cfg.duty = Some(duty);
+    let unit = yiping::protocol::Unit {
+        phone: "13900000009".into(),
+        ..yiping::protocol::examples::unit()
+    };
+    cfg.tokens.push(TokenConfig {
+        unit: Some(unit.id.clone()),
+        ..TokenConfig::new("unit-token-1", Role::Unit, "调解员 张敏")
+    });
+    let g = yiping::gateway::start(cfg).await.unwrap();
+    let mut admin = connect(&g, ADMIN, None).await;
+    snapshot(&mut admin).await;
+    // A phone number that is not one is refused.
+    let bad = yiping::protocol::Unit {
+        phone: "139-0000".into(),
+        ..unit.clone()
+    };
+    let (_, out) = run(&mut admin, cmd("u-0", Command::UpsertUnit { unit: bad })).await;
+    assert!(
+        matches!(
+            out,
+            CommandOutcome::Refused {
+                code: ErrorCode::Invalid,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let (_, out) = run(
+        &mut admin,
+        cmd("u-1", Command::UpsertUnit { unit: unit.clone() }),
+    )
+    .await;
+    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+
+    // The phone page opens, then closes.
+    let mut phone = connect(&g, "unit-token-1", None).await;
+    let (epoch, seq, _) = snapshot(&mut phone).await;
+    drop(phone);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut op = connect(&g, OP, None).await;
+    snapshot(&mut op).await;
+    let mut t = yiping::protocol::examples::new_ticket();
+    t.priority = yiping::protocol::Priority::Urgent;
+    let (_, out) = run(&mut op, cmd("t-1", Command::Intake { ticket: t })).await;
+    let CommandOutcome::Ok { id: Some(id), .. } = out else {
+        panic!("{out:?}")
+    };
+    let sent = Instant::now();
+    let (_, out) = run(
+        &mut op,
+        cmd(
+            "d-1",
+            Command::Dispatch {
+                ticket: id,
+                unit: unit.id.clone(),
+            },
+        ),
+    )
+    .await;
+    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    // The SMS gateway (failing its first two calls) has it within 10 s.
+    let body = loop {
+        let got = e
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|s| s.path == "/sms")
+            .map(|s| s.body.clone());
+        let delivered = e
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.path == "/sms")
+            .count()
+            >= 3;
+        if let (Some(b), true) = (got, delivered) {
+            break b;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(10),
+            "no SMS within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    println!(
+        "urgent dispatch to a closed phone: SMS taken in {:.2} s",
+        sent.elapsed().as_secs_f64()
+    );
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["mobile"], "13900000009");
+    let text = v["content"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("#{id}")) && text.contains("请尽快签收") && text.contains("/m/"),
+        "{text}"
+    );
+    let d = until(g.http_addr, 5, "the unit_offline escalation", |d| {
+        d.escalations.iter().any(|x| {
+            x.rule == yiping::protocol::EscalationRule::UnitOffline
+                && x.notices.iter().any(|n| n.error.is_none())
+        })
+    })
+    .await;
+    let esc = d
+        .escalations
+        .iter()
+        .find(|x| x.rule == yiping::protocol::EscalationRule::UnitOffline)
+        .unwrap()
+        .id;
+
+    // The phone opens again: it resumes (the dispatch as a delta, no snapshot) and accepts.
+    let mut phone = connect(
+        &g,
+        "unit-token-1",
+        Some(yiping::protocol::Resume { epoch, seq }),
+    )
+    .await;
+    let mut got_dispatch = false;
+    while !got_dispatch {
+        match next(&mut phone).await {
+            ServerMsg::Snapshot(_) => panic!("a resume, not a snapshot"),
+            ServerMsg::Delta { event, .. } => {
+                got_dispatch = event.ticket().is_some_and(|t| t.id == id)
+            }
+            _ => {}
+        }
+    }
+    let (_, out) = run(&mut phone, cmd("a-1", Command::Accept { ticket: id })).await;
+    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    until(g.http_addr, 5, "closed once accepted", |d| {
+        d.escalation(esc).is_some_and(|x| x.closed.is_some())
+    })
+    .await;
+    // A dispatch while the phone is open sends nothing.
+    let n = e.seen.lock().unwrap().len();
+    let mut t = yiping::protocol::examples::new_ticket();
+    t.priority = yiping::protocol::Priority::Urgent;
+    let (_, out) = run(&mut op, cmd("t-2", Command::Intake { ticket: t })).await;
+    let CommandOutcome::Ok { id: Some(id2), .. } = out else {
+        panic!("{out:?}")
+    };
+    run(
+        &mut op,
+        cmd(
+            "d-2",
+            Command::Dispatch {
+                ticket: id2,
+                unit: unit.id.clone(),
+            },
+        ),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(e.seen.lock().unwrap().len(), n);
+    g.shutdown().await;
+}

@@ -60,6 +60,9 @@ fn cpu_of(pid: u32) -> f64 {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Connections that ended before the bench ended them.
+static CLOSED: AtomicU64 = AtomicU64::new(0);
+
 /// A client that records the delivery time of each delta while `measuring`.
 fn reader(
     mut ws: Ws,
@@ -69,9 +72,25 @@ fn reader(
     tokio::spawn(async move {
         let mut lat = Vec::new();
         while !done.load(Ordering::Relaxed) {
-            let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_millis(500), ws.next()).await
-            else {
-                continue;
+            // A closed or failed connection ends its reader. (It used to `continue`: a
+            // stream that has ended answers at once, so the task spun without yielding,
+            // held a worker of the bench's runtime and stalled the run: the "stall after
+            // ~610 phones" of the first figures.)
+            let m = match tokio::time::timeout(Duration::from_millis(500), ws.next()).await {
+                Err(_) => continue,
+                Ok(Some(Ok(m))) => m,
+                Ok(Some(Err(e))) => {
+                    if CLOSED.fetch_add(1, Ordering::Relaxed) == 0 {
+                        eprintln!("a connection failed: {e}");
+                    }
+                    break;
+                }
+                Ok(None) => {
+                    if CLOSED.fetch_add(1, Ordering::Relaxed) == 0 {
+                        eprintln!("a connection was closed by the gateway");
+                    }
+                    break;
+                }
             };
             let Message::Text(t) = m else { continue };
             if measuring.load(Ordering::Relaxed)
@@ -312,6 +331,10 @@ async fn bench(a: Args) -> anyhow::Result<()> {
         held as f64 / connect_s.max(1e-9)
     );
     println!("walls              {}", a.walls);
+    println!(
+        "connections lost   {} (ended by the gateway or failed before the bench ended them)",
+        CLOSED.load(Ordering::Relaxed)
+    );
     println!(
         "load               {} intakes/s, each dispatched ({} dispatches in phase B)",
         a.rate,

@@ -119,6 +119,19 @@ impl Decider<'_> {
                     ));
                 }
                 self.check_position(unit.lon, unit.lat)?;
+                let digits = unit.phone.strip_prefix('+').unwrap_or(&unit.phone);
+                if !unit.phone.is_empty()
+                    && (!(5..=20).contains(&digits.len())
+                        || !digits.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return Err(Refusal::new(
+                        ErrorCode::Invalid,
+                        format!(
+                            "phone {:?} is not a number (5 to 20 digits, + in front allowed)",
+                            unit.phone
+                        ),
+                    ));
+                }
                 Ok(Decision::Unit(unit.clone()))
             }
             Command::StartBriefing { incident } => {

@@ -160,9 +160,23 @@ impl Refused {
     }
 }
 
+fn digest(token: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
+/// Account tokens remembered as checked, at most.
+const CHECKED_MAX: usize = 50_000;
+
 /// Every credential the gateway knows, shared by its connections and its core.
 pub struct Directory {
     statics: Vec<TokenConfig>,
+    /// The static tokens by the SHA-256 of the token: one look-up a hello. (Checking the
+    /// token against each in turn cost every hello the whole list: with 15,000 phones on
+    /// static tokens connecting took 9.7 s and its backlog filled the admission gate,
+    /// which closed connections; `yiping-bench units`, BENCHMARKS.md.) Comparing digests
+    /// tells a timing observer nothing about the token itself.
+    by_digest: HashMap<[u8; 32], usize>,
     accounts: RwLock<HashMap<String, Account>>,
     /// Tokens already checked: token → (account id, the hash it was checked against).
     /// A hit counts only while the account still has that hash, so a check that raced
@@ -179,8 +193,14 @@ pub struct Directory {
 
 impl Directory {
     pub fn new(statics: Vec<TokenConfig>) -> Arc<Directory> {
+        let by_digest = statics
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (digest(&t.token), i))
+            .collect();
         Arc::new(Directory {
             statics,
+            by_digest,
             accounts: RwLock::new(HashMap::new()),
             checked: Mutex::new(HashMap::new()),
             backoff: Backoff::default(),
@@ -319,8 +339,9 @@ impl Directory {
         self.backoff.succeeded(&key);
         self.backoff.succeeded(&address);
         if let Ok(mut c) = self.checked.lock() {
-            // Bounded: a directory of thousands of screens, not of every token tried.
-            if c.len() >= 10_000 {
+            // Bounded: a directory of a city's screens and phones (15,000 grid workers and
+            // their units), not of every token tried; past it, every check starts again.
+            if c.len() >= CHECKED_MAX {
                 c.clear();
             }
             c.insert(
@@ -348,13 +369,9 @@ impl Directory {
     /// The static token equal to `token`, compared in constant time and against every
     /// one (no early exit tells how many characters matched, or which entry).
     fn static_token(&self, token: &str) -> Option<&TokenConfig> {
-        let mut found = None;
-        for t in &self.statics {
-            if bool::from(t.token.as_bytes().ct_eq(token.as_bytes())) {
-                found = Some(t);
-            }
-        }
-        found
+        let t = &self.statics[*self.by_digest.get(&digest(token))?];
+        // The whole token, in constant time (a digest collision is not a way in).
+        bool::from(t.token.as_bytes().ct_eq(token.as_bytes())).then_some(t)
     }
 
     /// The account id a token claims, for the access log of a refusal.

@@ -99,6 +99,13 @@ struct Core {
     scope_waiting: Vec<String>,
     /// The duty room's messages (`duty/notify.rs`).
     notifier: crate::duty::Notifier,
+    /// When the duty engine last walked the live tickets (ms).
+    duty_scanned: i64,
+    /// Urgent tickets just dispatched to a unit with no phone connected: (ticket, unit),
+    /// told by message at the next duty round (`engine/duty.rs`).
+    offline: Vec<(u64, String)>,
+    /// Heartbeats sent: phones get theirs on a share of them (`phones::PHONE_BEAT_EVERY`).
+    beats: u64,
 }
 
 /// Access-log lines written at most per heartbeat; past that they are counted.
@@ -121,6 +128,9 @@ pub async fn run(
         scope_reads: 0,
         scope_waiting: Vec::new(),
         notifier,
+        duty_scanned: 0,
+        beats: 0,
+        offline: Vec::new(),
         // The first trim a minute after start: nothing competes with the first joins.
         trimmed: std::time::Instant::now(),
         snapshots: HashMap::new(),

@@ -117,6 +117,9 @@ pub enum EscalationRule {
     UrgentNotAccepted,
     /// A ticket supervised (督办) twice.
     SupervisedTwice,
+    /// An urgent ticket dispatched to a unit whose phone page is not connected: the unit
+    /// is told by message (it does not climb; it closes when the ticket is accepted).
+    UnitOffline,
 }
 
 impl EscalationRule {
@@ -125,6 +128,7 @@ impl EscalationRule {
             EscalationRule::WarningUnacked => "预警未确认",
             EscalationRule::UrgentNotAccepted => "紧急工单超时未签收",
             EscalationRule::SupervisedTwice => "工单两次督办",
+            EscalationRule::UnitOffline => "紧急派单时单位终端离线",
         }
     }
 }

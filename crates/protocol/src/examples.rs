@@ -101,6 +101,7 @@ pub fn unit() -> Unit {
         lon: 119.46,
         lat: 32.2,
         on_duty: true,
+        phone: String::new(),
     }
 }
 

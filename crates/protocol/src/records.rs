@@ -415,6 +415,10 @@ pub struct Unit {
     pub lon: f64,
     pub lat: f64,
     pub on_duty: bool,
+    /// A mobile number for messages when its phone page is not connected (an urgent
+    /// dispatch by SMS or a robot's @-mention); empty: none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phone: String,
 }
 
 /// What a briefing (联合会商) is about.

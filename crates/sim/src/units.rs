@@ -82,6 +82,7 @@ pub fn units_of(city: &City) -> Vec<Unit> {
                 lon: d.center[0] + 0.004 * (i as f64 - 4.0),
                 lat: d.center[1] + 0.003,
                 on_duty: true,
+                phone: String::new(),
             });
         }
     }
@@ -96,6 +97,7 @@ pub fn units_of(city: &City) -> Vec<Unit> {
                 lon: t.center[0] + 0.002 * i as f64,
                 lat: t.center[1],
                 on_duty: true,
+                phone: String::new(),
             });
         }
     }
@@ -120,6 +122,7 @@ pub fn units_of(city: &City) -> Vec<Unit> {
             lon: v.center[0],
             lat: v.center[1],
             on_duty: true,
+            phone: String::new(),
         });
     }
     out

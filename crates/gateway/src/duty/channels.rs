@@ -28,11 +28,22 @@ pub struct Message {
     pub title: String,
     pub rounds: u32,
     pub to: Vec<Recipient>,
+    /// To a unit about its own ticket (its phone page is not connected), not to the
+    /// people on duty.
+    pub unit: bool,
 }
 
 impl Message {
     /// The text of a group message: the title, the round, who is asked, their links.
     pub fn group_text(&self) -> String {
+        if self.unit {
+            return self
+                .to
+                .iter()
+                .map(|r| self.sms_text(r))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
         let mut s = format!("【一屏值班提醒】{}（第 {} 轮）", self.title, self.rounds);
         for r in &self.to {
             s += &format!("\n请{} {} 确认", r.role.zh(), r.name);
@@ -44,6 +55,13 @@ impl Message {
     }
     /// The text of one person's SMS.
     pub fn sms_text(&self, r: &Recipient) -> String {
+        if self.unit {
+            let mut s = format!("【一屏】{}：{}，请尽快签收", r.name, self.title);
+            if !r.link.is_empty() {
+                s += &format!("（手机页 {}）", r.link);
+            }
+            return s;
+        }
         let mut s = format!(
             "【一屏】{}（第 {} 轮），请{}{}确认",
             self.title,

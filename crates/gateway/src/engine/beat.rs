@@ -175,16 +175,22 @@ impl Core {
         }
     }
 
-    pub(super) fn heartbeat(&mut self) {
+    /// The heartbeat as it stands now.
+    pub(super) fn heartbeat_frame(&self) -> Option<Utf8Bytes> {
         let msg = ServerMsg::Heartbeat {
             epoch: self.store.epoch().to_string(),
             seq: self.fanned,
             ts_us: now_us(),
         };
-        let Ok(text) = serde_json::to_string(&msg) else {
+        serde_json::to_string(&msg).ok().map(Utf8Bytes::from)
+    }
+
+    pub(super) fn heartbeat(&mut self) {
+        let Some(frame) = self.heartbeat_frame() else {
             return;
         };
-        let frame: Utf8Bytes = text.into();
+        self.beats += 1;
+        let beat = self.beats % super::phones::PHONE_BEAT_EVERY;
         let replay = self.replay.as_ref().and_then(|r| {
             let msg = ServerMsg::Replay {
                 clock_ms: r.clock_ms,
@@ -218,7 +224,10 @@ impl Core {
         let mut slow = Vec::new();
         for (id, c) in &self.clients {
             if c.unit.is_some() {
-                if c.outbox.try_send(frame.clone()).is_err() {
+                // Each phone every PHONE_BEAT_EVERY beats, a share of them each beat.
+                if id % super::phones::PHONE_BEAT_EVERY == beat
+                    && c.outbox.try_send(frame.clone()).is_err()
+                {
                     slow.push(*id);
                 }
                 continue;

@@ -11,11 +11,23 @@ const NOBODY: &str = "无人在岗";
 
 impl Core {
     pub(super) async fn duty_round(&mut self) {
-        let Some(cfg) = self.cfg.duty.as_ref() else {
+        if self.cfg.duty.is_none() {
+            return;
+        }
+        let now = domain::time::now_ms();
+        if !self.offline.is_empty() {
+            self.tell_offline_units(now).await;
+        }
+        let cfg = self.cfg.clone();
+        let Some(cfg) = cfg.duty.as_ref() else {
             return;
         };
-        let now = domain::time::now_ms();
-        let changes = domain::duty::round::round(self.store.state(), &cfg.rules(), now);
+        // The ticket rules every tenth second (see `round`).
+        let tickets = now / 10_000 != self.duty_scanned / 10_000;
+        if tickets {
+            self.duty_scanned = now;
+        }
+        let changes = domain::duty::round::round(self.store.state(), &cfg.rules(), now, tickets);
         if changes.is_empty() {
             return;
         }
@@ -116,7 +128,138 @@ impl Core {
             title: e.title.clone(),
             rounds: e.rounds,
             to,
+            unit: false,
         });
+    }
+
+    /// A delta fanned out: an urgent ticket dispatched to a unit with no phone page
+    /// connected is noted, to be told by message. (A single gateway only: a cluster
+    /// node sees only its own phones; see the closing note of issue 31.)
+    pub(super) fn note_offline_dispatch(&mut self, event: &protocol::Event) {
+        if self.cfg.duty.is_none() || self.node.is_some() || self.replay.is_some() {
+            return;
+        }
+        let (Some(t), Some(a)) = (event.ticket(), event.audit()) else {
+            return;
+        };
+        if a.action == protocol::AuditAction::Dispatch
+            && t.priority == protocol::Priority::Urgent
+            && let Some(u) = &t.unit
+            && !self.phones.connected(u)
+        {
+            self.offline.push((t.id, u.clone()));
+        }
+    }
+
+    /// Tell the units noted by `note_offline_dispatch`: an escalation of rule
+    /// `unit_offline` (on the wall's duty board, in the log), and a message to the unit's
+    /// phone number on every channel; it closes when the ticket is accepted.
+    async fn tell_offline_units(&mut self, now: i64) {
+        let noted = std::mem::take(&mut self.offline);
+        let mut next = self.store.duty().next_id.max(1);
+        let mut opened = Vec::new();
+        for (ticket, unit) in noted {
+            let state = self.store.state();
+            let Some(t) = state.tickets.get(&ticket) else {
+                continue;
+            };
+            if t.status != protocol::TicketStatus::Assigned
+                || t.unit.as_deref() != Some(unit.as_str())
+                || self.phones.connected(&unit)
+            {
+                continue;
+            }
+            let name = state
+                .units
+                .get(&unit)
+                .map_or(unit.clone(), |u| u.name.clone());
+            let e = Escalation {
+                id: next,
+                rule: protocol::EscalationRule::UnitOffline,
+                subject: protocol::Subject::Ticket { id: ticket },
+                center: domain::kpi::district_of(&t.grid).to_string(),
+                title: format!("紧急工单 #{} {} 已派 {name}，其手机页未在线", t.id, t.title),
+                opened_ms: now,
+                level: DutyRole::Officer,
+                rounds: 1,
+                next_ms: i64::MAX,
+                notices: vec![],
+                acked_by: None,
+                acked_ms: None,
+                closed: None,
+            };
+            next += 1;
+            opened.push((e, unit));
+        }
+        if opened.is_empty() {
+            return;
+        }
+        let batch = opened
+            .iter()
+            .map(|(e, _)| {
+                let change = DutyChange::Escalation {
+                    escalation: e.clone(),
+                };
+                (
+                    None,
+                    duty_request(format!("offline-{}-{now}", e.id), change),
+                    None,
+                )
+            })
+            .collect();
+        self.apply(batch).await;
+        for (e, unit) in opened {
+            if self.store.duty().escalation(e.id) != Some(&e) {
+                continue;
+            }
+            let u = self.store.units().get(&unit).cloned();
+            let phone = u.as_ref().map(|u| u.phone.clone()).unwrap_or_default();
+            let why_not = if phone.is_empty() {
+                Some("单位未登记手机号：the unit has no phone number (upsert_unit phone)")
+            } else if self.notifier.is_empty() {
+                Some("未配置通知渠道：no notification channel is configured ([[duty.channels]])")
+            } else {
+                None
+            };
+            if let Some(error) = why_not {
+                let notice = Notice {
+                    at_ms: now,
+                    person: unit.clone(),
+                    name: u.map(|u| u.name).unwrap_or_default(),
+                    role: DutyRole::Officer,
+                    channel: "-".into(),
+                    attempt: 1,
+                    error: Some(error.into()),
+                };
+                let change = DutyChange::Notice {
+                    escalation: e.id,
+                    notice,
+                };
+                let key = format!("notice-{}-offline-none", e.id);
+                self.apply(vec![(None, duty_request(key, change), None)])
+                    .await;
+                continue;
+            }
+            let base = self.notifier.public_url.trim_end_matches('/');
+            let link = if base.is_empty() {
+                String::new()
+            } else {
+                format!("{base}/m/")
+            };
+            self.notifier.send(Message {
+                escalation: e.id,
+                title: e.title.clone(),
+                rounds: 1,
+                to: vec![Recipient {
+                    person: unit.clone(),
+                    name: u.map(|u| u.name).unwrap_or_default(),
+                    phone,
+                    role: DutyRole::Officer,
+                    link,
+                }],
+                unit: true,
+            });
+        }
     }
 
     /// What a report of `region` is made of, as of now.

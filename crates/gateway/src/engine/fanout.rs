@@ -10,6 +10,7 @@ impl Core {
         let frame: Utf8Bytes = d.frame.into();
         let was = self.phones.track(&d.event);
         self.broadcast(&d.event, &frame, was.as_deref());
+        self.note_offline_dispatch(&d.event);
         self.window.push_back(Kept {
             seq: d.seq,
             event: d.event,

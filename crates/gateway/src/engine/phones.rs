@@ -10,6 +10,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use super::*;
 use tokio_tungstenite::tungstenite::Message;
 
+/// A phone gets a heartbeat every this many beats, spread over them by client id: it needs
+/// one to keep a mobile network's NAT open and to hear the log's epoch, not one a second.
+/// At one a second, 5,000 phones' heartbeats went out in the walls' pass and took the
+/// walls' p99 to 5.6x (BENCHMARKS.md, "Phones beside the walls").
+pub(super) const PHONE_BEAT_EVERY: u64 = 15;
+
 /// Tickets a phone's snapshot carries at most (the most recently changed): a unit with
 /// more open tickets than this works from the console, not a phone.
 const SNAPSHOT_TICKETS: usize = 500;
@@ -99,6 +105,11 @@ impl Phones {
             .collect()
     }
 
+    /// Whether a phone of `unit` is connected (to this node).
+    pub fn connected(&self, unit: &str) -> bool {
+        self.by_unit.contains_key(unit)
+    }
+
     pub fn connect(&mut self, unit: &str, id: u64) {
         self.by_unit.entry(unit.to_string()).or_default().push(id);
     }
@@ -176,8 +187,11 @@ impl Core {
         let m = &self.status.metrics;
         let resumed = resume.and_then(|r| self.phone_resume(&r, &unit));
         let frames = match resumed {
-            Some(f) => {
+            Some(mut f) => {
                 m.joins_resume.fetch_add(1, Ordering::Relaxed);
+                // A heartbeat at once: a phone that missed nothing hears that it is live
+                // now, not at its next heartbeat (`PHONE_BEAT_EVERY` beats away).
+                f.extend(self.heartbeat_frame());
                 f
             }
             None => {
