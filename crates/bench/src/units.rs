@@ -60,6 +60,16 @@ fn cpu_of(pid: u32) -> f64 {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// The readers' end: the flag, and the wake-up of those waiting.
+type Done = (AtomicBool, tokio::sync::Notify);
+
+fn set_done(d: &Done, v: bool) {
+    d.0.store(v, Ordering::Relaxed);
+    if v {
+        d.1.notify_waiters();
+    }
+}
+
 /// Connections that ended before the bench ended them.
 static CLOSED: AtomicU64 = AtomicU64::new(0);
 
@@ -67,25 +77,36 @@ static CLOSED: AtomicU64 = AtomicU64::new(0);
 fn reader(
     mut ws: Ws,
     measuring: Arc<AtomicBool>,
-    done: Arc<AtomicBool>,
+    done: Arc<Done>,
 ) -> tokio::task::JoinHandle<Vec<u32>> {
     tokio::spawn(async move {
         let mut lat = Vec::new();
-        while !done.load(Ordering::Relaxed) {
+        loop {
+            // No timer a reader: 15,000 readers re-arming a timeout every 500 ms cost the
+            // bench's side (the same two cores) more than the gateway's phones did.
+            let stop = done.1.notified();
+            tokio::pin!(stop);
+            stop.as_mut().enable();
+            if done.0.load(Ordering::Relaxed) {
+                break;
+            }
             // A closed or failed connection ends its reader. (It used to `continue`: a
             // stream that has ended answers at once, so the task spun without yielding,
             // held a worker of the bench's runtime and stalled the run: the "stall after
             // ~610 phones" of the first figures.)
-            let m = match tokio::time::timeout(Duration::from_millis(500), ws.next()).await {
-                Err(_) => continue,
-                Ok(Some(Ok(m))) => m,
-                Ok(Some(Err(e))) => {
+            let m = tokio::select! {
+                _ = &mut stop => continue,
+                m = ws.next() => m,
+            };
+            let m = match m {
+                Some(Ok(m)) => m,
+                Some(Err(e)) => {
                     if CLOSED.fetch_add(1, Ordering::Relaxed) == 0 {
                         eprintln!("a connection failed: {e}");
                     }
                     break;
                 }
-                Ok(None) => {
+                None => {
                     if CLOSED.fetch_add(1, Ordering::Relaxed) == 0 {
                         eprintln!("a connection was closed by the gateway");
                     }
@@ -193,7 +214,7 @@ async fn bench(a: Args) -> anyhow::Result<()> {
     );
 
     let measuring = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicBool::new(false));
+    let done: Arc<Done> = Arc::new((AtomicBool::new(false), tokio::sync::Notify::new()));
     let mut walls = vec![];
     for _ in 0..a.walls {
         walls.push(reader(
@@ -272,12 +293,12 @@ async fn bench(a: Args) -> anyhow::Result<()> {
 
     // Phase A: the walls alone.
     let cpu_a = phase("a").await?;
-    done.store(true, Ordering::Relaxed);
+    set_done(&done, true);
     let mut lat_a = vec![];
     for w in walls.drain(..) {
         lat_a.extend(w.await?);
     }
-    done.store(false, Ordering::Relaxed);
+    set_done(&done, false);
     for _ in 0..a.walls {
         walls.push(reader(
             open("bench-viewer".into()).await?,
@@ -312,7 +333,7 @@ async fn bench(a: Args) -> anyhow::Result<()> {
     // Phase B: the same load, with the phones.
     let d0 = dispatched.load(Ordering::Relaxed);
     let cpu_b = phase("b").await?;
-    done.store(true, Ordering::Relaxed);
+    set_done(&done, true);
     let mut lat_b = vec![];
     for w in walls {
         lat_b.extend(w.await?);
