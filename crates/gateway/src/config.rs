@@ -255,7 +255,8 @@ impl Default for Limits {
             batch: 512,
             snapshot_part: 2000,
             heartbeat_ms: 1000,
-            max_clients: 1000,
+            // A city's phones and screens (config/gateway.toml says why).
+            max_clients: 18_000,
             hello_timeout_s: 10,
             max_unauthenticated: 256,
             max_http_connections: 256,

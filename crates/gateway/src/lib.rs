@@ -94,9 +94,12 @@ pub async fn start(mut cfg: GatewayConfig) -> Result<GatewayHandle, GatewayError
     if budget.clients < cfg.limits.max_clients {
         tracing::warn!(
             open_files,
-            "the open-file limit leaves room for {} clients, not {}: raise it (ulimit -n)",
+            "the open-file limit leaves room for {} clients, not {} (max_clients): raise the hard limit (LimitNOFILE= in a systemd unit, nofile in /etc/security/limits.conf, ulimit -Hn) to at least {}",
             budget.clients,
-            cfg.limits.max_clients
+            cfg.limits.max_clients,
+            cfg.limits.max_clients as u64
+                + admission::RESERVE_FILES
+                + (cfg.limits.max_unauthenticated + cfg.limits.max_http_connections) as u64
         );
     }
     cfg.limits.max_clients = budget.clients;
