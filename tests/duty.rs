@@ -293,8 +293,7 @@ async fn a_red_warning_nobody_acknowledges_climbs_three_people_and_a_link_acknow
     // chief, then the leader (a round every 2.4 s).
     let mut op = connect(&g, OP, None).await;
     snapshot(&mut op).await;
-    let (_, out) = run(&mut op, cmd("red-1", red_warning())).await;
-    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    ok(&mut op, "red-1", red_warning()).await;
     let d = until(g.http_addr, 20, "the leader told", |d| {
         d.escalations.iter().any(|e| {
             ["ZB001", "ZB002", "ZB003"].iter().all(|p| {
@@ -407,38 +406,20 @@ async fn a_red_warning_nobody_acknowledges_climbs_three_people_and_a_link_acknow
     tokio::time::sleep(Duration::from_millis(3000)).await;
     assert_eq!(duty_of(g.http_addr, OP).await.escalations[0].rounds, rounds);
     // Acknowledging again from the wall: refused, nothing changes.
-    let (_, out) = run(
+    refused(
         &mut op,
-        cmd("ack-2", Command::AckEscalation { escalation: esc.id }),
+        "ack-2",
+        Command::AckEscalation { escalation: esc.id },
+        ErrorCode::AlreadyClosed,
     )
     .await;
-    assert!(
-        matches!(
-            out,
-            CommandOutcome::Refused {
-                code: ErrorCode::AlreadyClosed,
-                ..
-            }
-        ),
-        "{out:?}"
-    );
     // No credential may send the engine's own records.
     let forged = Command::DutyRecord {
         change: Box::new(yiping::protocol::DutyChange::Escalation {
             escalation: esc.clone(),
         }),
     };
-    let (_, out) = run(&mut op, cmd("forge", forged)).await;
-    assert!(
-        matches!(
-            out,
-            CommandOutcome::Refused {
-                code: ErrorCode::Forbidden,
-                ..
-            }
-        ),
-        "{out:?}"
-    );
+    refused(&mut op, "forge", forged, ErrorCode::Forbidden).await;
 
     // Everything went through the log: the wall saw the shifts, each message and the
     // acknowledgement as duty deltas.
@@ -532,23 +513,14 @@ async fn a_handover_is_drafted_annotated_and_signed_across_a_restart() {
         handover: h.id,
         notes: "京口区积水点已派巡查，夜班继续盯防。".into(),
     };
-    let (_, out) = run(&mut op, cmd("n-1", notes.clone())).await;
-    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
-    let (_, out) = run(
+    ok(&mut op, "n-1", notes.clone()).await;
+    refused(
         &mut op,
-        cmd("s-0", Command::SignHandover { handover: h.id }),
+        "s-0",
+        Command::SignHandover { handover: h.id },
+        ErrorCode::Forbidden,
     )
     .await;
-    assert!(
-        matches!(
-            out,
-            CommandOutcome::Refused {
-                code: ErrorCode::Forbidden,
-                ..
-            }
-        ),
-        "{out:?}"
-    );
     g.shutdown().await;
 
     // Across a restart: still there, unsigned, with its notes, on the wall's snapshot too.
@@ -564,38 +536,15 @@ async fn a_handover_is_drafted_annotated_and_signed_across_a_restart() {
     assert!(kept.notes.starts_with("京口区积水点"));
     let mut li = connect(&g, "operator-token-2", None).await;
     snapshot(&mut li).await;
-    let (_, out) = run(&mut li, cmd("n-2", notes)).await;
-    assert!(
-        matches!(
-            out,
-            CommandOutcome::Refused {
-                code: ErrorCode::Forbidden,
-                ..
-            }
-        ),
-        "{out:?}"
-    );
-    let (_, out) = run(
+    refused(&mut li, "n-2", notes, ErrorCode::Forbidden).await;
+    ok(&mut li, "s-1", Command::SignHandover { handover: h.id }).await;
+    refused(
         &mut li,
-        cmd("s-1", Command::SignHandover { handover: h.id }),
+        "s-2",
+        Command::SignHandover { handover: h.id },
+        ErrorCode::AlreadyClosed,
     )
     .await;
-    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
-    let (_, out) = run(
-        &mut li,
-        cmd("s-2", Command::SignHandover { handover: h.id }),
-    )
-    .await;
-    assert!(
-        matches!(
-            out,
-            CommandOutcome::Refused {
-                code: ErrorCode::AlreadyClosed,
-                ..
-            }
-        ),
-        "{out:?}"
-    );
     let d = duty_of(g.http_addr, OP).await;
     assert_eq!(d.handovers[0].signed_by.as_deref(), Some("值班员 李娜"));
     g.shutdown().await;
@@ -654,38 +603,26 @@ async fn a_daily_report_says_what_the_gateway_says_for_that_day() {
     assert!(pdf.starts_with(b"%PDF-"));
     let file = dir.path().join("daily.pdf");
     std::fs::write(&file, &pdf).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .args(["-layout"])
-        .arg(&file)
-        .arg("-")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let mut pdftotext = std::process::Command::new("pdftotext");
+    pdftotext.arg("-layout").arg(&file).arg("-");
+    let text = String::from_utf8(stdout_of(pdftotext)).unwrap();
     assert!(text.contains("值班日报") && text.contains(&date), "{text}");
     assert_eq!(figure(&text, "受理"), today.intake.to_string(), "{text}");
     assert_eq!(figure(&text, "办结"), today.resolved.to_string(), "{text}");
     assert_eq!(figure(&text, "在办"), figures.open.to_string(), "{text}");
     assert_eq!(figure(&text, "超期"), figures.overdue.to_string(), "{text}");
     // Fonts embedded (subset), and the pages render.
-    let fonts = std::process::Command::new("pdffonts")
-        .arg(&file)
-        .output()
-        .unwrap();
-    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    let mut pdffonts = std::process::Command::new("pdffonts");
+    pdffonts.arg(&file);
+    let fonts = String::from_utf8(stdout_of(pdffonts)).unwrap();
     assert!(fonts.contains("yes yes"), "embedded and subset: {fonts}");
     let png = dir.path().join("page");
-    let r = std::process::Command::new("pdftoppm")
+    let mut pdftoppm = std::process::Command::new("pdftoppm");
+    pdftoppm
         .args(["-r", "40", "-png", "-f", "1", "-l", "1"])
         .arg(&file)
-        .arg(&png)
-        .status()
-        .unwrap();
-    assert!(r.success());
+        .arg(&png);
+    stdout_of(pdftoppm);
     let rendered: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -757,7 +694,8 @@ async fn a_daily_report_says_what_the_gateway_says_for_that_day() {
     assert_eq!(s, 401);
 
     // The command line: a report to a file, a roster checked with its lines named.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yiping"))
+    let mut report = std::process::Command::new(env!("CARGO_BIN_EXE_yiping"));
+    report
         .args([
             "report",
             "daily",
@@ -769,14 +707,8 @@ async fn a_daily_report_says_what_the_gateway_says_for_that_day() {
             VIEW,
             "--out",
         ])
-        .arg(dir.path().join("cli.pdf"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(dir.path().join("cli.pdf"));
+    stdout_of(report);
     assert!(
         std::fs::read(dir.path().join("cli.pdf"))
             .unwrap()
@@ -823,23 +755,19 @@ async fn an_urgent_dispatch_to_a_closed_phone_goes_by_sms_and_the_phone_resumes(
         phone: "139-0000".into(),
         ..unit.clone()
     };
-    let (_, out) = run(&mut admin, cmd("u-0", Command::UpsertUnit { unit: bad })).await;
-    assert!(
-        matches!(
-            out,
-            CommandOutcome::Refused {
-                code: ErrorCode::Invalid,
-                ..
-            }
-        ),
-        "{out:?}"
-    );
-    let (_, out) = run(
+    refused(
         &mut admin,
-        cmd("u-1", Command::UpsertUnit { unit: unit.clone() }),
+        "u-0",
+        Command::UpsertUnit { unit: bad },
+        ErrorCode::Invalid,
     )
     .await;
-    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    ok(
+        &mut admin,
+        "u-1",
+        Command::UpsertUnit { unit: unit.clone() },
+    )
+    .await;
 
     // The phone page opens, then closes.
     let mut phone = connect(&g, "unit-token-1", None).await;
@@ -856,18 +784,15 @@ async fn an_urgent_dispatch_to_a_closed_phone_goes_by_sms_and_the_phone_resumes(
         panic!("{out:?}")
     };
     let sent = Instant::now();
-    let (_, out) = run(
+    ok(
         &mut op,
-        cmd(
-            "d-1",
-            Command::Dispatch {
-                ticket: id,
-                unit: unit.id.clone(),
-            },
-        ),
+        "d-1",
+        Command::Dispatch {
+            ticket: id,
+            unit: unit.id.clone(),
+        },
     )
     .await;
-    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
     // The SMS gateway (failing its first two calls) has it within 10 s.
     let body = loop {
         let got = e
@@ -937,8 +862,7 @@ async fn an_urgent_dispatch_to_a_closed_phone_goes_by_sms_and_the_phone_resumes(
             _ => {}
         }
     }
-    let (_, out) = run(&mut phone, cmd("a-1", Command::Accept { ticket: id })).await;
-    assert!(matches!(out, CommandOutcome::Ok { .. }), "{out:?}");
+    ok(&mut phone, "a-1", Command::Accept { ticket: id }).await;
     until(g.http_addr, 5, "closed once accepted", |d| {
         d.escalation(esc).is_some_and(|x| x.closed.is_some())
     })

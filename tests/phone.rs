@@ -76,13 +76,6 @@ fn worker_unit((lon, lat): (f64, f64)) -> Unit {
     }
 }
 
-async fn ok(ws: &mut Ws, key: &str, command: Command) -> Option<u64> {
-    match run(ws, cmd(key, command)).await.1 {
-        CommandOutcome::Ok { id, .. } => id,
-        r => panic!("{key}: {r:?}"),
-    }
-}
-
 /// A drawn scene, as a photo from the phone would show one: grey asphalt, a kerb, an open
 /// manhole and an orange cone beside it.
 fn scene() -> image::RgbImage {

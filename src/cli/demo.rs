@@ -187,10 +187,10 @@ fn write_history(city: Arc<City>, days: u32, database: &std::path::Path) -> anyh
 /// The demo's roster: the city center's 值班员, 值班长 (day 08:00-20:00 and night) and
 /// 值班领导 (24 hours), yesterday to tomorrow; the wall's operator is the day's officer.
 fn demo_roster(http: &str, admin: &str) -> anyhow::Result<()> {
-    use yiping::domain::time::{DAY_MS, civil, local_day, now_ms};
+    use yiping::domain::time::{HOUR_MS, civil, day_start, local_day, now_ms};
     let today = local_day(now_ms());
     let at = |day: i64, hour: i64| {
-        let c = civil(day * DAY_MS - 8 * 3_600_000 + hour * 3_600_000);
+        let c = civil(day_start(day) + hour * HOUR_MS);
         format!("{} {}", c.date(), c.hhmm())
     };
     let people = [

@@ -160,6 +160,33 @@ pub async fn run(ws: &mut Ws, msg: ClientMsg) -> (Vec<ServerMsg>, CommandOutcome
     }
 }
 
+/// Send a command that must be applied; the id it made, if any.
+pub async fn ok(ws: &mut Ws, key: &str, command: Command) -> Option<u64> {
+    match run(ws, cmd(key, command)).await.1 {
+        CommandOutcome::Ok { id, .. } => id,
+        r => panic!("{key}: {r:?}"),
+    }
+}
+
+/// Send a command that must be refused with `code`.
+pub async fn refused(ws: &mut Ws, key: &str, command: Command, code: ErrorCode) {
+    match run(ws, cmd(key, command)).await.1 {
+        CommandOutcome::Refused { code: c, .. } if c == code => {}
+        r => panic!("{key}: {r:?}, not {code}"),
+    }
+}
+
+/// A program's standard output, which must succeed (its standard error in the panic).
+pub fn stdout_of(mut command: std::process::Command) -> Vec<u8> {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 pub fn delta_seq(m: &ServerMsg) -> Option<u64> {
     match m {
         ServerMsg::Delta { seq, .. } => Some(*seq),

@@ -119,11 +119,7 @@ impl Decider<'_> {
                     ));
                 }
                 self.check_position(unit.lon, unit.lat)?;
-                let digits = unit.phone.strip_prefix('+').unwrap_or(&unit.phone);
-                if !unit.phone.is_empty()
-                    && (!(5..=20).contains(&digits.len())
-                        || !digits.bytes().all(|b| b.is_ascii_digit()))
-                {
+                if !unit.phone.is_empty() && !crate::text::is_phone(&unit.phone) {
                     return Err(Refusal::new(
                         ErrorCode::Invalid,
                         format!(

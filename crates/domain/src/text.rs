@@ -44,6 +44,12 @@ pub fn check_words(field: &str, value: &str, max: usize) -> Result<(), Refusal> 
     no_control(field, value, |c| matches!(c, '\n' | '\t'))
 }
 
+/// A mobile number as rosters and unit records give it: 5 to 20 digits, `+` in front allowed.
+pub fn is_phone(s: &str) -> bool {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    (5..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,6 +47,16 @@ pub fn local_day(ms: i64) -> i64 {
 }
 
 /// The local hour a time falls in, as hours since the epoch.
+/// When local day `day` (of `local_day`) starts, ms since the epoch.
+pub fn day_start(day: i64) -> i64 {
+    day * DAY_MS - TZ_MS
+}
+
+/// Local day `day` as `2026-11-23`.
+pub fn day_date(day: i64) -> String {
+    civil(day_start(day)).date()
+}
+
 pub fn local_hour(ms: i64) -> i64 {
     (ms + TZ_MS).div_euclid(HOUR_MS)
 }

@@ -42,8 +42,7 @@ pub fn check(
                 return Err(bad(format!("{at}: {what} must be 1 to {max} characters")));
             }
         }
-        let digits = p.phone.strip_prefix('+').unwrap_or(&p.phone);
-        if !(5..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !crate::text::is_phone(&p.phone) {
             return Err(bad(format!(
                 "{at}: phone {:?} is not a number (5 to 20 digits, + in front allowed)",
                 p.phone

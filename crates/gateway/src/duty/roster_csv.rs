@@ -50,7 +50,7 @@ pub fn read(text: &str) -> Result<Roster, Vec<String>> {
         Err(e) => return Err(vec![format!("line 1: {e}")]),
     }
     let mut people: Vec<Person> = Vec::new();
-    let mut first_line: HashMap<String, (usize, u64)> = HashMap::new();
+    let mut first_line: HashMap<String, usize> = HashMap::new();
     let mut shifts = Vec::new();
     let mut lines = Vec::new();
     for rec in rd.records() {
@@ -88,7 +88,7 @@ pub fn read(text: &str) -> Result<Roster, Vec<String>> {
         };
         match people.iter().find(|o| o.id == p.id) {
             Some(o) if *o != p => {
-                let first = first_line.get(&p.id).map_or(0, |x| x.0);
+                let first = first_line.get(&p.id).copied().unwrap_or(0);
                 bad(format!(
                     "person {} is written differently on line {first} (name, phone or credential): make them the same",
                     p.id
@@ -97,7 +97,7 @@ pub fn read(text: &str) -> Result<Roster, Vec<String>> {
             }
             Some(_) => {}
             None => {
-                first_line.insert(p.id.clone(), (line, 0));
+                first_line.insert(p.id.clone(), line);
                 people.push(p.clone());
             }
         }
@@ -123,7 +123,7 @@ pub fn read(text: &str) -> Result<Roster, Vec<String>> {
             m = m.replace(&format!("shift {} ", i + 1), &format!("line {line} "));
         }
         for (i, p) in roster.people.iter().enumerate() {
-            if let Some((line, _)) = first_line.get(&p.id) {
+            if let Some(line) = first_line.get(&p.id) {
                 m = m.replace(
                     &format!("person {} ({})", i + 1, p.id),
                     &format!("line {line} (person {})", p.id),
@@ -144,6 +144,18 @@ mod tests {
 321102,chief,ZB010,李强,13800000010,jingkou-li,2026-12-08 08:00,2026-12-09 08:00
 ,值班员,ZB001,王敏,13800000001,console-wang,2026-12-09 08:00,2026-12-09 20:00
 ";
+
+    /// The README's example ("The duty room") reads as it is written there.
+    #[test]
+    fn the_readmes_roster_reads() {
+        let readme = include_str!("../../../../README.md");
+        let start = readme.find("center,role,person").unwrap();
+        let block = &readme[start..start + readme[start..].find("```").unwrap()];
+        let text: String = block.lines().map(|l| l.trim().to_string() + "\n").collect();
+        let r = read(&text).unwrap();
+        assert_eq!((r.people.len(), r.shifts.len()), (2, 2));
+        assert_eq!(r.shifts[1].center, "321102");
+    }
 
     #[test]
     fn a_good_roster_reads_and_each_bad_row_is_named_by_its_line() {

@@ -8,6 +8,9 @@ use protocol::{Command, DutyChange, DutyRole, Escalation, Notice};
 
 /// How a notice that found nobody on duty starts.
 const NOBODY: &str = "无人在岗";
+/// ... and one that found no channel to send on.
+const NO_CHANNEL: &str =
+    "未配置通知渠道：no notification channel is configured ([[duty.channels]])";
 
 impl Core {
     pub(super) async fn duty_round(&mut self) {
@@ -73,6 +76,32 @@ impl Core {
         }
     }
 
+    /// Say on escalation `e` that nobody was told this round, and why (channel `-`).
+    async fn unsent(
+        &mut self,
+        e: &Escalation,
+        key: String,
+        (person, name): (String, String),
+        error: String,
+        now: i64,
+    ) {
+        let notice = Notice {
+            at_ms: now,
+            person,
+            name,
+            role: e.level,
+            channel: "-".into(),
+            attempt: 1,
+            error: Some(error),
+        };
+        let change = DutyChange::Notice {
+            escalation: e.id,
+            notice,
+        };
+        self.apply(vec![(None, duty_request(key, change), None)])
+            .await;
+    }
+
     /// Send an escalation's round to the people on duty in its role at its center (or the
     /// nearest center above with someone on duty); with nobody to tell, or no channel,
     /// say so on the escalation itself.
@@ -85,10 +114,7 @@ impl Core {
                 e.level.zh()
             ))
         } else if notifier.is_empty() {
-            Some(
-                "未配置通知渠道：no notification channel is configured ([[duty.channels]])"
-                    .to_string(),
-            )
+            Some(NO_CHANNEL.to_string())
         } else {
             None
         };
@@ -97,22 +123,8 @@ impl Core {
                 .first()
                 .map(|p| (p.person.clone(), p.name.clone()))
                 .unwrap_or_default();
-            let notice = Notice {
-                at_ms: now,
-                person,
-                name,
-                role: e.level,
-                channel: "-".into(),
-                attempt: 1,
-                error: Some(error),
-            };
-            let change = DutyChange::Notice {
-                escalation: e.id,
-                notice,
-            };
             let key = format!("notice-{}-{}-none-{}", e.id, e.rounds, e.notices.len());
-            self.apply(vec![(None, duty_request(key, change), None)])
-                .await;
+            self.unsent(e, key, (person, name), error, now).await;
             return;
         }
         let to = people
@@ -217,27 +229,14 @@ impl Core {
             let why_not = if phone.is_empty() {
                 Some("单位未登记手机号：the unit has no phone number (upsert_unit phone)")
             } else if self.notifier.is_empty() {
-                Some("未配置通知渠道：no notification channel is configured ([[duty.channels]])")
+                Some(NO_CHANNEL)
             } else {
                 None
             };
             if let Some(error) = why_not {
-                let notice = Notice {
-                    at_ms: now,
-                    person: unit.clone(),
-                    name: u.map(|u| u.name).unwrap_or_default(),
-                    role: DutyRole::Officer,
-                    channel: "-".into(),
-                    attempt: 1,
-                    error: Some(error.into()),
-                };
-                let change = DutyChange::Notice {
-                    escalation: e.id,
-                    notice,
-                };
                 let key = format!("notice-{}-offline-none", e.id);
-                self.apply(vec![(None, duty_request(key, change), None)])
-                    .await;
+                let name = u.map(|u| u.name).unwrap_or_default();
+                self.unsent(&e, key, (unit, name), error.into(), now).await;
                 continue;
             }
             let base = self.notifier.public_url.trim_end_matches('/');

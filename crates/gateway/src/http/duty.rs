@@ -19,6 +19,7 @@ use super::super::web::{
 };
 use crate::duty::{link, roster_csv};
 use crate::report;
+use crate::xml::escape;
 use domain::access::{Access, Role};
 use protocol::{Command, CommandOutcome, Duty, ErrorCode, within};
 
@@ -229,13 +230,6 @@ fn page(title: &str, body: &str) -> Response {
     .into_response()
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The escalation and person a signed link names, or why not.
 async fn linked(
     h: &Http,
@@ -271,24 +265,27 @@ pub async fn ack_page(State(h): State<Http>, RawQuery(q): RawQuery) -> Response 
     match linked(&h, &p).await {
         Err(e) => (
             StatusCode::FORBIDDEN,
-            page("无法确认", &format!("<h2>无法确认</h2><p>{}</p>", esc(&e))),
+            page(
+                "无法确认",
+                &format!("<h2>无法确认</h2><p>{}</p>", escape(&e)),
+            ),
         )
             .into_response(),
         Ok((e, who)) => {
             let state = match (&e.acked_by, &e.closed) {
-                (Some(by), _) => format!("<p>已由 {} 确认。</p>", esc(by)),
-                (None, Some(why)) => format!("<p>已关闭：{}</p>", esc(why)),
+                (Some(by), _) => format!("<p>已由 {} 确认。</p>", escape(by)),
+                (None, Some(why)) => format!("<p>已关闭：{}</p>", escape(why)),
                 (None, None) => format!(
                     "<form method=post action=\"/duty/ack?{}\"><button>确认收到（{}）</button></form>",
-                    esc(&q.unwrap_or_default()),
-                    esc(&who.name)
+                    escape(&q.unwrap_or_default()),
+                    escape(&who.name)
                 ),
             };
             page(
                 "值班提醒",
                 &format!(
                     "<h2>{}</h2><p>第 {} 轮 · {}</p>{state}",
-                    esc(&e.title),
+                    escape(&e.title),
                     e.rounds,
                     e.level.zh()
                 ),
@@ -306,7 +303,10 @@ pub async fn ack_post(State(h): State<Http>, RawQuery(q): RawQuery) -> Response 
         Err(e) => {
             return (
                 StatusCode::FORBIDDEN,
-                page("无法确认", &format!("<h2>无法确认</h2><p>{}</p>", esc(&e))),
+                page(
+                    "无法确认",
+                    &format!("<h2>无法确认</h2><p>{}</p>", escape(&e)),
+                ),
             )
                 .into_response();
         }
@@ -328,13 +328,13 @@ pub async fn ack_post(State(h): State<Http>, RawQuery(q): RawQuery) -> Response 
             "已确认",
             &format!(
                 "<h2>已确认</h2><p>{}</p><p>{} 已确认，提醒停止。</p>",
-                esc(&e.title),
-                esc(&who.name)
+                escape(&e.title),
+                escape(&who.name)
             ),
         ),
         Ok(CommandOutcome::Refused { message, .. }) => page(
             "未确认",
-            &format!("<h2>未确认</h2><p>{}</p>", esc(&message)),
+            &format!("<h2>未确认</h2><p>{}</p>", escape(&message)),
         ),
         Err(e) => e.into_response(),
     }

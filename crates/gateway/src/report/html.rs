@@ -2,22 +2,16 @@
 //! PDF, the trend as inline SVG.
 
 use super::Report;
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::xml::escape;
 
 fn table(rows: &[super::Figure]) -> String {
     let mut o = String::from("<table>");
     for f in rows {
         o += &format!(
             "<tr><th>{}</th><td class=v>{}</td><td class=d>{}</td></tr>",
-            esc(f.name),
-            esc(&f.value),
-            esc(f.definition)
+            escape(f.name),
+            escape(&f.value),
+            escape(f.definition)
         );
     }
     o + "</table>"
@@ -43,7 +37,7 @@ fn chart(trend: &[(String, u32, u32)]) -> String {
             h - bh,
             step * 0.7,
             bh,
-            esc(label)
+            escape(label)
         );
         pts.push(format!(
             "{:.1},{:.1}",
@@ -54,7 +48,7 @@ fn chart(trend: &[(String, u32, u32)]) -> String {
             o += &format!(
                 "<text x={x:.1} y={} font-size=11 fill=#607d8b>{}</text>",
                 h + 16.0,
-                esc(label)
+                escape(label)
             );
         }
     }
@@ -75,11 +69,11 @@ h1{{color:#b71c1c;font-size:1.6em}}h2{{color:#1a237e;border-left:4px solid #c628
 th{{text-align:left;font-weight:normal;padding:.2em 1em .2em 0}}td.v{{color:#0d47a1;font-size:1.1em;padding-right:1.5em}}td.d{{color:#607d8b;font-size:.85em}}\
 li{{margin:.2em 0}}.t{{color:#455a64;font-size:.9em}}</style>\
 <h1>{}</h1><p>{}　{}　（生成于 {}）</p>",
-        esc(&r.title),
-        esc(&r.title),
-        esc(&r.subtitle),
-        esc(&r.period),
-        esc(&r.made)
+        escape(&r.title),
+        escape(&r.title),
+        escape(&r.subtitle),
+        escape(&r.period),
+        escape(&r.made)
     );
     o += "<h2>一、期内数据</h2>";
     o += &table(&r.figures);
@@ -89,23 +83,23 @@ li{{margin:.2em 0}}.t{{color:#455a64;font-size:.9em}}</style>\
     o += &chart(&r.trend);
     o += "<p class=t>柱：受理；线：其中已办结</p><h2>四、考核排名（近 7 个整日）</h2><ol>";
     for (name, s) in &r.ranking {
-        o += &format!("<li>{} {:.1}</li>", esc(name), s.score);
+        o += &format!("<li>{} {:.1}</li>", escape(name), s.score);
     }
     o += "</ol><h2>五、重要事件及处置经过</h2>";
     for i in &r.incidents {
-        o += &format!("<h3>{}</h3><ul class=t>", esc(&i.title));
+        o += &format!("<h3>{}</h3><ul class=t>", escape(&i.title));
         for l in &i.lines {
-            o += &format!("<li>{}</li>", esc(l));
+            o += &format!("<li>{}</li>", escape(l));
         }
         o += "</ul>";
     }
     o += "<h2>六、疑难案件</h2><ul>";
     for h in &r.hard {
-        o += &format!("<li>{}</li>", esc(h));
+        o += &format!("<li>{}</li>", escape(h));
     }
     o += "</ul><h2>七、值班情况</h2><ul>";
     for d in &r.duty {
-        o += &format!("<li>{}</li>", esc(d));
+        o += &format!("<li>{}</li>", escape(d));
     }
     o + "</ul></html>\n"
 }

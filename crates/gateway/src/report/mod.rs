@@ -11,7 +11,7 @@ pub mod schedule;
 
 use std::collections::HashMap;
 
-use domain::time::{DAY_MS, civil, local_day};
+use domain::time::{civil, day_date, day_start, local_day};
 use protocol::kpi::{DayFigures, DistrictScore};
 use protocol::{Duty, KpiFigures, Ticket, Warning, WarningLevel};
 
@@ -90,10 +90,6 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
 }
 
-fn date_of(day: i64) -> String {
-    civil(day * DAY_MS + 12 * 3_600_000).date()
-}
-
 /// The period's days, oldest first: a day, or the 7 days ending with it.
 pub fn days(kind: Kind, day: i64) -> std::ops::RangeInclusive<i64> {
     match kind {
@@ -113,15 +109,15 @@ pub fn build(
     let today = local_day(i.at_ms);
     let period = days(kind, day);
     if *period.end() > today {
-        return Err(format!("{} is in the future", date_of(day)));
+        return Err(format!("{} is in the future", day_date(day)));
     }
     let oldest = i.figures.trend.first().map_or(today, |d| d.day);
     if *period.start() < oldest {
         return Err(format!(
             "the figures reach back {} days (to {}): {} is older",
             protocol::kpi::TREND_DAYS,
-            date_of(oldest),
-            date_of(*period.start())
+            day_date(oldest),
+            day_date(*period.start())
         ));
     }
     let mut sum = DayFigures::default();
@@ -137,10 +133,10 @@ pub fn build(
     };
     let scope = name_of(&i.region);
     let (word, label) = match kind {
-        Kind::Daily => ("值班日报", date_of(day)),
+        Kind::Daily => ("值班日报", day_date(day)),
         Kind::Weekly => (
             "值班周报",
-            format!("{} 至 {}", date_of(*period.start()), date_of(day)),
+            format!("{} 至 {}", day_date(*period.start()), day_date(day)),
         ),
     };
     let figures = vec![
@@ -226,7 +222,7 @@ pub fn build(
                 .find(|t| t.day == d)
                 .copied()
                 .unwrap_or_default();
-            let c = civil(d * DAY_MS + 12 * 3_600_000);
+            let c = civil(day_start(d));
             (format!("{}/{}", c.month, c.day), x.intake, x.resolved)
         })
         .collect();
@@ -235,8 +231,8 @@ pub fn build(
         .iter()
         .map(|r| (name_of(&r.district), r.clone()))
         .collect();
-    let from_ms = *period.start() * DAY_MS - 8 * 3_600_000;
-    let to_ms = (*period.end() + 1) * DAY_MS - 8 * 3_600_000;
+    let from_ms = day_start(*period.start());
+    let to_ms = day_start(*period.end() + 1);
     let in_period = |ms: i64| (from_ms..to_ms).contains(&ms);
     let hhmm = |ms: i64| {
         let c = civil(ms);

@@ -34,7 +34,6 @@ fn fill(hex: u32) -> Fill {
 
 /// Lines, pages and the cursor.
 struct Pen {
-    doc: Document,
     pages: Vec<Vec<Op>>,
     y: f32,
 }
@@ -253,7 +252,6 @@ impl Pen {
 pub fn pdf(r: &Report) -> Result<Vec<u8>, String> {
     let font = Font::new(FONT.to_vec().into(), 0).ok_or("the shipped font does not load")?;
     let mut pen = Pen {
-        doc: Document::new(),
         pages: Vec::new(),
         y: MARGIN,
     };
@@ -317,7 +315,8 @@ pub fn pdf(r: &Report) -> Result<Vec<u8>, String> {
         pen.text(d, 10.0, 0x263238, 10.0);
     }
     let n = pen.pages.len();
-    let Pen { mut doc, pages, .. } = pen;
+    let mut doc = Document::new();
+    let Pen { pages, .. } = pen;
     for (i, ops) in pages.into_iter().enumerate() {
         let settings = PageSettings::from_wh(W, H).ok_or("page size")?;
         let mut page = doc.start_page_with(settings);

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::{Kind, build, html, pdf};
 use crate::config::GatewayConfig;
 use crate::engine::CoreMsg;
-use domain::time::{DAY_MS, local_day};
+use domain::time::local_day;
 
 /// Run until `stop`: once a minute, make what is due.
 pub async fn run(
@@ -84,8 +84,7 @@ pub async fn run(
 
 /// `<folder>/daily-2026-12-07` (no extension).
 pub fn file_base(folder: &Path, kind: Kind, day: i64) -> PathBuf {
-    let date = domain::time::civil(day * DAY_MS + 12 * 3_600_000).date();
-    folder.join(format!("{}-{date}", kind.as_str()))
+    folder.join(format!("{}-{}", kind.as_str(), domain::time::day_date(day)))
 }
 
 fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
